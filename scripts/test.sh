@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite: installs the real tools the tests check against when they are missing
+# (Debian 12), builds, then runs vitest. Used by the README and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command → Debian package
+declare -A tools=(
+  [xorriso]=xorriso [isoinfo]=genisoimage [checkisomd5]=isomd5sum [implantisomd5]=isomd5sum
+  [bsdtar]=libarchive-tools [7z]=p7zip-full [cpio]=cpio [rpm]=rpm [rpmbuild]=rpm [rpm2cpio]=rpm
+  [createrepo_c]=createrepo-c [dnf]=dnf [gpg]=gnupg [ar]=binutils [modinfo]=kmod
+  [mdir]=mtools [fsck.fat]=dosfstools [zstd]=zstd [xz]=xz-utils [bzip2]=bzip2
+  [xmllint]=libxml2-utils [fdisk]=fdisk [blkid]=util-linux [unzip]=unzip [zip]=zip
+)
+missing=()
+for t in "${!tools[@]}"; do command -v "$t" >/dev/null 2>&1 || missing+=("${tools[$t]}"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  echo "installing test tools: $pkgs" >&2
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $pkgs >/dev/null
+fi
+
+[ -d node_modules ] || npm ci
+npx tsc -p tsconfig.json
+npx vitest run "$@"

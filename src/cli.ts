@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { createRequire } from 'node:module';
+import { register as registerInspect } from './commands/inspect.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+const program = new Command()
+  .name('dudkit')
+  .description('Build installer-time driver media (driver update disks, SUSE DUDs, XenServer packs, ESXi VIBs) from one manifest.')
+  .version(version)
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(s) });
+program.exitOverride((err) => {
+  // usage errors exit 2 (design.md); --help and --version exit 0
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
+
+for (const register of [registerInspect]) register(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { inspectPath } from '../inspectors.js';
+import { action, commandContext, printJson } from './common.js';
+import './inspectors-all.js';
+
+export function register(program: Command): void {
+  program
+    .command('inspect')
+    .description('show what is on a medium or in an input: kernel module, RPM, dkms tree, ISO, cpio')
+    .argument('<path>', 'file or folder to inspect')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--progress', 'show progress on stderr even when it is not a terminal')
+    .action(
+      action(async (path: string, opts: { json?: boolean; progress?: boolean }) => {
+        const report = await inspectPath(path, commandContext(opts));
+        if (opts.json) printJson({ kind: report.kind, ...(report.json as object) });
+        else process.stdout.write(report.text.endsWith('\n') ? report.text : `${report.text}\n`);
+      }),
+    );
+}

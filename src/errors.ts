@@ -1,0 +1,31 @@
+/**
+ * Errors a user can cause (bad input, bad usage) carry exit code 2 and a one-line message naming
+ * the file and the problem; the CLI prints the message, never a stack trace.
+ */
+export class UserError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string, readonly file?: string) {
+    super(file ? `${file}: ${message}` : message);
+    this.name = 'UserError';
+  }
+}
+
+/** Thrown by a reader that finds a malformed input; the caller adds the file name. */
+export class FormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FormatError';
+  }
+}
+
+/** Re-throw anything a format reader raised on user input as a UserError naming the file. */
+export function asUserError(err: unknown, file: string): never {
+  if (err instanceof UserError) throw err;
+  if (err instanceof FormatError || err instanceof RangeError) throw new UserError(err.message, file);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') throw new UserError('no such file or directory', file);
+  if (code === 'EACCES') throw new UserError('permission denied', file);
+  if (code === 'EISDIR') throw new UserError('is a directory, expected a file', file);
+  if (code === 'ENOTDIR') throw new UserError('not a directory', file);
+  throw err;
+}

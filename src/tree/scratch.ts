@@ -1,0 +1,32 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A private temporary folder for spooled intermediate files, removed when the work ends. */
+export class Scratch {
+  private counter = 0;
+  private constructor(readonly dir: string) {}
+
+  static async create(): Promise<Scratch> {
+    return new Scratch(await mkdtemp(join(tmpdir(), 'dudkit-')));
+  }
+
+  /** A fresh path inside the scratch folder; `hint` keeps names readable when debugging. */
+  path(hint = 'spool'): string {
+    return join(this.dir, `${++this.counter}-${hint.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  }
+
+  async dispose(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Run `fn` with a scratch folder that is removed afterwards, whatever happens. */
+  static async with<T>(fn: (s: Scratch) => Promise<T>): Promise<T> {
+    const s = await Scratch.create();
+    try {
+      return await fn(s);
+    } finally {
+      await s.dispose();
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { UserError } from '../errors.js';
+
+/**
+ * Where a file's bytes come from. The size is known before any byte is produced, so emitters can
+ * plan every extent first and then stream once; `open()` gives a fresh stream each call.
+ */
+export interface Source {
+  readonly size: number;
+  /** Human-readable origin for error messages ("acme.ko", "generated repomd.xml"). */
+  readonly origin: string;
+  open(): AsyncIterable<Uint8Array>;
+}
+
+export function bytesSource(data: Uint8Array | string, origin = 'generated'): Source {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  return {
+    size: bytes.length,
+    origin,
+    async *open() {
+      if (bytes.length > 0) yield bytes;
+    },
+  };
+}
+
+/** A byte range of a file on disk (a whole file, or a member inside an input archive). */
+export function sliceSource(path: string, offset: number, size: number, origin = path): Source {
+  return {
+    size,
+    origin,
+    async *open() {
+      if (size === 0) return;
+      let seen = 0;
+      const stream = createReadStream(path, { start: offset, end: offset + size - 1, highWaterMark: 1 << 20 });
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        seen += chunk.length;
+        yield chunk;
+      }
+      if (seen !== size) throw new UserError(`changed while being read (expected ${size} bytes, got ${seen})`, origin);
+    },
+  };
+}
+
+export async function fileSource(path: string): Promise<Source> {
+  const st = await stat(path);
+  if (!st.isFile()) throw new UserError('not a regular file', path);
+  return sliceSource(path, 0, st.size, path);
+}
+
+/** Collect a (small) source into memory; for metadata files, never for payloads. */
+export async function readSource(source: Source): Promise<Uint8Array> {
+  const out = new Uint8Array(source.size);
+  let pos = 0;
+  for await (const chunk of source.open()) {
+    if (pos + chunk.length > out.length) throw new UserError('longer than its planned size', source.origin);
+    out.set(chunk, pos);
+    pos += chunk.length;
+  }
+  if (pos !== out.length) throw new UserError('shorter than its planned size', source.origin);
+  return out;
+}

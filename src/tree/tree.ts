@@ -1,0 +1,111 @@
+import { UserError } from '../errors.js';
+import type { Source } from './source.js';
+import type { Scratch } from './scratch.js';
+
+/**
+ * Content that is generated from other entries of the same tree (repodata from the RPMs beside
+ * it, a nested ISO from a sub-tree): built once, after the entries it depends on, before the
+ * emitter plans the image. Large results are spooled to the scratch folder, never kept in memory.
+ */
+export interface Generated {
+  readonly kind: 'generated';
+  /** Tree paths whose resolved sources `build` receives, in this order. */
+  readonly deps: readonly string[];
+  build(deps: Source[], scratch: Scratch): Promise<Source>;
+}
+
+export type Content = Source | Generated;
+
+export interface FileEntry { readonly type: 'file'; readonly path: string; readonly mode: number; readonly content: Content }
+export interface DirEntry { readonly type: 'dir'; readonly path: string; readonly mode: number }
+export interface SymlinkEntry { readonly type: 'symlink'; readonly path: string; readonly target: string }
+export type Entry = FileEntry | DirEntry | SymlinkEntry;
+
+/** A resolved file: every generated content already built. */
+export interface ResolvedFile extends FileEntry { readonly content: Source }
+export type ResolvedEntry = ResolvedFile | DirEntry | SymlinkEntry;
+
+export function isGenerated(c: Content): c is Generated {
+  return (c as Generated).kind === 'generated';
+}
+
+/** Check a tree path: relative POSIX, no empty, `.` or `..` components, no NUL. */
+export function checkPath(path: string): string {
+  if (path === '' || path.startsWith('/') || path.includes('\0')) throw new UserError(`unsafe path in output tree: ${JSON.stringify(path)}`);
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.' || part === '..') throw new UserError(`unsafe path in output tree: ${JSON.stringify(path)}`);
+  }
+  return path;
+}
+
+/** Byte-wise comparison of UTF-8 paths: the one order every emitter uses. */
+export function comparePaths(a: string, b: string): number {
+  const ea = Buffer.from(a), eb = Buffer.from(b);
+  return Buffer.compare(ea, eb);
+}
+
+/**
+ * A virtual file tree. Parents are implied (created as 0755 directories); adding the same path
+ * twice is an error, because silently replacing a file loses data.
+ */
+export class Tree {
+  private readonly map = new Map<string, Entry>();
+
+  file(path: string, content: Content, mode = 0o644): this {
+    return this.put({ type: 'file', path: checkPath(path), mode, content });
+  }
+
+  dir(path: string, mode = 0o755): this {
+    return this.put({ type: 'dir', path: checkPath(path), mode });
+  }
+
+  symlink(path: string, target: string): this {
+    if (target === '' || target.includes('\0')) throw new UserError(`bad symlink target for ${path}`);
+    return this.put({ type: 'symlink', path: checkPath(path), target });
+  }
+
+  has(path: string): boolean {
+    return this.map.has(path);
+  }
+
+  get(path: string): Entry | undefined {
+    return this.map.get(path);
+  }
+
+  /** Add every entry of `other` under `prefix` ('' for the root). */
+  graft(prefix: string, other: Tree): this {
+    for (const e of other.entries()) {
+      const path = prefix ? `${prefix}/${e.path}` : e.path;
+      if (e.type === 'dir' && this.map.get(path)?.type === 'dir') continue;
+      this.put({ ...e, path } as Entry);
+    }
+    return this;
+  }
+
+  /** All entries, parents implied, sorted by path bytes (so parents come before children). */
+  entries(): Entry[] {
+    const all = new Map(this.map);
+    for (const path of this.map.keys()) {
+      let i = path.lastIndexOf('/');
+      while (i > 0) {
+        const parent = path.slice(0, i);
+        if (!all.has(parent)) all.set(parent, { type: 'dir', path: parent, mode: 0o755 });
+        i = parent.lastIndexOf('/');
+      }
+    }
+    return [...all.values()].sort((a, b) => comparePaths(a.path, b.path));
+  }
+
+  private put(entry: Entry): this {
+    const existing = this.map.get(entry.path);
+    if (existing && !(existing.type === 'dir' && entry.type === 'dir')) {
+      throw new UserError(`two entries for the same output path: ${entry.path}`);
+    }
+    for (let i = entry.path.lastIndexOf('/'); i > 0; i = entry.path.lastIndexOf('/', i - 1)) {
+      const parent = this.map.get(entry.path.slice(0, i));
+      if (parent && parent.type !== 'dir') throw new UserError(`${entry.path}: parent ${parent.path} is not a directory`);
+    }
+    this.map.set(entry.path, entry);
+    return this;
+  }
+}

@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, lstatSync, readlinkSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createContext } from '../src/context.js';
+import { emitDirectory } from '../src/emit/directory.js';
+import { resolveTree } from '../src/tree/resolve.js';
+import { Scratch } from '../src/tree/scratch.js';
+import { bytesSource, readSource } from '../src/tree/source.js';
+import { Tree } from '../src/tree/tree.js';
+import { tempDir } from './helpers/tmp.js';
+
+const dir = tempDir();
+
+describe('Tree', () => {
+  it('refuses unsafe paths and duplicate entries', () => {
+    const t = new Tree();
+    for (const bad of ['/abs', '../up', 'a/../b', 'a//b', '', 'a/./b']) expect(() => t.file(bad, bytesSource('x'))).toThrow(/unsafe path/);
+    t.file('a/b', bytesSource('x'));
+    expect(() => t.file('a/b', bytesSource('y'))).toThrow(/two entries/);
+    expect(() => t.file('a/b/c', bytesSource('y'))).toThrow(/not a directory/);
+  });
+
+  it('implies parents and sorts by path bytes', () => {
+    const t = new Tree().file('z', bytesSource('')).file('a/b/c', bytesSource('')).symlink('a/l', 'b/c');
+    expect(t.entries().map((e) => `${e.type}:${e.path}`)).toEqual(['dir:a', 'dir:a/b', 'file:a/b/c', 'symlink:a/l', 'file:z']);
+  });
+
+  it('builds generated entries after their dependencies', async () => {
+    const t = new Tree().file('in.txt', bytesSource('hello')).file('out.txt', {
+      kind: 'generated',
+      deps: ['in.txt'],
+      build: async ([src]) => bytesSource(new TextDecoder().decode(await readSource(src!)).toUpperCase()),
+    });
+    const entries = await Scratch.with((s) => resolveTree(t, s));
+    const out = entries.find((e) => e.path === 'out.txt');
+    expect(out?.type).toBe('file');
+    if (out?.type === 'file') expect(new TextDecoder().decode(await readSource(out.content))).toBe('HELLO');
+  });
+});
+
+describe('directory emitter', () => {
+  it('writes files, modes, symlinks and SOURCE_DATE_EPOCH mtimes (checked with GNU find and stat)', async () => {
+    const t = new Tree().file('rhdd3', bytesSource('Driver Update Disk\n')).file('bin/run.sh', bytesSource('#!/bin/sh\n'), 0o755).symlink('bin/link', 'run.sh').dir('empty');
+    const out = join(dir, 'tree');
+    const ctx = createContext({ epoch: 1_700_000_000 });
+    await Scratch.with(async (s) => emitDirectory(await resolveTree(t, s), out, ctx));
+    expect(readFileSync(join(out, 'rhdd3'), 'utf8')).toBe('Driver Update Disk\n');
+    expect(lstatSync(join(out, 'bin/run.sh')).mode & 0o777).toBe(0o755);
+    expect(readlinkSync(join(out, 'bin/link'))).toBe('run.sh');
+    const listing = execFileSync('find', ['.', '-printf', '%y %m %T@ %p\n'], { cwd: out, encoding: 'utf8' }).trim().split('\n').sort();
+    expect(listing).toEqual([
+      'd 755 1700000000.0000000000 .',
+      'd 755 1700000000.0000000000 ./bin',
+      'd 755 1700000000.0000000000 ./empty',
+      'f 644 1700000000.0000000000 ./rhdd3',
+      'f 755 1700000000.0000000000 ./bin/run.sh',
+      'l 777 1700000000.0000000000 ./bin/link',
+    ].sort());
+    expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('leaves nothing behind when a source fails', async () => {
+    const bad = { size: 10, origin: 'broken.ko', async *open(): AsyncIterable<Uint8Array> { throw new Error('boom'); } };
+    const out = join(dir, 'failed');
+    await expect(Scratch.with(async (s) => emitDirectory(await resolveTree(new Tree().file('x', bad), s), out, createContext()))).rejects.toThrow('boom');
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+});
