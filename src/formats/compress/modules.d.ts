@@ -1,0 +1,23 @@
+declare module 'unbzip2-stream' {
+  import type { Duplex } from 'node:stream';
+  export default function unbzip2(): Duplex;
+}
+
+// The runtime API of lzma-native that dudkit uses (its published types do not match it).
+declare module 'lzma-native' {
+  import type { Transform } from 'node:stream';
+  interface StreamOptions {
+    preset?: number;
+    check?: number;
+    threads?: number;
+    flags?: number;
+  }
+  const lzma: {
+    createStream(coder: 'autoDecoder' | 'easyEncoder', options?: StreamOptions): Transform;
+    CHECK_CRC32: number;
+    CHECK_CRC64: number;
+    CHECK_SHA256: number;
+    CONCATENATED: number;
+  };
+  export default lzma;
+}

@@ -1,0 +1,72 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compress, decompress, decompressBuffer, detectCompression } from '../src/formats/compress/index.js';
+import { tempDir } from './helpers/tmp.js';
+
+const dir = tempDir();
+const plain = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `line ${i} ${(i * 7919) % 1000}\n`).join(''));
+writeFileSync(join(dir, 'data'), plain);
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const c of it) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+function chunked(buf: Buffer, size = 4096): AsyncIterable<Uint8Array> {
+  return (async function* () {
+    for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+  })();
+}
+
+describe('decompress', () => {
+  const cases: [string, string[]][] = [
+    ['gzip', ['gzip', '-n', '-c']],
+    ['xz', ['xz', '-c', '--check=sha256']], // rpm payloads carry SHA-256 checks
+    ['xz', ['xz', '-c', '--check=crc32', '--lzma2=dict=1MiB']], // kernel module style
+    ['zstd', ['zstd', '-q', '-c']],
+    ['bzip2', ['bzip2', '-c']],
+  ];
+  for (const [kind, cmd] of cases) {
+    it(`reads what ${cmd.join(' ')} wrote, detected by magic`, async () => {
+      const packed = execFileSync(cmd[0]!, [...cmd.slice(1), join(dir, 'data')], { maxBuffer: 1 << 28 });
+      expect(detectCompression(packed)).toBe(kind);
+      expect((await collect(decompress(chunked(packed, 3)))).equals(plain)).toBe(true);
+    });
+  }
+
+  it('reads concatenated xz streams like xz -d does', async () => {
+    const a = execFileSync('xz', ['-c', join(dir, 'data')]);
+    expect((await collect(decompress([a, a]))).equals(Buffer.concat([plain, plain]))).toBe(true);
+  });
+
+  it('passes uncompressed data through and reports corrupt data as a FormatError', async () => {
+    expect((await decompressBuffer(plain)).compression).toBe('none');
+    const bad = execFileSync('xz', ['-c', join(dir, 'data')]);
+    bad[bad.length >> 1] ^= 0xff;
+    await expect(collect(decompress([bad]))).rejects.toThrow(/corrupt xz data/);
+    const badGz = execFileSync('gzip', ['-c', join(dir, 'data')]).subarray(0, 1000);
+    await expect(collect(decompress([badGz]))).rejects.toThrow(/corrupt gzip data/);
+  });
+});
+
+describe('compress', () => {
+  for (const kind of ['gzip', 'xz'] as const) {
+    it(`${kind} output is read back by ${kind} -t and -d, and is deterministic`, async () => {
+      const out = await collect(compress(chunked(plain), kind, { check: 'crc32' }));
+      const f = join(dir, `out.${kind}`);
+      writeFileSync(f, out);
+      execFileSync(kind, ['-t', f]);
+      expect(execFileSync(kind, ['-dc', f], { maxBuffer: 1 << 28 }).equals(plain)).toBe(true);
+      expect((await collect(compress(chunked(plain), kind, { check: 'crc32' }))).equals(out)).toBe(true);
+    });
+  }
+  it('xz check type is what was asked (xz -lvv)', async () => {
+    const f = join(dir, 'sha.xz');
+    writeFileSync(f, await collect(compress([plain], 'xz', { check: 'sha256' })));
+    expect(execFileSync('xz', ['-lvv', f], { encoding: 'utf8' })).toMatch(/Check:\s+SHA-256/);
+    expect(readFileSync(f).length).toBeGreaterThan(0);
+  });
+});
