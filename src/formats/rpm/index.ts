@@ -1,0 +1,3 @@
+// RPM v4 packages (rpm.md): header codec, tags, reader.
+export * from './tags.js';
+export * from './header.js';
