@@ -1,0 +1,3 @@
+export { parseElf, rpmArch, sectionData, type Elf, type ElfSection } from './elf.js';
+export { parseModule, parseModinfo, type ModuleInfo, type ModuleParm, type ModuleVersionCrc } from './module.js';
+export { findSignature, type ModuleSignature } from './signature.js';
