@@ -1,0 +1,31 @@
+import type { Context } from '../context.js';
+import { planFat, writeFatImage } from '../formats/fat/index.js';
+import type { ResolvedEntry } from '../tree/tree.js';
+import { AtomicFile, HashTap, writeChecksumFiles, type DigestName } from './atomic.js';
+import type { Emitted } from './index.js';
+
+export interface UsbImageOptions {
+  /** FAT volume label; the installer looks for OEMDRV. */
+  label?: string;
+  /** Sidecar checksum files to write beside the image, hashed as the bytes pass. */
+  checksums?: DigestName[];
+}
+
+/**
+ * Write a resolved tree as a USB stick image: an MBR with one FAT32 partition at 1 MiB holding
+ * the tree. Planned first, then streamed once into an atomic output file.
+ */
+export async function emitUsbImage(entries: ResolvedEntry[], out: string, opts: UsbImageOptions, ctx: Context): Promise<Emitted> {
+  const plan = planFat(entries, { label: opts.label ?? 'OEMDRV', epoch: ctx.epoch });
+  const taps = (opts.checksums ?? []).map((alg) => new HashTap(alg));
+  ctx.progress.phase(`writing ${out}`, plan.imageSize);
+  await AtomicFile.with(out, taps, async (f) => {
+    for await (const chunk of writeFatImage(plan)) {
+      await f.write(chunk);
+      ctx.progress.advance(chunk.length);
+    }
+  });
+  const digests = Object.fromEntries(taps.map((t) => [t.algorithm, t.hex()])) as Partial<Record<DigestName, string>>;
+  await writeChecksumFiles(out, digests);
+  return { path: out, size: plan.imageSize, ...digests };
+}

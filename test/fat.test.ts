@@ -1,0 +1,198 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createContext } from '../src/context.js';
+import { emitUsbImage } from '../src/emit/usb.js';
+import { lfnChecksum, planFat, writeFatImage, MIN_CLUSTERS } from '../src/formats/fat/index.js';
+import { bytesSource, type Source } from '../src/tree/source.js';
+import { Tree, type ResolvedEntry } from '../src/tree/tree.js';
+import { tempDir } from './helpers/tmp.js';
+
+const dir = tempDir('dudkit-fat-');
+const EPOCH = 1700000000;
+const env = { ...process.env, MTOOLS_SKIP_CHECK: '1', TZ: 'UTC' };
+
+function pattern(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 13 + seed + (i >> 9)) & 0xff;
+  return b;
+}
+
+/** Chunked source, so the writer sees several chunks per file. */
+function chunkedSource(data: Uint8Array, chunk = 7000): Source {
+  return {
+    size: data.length,
+    origin: 'test',
+    async *open() {
+      for (let i = 0; i < data.length; i += chunk) yield data.subarray(i, i + chunk);
+    },
+  };
+}
+
+const files = new Map<string, Uint8Array>([
+  ['rhdd3', new TextEncoder().encode('Driver Update Disk version 3')],
+  ['rpms/x86_64/kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm', pattern(300_001, 1)],
+  ['rpms/x86_64/repodata/repomd.xml', new TextEncoder().encode('<repomd/>\n')],
+  ['README.TXT', new TextEncoder().encode('readme\n')],
+  ['MixedCase.Txt', new TextEncoder().encode('mixed\n')],
+  ['longfilename1.txt', new TextEncoder().encode('1\n')],
+  ['longfilename2.txt', new TextEncoder().encode('2\n')],
+  ['Ünïcode ñame.txt', new TextEncoder().encode('unicode\n')],
+  ['one-cluster.bin', pattern(512, 2)],
+  ['empty', new Uint8Array(0)],
+]);
+for (let i = 0; i < 40; i++) files.set(`many/file-number-${i}.dat`, new TextEncoder().encode(`${i}\n`));
+
+function entries(): ResolvedEntry[] {
+  const t = new Tree();
+  for (const [path, data] of files) t.file(path, chunkedSource(data));
+  t.dir('emptydir');
+  // no generated content, so the entries are already resolved
+  return t.entries() as ResolvedEntry[];
+}
+
+function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+const img = join(dir, 'usb.img');
+const part = join(dir, 'part.img');
+
+describe('FAT32 USB image', () => {
+  beforeAll(async () => {
+    const res = await emitUsbImage(entries(), img, { checksums: ['md5', 'sha256'] }, createContext({ epoch: EPOCH }));
+    expect(res.size).toBe(statSync(img).size);
+    execFileSync('dd', [`if=${img}`, `of=${part}`, 'bs=1M', 'skip=1', 'status=none']);
+  });
+
+  it('fdisk -l and sfdisk -d show one FAT32 (LBA) partition at sector 2048', () => {
+    const size = statSync(img).size;
+    expect(size % (1 << 20)).toBe(0);
+    const fdisk = run('fdisk', ['-l', img]);
+    expect(fdisk).toMatch(new RegExp(`${img.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}1 +2048 +${size / 512 - 1} +${size / 512 - 2048} .* c W95 FAT32 \\(LBA\\)`));
+    const sfdisk = run('sfdisk', ['-d', img]);
+    expect(sfdisk).toMatch(/start= +2048, size= +\d+, type=c$/m);
+    expect(sfdisk.match(/start=/g)).toHaveLength(1);
+  });
+
+  it('blkid -p -O 1MiB reports LABEL="OEMDRV" (root entry and boot sector) and TYPE="vfat" FAT32', () => {
+    const out = run('blkid', ['-p', '-O', String(1 << 20), img]);
+    expect(out).toMatch(/ LABEL="OEMDRV"/);
+    expect(out).toMatch(/ LABEL_FATBOOT="OEMDRV"/);
+    expect(out).toMatch(/ TYPE="vfat"/);
+    expect(out).toMatch(/ VERSION="FAT32"/);
+  });
+
+  it('fsck.fat -n finds the partition clean, with at least 65525 clusters', () => {
+    const r = spawnSync('fsck.fat', ['-n', '-v', part], { encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/differ|corrupt|invalid|free cluster summary wrong|Dirty bit|contains/i);
+    const clusters = Number(/(\d+) data clusters/.exec(r.stdout)?.[1]);
+    expect(clusters).toBeGreaterThanOrEqual(MIN_CLUSTERS);
+    expect(r.stdout).toMatch(/32 bit entries/);
+    expect(r.stdout).toMatch(new RegExp(`${files.size + 6} files`)); // + dirs rpms, x86_64, repodata, many, emptydir, label
+  });
+
+  it('mdir -i img@@1M lists the tree with long and lower-case names', () => {
+    const root = run('mdir', ['-i', `${img}@@1M`, '::/']);
+    expect(root).toMatch(/Volume in drive : is OEMDRV/);
+    expect(root).toMatch(/^README   TXT +7 /m);
+    expect(root).toMatch(/^rhdd3 +28 /m); // an 8.3 name in lower case: NT case flags, no LFN
+    for (const name of ['rpms', 'MixedCase.Txt', 'longfilename1.txt', 'longfilename2.txt', 'Ünïcode ñame.txt', 'emptydir', 'many']) {
+      expect(root).toContain(name);
+    }
+    // the short names mtools shows beside the long ones are the generated ~N names
+    expect(root).toMatch(/LONGFI~1 TXT +2 2023-11-14 +22:13 +longfilename1\.txt/);
+    expect(root).toMatch(/LONGFI~2 TXT +2 2023-11-14 +22:13 +longfilename2\.txt/);
+    const bare = run('mdir', ['-/', '-b', '-i', `${img}@@1M`, '::/']).trim().split('\n').map((l) => l.replace(/^::\//, ''));
+    for (const path of files.keys()) expect(bare).toContain(path);
+    expect(bare).toContain('emptydir/');
+  });
+
+  it('mcopy -s extracts every file byte-equal', () => {
+    const out = join(dir, 'extracted');
+    mkdirSync(out);
+    run('mcopy', ['-s', '-n', '-m', '-i', `${img}@@1M`, '::/*', out]);
+    for (const [path, data] of files) {
+      expect(Buffer.from(readFileSync(join(out, path))).equals(Buffer.from(data)), path).toBe(true);
+    }
+    expect(readdirSync(join(out, 'emptydir'))).toEqual([]);
+    expect(statSync(join(out, 'rhdd3')).mtimeMs / 1000).toBe(EPOCH);
+  });
+
+  it('writes md5sum/sha256sum sidecars that verify', () => {
+    expect(existsSync(`${img}.md5`)).toBe(true);
+    execFileSync('md5sum', ['-c', '--quiet', 'usb.img.md5'], { cwd: dir });
+    execFileSync('sha256sum', ['-c', '--quiet', 'usb.img.sha256'], { cwd: dir });
+  });
+
+  it('is deterministic (two builds identical) and the size is what the plan says', async () => {
+    const again = join(dir, 'again.img');
+    await emitUsbImage(entries(), again, {}, createContext({ epoch: EPOCH }));
+    expect(readFileSync(again).equals(readFileSync(img))).toBe(true);
+    const plan = planFat(entries(), { label: 'OEMDRV', epoch: EPOCH });
+    let n = 0;
+    for await (const c of writeFatImage(plan)) n += c.length;
+    expect(n).toBe(plan.imageSize);
+  });
+
+  it('chooses the cluster size as mkfs.fat does for the volume size (plan only, no data written)', () => {
+    const big = (size: number, count = 1): ResolvedEntry[] =>
+      Array.from({ length: count }, (_, i) => ({ type: 'file', path: `big${i}.iso`, mode: 0o644, content: { size, origin: 'big', open: () => (async function* () {})() } }));
+    const small = planFat(entries(), { epoch: EPOCH });
+    expect(small.sectorsPerCluster).toBe(1);
+    const p300 = planFat(big(300 << 20), { epoch: EPOCH });
+    expect(p300.sectorsPerCluster).toBe(8);
+    expect(p300.clusterCount).toBeGreaterThanOrEqual(MIN_CLUSTERS);
+    // data region starts on a cluster boundary of the partition
+    expect((p300.reservedSectors + 2 * p300.fatSectors) % 8).toBe(0);
+    expect(planFat(big(3 * 2 ** 30, 3), { epoch: EPOCH }).sectorsPerCluster).toBe(16);
+    expect(() => planFat(big(2 ** 32), { epoch: EPOCH })).toThrow(/smaller than 4 GiB/);
+  });
+
+  it('fsck.fat -n and blkid accept a volume over 260 MiB, which gets 4 KiB clusters like mkfs.fat', async () => {
+    const chunk = new Uint8Array(1 << 20).fill(0x5a);
+    const size = 280 << 20;
+    const source: Source = {
+      size,
+      origin: 'big',
+      async *open() {
+        for (let left = size; left > 0; left -= chunk.length) yield chunk.subarray(0, Math.min(left, chunk.length));
+      },
+    };
+    const big = join(dir, 'big.img');
+    const bigPart = join(dir, 'big-part.img');
+    try {
+      await emitUsbImage([{ type: 'file', path: 'dd.iso', mode: 0o644, content: source }, ...entries()], big, {}, createContext({ epoch: EPOCH }));
+      execFileSync('dd', [`if=${big}`, `of=${bigPart}`, 'bs=1M', 'skip=1', 'status=none']);
+      const r = spawnSync('fsck.fat', ['-n', '-v', bigPart], { encoding: 'utf8' });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/4096 bytes per cluster/);
+      expect(run('blkid', ['-p', '-O', String(1 << 20), big])).toMatch(/LABEL="OEMDRV".* VERSION="FAT32".* TYPE="vfat"/);
+      expect(run('mdir', ['-i', `${big}@@1M`, '::/'])).toMatch(/^dd +iso +293601280 /m);
+    } finally {
+      rmSync(big, { force: true });
+      rmSync(bigPart, { force: true });
+    }
+  });
+
+  it('computes the LFN checksum of the short name', () => {
+    // short entry name bytes of "LONGFI~1TXT"
+    const sum = lfnChecksum(new TextEncoder().encode('LONGFI~1TXT'));
+    const raw = readFileSync(part);
+    const at = raw.indexOf(Buffer.from('LONGFI~1TXT'));
+    expect(at).toBeGreaterThan(0);
+    expect(raw[at - 32 + 13]).toBe(sum); // the LFN entry just before it carries the checksum
+    expect(raw[at - 32 + 11]).toBe(0x0f);
+  });
+
+  it('refuses what FAT cannot hold: symlinks, names equal but for case, bad labels and characters', () => {
+    const base = entries();
+    expect(() => planFat([...base, { type: 'symlink', path: 'zlink', target: 'rhdd3' }], { epoch: EPOCH })).toThrow(/zlink: FAT cannot store symbolic links/);
+    expect(() => planFat([...base, { type: 'file', path: 'RHDD3', mode: 0o644, content: bytesSource('x') }], { epoch: EPOCH })).toThrow(/RHDD3: FAT names ignore case/);
+    expect(() => planFat([{ type: 'file', path: 'a:b', mode: 0o644, content: bytesSource('x') }], { epoch: EPOCH })).toThrow(/a:b: name contains ":"/);
+    expect(() => planFat(base, { label: 'oemdrv', epoch: EPOCH })).toThrow(/volume label/);
+    expect(() => planFat(base, { label: 'TWELVE_CHARS', epoch: EPOCH })).toThrow(/volume label/);
+  });
+});
