@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { register as registerBuild } from './commands/build.js';
 import { register as registerInspect } from './commands/inspect.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -16,6 +17,6 @@ program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
 });
 
-for (const register of [registerInspect]) register(program);
+for (const register of [registerBuild, registerInspect]) register(program);
 
 await program.parseAsync(process.argv);

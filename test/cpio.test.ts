@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../src/errors.js';
-import { readCpio, readInitrd, writeCpio, type CpioEntry, type CpioMember } from '../src/formats/cpio/index.js';
+import { readCpio, readInitrd, safeMemberPath, writeCpio, type CpioEntry, type CpioMember } from '../src/formats/cpio/index.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('dudkit-cpio-');
@@ -323,5 +323,15 @@ describe('cpio reader', () => {
     const huge = Buffer.from(await collect(writeCpio([{ name: 'x', mode: 0o100644, mtime: 0, size: 4, data: Buffer.from('abcd') }])));
     huge.write('ffffffff', 54, 'latin1');
     await fails(huge, /truncated cpio archive: input ends at offset \d+ inside data of x/);
+  });
+});
+
+describe('cpio member names', () => {
+  it('safeMemberPath strips ./ and /, drops ., refuses ..', () => {
+    expect(safeMemberPath('./lib/modules/x.ko')).toBe('lib/modules/x.ko');
+    expect(safeMemberPath('/etc//foo/./bar')).toBe('etc/foo/bar');
+    expect(safeMemberPath('.')).toBe('');
+    expect(() => safeMemberPath('a/../../etc/passwd')).toThrow(FormatError);
+    expect(() => safeMemberPath('..')).toThrow(/contains "\.\."/);
   });
 });

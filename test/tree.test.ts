@@ -68,3 +68,17 @@ describe('directory emitter', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 });
+
+describe('generated folders', () => {
+  it('build after the files they depend on, with names known only then', async () => {
+    const t = new Tree().file('rpms/a.rpm', bytesSource('A')).generatedDir('rpms/repodata', {
+      deps: ['rpms/a.rpm'],
+      build: async ([a]) => [
+        { path: 'repomd.xml', source: bytesSource(`<repo>${new TextDecoder().decode(await readSource(a!))}</repo>`) },
+        { path: 'sub/0f-primary.xml.gz', source: bytesSource('x') },
+      ],
+    });
+    const entries = await Scratch.with((s) => resolveTree(t, s));
+    expect(entries.map((e) => `${e.type}:${e.path}`)).toEqual(['dir:rpms', 'file:rpms/a.rpm', 'dir:rpms/repodata', 'file:rpms/repodata/repomd.xml', 'dir:rpms/repodata/sub', 'file:rpms/repodata/sub/0f-primary.xml.gz']);
+  });
+});

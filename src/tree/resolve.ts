@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import type { Scratch } from './scratch.js';
 import type { Source } from './source.js';
-import { isGenerated, type Entry, type ResolvedEntry, type Tree } from './tree.js';
+import { checkPath, comparePaths, isGenerated, type Entry, type ResolvedEntry, type Tree } from './tree.js';
 
 /**
  * Build every generated entry, each after the entries it depends on (a cycle is an error), and
@@ -34,7 +34,26 @@ export async function resolveTree(tree: Tree, scratch: Scratch): Promise<Resolve
 
   const out: ResolvedEntry[] = [];
   for (const e of entries) {
-    out.push(e.type === 'file' ? { ...e, content: await resolve(e.path, e.path) } : e);
+    if (e.type === 'file') out.push({ ...e, content: await resolve(e.path, e.path) });
+    else if (e.type !== 'generated-dir') out.push(e);
   }
-  return out;
+  // generated folders last: they may depend on any file above
+  const seen = new Set(out.map((o) => o.path));
+  for (const e of entries) {
+    if (e.type !== 'generated-dir') continue;
+    const deps: Source[] = [];
+    for (const d of e.content.deps) deps.push(await resolve(d, e.path));
+    out.push({ type: 'dir', path: e.path, mode: e.mode });
+    seen.add(e.path);
+    const dirs = new Set<string>();
+    for (const f of await e.content.build(deps, scratch)) {
+      const path = checkPath(`${e.path}/${f.path}`);
+      if (seen.has(path)) throw new UserError(`two entries for the same output path: ${path}`);
+      for (let i = path.lastIndexOf('/'); i > e.path.length; i = path.lastIndexOf('/', i - 1)) dirs.add(path.slice(0, i));
+      seen.add(path);
+      out.push({ type: 'file', path, mode: f.mode ?? 0o644, content: f.source });
+    }
+    for (const d of dirs) if (!seen.has(d)) seen.add(d), out.push({ type: 'dir', path: d, mode: 0o755 });
+  }
+  return out.sort((a, b) => comparePaths(a.path, b.path));
 }

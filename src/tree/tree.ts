@@ -16,10 +16,20 @@ export interface Generated {
 
 export type Content = Source | Generated;
 
+/**
+ * A folder whose files are only known once built (repodata names carry their own checksums).
+ * `build` returns paths relative to the folder; they may not collide with other entries.
+ */
+export interface GeneratedDir {
+  readonly deps: readonly string[];
+  build(deps: Source[], scratch: Scratch): Promise<{ path: string; source: Source; mode?: number }[]>;
+}
+
 export interface FileEntry { readonly type: 'file'; readonly path: string; readonly mode: number; readonly content: Content }
 export interface DirEntry { readonly type: 'dir'; readonly path: string; readonly mode: number }
 export interface SymlinkEntry { readonly type: 'symlink'; readonly path: string; readonly target: string }
-export type Entry = FileEntry | DirEntry | SymlinkEntry;
+export interface GeneratedDirEntry { readonly type: 'generated-dir'; readonly path: string; readonly mode: number; readonly content: GeneratedDir }
+export type Entry = FileEntry | DirEntry | SymlinkEntry | GeneratedDirEntry;
 
 /** A resolved file: every generated content already built. */
 export interface ResolvedFile extends FileEntry { readonly content: Source }
@@ -59,6 +69,11 @@ export class Tree {
     return this.put({ type: 'dir', path: checkPath(path), mode });
   }
 
+  /** A folder whose content is generated from other entries (see GeneratedDir). */
+  generatedDir(path: string, content: GeneratedDir, mode = 0o755): this {
+    return this.put({ type: 'generated-dir', path: checkPath(path), mode, content });
+  }
+
   symlink(path: string, target: string): this {
     if (target === '' || target.includes('\0')) throw new UserError(`bad symlink target for ${path}`);
     return this.put({ type: 'symlink', path: checkPath(path), target });
@@ -77,6 +92,7 @@ export class Tree {
     for (const e of other.entries()) {
       const path = prefix ? `${prefix}/${e.path}` : e.path;
       if (e.type === 'dir' && this.map.get(path)?.type === 'dir') continue;
+      if (e.type === 'generated-dir') throw new UserError(`cannot graft generated folder ${e.path}`);
       this.put({ ...e, path } as Entry);
     }
     return this;
@@ -103,7 +119,7 @@ export class Tree {
     }
     for (let i = entry.path.lastIndexOf('/'); i > 0; i = entry.path.lastIndexOf('/', i - 1)) {
       const parent = this.map.get(entry.path.slice(0, i));
-      if (parent && parent.type !== 'dir') throw new UserError(`${entry.path}: parent ${parent.path} is not a directory`);
+      if (parent && parent.type !== 'dir' && parent.type !== 'generated-dir') throw new UserError(`${entry.path}: parent ${parent.path} is not a directory`);
     }
     this.map.set(entry.path, entry);
     return this;

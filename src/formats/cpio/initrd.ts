@@ -24,6 +24,9 @@ export interface InitrdMemberRead extends CpioMemberRead {
  * Where the uncompressed part of an initrd stops: at the end of input, or at a compressed segment.
  * The kernel decompresses exactly one stream there and continues after it; decompression is the
  * caller's (src/formats/compress), since only the decompressor knows where the stream ends.
+ * Decompressing `rest` and passing the output to `readInitrd` again lists every archive of that
+ * segment and of following segments with the same compression (concatenated gzip members, xz
+ * streams); a change of compressor after the first compressed segment is not followed.
  */
 export interface InitrdEnd {
   end: number;

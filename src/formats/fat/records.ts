@@ -68,8 +68,9 @@ export function encodeFsInfo(plan: FatPlan): Uint8Array {
   const b = Buffer.alloc(SECTOR);
   b.writeUInt32LE(0x41615252, 0);
   b.writeUInt32LE(0x61417272, 484);
-  b.writeUInt32LE(plan.clusterCount - plan.usedClusters, 488);
-  b.writeUInt32LE(2 + plan.usedClusters, 492); // hint: first free cluster
+  const free = plan.clusterCount - plan.usedClusters;
+  b.writeUInt32LE(free, 488);
+  b.writeUInt32LE(free > 0 ? 2 + plan.usedClusters : 0xffffffff, 492); // hint: first free cluster, or unknown
   b.writeUInt32LE(0xaa550000, 508);
   return b;
 }

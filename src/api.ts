@@ -1,0 +1,110 @@
+/**
+ * dudkit's library API. The CLI is a thin shell over these functions; nothing here prints.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { findLayout, layouts } from '../layouts/index.js';
+import type { Layout, Plan } from '../layouts/types.js';
+import { createContext, type Context } from './context.js';
+import { emitMedium, type Emitted } from './emit/index.js';
+import { UserError } from './errors.js';
+import { collectDriverSet } from './inputs/collect.js';
+import { describeIssues, loadManifest, type Target } from './manifest/load.js';
+import type { DriverSet } from './model/driverset.js';
+import { resolveTree } from './tree/resolve.js';
+import { Scratch } from './tree/scratch.js';
+
+export { createContext, type Context } from './context.js';
+export { UserError } from './errors.js';
+export { loadManifest } from './manifest/load.js';
+export { collectDriverSet } from './inputs/collect.js';
+export type { DriverSet } from './model/driverset.js';
+export { Tree } from './tree/tree.js';
+
+export interface BuildOptions {
+  /** Folder the targets' `out` paths resolve against (default: the current folder). */
+  outDir?: string;
+  /** Build only these target kinds (or `kind:out` names). */
+  only?: string[];
+  ctx?: Context;
+}
+
+export interface BuiltTarget extends Emitted {
+  target: string;
+  medium: Plan['medium']['kind'];
+  notes: string[];
+}
+
+export interface BuildResult {
+  manifest: string;
+  targets: BuiltTarget[];
+  warnings: string[];
+}
+
+interface CheckedTarget {
+  target: Target;
+  layout: Layout;
+  options: unknown;
+  out: string;
+}
+
+/** Check every target's kind and options before any input is read, so typos fail fast. */
+function checkTargets(path: string, targets: Target[]): Omit<CheckedTarget, 'out'>[] {
+  return targets.map((target) => {
+    const layout = findLayout(target.kind);
+    if (!layout) {
+      const known = layouts.map((l) => l.kind).join(', ');
+      throw new UserError(`targets[${target.index}]: unknown target kind "${target.kind}" (known: ${known || 'none yet'})`, path);
+    }
+    const parsed = layout.options.safeParse(target.options);
+    if (!parsed.success) throw new UserError(describeIssues(parsed.error, ['targets', target.index, target.kind]), path);
+    return { target, layout, options: parsed.data };
+  });
+}
+
+function selectTargets<T extends { target: Target; out: string }>(all: T[], only: string[] | undefined, path: string): T[] {
+  if (!only?.length) return all;
+  for (const o of only) {
+    if (!all.some((t) => t.target.kind === o || `${t.target.kind}:${t.out}` === o)) {
+      throw new UserError(`--only ${o}: no such target in the manifest (have: ${all.map((t) => t.target.kind).join(', ')})`, path);
+    }
+  }
+  return all.filter((t) => only.includes(t.target.kind) || only.includes(`${t.target.kind}:${t.out}`));
+}
+
+/** Build every target of a manifest (or those named in `only`). */
+export async function build(manifestPath: string, opts: BuildOptions = {}): Promise<BuildResult> {
+  const ctx = opts.ctx ?? createContext();
+  const loaded = await loadManifest(manifestPath);
+  const outDir = resolve(opts.outDir ?? '.');
+  const checked = checkTargets(manifestPath, loaded.targets);
+  const set = await collectDriverSet(loaded, ctx);
+  const withOut = checked.map((c) => ({ ...c, out: outName(c, set) }));
+  const selected = selectTargets(withOut, opts.only, manifestPath);
+  const seen = new Set<string>();
+  for (const t of selected) {
+    if (seen.has(t.out)) throw new UserError(`two targets write ${t.out}`, manifestPath);
+    seen.add(t.out);
+  }
+  await mkdir(outDir, { recursive: true });
+  const built: BuiltTarget[] = [];
+  for (const t of selected) built.push(await buildTarget(t, set, outDir, ctx));
+  return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings] };
+}
+
+function outName(c: Omit<CheckedTarget, 'out'>, set: DriverSet): string {
+  const given = (c.options as { out?: string }).out;
+  return given ?? c.layout.defaultOut(set, c.options);
+}
+
+async function buildTarget(t: CheckedTarget, set: DriverSet, outDir: string, ctx: Context): Promise<BuiltTarget> {
+  const out = resolve(outDir, t.out);
+  const plan = t.layout.plan(set, t.options, { epoch: ctx.epoch, warn: (m) => ctx.warn(m), outName: t.out });
+  ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
+  const emitted = await Scratch.with(async (scratch) => {
+    const entries = await resolveTree(plan.tree, scratch);
+    await mkdir(resolve(out, '..'), { recursive: true });
+    return emitMedium(entries, plan.medium, out, plan.checksums, ctx);
+  });
+  return { target: t.target.kind, medium: plan.medium.kind, notes: plan.notes, ...emitted };
+}

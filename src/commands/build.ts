@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { build } from '../api.js';
+import { action, commandContext, printJson } from './common.js';
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description('build every target of a manifest (or those named with --only)')
+    .argument('<manifest>', 'dudkit manifest (YAML or JSON)')
+    .option('-o, --out-dir <dir>', 'folder the targets are written to', '.')
+    .option('--only <target>', 'build only this target kind (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--json', 'print one JSON document describing the outputs on stdout')
+    .option('--progress', 'show progress on stderr even when it is not a terminal')
+    .action(
+      action(async (manifest: string, opts: { outDir: string; only: string[]; json?: boolean; progress?: boolean }) => {
+        const ctx = commandContext(opts);
+        const result = await build(manifest, { outDir: opts.outDir, only: opts.only, ctx });
+        if (opts.json) {
+          printJson(result);
+          return;
+        }
+        for (const t of result.targets) {
+          process.stdout.write(`${t.target}: ${t.path}${t.size !== undefined ? ` (${t.size} bytes)` : ''}\n`);
+          for (const n of t.notes) process.stdout.write(`  ${n.replace(/\n/g, '\n  ')}\n`);
+        }
+      }),
+    );
+}

@@ -1,0 +1,155 @@
+import { type Command, Option } from 'commander';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { emitIso, type EmitIsoOptions } from '../emit/iso.js';
+import { asUserError, UserError } from '../errors.js';
+import type { DigestName } from '../emit/atomic.js';
+import { fileSource } from '../tree/source.js';
+import { Tree, type ResolvedEntry } from '../tree/tree.js';
+import { action, commandContext, printJson, type GlobalOpts } from './common.js';
+
+/**
+ * Read a folder into a Tree: regular files (streamed from disk), folders and symlinks, with their
+ * permission bits. Anything else (devices, sockets, fifos) is refused rather than skipped.
+ */
+export async function treeFromDirectory(dir: string): Promise<Tree> {
+  const tree = new Tree();
+  const walk = async (abs: string, rel: string): Promise<void> => {
+    const names = (await readdir(abs)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    for (const name of names) {
+      const p = join(abs, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = await lstat(p);
+      if (st.isSymbolicLink()) tree.symlink(r, await readlink(p));
+      else if (st.isDirectory()) {
+        tree.dir(r, st.mode & 0o7777);
+        await walk(p, r);
+      } else if (st.isFile()) tree.file(r, await fileSource(p), st.mode & 0o7777);
+      else throw new UserError('not a regular file, folder or symbolic link (ISO images hold only those)', p);
+    }
+  };
+  try {
+    if (!(await lstat(dir)).isDirectory()) throw new UserError('not a directory', dir);
+    await walk(dir, '');
+  } catch (err) {
+    asUserError(err, dir);
+  }
+  return tree;
+}
+
+interface IsoCommandOpts extends GlobalOpts {
+  output: string;
+  volid: string;
+  joliet: boolean;
+  jolietLong?: boolean;
+  jolietTruncate?: boolean;
+  implantMd5?: boolean;
+  supportedIso?: boolean;
+  md5?: boolean;
+  sha256?: boolean;
+  bootBios?: string;
+  bootEfi?: string;
+  bootLoadSize?: string;
+  bootInfoTable?: boolean;
+  grub2BootInfo?: boolean;
+  bootCatalog?: string;
+  hybrid?: boolean | string;
+  isohybridMbr?: string;
+  publisher?: string;
+  preparer?: string;
+  application?: string;
+  sysid?: string;
+}
+
+const treePath = (p: string) => p.replace(/^\/+/, '');
+
+/** `dudkit iso DIR -o OUT.iso …`: the writer on its own, a mkisofs-like subset. */
+export async function isoCommand(dir: string, opts: IsoCommandOpts): Promise<void> {
+  const ctx = commandContext(opts);
+  const out = resolve(opts.output);
+  const rel = relative(resolve(dir), out);
+  if (!isAbsolute(rel) && rel.split(sep)[0] !== '..') {
+    throw new UserError(`output lies inside the input folder ${dir}; write it elsewhere`, opts.output);
+  }
+  const options: EmitIsoOptions = {
+    volumeId: opts.volid,
+    systemId: opts.sysid ?? '',
+    publisher: opts.publisher ?? '',
+    preparer: opts.preparer ?? '',
+    application: opts.application ?? '',
+    joliet: opts.joliet ? { limit: opts.jolietLong ? 103 : 64, overflow: opts.jolietTruncate ? 'truncate' : 'refuse' } : false,
+    implantMd5: Boolean(opts.implantMd5),
+    supportedIso: Boolean(opts.supportedIso),
+    checksums: [...(opts.md5 ? ['md5'] : []), ...(opts.sha256 ? ['sha256'] : [])] as DigestName[],
+  };
+  if (opts.bootBios || opts.bootEfi) {
+    const loadSectors = opts.bootLoadSize === undefined ? 4 : Number(opts.bootLoadSize);
+    Object.assign(options, {
+      boot: {
+        ...(opts.bootBios
+          ? { bios: { path: treePath(opts.bootBios), loadSectors, bootInfoTable: Boolean(opts.bootInfoTable), grub2BootInfo: Boolean(opts.grub2BootInfo) } }
+          : {}),
+        ...(opts.bootEfi ? { efi: { path: treePath(opts.bootEfi) } } : {}),
+        ...(opts.bootCatalog ? { catalogPath: treePath(opts.bootCatalog) } : {}),
+      },
+    });
+  } else if (opts.bootInfoTable || opts.bootCatalog || opts.bootLoadSize || opts.grub2BootInfo) {
+    throw new UserError('boot options need --boot-bios or --boot-efi');
+  }
+  if (opts.hybrid !== undefined && opts.hybrid !== false) {
+    const kind = opts.hybrid === true ? 'mbr' : opts.hybrid;
+    let bootCode: Uint8Array | undefined;
+    if (opts.isohybridMbr) {
+      bootCode = await readFile(opts.isohybridMbr).catch((err: unknown) => asUserError(err, opts.isohybridMbr!));
+      if (bootCode.length !== 432) throw new UserError(`isohybrid MBR code must be exactly 432 bytes (syslinux isohdpfx.bin), got ${bootCode.length}`, opts.isohybridMbr);
+    } else {
+      ctx.warn('--hybrid without --isohybrid-mbr: the MBR has a partition table but no boot code, so the image is readable but not bootable from USB');
+    }
+    Object.assign(options, { hybrid: { gpt: kind === 'gpt', ...(bootCode ? { bootCode } : {}) } });
+  } else if (opts.isohybridMbr) {
+    throw new UserError('--isohybrid-mbr needs --hybrid');
+  }
+
+  const entries = (await treeFromDirectory(dir)).entries() as ResolvedEntry[];
+  const result = await emitIso(entries, out, options, ctx);
+  if (opts.json) {
+    printJson({ output: out, volumeId: opts.volid, ...result });
+  } else {
+    const lines = [`wrote ${opts.output} (${result.size} bytes)`];
+    if (result.implantedMd5) lines.push(`media-check MD5 ${result.implantedMd5}`);
+    for (const s of result.sidecars) lines.push(`wrote ${s}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('iso')
+    .description('write a folder as an ISO 9660 image with Rock Ridge and Joliet (a mkisofs-like subset)')
+    .argument('<dir>', 'folder whose contents become the image root')
+    .requiredOption('-o, --output <file>', 'image to write (atomically)')
+    .option('-V, --volid <label>', 'volume id, printable ASCII, at most 32 characters', 'CDROM')
+    .option('--joliet', 'add a Joliet tree (the default)', true)
+    .option('--no-joliet', 'no Joliet tree')
+    .option('--joliet-long', 'allow 103-character Joliet names (non-standard, like -joliet-long)')
+    .option('--joliet-truncate', 'cut longer Joliet names instead of refusing them')
+    .option('--implant-md5', 'implant the media-check MD5 (what implantisomd5 writes)')
+    .option('--supported-iso', 'mark the media-check record RHLISOSTATUS=1')
+    .option('--md5', 'write OUT.md5 (md5sum format)')
+    .option('--sha256', 'write OUT.sha256 (sha256sum format)')
+    .option('--boot-bios <path>', 'El Torito no-emulation BIOS boot image, a path inside DIR (isolinux/isolinux.bin)')
+    .option('--boot-load-size <sectors>', 'sectors the BIOS loads (default 4)')
+    .option('--boot-info-table', 'patch the boot-info table into the BIOS image copy')
+    .option('--grub2-boot-info', "also patch GRUB2's boot info at byte 2548")
+    .option('--boot-efi <path>', 'El Torito UEFI boot image (a FAT image), a path inside DIR')
+    .option('--boot-catalog <path>', 'also show the boot catalog as this file (isolinux/boot.cat)')
+    .addOption(new Option('--hybrid [kind]', 'isohybrid system area: mbr (default) or gpt (for UEFI boot from USB)').choices(['mbr', 'gpt']))
+    .option('--isohybrid-mbr <file>', '432-byte MBR boot code (syslinux isohdpfx.bin)')
+    .option('--publisher <text>', 'publisher id')
+    .option('--preparer <text>', 'data preparer id')
+    .option('--application <text>', 'application id')
+    .option('--sysid <text>', 'system id')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--progress', 'show progress on stderr even when it is not a terminal')
+    .action(action(isoCommand));
+}

@@ -1,0 +1,160 @@
+/**
+ * isohybrid system area: an MBR whose partition covers the image (so `dd` to a USB stick works),
+ * optionally with the GPT of xorriso's `-isohybrid-gpt-basdat` layout and its backup at the end.
+ */
+import { createHash } from 'node:crypto';
+import { le32, le64 } from './numbers.js';
+
+export const SECTOR = 512;
+const SECTORS_PER_TRACK = 32;
+const GPT_ENTRIES = 248;
+
+export interface Geometry {
+  readonly heads: number;
+  /** Bytes per cylinder: the image is padded to a whole number of them. */
+  readonly cylinderBytes: number;
+}
+
+/** 64 heads × 32 sectors (1 MiB cylinders), more heads when that would exceed 1024 cylinders. */
+export function geometry(imageBytes: number): Geometry {
+  let heads = 64;
+  const sectors = Math.ceil(imageBytes / SECTOR);
+  if (Math.ceil(sectors / (heads * SECTORS_PER_TRACK)) > 1024) heads = Math.min(255, Math.ceil(sectors / (1024 * SECTORS_PER_TRACK)));
+  return { heads, cylinderBytes: heads * SECTORS_PER_TRACK * SECTOR };
+}
+
+function chs(b: Uint8Array, off: number, lba: number, g: Geometry): void {
+  const perCyl = g.heads * SECTORS_PER_TRACK;
+  let c = Math.floor(lba / perCyl);
+  let h = Math.floor((lba % perCyl) / SECTORS_PER_TRACK);
+  let s = (lba % SECTORS_PER_TRACK) + 1;
+  if (c > 1023) [c, h, s] = [1023, g.heads - 1, SECTORS_PER_TRACK];
+  b[off] = h;
+  b[off + 1] = s | ((c >> 8) & 3) << 6;
+  b[off + 2] = c & 0xff;
+}
+
+/** Deterministic bytes from the volume id and epoch (disk signature, GUIDs). */
+export function derived(volumeId: string, epoch: number, what: string, n: number): Uint8Array {
+  return createHash('sha256').update(`${what}\0${volumeId}\0${epoch}`).digest().subarray(0, n);
+}
+
+function guid(volumeId: string, epoch: number, what: string): Uint8Array {
+  const g = new Uint8Array(derived(volumeId, epoch, what, 16));
+  g[7] = (g[7]! & 0x0f) | 0x40; // version 4 (byte 7 is the high byte of the LE third field)
+  g[8] = (g[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  return g;
+}
+
+const BASIC_DATA = Uint8Array.from([0xa2, 0xa0, 0xd0, 0xeb, 0xe5, 0xb9, 0x33, 0x44, 0x87, 0xc0, 0x68, 0xb6, 0xb7, 0x26, 0x99, 0xc7]);
+
+let crcTable: Uint32Array | undefined;
+export function crc32(data: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (const byte of data) c = crcTable[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+export interface HybridLayout {
+  /** 432 bytes of boot code (isohdpfx.bin), or zeros. */
+  readonly bootCode: Uint8Array;
+  readonly imageBytes: number;
+  /** LBA (2048-byte) of the El Torito BIOS image, or 0. */
+  readonly biosLba: number;
+  /** The EFI image's extent when a GPT is wanted. */
+  readonly efi?: { readonly lba: number; readonly size: number };
+  readonly gpt: boolean;
+  readonly volumeId: string;
+  readonly epoch: number;
+}
+
+function partition(b: Uint8Array, off: number, p: { active: boolean; type: number; start: number; count: number }, g: Geometry): void {
+  b[off] = p.active ? 0x80 : 0;
+  chs(b, off + 1, p.start, g);
+  b[off + 4] = p.type;
+  chs(b, off + 5, p.start + p.count - 1, g);
+  le32(b, off + 8, p.start);
+  le32(b, off + 12, p.count);
+}
+
+/** The 32 KiB system area (MBR, and GPT header + entries when asked). */
+export function systemArea(h: HybridLayout): Uint8Array {
+  const b = new Uint8Array(32768);
+  const g = geometry(h.imageBytes);
+  const sectors = h.imageBytes / SECTOR;
+  b.set(h.bootCode.subarray(0, 432), 0);
+  le32(b, 432, h.biosLba * 4);
+  b.set(derived(h.volumeId, h.epoch, 'mbr-signature', 4), 440);
+  partition(b, 446, { active: true, type: h.gpt ? 0x00 : 0x17, start: 0, count: sectors }, g);
+  if (h.gpt && h.efi) {
+    const efiStart = h.efi.lba * 4;
+    const efiCount = Math.ceil(h.efi.size / SECTOR);
+    b.set([0x00, 0xfe, 0xff, 0xff, 0xef, 0xfe, 0xff, 0xff], 462);
+    le32(b, 462 + 8, efiStart);
+    le32(b, 462 + 12, efiCount);
+  }
+  b[510] = 0x55;
+  b[511] = 0xaa;
+  if (h.gpt) {
+    const entries = gptEntries(h);
+    b.set(gptHeader(h, entries, false), SECTOR);
+    b.set(entries, 2 * SECTOR);
+  }
+  return b;
+}
+
+function gptEntries(h: HybridLayout): Uint8Array {
+  const sectors = h.imageBytes / SECTOR;
+  const lastUsable = sectors - 1 - 63;
+  const e = new Uint8Array(GPT_ENTRIES * 128);
+  const put = (i: number, first: number, last: number, name: string) => {
+    const o = i * 128;
+    e.set(BASIC_DATA, o);
+    e.set(guid(h.volumeId, h.epoch, `partition-${i}`), o + 16);
+    le64(e, o + 32, first);
+    le64(e, o + 40, last);
+    le32(e, o + 48, 1);
+    le32(e, o + 52, 0x10000000);
+    e.set(Buffer.from(name, 'utf16le'), o + 56);
+  };
+  put(0, 0, lastUsable - 1, 'ISOHybrid');
+  if (h.efi) put(1, h.efi.lba * 4, h.efi.lba * 4 + Math.ceil(h.efi.size / SECTOR) - 1, 'ISOHybrid1');
+  return e;
+}
+
+function gptHeader(h: HybridLayout, entries: Uint8Array, backup: boolean): Uint8Array {
+  const last = h.imageBytes / SECTOR - 1;
+  const b = new Uint8Array(SECTOR);
+  b.set(Buffer.from('EFI PART', 'latin1'), 0);
+  le32(b, 8, 0x00010000);
+  le32(b, 12, 92);
+  le64(b, 24, backup ? last : 1);
+  le64(b, 32, backup ? 1 : last);
+  le64(b, 40, 64);
+  le64(b, 48, last - 63);
+  b.set(guid(h.volumeId, h.epoch, 'disk'), 56);
+  le64(b, 72, backup ? last - 62 : 2);
+  le32(b, 80, GPT_ENTRIES);
+  le32(b, 84, 128);
+  le32(b, 88, crc32(entries));
+  le32(b, 16, crc32(b.subarray(0, 92)));
+  return b;
+}
+
+/** The last 63 sectors of a GPT image: backup entry array, then the backup header. */
+export function gptBackup(h: HybridLayout): Uint8Array {
+  const entries = gptEntries(h);
+  const out = new Uint8Array(63 * SECTOR);
+  out.set(entries, 0);
+  out.set(gptHeader(h, entries, true), 62 * SECTOR);
+  return out;
+}
+

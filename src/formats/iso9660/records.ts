@@ -1,0 +1,60 @@
+/** Directory records (ECMA-119 §9.1) and their packing into 2048-byte blocks. */
+import { BLOCK, both16, both32, dirDate } from './numbers.js';
+
+export const FLAG_DIRECTORY = 0x02;
+export const FLAG_MULTI_EXTENT = 0x80;
+
+/** Length of a record's fixed part plus identifier and its pad byte (always even). */
+export function recordBase(idLength: number): number {
+  return 33 + idLength + (idLength % 2 === 0 ? 1 : 0);
+}
+
+/** Room for system-use bytes in one record: LEN_DR is one byte and even, so at most 254. */
+export function systemUseRoom(idLength: number): number {
+  return 254 - recordBase(idLength);
+}
+
+export function recordLength(idLength: number, systemUse: number): number {
+  const n = recordBase(idLength) + systemUse;
+  return n + (n % 2);
+}
+
+/** Encode one record at `buf[off]`; `systemUse` parts are copied in order. Returns its length. */
+export function writeRecord(
+  buf: Uint8Array,
+  off: number,
+  r: { lba: number; length: number; flags: number; id: Uint8Array; epoch: number; systemUse?: readonly Uint8Array[] },
+): number {
+  const suLen = r.systemUse?.reduce((n, e) => n + e.length, 0) ?? 0;
+  const len = recordLength(r.id.length, suLen);
+  buf.fill(0, off, off + len);
+  buf[off] = len;
+  both32(buf, off + 2, r.lba);
+  both32(buf, off + 10, r.length);
+  dirDate(buf, off + 18, r.epoch);
+  buf[off + 25] = r.flags;
+  both16(buf, off + 28, 1);
+  buf[off + 32] = r.id.length;
+  buf.set(r.id, off + 33);
+  let p = off + recordBase(r.id.length);
+  for (const e of r.systemUse ?? []) {
+    buf.set(e, p);
+    p += e.length;
+  }
+  return len;
+}
+
+/**
+ * Offsets of records of the given lengths inside a directory extent, never letting a record
+ * cross a block boundary, and the extent's size (a whole number of blocks).
+ */
+export function layoutRecords(lengths: readonly number[]): { offsets: number[]; size: number } {
+  const offsets: number[] = [];
+  let pos = 0;
+  for (const len of lengths) {
+    if ((pos % BLOCK) + len > BLOCK) pos = Math.ceil(pos / BLOCK) * BLOCK;
+    offsets.push(pos);
+    pos += len;
+  }
+  return { offsets, size: Math.max(BLOCK, Math.ceil(pos / BLOCK) * BLOCK) };
+}

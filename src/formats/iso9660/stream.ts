@@ -1,0 +1,140 @@
+/**
+ * The streamer: emits a planned image front to back, encoding each structure from the plan as its
+ * turn comes and copying file data from the sources. Nothing is written out of order, so the sink
+ * may be a pipe; memory holds at most one directory extent besides the sources' own chunks.
+ */
+import { UserError } from '../../errors.js';
+import { bootRecord, jolietDescriptor, primaryDescriptor, terminator } from './descriptors.js';
+import { bootCatalog } from './eltorito.js';
+import { gptBackup, SECTOR, systemArea } from './hybrid.js';
+import { encodePathTable } from './pathtable.js';
+import type { DirExtent, IsoPlan, PlanDir, PlanNode, SystemUsePart } from './plan.js';
+import { BLOCK, blocks } from './numbers.js';
+import { FLAG_DIRECTORY, writeRecord } from './records.js';
+import { ce } from './susp.js';
+
+export interface Sink {
+  /** Called with consecutive parts of the image; the chunk may be reused once the promise settles. */
+  write(chunk: Uint8Array): Promise<void>;
+}
+
+const ZEROS = new Uint8Array(1 << 20);
+
+class Writer {
+  position = 0;
+  constructor(private readonly sink: Sink) {}
+  async write(chunk: Uint8Array): Promise<void> {
+    if (chunk.length === 0) return;
+    this.position += chunk.length;
+    await this.sink.write(chunk);
+  }
+  async zeros(n: number): Promise<void> {
+    while (n > 0) {
+      const k = Math.min(n, ZEROS.length);
+      await this.write(ZEROS.subarray(0, k));
+      n -= k;
+    }
+  }
+  /** Pad with zeros to the given block; also a check that the plan and the stream agree. */
+  async padTo(lba: number): Promise<void> {
+    const target = lba * BLOCK;
+    if (this.position > target) throw new Error(`ISO stream overran block ${lba} (at byte ${this.position})`);
+    await this.zeros(target - this.position);
+  }
+}
+
+function encodeSystemUse(plan: IsoPlan, parts: readonly SystemUsePart[]): Uint8Array[] {
+  return parts.map((p) => (p instanceof Uint8Array ? p : ce(plan.lba.continuation + p.block, p.offset, p.length)));
+}
+
+function target(n: PlanNode, tree: 'ecma' | 'joliet'): { lba: number; length: number; flags: number } {
+  if (n.kind === 'dir') return { lba: n[tree].lba, length: n[tree].size, flags: FLAG_DIRECTORY };
+  return { lba: n.lba, length: n.size, flags: 0 };
+}
+
+export function encodeDirectory(plan: IsoPlan, d: PlanDir, tree: 'ecma' | 'joliet'): Uint8Array {
+  const ext: DirExtent = d[tree];
+  const buf = new Uint8Array(ext.size);
+  for (const r of ext.records) {
+    writeRecord(buf, r.offset, { ...target(r.node, tree), id: r.id, epoch: plan.epoch, systemUse: encodeSystemUse(plan, r.systemUse) });
+  }
+  return buf;
+}
+
+function encodeContinuation(plan: IsoPlan): Uint8Array {
+  const buf = new Uint8Array(plan.continuationBlocks * BLOCK);
+  for (const a of plan.continuationAreas) {
+    let p = a.block * BLOCK + a.offset;
+    for (const e of encodeSystemUse(plan, a.parts)) {
+      buf.set(e, p);
+      p += e.length;
+    }
+  }
+  return buf;
+}
+
+function pathTable(dirs: readonly PlanDir[], tree: 'ecma' | 'joliet', bigEndian: boolean): Uint8Array {
+  return encodePathTable(
+    dirs.map((d) => ({ id: tree === 'ecma' ? d.ecmaId : d.jolietId, lba: d[tree].lba, parent: d.parent[tree].number })),
+    bigEndian,
+  );
+}
+
+/** Write the whole image described by `plan` to `sink`, reading file data from the sources. */
+export async function streamIso(plan: IsoPlan, sink: Sink): Promise<void> {
+  const w = new Writer(sink);
+  const { lba } = plan;
+  if (plan.hybrid) await w.write(systemArea(plan.hybrid));
+  await w.padTo(16);
+  const ecmaTree = { rootLba: plan.root.ecma.lba, rootSize: plan.root.ecma.size, pathTableSize: plan.pathTableSize, lPathLba: lba.lPath, mPathLba: lba.mPath };
+  await w.write(primaryDescriptor(plan.ids, ecmaTree, plan.volumeBlocks, plan.epoch));
+  if (lba.bootRecord !== undefined) await w.write(bootRecord(lba.catalog!));
+  if (lba.svd !== undefined) {
+    const jTree = { rootLba: plan.root.joliet.lba, rootSize: plan.root.joliet.size, pathTableSize: plan.jolietPathTableSize, lPathLba: lba.jlPath!, mPathLba: lba.jmPath! };
+    await w.write(jolietDescriptor(plan.ids, jTree, plan.volumeBlocks, plan.epoch));
+  }
+  await w.write(terminator());
+  if (lba.catalog !== undefined) await w.write(bootCatalog(plan.boot));
+  await w.padTo(lba.lPath);
+  await w.write(pathTable(plan.dirs, 'ecma', false));
+  await w.padTo(lba.mPath);
+  await w.write(pathTable(plan.dirs, 'ecma', true));
+  if (lba.jlPath !== undefined) {
+    await w.padTo(lba.jlPath);
+    await w.write(pathTable(plan.jolietDirs, 'joliet', false));
+    await w.padTo(lba.jmPath!);
+    await w.write(pathTable(plan.jolietDirs, 'joliet', true));
+  }
+  for (const d of plan.dirs) {
+    await w.padTo(d.ecma.lba);
+    await w.write(encodeDirectory(plan, d, 'ecma'));
+  }
+  await w.padTo(lba.continuation);
+  await w.write(encodeContinuation(plan));
+  for (const d of plan.jolietDirs) {
+    await w.padTo(d.joliet.lba);
+    await w.write(encodeDirectory(plan, d, 'joliet'));
+  }
+  await w.padTo(lba.data);
+  for (const f of plan.files) {
+    await w.padTo(f.lba);
+    if (f.data) {
+      await w.write(f.data);
+    } else {
+      const start = w.position;
+      for await (const chunk of f.source!.open()) {
+        if (w.position - start + chunk.length > f.size) throw new UserError(`grew while being read (planned ${f.size} bytes)`, f.source!.origin);
+        await w.write(chunk);
+      }
+      if (w.position - start !== f.size) throw new UserError(`shrank while being read (planned ${f.size} bytes, got ${w.position - start})`, f.source!.origin);
+    }
+    await w.padTo(f.lba + blocks(f.size));
+  }
+  const end = plan.volumeBlocks * BLOCK;
+  if (plan.hybrid?.gpt) {
+    const backup = gptBackup(plan.hybrid);
+    await w.zeros(end - 63 * SECTOR - w.position);
+    await w.write(backup);
+  }
+  await w.padTo(plan.volumeBlocks);
+}

@@ -1,0 +1,104 @@
+/**
+ * The digests an RPM carries, checked the way `rpm -Kv` does (rpm.md rule 6): header SHA-256 and
+ * SHA-1 over the main header bytes; with `payload`, SIZE and MD5 over header + payload and the
+ * PAYLOADDIGEST of the compressed payload in one streamed pass, then a second pass through the
+ * decompressor for PAYLOADSIZE, PAYLOADDIGESTALT and every file digest.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { asUserError } from '../../errors.js';
+import { sliceSource } from '../../tree/source.js';
+import { readCpio } from '../cpio/index.js';
+import { memberKey, type RpmPackage } from './read.js';
+import { DIGEST_ALGO, SIGTAG, TAG } from './tags.js';
+
+export interface DigestCheck {
+  /** rpm's wording: "Header SHA256 digest", "MD5 digest", "Payload SHA256 digest", … */
+  name: string;
+  ok: boolean;
+  expected: string;
+  actual: string;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+function check(name: string, expected: string, actual: string): DigestCheck {
+  return { name, ok: expected.toLowerCase() === actual.toLowerCase(), expected, actual };
+}
+
+function algoName(id: number | undefined): string {
+  return DIGEST_ALGO[id ?? 8] ?? `algo ${id}`;
+}
+
+export interface VerifyOptions {
+  /** Also hash the payload (compressed and uncompressed) and every file. */
+  payload?: boolean;
+}
+
+/** Every digest the package carries, compared with what its bytes hash to. */
+export async function verifyDigests(pkg: RpmPackage, opts: VerifyOptions = {}): Promise<DigestCheck[]> {
+  const sig = pkg.signature;
+  const h = pkg.header;
+  const out: DigestCheck[] = [];
+  const headerHash = (algo: string) => createHash(algo).update(h.bytes).digest('hex');
+  const sha256 = sig.string(SIGTAG.SHA256);
+  if (sha256 !== undefined) out.push(check('Header SHA256 digest', sha256, headerHash('sha256')));
+  const sha1 = sig.string(SIGTAG.SHA1);
+  if (sha1 !== undefined) out.push(check('Header SHA1 digest', sha1, headerHash('sha1')));
+  if (!opts.payload) return out;
+
+  try {
+    // pass 1: header + compressed payload as stored
+    const md5 = sig.has(SIGTAG.MD5) ? createHash('md5') : undefined;
+    const payloadDigest = h.strings(TAG.PAYLOADDIGEST)[0];
+    const payloadAlgo = algoName(h.number(TAG.PAYLOADDIGESTALGO));
+    const payloadHash = payloadDigest !== undefined ? createHash(payloadAlgo) : undefined;
+    md5?.update(h.bytes);
+    for await (const chunk of sliceSource(pkg.path, pkg.payloadOffset, pkg.payloadSize).open()) {
+      md5?.update(chunk);
+      payloadHash?.update(chunk);
+    }
+    const size = sig.number(SIGTAG.SIZE) ?? sig.number(SIGTAG.LONGSIZE);
+    if (size !== undefined) out.push(check('Header and payload size', String(size), String(pkg.fileSize - pkg.headerStart)));
+    if (md5) out.push(check('MD5 digest', hex(sig.bin(SIGTAG.MD5)!), md5.digest('hex')));
+    if (payloadHash) out.push(check(`Payload ${payloadAlgo.toUpperCase()} digest`, payloadDigest!, payloadHash.digest('hex')));
+
+    // pass 2: the cpio stream and the files in it
+    const altDigest = h.strings(TAG.PAYLOADDIGESTALT)[0];
+    const altHash = altDigest !== undefined ? createHash(payloadAlgo) : undefined;
+    let cpioSize = 0;
+    const stream = pkg.cpioStream();
+    const tapped = (async function* () {
+      for await (const chunk of stream) {
+        cpioSize += chunk.length;
+        altHash?.update(chunk);
+        yield chunk;
+      }
+    })();
+    const byPath = new Map(pkg.files.map((f) => [memberKey(f.path), f]));
+    const seen = new Set<string>();
+    for await (const { entry, data } of readCpio(tapped)) {
+      const file = byPath.get(memberKey(entry.name));
+      if (!file) {
+        out.push(check(`File ${entry.name}`, 'listed in the header', 'not listed'));
+        continue;
+      }
+      const path = file.path;
+      seen.add(path);
+      if (file.type !== 'file' || !file.digest || entry.size === 0) continue;
+      const fh: Hash = createHash(pkg.fileDigestAlgo.name);
+      for await (const chunk of data) fh.update(chunk);
+      out.push(check(`File ${path} digest`, file.digest, fh.digest('hex')));
+    }
+    // the archive's padding after TRAILER!!! counts in PAYLOADSIZE
+    for await (const _ of tapped) void _;
+    const payloadSize = sig.number(SIGTAG.PAYLOADSIZE) ?? sig.number(SIGTAG.LONGARCHIVESIZE);
+    if (payloadSize !== undefined) out.push(check('Payload size', String(payloadSize), String(cpioSize)));
+    if (altHash) out.push(check(`Payload ${payloadAlgo.toUpperCase()} ALT digest`, altDigest!, altHash.digest('hex')));
+    for (const f of pkg.files) {
+      if (!f.ghost && !seen.has(f.path)) out.push(check(`File ${f.path}`, 'in the payload', 'missing'));
+    }
+  } catch (err) {
+    asUserError(err, pkg.path);
+  }
+  return out;
+}

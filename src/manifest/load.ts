@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { asUserError, UserError } from '../errors.js';
+import { manifestSchema, type Manifest } from './schema.js';
+
+export interface Target {
+  kind: string;
+  /** Index in the manifest's `targets` list, for error messages. */
+  index: number;
+  options: unknown;
+}
+
+export interface LoadedManifest {
+  path: string;
+  /** Relative paths in the manifest resolve against this folder. */
+  baseDir: string;
+  manifest: Manifest;
+  targets: Target[];
+}
+
+/** `targets[2].rhdd3.out: expected string` — the key path, then zod's message. */
+export function describeIssues(error: z.ZodError, prefix: (string | number)[] = []): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => {
+      const path = [...prefix, ...i.path].reduce<string>(
+        (s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)),
+        '',
+      );
+      return `${path || '(top level)'}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+/** Read and validate a YAML or JSON manifest (JSON is YAML). Targets' own options are checked later by their layouts. */
+export async function loadManifest(path: string): Promise<LoadedManifest> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    asUserError(err, path);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    throw new UserError(`not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`, path);
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) throw new UserError(describeIssues(parsed.error), path);
+  const targets = parsed.data.targets.map((t, index) => {
+    const keys = Object.keys(t);
+    if (keys.length !== 1) throw new UserError(`targets[${index}]: each target is one key naming its kind, e.g. \`- rhdd3: { out: dd.iso }\``, path);
+    const kind = keys[0]!;
+    return { kind, index, options: t[kind] ?? {} };
+  });
+  return { path, baseDir: dirname(resolve(path)), manifest: parsed.data, targets };
+}

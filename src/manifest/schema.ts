@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/** A single-line, non-empty text. */
+const line = z.string().trim().min(1).refine((s) => !/[\r\n]/.test(s), 'must be a single line');
+
+const kernelRelease = z.string().regex(/^[A-Za-z0-9._+~^-]+$/, 'must look like `uname -r`, e.g. 5.14.0-362.8.1.el9_3.x86_64');
+
+export const sourceSchema = z.union([
+  z.strictObject({
+    ko: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** Overrides the kernel release read from vermagic (kABI-compatible modules). */
+    kernel: kernelRelease.optional(),
+  }),
+  z.strictObject({ rpm: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]) }),
+  z.strictObject({ dkms: z.string().min(1), kernel: kernelRelease.optional() }),
+]);
+
+export const firmwareSchema = z.strictObject({
+  file: z.string().min(1),
+  /** Path under lib/firmware/. */
+  dest: z
+    .string()
+    .min(1)
+    .refine((s) => !s.startsWith('/') && !s.split('/').some((p) => p === '' || p === '.' || p === '..'), 'must be a relative path without `..`'),
+});
+
+export const manifestSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be a package-name-like word: letters, digits, . _ + -'),
+  version: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM version (no `-`)')),
+  release: z.union([z.string(), z.number()]).default('1').transform(String).pipe(z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM release (no `-`)')),
+  vendor: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must match [A-Za-z0-9._-]+'),
+  vendorName: line.optional(),
+  summary: line,
+  description: z.string().min(1).optional(),
+  license: line.default('GPL-2.0-only'),
+  url: line.optional(),
+  sources: z.array(sourceSchema).min(1, 'needs at least one source (ko, rpm or dkms)'),
+  firmware: z.array(firmwareSchema).default([]),
+  /** Each item is `{ <target kind>: { …options } }`; options are checked by the target's layout. */
+  targets: z.array(z.record(z.string(), z.unknown())).min(1, 'needs at least one target'),
+});
+
+export type ManifestInput = z.input<typeof manifestSchema>;
+export type Manifest = z.output<typeof manifestSchema>;
+export type SourceSpec = z.output<typeof sourceSchema>;
