@@ -123,6 +123,9 @@ export async function isoCommand(dir: string, opts: IsoCommandOpts): Promise<voi
 }
 
 export function register(program: Command): void {
+  // `-V` is mkisofs's volume id here; without positional options commander would read it as the
+  // program's `--version` wherever it appears.
+  program.enablePositionalOptions();
   program
     .command('iso')
     .description('write a folder as an ISO 9660 image with Rock Ridge and Joliet (a mkisofs-like subset)')
