@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../src/errors.js';
+import { decompress } from '../src/formats/compress/index.js';
 import { readCpio, readInitrd, safeMemberPath, writeCpio, type CpioEntry, type CpioMember } from '../src/formats/cpio/index.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -278,8 +279,9 @@ describe('cpio reader', () => {
     const end = r.value;
     expect(end.compressed?.compression).toBe('gzip');
     expect(end.compressed?.offset).toBe(first.length + second.length + 8);
-    const inner = await readAll(gunzipSync(await collect(end.compressed!.rest)));
-    expect(inner.map((m) => m.entry.name)).toEqual(['dd.iso']);
+    const inner: string[] = [];
+    for await (const m of readInitrd(decompress(end.compressed!.rest))) inner.push(m.entry.name);
+    expect(inner).toEqual(['dd.iso']);
   });
 
   it('readInitrd rejects an uncompressed archive that is not 4-byte aligned ("broken padding")', async () => {
@@ -289,6 +291,14 @@ describe('cpio reader', () => {
       for await (const m of readInitrd(chunked(bad, 4096))) void m;
     };
     await expect(run()).rejects.toThrow(new RegExp(`broken padding: cpio archive at offset ${a.length + 2}`));
+  });
+
+  it('readInitrd rejects an odc archive made by GNU cpio -H odc, as the kernel does', async () => {
+    const odc = execFileSync('bash', ['-c', `printf "hello\\n" | cpio -o -H odc --quiet`], { cwd: src });
+    const run = async () => {
+      for await (const m of readInitrd(chunked(odc, 4096))) void m;
+    };
+    await expect(run()).rejects.toThrow(/odc cpio archive at offset 0: the kernel rejects it/);
   });
 
   it('gives FormatError naming the offset for truncation and corruption', async () => {

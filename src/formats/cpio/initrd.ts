@@ -47,6 +47,8 @@ export async function* readInitrd(input: AsyncIterable<Uint8Array>, opts: { star
     const offset = reader.offset;
     if (first === 0x30) {
       if (offset % 4 !== 0) throw new FormatError(`broken padding: cpio archive at offset ${offset} does not start on a 4-byte boundary`);
+      const magic = String.fromCharCode(...(await reader.peekBytes(6)));
+      if (magic === '070707') throw new FormatError(`odc cpio archive at offset ${offset}: the kernel rejects it ("incorrect cpio method used: use -H newc option")`);
       for await (const m of readArchive(reader)) yield { ...m, archiveOffset: offset };
       continue;
     }
