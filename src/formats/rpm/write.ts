@@ -12,7 +12,7 @@ import type { Scratch } from '../../tree/scratch.js';
 import { sliceSource, type Source } from '../../tree/source.js';
 import { encodeHeader, type HeaderEntry } from './header.js';
 import { spoolPayload, type PayloadCompressor } from './payload.js';
-import { LEAD, LEAD_ARCHNUM, RPM_TYPE, SENSE, SIGTAG, TAG } from './tags.js';
+import { FILEFLAG, LEAD, LEAD_ARCHNUM, RPM_TYPE, SENSE, SIGTAG, TAG } from './tags.js';
 import { depEntry, PHASE_SENSE, rpmlibRequires, sortDeps, type DepEntry, type DepKind, type Dependency, type ScriptPhase } from './write-deps.js';
 import { compressedNames, MAX_RPM_SIZE, planFiles, type FileRecord, type RpmFile } from './write-files.js';
 
@@ -54,7 +54,7 @@ export interface RpmPackage {
   buildHost?: string;
   /** Default `<name>-<version>-<release>.src.rpm`. */
   sourceRpm?: string;
-  /** `N = [E:]V-R` is always added. */
+  /** `N = [E:]V-R`, `N(<isa>) = [E:]V-R` and (with %config files) `config(N)` are added. */
   provides?: Dependency[];
   /** Scriptlet interpreters and `rpmlib()` features are added. */
   requires?: Dependency[];
@@ -109,6 +109,19 @@ const SCRIPT_TAGS: Readonly<Record<ScriptPhase, [body: number, prog: number]>> =
   posttrans: [TAG.POSTTRANS, TAG.POSTTRANSPROG],
 };
 const PHASES = Object.keys(SCRIPT_TAGS) as ScriptPhase[];
+
+/** rpm's `%{_isa}` suffix per arch: rpmbuild also provides `N(<isa>) = [E:]V-R`. */
+const ISA: Readonly<Record<string, string>> = {
+  x86_64: 'x86-64',
+  i686: 'x86-32',
+  aarch64: 'aarch-64',
+  ppc64le: 'ppc-64',
+  ppc64: 'ppc-64',
+  s390x: 's390-64',
+  armv7hl: 'arm-32',
+  riscv64: 'riscv-64',
+  loongarch64: 'loongarch-64',
+};
 
 const NAME_RE = /^[A-Za-z0-9_+][A-Za-z0-9._+-]*$/;
 const VR_RE = /^[A-Za-z0-9._+~^]+$/;
@@ -173,9 +186,13 @@ function plan(pkg: RpmPackage, opts: Required<Pick<WriteRpmOptions, 'compressor'
     const s = pkg.scripts?.[phase];
     return s ? [{ phase, body: s.body, argv: interpreterOf(s, phase) }] : [];
   });
-  const provides = [{ name: pkg.name, flags: SENSE.EQUAL, version: evrOf(pkg) }, ...list(pkg.provides, 'provides')];
+  const evr = evrOf(pkg);
+  const isa = ISA[pkg.arch];
+  // As rpmbuild: a package with %config files provides and requires config(N) = EVR.
+  const config = records.some((r) => r.flags & FILEFLAG.CONFIG) ? [{ name: `config(${pkg.name})`, flags: SENSE.CONFIG | SENSE.EQUAL, version: evr }] : [];
+  const provides = [{ name: pkg.name, flags: SENSE.EQUAL, version: evr }, ...(isa ? [{ name: `${pkg.name}(${isa})`, flags: SENSE.EQUAL, version: evr }] : []), ...config, ...list(pkg.provides, 'provides')];
   const interpreters = scripts.map((s) => ({ name: s.argv[0]!, flags: SENSE.INTERP | PHASE_SENSE[s.phase], version: '' }));
-  const requires = [...list(pkg.requires, 'requires'), ...interpreters];
+  const requires = [...list(pkg.requires, 'requires'), ...interpreters, ...config];
   const conflicts = list(pkg.conflicts, 'conflicts');
   const obsoletes = list(pkg.obsoletes, 'obsoletes');
   const versions = [pkg.version, pkg.release, ...[provides, requires, conflicts, obsoletes].flat().map((d) => d.version)];
