@@ -224,7 +224,7 @@ export class RpmPackage {
       for await (const { entry, data } of readCpio(stream)) {
         const file = byPath.get(memberKey(entry.name));
         if (!file) throw new FormatError(`payload member ${entry.name} is not in the header's file list`);
-        yield { entry, file, data };
+        yield { entry, file, data: namingErrors(data, this.path) };
       }
     } catch (err) {
       asUserError(err, this.path);
@@ -232,6 +232,15 @@ export class RpmPackage {
       // readCpio stops at TRAILER!!!; close the decompressor and the file behind it
       await stream.return(undefined);
     }
+  }
+}
+
+/** Member data fails where the consumer reads it: name the file there too. */
+async function* namingErrors(data: AsyncIterable<Uint8Array>, path: string): AsyncGenerator<Uint8Array> {
+  try {
+    yield* data;
+  } catch (err) {
+    asUserError(err, path);
   }
 }
 
@@ -257,6 +266,7 @@ export async function openRpm(path: string): Promise<RpmPackage> {
     const fh = await open(path, 'r');
     try {
       const { size } = await fh.stat();
+      if (size < LEAD.SIZE) throw new FormatError(`not an RPM: ${size} bytes, shorter than the 96-byte lead`);
       const lead = decodeLead(await readAt(fh, 0, LEAD.SIZE, size, 'lead'));
       const sigStart = LEAD.SIZE;
       const sigLength = headerSize(await readAt(fh, sigStart, 16, size, 'signature header'), 'signature');

@@ -1,0 +1,213 @@
+import { execFileSync, execSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../src/errors.js';
+import { formatDependency, formatScript, openRpm, type RpmPackage, verifyDigests } from '../src/formats/rpm/index.js';
+import { tempDir } from './helpers/tmp.js';
+
+const dir = join(import.meta.dirname, '..', 'fixtures', 'rpms');
+const rpms = readdirSync(dir).filter((f) => f.endsWith('.rpm')).sort();
+const tmp = tempDir('dudkit-rpm-read-');
+
+const rpmq = (path: string, ...args: string[]) => execFileSync('rpm', ['-qp', '--nosignature', ...args, path], { encoding: 'utf8' });
+const lines = (s: string) => s.split('\n').filter((l) => l !== '');
+
+async function drain(pkg: RpmPackage): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for await (const { entry, data } of pkg.payloadEntries()) {
+    const parts: Uint8Array[] = [];
+    for await (const c of data) parts.push(c);
+    out.set(entry.name, Buffer.concat(parts));
+  }
+  return out;
+}
+
+describe('RPM reader agrees with rpm on every fixture', () => {
+  it('has gzip, xz, zstd and bzip2 payloads, a noarch and a source package', async () => {
+    const pkgs = await Promise.all(rpms.map((f) => openRpm(join(dir, f))));
+    expect(new Set(pkgs.map((p) => p.payloadCompressor))).toEqual(new Set(['gzip', 'xz', 'zstd', 'bzip2']));
+    expect(pkgs.some((p) => p.isSource)).toBe(true);
+    expect(pkgs.some((p) => p.arch === 'noarch' && !p.isSource)).toBe(true);
+  });
+
+  for (const name of rpms) {
+    const path = join(dir, name);
+
+    it(`rpm -qp --qf NEVRA, compressor and source RPM of ${name}`, async () => {
+      const pkg = await openRpm(path);
+      const none = (v: string | number | undefined) => (v === undefined ? '(none)' : String(v));
+      expect(`${pkg.name} ${none(pkg.epoch)} ${pkg.version} ${pkg.release} ${pkg.arch} ${pkg.payloadCompressor} ${none(pkg.sourcerpm)}`).toBe(
+        rpmq(path, '--qf', '%{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH} %{PAYLOADCOMPRESSOR} %{SOURCERPM}'),
+      );
+      expect(`${pkg.summary}|${pkg.license}|${none(pkg.url)}|${none(pkg.vendor)}|${pkg.buildtime}|${pkg.description}`).toBe(
+        rpmq(path, '--qf', '%{SUMMARY}|%{LICENSE}|%{URL}|%{VENDOR}|%{BUILDTIME}|%{DESCRIPTION}'),
+      );
+      expect(pkg.isSource).toBe(name.endsWith('.src.rpm'));
+      expect(pkg.lead.type).toBe(pkg.isSource ? 'source' : 'binary');
+    });
+
+    it(`rpm -qp --provides/--requires/--conflicts/--obsoletes/--recommends of ${name}`, async () => {
+      const pkg = await openRpm(path);
+      for (const kind of ['provides', 'requires', 'conflicts', 'obsoletes', 'recommends'] as const) {
+        expect(pkg[kind].map(formatDependency), kind).toEqual(lines(rpmq(path, `--${kind}`)));
+      }
+    });
+
+    it(`rpm -qp -l and the file attributes of ${name}`, async () => {
+      const pkg = await openRpm(path);
+      const listed = rpmq(path, '-l');
+      expect(pkg.files.map((f) => f.path)).toEqual(listed.includes('(contains no files)') ? [] : lines(listed));
+      const q = '[%{FILEMODES:octal} %{FILESIZES} %{FILEMTIMES} %{FILEUSERNAME} %{FILEGROUPNAME} %{FILEFLAGS} %{FILEDIGESTS} %{FILELINKTOS}|\n]';
+      expect(pkg.files.map((f) => `${f.mode.toString(8)} ${f.size} ${f.mtime} ${f.user} ${f.group} ${f.flags} ${f.digest} ${f.linkTo}|`)).toEqual(lines(rpmq(path, '--qf', q)));
+    });
+
+    it(`rpm -qp --scripts and --changelog of ${name}`, async () => {
+      const pkg = await openRpm(path);
+      expect(pkg.scripts.map(formatScript).join('')).toBe(rpmq(path, '--scripts'));
+      const log = rpmq(path, '--qf', '[%{CHANGELOGTIME} %{CHANGELOGNAME}|%{CHANGELOGTEXT}\n]');
+      expect(pkg.changelog.map((c) => `${c.time} ${c.author}|${c.text}\n`).join('')).toBe(log);
+    });
+
+    it(`payload members and bytes equal rpm2cpio | cpio -t / cpio -i for ${name}`, async () => {
+      const pkg = await openRpm(path);
+      const members = await drain(pkg);
+      const names = lines(execSync(`rpm2cpio '${path}' | cpio -t --quiet`, { encoding: 'utf8' }));
+      expect([...members.keys()]).toEqual(names);
+      const out = join(tmp, name);
+      mkdirSync(out);
+      execSync(`rpm2cpio '${path}' | cpio -idm --quiet`, { cwd: out });
+      const regular = pkg.files.filter((f) => f.type === 'file' && !f.ghost);
+      expect(regular.length).toBeGreaterThan(0);
+      for (const f of regular) {
+        const key = [...members.keys()].find((m) => m.replace(/^\.?\/+/, '') === f.path.replace(/^\/+/, ''))!;
+        expect(members.get(key), f.path).toEqual(readFileSync(join(out, f.path)));
+      }
+    });
+
+    it(`every digest verifies, as rpm -Kv says, for ${name}`, async () => {
+      const pkg = await openRpm(path);
+      const checks = await verifyDigests(pkg, { payload: true });
+      expect(checks.filter((c) => !c.ok)).toEqual([]);
+      const names = checks.map((c) => c.name);
+      const rpmK = execFileSync('rpm', ['-Kv', '--nosignature', path], { encoding: 'utf8' });
+      for (const line of lines(rpmK).slice(1)) {
+        const [what, verdict] = line.trim().split(': ');
+        expect(verdict).toBe('OK');
+        expect(names).toContain(what);
+      }
+      expect(names).toContain('Payload size');
+      expect(names.filter((n) => n.startsWith('File ')).length).toBe(pkg.files.filter((f) => f.type === 'file' && f.size > 0 && !f.ghost).length);
+    });
+  }
+});
+
+describe('RPM reader on bad input', () => {
+  const base = join(dir, rpms.find((f) => f.includes('el9_3'))!);
+  const good = readFileSync(base);
+  let n = 0;
+
+  /** Run everything a consumer would; return the error message, or '' when all went through. */
+  async function outcome(bytes: Uint8Array): Promise<{ error: string; digestsOk: boolean }> {
+    const path = join(tmp, `bad-${n++}.rpm`);
+    writeFileSync(path, bytes);
+    try {
+      const pkg = await openRpm(path);
+      await drain(pkg);
+      const checks = await verifyDigests(pkg, { payload: true });
+      return { error: '', digestsOk: checks.every((c) => c.ok) };
+    } catch (err) {
+      expect(err, String((err as Error).stack)).toBeInstanceOf(UserError);
+      const msg = (err as Error).message;
+      expect(msg.startsWith(`${path}: `)).toBe(true);
+      expect(msg).not.toContain('\n');
+      return { error: msg.slice(path.length + 2), digestsOk: false };
+    }
+  }
+
+  it('knows the layout of the base fixture', async () => {
+    const pkg = await openRpm(base);
+    expect(pkg.headerStart).toBeGreaterThan(96);
+    expect(pkg.payloadOffset).toBeLessThan(good.length);
+  });
+
+  it('names the file and the problem for truncations at every part', async () => {
+    const pkg = await openRpm(base);
+    const cuts: [number, RegExp][] = [
+      [0, /shorter than the 96-byte lead/],
+      [50, /shorter than the 96-byte lead/],
+      [100, /truncated in the signature header/],
+      [pkg.headerStart - 8, /truncated in the signature header/],
+      [pkg.headerStart + 30, /truncated in the header/],
+      [pkg.headerEnd - 1, /truncated in the header/],
+      [pkg.payloadOffset, /no payload/],
+      [pkg.payloadOffset + 40, /corrupt xz|truncated|unexpected end/i],
+      [good.length - 30, /corrupt xz|truncated|unexpected end/i],
+    ];
+    for (const [at, message] of cuts) {
+      const { error } = await outcome(good.subarray(0, at));
+      expect(error, `cut at ${at}`).toMatch(message);
+    }
+  });
+
+  it('names the problem for bytes flipped in the lead, the headers and their region trailers', async () => {
+    const pkg = await openRpm(base);
+    const sigEnd = pkg.signature.range.end;
+    const sigIl = pkg.signature.bytes.length && new DataView(pkg.signature.bytes.buffer, pkg.signature.bytes.byteOffset).getUint32(8);
+    const mainIl = new DataView(pkg.header.bytes.buffer, pkg.header.bytes.byteOffset).getUint32(8);
+    const h = pkg.headerStart;
+    const flips: [string, (b: Buffer) => void, RegExp][] = [
+      ['lead magic', (b) => (b[1] = 0), /bad lead magic/],
+      ['lead major', (b) => (b[4] = 9), /format version 9/],
+      ['lead signature type', (b) => (b[79] = 1), /signature type 1/],
+      ['signature magic', (b) => (b[97] ^= 0xff), /signature header: bad magic/],
+      ['signature il', (b) => b.writeUInt32BE(1000, 104), /signature header: 1000 index entries/],
+      ['signature dl', (b) => b.writeUInt32BE(0x7fffffff, 108), /signature header: \d+ bytes of data/],
+      ['signature region type', (b) => b.writeUInt32BE(4, 96 + 16 + 4), /signature header: region tag 62: type 4/],
+      ['signature trailer', (b) => b.writeInt32BE(-16, sigEnd - 8), /signature header: region 62: tag number mismatch/],
+      ['signature entry type', (b) => b.writeUInt32BE(11, 96 + 16 + 16 * (sigIl - 1) + 4), /signature header: index entry .*unknown type/],
+      ['header magic', (b) => (b[h] ^= 0xff), /header: bad magic/],
+      ['header il', (b) => b.writeUInt32BE(0x00ffffff, h + 8), /header: 16777215 index entries/],
+      ['header dl past the end', (b) => b.writeUInt32BE(0x00fffff0, h + 12), /truncated in the header/],
+      ['header region tag', (b) => b.writeUInt32BE(62, h + 16), /region tag 62 where 63 was expected/],
+      ['header trailer tag', (b) => b.writeUInt32BE(61, pkg.headerEnd - 16), /region trailer/],
+      ['header trailer offset', (b) => b.writeInt32BE(-16 * (mainIl + 1), pkg.headerEnd - 8), /region 63 size/],
+      ['header entry offset', (b) => b.writeInt32BE(0x7fff0000, h + 16 + 16 * 3 + 8), /index entry 3 .*(overlaps|outside)/],
+      ['header entry count', (b) => b.writeUInt32BE(0x7fffffff, h + 16 + 16 * (mainIl - 1) + 12), /index entry .*(runs past|count)/],
+      ['header entry type', (b) => b.writeUInt32BE(2, h + 16 + 16 * 2 + 4), /index entry 2 .*rpmtag.h declares/],
+    ];
+    for (const [what, flip, message] of flips) {
+      const b = Buffer.from(good);
+      flip(b);
+      const { error } = await outcome(b);
+      expect(error, what).toMatch(message);
+    }
+  });
+
+  it('reports a changed header byte as a header digest mismatch', async () => {
+    const pkg = await openRpm(base);
+    const b = Buffer.from(good);
+    const at = b.indexOf('ACME 25GbE', pkg.headerStart);
+    b[at] = 'a'.charCodeAt(0);
+    const { error, digestsOk } = await outcome(b);
+    expect(error).toBe('');
+    expect(digestsOk).toBe(false);
+    const bad = await verifyDigests(await openRpm(join(tmp, `bad-${n - 1}.rpm`)));
+    expect(bad.filter((c) => !c.ok).map((c) => c.name)).toEqual(['Header SHA256 digest', 'Header SHA1 digest']);
+  });
+
+  it('never crashes on bytes flipped across the payload of every compressor', async () => {
+    for (const name of rpms) {
+      const bytes = readFileSync(join(dir, name));
+      const pkg = await openRpm(join(dir, name));
+      for (const frac of [0, 0.1, 0.5, 0.9]) {
+        const b = Buffer.from(bytes);
+        const at = pkg.payloadOffset + Math.floor(frac * (b.length - pkg.payloadOffset - 1));
+        b[at] ^= 0x55;
+        const { error, digestsOk } = await outcome(b);
+        // either the decompressor/cpio reader refuses it, or the digests say so
+        expect(error !== '' || !digestsOk, `${name} at ${at}`).toBe(true);
+      }
+    }
+  });
+});
