@@ -2,7 +2,11 @@
 // Add one import and one registerInspector line per format.
 import { registerInspector } from '../inspectors.js';
 import { moduleInspector } from '../inputs/ko.js';
+import { rpmInspector } from '../formats/rpm/inspect.js';
+import { dkmsInspector } from '../inputs/dkms.js';
 
 registerInspector(moduleInspector);
+registerInspector(rpmInspector);
+registerInspector(dkmsInspector);
 
 export { registerInspector };

@@ -1,0 +1,331 @@
+/**
+ * A built dkms tree (`/var/lib/dkms` or a copy): per module, version, kernel release and arch,
+ * the modules dkms left in `<version>/<kernel>/<arch>/module/` (dkms-input.md §1). Nothing is
+ * built or executed; dkms.conf is parsed (src/formats/dkms) only for names and destinations.
+ */
+import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { asUserError, UserError } from '../errors.js';
+import { interpretDkmsConf, type DkmsConf } from '../formats/dkms/conf.js';
+import type { Compression } from '../formats/compress/index.js';
+import type { Inspector } from '../inspectors.js';
+import { loadModuleFile, type ModuleFile } from './ko.js';
+
+export interface DkmsModule extends ModuleFile {
+  /** DEST_MODULE_LOCATION from dkms.conf (e.g. `/extra`), when dkms.conf could be read. */
+  destLocation?: string;
+}
+
+export interface DkmsBuild {
+  module: string;
+  version: string;
+  kernelRelease: string;
+  arch: string;
+  /** The `<module>/kernel-<kernel>-<arch>` link points here. */
+  installed: boolean;
+  path: string;
+  modules: DkmsModule[];
+  /** Modules dkms.conf names that this build lacks (BUILD_EXCLUSIVE rules and the like). */
+  missing: string[];
+  conf: DkmsConf;
+}
+
+export interface DkmsNotBuilt {
+  module: string;
+  version: string;
+  kernelRelease: string;
+  arch: string;
+  path: string;
+}
+
+export interface DkmsTree {
+  path: string;
+  builds: DkmsBuild[];
+  notBuilt: DkmsNotBuilt[];
+}
+
+export interface DkmsReadOptions {
+  warn?: (message: string) => void;
+  /** Folder of per-module dkms.conf overrides; default /etc/dkms for trees under /var/lib/dkms. */
+  etcDkms?: string;
+}
+
+/** Entries of a version folder that are not kernels (rule 4). */
+const NOT_KERNELS = new Set(['source', 'build', 'tarball', 'log', 'driver_disk']);
+const MODULE_FILE = /^(.+)\.ko(?:\.(gz|xz|zst))?$/;
+const SUFFIX_COMPRESSION: Record<string, Compression> = { gz: 'gzip', xz: 'xz', zst: 'zstd' };
+
+/** Real subfolders, not `.`-names (dkms's transient build folders) and not links (`kernel-*`). */
+async function subdirs(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
+}
+
+async function isDir(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A version folder holds `source` or `<kernel>/<arch>/{module,log}` folders. */
+async function isVersionDir(dir: string): Promise<boolean> {
+  if (await exists(join(dir, 'source'))) return true;
+  for (const k of await subdirs(dir)) {
+    if (NOT_KERNELS.has(k)) continue;
+    for (const a of await subdirs(join(dir, k))) {
+      if ((await isDir(join(dir, k, a, 'module'))) || (await isDir(join(dir, k, a, 'log')))) return true;
+    }
+  }
+  return false;
+}
+
+async function isModuleDir(dir: string): Promise<boolean> {
+  const entries = await readdir(dir);
+  if (entries.some((e) => e.startsWith('kernel-'))) return true;
+  for (const v of await subdirs(dir)) if (v !== 'original_module' && (await isVersionDir(join(dir, v)))) return true;
+  return false;
+}
+
+/** What a folder is in a dkms tree, if anything. */
+export async function dkmsLevel(dir: string): Promise<'version' | 'module' | 'root' | undefined> {
+  try {
+    if (await isVersionDir(dir)) return 'version';
+    if (await isModuleDir(dir)) return 'module';
+    for (const m of await subdirs(dir)) if (await isModuleDir(join(dir, m))) return 'root';
+  } catch {
+    // unreadable folders are simply not dkms trees
+  }
+  return undefined;
+}
+
+/**
+ * Read a dkms tree given as its root (`/var/lib/dkms`), one module (`…/acmenet`) or one module
+ * version (`…/acmenet/2.4.1`). Every built (kernel, arch) is returned; see `chooseBuilds`.
+ */
+export async function readDkmsTree(path: string, opts: DkmsReadOptions = {}): Promise<DkmsTree> {
+  const level = await dkmsLevel(path);
+  if (!level) {
+    try {
+      if (!(await stat(path)).isDirectory()) throw new UserError('not a dkms tree (expected a folder)', path);
+    } catch (err) {
+      asUserError(err, path);
+    }
+    throw new UserError('not a dkms tree: no <module>/<version>/<kernel>/<arch>/module folders and no source link', path);
+  }
+  const abs = resolve(path);
+  const etcDkms = opts.etcDkms ?? (abs.startsWith('/var/lib/dkms/') || abs === '/var/lib/dkms' ? '/etc/dkms' : undefined);
+  const tree: DkmsTree = { path, builds: [], notBuilt: [] };
+  const versionDirs: string[] = [];
+  if (level === 'version') versionDirs.push(path);
+  else {
+    const moduleDirs = level === 'module' ? [path] : (await subdirs(path)).map((m) => join(path, m));
+    for (const m of moduleDirs) {
+      for (const v of await subdirs(m)) {
+        if (v === 'original_module' || v.startsWith('kernel-')) continue;
+        if (await isVersionDir(join(m, v))) versionDirs.push(join(m, v));
+      }
+    }
+  }
+  for (const v of versionDirs) await readVersion(v, tree, { ...opts, ...(etcDkms ? { etcDkms } : {}) });
+  return tree;
+}
+
+async function readVersion(versionDir: string, tree: DkmsTree, opts: DkmsReadOptions): Promise<void> {
+  const moduleDir = dirname(resolve(versionDir));
+  const module = basename(moduleDir);
+  const version = basename(resolve(versionDir));
+  const confPath = join(versionDir, 'source', 'dkms.conf');
+  let confText: string | undefined;
+  try {
+    confText = await readFile(confPath, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') asUserError(err, confPath);
+    opts.warn?.(`${confPath}: missing (source link dangling?); module names come from the built files`);
+  }
+  const warned = new Set<string>(); // the same dkms.conf warning for every kernel is noise
+  for (const kernel of await subdirs(versionDir)) {
+    if (NOT_KERNELS.has(kernel)) continue;
+    for (const arch of await subdirs(join(versionDir, kernel))) {
+      const buildDir = join(versionDir, kernel, arch);
+      const moduleFolder = join(buildDir, 'module');
+      if (!(await isDir(moduleFolder))) {
+        tree.notBuilt.push({ module, version, kernelRelease: kernel, arch, path: buildDir });
+        continue;
+      }
+      const text = confText === undefined ? undefined : confText + (await overrides(opts.etcDkms, module, version, kernel, arch));
+      const conf: DkmsConf =
+        text === undefined ? { modules: [], warnings: [] } : interpretDkmsConf(text, { module, module_version: version, kernelver: kernel, arch }, confPath);
+      const build: DkmsBuild = {
+        module,
+        version,
+        kernelRelease: kernel,
+        arch,
+        installed: await isInstalled(moduleDir, kernel, arch, buildDir),
+        path: buildDir,
+        modules: [],
+        missing: [],
+        conf,
+      };
+      if (conf.packageName !== undefined && conf.packageName !== module) {
+        opts.warn?.(`${confPath}: PACKAGE_NAME ${conf.packageName} differs from the tree's module folder ${module}`);
+      }
+      for (const file of (await readdir(moduleFolder, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const m = MODULE_FILE.exec(file.name);
+        if (!m || !file.isFile()) continue;
+        const modulePath = join(moduleFolder, file.name);
+        const { file: info } = await loadModuleFile(modulePath, opts.warn);
+        checkModule(info, modulePath, SUFFIX_COMPRESSION[m[2] ?? ''] ?? 'none', kernel, arch);
+        const wanted = conf.modules.find((c) => c.destName === m[1]);
+        const entry: DkmsModule = { ...info };
+        if (wanted?.destLocation !== undefined) entry.destLocation = wanted.destLocation;
+        build.modules.push(entry);
+      }
+      const found = new Set(build.modules.map((x) => basename(x.path).replace(MODULE_FILE, '$1')));
+      build.missing = conf.modules.map((c) => c.destName).filter((n) => !found.has(n));
+      for (const w of conf.warnings) if (!warned.has(w)) warned.add(w) && opts.warn?.(w);
+      tree.builds.push(build);
+    }
+  }
+}
+
+/** Rule 4 and 5 of §1: compression by magic must match the suffix; vermagic and ELF arch the folders. */
+function checkModule(info: ModuleFile, path: string, bySuffix: Compression, kernel: string, arch: string): void {
+  if (info.compression !== bySuffix) {
+    throw new UserError(`file name says ${bySuffix === 'none' ? 'uncompressed' : bySuffix} but the content is ${info.compression === 'none' ? 'uncompressed' : info.compression}`, path);
+  }
+  if (!info.vermagic.startsWith(`${kernel} `)) {
+    throw new UserError(`vermagic ${JSON.stringify(info.vermagic)} does not match the dkms kernel folder ${kernel}`, path);
+  }
+  if (!archMatches(info.arch, arch)) throw new UserError(`module is for ${info.arch} but sits in the dkms ${arch} folder`, path);
+}
+
+/** dkms names arches as `uname -m` does; modules are described by RPM arch. */
+function archMatches(rpmArch: string, unameArch: string): boolean {
+  if (rpmArch === unameArch) return true;
+  if (rpmArch === 'i686') return /^i[3-6]86$/.test(unameArch);
+  if (rpmArch === 'armv7hl') return /^arm/.test(unameArch);
+  return false;
+}
+
+async function isInstalled(moduleDir: string, kernel: string, arch: string, buildDir: string): Promise<boolean> {
+  const link = join(moduleDir, `kernel-${kernel}-${arch}`);
+  try {
+    const target = resolve(moduleDir, await readlink(link));
+    return (await realpath(target)) === (await realpath(buildDir));
+  } catch {
+    return false;
+  }
+}
+
+/** Per-module overrides dkms sources after dkms.conf, in its order (later wins). */
+async function overrides(etcDkms: string | undefined, module: string, version: string, kernel: string, arch: string): Promise<string> {
+  if (!etcDkms) return '';
+  const names = [
+    `${module}.conf`,
+    `${module}-${version}.conf`,
+    `${module}-${version}-${kernel}.conf`,
+    `${module}-${version}-${kernel}-${arch}.conf`,
+    `${module}--${kernel}.conf`,
+    `${module}--${kernel}-${arch}.conf`,
+  ];
+  let text = '';
+  for (const n of names) {
+    try {
+      text += `\n${await readFile(join(etcDkms, n), 'utf8')}`;
+    } catch {
+      // absent overrides are the norm
+    }
+  }
+  return text;
+}
+
+/**
+ * One build per (module, kernel, arch): the given version, else the only one, else the one the
+ * `kernel-<kernel>-<arch>` link marks as installed.
+ */
+export function chooseBuilds(tree: DkmsTree, version?: string): DkmsBuild[] {
+  if (version !== undefined) {
+    const picked = tree.builds.filter((b) => b.version === version);
+    if (!picked.length) throw new UserError(`no build of version ${version} (built: ${[...new Set(tree.builds.map((b) => b.version))].join(', ') || 'none'})`, tree.path);
+    return picked;
+  }
+  const groups = new Map<string, DkmsBuild[]>();
+  for (const b of tree.builds) {
+    const key = `${b.module}\0${b.kernelRelease}\0${b.arch}`;
+    groups.set(key, [...(groups.get(key) ?? []), b]);
+  }
+  const out: DkmsBuild[] = [];
+  for (const builds of groups.values()) {
+    const first = builds[0]!;
+    const chosen = builds.length === 1 ? first : builds.find((b) => b.installed);
+    if (!chosen) {
+      throw new UserError(
+        `${first.module} has versions ${builds.map((b) => b.version).join(', ')} built for ${first.kernelRelease} ${first.arch} and none is installed; name the version folder`,
+        tree.path,
+      );
+    }
+    out.push(chosen);
+  }
+  return out;
+}
+
+/** `dudkit inspect <dkms tree>`. */
+export const dkmsInspector: Inspector = {
+  kind: 'dkms-tree',
+  async detect(path, _head, isDirectory) {
+    return isDirectory && (await dkmsLevel(path)) !== undefined;
+  },
+  async inspect(path, ctx) {
+    const tree = await readDkmsTree(path, { warn: (w) => ctx.warn(w) });
+    const json = {
+      path: tree.path,
+      builds: tree.builds.map((b) => ({
+        module: b.module,
+        version: b.version,
+        kernelRelease: b.kernelRelease,
+        arch: b.arch,
+        state: b.installed ? 'installed' : 'built',
+        packageName: b.conf.packageName,
+        packageVersion: b.conf.packageVersion,
+        missing: b.missing,
+        modules: b.modules.map((m) => ({
+          name: m.name,
+          path: m.path,
+          compression: m.compression,
+          destLocation: m.destLocation,
+          vermagic: m.vermagic,
+          version: m.version,
+          license: m.license,
+          aliases: m.aliases,
+          depends: m.depends,
+          firmware: m.firmware,
+          signed: m.signed,
+        })),
+      })),
+      notBuilt: tree.notBuilt.map(({ path: _p, ...n }) => n),
+    };
+    const lines = [`dkms tree ${tree.path}`];
+    for (const b of tree.builds) {
+      lines.push(`  ${b.module}/${b.version}, ${b.kernelRelease}, ${b.arch}: ${b.installed ? 'installed' : 'built'}`);
+      for (const m of b.modules) {
+        const facts = [m.compression === 'none' ? 'plain .ko' : m.compression, m.version && `version ${m.version}`, m.destLocation && `to ${m.destLocation}`, m.depends.length ? `depends ${m.depends.join(',')}` : '', `${m.aliases.length} aliases`, m.signed ? 'signed' : ''];
+        lines.push(`    ${m.name}: ${facts.filter(Boolean).join(', ')}`);
+      }
+      if (b.missing.length) lines.push(`    missing: ${b.missing.join(', ')}`);
+    }
+    for (const n of tree.notBuilt) lines.push(`  ${n.module}/${n.version}, ${n.kernelRelease}, ${n.arch}: not built`);
+    return { kind: 'dkms-tree', json, text: lines.join('\n') };
+  },
+};
