@@ -4,9 +4,11 @@ import { registerInspector } from '../inspectors.js';
 import { moduleInspector } from '../inputs/ko.js';
 import { rpmInspector } from '../formats/rpm/inspect.js';
 import { dkmsInspector } from '../inputs/dkms.js';
+import { isoInspector } from '../formats/iso9660/inspect.js';
 
 registerInspector(moduleInspector);
 registerInspector(rpmInspector);
 registerInspector(dkmsInspector);
+registerInspector(isoInspector);
 
 export { registerInspector };

@@ -120,3 +120,12 @@ export function isPrintableAscii(text: string): boolean {
 export function readAscii(buf: Uint8Array, off: number, len: number): string {
   return Buffer.from(buf.subarray(off, off + len)).toString('latin1').replace(/[ \0]+$/, '');
 }
+
+/** Seconds since the epoch from a 17-byte descriptor date; undefined when "not specified". */
+export function readDescDate(buf: Uint8Array, off: number): number | undefined {
+  const t = Buffer.from(buf.subarray(off, off + 16)).toString('latin1');
+  if (!/^\d{16}$/.test(t) || t === '0000000000000000') return undefined;
+  const n = (a: number, b: number) => Number(t.slice(a, b));
+  const gmtOff = (buf[off + 16]! << 24) >> 24;
+  return Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(8, 10), n(10, 12), n(12, 14)) / 1000 - gmtOff * 15 * 60;
+}
