@@ -211,3 +211,35 @@ describe('RPM reader on bad input', () => {
     }
   });
 });
+
+describe('dudkit inspect X.rpm', () => {
+  it('agrees with rpm -qp --provides and -l on kernels, modules and compressor for every fixture', async () => {
+    const { inspectPath } = await import('../src/inspectors.js');
+    await import('../src/commands/inspectors-all.js');
+    const { createContext } = await import('../src/context.js');
+    for (const name of rpms) {
+      const path = join(dir, name);
+      const report = await inspectPath(path, createContext({ epoch: 0 }));
+      expect(report.kind).toBe('rpm');
+      const facts = report.json as { kernelModules: string[]; modules: { path: string }[]; payload: { compressor: string }; type: string; notes: string[] };
+      const provided = lines(rpmq(path, '--provides')).filter((l) => l.startsWith('kernel-modules '));
+      expect(facts.kernelModules.map((k) => `kernel-modules ${k}`)).toEqual(provided);
+      expect(facts.modules.map((m) => m.path)).toEqual(lines(rpmq(path, '-l')).filter((l) => /\.ko$/.test(l)));
+      expect(facts.payload.compressor).toBe(rpmq(path, '--qf', '%{PAYLOADCOMPRESSOR}'));
+      expect(facts.type).toBe(name.endsWith('.src.rpm') ? 'source' : 'binary');
+      expect(report.text).toContain(name);
+      if (['zstd', 'bzip2'].includes(facts.payload.compressor) && facts.type === 'binary') expect(facts.notes.join()).toMatch(/only read gzip and xz/);
+    }
+  });
+
+  it('turns a truncated package into a one-line error naming it', async () => {
+    const { inspectPath } = await import('../src/inspectors.js');
+    await import('../src/commands/inspectors-all.js');
+    const { createContext } = await import('../src/context.js');
+    const path = join(tmp, 'short.rpm');
+    writeFileSync(path, readFileSync(join(dir, rpms[0]!)).subarray(0, 700));
+    const err = await inspectPath(path, createContext({ epoch: 0 })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(new RegExp(`^${path}: truncated in the signature header: needs \\d+ bytes, the file has 700$`));
+  });
+});

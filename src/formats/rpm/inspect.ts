@@ -1,0 +1,120 @@
+/**
+ * `dudkit inspect X.rpm`: what a driver-media author needs to know about a package: NEVRA, source
+ * or binary, payload compressor, which kernels it is for (its `kernel-modules` Provides and the
+ * release folders of its modules), modules, firmware, dependencies, scriptlets and files, plus
+ * the reasons a Red Hat installer would ignore or fail to read it.
+ */
+import type { Inspector } from '../../inspectors.js';
+import { formatDependency, type RpmDependency } from './read-meta.js';
+import { openRpm, type RpmPackage } from './read.js';
+import { LEAD } from './tags.js';
+
+const MODULE = /^\/(?:usr\/)?lib\/modules\/([^/]+)\/(.+\.ko(?:\.(?:xz|gz|zst|bz2))?)$/;
+/** Payload compressors the Red Hat installer's extractor can open (redhat-dud.md §3.3). */
+const DUD_COMPRESSORS = new Set(['gzip', 'xz']);
+
+function versioned(deps: RpmDependency[], name: string): string[] {
+  return deps.filter((d) => d.name === name && d.op && d.version).map((d) => `${d.op} ${d.version}`);
+}
+
+export function describeRpmFacts(pkg: RpmPackage) {
+  const modules = pkg.files.flatMap((f) => {
+    const m = MODULE.exec(f.path);
+    return m ? [{ path: f.path, kernelRelease: m[1]!, size: f.size }] : [];
+  });
+  const kernelModules = versioned(pkg.provides, 'kernel-modules');
+  const installerEnhancement = versioned(pkg.provides, 'installer-enhancement');
+  const notes: string[] = [];
+  if (!pkg.isSource && kernelModules.length === 0 && installerEnhancement.length === 0 && modules.length > 0) {
+    notes.push('no versioned kernel-modules Provides: a Red Hat driver disk installer ignores this package');
+  }
+  if (!pkg.isSource && !DUD_COMPRESSORS.has(pkg.payloadCompressor)) {
+    notes.push(`${pkg.payloadCompressor} payload: Red Hat driver disk installers can only read gzip and xz payloads`);
+  }
+  if (modules.some((m) => !m.path.endsWith('.ko'))) notes.push('compressed modules: RHEL installers before 9.6 load only plain .ko files');
+  return {
+    path: pkg.path,
+    nevra: pkg.nevra,
+    name: pkg.name,
+    epoch: pkg.epoch ?? null,
+    version: pkg.version,
+    release: pkg.release,
+    arch: pkg.arch,
+    type: pkg.isSource ? 'source' : 'binary',
+    summary: pkg.summary,
+    license: pkg.license,
+    vendor: pkg.vendor ?? null,
+    url: pkg.url ?? null,
+    buildtime: pkg.buildtime ?? null,
+    sourcerpm: pkg.sourcerpm ?? null,
+    payload: { format: pkg.payloadFormat, compressor: pkg.payloadCompressor, flags: pkg.payloadFlags ?? null, size: pkg.payloadSize },
+    kernelModules,
+    installerEnhancement,
+    kernelReleases: [...new Set(modules.map((m) => m.kernelRelease))].sort(),
+    modules,
+    firmware: pkg.files.filter((f) => f.path.startsWith('/lib/firmware/') && f.type !== 'dir').map((f) => f.path),
+    provides: pkg.provides.map(formatDependency),
+    requires: pkg.requires.map(formatDependency),
+    conflicts: pkg.conflicts.map(formatDependency),
+    obsoletes: pkg.obsoletes.map(formatDependency),
+    recommends: pkg.recommends.map(formatDependency),
+    scripts: pkg.scripts,
+    files: pkg.files.map((f) => ({
+      path: f.path,
+      type: f.type,
+      mode: f.mode.toString(8).padStart(7, '0'),
+      size: f.size,
+      user: f.user,
+      group: f.group,
+      ...(f.linkTo ? { linkTo: f.linkTo } : {}),
+      ...(f.digest ? { digest: f.digest } : {}),
+      ...(f.config ? { config: true } : {}),
+      ...(f.ghost ? { ghost: true } : {}),
+    })),
+    notes,
+  };
+}
+
+function lineCount(body: string): string {
+  const n = body.split('\n').length;
+  return n === 1 ? '1 line' : `${n} lines`;
+}
+
+export function describeRpm(pkg: RpmPackage): string {
+  const f = describeRpmFacts(pkg);
+  const rows: [string, string[]][] = [
+    ['type', [f.type]],
+    ['summary', [f.summary]],
+    ['license', [f.license]],
+    ['payload', [`${f.payload.format}, ${f.payload.compressor}${f.payload.flags ? ` (level ${f.payload.flags})` : ''}, ${f.payload.size} bytes`]],
+    ['kernel-modules', f.kernelModules],
+    ['installer-enh.', f.installerEnhancement],
+    ['kernels', f.kernelReleases],
+    ['modules', f.modules.map((m) => m.path)],
+    ['firmware', f.firmware],
+    ['provides', f.provides],
+    ['requires', f.requires],
+    ['conflicts', f.conflicts],
+    ['obsoletes', f.obsoletes],
+    ['recommends', f.recommends],
+    ['scripts', pkg.scripts.map((s) => `%${s.kind === 'postin' ? 'post' : s.kind === 'prein' ? 'pre' : s.kind} (${s.interpreter.join(' ')})${s.body ? `: ${lineCount(s.body)}` : ''}`)],
+    ['files', f.files.map((x) => `${x.mode} ${x.user}/${x.group} ${String(x.size).padStart(9)} ${x.path}${x.linkTo ? ` -> ${x.linkTo}` : ''}${x.ghost ? ' (ghost)' : ''}`)],
+    ['notes', f.notes],
+  ];
+  const lines = [`RPM ${f.nevra}: ${f.path}`];
+  for (const [label, values] of rows) {
+    values.forEach((v, i) => lines.push(`  ${(i === 0 ? label : '').padEnd(15)} ${v}`));
+  }
+  return lines.join('\n');
+}
+
+export const rpmInspector: Inspector = {
+  kind: 'rpm',
+  detect(_path, head, isDirectory) {
+    return !isDirectory && head.length >= 4 && LEAD.MAGIC.every((b, i) => head[i] === b);
+  },
+  async inspect(path) {
+    const pkg = await openRpm(path);
+    return { kind: 'rpm', json: describeRpmFacts(pkg), text: describeRpm(pkg) };
+  },
+};
