@@ -243,3 +243,37 @@ describe('dudkit inspect X.rpm', () => {
     expect((err as Error).message).toMatch(new RegExp(`^${path}: truncated in the signature header: needs \\d+ bytes, the file has 700$`));
   });
 });
+
+describe('legacy OLDFILENAMES packages', () => {
+  it('rpm -qlp and rpm -Kv accept a package whose header was re-encoded with OLDFILENAMES; the reader lists the same files', async () => {
+    const { createHash } = await import('node:crypto');
+    const { encodeHeader, RPM_TYPE, SIGTAG, TAG, signaturePadding } = await import('../src/formats/rpm/index.js');
+    const src = join(dir, rpms.find((f) => f.includes('el8_9'))!);
+    const pkg = await openRpm(src);
+    const file = readFileSync(src);
+    const entries = pkg.header.entries().filter((e) => ![TAG.BASENAMES, TAG.DIRNAMES, TAG.DIRINDEXES].includes(e.tag as never));
+    entries.push({ tag: TAG.OLDFILENAMES, type: RPM_TYPE.STRING_ARRAY, value: pkg.files.map((f) => f.path) });
+    const main = encodeHeader(entries, 63);
+    const payload = file.subarray(pkg.payloadOffset);
+    const hash = (algo: string, ...parts: Uint8Array[]) => parts.reduce((h, p) => h.update(p), createHash(algo));
+    const sig = pkg.signature.entries().map((e) => {
+      if (e.tag === SIGTAG.SHA1) return { ...e, value: hash('sha1', main).digest('hex') };
+      if (e.tag === SIGTAG.SHA256) return { ...e, value: hash('sha256', main).digest('hex') };
+      if (e.tag === SIGTAG.SIZE) return { ...e, value: [main.length + payload.length] };
+      if (e.tag === SIGTAG.MD5) return { ...e, value: new Uint8Array(hash('md5', main, payload).digest()) };
+      return e;
+    });
+    const sigBytes = encodeHeader(sig, 62);
+    const out = join(tmp, 'oldfilenames.rpm');
+    writeFileSync(out, Buffer.concat([file.subarray(0, 96), sigBytes, Buffer.alloc(signaturePadding(sigBytes.length)), main, payload]));
+
+    expect(lines(rpmq(out, '-l'))).toEqual(pkg.files.map((f) => f.path));
+    const rpmK = execFileSync('rpm', ['-Kv', '--nosignature', out], { encoding: 'utf8' });
+    expect(lines(rpmK).slice(1).every((l) => l.endsWith(': OK'))).toBe(true);
+    const legacy = await openRpm(out);
+    expect(legacy.header.has(TAG.BASENAMES)).toBe(false);
+    expect(legacy.files).toEqual(pkg.files);
+    expect([...(await drain(legacy)).keys()]).toEqual([...(await drain(pkg)).keys()]);
+    expect((await verifyDigests(legacy, { payload: true })).filter((c) => !c.ok)).toEqual([]);
+  });
+});
