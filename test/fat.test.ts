@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../src/context.js';
 import { emitUsbImage } from '../src/emit/usb.js';
-import { lfnChecksum, planFat, writeFatImage, MIN_CLUSTERS } from '../src/formats/fat/index.js';
+import { FatReader, lfnChecksum, planFat, writeFatImage, MIN_CLUSTERS } from '../src/formats/fat/index.js';
+import { FormatError } from '../src/errors.js';
 import { bytesSource, type Source } from '../src/tree/source.js';
 import { Tree, type ResolvedEntry } from '../src/tree/tree.js';
 import { tempDir } from './helpers/tmp.js';
@@ -194,5 +195,77 @@ describe('FAT32 USB image', () => {
     expect(() => planFat([{ type: 'file', path: 'a:b', mode: 0o644, content: bytesSource('x') }], { epoch: EPOCH })).toThrow(/a:b: name contains ":"/);
     expect(() => planFat(base, { label: 'oemdrv', epoch: EPOCH })).toThrow(/volume label/);
     expect(() => planFat(base, { label: 'TWELVE_CHARS', epoch: EPOCH })).toThrow(/volume label/);
+  });
+});
+
+describe('FAT reader', () => {
+  async function listAndRead(path: string): Promise<{ reader: FatReader; files: Map<string, Buffer>; dirs: string[] }> {
+    const reader = await FatReader.open(path);
+    const out = new Map<string, Buffer>();
+    const dirs: string[] = [];
+    for await (const f of reader.walk()) {
+      if (f.isDir) dirs.push(f.path);
+      else {
+        const parts: Uint8Array[] = [];
+        for await (const c of reader.read(f)) parts.push(c);
+        out.set(f.path, Buffer.concat(parts));
+      }
+    }
+    return { reader, files: out, dirs };
+  }
+
+  it('reads back the USB image: label, boot label, every file byte-equal', async () => {
+    const { reader, files: got, dirs } = await listAndRead(img);
+    try {
+      expect(reader.info).toMatchObject({ offset: 1 << 20, partitionType: 0x0c, fatType: 32, label: 'OEMDRV', bootLabel: 'OEMDRV' });
+      expect(new Set(got.keys())).toEqual(new Set(files.keys()));
+      for (const [path, data] of files) expect(got.get(path)!.equals(Buffer.from(data)), path).toBe(true);
+      expect(dirs).toContain('emptydir');
+      expect((await reader.find('RPMS/X86_64/repodata/REPOMD.XML'))?.path).toBe('rpms/x86_64/repodata/repomd.xml');
+    } finally {
+      await reader.close();
+    }
+  });
+
+  for (const bits of [12, 16, 32] as const) {
+    it(`reads a FAT${bits} image made by mkfs.fat -F ${bits} and filled by mcopy -s`, async () => {
+      const src = join(dir, `mk${bits}-src`);
+      mkdirSync(join(src, 'EFI/BOOT'), { recursive: true });
+      const grub = Buffer.from('set timeout=60\nmenuentry "Install" {\n  linuxefi /images/pxeboot/vmlinuz inst.stage2=hd:LABEL=RHEL-9\n}\n');
+      const big = Buffer.from(pattern(40_000, bits));
+      writeFileSync(join(src, 'EFI/BOOT/grub.cfg'), grub);
+      writeFileSync(join(src, 'EFI/BOOT/BOOTX64.EFI'), big);
+      writeFileSync(join(src, 'A rather long file name.txt'), 'long\n');
+      const image = join(dir, `mk${bits}.img`);
+      const kib = bits === 32 ? 40_000 : bits === 16 ? 8_000 : 1_440;
+      execFileSync('mkfs.fat', ['-F', String(bits), '-s', '1', '-n', 'ANACONDA', '-C', image, String(kib)], { stdio: 'ignore' });
+      run('mcopy', ['-s', '-i', image, join(src, 'EFI'), join(src, 'A rather long file name.txt'), '::/']);
+      const { reader, files: got } = await listAndRead(image);
+      try {
+        expect(reader.info).toMatchObject({ offset: 0, fatType: bits, label: 'ANACONDA', bootLabel: 'ANACONDA' });
+        expect(got.get('EFI/BOOT/grub.cfg')!.equals(grub)).toBe(true);
+        expect(got.get('EFI/BOOT/BOOTX64.EFI')!.equals(big)).toBe(true);
+        expect(got.get('A rather long file name.txt')!.toString()).toBe('long\n');
+      } finally {
+        await reader.close();
+      }
+    });
+  }
+
+  it('gives FormatError for a looping cluster chain and for a file that is no FAT image', async () => {
+    const bad = join(dir, 'loop.img');
+    copyFileSync(part, bad);
+    // the root directory is cluster 2; make its FAT entry point to itself
+    const fd = openSync(bad, 'r+');
+    const boot = Buffer.alloc(512);
+    readSync(fd, boot, 0, 512, 0);
+    writeSync(fd, Buffer.from([2, 0, 0, 0]), 0, 4, boot.readUInt16LE(14) * 512 + 8);
+    closeSync(fd);
+    const reader = FatReader.open(bad);
+    await expect(reader).rejects.toThrow(FormatError);
+    await expect(reader).rejects.toThrow(/root directory: cluster chain loops/);
+    const notFat = join(dir, 'zeros.img');
+    writeFileSync(notFat, Buffer.alloc(4096));
+    await expect(FatReader.open(notFat)).rejects.toThrow(/neither a FAT file system nor a disk image/);
   });
 });
