@@ -1,6 +1,6 @@
 /**
  * The driver package recipe: one binary RPM description per (driver, build kernel, arch), named
- * `kmod-<vendor>-<name>`, as the Red Hat installers and the installed system need it
+ * `kmod-<vendor>-<name>` with release `<release>.<kernel tag>`, as the Red Hat installers and the installed system need it
  * (`redhat-dud.md` §3, `rpm.md` "Driver packages"). Pure: it only describes the package; the
  * RPM writer turns the description into bytes.
  */
@@ -91,6 +91,17 @@ function postScript(depmod: string, kernel: string, modules: string[], weak: boo
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The part of a kernel release that tells builds apart, for the package release: the kernel
+ * package's release without the arch (`5.14.0-362.8.1.el9_3.x86_64` → `362.8.1.el9_3`). Packages
+ * of one driver for several kernels share a NAME and would otherwise share a file name
+ * (`N-V-R.A.rpm`) in one `rpms/<arch>/` folder.
+ */
+export function kernelTag(kernel: string, arch: string): string {
+  const k = kernel.endsWith(`.${arch}`) ? kernel.slice(0, -arch.length - 1) : kernel;
+  return k.slice(k.lastIndexOf('-') + 1);
+}
+
 export function kmodPackage(input: KmodInput): RpmPackage {
   const { meta, build } = input;
   const name = kmodPackageName(meta);
@@ -128,14 +139,15 @@ export function kmodPackage(input: KmodInput): RpmPackage {
     { type: 'file', path: `/etc/depmod.d/${meta.name}.conf`, content: bytesSource(depmodConf, `${name} depmod.d/${meta.name}.conf`), flags: ['config'] },
   ];
 
-  const evr = `${meta.version}-${meta.release}`;
+  const release = `${meta.release}.${kernelTag(K, build.arch)}`;
+  const evr = `${meta.version}-${release}`;
   const depmod = input.depmod ?? '/usr/sbin/depmod';
   const weak = input.weakModules ?? true;
   const paths = modules.map((m) => m.path);
   return {
     name,
     version: meta.version,
-    release: meta.release,
+    release,
     arch: build.arch,
     summary: meta.summary,
     description: meta.description,

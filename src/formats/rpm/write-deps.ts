@@ -42,9 +42,9 @@ export type DepKind = 'provides' | 'requires' | 'conflicts' | 'obsoletes';
 /** Validate one dependency and turn it into its header triple; RangeError names the problem. */
 export function depEntry(d: Dependency, kind: DepKind): DepEntry {
   const what = `${kind} ${JSON.stringify(d.name)}`;
-  if (d.name === '' || /[\s\0,]/.test(d.name)) throw new RangeError(`${what}: a dependency name must be non-empty, without whitespace or commas`);
   // Rich (boolean) dependencies would need rpmlib(RichDependencies) and a parser to validate them.
   if (d.name.startsWith('(')) throw new RangeError(`${what}: rich (boolean) dependencies are not supported`);
+  if (d.name === '' || /[\s\0,]/.test(d.name)) throw new RangeError(`${what}: a dependency name must be non-empty, without whitespace or commas`);
   if ((d.op === undefined) !== (d.version === undefined || d.version === '')) throw new RangeError(`${what}: give both an operator and a version, or neither`);
   if (d.version !== undefined && d.version !== '' && !EVR_RE.test(d.version)) throw new RangeError(`${what}: bad version ${JSON.stringify(d.version)} (expected [E:]V[-R] of letters, digits and ._+~^)`);
   if (d.phases?.length && kind !== 'requires') throw new RangeError(`${what}: only requires can be tied to scriptlets`);
