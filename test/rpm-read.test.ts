@@ -3,11 +3,12 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { formatDependency, formatScript, openRpm, type RpmPackage, verifyDigests } from '../src/formats/rpm/index.js';
+import { formatDependency, formatScript, openRpm, type RpmPackage, SIGTAG, verifyDigests } from '../src/formats/rpm/index.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'rpms');
-const rpms = readdirSync(dir).filter((f) => f.endsWith('.rpm')).sort();
+// top-level packages plus the rpmsign-signed copy under signed/
+const rpms = [...readdirSync(dir), ...readdirSync(join(dir, 'signed')).map((f) => `signed/${f}`)].filter((f) => f.endsWith('.rpm')).sort();
 const tmp = tempDir('dudkit-rpm-read-');
 
 const rpmq = (path: string, ...args: string[]) => execFileSync('rpm', ['-qp', '--nosignature', ...args, path], { encoding: 'utf8' });
@@ -26,6 +27,7 @@ async function drain(pkg: RpmPackage): Promise<Map<string, Buffer>> {
 describe('RPM reader agrees with rpm on every fixture', () => {
   it('has gzip, xz, zstd and bzip2 payloads, a noarch and a source package', async () => {
     const pkgs = await Promise.all(rpms.map((f) => openRpm(join(dir, f))));
+    expect(pkgs.filter((p) => p.signature.has(SIGTAG.RSA)).length).toBe(1);
     expect(new Set(pkgs.map((p) => p.payloadCompressor))).toEqual(new Set(['gzip', 'xz', 'zstd', 'bzip2']));
     expect(pkgs.some((p) => p.isSource)).toBe(true);
     expect(pkgs.some((p) => p.arch === 'noarch' && !p.isSource)).toBe(true);
@@ -75,7 +77,7 @@ describe('RPM reader agrees with rpm on every fixture', () => {
       const names = lines(execSync(`rpm2cpio '${path}' | cpio -t --quiet`, { encoding: 'utf8' }));
       expect([...members.keys()]).toEqual(names);
       const out = join(tmp, name);
-      mkdirSync(out);
+      mkdirSync(out, { recursive: true });
       execSync(`rpm2cpio '${path}' | cpio -idm --quiet`, { cwd: out });
       const regular = pkg.files.filter((f) => f.type === 'file' && !f.ghost);
       expect(regular.length).toBeGreaterThan(0);
@@ -103,7 +105,7 @@ describe('RPM reader agrees with rpm on every fixture', () => {
 });
 
 describe('RPM reader on bad input', () => {
-  const base = join(dir, rpms.find((f) => f.includes('el9_3'))!);
+  const base = join(dir, rpms.find((f) => f.startsWith('kmod-') && f.includes('el9_3'))!);
   const good = readFileSync(base);
   let n = 0;
 
@@ -248,7 +250,7 @@ describe('legacy OLDFILENAMES packages', () => {
   it('rpm -qlp and rpm -Kv accept a package whose header was re-encoded with OLDFILENAMES; the reader lists the same files', async () => {
     const { createHash } = await import('node:crypto');
     const { encodeHeader, RPM_TYPE, SIGTAG, TAG, signaturePadding } = await import('../src/formats/rpm/index.js');
-    const src = join(dir, rpms.find((f) => f.includes('el8_9'))!);
+    const src = join(dir, rpms.find((f) => f.startsWith('kmod-') && f.includes('el8_9'))!);
     const pkg = await openRpm(src);
     const file = readFileSync(src);
     const entries = pkg.header.entries().filter((e) => ![TAG.BASENAMES, TAG.DIRNAMES, TAG.DIRINDEXES].includes(e.tag as never));
@@ -275,5 +277,25 @@ describe('legacy OLDFILENAMES packages', () => {
     expect(legacy.files).toEqual(pkg.files);
     expect([...(await drain(legacy)).keys()]).toEqual([...(await drain(pkg)).keys()]);
     expect((await verifyDigests(legacy, { payload: true })).filter((c) => !c.ok)).toEqual([]);
+  });
+});
+
+describe('signed packages', () => {
+  it('rpm -K says "digests signatures OK" after importing the key; the reader keeps the RSA signature over the header bytes', async () => {
+    const path = join(dir, rpms.find((f) => f.startsWith('signed/'))!);
+    const dbpath = join(tmp, 'rpmdb');
+    mkdirSync(dbpath);
+    execFileSync('rpmkeys', ['--dbpath', dbpath, '--import', join(dir, 'signing', 'public.asc')]);
+    expect(execFileSync('rpmkeys', ['--dbpath', dbpath, '-K', path], { encoding: 'utf8' })).toBe(`${path}: digests signatures OK\n`);
+    const pkg = await openRpm(path);
+    const sig = pkg.signature.bin(SIGTAG.RSA)!;
+    expect(sig[0]! & 0x80).toBe(0x80); // an OpenPGP packet
+    const gpg = join(tmp, 'gnupg');
+    mkdirSync(gpg, { mode: 0o700 });
+    execFileSync('gpg', ['--homedir', gpg, '--batch', '--quiet', '--import', join(dir, 'signing', 'public.asc')], { stdio: 'ignore' });
+    writeFileSync(join(tmp, 'header.bin'), pkg.header.bytes);
+    writeFileSync(join(tmp, 'header.sig'), sig);
+    // gpg verifies the stored signature over exactly the header bytes the reader returns
+    execFileSync('gpg', ['--homedir', gpg, '--batch', '--verify', join(tmp, 'header.sig'), join(tmp, 'header.bin')], { stdio: 'ignore' });
   });
 });
