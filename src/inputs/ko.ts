@@ -20,8 +20,8 @@ export interface ModuleFile extends ModuleInfo {
 export async function loadModuleFile(path: string, warn?: (message: string) => void): Promise<{ file: ModuleFile; plain: Uint8Array }> {
   try {
     const raw = await readFile(path);
+    if (detectCompression(raw) === 'bzip2') warn?.(`${path}: bzip2-compressed module; kmod cannot load .ko.bz2, decompress it for the medium`);
     const { data, compression } = await decompressBuffer(raw);
-    if (compression === 'bzip2') warn?.(`${path}: bzip2-compressed module; kmod cannot load .ko.bz2, decompress it for the medium`);
     const info = parseModule(data, basename(path));
     return { file: { ...info, path, size: raw.length, compression }, plain: data };
   } catch (err) {
