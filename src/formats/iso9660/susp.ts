@@ -81,50 +81,79 @@ export function nm(name: Uint8Array): Uint8Array[] {
   return out;
 }
 
-/** Symbolic link target as `SL` entries: components split at `/`, long ones continued. */
+function textComponent(bytes: Uint8Array, continues: boolean): Uint8Array {
+  const r = new Uint8Array(2 + bytes.length);
+  r[0] = continues ? 0x01 : 0;
+  r[1] = bytes.length;
+  r.set(bytes, 2);
+  return r;
+}
+
+/**
+ * Symbolic link target as `SL` entries: components split at `/`. When the target needs several
+ * entries, each entry ends inside a text component (flag 0x01 on that component): Linux and
+ * libarchive disagree about the separator at an entry boundary between whole components, but both
+ * join a continued component without one.
+ */
 export function sl(target: string): Uint8Array[] {
-  const records: Uint8Array[] = [];
-  if (target.startsWith('/')) records.push(Uint8Array.of(0x08, 0));
+  const ROOM = MAX_ENTRY - 5;
+  const queue: Uint8Array[] = [];
+  if (target.startsWith('/')) queue.push(Uint8Array.of(0x08, 0));
   for (const part of target.split('/')) {
     if (part === '') continue;
-    if (part === '.') records.push(Uint8Array.of(0x02, 0));
-    else if (part === '..') records.push(Uint8Array.of(0x04, 0));
+    if (part === '.') queue.push(Uint8Array.of(0x02, 0));
+    else if (part === '..') queue.push(Uint8Array.of(0x04, 0));
     else {
       const bytes = Buffer.from(part);
-      const room = MAX_ENTRY - 5 - 2;
-      for (let off = 0; off < bytes.length; off += room) {
-        const piece = bytes.subarray(off, off + room);
-        const r = new Uint8Array(2 + piece.length);
-        r[0] = off + room < bytes.length ? 0x01 : 0;
-        r[1] = piece.length;
-        r.set(piece, 2);
-        records.push(r);
+      for (let off = 0; off < bytes.length; off += ROOM - 2) {
+        queue.push(textComponent(bytes.subarray(off, off + ROOM - 2), off + ROOM - 2 < bytes.length));
       }
     }
   }
-  // pack component records into entries of at most 255 bytes; all but the last continue
-  const out: Uint8Array[] = [];
-  let batch: Uint8Array[] = [];
-  let batchLen = 0;
-  const flush = () => {
-    const e = entry('SL', 1 + batchLen);
-    let p = 5;
-    for (const r of batch) {
-      e.set(r, p);
-      p += r.length;
+  const batches: Uint8Array[][] = [];
+  let cur: Uint8Array[] = [];
+  let used = 0;
+  while (queue.length > 0) {
+    const r = queue.shift()!;
+    if (used + r.length <= ROOM) {
+      cur.push(r);
+      used += r.length;
+      continue;
     }
-    out.push(e);
-    batch = [];
-    batchLen = 0;
-  };
-  for (const r of records) {
-    if (batchLen + r.length > MAX_ENTRY - 5) flush();
-    batch.push(r);
-    batchLen += r.length;
+    const room = ROOM - used;
+    const isText = (c: Uint8Array) => c[1]! > 0;
+    if (isText(r) && room >= 3) {
+      const n = room - 2;
+      cur.push(textComponent(r.subarray(2, 2 + n), true));
+      queue.unshift(textComponent(r.subarray(2 + n), (r[0]! & 1) === 1));
+    } else {
+      // move the tail of the last text component (and what follows it) to the next entry
+      let i = cur.length - 1;
+      while (i >= 0 && cur[i]![1]! < 2) i--;
+      if (i >= 0) {
+        const [t, ...carry] = cur.splice(i);
+        const text = t!.subarray(2);
+        cur.push(textComponent(text.subarray(0, text.length - 1), true));
+        queue.unshift(textComponent(text.subarray(text.length - 1), (t![0]! & 1) === 1), ...carry, r);
+      } else {
+        queue.unshift(r);
+      }
+    }
+    batches.push(cur);
+    cur = [];
+    used = 0;
   }
-  flush();
-  for (let i = 0; i < out.length - 1; i++) out[i]![4] = 0x01;
-  return out;
+  batches.push(cur);
+  return batches.map((batch, i) => {
+    const e = entry('SL', 1 + batch.reduce((n, c) => n + c.length, 0));
+    e[4] = i < batches.length - 1 ? 0x01 : 0;
+    let p = 5;
+    for (const c of batch) {
+      e.set(c, p);
+      p += c.length;
+    }
+    return e;
+  });
 }
 
 /**

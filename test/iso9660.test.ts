@@ -1,0 +1,259 @@
+// The ISO writer checked with the real readers: isoinfo, xorriso, bsdtar, 7z, md5sum/sha256sum.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { treeFromDirectory } from '../src/commands/iso.js';
+import { createContext } from '../src/context.js';
+import { emitIso, type EmitIsoOptions } from '../src/emit/iso.js';
+import { ecmaIdentifiers, jolietIdentifiers } from '../src/formats/iso9660/names.js';
+import { IsoReader } from '../src/formats/iso9660/read.js';
+import type { Source } from '../src/tree/source.js';
+import { bytesSource, readSource } from '../src/tree/source.js';
+import { Tree, type ResolvedEntry } from '../src/tree/tree.js';
+import { tempDir } from './helpers/tmp.js';
+
+const EPOCH = 1700000000;
+const dir = tempDir('dudkit-iso-');
+const src = join(dir, 'src');
+const LONG = `${'l'.repeat(196)}.txt`; // 200 bytes
+const DEEP = 'd1/d2/d3/d4/d5/d6/d7'; // level 8 with the root as level 1
+
+function run(cmd: string, args: string[], opts: { cwd?: string; encoding?: BufferEncoding } = {}): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+}
+
+/** Deterministic pseudo-random bytes. */
+function pattern(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+function makeSource(root: string, withLong: boolean): void {
+  mkdirSync(join(root, DEEP), { recursive: true });
+  mkdirSync(join(root, 'empty-dir'));
+  mkdirSync(join(root, 'rpms/x86_64'), { recursive: true });
+  writeFileSync(join(root, 'rhdd3'), 'Driver Update Disk version 3');
+  writeFileSync(join(root, '.treeinfo'), '[general]\n');
+  writeFileSync(join(root, 'empty'), '');
+  writeFileSync(join(root, 'lower.txt'), 'lower');
+  writeFileSync(join(root, 'LOWER.TXT'), 'upper');
+  writeFileSync(join(root, 'café.bin'), 'unicode');
+  writeFileSync(join(root, 'rpms/x86_64/kmod-acme-acmenet-2.4.1-3.el9.x86_64.rpm'), pattern(3 * 1024 * 1024 + 17, 7));
+  writeFileSync(join(root, `${DEEP}/bottom.ko`), pattern(5000, 3));
+  writeFileSync(join(root, 'run.sh'), '#!/bin/sh\n');
+  chmodSync(join(root, 'run.sh'), 0o755);
+  writeFileSync(join(root, 'private'), 'secret');
+  chmodSync(join(root, 'private'), 0o600);
+  symlinkSync('rpms/x86_64', join(root, 'link-rel'));
+  symlinkSync('/usr/share/doc', join(root, 'link-abs'));
+  symlinkSync(`../../${'x'.repeat(120)}/${'y'.repeat(120)}/./z`, join(root, 'rpms/link-long'));
+  if (withLong) writeFileSync(join(root, LONG), 'long name');
+}
+
+interface Snap {
+  type: string;
+  mode?: number;
+  sha?: string;
+  target?: string;
+  mtime?: number;
+}
+
+/** What a folder holds: types, permission bits, contents, link targets, mtimes. */
+function snapshot(root: string, opts: { modes: boolean; mtimes: boolean; links: boolean }): Record<string, Snap> {
+  const out: Record<string, Snap> = {};
+  const walk = (abs: string, rel: string) => {
+    for (const name of readdirSync(abs)) {
+      const p = join(abs, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(p);
+      const s: Snap = { type: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file' };
+      if (opts.modes && !st.isSymbolicLink()) s.mode = st.mode & 0o7777;
+      if (opts.mtimes && !st.isDirectory()) s.mtime = Math.floor(st.mtimeMs / 1000);
+      if (st.isFile()) s.sha = createHash('sha256').update(readFileSync(p)).digest('hex');
+      if (st.isSymbolicLink()) s.target = readlinkSync(p);
+      if (!opts.links && st.isSymbolicLink()) continue;
+      out[r] = s;
+      if (st.isDirectory()) walk(p, r);
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
+async function build(from: string, out: string, options: Partial<EmitIsoOptions> = {}) {
+  const entries = (await treeFromDirectory(from)).entries() as ResolvedEntry[];
+  return emitIso(entries, out, { volumeId: 'OEMDRV', joliet: { overflow: 'truncate' }, ...options }, createContext({ epoch: EPOCH }));
+}
+
+const iso = join(dir, 'out.iso');
+beforeAll(async () => {
+  makeSource(src, true);
+  await build(src, iso, { checksums: ['md5', 'sha256'], publisher: 'ACME Networks', application: 'DUDKIT' });
+});
+
+describe('ISO 9660 writer read by the real tools', () => {
+  it('isoinfo -d finds the volume id, Rock Ridge and Joliet', () => {
+    const d = run('isoinfo', ['-d', '-i', iso]);
+    expect(d).toMatch(/^Volume id: OEMDRV$/m);
+    expect(d).toMatch(/^Publisher id: ACME Networks$/m);
+    expect(d).toContain('Joliet with UCS level 3 found');
+    expect(d).toContain('Rock Ridge signatures version 1 found');
+    expect(d).toMatch(new RegExp(`^Volume size is: ${readFileSync(iso).length / 2048}$`, 'm'));
+  });
+
+  it('isoinfo -l -R shows real names, 200-byte names and modes; -l shows 8.3 names with ;1', () => {
+    const rr = run('isoinfo', ['-R', '-l', '-i', iso]);
+    expect(rr).toContain(` ${LONG} `);
+    expect(rr).toMatch(/-rwxr-xr-x .* run\.sh/);
+    expect(rr).toMatch(/-rw------- .* private/);
+    expect(rr).toMatch(/lrwxrwxrwx .* link-rel -> rpms\/x86_64/);
+    expect(rr).toContain('Directory listing of /d1/d2/d3/d4/d5/d6/d7/');
+    const plain = run('isoinfo', ['-l', '-i', iso]);
+    for (const id of ['LOWER0.TXT;1', 'LOWER1.TXT;1', '_TREEINF.;1', 'RHDD3.;1', 'KMOD_ACM.RPM;1', 'CAF_.BIN;1', 'RPMS ', 'X86_64 ']) expect(plain).toContain(` ${id}`);
+  });
+
+  it('isoinfo -l -J shows Joliet names (cut to 64 characters when asked)', () => {
+    // isoinfo prints Joliet names in ISO 8859-1
+    const j = run('isoinfo', ['-J', '-l', '-i', iso], { encoding: 'latin1' });
+    expect(j).toContain(' kmod-acme-acmenet-2.4.1-3.el9.x86_64.rpm ');
+    expect(j).toContain(' café.bin ');
+    expect(j).toContain(` ${'l'.repeat(60)}.txt `);
+  });
+
+  it('xorriso -find lists every path with its link target', () => {
+    const out = run('xorriso', ['-indev', iso, '-find', '/', '-exec', 'lsdl'], {});
+    const src2 = snapshot(src, { modes: false, mtimes: false, links: true });
+    for (const [p, s] of Object.entries(src2)) {
+      expect(out).toContain(`'/${p}'${s.target ? ` -> '${s.target}'` : ''}`);
+    }
+  });
+
+  it('bsdtar -xf and xorriso -extract reproduce the tree: names, bytes, modes, links, mtimes', () => {
+    const want = snapshot(src, { modes: true, mtimes: false, links: true });
+    for (const [name, extract] of [
+      ['bsdtar', (to: string) => run('bsdtar', ['-xpf', iso, '-C', to])],
+      ['xorriso', (to: string) => run('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', '/', to])],
+    ] as const) {
+      const to = join(dir, `x-${name}`);
+      mkdirSync(to);
+      extract(to);
+      chmodSync(to, 0o755);
+      expect(snapshot(to, { modes: true, mtimes: false, links: true }), name).toEqual(want);
+      const times = snapshot(to, { modes: false, mtimes: true, links: false });
+      for (const [p, s] of Object.entries(times)) if (s.type === 'file') expect(s.mtime, `${name} ${p}`).toBe(EPOCH);
+    }
+  });
+
+  it('7z x reads the Joliet tree', async () => {
+    const small = join(dir, 'src7');
+    makeSource(small, false);
+    const img = join(dir, 'seven.iso');
+    await build(small, img);
+    const to = join(dir, 'x-7z');
+    run('7z', ['x', '-y', `-o${to}`, img]);
+    const want = snapshot(small, { modes: false, mtimes: false, links: false });
+    const got = snapshot(to, { modes: false, mtimes: false, links: false });
+    // Joliet has no symlinks: 7-Zip shows them as empty files
+    for (const [p, s] of Object.entries(want)) expect(got[p], p).toEqual(s);
+  });
+
+  it('md5sum -c and sha256sum -c accept the sidecar files', () => {
+    expect(run('md5sum', ['-c', 'out.iso.md5'], { cwd: dir })).toBe('out.iso: OK\n');
+    expect(run('sha256sum', ['-c', 'out.iso.sha256'], { cwd: dir })).toBe('out.iso: OK\n');
+  });
+
+  it('two builds with the same SOURCE_DATE_EPOCH are byte-identical', async () => {
+    const again = join(dir, 'again.iso');
+    await build(src, again, { publisher: 'ACME Networks', application: 'DUDKIT' });
+    expect(createHash('sha256').update(readFileSync(again)).digest('hex')).toBe(createHash('sha256').update(readFileSync(iso)).digest('hex'));
+  });
+
+  it('long symlink targets and 200-byte names use continuation areas that Linux-style readers follow', () => {
+    const rr = run('isoinfo', ['-R', '-l', '-i', iso]);
+    expect(rr).toContain(`link-long -> ../../${'x'.repeat(120)}/${'y'.repeat(120)}/./z`);
+  });
+});
+
+describe('ISO 9660 writer limits', () => {
+  const tiny = (t: Tree) => t.entries() as ResolvedEntry[];
+  const ctx = () => createContext({ epoch: EPOCH });
+
+  it('refuses directories nested deeper than 8 levels, with nothing at the output path', async () => {
+    const out = join(dir, 'deep.iso');
+    const t = new Tree().file('a/b/c/d/e/f/g/h/file', bytesSource('x'));
+    await expect(emitIso(tiny(t), out, { volumeId: 'X' }, ctx())).rejects.toThrow(/deeper than 8 levels/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses files of 4 GiB or more and names over 253 bytes', async () => {
+    const huge: Source = { size: 4 * 1024 ** 3, origin: 'huge.bin', open: () => { throw new Error('not read'); } };
+    await expect(emitIso(tiny(new Tree().file('huge.bin', huge)), join(dir, 'huge.iso'), { volumeId: 'X' }, ctx())).rejects.toThrow(/4 GiB or more/);
+    await expect(emitIso(tiny(new Tree().file('n'.repeat(254), bytesSource(''))), join(dir, 'n.iso'), { volumeId: 'X', joliet: false }, ctx())).rejects.toThrow(/longer than 253 bytes/);
+  });
+
+  it('refuses long Joliet names unless truncation or -joliet-long is asked for', async () => {
+    const t = new Tree().file('a'.repeat(80), bytesSource('x'));
+    await expect(emitIso(tiny(t), join(dir, 'j.iso'), { volumeId: 'X' }, ctx())).rejects.toThrow(/longer than 64 Joliet characters/);
+    await emitIso(tiny(t), join(dir, 'j.iso'), { volumeId: 'X', joliet: { limit: 103 } }, ctx());
+    expect(run('isoinfo', ['-J', '-l', '-i', join(dir, 'j.iso')])).toContain(` ${'a'.repeat(80)} `);
+  });
+
+  it('aborts when a source changes size between plan and emit, leaving no output', async () => {
+    const liar: Source = { size: 10, origin: 'shrinking.bin', async *open() { yield new Uint8Array(4); } };
+    const out = join(dir, 'liar.iso');
+    await expect(emitIso(tiny(new Tree().file('f', liar)), out, { volumeId: 'X' }, ctx())).rejects.toThrow(/shrinking.bin: shrank/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.includes('liar'))).toEqual([]);
+  });
+
+  it('maps names like ECMA-119 level 1 and Joliet', () => {
+    const req = (names: string[], isDir = false) => names.map((name) => ({ name, isDir }));
+    expect(ecmaIdentifiers(req(['averyveryverylongname.rpm', 'averyveryverylongname2.rpm', 'README', 'a.b.c']))).toEqual(['AVERYVE0.RPM;1', 'AVERYVE1.RPM;1', 'README.;1', 'A_B.C;1']);
+    expect(ecmaIdentifiers(req(['some.dir'], true))).toEqual(['SOME_DIR']);
+    expect(jolietIdentifiers(req(['a:b', 'a_b', `${'x'.repeat(70)}.rpm`]), { limit: 64, overflow: 'truncate' })).toEqual(['a_b0', 'a_b1', `${'x'.repeat(60)}.rpm`]);
+  });
+});
+
+describe('ISO reader', () => {
+  it('reads back the Rock Ridge tree and file bytes of its own image', async () => {
+    const r = await IsoReader.open(iso);
+    try {
+      expect(r.volume).toMatchObject({ volumeId: 'OEMDRV', rockRidge: true, joliet: true });
+      const entries = await r.entries();
+      const want = snapshot(src, { modes: true, mtimes: false, links: true });
+      expect(entries.map((e) => e.path).sort()).toEqual(Object.keys(want).sort());
+      for (const e of entries) {
+        const w = want[e.path]!;
+        expect(e.type, e.path).toBe(w.type);
+        expect(e.mtime).toBe(EPOCH);
+        if (e.type === 'symlink') expect(e.target).toBe(w.target);
+        else expect(e.mode & 0o7777, e.path).toBe(w.mode);
+        if (e.type === 'file') expect(createHash('sha256').update(await readSource(r.source(e))).digest('hex'), e.path).toBe(w.sha);
+      }
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('reads an image made by xorriso -as mkisofs -R -J', async () => {
+    const ref = join(dir, 'ref.iso');
+    execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-J', '-joliet-long', '-V', 'REF', '-o', ref, src], { stdio: 'ignore' });
+    const r = await IsoReader.open(ref);
+    try {
+      expect(r.volume.volumeId).toBe('REF');
+      const paths = (await r.entries()).map((e) => e.path).sort();
+      expect(paths).toEqual(Object.keys(snapshot(src, { modes: false, mtimes: false, links: true })).sort());
+    } finally {
+      await r.close();
+    }
+  });
+});
