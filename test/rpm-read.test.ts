@@ -186,6 +186,17 @@ describe('RPM reader on bad input', () => {
     }
   });
 
+  it('only ever fails with a one-line error naming the file, for a byte flipped anywhere in the lead and headers', async () => {
+    const pkg = await openRpm(base);
+    let refused = 0;
+    for (let at = 0; at < pkg.headerEnd; at += at < 96 ? 5 : 19) {
+      const b = Buffer.from(good);
+      b[at] ^= 0xa5;
+      if ((await outcome(b)).error) refused++;
+    }
+    expect(refused).toBeGreaterThan(0);
+  });
+
   it('reports a changed header byte as a header digest mismatch', async () => {
     const pkg = await openRpm(base);
     const b = Buffer.from(good);

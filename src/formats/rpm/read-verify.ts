@@ -5,11 +5,11 @@
  * decompressor for PAYLOADSIZE, PAYLOADDIGESTALT and every file digest.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { asUserError } from '../../errors.js';
+import { asUserError, FormatError } from '../../errors.js';
 import { sliceSource } from '../../tree/source.js';
 import { readCpio } from '../cpio/index.js';
 import { memberKey, type RpmPackage } from './read.js';
-import { DIGEST_ALGO, SIGTAG, TAG } from './tags.js';
+import { DIGEST_ALGO, SIGTAG, TAG, tagLabel } from './tags.js';
 
 export interface DigestCheck {
   /** rpm's wording: "Header SHA256 digest", "MD5 digest", "Payload SHA256 digest", … */
@@ -26,7 +26,9 @@ function check(name: string, expected: string, actual: string): DigestCheck {
 }
 
 function algoName(id: number | undefined): string {
-  return DIGEST_ALGO[id ?? 8] ?? `algo ${id}`;
+  const name = DIGEST_ALGO[id ?? 8];
+  if (!name) throw new FormatError(`header: unknown ${tagLabel(TAG.PAYLOADDIGESTALGO)} ${id}`);
+  return name;
 }
 
 export interface VerifyOptions {
