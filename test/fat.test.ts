@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../src/context.js';
 import { emitUsbImage } from '../src/emit/usb.js';
-import { FatReader, lfnChecksum, planFat, writeFatImage, MIN_CLUSTERS } from '../src/formats/fat/index.js';
+import { FatReader, lfnChecksum, planFat, replaceFatFiles, writeFatImage, MIN_CLUSTERS } from '../src/formats/fat/index.js';
 import { FormatError } from '../src/errors.js';
 import { bytesSource, type Source } from '../src/tree/source.js';
 import { Tree, type ResolvedEntry } from '../src/tree/tree.js';
@@ -267,5 +267,56 @@ describe('FAT reader', () => {
     const notFat = join(dir, 'zeros.img');
     writeFileSync(notFat, Buffer.alloc(4096));
     await expect(FatReader.open(notFat)).rejects.toThrow(/neither a FAT file system nor a disk image/);
+  });
+});
+
+describe('FAT file replacement (the grub.cfg inside efiboot.img)', () => {
+  const grubLine = (i: number) => `menuentry 'Install ${i}' --class fedora {\n\tlinuxefi /images/pxeboot/vmlinuz inst.stage2=hd:LABEL=RHEL-9-4-0-BaseOS-x86_64 quiet\n\tinitrdefi /images/pxeboot/initrd.img\n}\n`;
+  const grub = Buffer.from(Array.from({ length: 12 }, (_, i) => grubLine(i)).join('')); // under 2 KiB
+  const edited = Buffer.from(grub.toString().replace(/quiet\n/g, 'quiet inst.dd=hd:LABEL=RHEL-9-4-0-BaseOS-x86_64\n'));
+
+  for (const bits of [12, 16, 32] as const) {
+    it(`fsck.fat -n stays clean and mtype shows the new grub.cfg after growing and shrinking it on FAT${bits}`, async () => {
+      expect(grub.length).toBeLessThanOrEqual(2048);
+      expect(edited.length).toBeGreaterThan(2048);
+      const src = join(dir, `efi${bits}-src`);
+      mkdirSync(join(src, 'EFI/BOOT'), { recursive: true });
+      const bootx = Buffer.from(pattern(9000, 7));
+      writeFileSync(join(src, 'EFI/BOOT/grub.cfg'), grub);
+      writeFileSync(join(src, 'EFI/BOOT/BOOTX64.EFI'), bootx);
+      const image = join(dir, `efi${bits}.img`);
+      const kib = bits === 32 ? 40_000 : bits === 16 ? 8_000 : 2_000;
+      execFileSync('mkfs.fat', ['-F', String(bits), '-s', bits === 12 ? '4' : '1', '-n', 'ANACONDA', '-C', image, String(kib)], { stdio: 'ignore' });
+      // grub.cfg first, so that growing it must continue its chain after BOOTX64.EFI's clusters
+      run('mmd', ['-i', image, '::/EFI', '::/EFI/BOOT']);
+      run('mcopy', ['-i', image, join(src, 'EFI/BOOT/grub.cfg'), join(src, 'EFI/BOOT/BOOTX64.EFI'), '::/EFI/BOOT/']);
+      const fsck = () => {
+        const r = spawnSync('fsck.fat', ['-n', image], { encoding: 'utf8' });
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+        expect(r.stdout).not.toMatch(/wrong|differ|corrupt|invalid|truncat|contains/i);
+      };
+      fsck();
+      await replaceFatFiles(image, new Map([['EFI/BOOT/grub.cfg', edited]]));
+      fsck();
+      expect(Buffer.from(execFileSync('mtype', ['-i', image, '::/EFI/BOOT/grub.cfg'], { env })).equals(edited)).toBe(true);
+      expect(Buffer.from(execFileSync('mtype', ['-i', image, '::/EFI/BOOT/BOOTX64.EFI'], { env })).equals(bootx)).toBe(true);
+      const reader = await FatReader.open(image);
+      const file = (await reader.find('EFI/BOOT/grub.cfg'))!;
+      expect([...reader.chain(file.firstCluster, file.path)].length).toBe(2); // kept its cluster(s), continued after BOOTX64.EFI
+      await reader.close();
+      await replaceFatFiles(image, new Map([['efi/boot/GRUB.CFG', Buffer.from('short\n')]]));
+      fsck();
+      expect(execFileSync('mtype', ['-i', image, '::/EFI/BOOT/grub.cfg'], { env, encoding: 'utf8' })).toBe('short\n');
+      expect(run('mdir', ['-i', image, '::/'])).toMatch(/Volume in drive : is ANACONDA/);
+    });
+  }
+
+  it('refuses a replacement that does not fit, and a path that is not a file', async () => {
+    const image = join(dir, 'tiny.img');
+    execFileSync('mkfs.fat', ['-F', '12', '-C', image, '64'], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'f.txt'), 'x');
+    run('mcopy', ['-i', image, join(dir, 'f.txt'), '::/f.txt']);
+    await expect(replaceFatFiles(image, new Map([['f.txt', new Uint8Array(100_000)]]))).rejects.toThrow(/no free space in the FAT image for f\.txt/);
+    await expect(replaceFatFiles(image, new Map([['nope.cfg', new Uint8Array(1)]]))).rejects.toThrow(/nope\.cfg: no such file/);
   });
 });

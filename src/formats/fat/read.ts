@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { FormatError } from '../../errors.js';
 import { lfnChecksum, CASE_LOWER_BASE, CASE_LOWER_EXT } from './names.js';
+import { endOfChain, fatGet } from './table.js';
 
 /** MBR partition types that hold a FAT file system (FAT12, FAT16 <32M, FAT16, FAT32 CHS/LBA, FAT16 LBA, EFI system). */
 const FAT_PARTITION_TYPES = new Set([0x01, 0x04, 0x06, 0x0b, 0x0c, 0x0e, 0xef]);
@@ -22,6 +23,21 @@ export interface FatVolumeInfo {
   bootLabel?: string;
 }
 
+/** Byte positions of the volume's structures in the file. */
+export interface FatGeometry {
+  firstDataByte: number;
+  clusterBytes: number;
+  rootDirByte: number;
+  rootDirBytes: number;
+  rootCluster: number;
+  fatByte: number;
+  /** Bytes of each FAT copy on disk. */
+  fatBytes: number;
+  fatCount: number;
+  /** FAT32 FSInfo sector position, if there is one. */
+  fsInfoByte?: number;
+}
+
 export interface FatFileRead {
   /** Path from the root, long names where present ('EFI/BOOT/grub.cfg'). */
   path: string;
@@ -30,6 +46,8 @@ export interface FatFileRead {
   isDir: boolean;
   size: number;
   firstCluster: number;
+  /** Byte offset of the 32-byte short entry in the file. */
+  entryOffset: number;
 }
 
 /**
@@ -41,8 +59,9 @@ export class FatReader {
   private constructor(
     private readonly fh: FileHandle,
     readonly info: FatVolumeInfo,
-    private readonly fat: Uint8Array,
-    private readonly geo: { firstDataByte: number; clusterBytes: number; rootDirByte: number; rootDirBytes: number; rootCluster: number },
+    /** The first FAT (entries 0 … clusterCount + 1); edit.ts changes it and writes it back. */
+    readonly table: Uint8Array,
+    readonly geometry: FatGeometry,
   ) {}
 
   static async open(path: string): Promise<FatReader> {
@@ -98,14 +117,19 @@ export class FatReader {
         const lab = bs.toString('latin1', ext + 7, ext + 18).replace(/ +$/, '');
         if (lab !== '' && lab !== 'NO NAME') info.bootLabel = lab;
       }
+      const fsInfoSector = fatType === 32 ? bs.readUInt16LE(48) : 0;
       const reader = new FatReader(fh, info, fat, {
         firstDataByte: rootDirByte + rootDirSectors * bytesPerSector,
         clusterBytes: spc * bytesPerSector,
         rootDirByte,
         rootDirBytes: rootDirSectors * bytesPerSector,
         rootCluster: fatType === 32 ? bs.readUInt32LE(44) : 0,
+        fatByte: offset + reserved * bytesPerSector,
+        fatBytes: fatSectors * bytesPerSector,
+        fatCount: fats,
+        ...(fsInfoSector > 0 && fsInfoSector < reserved ? { fsInfoByte: offset + fsInfoSector * bytesPerSector } : {}),
       });
-      const root = await reader.readDirectory(reader.geo.rootCluster, '');
+      const root = await reader.readDirectory(reader.geometry.rootCluster, '');
       if (root.label !== undefined) info.label = root.label;
       return reader;
     } catch (err) {
@@ -120,8 +144,8 @@ export class FatReader {
 
   /** Every file and directory, parents before children, in directory order. */
   async *walk(): AsyncGenerator<FatFileRead> {
-    const queue: { cluster: number; path: string }[] = [{ cluster: this.geo.rootCluster, path: '' }];
-    const visited = new Set<number>([this.geo.rootCluster]);
+    const queue: { cluster: number; path: string }[] = [{ cluster: this.geometry.rootCluster, path: '' }];
+    const visited = new Set<number>([this.geometry.rootCluster]);
     while (queue.length > 0) {
       const { cluster, path } = queue.shift()!;
       for (const e of (await this.readDirectory(cluster, path)).entries) {
@@ -137,7 +161,7 @@ export class FatReader {
 
   /** Find one entry by path (case-insensitive, as FAT is); undefined if absent. */
   async find(path: string): Promise<FatFileRead | undefined> {
-    let cluster = this.geo.rootCluster;
+    let cluster = this.geometry.rootCluster;
     let found: FatFileRead | undefined;
     let prefix = '';
     for (const part of path.split('/').filter((p) => p !== '')) {
@@ -156,7 +180,7 @@ export class FatReader {
     let left = file.size;
     for (const run of this.chain(file.firstCluster, file.path)) {
       if (left === 0) break;
-      const n = Math.min(left, run.count * this.geo.clusterBytes);
+      const n = Math.min(left, run.count * this.geometry.clusterBytes);
       for (let done = 0; done < n; ) {
         const len = Math.min(n - done, 1 << 20);
         const buf = new Uint8Array(len);
@@ -171,22 +195,13 @@ export class FatReader {
   }
 
   private clusterByte(cluster: number): number {
-    return this.geo.firstDataByte + (cluster - 2) * this.geo.clusterBytes;
-  }
-
-  private next(cluster: number): number {
-    const f = this.fat;
-    if (this.info.fatType === 32) return (f[cluster * 4]! | (f[cluster * 4 + 1]! << 8) | (f[cluster * 4 + 2]! << 16) | (f[cluster * 4 + 3]! << 24)) & 0x0fffffff;
-    if (this.info.fatType === 16) return f[cluster * 2]! | (f[cluster * 2 + 1]! << 8);
-    const at = Math.floor((cluster * 3) / 2);
-    const v = f[at]! | (f[at + 1]! << 8);
-    return cluster & 1 ? v >> 4 : v & 0xfff;
+    return this.geometry.firstDataByte + (cluster - 2) * this.geometry.clusterBytes;
   }
 
   /** The chain from `first` as runs of consecutive clusters; FormatError on loops and bad links. */
-  private *chain(first: number, what: string): Generator<{ first: number; count: number }> {
+  *chain(first: number, what: string): Generator<{ first: number; count: number }> {
     if (first === 0) return;
-    const end = this.info.fatType === 32 ? 0x0ffffff8 : this.info.fatType === 16 ? 0xfff8 : 0xff8;
+    const end = endOfChain(this.info.fatType).min;
     let c = first;
     let steps = 0;
     let run = { first, count: 0 };
@@ -198,7 +213,7 @@ export class FatReader {
         yield run;
         run = { first: c, count: 1 };
       }
-      const n = this.next(c);
+      const n = fatGet(this.table, this.info.fatType, c);
       if (n >= end) break;
       c = n;
     }
@@ -206,24 +221,27 @@ export class FatReader {
   }
 
   private async readDirectory(cluster: number, path: string): Promise<{ entries: FatFileRead[]; label?: string }> {
-    let bytes: Uint8Array;
     if (cluster === 0) {
       if (this.info.fatType === 32) throw new FormatError(`${path}: directory at cluster 0`);
-      bytes = await readAt(this.fh, this.geo.rootDirByte, this.geo.rootDirBytes, Infinity, 'the root directory');
-    } else {
-      // the whole chain first, so a loop is found before any read; a directory holds at most 65536 entries
-      const runs = [...this.chain(cluster, path)];
-      if (runs.reduce((n, r) => n + r.count, 0) * this.geo.clusterBytes > 65536 * 32) throw new FormatError(`directory ${path || '/'} is larger than FAT allows`);
-      const parts: Uint8Array[] = [];
-      for (const run of runs) parts.push(await readAt(this.fh, this.clusterByte(run.first), run.count * this.geo.clusterBytes, Infinity, `directory ${path || '/'}`));
-      bytes = Buffer.concat(parts);
+      const base = this.geometry.rootDirByte;
+      return parseDirectory(await readAt(this.fh, base, this.geometry.rootDirBytes, Infinity, 'the root directory'), path, (rel) => base + rel);
     }
-    return parseDirectory(bytes, path);
+    // the whole chain first, so a loop is found before any read; a directory holds at most 65536 entries
+    const runs = [...this.chain(cluster, path)];
+    const runBytes = runs.map((r) => r.count * this.geometry.clusterBytes);
+    if (runBytes.reduce((a, b) => a + b, 0) > 65536 * 32) throw new FormatError(`directory ${path || '/'} is larger than FAT allows`);
+    const parts: Uint8Array[] = [];
+    for (const [i, run] of runs.entries()) parts.push(await readAt(this.fh, this.clusterByte(run.first), runBytes[i]!, Infinity, `directory ${path || '/'}`));
+    return parseDirectory(Buffer.concat(parts), path, (rel) => {
+      let i = 0;
+      for (; rel >= runBytes[i]!; i++) rel -= runBytes[i]!;
+      return this.clusterByte(runs[i]!.first) + rel;
+    });
   }
 }
 
 /** Decode one directory's 32-byte entries, joining VFAT long names whose checksum matches. */
-export function parseDirectory(bytes: Uint8Array, path: string): { entries: FatFileRead[]; label?: string } {
+export function parseDirectory(bytes: Uint8Array, path: string, position: (relative: number) => number): { entries: FatFileRead[]; label?: string } {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const entries: FatFileRead[] = [];
   let label: string | undefined;
@@ -273,6 +291,7 @@ export function parseDirectory(bytes: Uint8Array, path: string): { entries: FatF
       isDir: (attr & 0x10) !== 0,
       size: b.readUInt32LE(at + 28),
       firstCluster: (b.readUInt16LE(at + 20) << 16) | b.readUInt16LE(at + 26),
+      entryOffset: position(at),
     });
   }
   return label !== undefined ? { entries, label } : { entries };
