@@ -243,6 +243,32 @@ describe('RPM writer variants', () => {
   });
 });
 
+describe('RPM writer signing', () => {
+  test('a gpg detached signature over the main header, added through the hook, verifies with rpmkeys -K', async () => {
+    const home = join(dir, 'gnupg');
+    mkdirSync(home, { mode: 0o700 });
+    const env = { ...process.env, GNUPGHOME: home };
+    execFileSync('gpg', ['--batch', '--quiet', '--passphrase', '', '--quick-gen-key', 'dudkit test <test@example.com>', 'rsa2048', 'sign', 'never'], { env, stdio: 'pipe' });
+    writeFileSync(join(home, 'key.asc'), execFileSync('gpg', ['--armor', '--export'], { env }));
+    const plain = await writeRpm(await pkg(), scratch);
+    const built = await writeRpm(await pkg(), scratch, {
+      sign: async (header) => [{ tag: 268, type: 7, value: execFileSync('gpg', ['--batch', '--detach-sign', '--no-armor', '--digest-algo', 'sha256'], { env, input: header }) }],
+    });
+    // the signature takes its room from the reserved space: same layout as unsigned
+    expect(built.size).toBe(plain.size);
+    const file = join(dir, 'signed.rpm');
+    writeFileSync(file, await readSource(built));
+    const root = join(dir, 'root-keys');
+    mkdirSync(root);
+    run('rpmkeys', ['--root', root, '--dbpath', '/var/lib/rpm', '--import', join(home, 'key.asc')]);
+    const out = run('rpmkeys', ['--root', root, '--dbpath', '/var/lib/rpm', '-Kv', file]);
+    expect(out).toMatch(/Header V4 RSA\/SHA256 Signature, key ID [0-9a-f]+: OK/);
+    expect(out).not.toMatch(/BAD|NOKEY|NOT OK/);
+    expect(run('rpmkeys', ['--root', root, '--dbpath', '/var/lib/rpm', '-K', file])).toMatch(/digests signatures OK/);
+    execFileSync('gpgconf', ['--kill', 'gpg-agent'], { env });
+  });
+});
+
 describe('RPM writer refusals', () => {
   const huge = (size: number): Source => ({
     size,
