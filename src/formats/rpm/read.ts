@@ -3,7 +3,7 @@
  * then the payload streamed from its offset through the decompressor and the cpio reader. Only
  * the headers are ever held in memory.
  */
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { asUserError, FormatError } from '../../errors.js';
 import { sliceSource } from '../../tree/source.js';
 import { type Compression, decompress, detectCompression } from '../compress/index.js';
@@ -252,7 +252,7 @@ export function memberKey(name: string): string {
   return name.replace(/^\.?\/+/, '');
 }
 
-async function readAt(fh: import('node:fs/promises').FileHandle, offset: number, length: number, fileSize: number, what: string): Promise<Uint8Array> {
+async function readAt(fh: FileHandle, offset: number, length: number, fileSize: number, what: string): Promise<Uint8Array> {
   if (offset + length > fileSize) throw new FormatError(`truncated in the ${what}: needs ${offset + length} bytes, the file has ${fileSize}`);
   const buf = new Uint8Array(length);
   const { bytesRead } = await fh.read(buf, 0, length, offset);
