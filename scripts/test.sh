@@ -11,6 +11,7 @@ declare -A tools=(
   [createrepo_c]=createrepo-c [dnf]=dnf [gpg]=gnupg [ar]=binutils [modinfo]=kmod
   [mdir]=mtools [fsck.fat]=dosfstools [zstd]=zstd [xz]=xz-utils [bzip2]=bzip2
   [xmllint]=libxml2-utils [fdisk]=fdisk [blkid]=util-linux [unzip]=unzip [zip]=zip
+  [dkms]=dkms
 )
 missing=()
 for t in "${!tools[@]}"; do command -v "$t" >/dev/null 2>&1 || missing+=("${tools[$t]}"); done

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
@@ -85,6 +85,26 @@ describe('dkms tree fixture (made by copying real modules into dkms layout)', ()
     for (const b of (await readDkmsTree(fixtureTree)).builds) {
       for (const m of b.modules) expect(execFileSync('modinfo', ['-F', 'vermagic', m.path], { encoding: 'utf8' }).startsWith(`${b.kernelRelease} `)).toBe(true);
     }
+  });
+});
+
+describe('dkms status agrees', () => {
+  it('dkms status --dkmstree lists the same (module, version, kernel, arch, built/installed)', async () => {
+    // dkms status takes the module suffix from the host's /lib/modules/<kernel>/modules.dep, so
+    // for kernels this host lacks it only sees plain .ko files: compare on a decompressed copy.
+    const copy = join(dir, 'status-tree');
+    cpSync(join(fixtures, 'dkms'), copy, { recursive: true, verbatimSymlinks: true });
+    for (const b of (await readDkmsTree(copy)).builds) {
+      for (const m of b.modules) if (m.compression === 'xz') execFileSync('xz', ['-d', m.path]);
+    }
+    const theirs = execFileSync('dkms', ['status', '--dkmstree', copy], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/ \(WARNING![^)]*\)/g, ''))
+      .sort();
+    const ours = (await readDkmsTree(copy)).builds.map((b) => `${b.module}/${b.version}, ${b.kernelRelease}, ${b.arch}: ${b.installed ? 'installed' : 'built'}`).sort();
+    expect(ours).toEqual(theirs);
+    expect(ours).toHaveLength(3);
   });
 });
 
