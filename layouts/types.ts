@@ -5,9 +5,9 @@ import type { Tree } from '../src/tree/tree.js';
 /** How a layout's tree becomes bytes on disk; the emitter is chosen from this. */
 export type Medium =
   | { kind: 'directory' }
-  | { kind: 'iso'; volumeId: string; joliet: boolean; implantMd5: boolean }
-  | { kind: 'cpio'; compression: 'none' | 'gzip' | 'xz' }
-  | { kind: 'fat'; label: string };
+  | { kind: 'iso'; volumeId: string; joliet: boolean; implantMd5: boolean; application?: string; publisher?: string }
+  | { kind: 'fat'; label: string }
+  | { kind: 'cpio'; compression: 'none' | 'gzip' };
 
 export interface Plan {
   tree: Tree;
@@ -23,6 +23,11 @@ export interface LayoutEnv {
   warn(message: string): void;
   /** The output path's file name, for layouts whose content names it. */
   outName: string;
+  /**
+   * The plan of another medium of the same driver set (`of: rhdd3`), with the options of that
+   * target in the manifest when it has one, else its defaults.
+   */
+  inner(kind: string): Plan;
 }
 
 /**

@@ -2,9 +2,9 @@
  * dudkit's library API. The CLI is a thin shell over these functions; nothing here prints.
  */
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { findLayout, layouts } from '../layouts/index.js';
-import type { Layout, Plan } from '../layouts/types.js';
+import type { Layout, LayoutEnv, Plan } from '../layouts/types.js';
 import { createContext, type Context } from './context.js';
 import { emitMedium, type Emitted } from './emit/index.js';
 import { UserError } from './errors.js';
@@ -80,6 +80,7 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
   const checked = checkTargets(manifestPath, loaded.targets);
   const set = await collectDriverSet(loaded, ctx);
   const withOut = checked.map((c) => ({ ...c, out: outName(c, set) }));
+  const all = withOut;
   const selected = selectTargets(withOut, opts.only, manifestPath);
   const seen = new Set<string>();
   for (const t of selected) {
@@ -88,7 +89,7 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
   }
   await mkdir(outDir, { recursive: true });
   const built: BuiltTarget[] = [];
-  for (const t of selected) built.push(await buildTarget(t, set, outDir, ctx));
+  for (const t of selected) built.push(await buildTarget(t, set, outDir, ctx, all, manifestPath));
   return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings] };
 }
 
@@ -97,13 +98,32 @@ function outName(c: Omit<CheckedTarget, 'out'>, set: DriverSet): string {
   return given ?? c.layout.defaultOut(set, c.options);
 }
 
-async function buildTarget(t: CheckedTarget, set: DriverSet, outDir: string, ctx: Context): Promise<BuiltTarget> {
+/** The plan of a target, with `inner` resolving `of:` references to other targets' layouts. */
+function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: CheckedTarget[], manifestPath: string, stack: string[] = []): Plan {
+  const env: LayoutEnv = {
+    epoch: ctx.epoch,
+    warn: (m) => ctx.warn(m),
+    outName: t.out,
+    inner(kind) {
+      if (stack.includes(kind)) throw new UserError(`targets: ${[...stack, kind].join(' → ')} refer to each other`, manifestPath);
+      const layout = findLayout(kind);
+      if (!layout) throw new UserError(`targets[${t.target.index}].${t.target.kind}.of: unknown target kind "${kind}"`, manifestPath);
+      // the manifest's own target of that kind gives the options; else the layout's defaults
+      const given = all.find((c) => c.target.kind === kind);
+      const inner: CheckedTarget = given ?? { target: { kind, index: t.target.index, options: {} }, layout, options: layout.options.parse({}), out: layout.defaultOut(set, layout.options.parse({})) };
+      return planTarget(inner, set, ctx, all, manifestPath, [...stack, t.target.kind]);
+    },
+  };
+  return t.layout.plan(set, t.options, env);
+}
+
+async function buildTarget(t: CheckedTarget, set: DriverSet, outDir: string, ctx: Context, all: CheckedTarget[], manifestPath: string): Promise<BuiltTarget> {
   const out = resolve(outDir, t.out);
-  const plan = t.layout.plan(set, t.options, { epoch: ctx.epoch, warn: (m) => ctx.warn(m), outName: t.out });
+  const plan = planTarget(t, set, ctx, all, manifestPath);
   ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
   const emitted = await Scratch.with(async (scratch) => {
     const entries = await resolveTree(plan.tree, scratch);
-    await mkdir(resolve(out, '..'), { recursive: true });
+    await mkdir(dirname(out), { recursive: true });
     return emitMedium(entries, plan.medium, out, plan.checksums, ctx);
   });
   return { target: t.target.kind, medium: plan.medium.kind, notes: plan.notes, ...emitted };

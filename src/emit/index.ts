@@ -1,7 +1,11 @@
 import type { Medium } from '../../layouts/types.js';
 import type { Context } from '../context.js';
 import type { ResolvedEntry } from '../tree/tree.js';
+import type { DigestName } from './atomic.js';
+import { emitCpio } from './cpio.js';
 import { emitDirectory } from './directory.js';
+import { emitIso } from './iso.js';
+import { emitUsbImage } from './usb.js';
 
 export interface Emitted {
   path: string;
@@ -10,13 +14,31 @@ export interface Emitted {
   sha256?: string;
 }
 
-/** Write a resolved tree as the given medium at `out` (atomically). */
-export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: string, checksums: ('md5' | 'sha256')[], ctx: Context): Promise<Emitted> {
+/** Write a resolved tree as the given medium at `out` (atomically), with sidecar checksums. */
+export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: string, checksums: DigestName[], ctx: Context): Promise<Emitted> {
   switch (medium.kind) {
     case 'directory':
       await emitDirectory(entries, out, ctx);
       return { path: out };
-    default:
-      throw new Error(`no emitter for ${medium.kind} yet (checksums: ${checksums.join(',')})`);
+    case 'iso': {
+      const r = await emitIso(
+        entries,
+        out,
+        {
+          volumeId: medium.volumeId,
+          joliet: medium.joliet ? {} : false,
+          implantMd5: medium.implantMd5,
+          checksums,
+          ...(medium.application ? { application: medium.application } : {}),
+          ...(medium.publisher ? { publisher: medium.publisher } : {}),
+        },
+        ctx,
+      );
+      return { path: out, size: r.size, ...(r.md5 ? { md5: r.md5 } : {}), ...(r.sha256 ? { sha256: r.sha256 } : {}) };
+    }
+    case 'cpio':
+      return emitCpio(entries, out, medium.compression, checksums, ctx);
+    case 'fat':
+      return emitUsbImage(entries, out, { label: medium.label, checksums }, ctx);
   }
 }

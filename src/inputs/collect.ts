@@ -4,7 +4,9 @@ import { UserError } from '../errors.js';
 import { decompress } from '../formats/compress/index.js';
 import { expandGlob } from '../manifest/glob.js';
 import type { LoadedManifest } from '../manifest/load.js';
-import type { DriverSet, FirmwareFile, KernelBuild, KernelModule } from '../model/driverset.js';
+import type { DriverSet, FirmwareFile, GivenRpm, KernelBuild, KernelModule } from '../model/driverset.js';
+import { openRpm } from '../formats/rpm/read.js';
+import { basename } from 'node:path';
 import { fileSource, type Source } from '../tree/source.js';
 import { loadModuleFile } from './ko.js';
 
@@ -49,9 +51,14 @@ async function moduleFromFile(path: string, kernel: string | undefined, ctx: Con
 export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Promise<DriverSet> {
   const m = loaded.manifest;
   const modules: KernelModule[] = [];
+  const rpms: GivenRpm[] = [];
   for (const [i, src] of m.sources.entries()) {
     if ('ko' in src) {
       for (const path of await expand(src.ko, loaded, `sources[${i}].ko`)) modules.push(await moduleFromFile(path, src.kernel, ctx));
+    } else if ('rpm' in src) {
+      for (const path of await expand(src.rpm, loaded, `sources[${i}].rpm`)) {
+        rpms.push({ origin: path, fileName: basename(path), pkg: await openRpm(path), source: await fileSource(path) });
+      }
     } else {
       throw new UserError(`sources[${i}]: ${Object.keys(src)[0]} sources are not supported yet`, loaded.path);
     }
@@ -81,7 +88,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
       ...(m.url ? { url: m.url } : {}),
     },
     kernels: groupByKernel(modules, loaded.path),
-    rpms: [],
+    rpms,
     firmware,
   };
 }

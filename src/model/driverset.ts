@@ -1,5 +1,6 @@
 import type { Compression } from '../formats/compress/index.js';
 import type { ModuleInfo } from '../formats/elf/index.js';
+import type { RpmPackage } from '../formats/rpm/read.js';
 import type { Source } from '../tree/source.js';
 
 /** Package-level facts from the manifest, shared by every medium. */
@@ -37,17 +38,10 @@ export interface KernelBuild {
 /** A kmod, firmware or source RPM handed to dudkit: used as it is. */
 export interface GivenRpm {
   origin: string;
-  source: Source;
   fileName: string;
-  name: string;
-  epoch?: number;
-  version: string;
-  release: string;
-  arch: string;
-  isSource: boolean;
-  payloadCompressor: string;
-  provides: { name: string; op: string; version: string }[];
-  description: string;
+  source: Source;
+  /** Its lead and headers (the payload stays on disk). */
+  pkg: RpmPackage;
 }
 
 export interface FirmwareFile {
@@ -68,6 +62,6 @@ export interface DriverSet {
 /** All architectures the set has modules or binary RPMs for (noarch excluded), sorted. */
 export function architectures(set: DriverSet): string[] {
   const archs = new Set<string>(set.kernels.map((k) => k.arch));
-  for (const r of set.rpms) if (!r.isSource && r.arch !== 'noarch') archs.add(r.arch);
+  for (const r of set.rpms) if (!r.pkg.isSource && r.pkg.arch !== 'noarch') archs.add(r.pkg.arch);
   return [...archs].sort();
 }

@@ -87,13 +87,15 @@ export class Tree {
     return this.map.get(path);
   }
 
-  /** Add every entry of `other` under `prefix` ('' for the root). */
+  /** Add every entry of `other` under `prefix` ('' for the root); generated entries keep their dependencies. */
   graft(prefix: string, other: Tree): this {
+    const at = (p: string) => (prefix ? `${prefix}/${p}` : p);
     for (const e of other.entries()) {
-      const path = prefix ? `${prefix}/${e.path}` : e.path;
+      const path = at(e.path);
       if (e.type === 'dir' && this.map.get(path)?.type === 'dir') continue;
-      if (e.type === 'generated-dir') throw new UserError(`cannot graft generated folder ${e.path}`);
-      this.put({ ...e, path } as Entry);
+      if (e.type === 'generated-dir') this.put({ ...e, path, content: { ...e.content, deps: e.content.deps.map(at) } });
+      else if (e.type === 'file' && isGenerated(e.content)) this.put({ ...e, path, content: { ...e.content, deps: e.content.deps.map(at) } });
+      else this.put({ ...e, path });
     }
     return this;
   }

@@ -1,0 +1,191 @@
+/**
+ * RHEL 6–10 driver update disk (`redhat-dud.md`): the `rhdd3` marker, one kmod RPM per build
+ * kernel and arch under `rpms/<arch>/`, noarch RPMs (firmware) copied into every arch folder,
+ * source RPMs under `src/`, repodata per arch folder; an `OEMDRV` ISO or a directory.
+ */
+import { z } from 'zod';
+import { UserError } from '../src/errors.js';
+import { writeRpm, rpmFileName, type RpmPackage as RpmSpec } from '../src/formats/rpm/write.js';
+import { architectures, type DriverSet, type GivenRpm } from '../src/model/driverset.js';
+import { firmwarePackage } from '../src/packages/firmware.js';
+import { kmodPackage, type KernelModulesScheme } from '../src/packages/kmod.js';
+import { firmwarePackageName } from '../src/packages/meta.js';
+import type { Op } from '../src/formats/rpm/vercmp.js';
+import { checkDisk, type DiskPackage } from '../src/rules/rhdd.js';
+import { bytesSource } from '../src/tree/source.js';
+import { Tree, type Generated } from '../src/tree/tree.js';
+import { repodataDir } from '../src/formats/repodata/write.js';
+import { defineLayout, type LayoutEnv } from './types.js';
+
+const KERNEL_ARCH = /\.(x86_64|aarch64|ppc64le|ppc64|s390x|i686|i586|i386)$/;
+const kernelRelease = z.string().regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a full `uname -r`, arch included');
+
+export const rhdd3Options = z.strictObject({
+  out: z.string().min(1).optional(),
+  /** iso (default for .iso/.img names) or directory. */
+  format: z.enum(['iso', 'directory']).optional(),
+  volumeId: z
+    .string()
+    .regex(/^[A-Z0-9_]{1,32}$/, 'must be 1–32 of A–Z 0–9 _ (ISO 9660 d-characters); OEMDRV enables automatic detection')
+    .default('OEMDRV'),
+  /** Content of the `rhdd3` marker (RHEL 6 shows it as the disk title). */
+  title: z
+    .string()
+    .min(1)
+    .refine((s) => !/\n./.test(s) && !s.includes('\r'), 'must be a single line')
+    .default('Driver Update Disk version 3'),
+  /** RPM payload compressor: the installer's extractor reads only xz and gzip. */
+  payload: z.enum(['xz', 'gzip']).default('xz'),
+  /**
+   * `kernel-modules` Provides: `minimum` (`>= K`, serves later kABI-compatible kernels too; at
+   * most one build per arch), `exact` (`= K` per build), `auto` (minimum for one build per arch,
+   * else exact).
+   */
+  kernelModules: z.enum(['auto', 'exact', 'minimum']).default('auto'),
+  /** Installer kernels served by the modules of one build kernel: `{ <build K>: [<installer K>…] }`. */
+  serve: z.record(kernelRelease, z.array(kernelRelease).min(1)).optional(),
+  /** Installer kernels the disk must work with (checked: exactly one package per driver matches). */
+  kernels: z.array(kernelRelease).optional(),
+  repodata: z.boolean().default(true),
+  joliet: z.boolean().default(false),
+  implantMd5: z.boolean().default(false),
+  checksums: z.array(z.enum(['md5', 'sha256'])).default(['sha256']),
+});
+type Options = z.output<typeof rhdd3Options>;
+
+function generatedRpm(spec: RpmSpec, payload: Options['payload']): Generated {
+  return { kind: 'generated', deps: [], build: (_deps, scratch) => writeRpm(spec, scratch, { compressor: payload }) };
+}
+
+/** The same bytes at a second path, built once. */
+function copyOf(path: string): Generated {
+  return { kind: 'generated', deps: [path], build: async ([src]) => src! };
+}
+
+function specAsDiskPackage(spec: RpmSpec, payload: string): DiskPackage {
+  return {
+    fileName: rpmFileName(spec),
+    name: spec.name,
+    arch: spec.arch,
+    isSource: false,
+    provides: (spec.provides ?? []).map((p) => ({ name: p.name, op: p.op ?? '', version: p.version ?? '' })),
+    files: spec.files.map((f) => f.path),
+    payloadCompressor: payload,
+    description: spec.description,
+  };
+}
+
+export function givenAsDiskPackage(r: GivenRpm): DiskPackage {
+  return {
+    fileName: r.fileName,
+    name: r.pkg.name,
+    arch: r.pkg.arch,
+    isSource: r.pkg.isSource,
+    provides: r.pkg.provides.map((p) => ({ name: p.name, op: p.op, version: p.version })),
+    files: r.pkg.files.map((f) => f.path),
+    payloadCompressor: r.pkg.payloadCompressor,
+    description: r.pkg.description,
+  };
+}
+
+/** Which `kernel-modules` form each build kernel's package carries. */
+function schemes(set: DriverSet, o: Options): Map<string, KernelModulesScheme> {
+  const out = new Map<string, KernelModulesScheme>();
+  for (const arch of architectures(set)) {
+    const builds = set.kernels.filter((k) => k.arch === arch);
+    if (o.kernelModules === 'minimum' && builds.length > 1) {
+      throw new UserError(`kernelModules: minimum (>=) allows one build per arch, but ${arch} has ${builds.length} (${builds.map((b) => b.kernelRelease).join(', ')}); every later kernel would match them all`);
+    }
+    for (const b of builds) {
+      const served = o.serve?.[b.kernelRelease];
+      const useMin = !served && (o.kernelModules === 'minimum' || (o.kernelModules === 'auto' && builds.length === 1));
+      out.set(`${b.kernelRelease}\0${arch}`, useMin ? { op: '>=' } : { op: '=', kernels: served ?? [b.kernelRelease] });
+    }
+  }
+  return out;
+}
+
+function plan(set: DriverSet, o: Options, env: LayoutEnv) {
+  const tree = new Tree().file('rhdd3', bytesSource(o.title, 'rhdd3 marker'));
+  const archs = architectures(set);
+  if (archs.length === 0) throw new UserError('nothing for any architecture: give kernel modules or binary kmod RPMs');
+  const schemeOf = schemes(set, o);
+  const pkgsByArch = new Map<string, DiskPackage[]>(archs.map((a) => [a, []]));
+  const kernels = new Set(o.kernels ?? []);
+
+  // firmware package: matched for every kernel the kmods serve, Required by them
+  let firmwareSpec: RpmSpec | undefined;
+  if (set.firmware.length > 0) {
+    const entries = [...schemeOf.entries()].flatMap(([key, s]): { op: Op; version: string }[] => {
+      const build = key.split('\0')[0]!;
+      return s.op === '>=' ? [{ op: '>=', version: build }] : (s.kernels ?? [build]).map((k) => ({ op: '=', version: k }));
+    });
+    firmwareSpec = firmwarePackage({ meta: set.meta, files: set.firmware, buildTime: env.epoch, kernelModules: entries });
+  }
+
+  for (const build of set.kernels) {
+    const scheme = schemeOf.get(`${build.kernelRelease}\0${build.arch}`)!;
+    const spec = kmodPackage({
+      meta: set.meta,
+      build,
+      kernelModules: scheme,
+      buildTime: env.epoch,
+      ...(firmwareSpec ? { firmwarePackage: { name: firmwarePackageName(set.meta) } } : {}),
+    });
+    tree.file(`rpms/${build.arch}/${rpmFileName(spec)}`, generatedRpm(spec, o.payload));
+    pkgsByArch.get(build.arch)!.push(specAsDiskPackage(spec, o.payload));
+    for (const k of scheme.op === '=' ? (scheme.kernels ?? []) : [build.kernelRelease]) kernels.add(k);
+  }
+
+  const noarch: { name: string; content: Generated | GivenRpm['source']; disk: DiskPackage }[] = [];
+  if (firmwareSpec) noarch.push({ name: rpmFileName(firmwareSpec), content: generatedRpm(firmwareSpec, o.payload), disk: specAsDiskPackage(firmwareSpec, o.payload) });
+  for (const r of set.rpms) {
+    const disk = givenAsDiskPackage(r);
+    if (r.pkg.isSource) tree.file(`src/${r.fileName}`, r.source);
+    else if (r.pkg.arch === 'noarch') noarch.push({ name: r.fileName, content: r.source, disk });
+    else {
+      tree.file(`rpms/${r.pkg.arch}/${r.fileName}`, r.source);
+      pkgsByArch.get(r.pkg.arch)!.push(disk);
+      for (const p of disk.provides) if (p.name === 'kernel-modules' && p.op === '=' && p.version) kernels.add(p.version);
+    }
+  }
+  // Nothing reads rpms/noarch/: noarch packages go into every arch folder (rule 3), built once.
+  for (const n of noarch) {
+    const [first, ...rest] = archs.map((a) => `rpms/${a}/${n.name}`);
+    tree.file(first!, n.content);
+    for (const p of rest) tree.file(p, copyOf(first!));
+    for (const a of archs) pkgsByArch.get(a)!.push(n.disk);
+  }
+
+  // an installer kernel of another arch never looks into this arch folder
+  const kernelsFor = (a: string) => [...kernels].filter((k) => (KERNEL_ARCH.exec(k)?.[1] ?? a) === a);
+  const problems = archs.flatMap((a) => checkDisk(pkgsByArch.get(a)!, kernelsFor(a)));
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) throw new UserError(errors.map((e) => `${e.subject ? `${e.subject}: ` : ''}${e.message}`).join('; '));
+  for (const w of problems) env.warn(`${w.subject ? `${w.subject}: ` : ''}${w.message}`);
+
+  if (o.repodata) {
+    for (const a of archs) {
+      const rpms = tree.entries().filter((e) => e.type === 'file' && e.path.startsWith(`rpms/${a}/`) && e.path.endsWith('.rpm') && !e.path.slice(`rpms/${a}/`.length).includes('/'));
+      const base = `rpms/${a}/`;
+      tree.generatedDir(`${base}repodata`, repodataDir(rpms.map((e) => ({ path: e.path, href: e.path.slice(base.length) })), { epoch: env.epoch }));
+    }
+  }
+  return tree;
+}
+
+export const rhdd3 = defineLayout({
+  kind: 'rhdd3',
+  summary: 'RHEL 6–10 driver update disk (rhdd3, rpms/<arch>/, repodata), OEMDRV ISO or directory',
+  options: rhdd3Options,
+  defaultOut: (set) => `dd-${set.meta.name}-${set.meta.version}-${set.meta.release}.iso`,
+  plan(set, o, env) {
+    const format = o.format ?? (/\.(iso|img)$/i.test(env.outName) ? 'iso' : 'directory');
+    return {
+      tree: plan(set, o, env),
+      medium: format === 'iso' ? { kind: 'iso', volumeId: o.volumeId, joliet: o.joliet, implantMd5: o.implantMd5 } : { kind: 'directory' },
+      checksums: format === 'iso' ? o.checksums : [],
+      notes: format === 'iso' ? [`boot the installer with inst.dd=hd:LABEL=${o.volumeId}${o.volumeId === 'OEMDRV' ? ' (or nothing: OEMDRV media are found automatically)' : ''}`] : [],
+    };
+  },
+});

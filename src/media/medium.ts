@@ -1,0 +1,108 @@
+/**
+ * A medium opened for reading, whatever it is stored as (a folder or an ISO image): its file
+ * list and each file's bytes, as the installers see them. `inspect` and `verify` work on this.
+ */
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { asUserError, UserError } from '../errors.js';
+import { IsoReader } from '../formats/iso9660/read.js';
+import { sliceSource, type Source } from '../tree/source.js';
+
+export interface MediumFile {
+  /** `/`-separated, relative to the medium's root. */
+  path: string;
+  type: 'file' | 'dir' | 'symlink';
+  size: number;
+  mode: number;
+  target?: string;
+}
+
+/** Where a file's bytes lie, contiguous, in a file on disk (readers that seek use this). */
+export interface Location {
+  file: string;
+  offset: number;
+  size: number;
+}
+
+export interface OpenedMedium {
+  kind: 'directory' | 'iso';
+  path: string;
+  /** Volume label (ISO volume id), when the medium has one. */
+  label?: string;
+  files: MediumFile[];
+  get(path: string): MediumFile | undefined;
+  locate(path: string): Location;
+  source(path: string): Source;
+  close(): Promise<void>;
+}
+
+async function walkDirectory(root: string): Promise<MediumFile[]> {
+  const out: MediumFile[] = [];
+  async function walk(rel: string): Promise<void> {
+    const names = (await readdir(join(root, rel))).sort();
+    for (const name of names) {
+      const path = rel ? `${rel}/${name}` : name;
+      const st = await lstat(join(root, path));
+      if (st.isSymbolicLink()) out.push({ path, type: 'symlink', size: 0, mode: st.mode, target: await readlink(join(root, path)) });
+      else if (st.isDirectory()) {
+        out.push({ path, type: 'dir', size: 0, mode: st.mode });
+        await walk(path);
+      } else if (st.isFile()) out.push({ path, type: 'file', size: st.size, mode: st.mode });
+    }
+  }
+  await walk('');
+  return out;
+}
+
+function indexed(files: MediumFile[]): (path: string) => MediumFile | undefined {
+  const map = new Map(files.map((f) => [f.path, f]));
+  return (p) => map.get(p);
+}
+
+/** Open a folder or an ISO image (decided by content: an ISO has `CD001` at byte 32769). */
+export async function openMedium(path: string): Promise<OpenedMedium> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch (err) {
+    asUserError(err, path);
+  }
+  if (st.isDirectory()) {
+    const files = await walkDirectory(path);
+    const get = indexed(files);
+    const locate = (p: string): Location => {
+      const f = get(p);
+      if (!f || f.type !== 'file') throw new UserError(`no file ${p} on the medium`, path);
+      return { file: join(path, p), offset: 0, size: f.size };
+    };
+    return { kind: 'directory', path, files, get, locate, source: (p) => sliceSource(join(path, p), 0, locate(p).size, p), close: async () => {} };
+  }
+  let iso: IsoReader;
+  try {
+    iso = await IsoReader.open(path);
+  } catch (err) {
+    asUserError(err, path);
+  }
+  const entries = await iso.entries();
+  const files: MediumFile[] = entries.map((e) => ({ path: e.path, type: e.type, size: e.size, mode: e.mode, ...(e.target !== undefined ? { target: e.target } : {}) }));
+  const byPath = new Map(entries.map((e) => [e.path, e]));
+  const locate = (p: string): Location => {
+    const e = byPath.get(p);
+    if (!e || e.type !== 'file') throw new UserError(`no file ${p} on the medium`, path);
+    if (e.extents.length > 1) throw new UserError(`${p} is stored in several extents; not supported`, path);
+    return { file: path, offset: (e.extents[0]?.lba ?? 0) * 2048, size: e.size };
+  };
+  return {
+    kind: 'iso',
+    path,
+    label: iso.volume.volumeId,
+    files,
+    get: indexed(files),
+    locate,
+    source: (p) => {
+      const l = locate(p);
+      return sliceSource(l.file, l.offset, l.size, p);
+    },
+    close: () => iso.close(),
+  };
+}
