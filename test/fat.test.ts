@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../src/context.js';
 import { emitUsbImage } from '../src/emit/usb.js';
 import { FatReader, lfnChecksum, planFat, replaceFatFiles, writeFatImage, MIN_CLUSTERS } from '../src/formats/fat/index.js';
-import { FormatError } from '../src/errors.js';
+import { FormatError, UserError } from '../src/errors.js';
 import { bytesSource, type Source } from '../src/tree/source.js';
 import { Tree, type ResolvedEntry } from '../src/tree/tree.js';
 import { tempDir } from './helpers/tmp.js';
@@ -318,5 +318,24 @@ describe('FAT file replacement (the grub.cfg inside efiboot.img)', () => {
     run('mcopy', ['-i', image, join(dir, 'f.txt'), '::/f.txt']);
     await expect(replaceFatFiles(image, new Map([['f.txt', new Uint8Array(100_000)]]))).rejects.toThrow(/no free space in the FAT image for f\.txt/);
     await expect(replaceFatFiles(image, new Map([['nope.cfg', new Uint8Array(1)]]))).rejects.toThrow(/nope\.cfg: no such file/);
+  });
+});
+
+describe('emitUsbImage errors', () => {
+  it('turns what FAT cannot hold into a one-line UserError naming the medium, and leaves nothing at the output path', async () => {
+    const out = join(dir, 'bad.img');
+    const bad: ResolvedEntry[] = [{ type: 'symlink', path: 'link', target: 'x' }];
+    const err = await emitUsbImage(bad, out, {}, createContext({ epoch: EPOCH })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe(`${out}: link: FAT cannot store symbolic links`);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('bad.img'))).toEqual([]);
+  });
+
+  it('aborts without output when a source delivers fewer bytes than planned', async () => {
+    const out = join(dir, 'short.img');
+    const liar: Source = { size: 10, origin: 'changed.rpm', open: async function* () { yield new Uint8Array(4); } };
+    await expect(emitUsbImage([{ type: 'file', path: 'a.rpm', mode: 0o644, content: liar }], out, {}, createContext({ epoch: EPOCH }))).rejects.toThrow(/changed\.rpm: shorter \(4 bytes\) than its planned 10 bytes/);
+    expect(readdirSync(dir).filter((f) => f.includes('short.img'))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
-import { planFat, writeFatImage } from '../formats/fat/index.js';
+import { asUserError } from '../errors.js';
+import { planFat, writeFatImage, type FatPlan } from '../formats/fat/index.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 import { AtomicFile, HashTap, writeChecksumFiles, type DigestName } from './atomic.js';
 import type { Emitted } from './index.js';
@@ -16,7 +17,13 @@ export interface UsbImageOptions {
  * the tree. Planned first, then streamed once into an atomic output file.
  */
 export async function emitUsbImage(entries: ResolvedEntry[], out: string, opts: UsbImageOptions, ctx: Context): Promise<Emitted> {
-  const plan = planFat(entries, { label: opts.label ?? 'OEMDRV', epoch: ctx.epoch });
+  let plan: FatPlan;
+  try {
+    plan = planFat(entries, { label: opts.label ?? 'OEMDRV', epoch: ctx.epoch });
+  } catch (err) {
+    // what FAT cannot hold (a symlink, a name clash, a bad label) is the user's tree: name the medium
+    asUserError(err, out);
+  }
   const taps = (opts.checksums ?? []).map((alg) => new HashTap(alg));
   ctx.progress.phase(`writing ${out}`, plan.imageSize);
   await AtomicFile.with(out, taps, async (f) => {

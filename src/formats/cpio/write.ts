@@ -1,3 +1,4 @@
+import { UserError } from '../../errors.js';
 import { encodeNewcHeader, MAX_MEMBER_SIZE, MAX_NAME_SIZE, pad4, S_IFLNK, S_IFMT, S_IFREG, TRAILER_NAME, type CpioFields } from './header.js';
 
 export interface CpioMember {
@@ -93,10 +94,10 @@ export async function* writeCpio(members: Iterable<CpioMember> | AsyncIterable<C
       let seen = 0;
       for await (const chunk of data) {
         seen += chunk.length;
-        if (seen > m.size) throw new Error(`cpio member ${m.name}: data longer than its declared ${m.size} bytes`);
+        if (seen > m.size) throw new UserError(`cpio member ${m.name}: data longer than its declared ${m.size} bytes (changed while being read?)`);
         if (chunk.length > 0) yield chunk;
       }
-      if (seen !== m.size) throw new Error(`cpio member ${m.name}: data shorter (${seen}) than its declared ${m.size} bytes`);
+      if (seen !== m.size) throw new UserError(`cpio member ${m.name}: data shorter (${seen}) than its declared ${m.size} bytes (changed while being read?)`);
     }
     written += m.size;
     const pad = pad4(m.size);

@@ -1,3 +1,4 @@
+import { UserError } from '../../errors.js';
 import { encodeBootSector, encodeDirectory, encodeFsInfo, encodeMbr } from './records.js';
 import { PARTITION_START, SECTOR, type FatPlan } from './plan.js';
 
@@ -40,10 +41,10 @@ export async function* writeFatImage(plan: FatPlan): AsyncGenerator<Uint8Array> 
     let seen = 0;
     for await (const chunk of item.source.open()) {
       seen += chunk.length;
-      if (seen > item.source.size) throw new Error(`${item.source.origin}: longer than its planned ${item.source.size} bytes`);
+      if (seen > item.source.size) throw new UserError(`longer than its planned ${item.source.size} bytes (changed while being read?)`, item.source.origin);
       yield chunk;
     }
-    if (seen !== item.source.size) throw new Error(`${item.source.origin}: shorter (${seen} bytes) than its planned ${item.source.size} bytes`);
+    if (seen !== item.source.size) throw new UserError(`shorter (${seen} bytes) than its planned ${item.source.size} bytes (changed while being read?)`, item.source.origin);
     yield* zeros(bytes - seen);
   }
   const dataStart = PARTITION_START + plan.reservedSectors + 2 * plan.fatSectors;
