@@ -183,6 +183,8 @@ describe('cpio writer', () => {
     const one = (m: Partial<CpioMember>) => collect(writeCpio([{ name: 'x', mode: 0o100644, mtime: 0, size: 0, ...m }]));
     await expect(one({ name: 'a\0b' })).rejects.toThrow(/NUL/);
     await expect(one({ name: '/etc/x' })).rejects.toThrow(/absolute/);
+    await expect(one({ name: './a/../../x' })).rejects.toThrow(/contains "\.\."/);
+    await expect(one({ name: 'bad\ud800name' })).rejects.toThrow(/not valid Unicode/);
     await expect(one({ name: 'TRAILER!!!' })).rejects.toThrow(/reserved/);
     await expect(one({ name: 'x'.repeat(4096) })).rejects.toThrow(/longer/);
     await expect(one({ size: 3, data: Buffer.from('ab') })).rejects.toThrow(/size 3 but 2/);

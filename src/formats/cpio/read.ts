@@ -87,6 +87,7 @@ export async function* readArchive(reader: ByteReader): AsyncGenerator<CpioMembe
     } else {
       let left = fields.size;
       let sum = 0;
+      if (left === 0) checkSum(format, entry, 0);
       const pull = async (): Promise<Uint8Array | undefined> => {
         if (left === 0) return undefined;
         const chunk = await reader.readSome(left, what);

@@ -115,6 +115,7 @@ function checkName(name: string): Uint8Array {
   // a lone surrogate would be encoded as U+FFFD, silently changing the name
   if (name === '' || name.includes('\0') || /\p{Surrogate}/u.test(name)) throw new RangeError(`cpio member name ${JSON.stringify(name)} is empty, contains NUL or is not valid Unicode`);
   if (name.startsWith('/')) throw new RangeError(`cpio member name ${name} is absolute`);
+  if (name.split('/').includes('..')) throw new RangeError(`cpio member name ${name} contains ".."`);
   if (name === TRAILER_NAME) throw new RangeError(`cpio member name ${name} is reserved for the trailer`);
   const bytes = utf8.encode(name);
   if (bytes.length + 1 > MAX_NAME_SIZE) throw new RangeError(`cpio member name ${name.slice(0, 60)}… is longer than ${MAX_NAME_SIZE - 1} bytes`);
