@@ -42,6 +42,9 @@ const files = new Map<string, Uint8Array>([
   ['Ünïcode ñame.txt', new TextEncoder().encode('unicode\n')],
   ['one-cluster.bin', pattern(512, 2)],
   ['empty', new Uint8Array(0)],
+  // long names of exactly one LFN entry (no terminator) and of the maximum length
+  ['exactly13.chr', new TextEncoder().encode('13\n')],
+  [`${'n'.repeat(251)}.bin`, new TextEncoder().encode('255\n')],
 ]);
 for (let i = 0; i < 40; i++) files.set(`many/file-number-${i}.dat`, new TextEncoder().encode(`${i}\n`));
 

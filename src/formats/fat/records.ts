@@ -20,8 +20,12 @@ function chs(lba: number): [number, number, number] {
   return [head, sector | ((cyl >> 2) & 0xc0), cyl & 0xff];
 }
 
+/** Boot code for both the MBR and the FAT boot sector: the stick is not bootable, so `int 18h` hands the boot back to the BIOS (next device), then halt. */
+const NOT_BOOTABLE = [0xcd, 0x18, 0xf4, 0xeb, 0xfd];
+
 export function encodeMbr(plan: FatPlan): Uint8Array {
   const b = Buffer.alloc(SECTOR);
+  b.set(NOT_BOOTABLE, 0);
   b.writeUInt32LE(plan.diskSignature, 440);
   const p = 446;
   b[p] = 0x00;
@@ -57,8 +61,7 @@ export function encodeBootSector(plan: FatPlan): Uint8Array {
   b.writeUInt32LE(plan.volumeId, 67);
   b.write((plan.label ?? 'NO NAME').padEnd(11, ' '), 71, 'latin1');
   b.write('FAT32   ', 82, 'latin1');
-  // not bootable: int 18h hands the boot back to the BIOS, then halt
-  b.set([0xcd, 0x18, 0xf4, 0xeb, 0xfd], 0x5a);
+  b.set(NOT_BOOTABLE, 0x5a);
   b[510] = 0x55;
   b[511] = 0xaa;
   return b;
