@@ -96,9 +96,11 @@ function schemes(set: DriverSet, o: Options): Map<string, KernelModulesScheme> {
     if (o.kernelModules === 'minimum' && builds.length > 1) {
       throw new UserError(`kernelModules: minimum (>=) allows one build per arch, but ${arch} has ${builds.length} (${builds.map((b) => b.kernelRelease).join(', ')}); every later kernel would match them all`);
     }
+    // `>=` would also match the kernels that given kmod RPMs of this arch serve
+    const givenKmods = set.rpms.some((r) => r.pkg.arch === arch && r.pkg.provides.some((p) => p.name === 'kernel-modules'));
     for (const b of builds) {
       const served = o.serve?.[b.kernelRelease];
-      const useMin = !served && (o.kernelModules === 'minimum' || (o.kernelModules === 'auto' && builds.length === 1));
+      const useMin = !served && (o.kernelModules === 'minimum' || (o.kernelModules === 'auto' && builds.length === 1 && !givenKmods));
       out.set(`${b.kernelRelease}\0${arch}`, useMin ? { op: '>=' } : { op: '=', kernels: served ?? [b.kernelRelease] });
     }
   }

@@ -113,13 +113,17 @@ export function matchKernels(pkgs: DiskPackage[], kernels: string[]): KernelMatc
 export function checkDisk(pkgs: DiskPackage[], kernels: string[]): Problem[] {
   const out: Problem[] = pkgs.flatMap(checkPackage);
   for (const m of matchKernels(pkgs, kernels)) {
-    const seen = new Map<string, string>();
+    // dd_extract drops the kernel folder and depmod loads one module of a name: two matching
+    // packages with the same module (same relocated path, or same name elsewhere) is a coin toss
+    const seen = new Map<string, { package: string; relocated: string }>();
     for (const mod of m.modules) {
-      const other = seen.get(mod.relocated);
-      if (other && other !== mod.package) {
-        out.push({ severity: 'error', subject: mod.package, message: `for installer kernel ${m.kernel} both ${other} and ${mod.package} match and put a module at /lib/modules/${m.kernel}/${mod.relocated}` });
+      const name = mod.relocated.slice(mod.relocated.lastIndexOf('/') + 1).replace(/\.ko(\..*)?$/, '').replace(/-/g, '_');
+      const other = seen.get(name);
+      if (other && other.package !== mod.package) {
+        const where = other.relocated === mod.relocated ? `both at /lib/modules/${m.kernel}/${mod.relocated}` : `at ${other.relocated} and ${mod.relocated}`;
+        out.push({ severity: 'error', subject: mod.package, message: `for installer kernel ${m.kernel} both ${other.package} and ${mod.package} match and carry module ${name} (${where}); one RPM per kernel` });
       }
-      seen.set(mod.relocated, mod.package);
+      seen.set(name, mod);
     }
     const names = new Map<string, string>();
     for (const file of m.packages) {
