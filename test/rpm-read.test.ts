@@ -11,15 +11,15 @@ const dir = join(import.meta.dirname, '..', 'fixtures', 'rpms');
 const rpms = [...readdirSync(dir), ...readdirSync(join(dir, 'signed')).map((f) => `signed/${f}`)].filter((f) => f.endsWith('.rpm')).sort();
 const tmp = tempDir('dudkit-rpm-read-');
 
-const rpmq = (path: string, ...args: string[]) => execFileSync('rpm', ['-qp', '--nosignature', ...args, path], { encoding: 'utf8' });
+const rpmq = (path: string, ...args: string[]) => execFileSync('rpm', ['-qp', '--nosignature', ...args, path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const lines = (s: string) => s.split('\n').filter((l) => l !== '');
 
 async function drain(pkg: RpmPackage): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
-  for await (const { entry, data } of pkg.payloadEntries()) {
+  for await (const { name, data } of pkg.payloadEntries()) {
     const parts: Uint8Array[] = [];
     for await (const c of data) parts.push(c);
-    out.set(entry.name, Buffer.concat(parts));
+    out.set(name, Buffer.concat(parts));
   }
   return out;
 }
@@ -308,5 +308,83 @@ describe('signed packages', () => {
     writeFileSync(join(tmp, 'header.sig'), sig);
     // gpg verifies the stored signature over exactly the header bytes the reader returns
     execFileSync('gpg', ['--homedir', gpg, '--batch', '--verify', join(tmp, 'header.sig'), join(tmp, 'header.bin')], { stdio: 'ignore' });
+  });
+});
+
+describe("rpm's stripped cpio (large-file packages)", () => {
+  it('rpm2archive and the reader agree on a package re-encoded with LONGFILESIZES and a 07070X payload', async () => {
+    const { createHash } = await import('node:crypto');
+    const { gzipSync } = await import('node:zlib');
+    const { encodeHeader, RPM_TYPE, SENSE, SIGTAG, TAG, signaturePadding } = await import('../src/formats/rpm/index.js');
+    const src = join(dir, rpms.find((f) => f.startsWith('kmod-') && f.includes('el8_9'))!);
+    const pkg = await openRpm(src);
+    const file = readFileSync(src);
+    const contents = await drain(pkg);
+
+    // payload: 07070X + file index, padded to 4; data padded to 4; a newc trailer
+    const parts: Buffer[] = [];
+    const pad = (n: number) => Buffer.alloc((4 - (n % 4)) % 4);
+    pkg.files.forEach((f, i) => {
+      if (f.ghost) return;
+      parts.push(Buffer.from(`07070X${i.toString(16).padStart(8, '0')}\0\0`));
+      const data = f.type === 'symlink' ? Buffer.from(f.linkTo) : f.type === 'file' ? contents.get(`.${f.path}`)! : Buffer.alloc(0);
+      parts.push(data, pad(data.length));
+    });
+    parts.push(Buffer.from(`070701${'0'.repeat(32)}00000001${'0'.repeat(48)}0000000b00000000TRAILER!!!\0`), Buffer.alloc(0));
+    const cpio = Buffer.concat(parts);
+    const cpioPadded = Buffer.concat([cpio, pad(cpio.length)]);
+    const payload = gzipSync(cpioPadded, { level: 9 });
+    const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+    const reqNames = pkg.header.strings(TAG.REQUIRENAME);
+    const entries = pkg.header.entries().flatMap((e) => {
+      switch (e.tag) {
+        case TAG.FILESIZES:
+          return [{ tag: TAG.LONGFILESIZES, type: RPM_TYPE.INT64, value: (e.value as number[]).map(BigInt) }];
+        case TAG.REQUIRENAME:
+          return [{ ...e, value: [...reqNames, 'rpmlib(LargeFiles)'] }];
+        case TAG.REQUIREFLAGS:
+          return [{ ...e, value: [...(e.value as number[]), SENSE.RPMLIB | SENSE.LESS | SENSE.EQUAL] }];
+        case TAG.REQUIREVERSION:
+          return [{ ...e, value: [...(e.value as string[]), '4.12.0-1'] }];
+        case TAG.PAYLOADDIGEST:
+          return [{ ...e, value: [sha256(payload)] }];
+        case TAG.PAYLOADDIGESTALT:
+          return [{ ...e, value: [sha256(cpioPadded)] }];
+        default:
+          return [e];
+      }
+    });
+    const main = encodeHeader(entries, 63);
+    const sig = pkg.signature.entries().map((e) => {
+      if (e.tag === SIGTAG.SHA1) return { ...e, value: createHash('sha1').update(main).digest('hex') };
+      if (e.tag === SIGTAG.SHA256) return { ...e, value: sha256(main) };
+      if (e.tag === SIGTAG.SIZE) return { ...e, value: [main.length + payload.length] };
+      if (e.tag === SIGTAG.MD5) return { ...e, value: new Uint8Array(createHash('md5').update(main).update(payload).digest()) };
+      if (e.tag === SIGTAG.PAYLOADSIZE) return { ...e, value: [cpioPadded.length] };
+      return e;
+    });
+    const sigBytes = encodeHeader(sig, 62);
+    const out = join(tmp, 'stripped.rpm');
+    writeFileSync(out, Buffer.concat([file.subarray(0, 96), sigBytes, Buffer.alloc(signaturePadding(sigBytes.length)), main, payload]));
+
+    const rpmK = execFileSync('rpm', ['-Kv', '--nosignature', out], { encoding: 'utf8' });
+    expect(lines(rpmK).slice(1).every((l) => l.endsWith(': OK'))).toBe(true);
+    // rpm2archive reads the payload through rpm's own archive reader and writes a tar
+    execFileSync('rpm2archive', ['-n', out]);
+    const tarDir = join(tmp, 'stripped-tar');
+    mkdirSync(tarDir);
+    execFileSync('tar', ['-xf', `${out}.tar`, '-C', tarDir]);
+    const tarNames = lines(execFileSync('tar', ['-tf', `${out}.tar`], { encoding: 'utf8' })).map((n) => n.replace(/\/$/, ''));
+
+    const stripped = await openRpm(out);
+    const members = await drain(stripped);
+    expect([...members.keys()]).toEqual(tarNames);
+    for (const f of stripped.files.filter((x) => x.type === 'file' && !x.ghost)) {
+      expect(members.get(`.${f.path}`), f.path).toEqual(readFileSync(join(tarDir, f.path)));
+    }
+    const checks = await verifyDigests(stripped, { payload: true });
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.filter((c) => c.name.startsWith('File ')).length).toBe(stripped.files.filter((x) => x.type === 'file').length);
   });
 });

@@ -7,8 +7,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { asUserError, FormatError } from '../../errors.js';
 import { sliceSource } from '../../tree/source.js';
-import { readCpio } from '../cpio/index.js';
-import { memberKey, type RpmPackage } from './read.js';
+import type { RpmPackage } from './read.js';
 import { DIGEST_ALGO, SIGTAG, TAG, tagLabel } from './tags.js';
 
 export interface DigestCheck {
@@ -76,20 +75,13 @@ export async function verifyDigests(pkg: RpmPackage, opts: VerifyOptions = {}): 
         yield chunk;
       }
     })();
-    const byPath = new Map(pkg.files.map((f) => [memberKey(f.path), f]));
     const seen = new Set<string>();
-    for await (const { entry, data } of readCpio(tapped)) {
-      const file = byPath.get(memberKey(entry.name));
-      if (!file) {
-        out.push(check(`File ${entry.name}`, 'listed in the header', 'not listed'));
-        continue;
-      }
-      const path = file.path;
-      seen.add(path);
-      if (file.type !== 'file' || !file.digest || entry.size === 0) continue;
+    for await (const { file, size, data } of pkg.members(tapped)) {
+      seen.add(file.path);
+      if (file.type !== 'file' || !file.digest || size === 0) continue;
       const fh: Hash = createHash(pkg.fileDigestAlgo.name);
       for await (const chunk of data) fh.update(chunk);
-      out.push(check(`File ${path} digest`, file.digest, fh.digest('hex')));
+      out.push(check(`File ${file.path} digest`, file.digest, fh.digest('hex')));
     }
     // the archive's padding after TRAILER!!! counts in PAYLOADSIZE
     for await (const _ of tapped) void _;

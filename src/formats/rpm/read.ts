@@ -12,6 +12,7 @@ import { decodeHeader, type Header, headerSize } from './header.js';
 import {
   changelog, dependencies, type DependencyKind, fileDigestAlgo, files, type RpmChangelogEntry, type RpmDependency, type RpmFile, type RpmScript, scripts,
 } from './read-meta.js';
+import { readStrippedCpio, STRIPPED_MAGIC } from './read-stripped.js';
 import { LEAD, TAG } from './tags.js';
 
 export interface RpmLead {
@@ -53,9 +54,14 @@ export function signaturePadding(sigLength: number): number {
 }
 
 export interface PayloadMember {
-  entry: CpioEntry;
+  /** Name as stored (`./lib/…`; bare names in source packages; `./` + path for stripped members). */
+  name: string;
   /** The header's file this member carries. */
   file: RpmFile;
+  /** Data bytes (0 for directories, and for every hard link of a set but the last). */
+  size: number;
+  /** The newc header as read; null for rpm's stripped large-file members, whose metadata is `file`. */
+  cpio: CpioEntry | null;
   data: AsyncIterable<Uint8Array>;
 }
 
@@ -218,21 +224,56 @@ export class RpmPackage {
    * header does not list). Data left unread is skipped.
    */
   async *payloadEntries(): AsyncGenerator<PayloadMember> {
-    const byPath = new Map(this.files.map((f) => [memberKey(f.path), f]));
     const stream = this.cpioStream();
     try {
-      for await (const { entry, data } of readCpio(stream)) {
-        const file = byPath.get(memberKey(entry.name));
-        if (!file) throw new FormatError(`payload member ${entry.name} is not in the header's file list`);
-        yield { entry, file, data: namingErrors(data, this.path) };
-      }
+      for await (const m of this.members(stream)) yield { ...m, data: namingErrors(m.data, this.path) };
     } catch (err) {
       asUserError(err, this.path);
     } finally {
-      // readCpio stops at TRAILER!!!; close the decompressor and the file behind it
+      // the cpio readers stop at TRAILER!!!; close the decompressor and the file behind it
       await stream.return(undefined);
     }
   }
+
+  /** Members of a cpio stream of this package: newc/crc, or rpm's stripped form (by magic). */
+  async *members(cpio: AsyncIterable<Uint8Array>): AsyncGenerator<PayloadMember> {
+    const { head, stream } = await peek(cpio, 6);
+    if (new TextDecoder().decode(head) === STRIPPED_MAGIC) {
+      for await (const m of readStrippedCpio(stream, this.files)) {
+        yield { name: `./${memberKey(m.file.path)}`, file: m.file, size: m.size, cpio: null, data: m.data };
+      }
+      return;
+    }
+    const byPath = new Map(this.files.map((f) => [memberKey(f.path), f]));
+    for await (const { entry, data } of readCpio(stream)) {
+      const file = byPath.get(memberKey(entry.name));
+      if (!file) throw new FormatError(`payload member ${entry.name} is not in the header's file list`);
+      yield { name: entry.name, file, size: entry.size, cpio: entry, data };
+    }
+  }
+}
+
+/** The first `n` bytes of a stream (fewer if it is shorter), and the whole stream again. */
+async function peek(input: AsyncIterable<Uint8Array>, n: number): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
+  const it = input[Symbol.asyncIterator]();
+  const seen: Uint8Array[] = [];
+  let have = 0;
+  let done = false;
+  while (have < n) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    seen.push(r.value);
+    have += r.value.length;
+  }
+  const head = Buffer.concat(seen).subarray(0, n);
+  const stream = (async function* () {
+    yield* seen;
+    if (!done) for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  })();
+  return { head, stream };
 }
 
 /** Member data fails where the consumer reads it: name the file there too. */
