@@ -1,0 +1,153 @@
+/**
+ * Generating a repository's `repodata/` from its RPMs (repodata.md), without createrepo_c.
+ *
+ * Each package's stream is read once: its headers from the first bytes, its checksum and size
+ * from all of them. Packages are taken in createrepo_c's order and their `<package>` chunks go
+ * straight into three gzip spools in the scratch folder, so memory holds one package's headers
+ * at a time. `repomd.xml` is written last, from the spools' checksums and sizes.
+ *
+ * Use in a layout: `tree.generatedDir('<repo>/repodata', repodataDir(pkgs, opts))`, where each
+ * package names its tree path and its `href` relative to `<repo>`; the folder's files are only
+ * known once built, because their names carry their checksums.
+ */
+import { basename } from 'node:path';
+import { asUserError, UserError } from '../../errors.js';
+import type { Scratch } from '../../tree/scratch.js';
+import { bytesSource, type Source } from '../../tree/source.js';
+import { createHash } from 'node:crypto';
+import { compsXml, type CompsGroup } from './comps.js';
+import { documentEnd, documentStart, filelistsPackage, otherPackage, primaryPackage, type MetadataType } from './metadata.js';
+import { CHANGELOG_LIMIT, readRepoPackage, type ChecksumType } from './package.js';
+import { repomdXml, type RepomdRecord } from './repomd.js';
+import { GzipSpool, gzipSmall, type SpooledFile } from './spool.js';
+
+export interface RepoInput {
+  /** Location relative to the repository root (`kmod-foo-1.0-1.x86_64.rpm`, `Packages/x.rpm`). */
+  href: string;
+  source: Source;
+  /** The RPM file's mtime as it will be on the medium; default `epoch`. */
+  mtime?: number;
+}
+
+export interface RepodataOptions {
+  /** SOURCE_DATE_EPOCH: the revision, every timestamp, and the default package mtime. */
+  epoch: number;
+  /** `sha256` (default) everywhere; `sha1` only for RHEL 5's yum. */
+  checksum?: ChecksumType;
+  /** A comps group file, stored plain (`group`) and gzipped (`group_gz`). */
+  groups?: readonly CompsGroup[];
+  /** `<checksum>-<type>.xml.gz` names (createrepo_c's default, true) or plain `<type>.xml.gz`. */
+  uniqueNames?: boolean;
+  changelogLimit?: number;
+}
+
+/** A generated file, its path relative to the repository root (`repodata/…`). */
+export interface RepodataFile {
+  path: string;
+  source: Source;
+}
+
+const TYPES: readonly MetadataType[] = ['primary', 'filelists', 'other'];
+
+export async function buildRepodata(packages: readonly RepoInput[], opts: RepodataOptions, scratch: Scratch): Promise<RepodataFile[]> {
+  const checksumType = opts.checksum ?? 'sha256';
+  const unique = opts.uniqueNames ?? true;
+  const ordered = createrepoOrder(packages);
+
+  const spools: GzipSpool[] = [];
+  let spooled: SpooledFile[];
+  try {
+    for (const type of TYPES) spools.push(await GzipSpool.create(scratch.path(`${type}.xml.gz`), checksumType, `generated ${type}.xml.gz`));
+    const [primary, filelists, other] = spools as [GzipSpool, GzipSpool, GzipSpool];
+    for (const [i, type] of TYPES.entries()) await spools[i]!.write(documentStart(type, ordered.length));
+    for (const input of ordered) {
+      let chunks: [string, string, string];
+      try {
+        const pkg = await readRepoPackage(input.source, checksumType, opts.changelogLimit ?? CHANGELOG_LIMIT);
+        chunks = [primaryPackage(pkg, { href: input.href, mtime: input.mtime ?? opts.epoch }), filelistsPackage(pkg), otherPackage(pkg)];
+      } catch (err) {
+        asUserError(err, input.source.origin);
+      }
+      await primary.write(chunks[0]);
+      await filelists.write(chunks[1]);
+      await other.write(chunks[2]);
+    }
+    spooled = [];
+    for (const [i, type] of TYPES.entries()) {
+      await spools[i]!.write(documentEnd(type));
+      spooled.push(await spools[i]!.finish());
+    }
+  } catch (err) {
+    await Promise.all(spools.map((s) => s.abort()));
+    throw err;
+  }
+
+  const files: RepodataFile[] = [];
+  const records: RepomdRecord[] = [];
+  const add = (type: string, name: string, source: Source, rec: Omit<RepomdRecord, 'type' | 'href' | 'timestamp'>): void => {
+    const path = `repodata/${unique ? `${rec.checksum}-` : ''}${name}`;
+    files.push({ path, source });
+    records.push({ type, href: path, timestamp: opts.epoch, ...rec });
+  };
+  TYPES.forEach((type, i) => {
+    const s = spooled[i]!;
+    add(type, `${type}.xml.gz`, s.source, { checksum: s.checksum, openChecksum: s.openChecksum, size: s.size, openSize: s.openSize });
+  });
+  if (opts.groups) {
+    const xml = new TextEncoder().encode(compsXml(opts.groups));
+    const gz = gzipSmall(xml);
+    const digest = (b: Uint8Array): string => createHash(checksumType).update(b).digest('hex');
+    add('group', 'groups.xml', bytesSource(xml, 'generated groups.xml'), { checksum: digest(xml), size: xml.length });
+    add('group_gz', 'groups.xml.gz', bytesSource(gz, 'generated groups.xml.gz'), {
+      checksum: digest(gz), openChecksum: digest(xml), size: gz.length, openSize: xml.length,
+    });
+  }
+  files.unshift({ path: 'repodata/repomd.xml', source: bytesSource(repomdXml(String(opts.epoch), records, checksumType), 'generated repomd.xml') });
+  return files;
+}
+
+/**
+ * createrepo_c's package order (`task_cmp`): by file base name, then by the whole relative path,
+ * both as bytes. Also refuses locations that are not plain relative paths, or given twice.
+ */
+export function createrepoOrder<T extends { href: string }>(packages: readonly T[]): T[] {
+  const seen = new Set<string>();
+  for (const p of packages) {
+    const parts = p.href.split('/');
+    if (p.href.startsWith('/') || p.href.includes('\0') || parts.some((x) => x === '' || x === '.' || x === '..')) {
+      throw new UserError(`package location must be a relative path inside the repository: ${JSON.stringify(p.href)}`);
+    }
+    if (seen.has(p.href)) throw new UserError(`package location given twice: ${p.href}`);
+    seen.add(p.href);
+  }
+  const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
+  return [...packages].sort((a, b) => Buffer.compare(bytes(basename(a.href)), bytes(basename(b.href))) || Buffer.compare(bytes(a.href), bytes(b.href)));
+}
+
+/** A package as a layout places it: its path in the tree and its location in the repository. */
+export interface RepoTreePackage {
+  /** Tree path of the RPM (a dependency of the generated folder). */
+  path: string;
+  /** Relative to the repository root. */
+  href: string;
+  mtime?: number;
+}
+
+/**
+ * The `repodata/` folder as a generated tree folder (the Tree's GeneratedDir shape): its
+ * dependencies are the RPMs' tree paths; it builds to `repomd.xml` and the metadata files,
+ * named relative to the folder.
+ */
+export function repodataDir(packages: readonly RepoTreePackage[], opts: RepodataOptions): {
+  deps: readonly string[];
+  build(deps: Source[], scratch: Scratch): Promise<{ path: string; source: Source }[]>;
+} {
+  return {
+    deps: packages.map((p) => p.path),
+    async build(deps, scratch) {
+      const inputs = packages.map((p, i) => ({ href: p.href, source: deps[i]!, mtime: p.mtime }));
+      const files = await buildRepodata(inputs, opts, scratch);
+      return files.map((f) => ({ path: f.path.slice('repodata/'.length), source: f.source }));
+    },
+  };
+}
