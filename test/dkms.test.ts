@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { interpretDkmsConf, parseDkmsConf } from '../src/formats/dkms/conf.js';
-import { chooseBuilds, readDkmsTree } from '../src/inputs/dkms.js';
+import { chooseBuilds, readDkms, readDkmsTarball, readDkmsTree } from '../src/inputs/dkms.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir();
@@ -173,6 +173,63 @@ describe('dkms tree enumeration (fake trees, modules checked with modinfo)', () 
     expect(() => chooseBuilds(tree, '3.0')).toThrow(/no build of version 3\.0 \(built: 1\.0, 2\.0\)/);
     // aarch64 has two versions and no kernel-…-aarch64 link
     expect(() => chooseBuilds(tree)).toThrow(/versions 1\.0, 2\.0 built for .* aarch64 and none is installed/);
+  });
+});
+
+describe('dkms mktarball archives (made with GNU tar in the §2 member layout)', () => {
+  const key = (t: Awaited<ReturnType<typeof readDkmsTree>>) =>
+    t.builds.map((b) => `${b.module}/${b.version}/${b.kernelRelease}/${b.arch}: ${b.modules.map((m) => `${m.name} ${m.compression} ${m.destLocation ?? '-'} ${m.vermagic}`).join('; ')}`).sort();
+
+  /** Stage the fixture tree's builds as dkms mktarball lays them out, then tar it. */
+  function mktarball(name: string, binariesOnly: boolean, format: 'gnu' | 'pax' = 'gnu'): string {
+    const stage = join(dir, `stage-${name}`);
+    const version = join(fixtureTree, '2.4.1');
+    for (const kernel of readdirSync(version).filter((k) => k !== 'source')) {
+      cpSync(join(version, kernel), join(stage, 'dkms_main_tree', kernel), { recursive: true });
+    }
+    if (binariesOnly) {
+      mkdirSync(join(stage, 'dkms_binaries_only'), { recursive: true });
+      writeFileSync(join(stage, 'dkms_binaries_only', 'PACKAGE_NAME'), 'acmenet\n');
+      writeFileSync(join(stage, 'dkms_binaries_only', 'PACKAGE_VERSION'), '2.4.1\n');
+      cpSync(join(version, 'source', 'dkms.conf'), join(stage, 'dkms_binaries_only', 'dkms.conf'));
+    } else {
+      cpSync(join(version, 'source'), join(stage, 'dkms_source_tree'), { recursive: true });
+    }
+    const out = join(dir, `acmenet-2.4.1-${name}.dkms.tar.gz`);
+    execFileSync('tar', ['-C', stage, `--format=${format}`, '-czf', out, '.']);
+    return out;
+  }
+
+  for (const [name, binariesOnly, format] of [['source', false, 'gnu'], ['binaries', true, 'gnu'], ['pax', false, 'pax']] as const) {
+    it(`${name === 'pax' ? 'a pax-format archive' : `with dkms_${binariesOnly ? 'binaries_only' : 'source_tree'}/`} gives the same module list as the tree`, async () => {
+      const archive = mktarball(name, binariesOnly, format);
+      const fromTar = await readDkmsTarball(archive);
+      const fromTree = await readDkmsTree(fixtureTree);
+      expect(key(fromTar)).toEqual(key(fromTree));
+      expect(fromTar.notBuilt.map((n) => n.kernelRelease)).toEqual(['4.18.0-513.5.1.el8_9.x86_64']);
+      // the module bytes are handed on unchanged
+      const m = fromTar.builds[0]!.modules[0]!;
+      const chunks: Uint8Array[] = [];
+      for await (const c of m.source.open()) chunks.push(c);
+      expect(Buffer.concat(chunks).equals(readFileSync(m.path.slice(archive.length + 1).replace('dkms_main_tree', join(fixtureTree, '2.4.1'))))).toBe(true);
+      expect((await readDkms(archive)).builds).toHaveLength(3);
+    });
+  }
+
+  it('long member names (GNU long-name records) and cut archives', async () => {
+    const kernel = `5.14.0-${'9'.repeat(90)}.el9.x86_64`;
+    const stage = join(dir, 'stage-long');
+    const mdir = join(stage, 'dkms_main_tree', kernel, 'x86_64', 'module');
+    mkdirSync(mdir, { recursive: true });
+    writeFileSync(join(mdir, 'longdrv.ko'), fakeModule('longdrv', `${kernel} SMP `));
+    const out = join(dir, 'longdrv-1.0-kernel-long.dkms.tar.gz');
+    execFileSync('tar', ['-C', stage, '--format=gnu', '-czf', out, '.']);
+    const t = await readDkmsTarball(out);
+    expect(t.builds.map((b) => [b.module, b.version, b.kernelRelease, b.modules.map((m) => m.name)])).toEqual([['longdrv', '1.0', kernel, ['longdrv']]]);
+    const raw = execFileSync('gzip', ['-dc', out]);
+    const cut = join(dir, 'cut-1.0-kernel-x.dkms.tar.gz');
+    writeFileSync(cut, execFileSync('gzip', ['-c'], { input: raw.subarray(0, 1800) }));
+    await expect(readDkmsTarball(cut)).rejects.toThrow(/cut-1\.0-kernel-x\.dkms\.tar\.gz: truncated tar archive/);
   });
 });
 

@@ -3,17 +3,22 @@
  * the modules dkms left in `<version>/<kernel>/<arch>/module/` (dkms-input.md §1). Nothing is
  * built or executed; dkms.conf is parsed (src/formats/dkms) only for names and destinations.
  */
+import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { asUserError, UserError } from '../errors.js';
 import { interpretDkmsConf, type DkmsConf } from '../formats/dkms/conf.js';
-import type { Compression } from '../formats/compress/index.js';
+import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
+import { readTar, type TarListing } from '../formats/dkms/tar.js';
 import type { Inspector } from '../inspectors.js';
-import { loadModuleFile, type ModuleFile } from './ko.js';
+import { bytesSource, sliceSource, type Source } from '../tree/source.js';
+import { moduleFromBytes, type ModuleFile } from './ko.js';
 
 export interface DkmsModule extends ModuleFile {
   /** DEST_MODULE_LOCATION from dkms.conf (e.g. `/extra`), when dkms.conf could be read. */
   destLocation?: string;
+  /** The file's bytes as dkms left them (compressed if it is). */
+  source: Source;
 }
 
 export interface DkmsBuild {
@@ -164,40 +169,125 @@ async function readVersion(versionDir: string, tree: DkmsTree, opts: DkmsReadOpt
         tree.notBuilt.push({ module, version, kernelRelease: kernel, arch, path: buildDir });
         continue;
       }
+      const files: BuiltFile[] = [];
+      for (const e of await readdir(moduleFolder, { withFileTypes: true })) {
+        if (!e.isFile() || !MODULE_FILE.test(e.name)) continue;
+        const path = join(moduleFolder, e.name);
+        const bytes = await readFile(path).catch((err: unknown) => asUserError(err, path));
+        files.push({ name: e.name, path, bytes, source: sliceSource(path, 0, bytes.length) });
+      }
       const text = confText === undefined ? undefined : confText + (await overrides(opts.etcDkms, module, version, kernel, arch));
-      const conf: DkmsConf =
-        text === undefined ? { modules: [], warnings: [] } : interpretDkmsConf(text, { module, module_version: version, kernelver: kernel, arch }, confPath);
-      const build: DkmsBuild = {
-        module,
-        version,
-        kernelRelease: kernel,
-        arch,
-        installed: await isInstalled(moduleDir, kernel, arch, buildDir),
-        path: buildDir,
-        modules: [],
-        missing: [],
-        conf,
-      };
-      if (conf.packageName !== undefined && conf.packageName !== module) {
-        opts.warn?.(`${confPath}: PACKAGE_NAME ${conf.packageName} differs from the tree's module folder ${module}`);
-      }
-      for (const file of (await readdir(moduleFolder, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-        const m = MODULE_FILE.exec(file.name);
-        if (!m || !file.isFile()) continue;
-        const modulePath = join(moduleFolder, file.name);
-        const { file: info } = await loadModuleFile(modulePath, opts.warn);
-        checkModule(info, modulePath, SUFFIX_COMPRESSION[m[2] ?? ''] ?? 'none', kernel, arch);
-        const wanted = conf.modules.find((c) => c.destName === m[1]);
-        const entry: DkmsModule = { ...info };
-        if (wanted?.destLocation !== undefined) entry.destLocation = wanted.destLocation;
-        build.modules.push(entry);
-      }
-      const found = new Set(build.modules.map((x) => basename(x.path).replace(MODULE_FILE, '$1')));
-      build.missing = conf.modules.map((c) => c.destName).filter((n) => !found.has(n));
-      for (const w of conf.warnings) if (!warned.has(w)) warned.add(w) && opts.warn?.(w);
-      tree.builds.push(build);
+      const installed = await isInstalled(moduleDir, kernel, arch, buildDir);
+      tree.builds.push(await assembleBuild({ module, version, kernel, arch, path: buildDir, installed, confText: text, confPath, files }, opts, warned));
     }
   }
+}
+
+/** A module file found in a build's module/ folder (on disk or in an archive). */
+interface BuiltFile {
+  name: string;
+  path: string;
+  bytes: Uint8Array;
+  source: Source;
+}
+
+interface BuildInput {
+  module: string;
+  version: string;
+  kernel: string;
+  arch: string;
+  path: string;
+  installed: boolean;
+  confText: string | undefined;
+  confPath: string;
+  files: BuiltFile[];
+}
+
+/** Check and describe one (kernel, arch) build: its modules, with dkms.conf's destinations. */
+async function assembleBuild(b: BuildInput, opts: DkmsReadOptions, warned: Set<string>): Promise<DkmsBuild> {
+  const conf: DkmsConf =
+    b.confText === undefined
+      ? { modules: [], warnings: [] }
+      : interpretDkmsConf(b.confText, { module: b.module, module_version: b.version, kernelver: b.kernel, arch: b.arch }, b.confPath);
+  const warn = (w: string) => {
+    if (!warned.has(w)) opts.warn?.(w);
+    warned.add(w);
+  };
+  if (conf.packageName !== undefined && conf.packageName !== b.module) warn(`${b.confPath}: PACKAGE_NAME ${conf.packageName} differs from the module folder ${b.module}`);
+  conf.warnings.forEach(warn);
+  const build: DkmsBuild = { module: b.module, version: b.version, kernelRelease: b.kernel, arch: b.arch, installed: b.installed, path: b.path, modules: [], missing: [], conf };
+  const found = new Set<string>();
+  for (const f of [...b.files].sort((x, y) => (x.name < y.name ? -1 : 1))) {
+    const m = MODULE_FILE.exec(f.name)!;
+    const { file: info } = await moduleFromBytes(f.bytes, f.path, opts.warn);
+    checkModule(info, f.path, SUFFIX_COMPRESSION[m[2] ?? ''] ?? 'none', b.kernel, b.arch);
+    const wanted = conf.modules.find((c) => c.destName === m[1]);
+    const entry: DkmsModule = { ...info, source: f.source };
+    if (wanted?.destLocation !== undefined) entry.destLocation = wanted.destLocation;
+    build.modules.push(entry);
+    found.add(m[1]!);
+  }
+  build.missing = conf.modules.map((c) => c.destName).filter((n) => !found.has(n));
+  return build;
+}
+
+/** `dkms mktarball` members dudkit reads (§2); sources are skipped, not kept. */
+const TAR_MODULE = /^dkms_main_tree\/([^/.][^/]*)\/([^/.][^/]*)\/module\/([^/]+)$/;
+const TAR_BUILD = /^dkms_main_tree\/([^/.][^/]*)\/([^/.][^/]*)(?:\/|$)/;
+const TAR_META = new Set(['dkms_source_tree/dkms.conf', 'dkms_binaries_only/dkms.conf', 'dkms_binaries_only/PACKAGE_NAME', 'dkms_binaries_only/PACKAGE_VERSION']);
+
+/**
+ * Read a `dkms mktarball` archive (`<module>-<version>-kernel<k>-<arch>.dkms.tar.gz`): one module
+ * version, kernels and arches from `dkms_main_tree/`, dkms.conf from the source or binaries part.
+ */
+export async function readDkmsTarball(path: string, opts: DkmsReadOptions = {}): Promise<DkmsTree> {
+  let listing: TarListing;
+  try {
+    const keep = (name: string) => TAR_META.has(name) || (TAR_MODULE.test(name) && MODULE_FILE.test(basename(name)));
+    listing = await readTar(decompress(createReadStream(path) as AsyncIterable<Uint8Array>), keep);
+  } catch (err) {
+    asUserError(err, path);
+  }
+  const text = (name: string) => {
+    const b = listing.files.get(name);
+    return b && new TextDecoder().decode(b);
+  };
+  const confName = listing.files.has('dkms_source_tree/dkms.conf') ? 'dkms_source_tree/dkms.conf' : 'dkms_binaries_only/dkms.conf';
+  const confText = text(confName);
+  const confPath = `${path}:${confName}`;
+  if (confText === undefined) opts.warn?.(`${path}: no dkms.conf in the archive; module names come from the built files`);
+  const literal = confText === undefined ? undefined : interpretDkmsConf(confText, { module: '', module_version: '' });
+  const fromName = /^(.+?)-([^-]+)-(?:kernel|manykernels|source-only)/.exec(basename(path));
+  const module = text('dkms_binaries_only/PACKAGE_NAME')?.trim() || literal?.packageName || fromName?.[1];
+  const version = text('dkms_binaries_only/PACKAGE_VERSION')?.trim() || literal?.packageVersion || fromName?.[2];
+  if (!module || !version) throw new UserError('not a dkms mktarball archive: no PACKAGE_NAME/PACKAGE_VERSION and no <module>-<version>-kernel… file name', path);
+
+  const tree: DkmsTree = { path, builds: [], notBuilt: [] };
+  const builds = new Map<string, { kernel: string; arch: string; built: boolean; files: BuiltFile[] }>();
+  for (const name of listing.names) {
+    const m = TAR_BUILD.exec(name);
+    if (!m) continue;
+    const key = `${m[1]}/${m[2]}`;
+    if (!builds.has(key)) builds.set(key, { kernel: m[1]!, arch: m[2]!, built: false, files: [] });
+    const b = builds.get(key)!;
+    if (name === `dkms_main_tree/${key}/module` || name.startsWith(`dkms_main_tree/${key}/module/`)) b.built = true;
+    const bytes = listing.files.get(name);
+    if (bytes && TAR_MODULE.test(name)) b.files.push({ name: basename(name), path: `${path}:${name}`, bytes, source: bytesSource(bytes, `${path}:${name}`) });
+  }
+  const warned = new Set<string>();
+  for (const b of builds.values()) {
+    const where = `${path}:dkms_main_tree/${b.kernel}/${b.arch}`;
+    if (!b.built) tree.notBuilt.push({ module, version, kernelRelease: b.kernel, arch: b.arch, path: where });
+    else tree.builds.push(await assembleBuild({ module, version, kernel: b.kernel, arch: b.arch, path: where, installed: false, confText, confPath, files: b.files }, opts, warned));
+  }
+  if (!builds.size) throw new UserError('no dkms_main_tree/<kernel>/<arch>/ in the archive (a source-only tarball?)', path);
+  return tree;
+}
+
+/** A dkms tree folder, or a `dkms mktarball` archive. */
+export async function readDkms(path: string, opts: DkmsReadOptions = {}): Promise<DkmsTree> {
+  const st = await stat(path).catch((err: unknown) => asUserError(err, path));
+  return st.isDirectory() ? readDkmsTree(path, opts) : readDkmsTarball(path, opts);
 }
 
 /** Rule 4 and 5 of §1: compression by magic must match the suffix; vermagic and ELF arch the folders. */
@@ -281,14 +371,19 @@ export function chooseBuilds(tree: DkmsTree, version?: string): DkmsBuild[] {
   return out;
 }
 
-/** `dudkit inspect <dkms tree>`. */
+function isTarHeader(head: Uint8Array): boolean {
+  return head.length >= 263 && new TextDecoder('latin1').decode(head.subarray(257, 262)) === 'ustar';
+}
+
+/** `dudkit inspect <dkms tree or mktarball archive>`. */
 export const dkmsInspector: Inspector = {
   kind: 'dkms-tree',
-  async detect(path, _head, isDirectory) {
-    return isDirectory && (await dkmsLevel(path)) !== undefined;
+  async detect(path, head, isDirectory) {
+    if (!isDirectory) return /\.dkms\.tar(\.gz)?$/.test(path) && (detectCompression(head) === 'gzip' || isTarHeader(head));
+    return (await dkmsLevel(path)) !== undefined;
   },
   async inspect(path, ctx) {
-    const tree = await readDkmsTree(path, { warn: (w) => ctx.warn(w) });
+    const tree = await readDkms(path, { warn: (w) => ctx.warn(w) });
     const json = {
       path: tree.path,
       builds: tree.builds.map((b) => ({
@@ -316,7 +411,7 @@ export const dkmsInspector: Inspector = {
       })),
       notBuilt: tree.notBuilt.map(({ path: _p, ...n }) => n),
     };
-    const lines = [`dkms tree ${tree.path}`];
+    const lines = [`${(await isDir(path)) ? 'dkms tree' : 'dkms mktarball archive'} ${tree.path}`];
     for (const b of tree.builds) {
       lines.push(`  ${b.module}/${b.version}, ${b.kernelRelease}, ${b.arch}: ${b.installed ? 'installed' : 'built'}`);
       for (const m of b.modules) {

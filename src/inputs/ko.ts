@@ -18,8 +18,18 @@ export interface ModuleFile extends ModuleInfo {
 
 /** The facts of a module file plus its uncompressed bytes (what a layout writes as plain `.ko`). */
 export async function loadModuleFile(path: string, warn?: (message: string) => void): Promise<{ file: ModuleFile; plain: Uint8Array }> {
+  let raw: Uint8Array;
   try {
-    const raw = await readFile(path);
+    raw = await readFile(path);
+  } catch (err) {
+    asUserError(err, path);
+  }
+  return moduleFromBytes(raw, path, warn);
+}
+
+/** The same for a module already in memory (a member of an archive); `path` names it in messages. */
+export async function moduleFromBytes(raw: Uint8Array, path: string, warn?: (message: string) => void): Promise<{ file: ModuleFile; plain: Uint8Array }> {
+  try {
     if (detectCompression(raw) === 'bzip2') warn?.(`${path}: bzip2-compressed module; kmod cannot load .ko.bz2, decompress it for the medium`);
     const { data, compression } = await decompressBuffer(raw);
     const info = parseModule(data, basename(path));

@@ -1,0 +1,153 @@
+/**
+ * The tar subset `dkms mktarball` archives use (GNU tar: ustar headers, GNU long names, pax
+ * path records), read as a stream: every member's name is reported, and only the members the
+ * caller asks for are kept in memory (kernel modules and dkms.conf, never the sources).
+ */
+import { FormatError } from '../../errors.js';
+
+const BLOCK = 512;
+
+export interface TarListing {
+  /** Every member name, `./` removed, in archive order. */
+  names: string[];
+  /** The kept members' contents by name. */
+  files: Map<string, Uint8Array>;
+}
+
+/** A FIFO of chunks that hands out exact byte counts without concatenating everything. */
+class ByteQueue {
+  private chunks: Uint8Array[] = [];
+  private length = 0;
+  constructor(private readonly input: AsyncIterator<Uint8Array>) {}
+
+  /** Fill to at least n bytes; false if the input ends first. */
+  private async fill(n: number): Promise<boolean> {
+    while (this.length < n) {
+      const r = await this.input.next();
+      if (r.done) return false;
+      this.chunks.push(r.value);
+      this.length += r.value.length;
+    }
+    return true;
+  }
+
+  async take(n: number, what: string): Promise<Uint8Array> {
+    if (!(await this.fill(n))) throw new FormatError(`truncated tar archive: ${what} is cut short`);
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - at);
+      out.set(c.subarray(0, k), at);
+      at += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.length -= n;
+    return out;
+  }
+
+  async skip(n: number, what: string): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      if (!(await this.fill(1))) throw new FormatError(`truncated tar archive: ${what} is cut short`);
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, left);
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+      this.length -= k;
+      left -= k;
+    }
+  }
+
+  async atEnd(): Promise<boolean> {
+    return !(await this.fill(1));
+  }
+}
+
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder('utf-8');
+
+function field(h: Uint8Array, at: number, len: number): string {
+  const f = h.subarray(at, at + len);
+  const end = f.indexOf(0);
+  return utf8.decode(end < 0 ? f : f.subarray(0, end));
+}
+
+/** Octal size field, or GNU base-256 when the top bit is set. */
+function size(h: Uint8Array): number {
+  const f = h.subarray(124, 136);
+  if (f[0]! & 0x80) {
+    let n = f[0]! & 0x7f;
+    for (let i = 1; i < f.length; i++) n = n * 256 + f[i]!;
+    if (!Number.isSafeInteger(n)) throw new FormatError('tar member size is too large');
+    return n;
+  }
+  const text = latin1.decode(f).replace(/[\0 ]+$/, '').trim();
+  if (!/^[0-7]*$/.test(text)) throw new FormatError(`bad tar size field ${JSON.stringify(text)}`);
+  return text === '' ? 0 : parseInt(text, 8);
+}
+
+function checksumOk(h: Uint8Array): boolean {
+  const stored = parseInt(latin1.decode(h.subarray(148, 156)).replace(/[\0 ]/g, ''), 8);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
+  return stored === sum;
+}
+
+/** `path=` from pax extended header records (`<len> key=value\n`). */
+function paxPath(data: Uint8Array): string | undefined {
+  const text = utf8.decode(data);
+  let path: string | undefined;
+  let at = 0;
+  while (at < text.length) {
+    const space = text.indexOf(' ', at);
+    const len = parseInt(text.slice(at, space), 10);
+    if (space < 0 || !(len > 0)) throw new FormatError('bad pax extended header');
+    const record = text.slice(space + 1, at + len - 1);
+    if (record.startsWith('path=')) path = record.slice(5);
+    at += len;
+  }
+  return path;
+}
+
+/** Walk a tar stream; keep the regular files `keep` selects. */
+export async function readTar(input: AsyncIterable<Uint8Array>, keep: (name: string) => boolean): Promise<TarListing> {
+  const q = new ByteQueue(input[Symbol.asyncIterator]());
+  const listing: TarListing = { names: [], files: new Map() };
+  let longName: string | undefined;
+  for (;;) {
+    if (await q.atEnd()) break; // some writers omit the two zero blocks
+    const h = await q.take(BLOCK, 'a member header');
+    if (h.every((b) => b === 0)) break;
+    if (!checksumOk(h)) throw new FormatError(`bad tar header checksum at member ${listing.names.length + 1}`);
+    const type = String.fromCharCode(h[156]!);
+    const n = size(h);
+    const padded = Math.ceil(n / BLOCK) * BLOCK;
+    if (type === 'g') {
+      await q.skip(padded, 'a pax global header');
+      continue;
+    }
+    if (type === 'L' || type === 'x') {
+      const data = await q.take(n, 'a long-name record');
+      await q.skip(padded - n, 'padding');
+      const name = type === 'L' ? field(data, 0, data.length) : paxPath(data);
+      if (name !== undefined) longName = name;
+      continue;
+    }
+    const magic = latin1.decode(h.subarray(257, 263));
+    const prefix = magic === 'ustar\0' ? field(h, 345, 155) : '';
+    let name = longName ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
+    longName = undefined;
+    name = name.replace(/^(\.\/)+/, '').replace(/\/$/, '');
+    if (name) listing.names.push(name);
+    const regular = type === '0' || type === '\0' || type === '7';
+    if (regular && keep(name)) {
+      listing.files.set(name, await q.take(n, name));
+      await q.skip(padded - n, 'padding');
+    } else {
+      await q.skip(padded, name || 'a member');
+    }
+  }
+  return listing;
+}
