@@ -7,8 +7,8 @@ import { decodeHeader, encodeHeader, type HeaderEntry } from '../src/formats/rpm
 import { RPM_TYPE, SIGTAG, TAG } from '../src/formats/rpm/tags.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'rpms');
-// top-level packages plus the rpmsign-signed copy under signed/
-const rpms = [...readdirSync(dir), ...readdirSync(join(dir, 'signed')).map((f) => `signed/${f}`)].filter((f) => f.endsWith('.rpm')).sort();
+// top-level packages, the rpmsign-signed copy under signed/, the lzma package under legacy/
+const rpms = ['', 'signed/', 'legacy/'].flatMap((sub) => readdirSync(join(dir, sub)).map((f) => sub + f)).filter((f) => f.endsWith('.rpm')).sort();
 
 function headersOf(file: Buffer) {
   const sig = decodeHeader(file, 96, 62);

@@ -7,8 +7,8 @@ import { formatDependency, formatScript, openRpm, type RpmPackage, SIGTAG, verif
 import { tempDir } from './helpers/tmp.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'rpms');
-// top-level packages plus the rpmsign-signed copy under signed/
-const rpms = [...readdirSync(dir), ...readdirSync(join(dir, 'signed')).map((f) => `signed/${f}`)].filter((f) => f.endsWith('.rpm')).sort();
+// top-level packages, the rpmsign-signed copy under signed/, the lzma package under legacy/
+const rpms = ['', 'signed/', 'legacy/'].flatMap((sub) => readdirSync(join(dir, sub)).map((f) => sub + f)).filter((f) => f.endsWith('.rpm')).sort();
 const tmp = tempDir('dudkit-rpm-read-');
 
 const rpmq = (path: string, ...args: string[]) => execFileSync('rpm', ['-qp', '--nosignature', ...args, path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -25,10 +25,10 @@ async function drain(pkg: RpmPackage): Promise<Map<string, Buffer>> {
 }
 
 describe('RPM reader agrees with rpm on every fixture', () => {
-  it('has gzip, xz, zstd and bzip2 payloads, a noarch and a source package', async () => {
+  it('has gzip, xz, zstd, bzip2 and lzma payloads, a noarch and a source package', async () => {
     const pkgs = await Promise.all(rpms.map((f) => openRpm(join(dir, f))));
     expect(pkgs.filter((p) => p.signature.has(SIGTAG.RSA)).length).toBe(1);
-    expect(new Set(pkgs.map((p) => p.payloadCompressor))).toEqual(new Set(['gzip', 'xz', 'zstd', 'bzip2']));
+    expect(new Set(pkgs.map((p) => p.payloadCompressor))).toEqual(new Set(['gzip', 'xz', 'zstd', 'bzip2', 'lzma']));
     expect(pkgs.some((p) => p.isSource)).toBe(true);
     expect(pkgs.some((p) => p.arch === 'noarch' && !p.isSource)).toBe(true);
   });

@@ -211,8 +211,10 @@ export class RpmPackage {
     if (got === 0) throw new FormatError('no payload after the header');
     const magic = detectCompression(head.subarray(0, got));
     const tag = this.payloadCompressor;
+    // legacy lzma_alone payloads: the xz decoder (liblzma's auto decoder) reads them too
+    if (tag === 'lzma' && head[0] === 0x5d && head[1] === 0 && head[2] === 0) return 'xz';
     const named = COMPRESSORS[tag];
-    if (named === undefined) throw new FormatError(`payload compressor ${tag} is not supported (gzip, xz, zstd, bzip2)`);
+    if (named === undefined) throw new FormatError(`payload compressor ${tag} is not supported (gzip, xz, zstd, bzip2, lzma)`);
     if (magic === named) return named;
     // an uncompressed payload, written without PAYLOADCOMPRESSOR
     if (magic === 'none' && !this.header.has(TAG.PAYLOADCOMPRESSOR) && new TextDecoder().decode(head.subarray(0, 5)) === '07070') return 'none';
