@@ -83,9 +83,9 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** A version folder holds `source` or `<kernel>/<arch>/{module,log}` folders. */
+/** A version folder holds `source/dkms.conf` or `<kernel>/<arch>/{module,log}` folders. */
 async function isVersionDir(dir: string): Promise<boolean> {
-  if (await exists(join(dir, 'source'))) return true;
+  if (await exists(join(dir, 'source', 'dkms.conf'))) return true;
   for (const k of await subdirs(dir)) {
     if (NOT_KERNELS.has(k)) continue;
     for (const a of await subdirs(join(dir, k))) {
