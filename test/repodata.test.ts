@@ -421,15 +421,27 @@ describe('repodata options', () => {
   });
 });
 
-/** A minimal RPM made with the header codec, to feed the writer what rpmbuild refuses to make. */
+/**
+ * A minimal RPM made with the header codec, to feed the writer what rpmbuild refuses to make:
+ * CR, TAB, LF, quotes and astral characters in text and attributes.
+ */
 function handmadeRpm(summary: string): Uint8Array {
   const s = (tag: number, value: string) => ({ tag, type: RPM_TYPE.STRING, value });
+  const a = (tag: number, value: string[]) => ({ tag, type: RPM_TYPE.STRING_ARRAY, value });
+  const i = (tag: number, value: number[]) => ({ tag, type: RPM_TYPE.INT32, value });
   const main = encodeHeader([
-    { tag: TAG.HEADERI18NTABLE, type: RPM_TYPE.STRING_ARRAY, value: ['C'] },
+    a(TAG.HEADERI18NTABLE, ['C']),
     s(TAG.NAME, 'odd'), s(TAG.VERSION, '1'), s(TAG.RELEASE, '1'),
     { tag: TAG.SUMMARY, type: RPM_TYPE.I18NSTRING, value: [summary] },
-    { tag: TAG.DESCRIPTION, type: RPM_TYPE.I18NSTRING, value: ['d'] },
+    { tag: TAG.DESCRIPTION, type: RPM_TYPE.I18NSTRING, value: ['carriage\r\nreturn, tab\there, "quotes" & <tags> 😀'] },
     s(TAG.LICENSE, 'MIT'), s(TAG.ARCH, 'noarch'), s(TAG.SOURCERPM, 'odd-1-1.src.rpm'),
+    i(TAG.FILEFLAGS, [0, 64]),
+    { tag: TAG.FILEMODES, type: RPM_TYPE.INT16, value: [0o100644, 0o100644] },
+    i(TAG.PROVIDEFLAGS, [8, 0]), a(TAG.PROVIDENAME, ['odd', 'caf\u00e9 "q"\t<x>']), a(TAG.PROVIDEVERSION, ['1-1', '']),
+    i(TAG.DIRINDEXES, [0, 0]), a(TAG.BASENAMES, ['a\rb', 'ghost "\u00e9"']), a(TAG.DIRNAMES, ['/etc/odd/']),
+    i(TAG.CHANGELOGTIME, [1700000000, 1700000000]),
+    a(TAG.CHANGELOGNAME, ['Tab\tNew\nLine "Q" \u00e9 😀 <a@b> - 1-1  ', ' ']),
+    a(TAG.CHANGELOGTEXT, ['- text with\r\nCRLF', '- single-space author']),
   ], 63);
   const sig = encodeHeader([{ tag: SIGTAG.SIZE, type: RPM_TYPE.INT32, value: [main.length] }], 62);
   const lead = new Uint8Array(96);
@@ -442,7 +454,7 @@ function handmadeRpm(summary: string): Uint8Array {
 describe('repodata input errors', () => {
   const run = (inputs: RepoInput[]): Promise<unknown> => Scratch.with((s) => buildRepodata(inputs, { epoch: EPOCH }, s));
 
-  it('a handmade RPM without payload is read like createrepo_c reads it', async () => {
+  it('createrepo_c escapes CR, TAB, LF, quotes and non-ASCII in text and attributes as we do', async () => {
     const root = join(dir, 'handmade');
     mkdirSync(root);
     writeFileSync(join(root, 'odd-1-1.noarch.rpm'), handmadeRpm('fine'));
@@ -452,6 +464,9 @@ describe('repodata input errors', () => {
     makeRepo(ref, [join(root, 'odd-1-1.noarch.rpm')]);
     createrepo(ref);
     expect(readRepo(root).xml).toEqual(readRepo(ref).xml);
+    expect(readRepo(root).xml.primary).toContain('<description>carriage&#13;\nreturn, tab\there, "quotes" &amp; &lt;tags&gt; 😀</description>');
+    expect(readRepo(root).xml.filelists).toContain('<file>/etc/odd/a&#13;b</file>');
+    expect(readRepo(root).xml.other).toContain('author="Tab&#9;New&#10;Line &quot;Q&quot; &#xE9; &#x1F600; &lt;a@b&gt; - 1-1"');
   });
 
   it('refuses a package whose summary holds a control character, naming the file', async () => {

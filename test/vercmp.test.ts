@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   compareEvr, flagsOp, opFlags, parseEvr, rawSenseMatches, rpmvercmp, satisfies,
-  RPMSENSE_EQUAL, RPMSENSE_GREATER, RPMSENSE_LESS, type Cmp, type Dep, type Op,
+  type Cmp, type Dep, type Op,
 } from '../src/formats/rpm/vercmp.js';
+import { SENSE } from '../src/formats/rpm/tags.js';
+
+const { EQUAL: RPMSENSE_EQUAL, GREATER: RPMSENSE_GREATER, LESS: RPMSENSE_LESS } = SENSE;
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('dudkit-vercmp-');

@@ -9,13 +9,13 @@
  * [E:]V[-R]) ranges overlap.
  */
 
+import { SENSE } from './tags.js';
+
 export type Cmp = -1 | 0 | 1;
 
-/** Sense flags of `rpmds.h` that take part in comparisons. */
-export const RPMSENSE_LESS = 0x02;
-export const RPMSENSE_GREATER = 0x04;
-export const RPMSENSE_EQUAL = 0x08;
-export const RPMSENSE_SENSEMASK = 0x0e;
+const { LESS: RPMSENSE_LESS, GREATER: RPMSENSE_GREATER, EQUAL: RPMSENSE_EQUAL } = SENSE;
+/** The bits that take part in comparisons. */
+const RPMSENSE_SENSEMASK = RPMSENSE_LESS | RPMSENSE_GREATER | RPMSENSE_EQUAL;
 
 export type Op = '<' | '<=' | '=' | '>=' | '>';
 
