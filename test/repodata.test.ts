@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import {
-  buildRepodata, parseFilelists, parseOther, parsePrimary, parseRepomd, readMetadataBytes, repodataDir, repomdXml,
+  buildRepodata, compsXml, parseFilelists, parseOther, parsePrimary, parseRepomd, readMetadataBytes, repodataDir, repomdXml,
   type RepodataFile, type RepodataOptions, type RepoInput,
 } from '../src/formats/repodata/index.js';
 import { encodeHeader } from '../src/formats/rpm/header.js';
@@ -328,6 +328,21 @@ describe('repodata writer', () => {
     writeFileSync(join(broken, primary), bytes);
     expect(dnf(broken, '--setopt=skip_if_unavailable=False', 'repoquery').status).not.toBe(0);
     expect(dnf(ours, '--setopt=skip_if_unavailable=False', 'repoquery').status).toBe(0);
+  });
+
+  it('createrepo_c --update on our repository keeps every XML byte; modifyrepo_c adds a group dnf reads', () => {
+    const copy = join(dir, 'update');
+    makeRepo(copy, rpms);
+    mkdirSync(join(copy, 'repodata'));
+    for (const f of readdirSync(join(ours, 'repodata'))) copyFileSync(join(ours, 'repodata', f), join(copy, 'repodata', f));
+    createrepo(copy, '--update');
+    expect(readRepo(copy).xml).toEqual(readRepo(ours).xml);
+
+    const groupFile = join(dir, 'modify-groups.xml');
+    writeFileSync(groupFile, compsXml([{ id: 'drivers', name: 'Drivers', packages: [{ name: 'kmod-acme-acmenet' }] }]));
+    execFileSync('modifyrepo_c', ['--mdtype=group', groupFile, join(copy, 'repodata')]);
+    expect(readRepo(copy).repomd.data.map((d) => d.type)).toContain('group');
+    expect(dnf(copy, 'group', 'list', '--hidden').stdout).toMatch(/Drivers/);
   });
 
   it('is deterministic: the same packages and epoch give the same bytes', async () => {
