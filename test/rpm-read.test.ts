@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { formatDependency, formatScript, openRpm, type RpmPackage, SIGTAG, verifyDigests } from '../src/formats/rpm/index.js';
+import { formatDependency, formatScript, openRpm, type RpmPackage, SIGTAG, signatures, verifyDigests } from '../src/formats/rpm/index.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'rpms');
@@ -240,7 +240,9 @@ describe('dudkit inspect X.rpm', () => {
       expect(facts.modules.map((m) => m.path)).toEqual(lines(rpmq(path, '-l')).filter((l) => /\.ko$/.test(l)));
       expect(facts.payload.compressor).toBe(rpmq(path, '--qf', '%{PAYLOADCOMPRESSOR}'));
       expect(facts.type).toBe(name.endsWith('.src.rpm') ? 'source' : 'binary');
-      expect(report.text).toContain(name);
+      expect(report.text).toContain(name.replace(/^\w+\//, ''));
+      const signed = rpmq(path, '--qf', '%{RSAHEADER:pgpsig}');
+      expect((facts as unknown as { signatures: { keyId: string }[] }).signatures.map((s) => s.keyId)).toEqual(signed === '(none)' ? [] : [signed.split('Key ID ')[1]]);
       if (['zstd', 'bzip2'].includes(facts.payload.compressor) && facts.type === 'binary') expect(facts.notes.join()).toMatch(/only read gzip and xz/);
     }
   });
@@ -299,6 +301,13 @@ describe('signed packages', () => {
     execFileSync('rpmkeys', ['--dbpath', dbpath, '--import', join(dir, 'signing', 'public.asc')]);
     expect(execFileSync('rpmkeys', ['--dbpath', dbpath, '-K', path], { encoding: 'utf8' })).toBe(`${path}: digests signatures OK\n`);
     const pkg = await openRpm(path);
+    const [facts] = signatures(pkg.signature);
+    // rpm prints e.g. "RSA/SHA256, Tue Nov 14 22:13:20 2023, Key ID d1f5eda1be87c23d"
+    const [algo, date, key] = rpmq(path, '--qf', '%{RSAHEADER:pgpsig}').split(', ');
+    expect(`${facts!.pubkeyAlgo}/${facts!.hashAlgo}`).toBe(algo);
+    expect(`Key ID ${facts!.keyId}`).toBe(key);
+    expect(facts!.created).toBe(Date.parse(`${date} UTC`) / 1000);
+    expect(facts!.covers).toBe('header');
     const sig = pkg.signature.bin(SIGTAG.RSA)!;
     expect(sig[0]! & 0x80).toBe(0x80); // an OpenPGP packet
     const gpg = join(tmp, 'gnupg');
@@ -386,5 +395,18 @@ describe("rpm's stripped cpio (large-file packages)", () => {
     const checks = await verifyDigests(stripped, { payload: true });
     expect(checks.filter((c) => !c.ok)).toEqual([]);
     expect(checks.filter((c) => c.name.startsWith('File ')).length).toBe(stripped.files.filter((x) => x.type === 'file').length);
+  });
+});
+
+describe('OpenPGP signature packets', () => {
+  it('refuses truncated, foreign and unknown-version packets with a FormatError', async () => {
+    const { decodeSignaturePacket } = await import('../src/formats/rpm/index.js');
+    const { FormatError } = await import('../src/errors.js');
+    const pkg = await openRpm(join(dir, rpms.find((f) => f.startsWith('signed/'))!));
+    const packet = pkg.signature.bin(SIGTAG.RSA)!;
+    expect(decodeSignaturePacket(packet, SIGTAG.RSA).version).toBe(4);
+    for (const bad of [packet.subarray(0, 1), packet.subarray(0, 10), packet.subarray(0, packet.length - 1), Uint8Array.of(0x99, 0, 0), Uint8Array.of(0x88, 3, 9, 0, 0)]) {
+      expect(() => decodeSignaturePacket(bad, SIGTAG.RSA)).toThrow(FormatError);
+    }
   });
 });

@@ -4,3 +4,4 @@ export * from './header.js';
 export * from './read-meta.js';
 export * from './read.js';
 export * from './read-verify.js';
+export * from './read-signature.js';

@@ -7,6 +7,7 @@
 import type { Inspector } from '../../inspectors.js';
 import { formatDependency, type RpmDependency } from './read-meta.js';
 import { openRpm, type RpmPackage } from './read.js';
+import { signatures } from './read-signature.js';
 import { LEAD } from './tags.js';
 
 const MODULE = /^\/(?:usr\/)?lib\/modules\/([^/]+)\/(.+\.ko(?:\.(?:xz|gz|zst|bz2))?)$/;
@@ -47,6 +48,12 @@ export function describeRpmFacts(pkg: RpmPackage) {
     url: pkg.url ?? null,
     buildtime: pkg.buildtime ?? null,
     sourcerpm: pkg.sourcerpm ?? null,
+    signatures: signatures(pkg.signature).map((s) => ({
+      algorithm: `${s.pubkeyAlgo}/${s.hashAlgo}`,
+      keyId: s.keyId,
+      created: s.created,
+      covers: s.covers,
+    })),
     payload: { format: pkg.payloadFormat, compressor: pkg.payloadCompressor, flags: pkg.payloadFlags ?? null, size: pkg.payloadSize },
     kernelModules,
     installerEnhancement,
@@ -86,6 +93,7 @@ export function describeRpm(pkg: RpmPackage): string {
     ['type', [f.type]],
     ['summary', [f.summary]],
     ['license', [f.license]],
+    ['signed', f.signatures.length ? f.signatures.map((s) => `${s.algorithm}, key ID ${s.keyId}, ${new Date(s.created * 1000).toISOString()}`) : ['no']],
     ['payload', [`${f.payload.format}, ${f.payload.compressor}${f.payload.flags ? ` (level ${f.payload.flags})` : ''}, ${f.payload.size} bytes`]],
     ['kernel-modules', f.kernelModules],
     ['installer-enh.', f.installerEnhancement],
