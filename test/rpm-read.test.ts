@@ -256,6 +256,9 @@ describe('dudkit inspect X.rpm', () => {
     const err = await inspectPath(path, createContext({ epoch: 0 })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(new RegExp(`^${path}: truncated in the signature header: needs \\d+ bytes, the file has 700$`));
+    const flipped = join(tmp, 'flipped.rpm');
+    writeFileSync(flipped, Buffer.concat([Buffer.from([0]), readFileSync(join(dir, rpms[0]!)).subarray(1)]));
+    await expect(inspectPath(flipped, createContext({ epoch: 0 }))).rejects.toThrow(`${flipped}: not an RPM: bad lead magic (expected edabeedb)`);
   });
 });
 

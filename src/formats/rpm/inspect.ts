@@ -118,8 +118,9 @@ export function describeRpm(pkg: RpmPackage): string {
 
 export const rpmInspector: Inspector = {
   kind: 'rpm',
-  detect(_path, head, isDirectory) {
-    return !isDirectory && head.length >= 4 && LEAD.MAGIC.every((b, i) => head[i] === b);
+  // a file named .rpm is claimed even with a bad lead, so the error says what is wrong with it
+  detect(path, head, isDirectory) {
+    return !isDirectory && ((head.length >= 4 && LEAD.MAGIC.every((b, i) => head[i] === b)) || path.endsWith('.rpm'));
   },
   async inspect(path) {
     const pkg = await openRpm(path);
