@@ -12,6 +12,7 @@ declare -A tools=(
   [mdir]=mtools [fsck.fat]=dosfstools [zstd]=zstd [xz]=xz-utils [bzip2]=bzip2
   [xmllint]=libxml2-utils [fdisk]=fdisk [blkid]=util-linux [unzip]=unzip [zip]=zip
   [dkms]=dkms
+  [rpm2archive]=rpm2cpio [rpmkeys]=rpm
 )
 missing=()
 for t in "${!tools[@]}"; do command -v "$t" >/dev/null 2>&1 || missing+=("${tools[$t]}"); done
