@@ -81,9 +81,15 @@ describe('dkms tree fixture (made by copying real modules into dkms layout)', ()
     expect(key(await readDkmsTree(join(fixtureTree, '2.4.1')))).toEqual(fromModule);
   });
 
-  it('modinfo -F vermagic of each module starts with its kernel folder', async () => {
+  it('modinfo -F vermagic of each module starts with its kernel folder; xz -d gives its plain source', async () => {
     for (const b of (await readDkmsTree(fixtureTree)).builds) {
-      for (const m of b.modules) expect(execFileSync('modinfo', ['-F', 'vermagic', m.path], { encoding: 'utf8' }).startsWith(`${b.kernelRelease} `)).toBe(true);
+      for (const m of b.modules) {
+        expect(execFileSync('modinfo', ['-F', 'vermagic', m.path], { encoding: 'utf8' }).startsWith(`${b.kernelRelease} `)).toBe(true);
+        const plain: Uint8Array[] = [];
+        for await (const c of m.plain.open()) plain.push(c);
+        expect(Buffer.concat(plain).length).toBe(m.plain.size);
+        expect(Buffer.concat(plain).equals(m.compression === 'xz' ? execFileSync('xz', ['-dc', m.path]) : readFileSync(m.path))).toBe(true);
+      }
     }
   });
 });
@@ -213,6 +219,10 @@ describe('dkms mktarball archives (made with GNU tar in the §2 member layout)',
       for await (const c of m.source.open()) chunks.push(c);
       expect(Buffer.concat(chunks).equals(readFileSync(m.path.slice(archive.length + 1).replace('dkms_main_tree', join(fixtureTree, '2.4.1'))))).toBe(true);
       expect((await readDkms(archive)).builds).toHaveLength(3);
+      // and the plain module is the xz -d of it
+      const plain: Uint8Array[] = [];
+      for await (const c of m.plain.open()) plain.push(c);
+      expect(Buffer.concat(plain).equals(execFileSync('xz', ['-dc'], { input: Buffer.concat(chunks) }))).toBe(true);
     });
   }
 

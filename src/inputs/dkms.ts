@@ -19,6 +19,8 @@ export interface DkmsModule extends ModuleFile {
   destLocation?: string;
   /** The file's bytes as dkms left them (compressed if it is). */
   source: Source;
+  /** The uncompressed module, for media that need a plain `.ko`. */
+  plain: Source;
 }
 
 export interface DkmsBuild {
@@ -174,7 +176,10 @@ async function readVersion(versionDir: string, tree: DkmsTree, opts: DkmsReadOpt
         if (!e.isFile() || !MODULE_FILE.test(e.name)) continue;
         const path = join(moduleFolder, e.name);
         const bytes = await readFile(path).catch((err: unknown) => asUserError(err, path));
-        files.push({ name: e.name, path, bytes, source: sliceSource(path, 0, bytes.length) });
+        // decompressed again on each read, so no module stays in memory
+        const plain = (data: Uint8Array, compressed: boolean): Source =>
+          compressed ? { size: data.length, origin: path, open: () => decompress(createReadStream(path) as AsyncIterable<Uint8Array>) } : sliceSource(path, 0, data.length);
+        files.push({ name: e.name, path, bytes, source: sliceSource(path, 0, bytes.length), plain });
       }
       const text = confText === undefined ? undefined : confText + (await overrides(opts.etcDkms, module, version, kernel, arch));
       const installed = await isInstalled(moduleDir, kernel, arch, buildDir);
@@ -189,6 +194,7 @@ interface BuiltFile {
   path: string;
   bytes: Uint8Array;
   source: Source;
+  plain(data: Uint8Array, compressed: boolean): Source;
 }
 
 interface BuildInput {
@@ -219,10 +225,10 @@ async function assembleBuild(b: BuildInput, opts: DkmsReadOptions, warned: Set<s
   const found = new Set<string>();
   for (const f of [...b.files].sort((x, y) => (x.name < y.name ? -1 : 1))) {
     const m = MODULE_FILE.exec(f.name)!;
-    const { file: info } = await moduleFromBytes(f.bytes, f.path, opts.warn);
+    const { file: info, plain } = await moduleFromBytes(f.bytes, f.path, opts.warn);
     checkModule(info, f.path, SUFFIX_COMPRESSION[m[2] ?? ''] ?? 'none', b.kernel, b.arch);
     const wanted = conf.modules.find((c) => c.destName === m[1]);
-    const entry: DkmsModule = { ...info, source: f.source };
+    const entry: DkmsModule = { ...info, source: f.source, plain: f.plain(plain, info.compression !== 'none') };
     if (wanted?.destLocation !== undefined) entry.destLocation = wanted.destLocation;
     build.modules.push(entry);
     found.add(m[1]!);
@@ -272,7 +278,8 @@ export async function readDkmsTarball(path: string, opts: DkmsReadOptions = {}):
     const b = builds.get(key)!;
     if (name === `dkms_main_tree/${key}/module` || name.startsWith(`dkms_main_tree/${key}/module/`)) b.built = true;
     const bytes = listing.files.get(name);
-    if (bytes && TAR_MODULE.test(name)) b.files.push({ name: basename(name), path: `${path}:${name}`, bytes, source: bytesSource(bytes, `${path}:${name}`) });
+    const label = `${path}:${name}`;
+    if (bytes && TAR_MODULE.test(name)) b.files.push({ name: basename(name), path: label, bytes, source: bytesSource(bytes, label), plain: (data) => bytesSource(data, label) });
   }
   const warned = new Set<string>();
   for (const b of builds.values()) {
