@@ -290,7 +290,16 @@ export async function planIso(entries: readonly ResolvedEntry[], options: IsoOpt
     return area;
   };
   const links = (d: PlanDir) => 2 + d.children.filter((c) => c.kind === 'dir').length;
-  const rrEntries = (n: PlanNode): Uint8Array[] => [px(n.mode, n.kind === 'dir' ? links(n) : 1), tf(epoch)];
+  // identical entries are shared: every TF is the same, and PX depends only on mode and links
+  const tfEntry = tf(epoch);
+  const pxCache = new Map<number, Uint8Array>();
+  const pxEntry = (mode: number, nlinks: number) => {
+    const key = mode * 0x100000 + nlinks;
+    let e = pxCache.get(key);
+    if (!e) pxCache.set(key, (e = px(mode, nlinks)));
+    return e;
+  };
+  const rrEntries = (n: PlanNode): Uint8Array[] => [pxEntry(n.mode, n.kind === 'dir' ? links(n) : 1), tfEntry];
   const extent = (records: { node: PlanNode; id: Uint8Array; su: Uint8Array[] }[]): DirExtent => {
     const planned = records.map((r) => {
       const { inline, spill } = splitInline(r.su, systemUseRoom(r.id.length));

@@ -12,17 +12,23 @@ import type { DirExtent, IsoPlan, PlanDir, PlanNode, SystemUsePart } from './pla
 import { BLOCK, blocks } from './numbers.js';
 import { FLAG_DIRECTORY, writeRecord } from './records.js';
 import { ce } from './susp.js';
+import type { Source } from '../../tree/source.js';
 
 export interface Sink {
   /** Called with consecutive parts of the image; the chunk may be reused once the promise settles. */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Optional fast path: append a source's bytes by other means (pooled reads of a file on disk).
+   * Returns the byte count, or undefined to have the streamer iterate `source.open()`.
+   */
+  copy?(source: Source): Promise<number | undefined>;
 }
 
 const ZEROS = new Uint8Array(1 << 20);
 
 class Writer {
   position = 0;
-  constructor(private readonly sink: Sink) {}
+  constructor(readonly sink: Sink) {}
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.length === 0) return;
     this.position += chunk.length;
@@ -121,6 +127,13 @@ export async function streamIso(plan: IsoPlan, sink: Sink): Promise<void> {
     if (f.data) {
       await w.write(f.data);
     } else {
+      const copied = await w.sink.copy?.(f.source!);
+      if (copied !== undefined) {
+        if (copied !== f.size) throw new UserError(`changed size while being read (planned ${f.size} bytes, got ${copied})`, f.source!.origin);
+        w.position += copied;
+        await w.padTo(f.lba + blocks(f.size));
+        continue;
+      }
       const start = w.position;
       for await (const chunk of f.source!.open()) {
         if (w.position - start + chunk.length > f.size) throw new UserError(`grew while being read (planned ${f.size} bytes)`, f.source!.origin);

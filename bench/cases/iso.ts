@@ -1,0 +1,120 @@
+/**
+ * ISO benchmark: `dudkit iso` against `xorriso -as mkisofs -R -J` (and `implantisomd5` for the
+ * media-check variant), and against `cat` of the same payload bytes into one file, the physical
+ * floor. Trees of many small files and a few large ones, deterministic content, at 100 MiB and
+ * 1 GiB (DUDKIT_BENCH_ISO_SIZES=100M,1G); dudkit's peak RSS must not grow with the size.
+ * Every command runs in its own process under GNU time; the best of DUDKIT_BENCH_REPEAT runs.
+ */
+import { createCipheriv } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hasCommand, measure, sh, type BenchCase, type BenchRow } from '../registry.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const EPOCH = '1700000000';
+
+/** Deterministic pseudo-random bytes (AES-CTR of zeros with a fixed key): fast, incompressible. */
+function stream(seed: number) {
+  const iv = Buffer.alloc(16);
+  iv.writeUInt32BE(seed, 0);
+  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), iv);
+  return (n: number) => cipher.update(Buffer.alloc(n));
+}
+
+/**
+ * The same 2000 small files (1–20 KiB, 100 per folder, about 21 MiB) at every size, and four
+ * large files holding the rest: the sizes differ only in payload bytes, so peak RSS must not move.
+ */
+function makeTree(root: string, total: number): { files: number } {
+  const rand = stream(1);
+  let smallBytes = 0;
+  const SMALL = 2000;
+  for (let i = 0; i < SMALL; i++) {
+    const size = 1024 + (rand(2).readUInt16BE(0) % (19 * 1024));
+    const dir = join(root, 'small', `d${Math.floor(i / 100)}`);
+    if (i % 100 === 0) mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `file-${i}.bin`), rand(size));
+    smallBytes += size;
+  }
+  const large = Math.floor(Math.max(0, total - smallBytes) / 4);
+  for (let i = 0; i < 4; i++) {
+    const data = stream(100 + i);
+    const path = join(root, `large-${i}.img`);
+    writeFileSync(path, '');
+    for (let done = 0; done < large; done += 64 << 20) writeFileSync(path, data(Math.min(64 << 20, large - done)), { flag: 'a' });
+  }
+  return { files: SMALL + 4 };
+}
+
+function parseSize(s: string): number {
+  const m = /^(\d+)([MG])$/.exec(s.trim());
+  if (!m) throw new Error(`bad size ${s} (use e.g. 100M or 1G)`);
+  return Number(m[1]) * (m[2] === 'G' ? 1 << 30 : 1 << 20);
+}
+
+const DUDKIT = 'dudkit iso';
+const XORRISO = 'xorriso -as mkisofs -R -J';
+const DUDKIT_MD5 = 'dudkit iso --implant-md5';
+const XORRISO_MD5 = 'xorriso … && implantisomd5';
+const DUDKIT_SUMS = 'dudkit iso --md5 --sha256';
+const XORRISO_SUMS = 'xorriso … && md5sum && sha256sum';
+const CAT = 'cat (floor)';
+const CAT_SYNC = 'cat + fsync (floor, durable like dudkit)';
+
+async function runSize(total: number): Promise<BenchRow[]> {
+  const work = mkdtempSync(join(process.env.DUDKIT_BENCH_DIR ?? tmpdir(), 'dudkit-bench-iso-'));
+  try {
+    const tree = join(work, 'tree');
+    const { files } = makeTree(tree, total);
+    const label = `ISO ${total >= 1 << 30 ? `${total / (1 << 30)} GiB` : `${total / (1 << 20)} MiB`}, ${files} files`;
+    const out = join(work, 'out.iso');
+    const clean = () => rmSync(out, { force: true });
+    const payload = `find ${sh(tree)} -type f -print0 | sort -z | xargs -0 cat`;
+    const env = { ...process.env, SOURCE_DATE_EPOCH: EPOCH };
+    const row = (tool: string, command: string, compareWith: string[] = []): BenchRow => {
+      const m = measure(command, { before: clean, env });
+      return { case: label, tool, seconds: m.seconds, maxRssKiB: m.maxRssKiB, compareWith };
+    };
+    measure(`${payload} > /dev/null`, { repeat: 1 }); // warm the page cache
+    const rows = [row(CAT, `${payload} > ${sh(out)}`), row(CAT_SYNC, `${payload} > ${sh(out)} && sync ${sh(out)}`)];
+    const dudkit = `node ${sh(CLI)} iso ${sh(tree)} -o ${sh(out)} -V BENCH`;
+    const xorriso = `xorriso -as mkisofs -quiet -R -J -V BENCH -o ${sh(out)} ${sh(tree)}`;
+    rows.push(row(DUDKIT, dudkit, [CAT, CAT_SYNC, XORRISO]));
+    rows.push(row(DUDKIT_MD5, `${dudkit} --implant-md5`, [CAT_SYNC, XORRISO_MD5]));
+    rows.push(row(DUDKIT_SUMS, `${dudkit} --md5 --sha256`, [CAT_SYNC, XORRISO_SUMS]));
+    if (hasCommand('xorriso')) {
+      rows.push(row(XORRISO, xorriso, [CAT]));
+      if (hasCommand('implantisomd5')) rows.push(row(XORRISO_MD5, `${xorriso} && implantisomd5 --force ${sh(out)} > /dev/null`, [CAT]));
+      rows.push(row(XORRISO_SUMS, `${xorriso} && md5sum ${sh(out)} > ${sh(`${out}.md5`)} && sha256sum ${sh(out)} > ${sh(`${out}.sha256`)}`, [CAT]));
+    }
+    return rows;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export const isoCases: BenchCase[] = (process.env.DUDKIT_BENCH_ISO_SIZES ?? '100M,1G').split(',').map((s) => ({
+  name: `iso-${s.trim()}`,
+  run: () => runSize(parseSize(s)),
+}));
+
+/** Peak RSS of `dudkit iso` across sizes: it must stay flat. */
+export function isoSummary(rows: readonly BenchRow[]): string[] {
+  const dud = rows.filter((r) => r.tool === DUDKIT && r.case.startsWith('ISO '));
+  const lines: string[] = [];
+  if (dud.length >= 2) {
+    const [a, b] = [dud[0]!, dud[dud.length - 1]!];
+    lines.push(`dudkit iso peak RSS: ${(a.maxRssKiB! / 1024).toFixed(1)} MiB (${a.case}) → ${(b.maxRssKiB! / 1024).toFixed(1)} MiB (${b.case})`);
+  }
+  for (const r of dud) {
+    const find = (tool: string) => rows.find((x) => x.case === r.case && x.tool === tool);
+    const cat = find(CAT);
+    const md5 = find(DUDKIT_MD5);
+    const ref = find(XORRISO_MD5);
+    if (cat) lines.push(`${r.case}: dudkit iso ${(r.seconds / cat.seconds).toFixed(2)}× cat (goal ≤ 1.3×)`);
+    if (md5 && ref) lines.push(`${r.case}: dudkit --implant-md5 ${(md5.seconds / ref.seconds).toFixed(2)}× xorriso + implantisomd5 (goal < 1)`);
+  }
+  return lines;
+}
