@@ -261,6 +261,15 @@ describe('bad input fails with a FormatError, never a crash', () => {
   });
 });
 
+/** The module with the .modinfo section's sh_offset pointing past the end of the file. */
+function sectionBeyondEnd(good: Buffer): Buffer {
+  const bad = Buffer.from(good);
+  const elf = parseElf(good);
+  const s = elf.sections.find((x) => x.name === '.modinfo')!;
+  bad.writeBigUInt64LE(BigInt(good.length + 16), Number(good.readBigUInt64LE(40)) + s.index * 64 + 24);
+  return bad;
+}
+
 describe('dudkit inspect on kernel modules (the CLI scripts/test.sh builds into dist/)', () => {
   const cli = join(import.meta.dirname, '..', 'dist', 'src', 'cli.js');
   const inspect = (...args: string[]) => spawnSync(process.execPath, [cli, 'inspect', ...args], { encoding: 'utf8' });
@@ -292,6 +301,8 @@ describe('dudkit inspect on kernel modules (the CLI scripts/test.sh builds into 
       ['cut.ko', good.subarray(0, 2000)],
       ['badshoff.ko', Buffer.concat([good.subarray(0, 40), Buffer.alloc(8, 0x7f), good.subarray(48)])],
       ['cut.ko.xz', readFileSync(join(fixtures, 'ko', '5.14.0-362.8.1.el9_3.x86_64', 'acmenet.ko.xz')).subarray(0, 500)],
+      ['section-beyond-end.ko', sectionBeyondEnd(good)],
+      ['badmagic.ko', Buffer.concat([Buffer.from('\x7fELG'), good.subarray(4)])],
     ] as const) {
       const f = join(dir, `cli-${name}`);
       writeFileSync(f, bytes);
