@@ -11,7 +11,7 @@ import { firmwarePackage } from '../src/packages/firmware.js';
 import { kmodPackage, type KernelModulesScheme } from '../src/packages/kmod.js';
 import { firmwarePackageName } from '../src/packages/meta.js';
 import type { Op } from '../src/formats/rpm/vercmp.js';
-import { checkDisk, type DiskPackage } from '../src/rules/rhdd.js';
+import { checkDisk, diskPackageFromRpm, type DiskPackage } from '../src/rules/rhdd.js';
 import { bytesSource } from '../src/tree/source.js';
 import { Tree, type Generated } from '../src/tree/tree.js';
 import { repodataDir } from '../src/formats/repodata/write.js';
@@ -69,22 +69,9 @@ function specAsDiskPackage(spec: RpmSpec, payload: string): DiskPackage {
     arch: spec.arch,
     isSource: false,
     provides: (spec.provides ?? []).map((p) => ({ name: p.name, op: p.op ?? '', version: p.version ?? '' })),
-    files: spec.files.map((f) => f.path),
+    files: spec.files.filter((f) => f.type !== 'dir').map((f) => f.path),
     payloadCompressor: payload,
     description: spec.description,
-  };
-}
-
-export function givenAsDiskPackage(r: GivenRpm): DiskPackage {
-  return {
-    fileName: r.fileName,
-    name: r.pkg.name,
-    arch: r.pkg.arch,
-    isSource: r.pkg.isSource,
-    provides: r.pkg.provides.map((p) => ({ name: p.name, op: p.op, version: p.version })),
-    files: r.pkg.files.map((f) => f.path),
-    payloadCompressor: r.pkg.payloadCompressor,
-    description: r.pkg.description,
   };
 }
 
@@ -142,7 +129,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv) {
   const noarch: { name: string; content: Generated | GivenRpm['source']; disk: DiskPackage }[] = [];
   if (firmwareSpec) noarch.push({ name: rpmFileName(firmwareSpec), content: generatedRpm(firmwareSpec, o.payload), disk: specAsDiskPackage(firmwareSpec, o.payload) });
   for (const r of set.rpms) {
-    const disk = givenAsDiskPackage(r);
+    const disk = diskPackageFromRpm(r.fileName, r.pkg);
     if (r.pkg.isSource) tree.file(`src/${r.fileName}`, r.source);
     else if (r.pkg.arch === 'noarch') noarch.push({ name: r.fileName, content: r.source, disk });
     else {

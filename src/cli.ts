@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { register as registerBuild } from './commands/build.js';
 import { register as registerInspect } from './commands/inspect.js';
+import { register as registerVerify } from './commands/verify.js';
 import { register as registerIso } from './commands/iso.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -18,6 +19,6 @@ program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
 });
 
-for (const register of [registerBuild, registerInspect, registerIso]) register(program);
+for (const register of [registerBuild, registerInspect, registerIso, registerVerify]) register(program);
 
 await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@
  * their modules land, and which disks it would silently mishandle. Used by the rhdd3 layout (to
  * refuse such disks before writing them) and by `verify` (to check existing media).
  */
+import type { RpmPackage } from '../formats/rpm/read.js';
 import { opFlags, rawSenseMatches, type Op } from '../formats/rpm/vercmp.js';
 
 /** A package as the installer sees it: name, Provides, file names, payload compressor. */
@@ -13,10 +14,23 @@ export interface DiskPackage {
   arch: string;
   isSource: boolean;
   provides: { name: string; op: Op | ''; version: string }[];
-  /** Absolute paths of the files in the payload. */
+  /** Absolute paths of the files (not folders) in the payload. */
   files: string[];
   payloadCompressor: string;
   description: string;
+}
+
+export function diskPackageFromRpm(fileName: string, pkg: RpmPackage): DiskPackage {
+  return {
+    fileName,
+    name: pkg.name,
+    arch: pkg.arch,
+    isSource: pkg.isSource,
+    provides: pkg.provides.map((p) => ({ name: p.name, op: p.op, version: p.version })),
+    files: pkg.files.filter((f) => f.type !== 'dir').map((f) => f.path),
+    payloadCompressor: pkg.payloadCompressor,
+    description: pkg.description,
+  };
 }
 
 export interface Problem {

@@ -303,15 +303,19 @@ async function readAt(fh: FileHandle, offset: number, length: number, fileSize: 
   return buf;
 }
 
-/** Open an RPM: lead, signature header, main header; errors name the file. */
-export async function openRpm(path: string): Promise<RpmPackage> {
+/**
+ * Open an RPM: lead, signature header, main header; errors name the file. `at` opens a package
+ * stored inside another file (an RPM on an ISO image): its byte offset and length there.
+ */
+export async function openRpm(path: string, at?: { offset: number; size: number }): Promise<RpmPackage> {
   try {
     const fh = await open(path, 'r');
     try {
-      const { size } = await fh.stat();
-      if (size < LEAD.SIZE) throw new FormatError(`not an RPM: ${size} bytes, shorter than the 96-byte lead`);
-      const lead = decodeLead(await readAt(fh, 0, LEAD.SIZE, size, 'lead'));
-      const sigStart = LEAD.SIZE;
+      const base = at?.offset ?? 0;
+      const size = at ? base + at.size : (await fh.stat()).size;
+      if (size - base < LEAD.SIZE) throw new FormatError(`not an RPM: ${size - base} bytes, shorter than the 96-byte lead`);
+      const lead = decodeLead(await readAt(fh, base, LEAD.SIZE, size, 'lead'));
+      const sigStart = base + LEAD.SIZE;
       const sigLength = headerSize(await readAt(fh, sigStart, 16, size, 'signature header'), 'signature');
       const sigBytes = await readAt(fh, sigStart, sigLength, size, 'signature header');
       const signature = decodeHeader(sigBytes, 0, 62, sigStart).header;

@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { verifyMedium } from '../verify/index.js';
+import { action, printJson, VerificationFailed } from './common.js';
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description("check a medium the way its installer does (exit 1 when the installer would fail)")
+    .argument('<medium>', 'ISO image or folder')
+    .option('--kernel <uname_r>', 'installer kernel to check against (repeatable); default: every kernel the packages name', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--json', 'print one JSON document on stdout')
+    .action(
+      action(async (path: string, opts: { kernel: string[]; json?: boolean }) => {
+        const report = await verifyMedium(path, { kernels: opts.kernel });
+        if (opts.json) printJson({ medium: report.medium, kind: report.kind, ok: report.ok, findings: report.findings, details: report.details });
+        else process.stdout.write(`${report.text}\n`);
+        if (!report.ok) throw new VerificationFailed(`${path}: verification failed`);
+      }),
+    );
+}

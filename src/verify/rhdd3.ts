@@ -1,0 +1,242 @@
+/**
+ * `verify` for RHEL 6–10 driver update disks: finds the disks the way anaconda does
+ * (`find_repos()`), then checks what `dd_list`/`dd_extract`, depmod and dnf would do with them
+ * (`redhat-dud.md` §2–§4, §8): which packages match each installer kernel, which modules and
+ * firmware are extracted and where they land, which packages are installed on the target.
+ */
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import { decompress } from '../formats/compress/index.js';
+import { parseModule } from '../formats/elf/index.js';
+import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
+import { verifyDigests } from '../formats/rpm/read-verify.js';
+import { parsePrimary, parseRepomd, readMetadataBytes } from '../formats/repodata/read.js';
+import type { OpenedMedium } from '../media/medium.js';
+import { checkDisk, diskPackageFromRpm, matchKernels, relocatedModulePath, type DiskPackage } from '../rules/rhdd.js';
+import { readSource } from '../tree/source.js';
+import { Findings } from './report.js';
+
+const KERNEL_ARCH = /\.(x86_64|aarch64|ppc64le|ppc64|s390x|i686|i586|i386)$/;
+
+export interface DiskTree {
+  /** Folder holding `rhdd3` and `rpms/` ('' = the root). */
+  root: string;
+  title: string;
+  arches: string[];
+}
+
+export interface PackageFacts {
+  file: string;
+  nevra: string;
+  payloadCompressor: string;
+  kernelModules: string[];
+  modules: { path: string; vermagic?: string }[];
+}
+
+export interface KernelFacts {
+  kernel: string;
+  arch: string;
+  disk: string;
+  packages: string[];
+  extracted: { from: string; to: string }[];
+  installedOnTarget: string[];
+}
+
+export interface Rhdd3Details {
+  label?: string;
+  disks: DiskTree[];
+  packages: PackageFacts[];
+  kernels: KernelFacts[];
+}
+
+/** anaconda's `find_repos()`: every folder with a `rhdd3` file and an `rpms/` folder. */
+export function findDisks(medium: OpenedMedium): DiskTree[] {
+  const out: DiskTree[] = [];
+  for (const f of medium.files) {
+    if (basename(f.path) !== 'rhdd3' || (f.type !== 'file' && f.type !== 'symlink')) continue;
+    const root = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '';
+    const rpms = root ? `${root}/rpms` : 'rpms';
+    if (medium.get(rpms)?.type !== 'dir') continue;
+    const arches = medium.files.filter((d) => d.type === 'dir' && d.path.startsWith(`${rpms}/`) && !d.path.slice(rpms.length + 1).includes('/')).map((d) => basename(d.path));
+    out.push({ root, title: '', arches });
+  }
+  return out;
+}
+
+async function hashSource(medium: OpenedMedium, path: string): Promise<{ sha256: string; size: number }> {
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const c of medium.source(path).open()) {
+    h.update(c);
+    size += c.length;
+  }
+  return { sha256: h.digest('hex'), size };
+}
+
+/** Check a repository's metadata against the RPMs beside it, as dnf would on the target. */
+async function checkRepodata(medium: OpenedMedium, repo: string, rpmFiles: string[], f: Findings): Promise<void> {
+  const repomdPath = `${repo}/repodata/repomd.xml`;
+  if (!medium.get(`${repo}/repodata`)) {
+    f.warning(repo, 'no repodata/: RHEL 6 rejects the disk (RHEL 7–10 generate it)');
+    return;
+  }
+  if (!medium.get(repomdPath)) {
+    f.error(repo, 'repodata/ has no repomd.xml');
+    return;
+  }
+  const repomd = parseRepomd(await readMetadataBytes(medium.source(repomdPath)));
+  let primaryHref: string | undefined;
+  for (const d of repomd.data) {
+    const path = `${repo}/${d.href}`;
+    if (!/^repodata\/[^/]+$/.test(d.href)) f.error(repomdPath, `${d.type} href ${d.href} is not repodata/<file>`);
+    if (!medium.get(path)) {
+      f.error(repomdPath, `${d.type} points to ${d.href}, which is missing`);
+      continue;
+    }
+    if (d.checksum.type !== 'sha256') f.warning(repomdPath, `${d.type} checksum is ${d.checksum.type}, not sha256`);
+    const { sha256, size } = await hashSource(medium, path);
+    if (d.checksum.type === 'sha256' && d.checksum.value !== sha256) f.error(path, `checksum differs from repomd.xml (dnf fails with "checksum doesn't match")`);
+    if (d.size !== undefined && d.size !== size) f.error(path, `size ${size} differs from repomd.xml (${d.size})`);
+    if (d.type === 'primary') primaryHref = path;
+  }
+  if (!primaryHref) {
+    f.error(repomdPath, 'no primary metadata');
+    return;
+  }
+  const listed = parsePrimary(await readMetadataBytes(medium.source(primaryHref)));
+  const present = new Set(rpmFiles.map((p) => basename(p)));
+  for (const p of listed) {
+    if (p.href.includes('/')) f.error(primaryHref, `package location ${p.href} is not a bare file name`);
+    const file = `${repo}/${p.href}`;
+    if (!present.has(p.href)) {
+      f.error(primaryHref, `lists ${p.href}, which is not in ${repo}`);
+      continue;
+    }
+    const { sha256, size } = await hashSource(medium, file);
+    if (p.checksum.type === 'sha256' && p.checksum.value !== sha256) f.error(file, 'sha256 differs from repodata (stale repodata: the target install fails with a checksum error)');
+    if (p.size.package !== size) f.error(file, `size differs from repodata (${p.size.package})`);
+    present.delete(p.href);
+  }
+  for (const missing of present) f.error(primaryHref, `does not list ${missing}`);
+}
+
+/** Read every module a package would deliver and check it the way the installer's modinfo does. */
+async function checkModules(pkg: RpmPackage, subject: string, f: Findings): Promise<PackageFacts['modules']> {
+  const out: PackageFacts['modules'] = [];
+  for await (const m of pkg.payloadEntries()) {
+    const path = m.file.path;
+    if (!relocatedModulePath(path)) continue;
+    const parts: Uint8Array[] = [];
+    for await (const c of decompress(m.data)) parts.push(c);
+    try {
+      const info = parseModule(Buffer.concat(parts), basename(path));
+      const kdir = path.split('/')[3];
+      if (path.startsWith('/lib/modules/') && info.kernelRelease !== kdir) f.error(subject, `${path}: vermagic says ${info.kernelRelease}, not the folder's ${kdir}`);
+      out.push({ path, vermagic: info.vermagic });
+    } catch (err) {
+      f.error(subject, `${path}: not a valid kernel module (${(err as Error).message}); the installer's modinfo fails and it drops the whole disk`);
+      out.push({ path });
+    }
+  }
+  return out;
+}
+
+/** The installer kernels to check: the ones asked for, else every `=`/`>=` version the packages name. */
+function kernelsFor(arch: string, pkgs: DiskPackage[], asked: string[]): string[] {
+  const ks = asked.length > 0 ? asked : [...new Set(pkgs.flatMap((p) => p.provides.filter((d) => d.name === 'kernel-modules' && (d.op === '=' || d.op === '>=') && d.version).map((d) => d.version)))];
+  return ks.filter((k) => (KERNEL_ARCH.exec(k)?.[1] ?? arch) === arch);
+}
+
+export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked: string[]): Promise<{ findings: Findings; details: Rhdd3Details }> {
+  const f = new Findings();
+  const details: Rhdd3Details = { ...(medium.label !== undefined ? { label: medium.label } : {}), disks, packages: [], kernels: [] };
+  if (medium.label !== undefined) {
+    if (medium.label === 'OEMDRV') f.info('', 'volume label OEMDRV: the installer finds the disk by itself');
+    else f.info('', `volume label ${medium.label}: boot with inst.dd=hd:LABEL=${medium.label}`);
+  }
+  for (const disk of disks) {
+    const at = disk.root ? `${disk.root}/` : '';
+    const marker = medium.get(`${at}rhdd3`)!;
+    if (marker.type === 'file') {
+      disk.title = new TextDecoder().decode(await readSource(medium.source(`${at}rhdd3`))).replace(/\n$/, '');
+      if (marker.size === 0) f.warning(`${at}rhdd3`, 'is empty: RHEL 6 rejects the disk');
+    }
+    if (disk.root) f.warning(`${at}rhdd3`, 'is not at the root of the medium: RHEL 6 looks only there');
+    if (disk.arches.length === 0) f.error(`${at}rpms`, 'has no <arch> folder');
+    if (disk.arches.includes('noarch')) f.warning(`${at}rpms/noarch`, 'is never read: noarch packages belong in every arch folder');
+    for (const arch of disk.arches) {
+      const repo = `${at}rpms/${arch}`;
+      const inRepo = medium.files.filter((x) => x.path.startsWith(`${repo}/`));
+      const rpmFiles = inRepo.filter((x) => x.type === 'file' && x.path.endsWith('.rpm') && !x.path.slice(repo.length + 1).includes('/')).map((x) => x.path);
+      for (const deep of inRepo.filter((x) => x.path.endsWith('.rpm') && x.path.slice(repo.length + 1).includes('/'))) f.warning(deep.path, 'is in a subfolder: the installer reads only rpms/<arch>/*.rpm');
+      if (rpmFiles.length === 0) f.error(repo, 'has no RPMs');
+      const pkgs: DiskPackage[] = [];
+      for (const file of rpmFiles) {
+        let pkg: RpmPackage;
+        try {
+          const loc = medium.locate(file);
+          pkg = await openRpm(loc.file, loc);
+        } catch (err) {
+          f.error(file, (err as Error).message);
+          continue;
+        }
+        if (pkg.isSource) f.warning(file, 'is a source RPM: put source RPMs under src/');
+        else if (pkg.arch !== arch && pkg.arch !== 'noarch') f.error(file, `ARCH is ${pkg.arch}, in the ${arch} folder`);
+        try {
+          // what rpm -K checks: header digests, header+payload MD5 and size, payload and file digests
+          for (const d of await verifyDigests(pkg, { payload: true })) if (!d.ok) f.error(file, `${d.name} does not match (rpm -K fails)`);
+        } catch (err) {
+          f.error(file, `digests cannot be checked (${(err as Error).message.replace(`${pkg.path}: `, '')})`);
+        }
+        if (pkg.payloadCompressor !== 'xz' && pkg.payloadCompressor !== 'gzip') {
+          f.error(file, `payload compressed with ${pkg.payloadCompressor}: the installer's extractor (RHEL 6–10) opens only xz and gzip, so nothing of it is used`);
+        }
+        const disk = diskPackageFromRpm(basename(file), pkg);
+        pkgs.push(disk);
+        const kernelModules = disk.provides.filter((p) => p.name === 'kernel-modules').map((p) => `${p.op} ${p.version}`.trim());
+        let modules: PackageFacts['modules'] = [];
+        try {
+          if (kernelModules.length > 0) modules = await checkModules(pkg, file, f);
+        } catch (err) {
+          f.error(file, `payload cannot be read (${(err as Error).message.replace(`${pkg.path}: `, '')}): the installer extracts nothing from it`);
+        }
+        details.packages.push({ file, nevra: pkg.nevra, payloadCompressor: pkg.payloadCompressor, kernelModules, modules });
+      }
+      for (const p of checkDisk(pkgs, kernelsFor(arch, pkgs, asked))) {
+        if (p.message.startsWith('payload compressed')) continue; // reported above, as an error
+        (p.severity === 'error' ? f.error : f.warning).call(f, p.subject ? `${repo}/${p.subject}` : repo, p.message);
+      }
+      await checkRepodata(medium, repo, rpmFiles, f);
+      const kernels = kernelsFor(arch, pkgs, asked);
+      for (const m of matchKernels(pkgs, kernels)) {
+        const matched = pkgs.filter((p) => m.packages.includes(p.fileName));
+        const firmware = matched.flatMap((p) => p.files.filter((x) => x.startsWith('/lib/firmware/')).map((x) => ({ from: `${p.fileName}:${x}`, to: `/lib/firmware/updates/${x.slice('/lib/firmware/'.length)}` })));
+        details.kernels.push({
+          kernel: m.kernel,
+          arch,
+          disk: disk.root || '/',
+          packages: m.packages,
+          extracted: [...m.modules.map((x) => ({ from: `${x.package}:${x.path}`, to: `/lib/modules/${m.kernel}/${x.relocated}` })), ...firmware],
+          installedOnTarget: [...new Set(matched.map((p) => p.name))],
+        });
+        if (m.packages.length === 0) f.error(m.kernel, `no package on ${repo} matches this installer kernel: nothing is loaded`);
+      }
+      for (const k of asked.filter((k) => !kernels.includes(k))) f.info(k, `not an ${arch} kernel; ${repo} is not used for it`);
+    }
+  }
+  return { findings: f, details };
+}
+
+export function rhdd3Text(path: string, d: Rhdd3Details): string {
+  const lines = [`${path}: Red Hat driver update disk${d.label !== undefined ? ` (label ${d.label}${d.label === 'OEMDRV' ? ', found automatically' : `, boot with inst.dd=hd:LABEL=${d.label}`})` : ''}`];
+  for (const disk of d.disks) lines.push(`disk at /${disk.root}: "${disk.title}", arches ${disk.arches.join(', ') || 'none'}`);
+  for (const p of d.packages) {
+    lines.push(`  ${p.file}: ${p.nevra}, ${p.payloadCompressor} payload${p.kernelModules.length ? `, kernel-modules ${p.kernelModules.join(' | ')}` : ''}`);
+  }
+  for (const k of d.kernels) {
+    lines.push(`installer kernel ${k.kernel}: ${k.packages.length ? `uses ${k.packages.join(', ')}` : 'nothing matches'}`);
+    for (const e of k.extracted) lines.push(`  ${e.from} -> ${e.to}`);
+    if (k.installedOnTarget.length) lines.push(`  installs on the target: ${k.installedOnTarget.join(', ')}`);
+  }
+  return lines.join('\n');
+}
