@@ -165,6 +165,21 @@ describe('dkms tree enumeration (fake trees, modules checked with modinfo)', () 
     expect(new Set(tree.builds.flatMap((b) => b.modules.map((m) => m.compression)))).toEqual(new Set(['none', 'gzip', 'xz', 'zstd']));
   });
 
+  it('.ko, .ko.gz, .ko.xz and .ko.zst are handed on byte-identical (cmp)', async () => {
+    const seen = new Set<string>();
+    for (const b of (await readDkmsTree(join(root, 'foo'))).builds) {
+      const m = b.modules[0]!;
+      if (seen.has(m.compression)) continue;
+      seen.add(m.compression);
+      const chunks: Uint8Array[] = [];
+      for await (const c of m.source.open()) chunks.push(c);
+      const copy = join(dir, `copy-${m.compression}`);
+      writeFileSync(copy, Buffer.concat(chunks));
+      execFileSync('cmp', [copy, m.path]);
+    }
+    expect(seen.size).toBe(4);
+  });
+
   it('a kernel folder without module/ is reported as not built', async () => {
     const tree = await readDkmsTree(join(root, 'foo', '2.0'));
     expect(tree.notBuilt).toEqual([expect.objectContaining({ module: 'foo', version: '2.0', kernelRelease: '4.18.0-513.5.1.el8_9.x86_64', arch: 'x86_64' })]);
@@ -305,6 +320,17 @@ describe('dkms tree checks', () => {
     const [b] = (await readDkmsTree(t, { warn: (w) => warnings.push(w) })).builds;
     expect(b!.modules.map((m) => m.name)).toEqual(['drv']);
     expect(warnings[0]).toMatch(/source\/dkms\.conf: missing/);
+  });
+
+  it('per-module overrides in /etc/dkms apply after dkms.conf, later files winning', async () => {
+    const t = tree('overrides', { 'drv.ko': good }, 'PACKAGE_NAME=drv\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=drv\nDEST_MODULE_LOCATION[0]=/extra\n');
+    const etc = join(dir, 'etc-dkms');
+    mkdirSync(etc, { recursive: true });
+    writeFileSync(join(etc, 'drv.conf'), 'DEST_MODULE_LOCATION[0]=/updates\n');
+    writeFileSync(join(etc, `drv-1.0-${kernel}.conf`), 'DEST_MODULE_LOCATION[0]="/updates/$kernelver"\n');
+    const [b] = (await readDkmsTree(t, { etcDkms: etc })).builds;
+    expect(b!.modules[0]!.destLocation).toBe(`/updates/${kernel}`);
+    expect((await readDkmsTree(t)).builds[0]!.modules[0]!.destLocation).toBe('/extra'); // a copy of a tree: no /etc/dkms
   });
 
   it('a folder that is not a dkms tree is a UserError', async () => {
