@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import {
-  buildRepodata, compsXml, parseFilelists, parseOther, parsePrimary, parseRepomd, readMetadataBytes, repodataDir, repomdXml,
+  buildRepodata, checkRepository, compsXml, parseFilelists, parseOther, parsePrimary, parseRepomd, readMetadataBytes, repodataDir, repomdXml,
   type RepodataFile, type RepodataOptions, type RepoInput,
 } from '../src/formats/repodata/index.js';
 import { encodeHeader } from '../src/formats/rpm/header.js';
@@ -351,6 +351,56 @@ describe('repodata writer', () => {
     const second = await writeRepodata(again);
     expect(second.map((f) => f.path)).toEqual(files.map((f) => f.path));
     for (const f of files) expect(readFileSync(join(again, f.path)).equals(readFileSync(join(ours, f.path))), f.path).toBe(true);
+  });
+});
+
+describe('checkRepository and dudkit inspect (what verify relies on)', () => {
+  const lookupIn = (root: string) => async (path: string) => {
+    try {
+      return await fileSource(join(root, path));
+    } catch {
+      return undefined;
+    }
+  };
+
+  it("finds no problem in our repository or createrepo_c's, and lists its packages", async () => {
+    for (const root of [ours, theirs]) {
+      const c = await checkRepository(lookupIn(root), listRpms(root));
+      expect(c.problems).toEqual([]);
+      expect(c.packages).toHaveLength(listRpms(root).length);
+    }
+  });
+
+  it('reports a corrupted metadata file, a stale package, and RPMs metadata does not describe', async () => {
+    const root = join(dir, 'stale');
+    makeRepo(root, rpms.filter((r) => r.includes('kmod-acme') && !r.includes('/signed/')));
+    await writeRepodata(root);
+    const { repomd } = readRepo(root);
+    const other = repomd.data.find((d) => d.type === 'other')!.href;
+    writeFileSync(join(root, other), Buffer.concat([readFileSync(join(root, other)), Buffer.from('x')]));
+    // a package changed after the metadata was made (e.g. signed later), and one added
+    copyFileSync(rpms.find((r) => r.includes('/signed/'))!, join(root, 'kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm'));
+    copyFileSync(rpms.find((r) => r.endsWith('noarch.rpm') && r.includes('firmware'))!, join(root, 'extra.rpm'));
+    const c = await checkRepository(lookupIn(root), listRpms(root));
+    expect(c.problems).toEqual([
+      expect.stringMatching(new RegExp(`^${other}: \\d+ bytes, repomd.xml says \\d+$`)),
+      `${other}: checksum doesn't match repomd.xml (sha256 ${execFileSync('sha256sum', [join(root, other)], { encoding: 'utf8' }).slice(0, 64)})`,
+      expect.stringMatching(new RegExp(`^${other}: corrupt gzip data`)),
+      'kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm: checksum doesn\'t match primary.xml (stale repodata?)',
+      'extra.rpm is not described by primary.xml',
+    ]);
+  });
+
+  it('dudkit inspect DIR --json shows the repository (built CLI)', () => {
+    const cli = join(import.meta.dirname, '..', 'dist', 'src', 'cli.js');
+    const r = spawnSync(process.execPath, [cli, 'inspect', ours, '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.kind).toBe('repository');
+    expect(doc.problems).toEqual([]);
+    expect(doc.packages.find((p: { href: string }) => p.href === 'kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm').kernelModules).toEqual(['EQ 5.14.0-362.8.1.el9_3.x86_64']);
+    const text = spawnSync(process.execPath, [cli, 'inspect', join(ours, 'repodata', 'repomd.xml')], { encoding: 'utf8' });
+    expect(text.stdout).toMatch(/no problems found/);
   });
 });
 

@@ -5,10 +5,12 @@ import { moduleInspector } from '../inputs/ko.js';
 import { rpmInspector } from '../formats/rpm/inspect.js';
 import { dkmsInspector } from '../inputs/dkms.js';
 import { isoInspector } from '../formats/iso9660/inspect.js';
+import { repodataInspector } from '../formats/repodata/inspect.js';
 
 registerInspector(moduleInspector);
 registerInspector(rpmInspector);
 registerInspector(dkmsInspector);
 registerInspector(isoInspector);
+registerInspector(repodataInspector);
 
 export { registerInspector };

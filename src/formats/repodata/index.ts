@@ -7,3 +7,4 @@ export {
   parseFilelists, parseOther, parsePrimary, parseRepomd, readMetadataBytes,
   type Checksum, type PackageId, type PrimaryPackage, type Repomd, type RepomdData,
 } from './read.js';
+export { checkRepository, type RepoLookup, type RepositoryCheck } from './check.js';

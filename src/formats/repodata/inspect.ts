@@ -1,0 +1,58 @@
+/**
+ * `dudkit inspect DIR` for a yum/dnf repository folder (one holding `repodata/repomd.xml`), or
+ * `dudkit inspect repomd.xml`: its metadata files and packages, checked as dnf would check them.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import type { Inspector } from '../../inspectors.js';
+import { fileSource } from '../../tree/source.js';
+import { checkRepository } from './check.js';
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false);
+}
+
+async function rpmsUnder(root: string): Promise<string[]> {
+  const names = (await readdir(root, { recursive: true })) as string[];
+  return names.filter((n) => n.endsWith('.rpm')).map((n) => n.split(sep).join('/')).sort();
+}
+
+export async function inspectRepository(root: string) {
+  const check = await checkRepository(async (path) => {
+    const full = join(root, path);
+    return (await exists(full)) ? fileSource(full) : undefined;
+  }, await rpmsUnder(root));
+  return {
+    revision: check.repomd?.revision ?? null,
+    metadata: (check.repomd?.data ?? []).map((d) => ({ type: d.type, href: d.href, checksum: `${d.checksum.type}:${d.checksum.value}`, size: d.size ?? null })),
+    packages: check.packages.map((p) => ({
+      nevra: `${p.name}-${p.epoch !== '0' ? `${p.epoch}:` : ''}${p.version}-${p.release}.${p.arch}`,
+      href: p.href,
+      checksum: `${p.checksum.type}:${p.checksum.value}`,
+      size: p.size.package,
+      kernelModules: p.deps.provides.filter((d) => d.name === 'kernel-modules' && d.flags).map((d) => `${d.flags} ${d.epoch !== '0' ? `${d.epoch}:` : ''}${d.ver}${d.rel !== undefined ? `-${d.rel}` : ''}`),
+    })),
+    problems: check.problems,
+  };
+}
+
+export const repodataInspector: Inspector = {
+  kind: 'repository',
+  async detect(path, head, isDirectory) {
+    if (isDirectory) return exists(join(path, 'repodata', 'repomd.xml'));
+    return basename(dirname(path)) === 'repodata' && /<repomd[\s>]/.test(new TextDecoder().decode(head.subarray(0, 4096)));
+  },
+  async inspect(path) {
+    const isDir = (await stat(path)).isDirectory();
+    const root = isDir ? path : dirname(dirname(path));
+    const facts = await inspectRepository(root);
+    const lines = [
+      `repository ${relative(process.cwd(), root) || '.'}  revision ${facts.revision ?? '?'}`,
+      ...facts.metadata.map((m) => `  ${m.type.padEnd(10)} ${m.href} (${m.size ?? '?'} bytes)`),
+      `${facts.packages.length} package(s):`,
+      ...facts.packages.map((p) => `  ${p.nevra}  ${p.href}${p.kernelModules.length ? `  kernel-modules ${p.kernelModules.join(', ')}` : ''}`),
+      facts.problems.length ? `problems:\n${facts.problems.map((p) => `  - ${p}`).join('\n')}` : 'no problems found',
+    ];
+    return { kind: 'repository', json: facts, text: lines.join('\n') };
+  },
+};
