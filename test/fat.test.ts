@@ -181,6 +181,19 @@ describe('FAT32 USB image', () => {
     }
   });
 
+  it('gives thousands of similar long names unique short names quickly', () => {
+    const many: ResolvedEntry[] = Array.from({ length: 5000 }, (_, i) => ({ type: 'file', path: `d/kmod-acme-driver-${i}.rpm`, mode: 0o644, content: bytesSource('x') }));
+    const t = Date.now();
+    const plan = planFat(many, { epoch: EPOCH });
+    expect(Date.now() - t).toBeLessThan(5000);
+    const d = plan.items.find((i) => i.kind === 'dir' && i.path === 'd');
+    expect(d?.kind).toBe('dir');
+    const shorts = new Set(d!.kind === 'dir' ? d!.children.map((c) => Buffer.from(c.name.short).toString('latin1')) : []);
+    expect(shorts.size).toBe(5000);
+    expect(shorts).toContain('KMOD~999RPM');
+    expect(shorts).toContain('KMO~5000RPM');
+  });
+
   it('computes the LFN checksum of the short name', () => {
     // short entry name bytes of "LONGFI~1TXT"
     const sum = lfnChecksum(new TextEncoder().encode('LONGFI~1TXT'));

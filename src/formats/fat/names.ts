@@ -81,22 +81,27 @@ export function assignNames(names: readonly string[]): DirName[] {
     if (s) taken.add(shortKey(s.short));
     return s;
   });
-  return names.map((name, i) => out[i] ?? generated(name, taken));
+  // per basis, the tail to try next, so that thousands of similar names stay linear
+  const nextTail = new Map<string, number>();
+  return names.map((name, i) => out[i] ?? generated(name, taken, nextTail));
 }
 
-function generated(name: string, taken: Set<string>): DirName {
+function generated(name: string, taken: Set<string>, nextTail: Map<string, number>): DirName {
   const clean = (s: string) =>
     [...s.toUpperCase().replace(/ /g, '')].map((c) => (isShortChar(c) ? c : '_')).join('');
   const stripped = name.replace(/^\.+/, '');
   const dot = stripped.lastIndexOf('.');
   const base = clean(dot < 0 ? stripped : stripped.slice(0, dot)).replace(/\./g, '') || '_';
   const ext = clean(dot < 0 ? '' : stripped.slice(dot + 1)).slice(0, 3);
-  for (let n = 1; ; n++) {
+  // names sharing the first 6 basis characters compete for the same ~N (uniqueness is still checked against `taken`)
+  const basis = `${base.slice(0, 6)}.${ext}`;
+  for (let n = nextTail.get(basis) ?? 1; ; n++) {
     const tail = `~${n}`;
     const short = shortField(base.slice(0, 8 - tail.length) + tail, ext);
     const key = shortKey(short);
     if (!taken.has(key)) {
       taken.add(key);
+      nextTail.set(basis, n + 1);
       return { short, caseFlags: 0, long: name };
     }
   }

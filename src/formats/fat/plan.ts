@@ -97,7 +97,7 @@ export function planFat(entries: readonly ResolvedEntry[], opts: FatOptions): Fa
     const child = childOf.get(node.path);
     if (child) child.firstCluster = items[items.length - 1]!.firstCluster;
     if (node.kind === 'dir') {
-      const names = assignNames(node.children.map((c) => c.name));
+      const names = dirNames(node);
       const item = dirItems.get(node.path)!;
       node.children.forEach((c, i) => {
         const fc: FatChild = { name: names[i]!, isDir: c.kind === 'dir', firstCluster: 0, size: c.kind === 'file' ? c.source.size : 0 };
@@ -126,7 +126,7 @@ export function planFat(entries: readonly ResolvedEntry[], opts: FatOptions): Fa
   };
 }
 
-interface DirNode { kind: 'dir'; path: string; name: string; parent?: string; children: Node[] }
+interface DirNode { kind: 'dir'; path: string; name: string; parent?: string; children: Node[]; names?: DirName[] }
 interface FileNode { kind: 'file'; path: string; name: string; source: Source }
 type Node = DirNode | FileNode;
 
@@ -175,9 +175,15 @@ function buildTree(entries: readonly ResolvedEntry[]): { order: Node[]; dirs: Di
   return { order, dirs: [...dirs.values()], files };
 }
 
+/** The children's short and long names, assigned once the directory is complete. */
+function dirNames(d: DirNode): DirName[] {
+  d.names ??= assignNames(d.children.map((c) => c.name));
+  return d.names;
+}
+
 /** 32-byte entries a directory needs: `.` and `..` (or the label in the root), one short entry per child plus its LFN entries. */
 function dirEntryCount(d: DirNode, withLabel: boolean): number {
-  const names = assignNames(d.children.map((c) => c.name));
+  const names = dirNames(d);
   let n = d.path === '' ? (withLabel ? 1 : 0) : 2;
   for (const name of names) n += 1 + (name.long === undefined ? 0 : Math.ceil(name.long.length / 13));
   return n;
