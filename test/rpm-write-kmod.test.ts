@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { UserError } from '../src/errors.js';
 import type { Compression } from '../src/formats/compress/index.js';
 import { rpmFileName, writeRpm, type RpmPackage } from '../src/formats/rpm/write.js';
-import type { DriverMeta, KernelBuild, KernelModule } from '../src/model/driverset.js';
+import type { DriverMeta } from '../src/model/driverset.js';
 import { firmwarePackage } from '../src/packages/firmware.js';
-import { kmodPackage, type KmodInput } from '../src/packages/kmod.js';
+import { kmodPackage, type KmodBuild, type KmodInput, type KmodModule } from '../src/packages/kmod.js';
 import { Scratch } from '../src/tree/scratch.js';
 import { bytesSource, fileSource, readSource } from '../src/tree/source.js';
 import { tempDir } from './helpers/tmp.js';
@@ -36,16 +36,13 @@ const meta: DriverMeta = {
   url: 'https://example.com/acmenet',
 };
 
-const MODS: Record<string, { depends: string[]; firmware: string[] }> = {
-  acmenet: { depends: [], firmware: ['acme/acmenet.bin'] },
-  acmestor: { depends: ['acmenet'], firmware: [] },
-};
+const MODS = ['acmenet', 'acmestor'];
 
-async function kernelBuild(kernel: string, original: Compression = 'none'): Promise<KernelBuild> {
+async function kernelBuild(kernel: string, original: Compression = 'none'): Promise<KmodBuild> {
   const suffix = { none: '', gzip: '.gz', xz: '.xz', zstd: '.zst', bzip2: '.bz2' }[original];
   const modules = await Promise.all(
-    Object.entries(MODS).map(async ([name, m]): Promise<KernelModule> => ({
-      facts: { name, vermagic: `${kernel} SMP`, kernelRelease: kernel, arch: 'x86_64', aliases: [], depends: m.depends, firmware: m.firmware, signed: false },
+    MODS.map(async (name): Promise<KmodModule> => ({
+      facts: { name },
       origin: `fixtures/ko/${kernel}/${name}.ko${suffix}`,
       original: await fileSource(`fixtures/ko/${kernel}/${name}.ko${suffix}`),
       compression: original,

@@ -8,8 +8,8 @@ import { UserError } from '../errors.js';
 import type { Compression } from '../formats/compress/index.js';
 import type { Dependency, RpmFile, RpmPackage } from '../formats/rpm/write.js';
 import { rpmvercmp } from '../formats/rpm/vercmp.js';
-import type { DriverMeta, KernelBuild } from '../model/driverset.js';
-import { bytesSource } from '../tree/source.js';
+import type { DriverMeta } from '../model/driverset.js';
+import { bytesSource, type Source } from '../tree/source.js';
 import { checkDescription, KERNEL_GROUP, kmodPackageName } from './meta.js';
 
 /**
@@ -19,10 +19,27 @@ import { checkDescription, KERNEL_GROUP, kmodPackageName } from './meta.js';
  */
 export type KernelModulesScheme = { op: '>=' } | { op: '='; kernels?: string[] };
 
+/** What the recipe needs of a module (the model's `KernelModule` fits). */
+export interface KmodModule {
+  facts: { name: string };
+  origin: string;
+  /** As given, possibly compressed */
+  original: Source;
+  compression: Compression;
+  /** The uncompressed ELF module */
+  plain: Source;
+}
+
+/** The build kernel K (the modules' vermagic release), its arch and its modules (the model's `KernelBuild` fits). */
+export interface KmodBuild {
+  kernelRelease: string;
+  arch: string;
+  modules: readonly KmodModule[];
+}
+
 export interface KmodInput {
   meta: DriverMeta;
-  /** The build kernel K (the modules' vermagic release), its arch and its modules. */
-  build: KernelBuild;
+  build: KmodBuild;
   kernelModules: KernelModulesScheme;
   /** The firmware package the modules need; required as `name = evr` (or any version). */
   firmwarePackage?: { name: string; evr?: string };
