@@ -413,3 +413,20 @@ describe('OpenPGP signature packets', () => {
     }
   });
 });
+
+describe('packages stored inside another file', () => {
+  it('reads, streams and verifies an RPM at an offset of a larger file (as on an ISO image)', async () => {
+    const name = rpms.find((f) => f.startsWith('kmod-') && f.includes('el9_4'))!;
+    const bytes = readFileSync(join(dir, name));
+    const container = join(tmp, 'container.bin');
+    writeFileSync(container, Buffer.concat([Buffer.alloc(2048, 0x11), bytes, Buffer.alloc(999, 0x22)]));
+    const inner = await openRpm(container, { offset: 2048, size: bytes.length });
+    const alone = await openRpm(join(dir, name));
+    expect(inner.nevra).toBe(alone.nevra);
+    expect(inner.headerStart).toBe(alone.headerStart + 2048);
+    expect(inner.payloadSize).toBe(alone.payloadSize);
+    expect(await drain(inner)).toEqual(await drain(alone));
+    expect((await verifyDigests(inner, { payload: true })).filter((c) => !c.ok)).toEqual([]);
+    await expect(openRpm(container, { offset: 2048, size: 500 })).rejects.toThrow(/truncated in the signature header/);
+  });
+});

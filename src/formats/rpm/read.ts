@@ -91,6 +91,7 @@ export class RpmPackage {
 
   constructor(
     readonly path: string,
+    /** Offset just past the package in `path`: its size, unless it is stored inside another file. */
     readonly fileSize: number,
     readonly lead: RpmLead,
     readonly signature: Header,
