@@ -237,6 +237,8 @@ describe('dudkit inspect X.rpm', () => {
       const facts = report.json as { kernelModules: string[]; modules: { path: string }[]; payload: { compressor: string }; type: string; notes: string[] };
       const provided = lines(rpmq(path, '--provides')).filter((l) => l.startsWith('kernel-modules '));
       expect(facts.kernelModules.map((k) => `kernel-modules ${k}`)).toEqual(provided);
+      const kernel = (report.json as { kernel: { requires: string[] } }).kernel;
+      expect(kernel.requires.map((k) => `kernel ${k}`)).toEqual(lines(rpmq(path, '--requires')).filter((l) => l.startsWith('kernel ')));
       expect(facts.modules.map((m) => m.path)).toEqual(lines(rpmq(path, '-l')).filter((l) => /\.ko$/.test(l)));
       expect(facts.payload.compressor).toBe(rpmq(path, '--qf', '%{PAYLOADCOMPRESSOR}'));
       expect(facts.type).toBe(name.endsWith('.src.rpm') ? 'source' : 'binary');

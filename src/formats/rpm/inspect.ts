@@ -57,6 +57,8 @@ export function describeRpmFacts(pkg: RpmPackage) {
     payload: { format: pkg.payloadFormat, compressor: pkg.payloadCompressor, flags: pkg.payloadFlags ?? null, size: pkg.payloadSize },
     kernelModules,
     installerEnhancement,
+    /** `kernel` Provides (a kernel package) and Requires (a kmod's kernel dependency). */
+    kernel: { provides: versioned(pkg.provides, 'kernel'), requires: versioned(pkg.requires, 'kernel') },
     kernelReleases: [...new Set(modules.map((m) => m.kernelRelease))].sort(),
     modules,
     firmware: pkg.files.filter((f) => f.path.startsWith('/lib/firmware/') && f.type !== 'dir').map((f) => f.path),
@@ -97,6 +99,7 @@ export function describeRpm(pkg: RpmPackage): string {
     ['payload', [`${f.payload.format}, ${f.payload.compressor}${f.payload.flags ? ` (level ${f.payload.flags})` : ''}, ${f.payload.size} bytes`]],
     ['kernel-modules', f.kernelModules],
     ['installer-enh.', f.installerEnhancement],
+    ['kernel', [...f.kernel.provides.map((v) => `provides ${v}`), ...f.kernel.requires.map((v) => `requires ${v}`)]],
     ['kernels', f.kernelReleases],
     ['modules', f.modules.map((m) => m.path)],
     ['firmware', f.firmware],
