@@ -48,6 +48,8 @@ export interface RepodataFile {
 }
 
 const TYPES: readonly MetadataType[] = ['primary', 'filelists', 'other'];
+/** Packages read ahead of the one being written: bounded memory, overlapping I/O. */
+const READ_AHEAD = 4;
 
 export async function buildRepodata(packages: readonly RepoInput[], opts: RepodataOptions, scratch: Scratch): Promise<RepodataFile[]> {
   const checksumType = opts.checksum ?? 'sha256';
@@ -60,17 +62,30 @@ export async function buildRepodata(packages: readonly RepoInput[], opts: Repoda
     for (const type of TYPES) spools.push(await GzipSpool.create(scratch.path(`${type}.xml.gz`), checksumType, `generated ${type}.xml.gz`));
     const [primary, filelists, other] = spools as [GzipSpool, GzipSpool, GzipSpool];
     for (const [i, type] of TYPES.entries()) await spools[i]!.write(documentStart(type, ordered.length));
-    for (const input of ordered) {
-      let chunks: [string, string, string];
+    // read a few packages ahead (their I/O overlaps), write their chunks strictly in order
+    const chunksOf = async (input: RepoInput): Promise<[string, string, string]> => {
       try {
         const pkg = await readRepoPackage(input.source, checksumType, opts.changelogLimit ?? CHANGELOG_LIMIT);
-        chunks = [primaryPackage(pkg, { href: input.href, mtime: input.mtime ?? opts.epoch }), filelistsPackage(pkg), otherPackage(pkg)];
+        return [primaryPackage(pkg, { href: input.href, mtime: input.mtime ?? opts.epoch }), filelistsPackage(pkg), otherPackage(pkg)];
       } catch (err) {
         asUserError(err, input.source.origin);
       }
-      await primary.write(chunks[0]);
-      await filelists.write(chunks[1]);
-      await other.write(chunks[2]);
+    };
+    const ahead: Promise<[string, string, string]>[] = [];
+    const start = (i: number): void => {
+      if (i >= ordered.length) return;
+      const p = chunksOf(ordered[i]!);
+      p.catch(() => undefined); // awaited below, in order; this only keeps a later failure from going unhandled
+      ahead[i] = p;
+    };
+    for (let i = 0; i < READ_AHEAD; i++) start(i);
+    for (let i = 0; i < ordered.length; i++) {
+      const [p, f, o] = await ahead[i]!;
+      delete ahead[i];
+      start(i + READ_AHEAD);
+      await primary.write(p);
+      await filelists.write(f);
+      await other.write(o);
     }
     spooled = [];
     for (const [i, type] of TYPES.entries()) {
