@@ -5,9 +5,10 @@
  * DUDKIT_BENCH_ISO_SIZES (default 100M,1G).
  */
 import { isoCases, isoSummary } from './cases/iso.js';
+import { rpmCases } from './cases/rpm.js';
 import { hasCommand, printTable, type BenchCase, type BenchRow } from './registry.js';
 
-const cases: BenchCase[] = [...isoCases];
+const cases: BenchCase[] = [...isoCases, ...rpmCases];
 const summaries: ((rows: readonly BenchRow[]) => string[])[] = [isoSummary];
 
 if (!hasCommand('/usr/bin/time')) {

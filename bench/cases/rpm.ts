@@ -1,15 +1,13 @@
 /**
- * Benchmark: a kmod RPM written by dudkit from prebuilt modules, against `rpmbuild -bb` of the
- * equivalent spec (same files, xz level 2 payload, SHA-256 file digests, SOURCE_DATE_EPOCH), as
- * ddiskit's pipeline does it. Both sides run as child processes so that each one's peak RSS is its
- * own: dudkit through this file's `--child` entry, rpmbuild under GNU time when it is installed.
- *
- * Inputs are synthetic modules (see `writeSyntheticModule`); DUDKIT_BENCH_SCALE multiplies their
- * size (default 1 = 8 × 4 MiB). The machine's load makes wall time noisy: CPU time (user + system,
- * all threads and children) is reported too.
+ * RPM benchmark: a kmod RPM written by dudkit from prebuilt modules, against `rpmbuild -bb` of the
+ * equivalent spec (same files, same payload compressor and level, SHA-256 file digests,
+ * SOURCE_DATE_EPOCH), the ddiskit way; and against the compressor alone over the same bytes
+ * (`xz -2` / `gzip -9` of the concatenated modules: the codec floor). dudkit runs as
+ * `node bench/cases/rpm.js --child …` so that, like the other tools, it pays its own start-up and
+ * its peak RSS is its own. Inputs are synthetic modules (`writeSyntheticModule`);
+ * DUDKIT_BENCH_RPM_MIB sets their total size (default 32 MiB in 8 modules).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,9 +18,12 @@ import type { DriverMeta } from '../../src/model/driverset.js';
 import { kmodPackage, type KmodModule } from '../../src/packages/kmod.js';
 import { Scratch } from '../../src/tree/scratch.js';
 import { fileSource } from '../../src/tree/source.js';
+import { hasCommand, measure, sh, type BenchCase, type BenchRow } from '../registry.js';
 
+const SELF = fileURLToPath(import.meta.url);
 const KERNEL = '5.14.0-362.8.1.el9_3.x86_64';
 const EPOCH = 1700000000;
+const COUNT = 8;
 const META: DriverMeta = {
   name: 'benchnet',
   version: '1.0',
@@ -32,28 +33,6 @@ const META: DriverMeta = {
   description: 'Synthetic modules for the dudkit benchmark.',
   license: 'GPLv2',
 };
-
-export interface Measure {
-  /** wall-clock seconds */
-  seconds: number;
-  /** user + system CPU seconds */
-  cpuSeconds: number;
-  /** peak resident set size in KiB, when it could be measured */
-  maxRssKiB: number | null;
-  bytes: number;
-}
-
-export interface RpmBenchResult {
-  name: string;
-  inputBytes: number;
-  dudkit: Measure;
-  rpmbuild: Measure | null;
-  /** dudkit time / rpmbuild time (below 1: dudkit is faster) */
-  timeRatio: number | null;
-  cpuRatio: number | null;
-  rssRatio: number | null;
-  note?: string;
-}
 
 /**
  * Deterministic module-like content: tokens drawn from a small random vocabulary (like code and
@@ -82,9 +61,8 @@ function moduleNames(dir: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => join(dir, `bench${i}.ko`));
 }
 
-/** The child side: build the kmod RPM from the modules and write it to `out`; print the measure. */
+/** The measured side: build the kmod RPM from the modules and write it to `out`. */
 async function child(moduleDir: string, count: number, out: string, compressor: PayloadCompressor): Promise<void> {
-  const started = process.hrtime.bigint();
   const modules = await Promise.all(
     moduleNames(moduleDir, count).map(async (path, i): Promise<KmodModule> => {
       const src = await fileSource(path);
@@ -102,14 +80,6 @@ async function child(moduleDir: string, count: number, out: string, compressor: 
     const rpm = await writeRpm(pkg, scratch, { compressor });
     await pipeline(Readable.from(rpm.open()), createWriteStream(out));
   });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const usage = process.resourceUsage();
-  const measure: Measure = { seconds, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, maxRssKiB: usage.maxRSS, bytes: statSync(out).size };
-  process.stdout.write(JSON.stringify(measure));
-}
-
-function hasCommand(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
 function rpmbuildSpec(moduleDir: string, count: number): string {
@@ -139,77 +109,65 @@ function rpmbuildSpec(moduleDir: string, count: number): string {
   ].join('\n');
 }
 
-function runRpmbuild(work: string, moduleDir: string, count: number, compressor: PayloadCompressor): Measure {
-  const top = join(work, `rpmbuild-${compressor}`);
-  for (const d of ['SPECS', 'BUILD', 'BUILDROOT', 'RPMS', 'SRPMS', 'SOURCES']) mkdirSync(join(top, d), { recursive: true });
-  const spec = join(top, 'SPECS', 'kmod.spec');
-  writeFileSync(spec, rpmbuildSpec(moduleDir, count));
-  const args = [
-    '--define', `_topdir ${top}`,
-    '--define', `_binary_payload ${compressor === 'xz' ? 'w2.xzdio' : 'w9.gzdio'}`,
-    '--define', '_binary_filedigest_algorithm 8',
-    '--define', 'use_source_date_epoch_as_buildtime 1',
-    '--define', 'clamp_mtime_to_source_date_epoch 1',
-    '--define', '__os_install_post %{nil}',
-    '--define', 'debug_package %{nil}',
-    '--define', '_build_id_links none',
-    '--target', 'x86_64', '--quiet', '-bb', spec,
+const LEVEL: Record<PayloadCompressor, string> = { xz: 'xz -2', gzip: 'gzip -9' };
+
+function rpmbuildCommand(top: string, spec: string, compressor: PayloadCompressor): string {
+  const defines: [string, string][] = [
+    ['_topdir', top],
+    ['_binary_payload', compressor === 'xz' ? 'w2.xzdio' : 'w9.gzdio'],
+    ['_binary_filedigest_algorithm', '8'],
+    ['use_source_date_epoch_as_buildtime', '1'],
+    ['clamp_mtime_to_source_date_epoch', '1'],
+    // no strip, no debuginfo, no build-id links: package the files as they are, like dudkit
+    ['__os_install_post', '%{nil}'],
+    ['debug_package', '%{nil}'],
+    ['_build_id_links', 'none'],
   ];
-  const env = { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) };
-  const timed = hasCommand('/usr/bin/time');
-  const started = process.hrtime.bigint();
-  const r = timed
-    ? spawnSync('/usr/bin/time', ['-f', '%M %U %S', '-o', join(work, 'rpmbuild.usage'), 'rpmbuild', ...args], { env, encoding: 'utf8' })
-    : spawnSync('rpmbuild', args, { env, encoding: 'utf8' });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (r.status !== 0) throw new Error(`rpmbuild failed: ${r.stderr}`);
-  const rpm = execFileSync('sh', ['-c', `ls ${top}/RPMS/x86_64/*.rpm`], { encoding: 'utf8' }).trim();
-  // GNU time: peak RSS of the largest process, CPU of the whole tree
-  const usage = timed ? readFileSync(join(work, 'rpmbuild.usage'), 'utf8').trim().split('\n').pop()!.split(' ').map(Number) : null;
-  return { seconds, cpuSeconds: usage ? usage[1]! + usage[2]! : Number.NaN, maxRssKiB: usage ? usage[0]! : null, bytes: statSync(rpm).size };
+  return `rpmbuild ${defines.map(([k, v]) => `--define ${sh(`${k} ${v}`)}`).join(' ')} --target x86_64 --quiet -bb ${sh(spec)}`;
 }
 
-function measureOne(work: string, moduleDir: string, count: number, size: number, compressor: PayloadCompressor): RpmBenchResult {
-  const out = join(work, `dudkit-${compressor}.rpm`);
-  const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', moduleDir, String(count), out, compressor], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`dudkit child failed: ${r.stderr}`);
-  const measured = JSON.parse(r.stdout) as Measure;
-  // wall time as seen from outside, so that both sides include their process start-up
-  const dudkit: Measure = { ...measured, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-  const level = compressor === 'xz' ? 'xz -2' : 'gzip -9';
-  const name = `kmod RPM vs rpmbuild -bb, ${count} modules × ${(size / 1048576).toFixed(1)} MiB (${level}, sha256)`;
-  if (!hasCommand('rpmbuild')) return { name, inputBytes: count * size, dudkit, rpmbuild: null, timeRatio: null, cpuRatio: null, rssRatio: null, note: 'rpmbuild not installed' };
-  const rpmbuild = runRpmbuild(work, moduleDir, count, compressor);
-  return {
-    name,
-    inputBytes: count * size,
-    dudkit,
-    rpmbuild,
-    timeRatio: dudkit.seconds / rpmbuild.seconds,
-    cpuRatio: Number.isNaN(rpmbuild.cpuSeconds) ? null : dudkit.cpuSeconds / rpmbuild.cpuSeconds,
-    rssRatio: dudkit.maxRssKiB !== null && rpmbuild.maxRssKiB !== null ? dudkit.maxRssKiB / rpmbuild.maxRssKiB : null,
-  };
-}
-
-/** Run the case: one result row per payload compressor. */
-export async function runRpmBench(scale = Number(process.env.DUDKIT_BENCH_SCALE ?? '1')): Promise<RpmBenchResult[]> {
-  const count = 8;
-  const size = Math.max(4096, Math.round(4 * 1024 * 1024 * scale));
-  const work = mkdtempSync(join(tmpdir(), 'dudkit-bench-rpm-'));
+async function run(): Promise<BenchRow[]> {
+  const mib = Number(process.env.DUDKIT_BENCH_RPM_MIB ?? '32');
+  const size = Math.max(4096, Math.round((mib * 1024 * 1024) / COUNT));
+  const work = mkdtempSync(join(process.env.DUDKIT_BENCH_DIR ?? tmpdir(), 'dudkit-bench-rpm-'));
   try {
-    const moduleDir = join(work, 'modules');
-    mkdirSync(moduleDir);
-    moduleNames(moduleDir, count).forEach((p, i) => writeSyntheticModule(p, size, i + 1));
-    return (['xz', 'gzip'] as const).map((c) => measureOne(work, moduleDir, count, size, c));
+    const modules = join(work, 'modules');
+    mkdirSync(modules);
+    moduleNames(modules, COUNT).forEach((p, i) => writeSyntheticModule(p, size, i + 1));
+    const label = `kmod RPM, ${COUNT} modules, ${mib} MiB`;
+    const env = { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) };
+    const out = join(work, 'out.rpm');
+    const clean = (): void => rmSync(out, { force: true });
+    const rows: BenchRow[] = [];
+    const row = (tool: string, command: string, compareWith: string[] = []): void => {
+      const m = measure(command, { before: clean, env });
+      rows.push({ case: label, tool, seconds: m.seconds, maxRssKiB: m.maxRssKiB, compareWith });
+    };
+    const all = moduleNames(modules, COUNT).map(sh).join(' ');
+    for (const c of ['xz', 'gzip'] as const) {
+      const ours = `dudkit (${LEVEL[c]})`;
+      const theirs = `rpmbuild -bb (${LEVEL[c]})`;
+      const floor = `${LEVEL[c]} of the modules (codec floor)`;
+      const codec = c === 'xz' ? 'xz -2 -T1 --check=sha256' : 'gzip -9 -n';
+      row(ours, `${sh(process.execPath)} ${sh(SELF)} --child ${sh(modules)} ${COUNT} ${sh(out)} ${c}`, hasCommand('rpmbuild') ? [theirs, floor] : [floor]);
+      if (hasCommand('rpmbuild')) {
+        const top = join(work, `rpmbuild-${c}`);
+        for (const d of ['SPECS', 'BUILD', 'BUILDROOT', 'RPMS', 'SRPMS', 'SOURCES']) mkdirSync(join(top, d), { recursive: true });
+        const spec = join(top, 'SPECS', 'kmod.spec');
+        writeFileSync(spec, rpmbuildSpec(modules, COUNT));
+        row(theirs, `rm -rf ${sh(join(top, 'RPMS'))} && ${rpmbuildCommand(top, spec, c)}`);
+      }
+      row(floor, `cat ${all} | ${codec} > ${sh(out)}`);
+    }
+    return rows;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === '--child' && process.argv[1] === fileURLToPath(import.meta.url)) {
+export const rpmCases: BenchCase[] = [{ name: 'rpm', run }];
+
+if (process.argv[1] === SELF && process.argv[2] === '--child') {
   const [, , , moduleDir, count, out, compressor] = process.argv;
   await child(moduleDir!, Number(count), out!, compressor === 'gzip' ? 'gzip' : 'xz');
-} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(JSON.stringify(await runRpmBench(), null, 2));
 }
