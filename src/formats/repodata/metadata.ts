@@ -3,6 +3,11 @@
  * `<package>` chunk per package, produced on its own so the documents can be streamed package by
  * package. Element order, attribute order, indentation and escaping follow createrepo_c's
  * libxml2 output byte for byte (checked against it by the tests).
+ *
+ * Where the reference is createrepo_c 0.17 (Debian 12, what the tests run): no `vcs` attribute on
+ * `<version>` (0.17 does not write one, whatever the VCS tag says); header strings that are not
+ * valid UTF-8 arrive here with U+FFFD (createrepo_c reinterprets them as Latin-1); legacy SUSE
+ * weak dependencies (tags 1156–1161) are not translated into recommends/suggests.
  */
 import { FormatError } from '../../errors.js';
 import { attrs as xmlAttrs, escapeText, forbiddenXmlChar } from '../xml.js';
