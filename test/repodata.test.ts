@@ -490,16 +490,16 @@ describe('repodata options', () => {
  * A minimal RPM made with the header codec, to feed the writer what rpmbuild refuses to make:
  * CR, TAB, LF, quotes and astral characters in text and attributes.
  */
-function handmadeRpm(summary: string): Uint8Array {
+function handmadeRpm(summary: string, name = 'odd'): Uint8Array {
   const s = (tag: number, value: string) => ({ tag, type: RPM_TYPE.STRING, value });
   const a = (tag: number, value: string[]) => ({ tag, type: RPM_TYPE.STRING_ARRAY, value });
   const i = (tag: number, value: number[]) => ({ tag, type: RPM_TYPE.INT32, value });
   const main = encodeHeader([
     a(TAG.HEADERI18NTABLE, ['C']),
-    s(TAG.NAME, 'odd'), s(TAG.VERSION, '1'), s(TAG.RELEASE, '1'),
+    s(TAG.NAME, name), s(TAG.VERSION, '1'), s(TAG.RELEASE, '1'),
     { tag: TAG.SUMMARY, type: RPM_TYPE.I18NSTRING, value: [summary] },
     { tag: TAG.DESCRIPTION, type: RPM_TYPE.I18NSTRING, value: ['carriage\r\nreturn, tab\there, "quotes" & <tags> 😀'] },
-    s(TAG.LICENSE, 'MIT'), s(TAG.ARCH, 'noarch'), s(TAG.SOURCERPM, 'odd-1-1.src.rpm'),
+    s(TAG.LICENSE, 'MIT'), s(TAG.ARCH, 'noarch'), ...(name === 'odd' ? [s(TAG.SOURCERPM, 'odd-1-1.src.rpm')] : []),
     i(TAG.FILEFLAGS, [0, 64]),
     { tag: TAG.FILEMODES, type: RPM_TYPE.INT16, value: [0o100644, 0o100644] },
     i(TAG.PROVIDEFLAGS, [8, 0]), a(TAG.PROVIDENAME, ['odd', 'caf\u00e9 "q"\t<x>']), a(TAG.PROVIDEVERSION, ['1-1', '']),
@@ -523,12 +523,15 @@ describe('repodata input errors', () => {
     const root = join(dir, 'handmade');
     mkdirSync(root);
     writeFileSync(join(root, 'odd-1-1.noarch.rpm'), handmadeRpm('fine'));
-    utimesSync(join(root, 'odd-1-1.noarch.rpm'), EPOCH, EPOCH);
+    // no SOURCERPM: rpm takes it for a binary package whose source is "(none)"
+    writeFileSync(join(root, 'nosrc-1-1.noarch.rpm'), handmadeRpm('no source rpm', 'nosrc'));
+    for (const f of listRpms(root)) utimesSync(join(root, f), EPOCH, EPOCH);
     await writeRepodata(root);
     const ref = join(dir, 'handmade-ref');
-    makeRepo(ref, [join(root, 'odd-1-1.noarch.rpm')]);
+    makeRepo(ref, listRpms(root).map((f) => join(root, f)));
     createrepo(ref);
     expect(readRepo(root).xml).toEqual(readRepo(ref).xml);
+    expect(readRepo(root).xml.primary).toContain('<rpm:sourcerpm>(none)</rpm:sourcerpm>');
     expect(readRepo(root).xml.primary).toContain('<description>carriage&#13;\nreturn, tab\there, "quotes" &amp; &lt;tags&gt; 😀</description>');
     expect(readRepo(root).xml.filelists).toContain('<file>/etc/odd/a&#13;b</file>');
     expect(readRepo(root).xml.other).toContain('author="Tab&#9;New&#10;Line &quot;Q&quot; &#xE9; &#x1F600; &lt;a@b&gt; - 1-1"');

@@ -142,7 +142,7 @@ export interface PackageFileFacts {
 /** Map decoded headers to repository metadata (createrepo_c `parsehdr.c` rules). */
 export function packageFromHeaders(sig: Header, h: Header, file: PackageFileFacts): RepoPackage {
   const str = (tag: number): string => h.string(tag) ?? '';
-  const isSource = h.has(TAG.SOURCEPACKAGE) || !h.has(TAG.SOURCERPM);
+  const isSource = isSourceHeader(h);
   const files = fileList(h);
   const provides = dependencies(h, TAG.PROVIDENAME, TAG.PROVIDEFLAGS, TAG.PROVIDEVERSION);
   return {
@@ -168,7 +168,7 @@ export function packageFromHeaders(sig: Header, h: Header, file: PackageFileFact
     vendor: str(TAG.VENDOR),
     group: str(TAG.GROUP),
     buildhost: str(TAG.BUILDHOST),
-    sourcerpm: isSource ? '' : str(TAG.SOURCERPM),
+    sourcerpm: h.string(TAG.SOURCERPM) ?? (isSource ? '' : '(none)'),
     deps: {
       provides: provides.map((d) => d.dep),
       requires: filterRequires(dependencies(h, TAG.REQUIRENAME, TAG.REQUIREFLAGS, TAG.REQUIREVERSION), provides, files),
@@ -182,6 +182,18 @@ export function packageFromHeaders(sig: Header, h: Header, file: PackageFileFact
     files,
     changelogs: changelogs(h, file.changelogLimit ?? CHANGELOG_LIMIT),
   };
+}
+
+/**
+ * Source or binary, as rpm decides when it reads a package (`applyRetrofits`): SOURCEPACKAGE
+ * says source, SOURCERPM says binary; with neither, a package whose only directory is "" is a
+ * source package, anything else a binary one whose SOURCERPM reads "(none)".
+ */
+function isSourceHeader(h: Header): boolean {
+  if (h.has(TAG.SOURCEPACKAGE)) return true;
+  if (h.has(TAG.SOURCERPM)) return false;
+  const dirs = h.has(TAG.DIRNAMES) ? h.strings(TAG.DIRNAMES) : [...new Set(h.strings(TAG.OLDFILENAMES).map((p) => p.slice(0, p.lastIndexOf('/') + 1)))];
+  return dirs.length === 1 && dirs[0] === '';
 }
 
 /** Primary files (`cr_is_primary`): what yum/dnf resolve file dependencies against. */
