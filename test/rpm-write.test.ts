@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { UserError } from '../src/errors.js';
+import { formatDependency, openRpm, verifyDigests } from '../src/formats/rpm/index.js';
 import { writeRpm, type RpmPackage, type WriteRpmOptions } from '../src/formats/rpm/write.js';
 import { Scratch } from '../src/tree/scratch.js';
 import { bytesSource, fileSource, readSource, type Source } from '../src/tree/source.js';
@@ -183,6 +184,25 @@ describe('RPM writer', () => {
     expect(run('rpm', ['--root', root, '--dbpath', '/var/lib/rpm', '-qa']).trim()).toBe('acme-test-2.4.1-3.el9.x86_64');
     const verify = spawnSync('rpm', ['--root', root, '--dbpath', '/var/lib/rpm', '-V', '--nodeps', 'acme-test'], { encoding: 'utf8' });
     expect([verify.status, verify.stdout]).toEqual([0, '']);
+  });
+
+  test("dudkit's own reader reads back the files, the dependencies, and every digest (header, MD5, payload, payload ALT, per file) as OK", async () => {
+    const pkgRead = await openRpm(file);
+    expect(pkgRead.files.map((f) => `${f.path} ${f.type} ${f.size} ${f.inode}${f.ghost ? ' ghost' : ''}${f.config ? ' config' : ''}`)).toEqual([
+      '/etc/acme/acme.conf file 12 1 config',
+      '/etc/acme/empty file 0 2',
+      '/lib/modules/5.14.0-362.8.1.el9_3.x86_64/extra/acmenet dir 0 3',
+      `/lib/modules/5.14.0-362.8.1.el9_3.x86_64/extra/acmenet/acmenet.ko file ${statSync(KO).size} 4`,
+      '/usr/bin/acme symlink 9 5',
+      '/usr/bin/acme-tool file 20 6',
+      '/usr/share/doc/acme-test/README file 8 7',
+      '/var/log/acme.log file 0 8 ghost',
+    ]);
+    expect(pkgRead.isSource).toBe(false);
+    expect(pkgRead.provides.map(formatDependency)).toContain('kernel-modules >= 5.14.0-362.el9.x86_64');
+    const checks = await verifyDigests(pkgRead, { payload: true });
+    expect(checks.length).toBeGreaterThanOrEqual(5);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
   });
 
   test('the same description and SOURCE_DATE_EPOCH give the same bytes', async () => {
