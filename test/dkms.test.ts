@@ -94,7 +94,7 @@ describe('dkms tree fixture (made by copying real modules into dkms layout)', ()
   });
 });
 
-describe('dkms status agrees', () => {
+describe('dkms status agrees', { timeout: 30_000 }, () => {
   it('dkms status --dkmstree lists the same (module, version, kernel, arch, built/installed)', async () => {
     // dkms status takes the module suffix from the host's /lib/modules/<kernel>/modules.dep, so
     // for kernels this host lacks it only sees plain .ko files: compare on a decompressed copy.
@@ -197,7 +197,7 @@ describe('dkms tree enumeration (fake trees, modules checked with modinfo)', () 
   });
 });
 
-describe('dkms mktarball archives (made with GNU tar in the §2 member layout)', () => {
+describe('dkms mktarball archives (made with GNU tar in the §2 member layout)', { timeout: 30_000 }, () => {
   const key = (t: Awaited<ReturnType<typeof readDkmsTree>>) =>
     t.builds.map((b) => `${b.module}/${b.version}/${b.kernelRelease}/${b.arch}: ${b.modules.map((m) => `${m.name} ${m.compression} ${m.destLocation ?? '-'} ${m.vermagic}`).join('; ')}`).sort();
 
@@ -383,7 +383,7 @@ describe('dkms.conf safe subset', () => {
   });
 });
 
-describe('dudkit inspect on dkms trees (the CLI scripts/test.sh builds into dist/)', () => {
+describe('dudkit inspect on dkms trees (the CLI scripts/test.sh builds into dist/)', { timeout: 30_000 }, () => {
   const cli = join(import.meta.dirname, '..', 'dist', 'src', 'cli.js');
   const inspect = (...args: string[]) => spawnSync(process.execPath, [cli, 'inspect', ...args], { encoding: 'utf8' });
 

@@ -270,7 +270,7 @@ function sectionBeyondEnd(good: Buffer): Buffer {
   return bad;
 }
 
-describe('dudkit inspect on kernel modules (the CLI scripts/test.sh builds into dist/)', () => {
+describe('dudkit inspect on kernel modules (the CLI scripts/test.sh builds into dist/)', { timeout: 30_000 }, () => {
   const cli = join(import.meta.dirname, '..', 'dist', 'src', 'cli.js');
   const inspect = (...args: string[]) => spawnSync(process.execPath, [cli, 'inspect', ...args], { encoding: 'utf8' });
 
