@@ -474,6 +474,19 @@ describe('repodata options', () => {
     expect(primary.map((p) => p.href)).toEqual(some.map((r) => basename(r)).sort());
   });
 
+  it('signRepomd: repomd.xml.asc is a detached signature gpg --verify accepts for the repomd.xml bytes', async () => {
+    const home = join(dir, 'gnupg');
+    mkdirSync(home, { mode: 0o700 });
+    const gpg = (args: string[], input?: Uint8Array): Buffer => execFileSync('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { input, stdio: ['pipe', 'pipe', 'pipe'] });
+    gpg(['--quick-gen-key', 'dudkit test <test@example.com>', 'ed25519', 'sign', 'never']);
+    const root = join(dir, 'signed-repo');
+    makeRepo(root, rpms.filter((r) => r.includes('kmod-acme') && !r.includes('/signed/')));
+    const files = await writeRepodata(root, { signRepomd: async (bytes) => gpg(['--armor', '--detach-sign'], bytes) });
+    expect(files.map((f) => f.path)).toContain('repodata/repomd.xml.asc');
+    expect(readFileSync(join(root, 'repodata', 'repomd.xml.asc'), 'utf8')).toMatch(/^-----BEGIN PGP SIGNATURE-----/);
+    gpg(['--verify', join(root, 'repodata', 'repomd.xml.asc'), join(root, 'repodata', 'repomd.xml')]);
+  });
+
   it('an empty repository is valid for dnf', async () => {
     const root = join(dir, 'empty');
     mkdirSync(root);

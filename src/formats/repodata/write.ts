@@ -39,6 +39,11 @@ export interface RepodataOptions {
   /** `<checksum>-<type>.xml.gz` names (createrepo_c's default, true) or plain `<type>.xml.gz`. */
   uniqueNames?: boolean;
   changelogLimit?: number;
+  /**
+   * Signs repomd.xml (yum's `repo_gpgcheck`): given its exact bytes, returns an armored detached
+   * OpenPGP signature, stored as `repodata/repomd.xml.asc`.
+   */
+  signRepomd?: (repomd: Uint8Array) => Promise<Uint8Array | string>;
 }
 
 /** A generated file, its path relative to the repository root (`repodata/…`). */
@@ -117,7 +122,9 @@ export async function buildRepodata(packages: readonly RepoInput[], opts: Repoda
       checksum: digest(gz), openChecksum: digest(xml), size: gz.length, openSize: xml.length,
     });
   }
-  files.unshift({ path: 'repodata/repomd.xml', source: bytesSource(repomdXml(String(opts.epoch), records, checksumType), 'generated repomd.xml') });
+  const repomd = new TextEncoder().encode(repomdXml(String(opts.epoch), records, checksumType));
+  files.unshift({ path: 'repodata/repomd.xml', source: bytesSource(repomd, 'generated repomd.xml') });
+  if (opts.signRepomd) files.push({ path: 'repodata/repomd.xml.asc', source: bytesSource(await opts.signRepomd(repomd), 'generated repomd.xml.asc') });
   return files;
 }
 
