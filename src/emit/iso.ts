@@ -4,7 +4,7 @@
  * sidecars. Layouts call `emitIso`; the `dudkit iso` command is a thin shell over it.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { asUserError } from '../errors.js';
 import type { Context } from '../context.js';
 import { FIELD_OFFSET, MediaCheckTap } from '../formats/isomd5.js';
@@ -45,6 +45,7 @@ export function fileRangeSource(path: string, offset: number, size: number, orig
 }
 
 const POOL_BUFFER = 4 << 20;
+const FLUSH_EVERY = 64 << 20;
 
 /**
  * The hot path. Two 4 MiB buffers: one fills (metadata copied in, file ranges read straight into
@@ -57,6 +58,11 @@ class PooledSink implements Sink {
   private used = 0;
   private inflight: Promise<void> = Promise.resolve();
   private failure: unknown;
+
+  /** A second descriptor on the temporary file: flushing as we go overlaps disk writeback with the work. */
+  private flusher: FileHandle | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private unflushed = 0;
 
   constructor(private readonly out: AtomicFile, private readonly onBytes: (n: number) => void) {}
 
@@ -96,14 +102,30 @@ class PooledSink implements Sink {
   private async rotate(): Promise<void> {
     await this.settle();
     const full = this.buffers[this.current]!.subarray(0, this.used);
-    this.inflight = this.out.write(full).then(
-      () => undefined,
+    // the taps hash synchronously inside write(): defer it one turn so the caller's next read is
+    // already in flight on the thread pool while this buffer is hashed
+    this.inflight = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.out.write(full)).then(
+      () => this.written(full.length),
       (err: unknown) => {
         this.failure = err;
       },
     );
     this.current ^= 1;
     this.used = 0;
+  }
+
+  /**
+   * Start writeback of what is written so far (one flush at a time, every 64 MiB), so that the
+   * final fsync of the commit does not find the whole image still dirty in the page cache.
+   */
+  private written(n: number): void {
+    this.unflushed += n;
+    if (this.unflushed < FLUSH_EVERY) return;
+    this.unflushed = 0;
+    this.flushing = this.flushing.then(async () => {
+      this.flusher ??= await open(this.out.tempPath, 'r');
+      await this.flusher.datasync();
+    }).catch(() => undefined);
   }
 
   /** Wait for the write in flight; rethrow its error. */
@@ -115,6 +137,13 @@ class PooledSink implements Sink {
   async finish(): Promise<void> {
     if (this.used > 0) await this.rotate();
     await this.settle();
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    await this.flushing;
+    await this.flusher?.close().catch(() => undefined);
+    this.flusher = undefined;
   }
 }
 
@@ -148,6 +177,7 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
     } finally {
       // never leave a write in flight when the file is committed or removed
       await sink.settle().catch(() => undefined);
+      await sink.close();
     }
     if (mediaCheck) {
       const field = mediaCheck.field(options.supportedIso);

@@ -60,6 +60,8 @@ export interface IsoVolume {
 const PLATFORMS: Record<number, string> = { 0: 'bios', 1: 'powerpc', 2: 'mac', 0xef: 'uefi' };
 const EMULATION = ['none', '1.2M floppy', '1.44M floppy', '2.88M floppy', 'hard disk'] as const;
 const MAX_CE_CHAIN = 32;
+/** No real directory extent comes near this; a larger one is a damaged image. */
+const MAX_DIRECTORY_BYTES = 64 << 20;
 
 interface RawRecord {
   lba: number;
@@ -268,6 +270,7 @@ export class IsoReader {
     const seen = new Set<number>();
     const walk = async (dir: IsoExtent, prefix: string, depth: number): Promise<void> => {
       if (seen.has(dir.lba) || depth > 64) throw new FormatError(`directory loop at block ${dir.lba}`);
+      if (dir.size > MAX_DIRECTORY_BYTES) throw new FormatError(`directory /${prefix} claims ${dir.size} bytes`);
       seen.add(dir.lba);
       const records = parseRecords(await this.readBytes(dir.lba * BLOCK, Math.ceil(dir.size / BLOCK) * BLOCK)).slice(2);
       const subdirs: [IsoExtent, string][] = [];
