@@ -2,7 +2,15 @@
  * The comps group file (`groups.xml`): package groups for `dnf group` / `yum groupinstall`, which
  * XenServer packs rely on (groups `update` and `drivers`). Children in the comps DTD's order.
  */
-import { attrs, escapeText } from '../xml.js';
+import { UserError } from '../../errors.js';
+import { attrs, escapeText as escape, forbiddenXmlChar } from '../xml.js';
+
+/** Group texts come from the manifest: refuse what XML cannot carry instead of writing it. */
+function escapeText(s: string): string {
+  const bad = forbiddenXmlChar(s);
+  if (bad) throw new UserError(`comps group text ${JSON.stringify(s)} contains the control character U+${bad.code.toString(16).toUpperCase().padStart(4, '0')}`);
+  return escape(s);
+}
 
 export type PackageReqType = 'mandatory' | 'default' | 'optional' | 'conditional';
 

@@ -10,11 +10,11 @@
  * package names its tree path and its `href` relative to `<repo>`; the folder's files are only
  * known once built, because their names carry their checksums.
  */
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { asUserError, UserError } from '../../errors.js';
 import type { Scratch } from '../../tree/scratch.js';
 import { bytesSource, type Source } from '../../tree/source.js';
-import { createHash } from 'node:crypto';
 import { compsXml, type CompsGroup } from './comps.js';
 import { documentEnd, documentStart, filelistsPackage, otherPackage, primaryPackage, type MetadataType } from './metadata.js';
 import { CHANGELOG_LIMIT, readRepoPackage, type ChecksumType } from './package.js';
