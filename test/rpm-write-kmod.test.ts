@@ -204,6 +204,62 @@ describe('kmod package recipe', () => {
     expect(plain.files.map((f) => f.path)).toContain(`/lib/modules/${K93}/extra/acmenet/acmenet.ko`);
   });
 
+  test('rpmbuild -bb of the equivalent spec gives the same rpm -qp --qf output for every tag dudkit writes', async () => {
+    const top = join(dir, 'rpmbuild');
+    for (const d of ['SPECS', 'BUILD', 'BUILDROOT', 'RPMS', 'SRPMS', 'SOURCES']) mkdirSync(join(top, d), { recursive: true });
+    writeFileSync(join(top, 'post.sh'), p.scripts!.post!.body);
+    writeFileSync(join(top, 'postun.sh'), p.scripts!.postun!.body);
+    const conf = p.files.find((f) => f.path === '/etc/depmod.d/acmenet.conf');
+    writeFileSync(join(top, 'acmenet.conf'), conf?.type === 'file' ? await readSource(conf.content!) : '');
+    const ko = (m: string): string => `/lib/modules/${K93}/extra/acmenet/${m}.ko`;
+    const spec = [
+      'Name: kmod-acme-acmenet',
+      'Version: 2.4.1',
+      'Release: 3.362.8.1.el9_3',
+      `Summary: ${meta.summary}`,
+      'License: GPLv2',
+      'Group: System Environment/Kernel',
+      `URL: ${meta.url}`,
+      'Vendor: ACME Networks',
+      'BuildArch: x86_64',
+      `Provides: kernel-modules >= ${K93}`,
+      'Provides: kmod-acmenet = %{version}-%{release}',
+      'Provides: kmod-acmestor = %{version}-%{release}',
+      'Provides: kmod(acmenet.ko)',
+      'Provides: kmod(acmestor.ko)',
+      'Requires(post): /usr/sbin/depmod',
+      'Requires(postun): /usr/sbin/depmod',
+      'Requires: kernel >= 5.14.0-362.8.1.el9_3',
+      'Requires: acme-acmenet-firmware = 2.4.1-3',
+      '%description',
+      meta.description,
+      '%install',
+      `mkdir -p %{buildroot}/lib/modules/${K93}/extra/acmenet %{buildroot}/etc/depmod.d`,
+      `cp ${process.cwd()}/fixtures/ko/${K93}/acmenet.ko ${process.cwd()}/fixtures/ko/${K93}/acmestor.ko %{buildroot}/lib/modules/${K93}/extra/acmenet/`,
+      `cp ${join(top, 'acmenet.conf')} %{buildroot}/etc/depmod.d/`,
+      `%post -f ${join(top, 'post.sh')}`,
+      `%postun -f ${join(top, 'postun.sh')}`,
+      '%files',
+      `%dir /lib/modules/${K93}/extra/acmenet`,
+      ko('acmenet'),
+      ko('acmestor'),
+      '%config /etc/depmod.d/acmenet.conf',
+      '',
+    ].join('\n');
+    writeFileSync(join(top, 'SPECS/kmod.spec'), spec);
+    const defines = ['_topdir ' + top, '_binary_payload w2.xzdio', 'use_source_date_epoch_as_buildtime 1', 'clamp_mtime_to_source_date_epoch 1', '__os_install_post %{nil}', 'debug_package %{nil}', '_build_id_links none', '_buildhost dudkit'];
+    execFileSync('rpmbuild', [...defines.flatMap((d) => ['--define', d]), '--target', 'x86_64', '--quiet', '-bb', join(top, 'SPECS/kmod.spec')], { env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) }, stdio: 'pipe' });
+    const theirs = join(top, `RPMS/x86_64/kmod-acme-acmenet-${evr}.x86_64.rpm`);
+    const qf = [
+      '%{NAME}|%{EPOCH}|%{VERSION}|%{RELEASE}|%{ARCH}|%{SIZE}|%{GROUP}|%{LICENSE}|%{URL}|%{VENDOR}|%{SUMMARY}|%{DESCRIPTION}|%{SOURCERPM}|%{OS}|%{BUILDTIME}|%{BUILDHOST}',
+      '|%{PAYLOADFORMAT}|%{PAYLOADCOMPRESSOR}|%{PAYLOADFLAGS}|%{FILEDIGESTALGO}|%{PAYLOADDIGESTALGO}\n',
+      '[%{FILENAMES}|%{FILEMODES:octal}|%{FILESIZES}|%{FILEDIGESTS}|%{FILEFLAGS}|%{FILEMTIMES}|%{FILEUSERNAME}|%{FILEGROUPNAME}|%{FILELINKTOS}|%{FILEVERIFYFLAGS}|%{FILEINODES}|%{FILEDEVICES}|%{FILERDEVS}|%{FILELANGS}\n]',
+      '[%{PROVIDENAME}|%{PROVIDEFLAGS}|%{PROVIDEVERSION}\n][%{REQUIRENAME}|%{REQUIREFLAGS}|%{REQUIREVERSION}\n]',
+      '%{POSTINPROG}|%{POSTUNPROG}\n%{POSTIN}\n%{POSTUN}\n',
+    ].join('');
+    expect(q(file, '--qf', qf)).toBe(q(theirs, '--qf', qf));
+  });
+
   test('a description line "---" is refused with a one-line UserError (anaconda dd_list)', async () => {
     const bad = { ...meta, description: 'Line one\n---\nLine three' };
     const err = await kernelBuild(K93).then((build) => {
