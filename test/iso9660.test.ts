@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { treeFromDirectory } from '../src/commands/iso.js';
 import { createContext } from '../src/context.js';
-import { emitIso, type EmitIsoOptions } from '../src/emit/iso.js';
+import { emitIso, wholeFileSource, type EmitIsoOptions } from '../src/emit/iso.js';
 import { ecmaIdentifiers, jolietIdentifiers } from '../src/formats/iso9660/names.js';
 import { IsoReader } from '../src/formats/iso9660/read.js';
 import type { Source } from '../src/tree/source.js';
@@ -213,6 +213,16 @@ describe('ISO 9660 writer limits', () => {
     await expect(emitIso(tiny(new Tree().file('f', liar)), out, { volumeId: 'X' }, ctx())).rejects.toThrow(/shrinking.bin: shrank/);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((n) => n.includes('liar'))).toEqual([]);
+  });
+
+  it('aborts when a file on disk grows after the tree was read', async () => {
+    const f = join(dir, 'growing.bin');
+    writeFileSync(f, 'abc');
+    const t = new Tree().file('g', wholeFileSource(f, 3));
+    writeFileSync(f, 'abcdef');
+    const out = join(dir, 'grow.iso');
+    await expect(emitIso(tiny(t), out, { volumeId: 'X' }, ctx())).rejects.toThrow(/growing.bin: changed size while being read/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('maps names like ECMA-119 level 1 and Joliet', () => {

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { emitIso, fileRangeSource, type EmitIsoOptions } from '../emit/iso.js';
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { emitIso, wholeFileSource, type EmitIsoOptions } from '../emit/iso.js';
 import { asUserError, UserError } from '../errors.js';
 import type { DigestName } from '../emit/atomic.js';
 import { Tree, type ResolvedEntry } from '../tree/tree.js';
@@ -23,7 +23,7 @@ export async function treeFromDirectory(dir: string): Promise<Tree> {
       else if (st.isDirectory()) {
         tree.dir(r, st.mode & 0o7777);
         await walk(p, r);
-      } else if (st.isFile()) tree.file(r, fileRangeSource(p, 0, st.size), st.mode & 0o7777);
+      } else if (st.isFile()) tree.file(r, wholeFileSource(p, st.size), st.mode & 0o7777);
       else throw new UserError('not a regular file, folder or symbolic link (ISO images hold only those)', p);
     }
   };
@@ -70,6 +70,7 @@ export async function isoCommand(dir: string, opts: IsoCommandOpts): Promise<voi
   if (!isAbsolute(rel) && rel.split(sep)[0] !== '..') {
     throw new UserError(`output lies inside the input folder ${dir}; write it elsewhere`, opts.output);
   }
+  if (!(await stat(dirname(out)).catch(() => undefined))?.isDirectory()) throw new UserError('output folder does not exist', dirname(out));
   const options: EmitIsoOptions = {
     volumeId: opts.volid,
     systemId: opts.sysid ?? '',

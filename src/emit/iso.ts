@@ -5,7 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { asUserError } from '../errors.js';
+import { asUserError, UserError } from '../errors.js';
 import type { Context } from '../context.js';
 import { FIELD_OFFSET, MediaCheckTap } from '../formats/isomd5.js';
 import { planIso, type IsoOptions } from '../formats/iso9660/plan.js';
@@ -36,12 +36,18 @@ export interface EmitIsoResult {
 
 /** A source that is a byte range of a file on disk: the emitter reads it with pooled buffers. */
 export interface FileRangeSource extends Source {
-  readonly file: { readonly path: string; readonly offset: number };
+  /** `whole`: the range is the entire file, so a file that grew is noticed too. */
+  readonly file: { readonly path: string; readonly offset: number; readonly whole: boolean };
 }
 
 /** `sliceSource` plus the file range, so `emitIso` can copy it without a stream per file. */
-export function fileRangeSource(path: string, offset: number, size: number, origin = path): FileRangeSource {
-  return { ...sliceSource(path, offset, size, origin), file: { path, offset } };
+export function fileRangeSource(path: string, offset: number, size: number, origin = path, whole = false): FileRangeSource {
+  return { ...sliceSource(path, offset, size, origin), file: { path, offset, whole } };
+}
+
+/** A whole file on disk of the size seen when the tree was read. */
+export function wholeFileSource(path: string, size: number): FileRangeSource {
+  return fileRangeSource(path, 0, size, path, true);
 }
 
 const POOL_BUFFER = 4 << 20;
@@ -93,6 +99,7 @@ class PooledSink implements Sink {
         this.onBytes(bytesRead);
         if (this.used === POOL_BUFFER) await this.rotate();
       }
+      if (file.whole && (await fh.stat()).size !== source.size) throw new UserError(`changed size while being read (planned ${source.size} bytes)`, source.origin);
       return done;
     } finally {
       await fh.close();
