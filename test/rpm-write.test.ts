@@ -321,6 +321,7 @@ describe('RPM writer refusals', () => {
       [{ files: [{ type: 'file', path: 'relative', content: bytesSource('') }] }, /absolute/],
       [{ files: [{ type: 'file', path: '/a/../b', content: bytesSource('') }] }, /component/],
       [{ files: [{ type: 'dir', path: '/a' }, { type: 'dir', path: '/a' }] }, /twice/],
+      [{ files: [{ type: 'symlink', path: '/a', target: 'b' }, { type: 'dir', path: '/a/c' }] }, /below \/a, which is not a directory/],
       [{ scripts: { post: { body: 'x', interpreter: 'sh' } } }, /absolute path/],
     ];
     for (const [over, re] of cases) {

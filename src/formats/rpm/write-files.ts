@@ -105,6 +105,13 @@ export function planFiles(files: readonly RpmFile[], defaultMtime: number): File
       records.push({ ...base, mode: S_IFLNK | perm, size: utf8.encode(f.target).length, linkTo: f.target });
     }
   });
+  // rpm cannot install below a file or a symlink of the same package
+  const leaves = new Set(records.filter((r) => (r.mode & 0o170000) !== S_IFDIR).map((r) => r.path));
+  for (const r of records) {
+    for (let i = r.path.lastIndexOf('/'); i > 0; i = r.path.lastIndexOf('/', i - 1)) {
+      if (leaves.has(r.path.slice(0, i))) throw new RangeError(`file ${r.path} lies below ${r.path.slice(0, i)}, which is not a directory`);
+    }
+  }
   const total = records.reduce((n, r) => n + r.size, 0);
   if (total >= MAX_RPM_SIZE) throw new RangeError(`files total ${total} bytes: RPM packages of 4 GiB - 1 or more are not supported`);
   return records;
