@@ -364,6 +364,11 @@ describe('dkms.conf safe subset', () => {
     ]);
   });
 
+  it('NAME=value sets element 0 of an array, as in bash', () => {
+    const c = interpretDkmsConf('PACKAGE_NAME=acme\nPACKAGE_VERSION=1\nBUILT_MODULE_NAME=acme_core\nDEST_MODULE_LOCATION=/updates\n', vars);
+    expect(c.modules).toEqual([{ index: 0, builtName: 'acme_core', destName: 'acme_core', destLocation: '/updates' }]);
+  });
+
   it('expands $kernelver and $arch per kernel, and defaults one unnamed module to PACKAGE_NAME', () => {
     const c = interpretDkmsConf('PACKAGE_NAME=acme\nPACKAGE_VERSION=1\nDEST_MODULE_LOCATION[0]="/extra/$kernelver/${arch}"\n', vars);
     expect(c.modules).toEqual([{ index: 0, builtName: 'acme', destName: 'acme', destLocation: '/extra/6.1.0-18-amd64/x86_64' }]);

@@ -167,14 +167,15 @@ export function expandConf(assignments: Assignment[], vars: ConfVariables): Conf
         value += v;
       }
     }
-    if (a.index === undefined) {
+    // in bash NAME=v and NAME[0]=v set the same thing
+    const index = a.index ?? 0;
+    if (index === 0) {
       values.scalars.set(a.name, value);
       if ((a.name === 'PACKAGE_NAME' || a.name === 'PACKAGE_VERSION') && value !== undefined) env.set(a.name, value);
-    } else {
-      let arr = values.arrays.get(a.name);
-      if (!arr) values.arrays.set(a.name, (arr = new Map()));
-      arr.set(a.index, value);
     }
+    let arr = values.arrays.get(a.name);
+    if (!arr) values.arrays.set(a.name, (arr = new Map()));
+    arr.set(index, value);
   }
   return values;
 }
@@ -232,7 +233,6 @@ export function interpretDkmsConf(text: string, vars: ConfVariables, fileName = 
   }
 
   const built = values.arrays.get('BUILT_MODULE_NAME') ?? new Map<number, string | undefined>();
-  if (built.size === 0 && values.scalars.has('BUILT_MODULE_NAME')) built.set(0, values.scalars.get('BUILT_MODULE_NAME'));
   if (built.size === 0 && pkgName !== undefined) built.set(0, pkgName); // one module may go unnamed
   const unresolved: string[] = [];
   const field = (key: string, index: number): string | undefined => {
