@@ -326,6 +326,9 @@ export async function writeRpm(pkg: RpmPackage, scratch: Scratch, options: Write
   let planned: Planned;
   try {
     if (!Number.isInteger(level) || level < 1 || level > 9) throw new RangeError(`bad ${compressor} level ${level}`);
+    const reserved = options.reservedSpace ?? RESERVED_SPACE;
+    // the signature header holds at most 64 KiB of data (rpm's hdrblobRead)
+    if (!Number.isInteger(reserved) || reserved < 0 || reserved > 32768) throw new RangeError(`bad reserved space ${reserved} (0 to 32768 bytes)`);
     planned = plan(pkg, { compressor, fileDigest });
   } catch (err) {
     if (err instanceof RangeError) throw new UserError(err.message, fileName);
