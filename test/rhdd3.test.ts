@@ -218,4 +218,21 @@ targets:
     expect(u.stderr).toMatch(/missing\.yaml: sources\[0\]\.ko: ".*nothing\/\*\.ko" matches no file/);
     expect(t.stderr + u.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('a dkms build tree is a source too: its built modules for the chosen kernel become the kmod', async () => {
+    const m = manifest(
+      'dkms.yaml',
+      `sources:
+  - dkms: ${FIXTURES}/dkms/acmenet/2.4.1
+    kernel: ${K94}
+targets:
+  - rhdd3: { out: dkms, format: directory }
+`,
+    );
+    const out = join(dir, 'dkms-out');
+    await buildQuiet(m, out);
+    const kmod = join(out, 'dkms/rpms/x86_64/kmod-acme-acmenet-2.4.1-3.427.13.1.el9_4.x86_64.rpm');
+    expect(run('rpm', ['-qp', '--nosignature', '-l', kmod]).stdout).toContain(`/lib/modules/${K94}/extra/acmenet/acmestor.ko`);
+    expect(run('rpm', ['-K', '--nosignature', kmod]).stdout).toMatch(/digests OK/);
+  });
 });

@@ -8,6 +8,7 @@ import type { DriverSet, FirmwareFile, GivenRpm, KernelBuild, KernelModule } fro
 import { openRpm } from '../formats/rpm/read.js';
 import { basename } from 'node:path';
 import { fileSource, type Source } from '../tree/source.js';
+import { chooseBuilds, readDkms } from './dkms.js';
 import { loadModuleFile } from './ko.js';
 
 /** Paths a source pattern names; a pattern that matches nothing is an error (a typo, usually). */
@@ -60,7 +61,16 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
         rpms.push({ origin: path, fileName: basename(path), pkg: await openRpm(path), source: await fileSource(path) });
       }
     } else {
-      throw new UserError(`sources[${i}]: ${Object.keys(src)[0]} sources are not supported yet`, loaded.path);
+      const [path] = await expand(src.dkms, loaded, `sources[${i}].dkms`);
+      const tree = await readDkms(path!, { warn: (m) => ctx.warn(m) });
+      let builds = chooseBuilds(tree);
+      if (src.kernel) {
+        builds = builds.filter((b) => b.kernelRelease === src.kernel);
+        if (builds.length === 0) throw new UserError(`sources[${i}].kernel: no dkms build for ${src.kernel} in ${path}`, loaded.path);
+      }
+      for (const b of builds) {
+        for (const mod of b.modules) modules.push({ facts: mod, origin: mod.path, original: mod.source, compression: mod.compression, plain: mod.plain });
+      }
     }
   }
   const firmware: FirmwareFile[] = [];

@@ -32,7 +32,8 @@ export function sliceSource(path: string, offset: number, size: number, origin =
     async *open() {
       if (size === 0) return;
       let seen = 0;
-      const stream = createReadStream(path, { start: offset, end: offset + size - 1, highWaterMark: 1 << 20 });
+      // small files get small buffers: one 1 MiB buffer per RPM of a repository is mostly garbage
+      const stream = createReadStream(path, { start: offset, end: offset + size - 1, highWaterMark: Math.min(size, 1 << 20) });
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         seen += chunk.length;
         yield chunk;
