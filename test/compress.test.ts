@@ -37,6 +37,13 @@ describe('decompress', () => {
     });
   }
 
+  it('reads a small bzip2 file whole (what bzip2 -c wrote)', async () => {
+    const small = Buffer.from('a small module\n');
+    writeFileSync(join(dir, 'small'), small);
+    const packed = execFileSync('bzip2', ['-c', join(dir, 'small')]);
+    expect((await decompressBuffer(packed)).data.equals(small)).toBe(true);
+  });
+
   it('reads concatenated xz streams like xz -d does', async () => {
     const a = execFileSync('xz', ['-c', join(dir, 'data')]);
     expect((await collect(decompress([a, a]))).equals(Buffer.concat([plain, plain]))).toBe(true);

@@ -3,7 +3,7 @@
  * RPM payloads and initrd segments use. Everything streams; `decompressBuffer` is for small
  * inputs such as a single kernel module.
  */
-import { Readable, type Transform } from 'node:stream';
+import { PassThrough, Readable, type Transform } from 'node:stream';
 import { createGunzip, createGzip, constants as zc } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import lzma from 'lzma-native';
@@ -62,8 +62,14 @@ export async function* decompress(input: AsyncIterable<Uint8Array> | Iterable<Ui
   const source = Readable.from(rest(), { objectMode: false });
   source.on('error', (e) => transform.destroy(e));
   source.pipe(transform);
-  // old-style streams (unbzip2-stream) need wrapping to be async-iterable
-  const readable = typeof (transform as Readable)[Symbol.asyncIterator] === 'function' ? (transform as Readable) : new Readable().wrap(transform);
+  // old-style streams (unbzip2-stream) are not async-iterable: pipe them into a real one,
+  // passing their errors on (Readable.wrap loses the end of small streams)
+  let readable: Readable = transform;
+  if (typeof (transform as Readable)[Symbol.asyncIterator] !== 'function') {
+    const pass = new PassThrough();
+    transform.on('error', (e) => pass.destroy(e));
+    readable = transform.pipe(pass);
+  }
   try {
     for await (const chunk of readable) yield chunk as Uint8Array;
   } catch (err) {
