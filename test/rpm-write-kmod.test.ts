@@ -149,12 +149,25 @@ describe('kmod package recipe', () => {
   test('rpm -qp --scripts: %post/%postun run depmod for K and weak-modules; sh -n accepts them', () => {
     const scripts = q(file, '--scripts');
     expect(scripts).toContain(`/usr/sbin/depmod' -aeF '/boot/System.map-${K93}' '${K93}'`);
-    expect(scripts).toContain(`'/lib/modules/${K93}/extra/acmenet/acmenet.ko' '/lib/modules/${K93}/extra/acmenet/acmestor.ko' | /usr/sbin/weak-modules --add-modules`);
-    expect(scripts).toContain('/usr/sbin/weak-modules --remove-modules');
+    expect(scripts).toContain(`'/lib/modules/${K93}/extra/acmenet/acmenet.ko' '/lib/modules/${K93}/extra/acmenet/acmestor.ko' | /sbin/weak-modules --add-modules`);
+    expect(scripts).toContain('/sbin/weak-modules --remove-modules');
     for (const tag of ['POSTIN', 'POSTUN']) {
       const body = q(file, '--qf', `%{${tag}}`);
       expect(spawnSync('sh', ['-n'], { input: body }).status).toBe(0);
     }
+  });
+
+  test('sh runs %post and %postun: depmod -a K for the package kernel (a stand-in depmod records its arguments)', async () => {
+    const fake = join(dir, 'fake-depmod');
+    const log = join(dir, 'depmod.log');
+    writeFileSync(fake, `#!/bin/sh\necho "$@" >> '${log}'\n`, { mode: 0o755 });
+    const withFake = await kmod({ depmod: fake, weakModules: false });
+    expect(withFake.requires).toContainEqual({ name: fake, phases: ['post'] });
+    for (const s of [withFake.scripts!.post!, withFake.scripts!.postun!]) {
+      const r = spawnSync('sh', ['-c', s.body], { encoding: 'utf8' });
+      expect([r.status, r.stderr]).toEqual([0, '']);
+    }
+    expect(readFileSync(log, 'utf8')).toBe(`-a ${K93}\n-a ${K93}\n`);
   });
 
   test('rpm -i --root installs the modules under /lib/modules/K/extra/<name>/ byte for byte; modinfo reads them', () => {

@@ -58,6 +58,8 @@ export interface KmodInput {
   kernelRequires?: Dependency[];
 }
 
+/** RHEL 6 has it in /sbin, RHEL 7+ in /usr/sbin with /sbin a symlink to it: /sbin works on all. */
+const WEAK_MODULES = '/sbin/weak-modules';
 const KO_SUFFIX: Readonly<Record<Compression, string>> = { none: '.ko', gzip: '.ko.gz', xz: '.ko.xz', zstd: '.ko.zst', bzip2: '.ko.bz2' };
 const RELEASE_RE = /^[A-Za-z0-9._+~^-]+$/;
 const MODULE_RE = /^[A-Za-z0-9_-]+$/;
@@ -98,10 +100,10 @@ function postScript(depmod: string, kernel: string, modules: string[], weak: boo
     // modules no longer present are unlinked, so an upgrade that keeps them changes nothing.
     const list = modules.map(sh).join(' ');
     lines.push(
-      'if [ -x /usr/sbin/weak-modules ]; then',
+      `if [ -x ${WEAK_MODULES} ]; then`,
       remove
-        ? `    for m in ${list}; do [ -e "$m" ] || printf '%s\\n' "$m"; done | /usr/sbin/weak-modules --remove-modules || :`
-        : `    printf '%s\\n' ${list} | /usr/sbin/weak-modules --add-modules || :`,
+        ? `    for m in ${list}; do [ -e "$m" ] || printf '%s\\n' "$m"; done | ${WEAK_MODULES} --remove-modules || :`
+        : `    printf '%s\\n' ${list} | ${WEAK_MODULES} --add-modules || :`,
       'fi',
     );
   }
