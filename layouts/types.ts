@@ -1,11 +1,26 @@
 import type { z } from 'zod';
+import type { JolietPolicy } from '../src/formats/iso9660/names.js';
+import type { BootOptions, HybridOptions } from '../src/formats/iso9660/plan.js';
 import type { DriverSet } from '../src/model/driverset.js';
 import type { Tree } from '../src/tree/tree.js';
 
 /** How a layout's tree becomes bytes on disk; the emitter is chosen from this. */
 export type Medium =
   | { kind: 'directory' }
-  | { kind: 'iso'; volumeId: string; joliet: boolean; implantMd5: boolean; application?: string; publisher?: string }
+  | {
+      kind: 'iso';
+      volumeId: string;
+      /** true: 64-character Joliet names, refusing longer ones. */
+      joliet: boolean | JolietPolicy;
+      implantMd5: boolean;
+      application?: string;
+      publisher?: string;
+      systemId?: string;
+      preparer?: string;
+      /** El Torito entries and the isohybrid system area (bootable media: an attached installer ISO). */
+      boot?: BootOptions;
+      hybrid?: HybridOptions;
+    }
   | { kind: 'fat'; label: string }
   | { kind: 'cpio'; compression: 'none' | 'gzip' };
 
@@ -18,9 +33,15 @@ export interface Plan {
   notes: string[];
 }
 
-export interface LayoutEnv {
+/** What a layout's `prepare` step gets: where relative option paths resolve, and the warning sink. */
+export interface PrepareEnv {
   epoch: number;
   warn(message: string): void;
+  /** The manifest's folder: relative paths in target options resolve against it. */
+  baseDir: string;
+}
+
+export interface LayoutEnv extends PrepareEnv {
   /** The output path's file name, for layouts whose content names it. */
   outName: string;
   /**
@@ -34,16 +55,22 @@ export interface LayoutEnv {
  * One target medium: a zod schema for its manifest options and a pure planning function
  * (no I/O, no byte formats inline: generated files are `Generated` tree entries).
  */
-export interface Layout<S extends z.ZodType = z.ZodType> {
+export interface Layout<S extends z.ZodType = z.ZodType, P = unknown> {
   readonly kind: string;
   readonly summary: string;
   readonly options: S;
   /** Output name when the manifest gives none. */
   defaultOut(set: DriverSet, options: z.output<S>): string;
-  plan(set: DriverSet, options: z.output<S>, env: LayoutEnv): Plan;
+  /**
+   * The reading a plan needs beyond the driver set (the installer ISO an `attach` target extends):
+   * run once before `plan`, which gets its result, so that `plan` itself stays free of I/O.
+   * Layouts with this step cannot be nested with `of:`.
+   */
+  prepare?(options: z.output<S>, env: PrepareEnv): Promise<P>;
+  plan(set: DriverSet, options: z.output<S>, env: LayoutEnv, prepared: P): Plan;
 }
 
 /** Helper that keeps the option type tied to the schema. */
-export function defineLayout<S extends z.ZodType>(layout: Layout<S>): Layout<S> {
+export function defineLayout<S extends z.ZodType, P = unknown>(layout: Layout<S, P>): Layout<S, P> {
   return layout;
 }

@@ -99,27 +99,30 @@ function outName(c: Omit<CheckedTarget, 'out'>, set: DriverSet): string {
 }
 
 /** The plan of a target, with `inner` resolving `of:` references to other targets' layouts. */
-function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: CheckedTarget[], manifestPath: string, stack: string[] = []): Plan {
+function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: CheckedTarget[], manifestPath: string, prepared: unknown, stack: string[] = []): Plan {
   const env: LayoutEnv = {
     epoch: ctx.epoch,
     warn: (m) => ctx.warn(m),
+    baseDir: dirname(resolve(manifestPath)),
     outName: t.out,
     inner(kind) {
       if (stack.includes(kind)) throw new UserError(`targets: ${[...stack, kind].join(' → ')} refer to each other`, manifestPath);
       const layout = findLayout(kind);
       if (!layout) throw new UserError(`targets[${t.target.index}].${t.target.kind}.of: unknown target kind "${kind}"`, manifestPath);
+      if (layout.prepare) throw new UserError(`targets[${t.target.index}].${t.target.kind}.of: a ${kind} medium cannot be nested`, manifestPath);
       // the manifest's own target of that kind gives the options; else the layout's defaults
       const given = all.find((c) => c.target.kind === kind);
       const inner: CheckedTarget = given ?? { target: { kind, index: t.target.index, options: {} }, layout, options: layout.options.parse({}), out: layout.defaultOut(set, layout.options.parse({})) };
-      return planTarget(inner, set, ctx, all, manifestPath, [...stack, t.target.kind]);
+      return planTarget(inner, set, ctx, all, manifestPath, undefined, [...stack, t.target.kind]);
     },
   };
-  return t.layout.plan(set, t.options, env);
+  return t.layout.plan(set, t.options, env, prepared);
 }
 
 async function buildTarget(t: CheckedTarget, set: DriverSet, outDir: string, ctx: Context, all: CheckedTarget[], manifestPath: string): Promise<BuiltTarget> {
   const out = resolve(outDir, t.out);
-  const plan = planTarget(t, set, ctx, all, manifestPath);
+  const prepared = await t.layout.prepare?.(t.options, { epoch: ctx.epoch, warn: (m) => ctx.warn(m), baseDir: dirname(resolve(manifestPath)) });
+  const plan = planTarget(t, set, ctx, all, manifestPath, prepared);
   ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
   const emitted = await Scratch.with(async (scratch) => {
     const entries = await resolveTree(plan.tree, scratch);

@@ -26,11 +26,15 @@ export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: 
         out,
         {
           volumeId: medium.volumeId,
-          joliet: medium.joliet ? {} : false,
+          joliet: medium.joliet === true ? {} : medium.joliet,
           implantMd5: medium.implantMd5,
           checksums,
           ...(medium.application ? { application: medium.application } : {}),
           ...(medium.publisher ? { publisher: medium.publisher } : {}),
+          ...(medium.systemId ? { systemId: medium.systemId } : {}),
+          ...(medium.preparer ? { preparer: medium.preparer } : {}),
+          ...(medium.boot ? { boot: medium.boot } : {}),
+          ...(medium.hybrid ? { hybrid: medium.hybrid } : {}),
         },
         ctx,
       );
