@@ -8,7 +8,9 @@ import { treeFromDirectory } from '../src/commands/iso.js';
 import { createContext } from '../src/context.js';
 import { emitIso, wholeFileSource, type EmitIsoOptions } from '../src/emit/iso.js';
 import { ecmaIdentifiers, jolietIdentifiers } from '../src/formats/iso9660/names.js';
+import { planIso } from '../src/formats/iso9660/plan.js';
 import { IsoReader } from '../src/formats/iso9660/read.js';
+import { streamIso } from '../src/formats/iso9660/stream.js';
 import type { Source } from '../src/tree/source.js';
 import { bytesSource, readSource } from '../src/tree/source.js';
 import { Tree, type ResolvedEntry } from '../src/tree/tree.js';
@@ -196,8 +198,47 @@ describe('ISO 9660 writer limits', () => {
 
   it('refuses files of 4 GiB or more and names over 253 bytes', async () => {
     const huge: Source = { size: 4 * 1024 ** 3, origin: 'huge.bin', open: () => { throw new Error('not read'); } };
-    await expect(emitIso(tiny(new Tree().file('huge.bin', huge)), join(dir, 'huge.iso'), { volumeId: 'X' }, ctx())).rejects.toThrow(/4 GiB or more/);
+    await expect(emitIso(tiny(new Tree().file('huge.bin', huge)), join(dir, 'huge.iso'), { volumeId: 'X' }, ctx())).rejects.toThrow(/huge.bin: file of 4 GiB or more needs ISO level 3/);
     await expect(emitIso(tiny(new Tree().file('n'.repeat(254), bytesSource(''))), join(dir, 'n.iso'), { volumeId: 'X', joliet: false }, ctx())).rejects.toThrow(/longer than 253 bytes/);
+  });
+
+  it('writes files over 4 GiB as multi-extent sections at level 3 (isoinfo, the reader)', async () => {
+    const size = 4 * 1024 ** 3 + 12345;
+    const zeros = new Uint8Array(1 << 20);
+    const huge: Source = {
+      size,
+      origin: 'huge.bin',
+      async *open() {
+        for (let left = size; left > 0; left -= zeros.length) yield zeros.subarray(0, Math.min(left, zeros.length));
+      },
+    };
+    const plan = await planIso(tiny(new Tree().file('huge.bin', huge).file('z', bytesSource('z'))), { volumeId: 'X', level3: true, epoch: EPOCH });
+    // keep the metadata, count the rest: the file data is 4 GiB of zeros
+    const head: Buffer[] = [];
+    let seen = 0;
+    await streamIso(plan, {
+      async write(chunk) {
+        if (seen < plan.lba.data * 2048) head.push(Buffer.from(chunk.subarray(0, plan.lba.data * 2048 - seen)));
+        seen += chunk.length;
+      },
+    });
+    expect(seen).toBe(plan.volumeBlocks * 2048);
+    const meta = join(dir, 'multi-extent-head.iso');
+    writeFileSync(meta, Buffer.concat(head));
+    const listing = run('isoinfo', ['-R', '-l', '-i', meta]);
+    expect(listing).toMatch(/ 4294965248 .* huge\.bin/);
+    expect(listing).toMatch(/ 14393 .* huge\.bin/);
+    const r = await IsoReader.open(meta);
+    try {
+      const e = (await r.entries()).find((x) => x.path === 'huge.bin')!;
+      expect(e.size).toBe(size);
+      expect(e.extents).toEqual([
+        { lba: plan.files[0]!.lba, size: 0xfffff800 },
+        { lba: plan.files[0]!.lba + 0xfffff800 / 2048, size: 14393 },
+      ]);
+    } finally {
+      await r.close();
+    }
   });
 
   it('refuses long Joliet names unless truncation or -joliet-long is asked for', async () => {

@@ -58,6 +58,7 @@ interface IsoCommandOpts extends GlobalOpts {
   preparer?: string;
   application?: string;
   sysid?: string;
+  isoLevel: string;
 }
 
 const treePath = (p: string) => p.replace(/^\/+/, '');
@@ -78,6 +79,7 @@ export async function isoCommand(dir: string, opts: IsoCommandOpts): Promise<voi
     preparer: opts.preparer ?? '',
     application: opts.application ?? '',
     joliet: opts.joliet ? { limit: opts.jolietLong ? 103 : 64, overflow: opts.jolietTruncate ? 'truncate' : 'refuse' } : false,
+    level3: opts.isoLevel === '3',
     implantMd5: Boolean(opts.implantMd5),
     supportedIso: Boolean(opts.supportedIso),
     checksums: [...(opts.md5 ? ['md5'] : []), ...(opts.sha256 ? ['sha256'] : [])] as DigestName[],
@@ -132,6 +134,7 @@ export function register(program: Command): void {
     .argument('<dir>', 'folder whose contents become the image root')
     .requiredOption('-o, --output <file>', 'image to write (atomically)')
     .option('-V, --volid <label>', 'volume id, printable ASCII, at most 32 characters', 'CDROM')
+    .addOption(new Option('--iso-level <level>', 'ISO 9660 level: 1 (8.3 names), or 3 to also allow files of 4 GiB and more (multi-extent)').choices(['1', '3']).default('1'))
     .option('--joliet', 'add a Joliet tree (the default)', true)
     .option('--no-joliet', 'no Joliet tree')
     .option('--joliet-long', 'allow 103-character Joliet names (non-standard, like -joliet-long)')

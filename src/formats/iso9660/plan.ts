@@ -50,6 +50,8 @@ export interface IsoOptions {
   readonly joliet?: false | Partial<JolietPolicy>;
   readonly boot?: BootOptions;
   readonly hybrid?: HybridOptions;
+  /** ISO level 3: files of 4 GiB and more become multi-extent sections (refused otherwise). */
+  readonly level3?: boolean;
   /** Reserve what the media-check MD5 needs: ≥ 336 sectors and ≥ 15 blocks of tail padding. */
   readonly mediaCheck?: boolean;
   /** Every timestamp (SOURCE_DATE_EPOCH). */
@@ -73,7 +75,12 @@ export interface PlannedRecord {
   readonly id: Uint8Array;
   readonly offset: number;
   readonly systemUse: SystemUsePart[];
+  /** Which section of a multi-extent file (level 3) this record describes. */
+  readonly section?: number;
 }
+
+/** Size of every section of a multi-extent file but the last: 4 GiB − 2 KiB, block-aligned. */
+export const SECTION_BYTES = 0xfffff800;
 
 export interface DirExtent {
   lba: number;
@@ -210,8 +217,8 @@ export async function planIso(entries: readonly ResolvedEntry[], options: IsoOpt
     } else if (e.type === 'catalog') {
       node = { ...base, kind: 'catalog', mode: S_IFREG | 0o444, size: BLOCK, lba: 0 };
     } else {
-      if (e.content.size > MAX_FILE_SIZE) {
-        throw new UserError(`file of 4 GiB or more needs ISO level 3 multi-extent records, which dudkit does not write`, e.path);
+      if (e.content.size > MAX_FILE_SIZE && !options.level3) {
+        throw new UserError(`file of 4 GiB or more needs ISO level 3 (multi-extent records); ask for level 3 to write it`, e.path);
       }
       node = { ...base, kind: 'file', mode: S_IFREG | (e.mode & 0o7777), size: e.content.size, lba: 0, source: e.content };
     }
@@ -301,11 +308,17 @@ export async function planIso(entries: readonly ResolvedEntry[], options: IsoOpt
   };
   const rrEntries = (n: PlanNode): Uint8Array[] => [pxEntry(n.mode, n.kind === 'dir' ? links(n) : 1), tfEntry];
   const extent = (records: { node: PlanNode; id: Uint8Array; su: Uint8Array[] }[]): DirExtent => {
-    const planned = records.map((r) => {
+    // a file over 4 GiB − 1 gets one record per section, each with the same identifier and entries
+    const expanded = records.flatMap((r): { node: PlanNode; id: Uint8Array; su: Uint8Array[]; section?: number }[] => {
+      const size = r.node.kind === 'dir' ? 0 : r.node.size;
+      if (size <= MAX_FILE_SIZE) return [r];
+      return Array.from({ length: Math.ceil(size / SECTION_BYTES) }, (_, section) => ({ ...r, section }));
+    });
+    const planned = expanded.map((r) => {
       const { inline, spill } = splitInline(r.su, systemUseRoom(r.id.length));
       const systemUse: SystemUsePart[] = [...inline];
       if (spill.length > 0) systemUse.push(placeContinuation(spill));
-      return { node: r.node, id: r.id, systemUse };
+      return { node: r.node, id: r.id, systemUse, ...(r.section !== undefined ? { section: r.section } : {}) };
     });
     const lengths = planned.map((r) => recordLength(r.id.length, r.systemUse.reduce((n, e) => n + (e instanceof Uint8Array ? e.length : CE_LENGTH), 0)));
     const { offsets, size } = layoutRecords(lengths);

@@ -8,9 +8,9 @@ import { bootRecord, jolietDescriptor, primaryDescriptor, terminator } from './d
 import { bootCatalog } from './eltorito.js';
 import { gptBackup, SECTOR, systemArea } from './hybrid.js';
 import { encodePathTable } from './pathtable.js';
-import type { DirExtent, IsoPlan, PlanDir, PlanNode, SystemUsePart } from './plan.js';
+import { SECTION_BYTES, type DirExtent, type IsoPlan, type PlanDir, type PlannedRecord, type SystemUsePart } from './plan.js';
 import { BLOCK, blocks } from './numbers.js';
-import { FLAG_DIRECTORY, writeRecord } from './records.js';
+import { FLAG_DIRECTORY, FLAG_MULTI_EXTENT, writeRecord } from './records.js';
 import { ce } from './susp.js';
 import type { Source } from '../../tree/source.js';
 
@@ -53,16 +53,21 @@ function encodeSystemUse(plan: IsoPlan, parts: readonly SystemUsePart[]): Uint8A
   return parts.map((p) => (p instanceof Uint8Array ? p : ce(plan.lba.continuation + p.block, p.offset, p.length)));
 }
 
-function target(n: PlanNode, tree: 'ecma' | 'joliet'): { lba: number; length: number; flags: number } {
+function target(r: PlannedRecord, tree: 'ecma' | 'joliet'): { lba: number; length: number; flags: number } {
+  const n = r.node;
   if (n.kind === 'dir') return { lba: n[tree].lba, length: n[tree].size, flags: FLAG_DIRECTORY };
-  return { lba: n.lba, length: n.size, flags: 0 };
+  if (r.section === undefined) return { lba: n.lba, length: n.size, flags: 0 };
+  // multi-extent: contiguous sections, all but the last flagged
+  const start = r.section * SECTION_BYTES;
+  const last = start + SECTION_BYTES >= n.size;
+  return { lba: n.lba + start / BLOCK, length: last ? n.size - start : SECTION_BYTES, flags: last ? 0 : FLAG_MULTI_EXTENT };
 }
 
 export function encodeDirectory(plan: IsoPlan, d: PlanDir, tree: 'ecma' | 'joliet'): Uint8Array {
   const ext: DirExtent = d[tree];
   const buf = new Uint8Array(ext.size);
   for (const r of ext.records) {
-    writeRecord(buf, r.offset, { ...target(r.node, tree), id: r.id, epoch: plan.epoch, systemUse: encodeSystemUse(plan, r.systemUse) });
+    writeRecord(buf, r.offset, { ...target(r, tree), id: r.id, epoch: plan.epoch, systemUse: encodeSystemUse(plan, r.systemUse) });
   }
   return buf;
 }
