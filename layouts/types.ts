@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { JolietPolicy } from '../src/formats/iso9660/names.js';
 import type { BootOptions, HybridOptions } from '../src/formats/iso9660/plan.js';
 import type { DriverSet } from '../src/model/driverset.js';
-import type { Tree } from '../src/tree/tree.js';
+import type { Generated, Tree } from '../src/tree/tree.js';
 
 /** How a layout's tree becomes bytes on disk; the emitter is chosen from this. */
 export type Medium =
@@ -22,13 +22,27 @@ export type Medium =
       hybrid?: HybridOptions;
     }
   | { kind: 'fat'; label: string }
-  | { kind: 'cpio'; compression: 'none' | 'gzip' };
+  | { kind: 'cpio'; compression: 'none' | 'gzip' }
+  /** Deflated entries at fixed times, in tree order (release archives). */
+  | { kind: 'zip' };
+
+/**
+ * A small file written beside the output once the output is complete (XenServer's
+ * `<name>.metadata.md5`): generated from entries of the tree (`deps` are tree paths).
+ */
+export interface Sidecar {
+  /** File name in the output's folder (no `/`). */
+  name: string;
+  content: Generated;
+}
 
 export interface Plan {
   tree: Tree;
   medium: Medium;
   /** Sidecar checksum files to write beside the output. */
   checksums: ('md5' | 'sha256')[];
+  /** Other files beside the output, written after it. */
+  sidecars?: Sidecar[];
   /** What the user should know or do next (kernel arguments, bootloader lines). */
   notes: string[];
 }

@@ -7,6 +7,7 @@ import { findLayout, layouts } from '../layouts/index.js';
 import type { Layout, LayoutEnv, Plan } from '../layouts/types.js';
 import { createContext, type Context } from './context.js';
 import { emitMedium, type Emitted } from './emit/index.js';
+import { buildSidecars, writeSidecars } from './emit/sidecars.js';
 import { UserError } from './errors.js';
 import { collectDriverSet } from './inputs/collect.js';
 import { describeIssues, loadManifest, type Target } from './manifest/load.js';
@@ -31,6 +32,8 @@ export interface BuildOptions {
 
 export interface BuiltTarget extends Emitted {
   target: string;
+  /** Files written beside the output besides its checksum files (`Plan.sidecars`). */
+  sidecars?: string[];
   medium: Plan['medium']['kind'];
   notes: string[];
 }
@@ -126,8 +129,10 @@ async function buildTarget(t: CheckedTarget, set: DriverSet, outDir: string, ctx
   ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
   const emitted = await Scratch.with(async (scratch) => {
     const entries = await resolveTree(plan.tree, scratch);
+    const sidecars = await buildSidecars(plan.sidecars ?? [], entries, scratch);
     await mkdir(dirname(out), { recursive: true });
-    return emitMedium(entries, plan.medium, out, plan.checksums, ctx);
+    const medium = await emitMedium(entries, plan.medium, out, plan.checksums, ctx);
+    return sidecars.length > 0 ? { ...medium, sidecars: await writeSidecars(out, sidecars) } : medium;
   });
   return { target: t.target.kind, medium: plan.medium.kind, notes: plan.notes, ...emitted };
 }

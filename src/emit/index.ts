@@ -6,6 +6,7 @@ import { emitCpio } from './cpio.js';
 import { emitDirectory } from './directory.js';
 import { emitIso } from './iso.js';
 import { emitUsbImage } from './usb.js';
+import { emitZip } from './zip.js';
 
 export interface Emitted {
   path: string;
@@ -44,5 +45,7 @@ export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: 
       return emitCpio(entries, out, medium.compression, checksums, ctx);
     case 'fat':
       return emitUsbImage(entries, out, { label: medium.label, checksums }, ctx);
+    case 'zip':
+      return emitZip(entries, out, checksums, ctx);
   }
 }
