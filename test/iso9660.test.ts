@@ -295,6 +295,21 @@ describe('ISO reader', () => {
     }
   });
 
+  it('falls back to Joliet names on an image genisoimage -J made without Rock Ridge', async () => {
+    const ref = join(dir, 'joliet-only.iso');
+    const small = join(dir, 'src7');
+    if (!existsSync(small)) makeSource(small, false);
+    execFileSync('genisoimage', ['-quiet', '-J', '-o', ref, small], { stdio: 'ignore' });
+    const r = await IsoReader.open(ref);
+    try {
+      expect(r.volume).toMatchObject({ rockRidge: false, joliet: true });
+      const paths = (await r.entries()).map((e) => e.path);
+      expect(paths).toEqual(expect.arrayContaining(['rpms/x86_64/kmod-acme-acmenet-2.4.1-3.el9.x86_64.rpm', 'café.bin', 'LOWER.TXT', 'lower.txt']));
+    } finally {
+      await r.close();
+    }
+  });
+
   it('reads an image made by xorriso -as mkisofs -R -J', async () => {
     const ref = join(dir, 'ref.iso');
     execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-J', '-joliet-long', '-V', 'REF', '-o', ref, src], { stdio: 'ignore' });

@@ -50,6 +50,8 @@ export interface IsoOptions {
   readonly joliet?: false | Partial<JolietPolicy>;
   readonly boot?: BootOptions;
   readonly hybrid?: HybridOptions;
+  /** Permission bits of the root directory (default 0755; driver media use 0555). */
+  readonly rootMode?: number;
   /** ISO level 3: files of 4 GiB and more become multi-extent sections (refused otherwise). */
   readonly level3?: boolean;
   /** Reserve what the media-check MD5 needs: ≥ 336 sectors and ≥ 15 blocks of tail padding. */
@@ -190,7 +192,7 @@ export async function planIso(entries: readonly ResolvedEntry[], options: IsoOpt
 
   // 1. the tree
   const empty = new Uint8Array(0);
-  const root = { kind: 'dir', path: '', name: '', mode: S_IFDIR | 0o755, depth: 1, children: [], ecmaId: Uint8Array.of(0), jolietId: Uint8Array.of(0) } as unknown as PlanDir;
+  const root = { kind: 'dir', path: '', name: '', mode: S_IFDIR | ((options.rootMode ?? 0o755) & 0o7777), depth: 1, children: [], ecmaId: Uint8Array.of(0), jolietId: Uint8Array.of(0) } as unknown as PlanDir;
   (root as { parent: PlanDir }).parent = root;
   const nodes = new Map<string, PlanNode>([['', root]]);
   const dirAt = (path: string): PlanDir => {
