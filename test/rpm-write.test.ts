@@ -245,6 +245,16 @@ describe('RPM writer variants', () => {
     expect(q(file, '--requires')).not.toContain('/bin/sh');
   });
 
+  test('a package without files: rpm -K OK, rpm -qlp lists nothing, rpm -i registers it', async () => {
+    const file = await save(await pkg({ files: [], scripts: {}, changelog: [] }), {}, 'empty.rpm');
+    expect(run('rpm', ['-K', '--nosignature', file])).toMatch(/digests OK/);
+    expect(q(file, '-l').trim()).toBe('(contains no files)');
+    const root = join(dir, 'root-empty');
+    mkdirSync(root);
+    run('rpm', ['-i', '--root', root, '--dbpath', '/var/lib/rpm', '--nodeps', '--noscripts', '--nosignature', file]);
+    expect(run('rpm', ['--root', root, '--dbpath', '/var/lib/rpm', '-qa']).trim()).toBe('acme-test-2.4.1-3.el9.x86_64');
+  });
+
   test('signing hook: receives the exact main header, its entries land in the signature header (rpm -Kv still OK)', async () => {
     let seen: Uint8Array | undefined;
     const built = await writeRpm(await pkg(), scratch, {
