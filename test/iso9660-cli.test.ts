@@ -95,6 +95,7 @@ describe('dudkit iso', () => {
       [['iso', fifoDir, '-o', join(dir, 'bad/f.iso')], /pipe: not a regular file, folder or symbolic link/],
       [['iso', src, '-o', join(src, 'inside.iso')], /output lies inside the input folder/],
       [['iso', src, '-o', join(dir, 'bad/nofolder/h.iso')], /nofolder: output folder does not exist/],
+      [['iso', src, '-o', join(dir, 'bad')], /bad: is a folder; the output must be a file/],
       [['iso', src, '-o', join(dir, 'bad/g.iso'), '--isohybrid-mbr', join(src, 'rhdd3'), '--hybrid'], /must be exactly 432 bytes/],
     ];
     for (const [args, message] of cases) {

@@ -72,6 +72,7 @@ export async function isoCommand(dir: string, opts: IsoCommandOpts): Promise<voi
     throw new UserError(`output lies inside the input folder ${dir}; write it elsewhere`, opts.output);
   }
   if (!(await stat(dirname(out)).catch(() => undefined))?.isDirectory()) throw new UserError('output folder does not exist', dirname(out));
+  if ((await stat(out).catch(() => undefined))?.isDirectory()) throw new UserError('is a folder; the output must be a file', opts.output);
   const options: EmitIsoOptions = {
     volumeId: opts.volid,
     systemId: opts.sysid ?? '',
