@@ -5,9 +5,6 @@
  */
 import { PassThrough, Readable, type Transform } from 'node:stream';
 import { createGunzip, createGzip, constants as zc } from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
-import lzma from 'lzma-native';
-import unbzip2 from 'unbzip2-stream';
 import { FormatError } from '../../errors.js';
 
 export type Compression = 'none' | 'gzip' | 'xz' | 'zstd' | 'bzip2';
@@ -58,7 +55,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array> | Iterable<Ui
     yield* zstdDecode(rest());
     return;
   }
-  const transform = decoderFor(detected);
+  const transform = await decoderFor(detected);
   const source = Readable.from(rest(), { objectMode: false });
   source.on('error', (e) => transform.destroy(e));
   source.pipe(transform);
@@ -77,19 +74,25 @@ export async function* decompress(input: AsyncIterable<Uint8Array> | Iterable<Ui
   }
 }
 
-function decoderFor(kind: 'gzip' | 'xz' | 'bzip2'): Transform {
+// Codecs other than gzip are loaded on first use: most runs need one of them, or none.
+async function decoderFor(kind: 'gzip' | 'xz' | 'bzip2'): Promise<Transform> {
   switch (kind) {
     case 'gzip':
       return createGunzip();
-    case 'xz':
+    case 'xz': {
+      const { default: lzma } = await import('lzma-native');
       // CONCATENATED: an xz file may hold several streams, like gzip members
       return lzma.createStream('autoDecoder', { flags: lzma.CONCATENATED });
-    case 'bzip2':
+    }
+    case 'bzip2': {
+      const { default: unbzip2 } = await import('unbzip2-stream');
       return unbzip2() as unknown as Transform;
+    }
   }
 }
 
 async function* zstdDecode(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const { Decompress: ZstdDecompress } = await import('fzstd');
   const out: Uint8Array[] = [];
   const d = new ZstdDecompress((chunk) => out.push(chunk));
   try {
@@ -123,8 +126,9 @@ export interface CompressOptions {
 /** Compress a stream with gzip (deterministic: no name, no mtime) or xz. */
 export async function* compress(input: AsyncIterable<Uint8Array>, kind: 'gzip' | 'xz', opts: CompressOptions = {}): AsyncGenerator<Uint8Array> {
   const level = opts.level ?? (kind === 'gzip' ? 9 : 6);
+  const lzma = kind === 'xz' ? (await import('lzma-native')).default : undefined;
   const transform: Transform =
-    kind === 'gzip'
+    !lzma
       ? createGzip({ level, strategy: zc.Z_DEFAULT_STRATEGY })
       : lzma.createStream('easyEncoder', {
           preset: level,
