@@ -5,10 +5,11 @@
  * DUDKIT_BENCH_ISO_SIZES (default 100M,1G).
  */
 import { isoCases, isoSummary } from './cases/iso.js';
+import { diskCases } from './cases/disk.js';
 import { rpmCases } from './cases/rpm.js';
 import { hasCommand, printTable, type BenchCase, type BenchRow } from './registry.js';
 
-const cases: BenchCase[] = [...isoCases, ...rpmCases];
+const cases: BenchCase[] = [...isoCases, ...rpmCases, ...diskCases];
 const summaries: ((rows: readonly BenchRow[]) => string[])[] = [isoSummary];
 
 if (!hasCommand('/usr/bin/time')) {
