@@ -1,10 +1,11 @@
+import { attach } from './attach.js';
 import { pxe } from './pxe.js';
 import { rhdd3 } from './rhdd3.js';
 import type { Layout } from './types.js';
 import { usb } from './usb.js';
 
 /** Every target kind dudkit builds. Adding a medium: one module here and one line below. */
-export const layouts: Layout[] = [rhdd3, pxe, usb];
+export const layouts: Layout[] = [rhdd3, pxe, usb, attach];
 
 export function findLayout(kind: string): Layout | undefined {
   return layouts.find((l) => l.kind === kind);

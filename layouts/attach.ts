@@ -1,0 +1,370 @@
+/**
+ * A driver update disk attached to an existing RHEL 7–10 installer ISO (`delivery.md` §6.2), the
+ * way lorax `mkksiso --add dd.iso --cmdline inst.dd=…` would: the disk image at the top level,
+ * `inst.dd=hd:LABEL=<escaped volume id>` on every kernel line (isolinux, GRUB, the GRUB copy inside
+ * the UEFI boot image, s390 `.prm`), an optional kickstart beside it, the volume id, El Torito
+ * entries and isohybrid MBR/GPT kept, and a fresh media-check MD5 implanted last.
+ *
+ * The installer ISO is read in the `prepare` step (its tree, boot catalog, system area and the
+ * small boot configurations); `plan` then only places sources: unchanged files are copied by
+ * extent from the original image, edited configurations are bytes, the edited UEFI image is
+ * generated (a copy with its grub.cfg rewritten in place) and the disk is a nested medium.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import { asUserError, UserError } from '../src/errors.js';
+import { fileRangeSource } from '../src/emit/iso.js';
+import { nestedMedium } from '../src/emit/nested.js';
+import { addKernelArgs, BOOT_CONFIGS, driverDiskArg, EFI_IMAGE_CONFIGS, kickstartArg, type ConfigKind } from '../src/formats/bootcfg/kernel-args.js';
+import { FatReader, replaceFatFiles } from '../src/formats/fat/index.js';
+import { IsoReader, type IsoEntry, type IsoVolume } from '../src/formats/iso9660/read.js';
+import { isPrintableAscii } from '../src/formats/iso9660/numbers.js';
+import { bytesSource, readSource, sliceSource } from '../src/tree/source.js';
+import { Tree, type Generated } from '../src/tree/tree.js';
+import { defineLayout, type Plan, type PrepareEnv } from './types.js';
+
+export const attachOptions = z.strictObject({
+  /** The installer ISO to extend (relative to the manifest's folder). */
+  installer: z.string().min(1),
+  out: z.string().min(1).optional(),
+  /** The medium to attach: a RHEL 6–10 disk (rhdd3). */
+  of: z.enum(['rhdd3']).default('rhdd3'),
+  /** The disk's name at the top level; the installer scans the top level for `*.iso`. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\.iso$/, 'must be a bare file name ending in .iso, e.g. dd.iso').default('dd.iso'),
+  /** A kickstart file put at the root and named by `inst.ks=hd:LABEL=<volid>:/<name>` (as mkksiso --ks). */
+  ks: z.string().min(1).optional(),
+  checksums: z.array(z.enum(['md5', 'sha256'])).default(['sha256']),
+});
+type Options = z.output<typeof attachOptions>;
+
+const BLOCK = 2048;
+/** Boot configurations are small text files; anything larger is not one. */
+const MAX_CONFIG = 1 << 20;
+
+/** What `plan` needs to know of the installer ISO, read once by `prepare`. */
+export interface InstallerIso {
+  readonly path: string;
+  readonly volume: IsoVolume;
+  /** The tree, parents first (metadata only; contents stay in the image). */
+  readonly entries: readonly IsoEntry[];
+  readonly bios?: { path: string; loadSectors: number; bootInfoTable: boolean; grub2BootInfo: boolean };
+  readonly efi?: { path: string; loadSectors: number };
+  /** The boot catalog's path when it is visible as a file (`isolinux/boot.cat`). */
+  readonly catalogPath?: string;
+  /** isohybrid system area: the original MBR boot code, and whether a GPT follows. */
+  readonly hybrid?: { bootCode: Uint8Array; gpt: boolean };
+  /** The boot configurations present, as text (latin1, so bytes round-trip exactly). */
+  readonly configs: readonly { path: string; kind: ConfigKind; text: string }[];
+  /** Installer architecture (`.discinfo`, else the boot file names); undefined when unknown. */
+  readonly arch?: string;
+  readonly kickstart?: { path: string; name: string; size: number };
+}
+
+function le32(b: Uint8Array, off: number): number {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).readUInt32LE(off);
+}
+
+async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const b = Buffer.alloc(length);
+  const { bytesRead } = await fh.read(b, 0, length, offset);
+  return b.subarray(0, bytesRead);
+}
+
+/** LBA of the El Torito catalog, from the boot record among the volume descriptors. */
+async function catalogLba(fh: FileHandle): Promise<number | undefined> {
+  for (let lba = 16; lba < 16 + 64; lba++) {
+    const d = await readAt(fh, lba * BLOCK, BLOCK);
+    if (d.length < BLOCK || d[0] === 255) return undefined;
+    if (d[0] === 0 && d.toString('latin1', 7, 30) === 'EL TORITO SPECIFICATION') return le32(d, 71);
+  }
+  return undefined;
+}
+
+/**
+ * Classify the system area as one of the forms the writer produces (`iso9660.md` isohybrid):
+ * none, MBR-only isohybrid (one active 0x17 partition), or xorriso's `-isohybrid-gpt-basdat`
+ * (0x00 + 0xEF on the EFI image, 248-entry GPT at LBA 2). Anything else (RHEL 8's
+ * `isohybrid --uefi`, RHEL 10's GRUB2 MBR with an appended partition) is refused, not guessed.
+ */
+function classifySystemArea(area: Buffer, biosLba: number | undefined, efiLba: number | undefined, what: string): InstallerIso['hybrid'] {
+  if (area[510] !== 0x55 || area[511] !== 0xaa) {
+    if (area.every((b) => b === 0)) return undefined;
+    throw new UserError(`${what}: the system area holds data that is not an MBR; not a layout dudkit can rebuild`);
+  }
+  const parts = [0, 1, 2, 3]
+    .map((i) => area.subarray(446 + 16 * i, 462 + 16 * i))
+    .map((p) => ({ active: p[0] === 0x80, type: p[4]!, start: le32(p, 8), sectors: le32(p, 12) }))
+    .filter((p) => p.type !== 0 || p.sectors !== 0);
+  const gpt = area.toString('latin1', 512, 520) === 'EFI PART';
+  const refuse = (why: string) =>
+    new UserError(`${what}: ${why}; dudkit rebuilds only the isohybrid forms it writes (RHEL 9: isohdpfx.bin MBR + GPT), not RHEL 8 (isohybrid --uefi) or RHEL 10 (GRUB2 MBR, appended partition) media`);
+  if (le32(area, 432) !== (biosLba ?? 0) * 4 || le32(area, 436) !== 0) throw refuse('the MBR boot code does not point to the El Torito BIOS image the isohybrid way');
+  const first = parts[0];
+  if (!first || !first.active || first.start !== 0) throw refuse('the first MBR partition does not cover the image from sector 0');
+  if (!gpt) {
+    if (parts.length !== 1 || first.type !== 0x17) throw refuse('MBR partitions are not the single 0x17 isohybrid partition');
+    return { bootCode: area.subarray(0, 432), gpt: false };
+  }
+  const efiPart = parts[1];
+  const entriesLba = Number(area.readBigUInt64LE(512 + 72));
+  const entries = area.readUInt32LE(512 + 80);
+  if (first.type !== 0x00 || parts.length > 2 || entriesLba !== 2 || entries !== 248) throw refuse('the MBR/GPT are not the xorriso -isohybrid-gpt-basdat layout');
+  if (efiPart && (efiPart.type !== 0xef || efiLba === undefined || efiPart.start !== efiLba * 4)) throw refuse('the 0xEF MBR partition is not the El Torito UEFI image');
+  return { bootCode: area.subarray(0, 432), gpt: true };
+}
+
+/** Architecture: `.discinfo` line 3, else the boot files lorax puts on each architecture. */
+async function installerArch(iso: IsoReader, byPath: Map<string, IsoEntry>): Promise<string | undefined> {
+  const discinfo = byPath.get('.discinfo');
+  if (discinfo?.type === 'file' && discinfo.size <= MAX_CONFIG) {
+    const line = Buffer.from(await readSource(iso.source(discinfo))).toString('latin1').split(/\r?\n/)[2]?.trim();
+    if (line) return line;
+  }
+  const hints: [string, string][] = [
+    ['EFI/BOOT/BOOTX64.EFI', 'x86_64'],
+    ['isolinux/isolinux.bin', 'x86_64'],
+    ['EFI/BOOT/BOOTAA64.EFI', 'aarch64'],
+    ['images/generic.prm', 's390x'],
+    ['ppc/bootinfo.txt', 'ppc64le'],
+  ];
+  return hints.find(([p]) => byPath.has(p))?.[1];
+}
+
+/** Read what attaching needs from the installer ISO (metadata, boot structures, configurations). */
+export async function readInstaller(path: string, ks: string | undefined): Promise<InstallerIso> {
+  let iso: IsoReader;
+  try {
+    iso = await IsoReader.open(path);
+  } catch (err) {
+    asUserError(err, path);
+  }
+  try {
+    const entries = await iso.entries();
+    const byPath = new Map(entries.map((e) => [e.path, e]));
+    const byLba = new Map(entries.filter((e) => e.type === 'file' && e.size > 0).map((e) => [e.extents[0]!.lba, e]));
+    for (const e of entries) {
+      if (e.extents.length > 1) throw new UserError(`${e.path} is 4 GiB or larger (multi-extent); dudkit does not write ISO level 3`, path);
+      if (e.path.endsWith('/rhdd3') || e.path === 'rhdd3') {
+        const rpms = e.path === 'rhdd3' ? 'rpms' : `${e.path.slice(0, -'/rhdd3'.length)}/rpms`;
+        if (byPath.get(rpms)?.type === 'dir') throw new UserError(`${e.path} holds a driver disk tree already: the installer would then ignore top-level *.iso disks`, path);
+      }
+    }
+
+    let bios: InstallerIso['bios'];
+    let efi: InstallerIso['efi'];
+    const boot = await iso.bootEntries().catch((err: unknown) => asUserError(err, path));
+    for (const [i, b] of boot.entries()) {
+      const file = byLba.get(b.lba);
+      const where = `El Torito entry ${i + 1} (${b.platform}, block ${b.lba})`;
+      if (b.emulation !== 'none') throw new UserError(`${where} uses ${b.emulation} emulation; only no-emulation boot images are kept`, path);
+      if (!file) throw new UserError(`${where} is not a file of the ISO (an appended partition?); not a layout dudkit can rebuild`, path);
+      if (b.platform === 'bios' && !bios && i === 0) {
+        const fh = await open(path, 'r');
+        try {
+          const head = await readAt(fh, b.lba * BLOCK, 64);
+          const grub = file.size >= 2556 ? await readAt(fh, b.lba * BLOCK + 2548, 8) : undefined;
+          bios = {
+            path: file.path,
+            loadSectors: b.loadSectors,
+            bootInfoTable: le32(head, 8) === 16 && le32(head, 12) === b.lba && le32(head, 16) === file.size,
+            grub2BootInfo: grub !== undefined && grub.length === 8 && grub.readBigUInt64LE(0) === BigInt(b.lba * 4 + 5),
+          };
+        } finally {
+          await fh.close();
+        }
+      } else if (b.platform === 'uefi' && !efi) {
+        efi = { path: file.path, loadSectors: b.loadSectors };
+      } else {
+        throw new UserError(`${where}: only one BIOS image (as the default entry) and one UEFI image are kept`, path);
+      }
+    }
+
+    const fh = await open(path, 'r');
+    let catalogPath: string | undefined;
+    let hybrid: InstallerIso['hybrid'];
+    try {
+      const cat = boot.length > 0 ? await catalogLba(fh) : undefined;
+      catalogPath = cat === undefined ? undefined : byLba.get(cat)?.path;
+      const area = await readAt(fh, 0, 16 * BLOCK);
+      const efiLba = efi ? byPath.get(efi.path)!.extents[0]!.lba : undefined;
+      const biosLba = bios ? byPath.get(bios.path)!.extents[0]!.lba : undefined;
+      hybrid = classifySystemArea(area, biosLba, efiLba, path);
+    } finally {
+      await fh.close();
+    }
+
+    const configs: { path: string; kind: ConfigKind; text: string }[] = [];
+    for (const c of BOOT_CONFIGS) {
+      const e = byPath.get(c.path);
+      if (e?.type !== 'file') continue;
+      if (e.size > MAX_CONFIG) throw new UserError(`${c.path} is larger than 1 MiB: not a boot configuration`, path);
+      configs.push({ ...c, text: Buffer.from(await readSource(iso.source(e))).toString('latin1') });
+    }
+
+    let kickstart: InstallerIso['kickstart'];
+    if (ks !== undefined) {
+      const st = await stat(ks).catch((err: unknown) => asUserError(err, ks));
+      if (!st.isFile()) throw new UserError('not a regular file', ks);
+      kickstart = { path: ks, name: basename(ks), size: st.size };
+    }
+    const arch = await installerArch(iso, byPath);
+    return {
+      path,
+      volume: iso.volume,
+      entries,
+      ...(bios ? { bios } : {}),
+      ...(efi ? { efi } : {}),
+      ...(catalogPath !== undefined ? { catalogPath } : {}),
+      ...(hybrid ? { hybrid } : {}),
+      configs,
+      ...(arch ? { arch } : {}),
+      ...(kickstart ? { kickstart } : {}),
+    };
+  } catch (err) {
+    asUserError(err, path);
+  } finally {
+    await iso.close();
+  }
+}
+
+/** The disk as an ISO image, whatever the inner target's own output format is. */
+function asImage(inner: Plan): Plan {
+  if (inner.medium.kind === 'iso') return inner;
+  if (inner.medium.kind !== 'directory') throw new UserError(`of: the inner medium is a ${inner.medium.kind}, not a disk image`);
+  return { ...inner, medium: { kind: 'iso', volumeId: 'OEMDRV', joliet: false, implantMd5: false } };
+}
+
+/**
+ * The UEFI boot image with the same edit applied to its own GRUB configuration (what GRUB reads on
+ * a UEFI boot): the original extent copied to the scratch folder, then rewritten in place.
+ */
+function editedEfiImage(installer: InstallerIso, entry: IsoEntry, args: readonly string[], warn: (m: string) => void): Generated {
+  const origin = `${installer.path}:/${entry.path}`;
+  return {
+    kind: 'generated',
+    deps: [],
+    async build(_deps, scratch) {
+      const copy = scratch.path(basename(entry.path));
+      const start = entry.extents[0]!.lba * BLOCK;
+      await pipeline(createReadStream(installer.path, { start, end: start + entry.size - 1 }), createWriteStream(copy));
+      const replacements = new Map<string, Uint8Array>();
+      try {
+        const fat = await FatReader.open(copy);
+        try {
+          for (const name of EFI_IMAGE_CONFIGS) {
+            const f = await fat.find(name);
+            if (!f || f.isDir) continue;
+            if (f.size > MAX_CONFIG) throw new UserError(`${name} inside it is larger than 1 MiB: not a boot configuration`, origin);
+            const parts: Uint8Array[] = [];
+            for await (const c of fat.read(f)) parts.push(c);
+            const text = Buffer.concat(parts).toString('latin1');
+            const edited = addKernelArgs('grub', text, args);
+            if (edited !== text) replacements.set(name, Buffer.from(edited, 'latin1'));
+          }
+        } finally {
+          await fat.close();
+        }
+        if (replacements.size === 0) warn(`${origin}: no GRUB kernel line inside the UEFI boot image; UEFI boots will not load ${args.join(' ')}`);
+        await replaceFatFiles(copy, replacements);
+      } catch (err) {
+        asUserError(err, origin);
+      }
+      return fileRangeSource(copy, 0, entry.size, origin);
+    },
+  };
+}
+
+/** An identifier kept from the original image when the writer can write it back unchanged. */
+function keptId(text: string, max: number): string | undefined {
+  return text !== '' && text.length <= max && isPrintableAscii(text) && !text.startsWith('_') ? text : undefined;
+}
+
+export const attach = defineLayout({
+  kind: 'attach',
+  summary: 'installer ISO with the driver disk attached (dd.iso + inst.dd=hd:LABEL=… on every kernel line, boot layout kept)',
+  options: attachOptions,
+  defaultOut: (_set, o: Options) => `${basename(o.installer).replace(/\.iso$/i, '')}-dd.iso`,
+  prepare: (o: Options, env: PrepareEnv) => readInstaller(resolve(env.baseDir, o.installer), o.ks === undefined ? undefined : resolve(env.baseDir, o.ks)),
+  plan(_set, o, env, installer: InstallerIso) {
+    const inner = asImage(env.inner(o.of));
+    const label = installer.volume.volumeId;
+    const byPath = new Map(installer.entries.map((e) => [e.path, e]));
+    if (installer.arch === undefined) env.warn(`${installer.path}: installer architecture unknown (no .discinfo, no known boot files); not checked against the disk`);
+    else if (!inner.tree.entries().some((e) => e.path === `rpms/${installer.arch}`)) {
+      throw new UserError(`the installer is ${installer.arch}, the driver disk has no rpms/${installer.arch}/ (the installer would find nothing)`, installer.path);
+    }
+    for (const name of [o.name, installer.kickstart?.name]) {
+      if (name !== undefined && byPath.has(name)) throw new UserError(`/${name} exists already on the installer ISO`, installer.path);
+    }
+    if (o.name === installer.kickstart?.name) throw new UserError(`the kickstart and the driver disk are both named ${o.name}`);
+
+    const args = [driverDiskArg(label), ...(installer.kickstart ? [kickstartArg(label, installer.kickstart.name)] : [])];
+    const edited = new Map(installer.configs.map((c) => [c.path, addKernelArgs(c.kind, c.text, args)]));
+    const efiImages = new Set([installer.efi?.path, 'images/efiboot.img'].filter((p): p is string => p !== undefined && byPath.get(p)?.type === 'file'));
+    const tree = new Tree();
+    for (const e of installer.entries) {
+      if (e.path === installer.catalogPath) continue;
+      if (e.type === 'dir') tree.dir(e.path, e.mode & 0o7777);
+      else if (e.type === 'symlink') tree.symlink(e.path, e.target ?? '');
+      else if (efiImages.has(e.path)) tree.file(e.path, editedEfiImage(installer, e, args, env.warn), e.mode & 0o7777);
+      else {
+        const text = edited.get(e.path);
+        const content =
+          text !== undefined && text !== installer.configs.find((c) => c.path === e.path)!.text
+            ? bytesSource(Buffer.from(text, 'latin1'), `${e.path} (edited)`)
+            : e.size === 0
+              ? bytesSource(new Uint8Array(0))
+              : fileRangeSource(installer.path, e.extents[0]!.lba * BLOCK, e.size, `${installer.path}:/${e.path}`);
+        tree.file(e.path, content, e.mode & 0o7777);
+      }
+    }
+    tree.file(o.name, nestedMedium(inner, o.name, env), 0o444);
+    if (installer.kickstart) tree.file(installer.kickstart.name, sliceSource(installer.kickstart.path, 0, installer.kickstart.size), 0o444);
+
+    const notes = [`every kernel line now carries ${args.join(' ')}; the installer loads /${o.name} from this medium (label ${label})`];
+    if (byPath.has('images/cdboot.img') && installer.configs.some((c) => c.path === 'images/cdboot.prm')) {
+      notes.push('images/cdboot.img embeds its own copy of cdboot.prm, which dudkit does not rebuild: boots from that image do not get inst.dd');
+    }
+    if (installer.configs.length === 0 && efiImages.size === 0) env.warn(`${installer.path}: no boot configuration found; no kernel line carries ${args[0]}`);
+    const efiEntry = installer.efi && byPath.get(installer.efi.path);
+    if (installer.efi && efiEntry && installer.efi.loadSectors !== Math.ceil(efiEntry.size / 512)) {
+      env.warn(`${installer.path}: the UEFI El Torito entry loaded ${installer.efi.loadSectors} sectors; the new one loads the whole image (${Math.ceil(efiEntry.size / 512)}), as xorriso writes it`);
+    }
+    const v = installer.volume;
+    const systemId = keptId(v.systemId, 32);
+    const publisher = keptId(v.publisher, 128);
+    const preparer = keptId(v.preparer, 128);
+    const application = keptId(v.application, 128);
+    return {
+      tree,
+      medium: {
+        kind: 'iso',
+        volumeId: label,
+        // -joliet-long names, as installer DVDs carry them, cut rather than refused
+        joliet: v.joliet ? { limit: 103, overflow: 'truncate' } : false,
+        implantMd5: true,
+        ...(systemId ? { systemId } : {}),
+        ...(publisher ? { publisher } : {}),
+        ...(preparer ? { preparer } : {}),
+        ...(application ? { application } : {}),
+        ...(installer.bios || installer.efi
+          ? {
+              boot: {
+                ...(installer.bios
+                  ? { bios: { path: installer.bios.path, loadSectors: installer.bios.loadSectors, bootInfoTable: installer.bios.bootInfoTable, grub2BootInfo: installer.bios.grub2BootInfo } }
+                  : {}),
+                ...(installer.efi ? { efi: { path: installer.efi.path } } : {}),
+                ...(installer.catalogPath !== undefined ? { catalogPath: installer.catalogPath } : {}),
+              },
+            }
+          : {}),
+        ...(installer.hybrid ? { hybrid: { bootCode: installer.hybrid.bootCode, gpt: installer.hybrid.gpt } } : {}),
+      },
+      checksums: o.checksums,
+      notes,
+    };
+  },
+});

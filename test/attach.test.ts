@@ -1,0 +1,214 @@
+// Attaching a driver disk to an installer ISO (delivery.md §6.2, checks 10–15), against an
+// installer-like ISO made by xorriso with Debian's isolinux, checked with xorriso, isoinfo, fdisk,
+// mtools, fsck.fat, diff, checkisomd5/implantisomd5 and cmp.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { build, createContext } from '../src/api.js';
+import { tempDir } from './helpers/tmp.js';
+import { FIXTURES, ROOT, run } from './helpers/run.js';
+
+const dir = tempDir('dudkit-attach-');
+const EPOCH = 1700000000;
+const K94 = '5.14.0-427.13.1.el9_4.x86_64';
+const LABEL = 'Test-9.4 x86_64';
+const ARG = 'inst.dd=hd:LABEL=Test-9.4\\x20x86_64';
+const KS_ARG = 'inst.ks=hd:LABEL=Test-9.4\\x20x86_64:/ks.cfg';
+const installer = join(dir, 'installer.iso');
+const CONFIGS = ['isolinux/isolinux.cfg', 'EFI/BOOT/grub.cfg', 'boot/grub2/grub.cfg'];
+
+function manifest(name: string, targets: string): string {
+  const p = join(dir, name);
+  writeFileSync(
+    p,
+    `name: acmenet
+version: 2.4.1
+release: 3
+vendor: acme
+summary: ACME 25GbE network driver
+sources:
+  - ko: ${FIXTURES}/ko/${K94}/*.ko
+targets:
+${targets}`,
+  );
+  return p;
+}
+
+async function buildQuiet(path: string, outDir: string) {
+  const warnings: string[] = [];
+  const ctx = createContext({ epoch: EPOCH, onWarn: (m) => warnings.push(m) });
+  const result = await build(path, { outDir, ctx });
+  return { result, warnings };
+}
+
+/** Extract one file with xorriso's osirrox. */
+function extract(iso: string, path: string, to: string): string {
+  execFileSync('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', `/${path}`, to], { stdio: 'ignore' });
+  return to;
+}
+
+function report(iso: string): string {
+  return run('xorriso', ['-indev', iso, '-report_el_torito', 'plain', '-report_system_area', 'plain']).stdout;
+}
+
+/** The report lines that describe the boot layout, without block addresses (files move). */
+function bootLayout(iso: string): string[] {
+  return report(iso)
+    .split('\n')
+    .filter((l) => /^(El Torito (boot img|img path|img opts|cat path)|System area summary|MBR partition( |path)|GPT (partname local|type GUID|partition flags|partition path|entry array))/.test(l))
+    .map((l) => (l.startsWith('El Torito boot img') ? l.replace(/\s+\d+$/, '') : l))
+    .map((l) => (l.startsWith('MBR partition  ') ? l.split(/\s+/).slice(0, 6).join(' ') : l))
+    .map((l) => (l.startsWith('GPT entry array') ? l.split(/\s+/).slice(0, 5).join(' ') : l));
+}
+
+/** `diff` of two files: the changed lines only, `<`/`>` prefixed. */
+function diffLines(a: string, b: string): string[] {
+  const r = run('diff', [a, b]);
+  return r.stdout.split('\n').filter((l) => /^[<>]/.test(l));
+}
+
+describe('attach: rhdd3 disk onto an RHEL 9-style installer ISO (isolinux + efiboot.img, isohybrid GPT)', () => {
+  const out = join(dir, 'out');
+  let warnings: string[] = [];
+  let notes: string[] = [];
+  const iso = join(out, 'installer-dd.iso');
+  const x = join(dir, 'x');
+
+  beforeAll(async () => {
+    execFileSync('bash', [join(ROOT, 'fixtures/scripts/installer-iso.sh'), installer, LABEL], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'ks.cfg'), 'text\nreboot\n');
+    const m = manifest('attach.yaml', `  - rhdd3: { out: dd.iso }\n  - attach: { installer: installer.iso, ks: ks.cfg }\n`);
+    const built = await buildQuiet(m, out);
+    warnings = built.warnings;
+    notes = built.result.targets.find((t) => t.target === 'attach')!.notes;
+    mkdirSync(x, { recursive: true });
+  });
+
+  it('builds without warnings and names the argument in its notes', () => {
+    expect(warnings).toEqual([]);
+    expect(notes.join('\n')).toContain(ARG);
+    expect(notes.join('\n')).not.toMatch(/inst\.dd=\S*:\//);
+  });
+
+  it('xorriso -report_el_torito/-report_system_area: same boot entries and hybrid MBR/GPT layout as the input', () => {
+    const before = bootLayout(installer);
+    expect(before.some((l) => /BIOS\s+y\s+none/.test(l))).toBe(true);
+    expect(before.some((l) => /UEFI\s+y\s+none/.test(l))).toBe(true);
+    expect(before).toContain('El Torito img opts :   1  boot-info-table isohybrid-suitable');
+    expect(bootLayout(iso)).toEqual(before);
+  });
+
+  it('fdisk -l shows the same partition layout kind (dos label, 0x00 + 0xEF)', () => {
+    const kind = (f: string) => {
+      const t = run('fdisk', ['-l', f]).stdout;
+      return [/Disklabel type: (\S+)/.exec(t)?.[1], ...t.split('\n').filter((l) => l.startsWith(f)).map((l) => l.slice(f.length).replace(/\s+\d+\s+\d+\s+\d+\s+\S+\s+/, ' '))];
+    };
+    expect(kind(iso)).toEqual(kind(installer).map((l) => l?.replace(installer, iso)));
+    expect(kind(iso)[0]).toBe('dos');
+  });
+
+  it('isoinfo -d: same volume id', () => {
+    expect(run('isoinfo', ['-d', '-i', iso]).stdout).toContain(`Volume id: ${LABEL}`);
+  });
+
+  it('every kernel line of every config has the argument once; diff against the input shows nothing else', () => {
+    for (const c of CONFIGS) {
+      const a = extract(installer, c, join(x, `${c.replace(/\//g, '_')}.in`));
+      const b = extract(iso, c, join(x, `${c.replace(/\//g, '_')}.out`));
+      const kernel = readFileSync(b, 'utf8').split('\n').filter((l) => /^\s*(append|linux|linuxefi)\s/.test(l));
+      expect(kernel.length).toBeGreaterThan(1);
+      for (const l of kernel) {
+        expect(l.split(/\s+/).filter((w) => w === ARG)).toHaveLength(1);
+        expect(l.endsWith(` ${ARG} ${KS_ARG}`)).toBe(true);
+      }
+      const d = diffLines(a, b);
+      expect(d.filter((l) => l.startsWith('<'))).toHaveLength(kernel.length);
+      for (const l of d.filter((k) => k.startsWith('>'))) expect(d).toContain(`<${l.slice(1, -` ${ARG} ${KS_ARG}`.length)}`);
+    }
+  });
+
+  it('mtype -i: the grub.cfg inside images/efiboot.img has the argument on every linuxefi line; fsck.fat -n is clean', () => {
+    const img = extract(iso, 'images/efiboot.img', join(x, 'efiboot.img'));
+    const cfg = run('mtype', ['-i', img, '::/EFI/BOOT/grub.cfg']).stdout;
+    const lines = cfg.split('\n').filter((l) => /^\s*linuxefi\s/.test(l));
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(l.endsWith(` ${ARG} ${KS_ARG}`)).toBe(true);
+    expect(run('fsck.fat', ['-n', img]).status).toBe(0);
+    expect(run('mtype', ['-i', img, '::/EFI/BOOT/BOOTX64.EFI']).stdout).toBe('placeholder EFI binary\n');
+  });
+
+  it('checkisomd5 passes, and implantisomd5 --force on a copy changes no byte', () => {
+    const r = run('checkisomd5', [iso]);
+    expect(r.status).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/PASS/);
+    const ref = join(x, 'ref.iso');
+    copyFileSync(iso, ref);
+    execFileSync('implantisomd5', ['--force', ref], { stdio: 'ignore' });
+    expect(run('cmp', [iso, ref]).status).toBe(0);
+  });
+
+  it('/dd.iso extracts byte-equal to the separately built rhdd3 disk; /ks.cfg is the kickstart', () => {
+    expect(run('xorriso', ['-indev', iso, '-find', '/', '-name', 'dd.iso']).stdout).toContain("'/dd.iso'");
+    expect(run('cmp', [extract(iso, 'dd.iso', join(x, 'dd.iso')), join(out, 'dd.iso')]).status).toBe(0);
+    expect(readFileSync(extract(iso, 'ks.cfg', join(x, 'ks.cfg')), 'utf8')).toBe('text\nreboot\n');
+  });
+
+  it('bsdtar: every other file is byte-equal to the input (isolinux.bin but for its boot-info table)', () => {
+    const a = join(x, 'tree-in');
+    const b = join(x, 'tree-out');
+    mkdirSync(a);
+    mkdirSync(b);
+    execFileSync('bsdtar', ['-xf', installer, '-C', a]);
+    execFileSync('bsdtar', ['-xf', iso, '-C', b]);
+    const r = run('diff', ['-rq', a, b]);
+    const differ = r.stdout.trim().split('\n').sort();
+    expect(differ).toEqual(
+      [
+        ...CONFIGS.map((c) => `Files ${a}/${c} and ${b}/${c} differ`),
+        `Files ${a}/images/efiboot.img and ${b}/images/efiboot.img differ`,
+        `Files ${a}/isolinux/boot.cat and ${b}/isolinux/boot.cat differ`,
+        `Files ${a}/isolinux/isolinux.bin and ${b}/isolinux/isolinux.bin differ`,
+        `Only in ${b}: dd.iso`,
+        `Only in ${b}: ks.cfg`,
+      ].sort(),
+    );
+    // the boot-info table (bytes 8–63) is all that differs in isolinux.bin
+    const i = readFileSync(`${a}/isolinux/isolinux.bin`);
+    const o = readFileSync(`${b}/isolinux/isolinux.bin`);
+    expect(o.subarray(64).equals(i.subarray(64))).toBe(true);
+    expect(o.subarray(0, 8).equals(i.subarray(0, 8))).toBe(true);
+  });
+
+  it('is deterministic: a second build is byte-identical (sha256sum)', async () => {
+    const again = join(dir, 'again');
+    await buildQuiet(join(dir, 'attach.yaml'), again);
+    const sum = (f: string) => run('sha256sum', [f]).stdout.split(' ')[0];
+    expect(sum(join(again, 'installer-dd.iso'))).toBe(sum(iso));
+    expect(existsSync(`${iso}.sha256`)).toBe(true);
+  });
+});
+
+describe('attach: refusals', () => {
+  it('an installer of another architecture (.discinfo) is refused with exit 2 and no output', async () => {
+    const other = join(dir, 'aarch64');
+    mkdirSync(other);
+    const m = manifest('wrong-arch.yaml', `  - attach: { installer: ${installer}, out: x.iso }\n`);
+    // the same ISO, but the disk has only x86_64 packages: refuse an aarch64 installer
+    const patched = join(other, 'aa.iso');
+    copyFileSync(installer, patched);
+    const buf = readFileSync(patched);
+    const at = buf.indexOf('Test Linux 9.4\nx86_64\n');
+    buf.write('Test Linux 9.4\naarch64', at, 'latin1');
+    writeFileSync(patched, buf);
+    writeFileSync(m, readFileSync(m, 'utf8').replace(installer, patched));
+    await expect(buildQuiet(m, other)).rejects.toThrow(/installer is aarch64, the driver disk has no rpms\/aarch64/);
+    expect(existsSync(join(other, 'x.iso'))).toBe(false);
+  });
+
+  it('a file that is not an ISO is a one-line user error naming it', async () => {
+    writeFileSync(join(dir, 'not.iso'), 'hello');
+    const m = manifest('not.yaml', `  - attach: { installer: not.iso }\n`);
+    await expect(buildQuiet(m, join(dir, 'not-out'))).rejects.toThrow(new RegExp(`${join(dir, 'not.iso')}: `));
+  });
+});
