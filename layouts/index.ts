@@ -1,6 +1,7 @@
 import { attach } from './attach.js';
 import { pxe } from './pxe.js';
 import { rhdd3 } from './rhdd3.js';
+import { rhel5 } from './rhel5.js';
 import type { Layout } from './types.js';
 import { usb } from './usb.js';
 

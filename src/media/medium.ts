@@ -1,10 +1,12 @@
 /**
- * A medium opened for reading, whatever it is stored as (a folder or an ISO image): its file
+ * A medium opened for reading, whatever it is stored as (a folder, an ISO image or a FAT image,
+ * bare or in an MBR partition): its file
  * list and each file's bytes, as the installers see them. `inspect` and `verify` work on this.
  */
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asUserError, UserError } from '../errors.js';
+import { asUserError, FormatError, UserError } from '../errors.js';
+import { FatReader, type FatFileRead } from '../formats/fat/index.js';
 import { IsoReader } from '../formats/iso9660/read.js';
 import { sliceSource, type Source } from '../tree/source.js';
 
@@ -25,9 +27,9 @@ export interface Location {
 }
 
 export interface OpenedMedium {
-  kind: 'directory' | 'iso';
+  kind: 'directory' | 'iso' | 'fat';
   path: string;
-  /** Volume label (ISO volume id), when the medium has one. */
+  /** Volume label (ISO volume id, FAT root-directory label), when the medium has one. */
   label?: string;
   files: MediumFile[];
   get(path: string): MediumFile | undefined;
@@ -59,7 +61,51 @@ function indexed(files: MediumFile[]): (path: string) => MediumFile | undefined 
   return (p) => map.get(p);
 }
 
-/** Open a folder or an ISO image (decided by content: an ISO has `CD001` at byte 32769). */
+/** A FAT volume: long names as the installer's vfat driver shows them; files located by cluster run. */
+async function openFat(path: string): Promise<OpenedMedium> {
+  const fat = await FatReader.open(path);
+  const byPath = new Map<string, FatFileRead>();
+  const files: MediumFile[] = [];
+  for await (const e of fat.walk()) {
+    byPath.set(e.path, e);
+    files.push({ path: e.path, type: e.isDir ? 'dir' : 'file', size: e.isDir ? 0 : e.size, mode: e.isDir ? 0o040755 : 0o100644 });
+  }
+  const locate = (p: string): Location => {
+    const e = byPath.get(p);
+    if (!e || e.isDir) throw new UserError(`no file ${p} on the medium`, path);
+    const runs = [...fat.chain(e.firstCluster, p)];
+    if (runs.length > 1) throw new UserError(`${p} is fragmented on the FAT volume; not supported`, path);
+    const g = fat.geometry;
+    return { file: path, offset: runs[0] ? g.firstDataByte + (runs[0].first - 2) * g.clusterBytes : 0, size: e.size };
+  };
+  return {
+    kind: 'fat',
+    path,
+    ...(fat.info.label !== undefined ? { label: fat.info.label } : {}),
+    files,
+    get: indexed(files),
+    locate,
+    source: (p) => {
+      const e = byPath.get(p);
+      if (!e || e.isDir) throw new UserError(`no file ${p} on the medium`, path);
+      return { size: e.size, origin: p, open: () => fat.read(e) };
+    },
+    close: () => fat.close(),
+  };
+}
+
+async function isIso(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(6);
+    await fh.read(b, 0, 6, 32768);
+    return b[0] === 1 && b.toString('latin1', 1) === 'CD001';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Open a folder, an ISO image (`CD001` at byte 32769) or a FAT image (decided by content). */
 export async function openMedium(path: string): Promise<OpenedMedium> {
   let st;
   try {
@@ -79,6 +125,11 @@ export async function openMedium(path: string): Promise<OpenedMedium> {
   }
   let iso: IsoReader;
   try {
+    if (!(await isIso(path))) {
+      return await openFat(path).catch((err: unknown) => {
+        throw err instanceof FormatError ? new FormatError(`not an ISO 9660 or FAT image: ${err.message}`) : err;
+      });
+    }
     iso = await IsoReader.open(path);
   } catch (err) {
     asUserError(err, path);

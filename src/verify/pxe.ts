@@ -1,0 +1,178 @@
+/**
+ * `verify` for a PXE initrd overlay (`delivery.md` §4, §8): a newc cpio, gzip-compressed or not,
+ * holding `dd.iso` / `dd<N>.iso` / `dd.img` / `dd.rpm` at its root, checked the way the kernel's
+ * initramfs unpacker reads it; the disk images inside are spooled out and verified in turn.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
+import { readInitrd } from '../formats/cpio/index.js';
+import { Scratch } from '../tree/scratch.js';
+import { Findings, type VerifyReport } from './report.js';
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+/** What the installers pick up from the initrd root (RHEL 7–10: `inst.dd=/<name>`; RHEL 5/6: `dd.img`). */
+const DUD_MEMBER = /^dd[^/]*\.(iso|img|rpm)$/;
+
+export interface PxeMember {
+  name: string;
+  mode: string;
+  size: number;
+  uid: number;
+  gid: number;
+}
+
+export interface PxeDetails {
+  compression: Compression;
+  format?: string;
+  /** Bytes of the uncompressed archive. */
+  archiveSize?: number;
+  members: PxeMember[];
+  kernelArguments: { release: string; arguments: string }[];
+  nested: { member: string; kind: string; ok: boolean; details: unknown; text: string }[];
+}
+
+async function head(path: string, n: number): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(b, 0, n, 0);
+    return b.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** An overlay by content: a cpio magic, or a compressor's magic (whose content is checked later). */
+export async function isInitrdOverlay(path: string): Promise<boolean> {
+  const h = await head(path, 6).catch(() => new Uint8Array(0)); // folders, missing files: not an overlay
+  return Buffer.from(h.subarray(0, 4)).toString('latin1') === '0707' || detectCompression(h) !== 'none';
+}
+
+/** The first bytes of the decompressed stream (the rest is not read). */
+async function decompressedHead(path: string, compression: Compression): Promise<string> {
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  try {
+    for await (const c of decompress(createReadStream(path), compression)) {
+      parts.push(c);
+      got += c.length;
+      if (got >= 6) break;
+    }
+  } catch {
+    // corrupt data is reported by the full read
+  }
+  return Buffer.concat(parts).subarray(0, 6).toString('latin1');
+}
+
+function modeString(mode: number): string {
+  const type = { [S_IFDIR]: 'd', 0o120000: 'l', [S_IFREG]: '-' }[mode & S_IFMT] ?? '?';
+  let s = type;
+  for (let i = 0; i < 9; i++) s += mode & (1 << (8 - i)) ? 'rwx'[i % 3] : '-';
+  return s;
+}
+
+function kernelArguments(members: string[]): PxeDetails['kernelArguments'] {
+  const out: PxeDetails['kernelArguments'] = [];
+  if (members.length > 0) out.push({ release: 'RHEL 7–10', arguments: members.map((m) => `inst.dd=/${m}`).join(' ') });
+  if (members.includes('dd.img')) out.push({ release: 'RHEL 5/6', arguments: '(none: the installer loads /dd.img by itself; do not add dd=path:/dd.img)' });
+  return out;
+}
+
+/** The nested report's account of the disk, without its findings (they are folded in above). */
+function describe(text: string, s: { member: string; path: string }): string {
+  return text
+    .split('\n')
+    .filter((l) => !/^(error|warning): |^(OK|FAILED): \d+ error/.test(l))
+    .map((l) => `  ${l.replace(s.path, s.member)}`)
+    .join('\n');
+}
+
+export type NestedVerifier = (path: string, opts: { kernels?: string[] }) => Promise<VerifyReport>;
+
+/** Verify an overlay; `verifyNested` checks each disk image inside (the medium dispatcher). */
+export async function verifyPxe(path: string, opts: { kernels?: string[] }, verifyNested: NestedVerifier): Promise<VerifyReport> {
+  const f = new Findings();
+  const compression = detectCompression(await head(path, 6));
+  const d: PxeDetails = { compression, members: [], kernelArguments: [], nested: [] };
+  const done = (): VerifyReport => ({ medium: path, kind: 'pxe', ok: f.ok, findings: f.list, details: d, text: [pxeText(path, d), f.text(), f.summary()].filter(Boolean).join('\n') });
+
+  if (compression !== 'none' && compression !== 'gzip') {
+    f.warning('', `${compression}-compressed: every RHEL kernel unpacks gzip initramfs segments, ${compression} only with CONFIG_RD_${compression.toUpperCase()}=y in the installer kernel; use gzip`);
+  }
+  const magic = await decompressedHead(path, compression);
+  if (magic === '070707') f.error('', 'odc cpio archive (070707): the kernel rejects it ("incorrect cpio method used: use -H newc option"); write newc (cpio -H newc)');
+  else if (magic === '070702') f.error('', 'crc cpio archive (070702): the installer kernels reject it ("no cpio magic"); write newc (cpio -H newc)');
+  else if (magic !== '070701') f.error('', `no newc cpio archive${compression !== 'none' ? ` inside the ${compression} stream` : ''}: the kernel stops with "no cpio magic"`);
+  if (!f.ok) return done();
+  d.format = 'newc';
+
+  return Scratch.with(async (scratch) => {
+    const dirs = new Set<string>();
+    const inodes = new Map<number, string>();
+    const spooled: { member: string; path: string }[] = [];
+    try {
+      const walk = readInitrd(decompress(createReadStream(path), compression));
+      for (let r = await walk.next(); ; r = await walk.next()) {
+        if (r.done) {
+          d.archiveSize = r.value.end;
+          if (r.value.compressed) f.warning('', `a ${r.value.compressed.compression} segment follows the archive at offset ${r.value.compressed.offset}; not checked`);
+          break;
+        }
+        const { entry, data } = r.value;
+        const type = entry.mode & S_IFMT;
+        d.members.push({ name: entry.name, mode: modeString(entry.mode), size: entry.size, uid: entry.uid, gid: entry.gid });
+        if (/^\.?\//.test(entry.name)) f.error(entry.name, 'has a leading "/" or "./": write bare names (dd.iso)');
+        const parent = entry.name.includes('/') ? entry.name.slice(0, entry.name.lastIndexOf('/')) : '';
+        if (parent && !dirs.has(parent)) f.error(entry.name, `is in ${parent}/, which has no directory entry before it: the kernel's unpacker does not create missing parents, so it is not unpacked`);
+        if (type === S_IFDIR) dirs.add(entry.name.replace(/\/$/, ''));
+        if (entry.uid !== 0 || entry.gid !== 0) f.warning(entry.name, `owned by ${entry.uid}:${entry.gid}, not root`);
+        if (entry.nlink >= 2 && type !== S_IFDIR) {
+          const other = inodes.get(entry.ino);
+          if (other) f.warning(entry.name, `nlink ${entry.nlink} and ino ${entry.ino} like ${other}: the kernel makes it a hard link to ${other}`);
+          inodes.set(entry.ino, entry.name);
+        }
+        if (type === S_IFREG && DUD_MEMBER.test(entry.name) && /\.(iso|img)$/.test(entry.name)) {
+          const p = scratch.path(entry.name);
+          await pipeline(Readable.from(data), createWriteStream(p));
+          spooled.push({ member: entry.name, path: p });
+        }
+      }
+    } catch (err) {
+      f.error('', `${(err as Error).message}: the kernel stops unpacking there`);
+      return done();
+    }
+    if (d.archiveSize !== undefined && d.archiveSize % 4 !== 0) {
+      const msg = `the archive is ${d.archiveSize} bytes, not a multiple of 4`;
+      if (compression === 'none') f.error('', `${msg}: a segment appended after it is not found`);
+      else f.warning('', msg);
+    }
+    const duds = d.members.filter((m) => m.mode.startsWith('-') && DUD_MEMBER.test(m.name)).map((m) => m.name);
+    for (const m of d.members) if (m.mode.startsWith('-') && !m.name.includes('/') && !DUD_MEMBER.test(m.name)) f.info(m.name, 'not a driver disk name (dd*.iso, dd.img, dd.rpm); only used if inst.dd= names it');
+    if (duds.length === 0) f.error('', 'no dd.iso, dd<N>.iso, dd.img or dd.rpm at the archive root: the installer finds no driver disk in it');
+    d.kernelArguments = kernelArguments(duds);
+
+    for (const s of spooled) {
+      try {
+        const r = await verifyNested(s.path, opts);
+        d.nested.push({ member: s.member, kind: r.kind, ok: r.ok, details: r.details, text: describe(r.text, s) });
+        for (const x of r.findings) f.list.push({ ...x, subject: x.subject ? `${s.member}: ${x.subject}` : s.member });
+      } catch (err) {
+        f.error(s.member, (err as Error).message.replace(`${s.path}: `, ''));
+      }
+    }
+    return done();
+  });
+}
+
+export function pxeText(path: string, d: PxeDetails): string {
+  const lines = [`${path}: PXE initrd overlay, ${d.compression === 'none' ? 'uncompressed' : d.compression}${d.format ? `, ${d.format} cpio` : ''}${d.archiveSize !== undefined ? ` of ${d.archiveSize} bytes` : ''}`];
+  for (const m of d.members) lines.push(`  ${m.mode} ${String(m.size).padStart(12)} ${m.name}`);
+  for (const k of d.kernelArguments) lines.push(`kernel arguments (${k.release}): ${k.arguments}`);
+  for (const n of d.nested) lines.push(`${n.member}: ${n.kind} disk, ${n.ok ? 'OK' : 'FAILED'}`, n.text);
+  return lines.join('\n');
+}
