@@ -6,7 +6,7 @@ import type { Layout } from './types.js';
 import { usb } from './usb.js';
 
 /** Every target kind dudkit builds. Adding a medium: one module here and one line below. */
-export const layouts: Layout[] = [rhdd3, pxe, usb, attach];
+export const layouts: Layout[] = [rhdd3, rhel5, pxe, usb, attach];
 
 export function findLayout(kind: string): Layout | undefined {
   return layouts.find((l) => l.kind === kind);
