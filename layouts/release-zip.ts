@@ -1,0 +1,174 @@
+/**
+ * The XenServer release zip (`xenserver.md` §5): the pack ISO, `<name>.iso.md5`,
+ * `<name>.metadata.md5`, the driver sources as `<label>-<RPM_VERSION>-src.tar.gz` (the GPL
+ * obligation: a source folder and the given source RPMs), and for a signed update pack the public
+ * key with a README on importing it. Entries at the zip root, deflated, at SOURCE_DATE_EPOCH.
+ */
+import { createHash } from 'node:crypto';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { AtomicFile, checksumLine } from '../src/emit/atomic.js';
+import { nestedImage } from '../src/emit/nested-image.js';
+import { asUserError, UserError } from '../src/errors.js';
+import { compress } from '../src/formats/compress/index.js';
+import { writeTar, type TarMember } from '../src/formats/tar/write.js';
+import { metadataMd5Line } from '../src/formats/xenserver/legacy.js';
+import type { DriverSet } from '../src/model/driverset.js';
+import type { Scratch } from '../src/tree/scratch.js';
+import { bytesSource, fileSource, sliceSource, readSource, type Source } from '../src/tree/source.js';
+import { Tree, type Generated } from '../src/tree/tree.js';
+import { defineLayout, type LayoutEnv, type Plan, type PrepareEnv } from './types.js';
+
+export const releaseZipOptions = z.strictObject({
+  out: z.string().min(1).optional(),
+  /** The pack to ship. */
+  of: z.enum(['xenserver-legacy', 'xenserver-update']).default('xenserver-legacy'),
+  /** The ISO's file stem in the zip; default the pack's own (`<label>` legacy, `<label>-<version>` update). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be a plain file stem').optional(),
+  /** Driver sources: a folder (archived into the source tar.gz) or a ready source archive (shipped as is). */
+  source: z.string().min(1).optional(),
+  /** `RPM_VERSION` in the source archive's name; default the manifest's version. */
+  rpmVersion: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM version')).optional(),
+  /** Update packs: the ASCII-armoured public key users import (`import-update-key`), shipped under its basename. */
+  publicKey: z.string().min(1).optional(),
+  checksums: z.array(z.enum(['md5', 'sha256'])).default([]),
+});
+type Options = z.output<typeof releaseZipOptions>;
+
+interface Walked {
+  rel: string;
+  type: 'file' | 'dir' | 'symlink';
+  mode: number;
+  size: number;
+  path: string;
+  target?: string;
+}
+
+interface Prepared {
+  folder?: Walked[];
+  archive?: Source & { name: string };
+  publicKey?: Source & { name: string };
+}
+
+async function walk(root: string): Promise<Walked[]> {
+  const out: Walked[] = [];
+  async function visit(rel: string): Promise<void> {
+    const names = (await readdir(join(root, rel))).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    for (const n of names) {
+      const r = rel ? `${rel}/${n}` : n;
+      const path = join(root, r);
+      const st = await lstat(path);
+      if (st.isSymbolicLink()) out.push({ rel: r, type: 'symlink', mode: 0o777, size: 0, path, target: await readlink(path) });
+      else if (st.isDirectory()) {
+        out.push({ rel: r, type: 'dir', mode: st.mode & 0o7777, size: 0, path });
+        await visit(r);
+      } else if (st.isFile()) out.push({ rel: r, type: 'file', mode: st.mode & 0o7777, size: st.size, path });
+    }
+  }
+  await visit('');
+  return out;
+}
+
+async function prepare(o: Options, env: PrepareEnv): Promise<Prepared> {
+  const out: Prepared = {};
+  if (o.source) {
+    const path = resolve(env.baseDir, o.source);
+    const st = await lstat(path).catch((err: unknown) => asUserError(err, path));
+    if (st.isDirectory()) out.folder = await walk(path);
+    else if (st.isFile()) out.archive = { ...sliceSource(path, 0, st.size, path), name: basename(path) };
+    else throw new UserError('source: neither a folder nor a file', path);
+  }
+  if (o.publicKey) {
+    const path = resolve(env.baseDir, o.publicKey);
+    const src = await fileSource(path).catch((err: unknown) => asUserError(err, path));
+    const head = Buffer.from(await readSource(sliceSource(path, 0, Math.min(src.size, 64)))).toString('latin1');
+    if (!head.startsWith('-----BEGIN PGP PUBLIC KEY BLOCK-----')) throw new UserError('publicKey: not an ASCII-armoured OpenPGP public key (users import it with import-update-key)', path);
+    out.publicKey = { ...src, name: basename(path) };
+  }
+  return out;
+}
+
+const TEXT_FILE = 0o644;
+
+/** `<label>-<ver>-src.tar.gz`: the source folder and the source RPMs under `<label>-<ver>/`, spooled to scratch. */
+function sourceArchive(top: string, folder: Walked[], srpms: { name: string; source: Source }[], epoch: number): Generated {
+  return {
+    kind: 'generated',
+    deps: [],
+    async build(_deps, scratch: Scratch) {
+      function* members(): Generator<TarMember> {
+        yield { type: 'dir', name: top, mode: 0o755, mtime: epoch };
+        for (const w of folder) {
+          const name = `${top}/${w.rel}`;
+          if (w.type === 'dir') yield { type: 'dir', name, mode: w.mode, mtime: epoch };
+          else if (w.type === 'symlink') yield { type: 'symlink', name, mtime: epoch, target: w.target! };
+          else yield { type: 'file', name, mode: w.mode, mtime: epoch, size: w.size, data: sliceSource(w.path, 0, w.size).open() };
+        }
+        for (const s of srpms) yield { type: 'file', name: `${top}/${s.name}`, mode: TEXT_FILE, mtime: epoch, size: s.source.size, data: s.source.open() };
+      }
+      const path = scratch.path(`${top}-src.tar.gz`);
+      await AtomicFile.with(path, [], async (f) => {
+        for await (const chunk of compress(writeTar(members()), 'gzip', { level: 9 })) await f.write(chunk);
+      });
+      return fileSource(path);
+    },
+  };
+}
+
+const README = (key: string) => `Before installing this update on a host, import its signing key there once:
+/opt/xensource/debug/import-update-key ${key}
+(then xe update-upload file-name=<iso> and xe update-apply, or xe-install-supplemental-pack <iso>).
+Without the key, XenServer refuses the update with "Invalid signature".
+`;
+
+async function md5Hex(source: Source): Promise<string> {
+  const h = createHash('md5');
+  for await (const c of source.open()) h.update(c);
+  return h.digest('hex');
+}
+
+function plan(set: DriverSet, o: Options, env: LayoutEnv, prepared: Prepared): Plan {
+  const inner = env.inner(o.of);
+  if (inner.medium.kind !== 'iso') throw new UserError(`release-zip: the ${o.of} target writes a ${inner.medium.kind}, not an ISO; the release zip ships the ISO`);
+  const innerMd5 = inner.sidecars?.find((s) => s.name.endsWith('.metadata.md5'));
+  const name = o.name ?? (innerMd5 ? innerMd5.name.slice(0, -'.metadata.md5'.length) : `${set.meta.name}-${set.meta.version}`);
+  const iso = `${name}.iso`;
+  const nested = nestedImage(inner, iso, iso, env);
+  const tree = new Tree().file(iso, nested.image);
+  tree.file(`${iso}.md5`, nested.derived(`${iso}.md5`, (b) => bytesSource(checksumLine(b.md5, iso), `${iso}.md5`)));
+  tree.file(
+    `${name}.metadata.md5`,
+    nested.derived(`${name}.metadata.md5`, async (b) => {
+      const side = b.sidecars.find((s) => s.name.endsWith('.metadata.md5'));
+      if (side) return side.source;
+      // an update pack: MD5 of update.xml (dudkit convention, §5)
+      const doc = b.entries.find((e) => e.path === 'update.xml');
+      if (!doc || doc.type !== 'file') throw new UserError(`release-zip: the ${o.of} pack has neither a metadata MD5 nor an update.xml`);
+      return bytesSource(metadataMd5Line(await md5Hex(doc.content)), `${name}.metadata.md5`);
+    }),
+  );
+
+  const srpms = set.rpms.filter((r) => r.pkg.isSource).map((r) => ({ name: r.fileName, source: r.source }));
+  if (prepared.archive) tree.file(prepared.archive.name, prepared.archive);
+  if (prepared.folder || srpms.length > 0) {
+    const top = `${set.meta.name}-${o.rpmVersion ?? set.meta.version}`;
+    tree.file(`${top}-src.tar.gz`, sourceArchive(top, prepared.folder ?? [], srpms, env.epoch));
+  } else if (!prepared.archive) {
+    throw new UserError('release-zip: no driver sources to ship: give source: <folder or archive>, or the source RPM in sources: (- rpm: …src.rpm); the GPL requires the sources with the binaries');
+  }
+  if (o.of === 'xenserver-update') {
+    if (!prepared.publicKey) throw new UserError('release-zip: an update pack is signed; give publicKey: <ASCII-armoured public key> so users can import it (import-update-key)');
+    tree.file(prepared.publicKey.name, prepared.publicKey).file('README', bytesSource(README(prepared.publicKey.name), 'README'));
+  } else if (prepared.publicKey) env.warn('release-zip: publicKey ignored: a legacy pack is not signed');
+  return { tree, medium: { kind: 'zip' }, checksums: o.checksums, notes: [] };
+}
+
+export const releaseZip = defineLayout({
+  kind: 'release-zip',
+  summary: 'XenServer release zip: pack ISO, its .iso.md5 and .metadata.md5, driver source archive (and the signing key for update packs)',
+  options: releaseZipOptions,
+  defaultOut: (set) => `${set.meta.name}-${set.meta.version}.zip`,
+  prepare,
+  plan,
+});
