@@ -5,6 +5,7 @@ import { register as registerBuild } from './commands/build.js';
 import { register as registerInspect } from './commands/inspect.js';
 import { register as registerVerify } from './commands/verify.js';
 import { register as registerIso } from './commands/iso.js';
+import { register as registerKeygen } from './commands/keygen.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -19,6 +20,6 @@ program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
 });
 
-for (const register of [registerBuild, registerInspect, registerIso, registerVerify]) register(program);
+for (const register of [registerBuild, registerInspect, registerIso, registerVerify, registerKeygen]) register(program);
 
 await program.parseAsync(process.argv);

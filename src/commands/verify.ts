@@ -8,10 +8,11 @@ export function register(program: Command): void {
     .description("check a medium the way its installer does (exit 1 when the installer would fail)")
     .argument('<medium>', 'ISO image or folder')
     .option('--kernel <uname_r>', 'installer kernel to check against (repeatable); default: every kernel the packages name', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--key <file>', 'public key file to check signatures with (XenServer update packs: the key users import)')
     .option('--json', 'print one JSON document on stdout')
     .action(
-      action(async (path: string, opts: { kernel: string[]; json?: boolean }) => {
-        const report = await verifyMedium(path, { kernels: opts.kernel });
+      action(async (path: string, opts: { kernel: string[]; key?: string; json?: boolean }) => {
+        const report = await verifyMedium(path, { kernels: opts.kernel, ...(opts.key ? { key: opts.key } : {}) });
         if (opts.json) printJson({ medium: report.medium, kind: report.kind, ok: report.ok, findings: report.findings, details: report.details });
         else process.stdout.write(`${report.text}\n`);
         if (!report.ok) throw new VerificationFailed(`${path}: verification failed`);

@@ -6,10 +6,14 @@ import { isInitrdOverlay, verifyPxe } from './pxe.js';
 import { findDisks, rhdd3Text, verifyRhdd3 } from './rhdd3.js';
 import { isRhel5Disk, rhel5Text, verifyRhel5 } from './rhel5.js';
 import { verifyUsb } from './usb.js';
+import { readPublicKeys } from '../sign/verify.js';
+import { isUpdatePack, updatePackText, verifyXenserverUpdate } from './xenserver-update.js';
 
 export interface VerifyOptions {
   /** Installer kernels (`uname -r`) to check the disk against. */
   kernels?: string[];
+  /** Public key file signed media are checked against (XenServer update packs). */
+  key?: string;
 }
 
 /** Check a medium the way its consumer does; `ok` is false when the consumer would fail. */
@@ -27,6 +31,11 @@ export async function verifyMedium(path: string, opts: VerifyOptions = {}): Prom
 
 /** The driver disk tree on an opened medium (folder, ISO or FAT volume). */
 async function verifyDisk(medium: OpenedMedium, path: string, opts: VerifyOptions): Promise<VerifyReport> {
+  if (isUpdatePack(medium)) {
+    const { findings, details } = await verifyXenserverUpdate(medium, opts.key ? await readPublicKeys(opts.key) : undefined);
+    const text = [updatePackText(path, details), findings.text(), findings.summary()].filter(Boolean).join('\n');
+    return { medium: path, kind: 'xenserver-update', ok: findings.ok, findings: findings.list, details, text };
+  }
   const disks = findDisks(medium);
   if (disks.length > 0) {
     const { findings, details } = await verifyRhdd3(medium, disks, opts.kernels ?? []);

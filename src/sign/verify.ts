@@ -1,0 +1,73 @@
+/**
+ * Checking signatures the way `gpg --verify` and rpm do, with the public keys the user trusts:
+ * detached `.asc` signatures of files, and the OpenPGP signature of an RPM's main header.
+ */
+import { readFile } from 'node:fs/promises';
+import * as openpgp from 'openpgp';
+import { asUserError, UserError } from '../errors.js';
+import { PGP_CONFIG } from './key.js';
+
+export interface SignatureCheck {
+  ok: boolean;
+  /** Issuer key ID (16 hex digits) when the signature names one. */
+  keyId?: string;
+  /** Why it is not good (gpg's BADSIG / NO_PUBKEY / ERRSIG cases). */
+  problem?: string;
+}
+
+/** Public keys from an armored (or binary) key file: certificates or secret keys, any number. */
+export async function readPublicKeys(path: string): Promise<openpgp.PublicKey[]> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    asUserError(err, path);
+  }
+  const text = Buffer.from(bytes).toString('latin1');
+  try {
+    const keys = text.includes('-----BEGIN PGP')
+      ? await openpgp.readKeys({ armoredKeys: text, config: PGP_CONFIG })
+      : await openpgp.readKeys({ binaryKeys: bytes, config: PGP_CONFIG });
+    return keys.map((k) => k.toPublic());
+  } catch (err) {
+    throw new UserError(`not an OpenPGP key file (${String((err as Error).message).split('\n')[0]})`, path);
+  }
+}
+
+async function check(signature: openpgp.Signature, data: Uint8Array, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
+  const message = await openpgp.createMessage({ binary: data });
+  // the signature's own time, not now: media are verified long after they were signed
+  const result = await openpgp.verify({ message, signature, verificationKeys: keys, expectSigned: false, config: PGP_CONFIG });
+  const first = result.signatures[0];
+  if (!first) return { ok: false, problem: 'no signature packet' };
+  const keyId = first.keyID.toHex();
+  if (!keys.some((k) => k.getKeys(first.keyID).length > 0)) return { ok: false, keyId, problem: `made by key ${keyId}, which is not among the given public keys (gpg: NO_PUBKEY)` };
+  try {
+    await first.verified;
+    return { ok: true, keyId };
+  } catch (err) {
+    return { ok: false, keyId, problem: `bad signature (gpg: BADSIG): ${String((err as Error).message).split('\n')[0]}` };
+  }
+}
+
+/** Verify an armored detached signature of `data`. */
+export async function verifyArmoredDetached(armored: string, data: Uint8Array, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
+  let signature: openpgp.Signature;
+  try {
+    signature = await openpgp.readSignature({ armoredSignature: armored, config: PGP_CONFIG });
+  } catch (err) {
+    return { ok: false, problem: `not an armored OpenPGP signature (${String((err as Error).message).split('\n')[0]})` };
+  }
+  return check(signature, data, keys);
+}
+
+/** Verify a binary signature packet (an RPM's RSAHEADER/DSAHEADER) over `data`. */
+export async function verifyBinaryDetached(packet: Uint8Array, data: Uint8Array, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
+  let signature: openpgp.Signature;
+  try {
+    signature = await openpgp.readSignature({ binarySignature: packet, config: PGP_CONFIG });
+  } catch (err) {
+    return { ok: false, problem: `unreadable OpenPGP signature (${String((err as Error).message).split('\n')[0]})` };
+  }
+  return check(signature, data, keys);
+}

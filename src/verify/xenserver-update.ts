@@ -1,0 +1,148 @@
+/**
+ * `verify` for modern XenServer update packs and driver disks (`xenserver.md` §4): what xapi's
+ * `update-upload`/`update-apply` and the host installer check — `update.xml` (uuid, name-label,
+ * version, non-empty description), the two detached signatures and every RPM's header
+ * signature (with the public key the user imports), sha256 repodata that matches the files,
+ * the comps groups `update` (and `drivers`), the generated `update-`/`control-` packages.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { PublicKey } from 'openpgp';
+import { checkRepository } from '../formats/repodata/check.js';
+import { readMetadataBytes } from '../formats/repodata/read.js';
+import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
+import { SIGTAG, TAG } from '../formats/rpm/tags.js';
+import { parseUpdateXml, type UpdateDocument } from '../formats/xenserver/update.js';
+import type { OpenedMedium } from '../media/medium.js';
+import { verifyArmoredDetached, verifyBinaryDetached } from '../sign/verify.js';
+import { readSource } from '../tree/source.js';
+import { Findings } from './report.js';
+
+export interface UpdatePackDetails {
+  update?: UpdateDocument;
+  signatures: { file: string; status: 'good' | 'bad' | 'missing' | 'unchecked'; keyId?: string }[];
+  packages: { file: string; nevra: string; signedBy?: string }[];
+  groups: { id: string; packages: string[] }[];
+  driverDisk: boolean;
+}
+
+/** The host installer and xapi recognise a modern pack by `update.xml` at the root. */
+export function isUpdatePack(medium: OpenedMedium): boolean {
+  return medium.get('update.xml')?.type === 'file';
+}
+
+const compsParser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, isArray: (name) => name === 'group' || name === 'packagereq' });
+
+/** Group ids and their package names from a comps file. */
+function parseGroups(xml: Uint8Array): { id: string; packages: string[] }[] {
+  const text = new TextDecoder().decode(xml);
+  if (XMLValidator.validate(text) !== true) throw new Error('groups file is not well-formed XML');
+  const doc = compsParser.parse(text) as { comps?: { group?: { id?: unknown; packagelist?: { packagereq?: unknown[] } }[] } };
+  return (doc.comps?.group ?? []).map((g) => ({ id: String(g.id ?? ''), packages: (g.packagelist?.packagereq ?? []).map(String) }));
+}
+
+async function openOnMedium(medium: OpenedMedium, path: string): Promise<RpmPackage> {
+  const at = medium.locate(path);
+  return openRpm(at.file, { offset: at.offset, size: at.size });
+}
+
+export async function verifyXenserverUpdate(medium: OpenedMedium, keys: PublicKey[] | undefined): Promise<{ findings: Findings; details: UpdatePackDetails }> {
+  const f = new Findings();
+  const details: UpdatePackDetails = { signatures: [], packages: [], groups: [], driverDisk: false };
+  const read = async (path: string) => readSource(medium.source(path));
+
+  // 1. update.xml, as update-upload parses it
+  const parsed = parseUpdateXml(await read('update.xml'));
+  for (const p of parsed.problems) f.error('update.xml', `${p} (xapi: "The uploaded update package is invalid.")`);
+  const doc = parsed.doc;
+  if (doc) details.update = doc;
+  if (doc && !doc.key) f.warning('update.xml', 'no key attribute: xapi installs the packages with gpgcheck=0');
+  for (const legacy of ['XS-REPOSITORY', 'XS-PACKAGES', '.treeinfo']) if (medium.get(legacy)) f.error(legacy, 'a modern update pack carries no legacy pack files and no .treeinfo');
+
+  // 2. the detached signatures xapi checks with gpg (GOODSIG required)
+  for (const file of ['update.xml', 'repodata/repomd.xml']) {
+    const asc = `${file}.asc`;
+    if (!medium.get(asc)) {
+      f.error(asc, `missing: xapi refuses the upload ("Invalid signature")`);
+      details.signatures.push({ file: asc, status: 'missing' });
+      continue;
+    }
+    if (!medium.get(file)) continue;
+    if (!keys) {
+      details.signatures.push({ file: asc, status: 'unchecked' });
+      continue;
+    }
+    const check = await verifyArmoredDetached(new TextDecoder().decode(await read(asc)), await read(file), keys);
+    details.signatures.push({ file: asc, status: check.ok ? 'good' : 'bad', ...(check.keyId ? { keyId: check.keyId } : {}) });
+    if (!check.ok) f.error(asc, `${check.problem ?? 'not a good signature'} (xapi: "Invalid signature")`);
+  }
+  if (!keys) f.warning('', 'signatures not checked: give the public key users import with --key');
+
+  // 3. repodata: every file and package matches, checksums sha256 (the installer reads only those)
+  const rpmFiles = medium.files.filter((m) => m.type === 'file' && m.path.endsWith('.rpm')).map((m) => m.path);
+  const repo = await checkRepository(async (p) => (medium.get(p)?.type === 'file' ? medium.source(p) : undefined), rpmFiles);
+  for (const p of repo.problems) f.error('repodata', p);
+  for (const d of repo.repomd?.data ?? []) if (d.checksum.type !== 'sha256') f.error('repodata/repomd.xml', `${d.type} checksum is ${d.checksum.type}, not sha256`);
+  for (const p of repo.packages) {
+    if (p.checksum.type !== 'sha256') f.error(p.href, `primary.xml checksum is ${p.checksum.type}, not sha256: the host installer only reads sha256`);
+    if (!p.href.startsWith('Packages/')) f.warning(p.href, 'not under Packages/ (the DDK builder puts every RPM there)');
+  }
+
+  // 4. comps groups: xapi installs @update; the host installer loads @drivers from driver disks
+  const groupData = repo.repomd?.data.find((d) => d.type === 'group');
+  if (!groupData) f.error('repodata/repomd.xml', 'no group file: `xe update-apply` installs @update');
+  else if (medium.get(groupData.href)) {
+    try {
+      details.groups = parseGroups(await readMetadataBytes(medium.source(groupData.href)));
+    } catch (err) {
+      f.error(groupData.href, (err as Error).message);
+    }
+  }
+  const label = doc?.nameLabel ?? '';
+  const update = details.groups.find((g) => g.id === 'update');
+  if (groupData && !update) f.error('groups', 'no group with id "update": `xe update-apply` runs `install @update`');
+  else if (update && label && !update.packages.includes(`update-${label}`)) f.error('groups', `group "update" does not name update-${label}`);
+  details.driverDisk = details.groups.some((g) => g.id === 'drivers');
+  if (!details.driverDisk) f.info('groups', 'no "drivers" group: an update pack, not a driver disk the host installer can load');
+
+  // 5. packages: signed by the key, payloads the dom0 rpm reads, the generated pair present
+  const names = new Map<string, RpmPackage>();
+  let payloadSize = 0;
+  for (const path of rpmFiles) {
+    let pkg: RpmPackage;
+    try {
+      pkg = await openOnMedium(medium, path);
+    } catch (err) {
+      f.error(path, (err as Error).message);
+      continue;
+    }
+    names.set(pkg.name, pkg);
+    const packet = pkg.signature.bin(SIGTAG.RSA) ?? pkg.signature.bin(SIGTAG.DSA);
+    const entry: UpdatePackDetails['packages'][number] = { file: path, nevra: pkg.nevra };
+    if (!packet) f.error(path, 'not signed: with gpgcheck=1 (set by xapi) dnf refuses it');
+    else if (keys) {
+      const check = await verifyBinaryDetached(packet, pkg.header.bytes, keys);
+      if (check.keyId) entry.signedBy = check.keyId;
+      if (!check.ok) f.error(path, `header signature: ${check.problem}`);
+    }
+    if (pkg.payloadCompressor === 'zstd') f.error(path, 'zstd payload: the dom0 rpm 4.11 of XenServer 7/8 and XCP-ng 8 cannot read it');
+    details.packages.push(entry);
+    if (label && pkg.name !== `update-${label}` && pkg.name !== `control-${label}`) payloadSize += pkg.header.number(TAG.SIZE) ?? 0;
+  }
+  if (doc && label) {
+    const upd = names.get(`update-${label}`);
+    if (!upd) f.error('Packages', `no update-${label} package: nothing is installed by @update`);
+    else if (!upd.files.some((x) => x.path === `/var/update/applied/${doc.uuid}`)) f.error(upd.path, `does not own /var/update/applied/${doc.uuid}: the host never shows the update as applied`);
+    if (doc.control && !names.has(doc.control)) f.error('update.xml', `control package ${doc.control} is not in the pack: update-apply fails`);
+    if (doc.installationSize !== undefined && doc.installationSize !== payloadSize) f.warning('update.xml', `installation-size ${doc.installationSize} differs from the payload packages' installed size ${payloadSize}`);
+  }
+  return { findings: f, details };
+}
+
+export function updatePackText(path: string, d: UpdatePackDetails): string {
+  const lines = [`${path}: XenServer update pack${d.driverDisk ? ' (driver disk)' : ''}`];
+  if (d.update) lines.push(`  ${d.update.nameLabel} ${d.update.version} uuid ${d.update.uuid}: ${d.update.description}`);
+  for (const s of d.signatures) lines.push(`  ${s.file}: ${s.status}${s.keyId ? ` (key ${s.keyId})` : ''}`);
+  for (const p of d.packages) lines.push(`  ${p.file}${p.signedBy ? ` signed by ${p.signedBy}` : ''}`);
+  lines.push(`  groups: ${d.groups.map((g) => `${g.id} (${g.packages.join(', ')})`).join('; ') || 'none'}`);
+  return lines.join('\n');
+}
