@@ -6,11 +6,15 @@ import { rpmInspector } from '../formats/rpm/inspect.js';
 import { dkmsInspector } from '../inputs/dkms.js';
 import { isoInspector } from '../formats/iso9660/inspect.js';
 import { repodataInspector } from '../formats/repodata/inspect.js';
+import { initrdInspector } from '../inspect/initrd.js';
+import { fatImageInspector } from '../inspect/usb.js';
 
 registerInspector(moduleInspector);
 registerInspector(rpmInspector);
 registerInspector(dkmsInspector);
 registerInspector(isoInspector);
 registerInspector(repodataInspector);
+registerInspector(initrdInspector);
+registerInspector(fatImageInspector);
 
 export { registerInspector };
