@@ -4,13 +4,14 @@
  * them below. Knobs: DUDKIT_BENCH_REPEAT (best of N, default 3), DUDKIT_BENCH_DIR (work folder),
  * DUDKIT_BENCH_ISO_SIZES (default 100M,1G).
  */
+import { attachCases, attachSummary } from './cases/attach.js';
 import { isoCases, isoSummary } from './cases/iso.js';
 import { diskCases } from './cases/disk.js';
 import { rpmCases } from './cases/rpm.js';
 import { hasCommand, printTable, type BenchCase, type BenchRow } from './registry.js';
 
-const cases: BenchCase[] = [...isoCases, ...rpmCases, ...diskCases];
-const summaries: ((rows: readonly BenchRow[]) => string[])[] = [isoSummary];
+const cases: BenchCase[] = [...isoCases, ...rpmCases, ...diskCases, ...attachCases];
+const summaries: ((rows: readonly BenchRow[]) => string[])[] = [isoSummary, attachSummary];
 
 if (!hasCommand('/usr/bin/time')) {
   process.stderr.write('bench: GNU time is needed at /usr/bin/time (Debian package "time")\n');
