@@ -15,10 +15,12 @@ export async function treeFromDirectory(dir: string): Promise<Tree> {
   const tree = new Tree();
   const walk = async (abs: string, rel: string): Promise<void> => {
     const names = (await readdir(abs)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    for (const name of names) {
+    // stat a folder's entries together (thread-pool parallel), then add them in order
+    const stats = await Promise.all(names.map((name) => lstat(join(abs, name))));
+    for (const [i, name] of names.entries()) {
       const p = join(abs, name);
       const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat(p);
+      const st = stats[i]!;
       if (st.isSymbolicLink()) tree.symlink(r, await readlink(p));
       else if (st.isDirectory()) {
         tree.dir(r, st.mode & 0o7777);
