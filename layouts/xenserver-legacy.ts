@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { UserError } from '../src/errors.js';
 import { writeRpm, rpmFileName, type RpmPackage as RpmSpec, type WriteRpmOptions } from '../src/formats/rpm/write.js';
+import { TAG } from '../src/formats/rpm/tags.js';
 import { flagsOp } from '../src/formats/rpm/vercmp.js';
 import { installScript } from '../src/formats/xenserver/install.js';
 import { IDENT_RE, metadataMd5Line, TESTS, xsPackages, xsRepository, type Requirement, type XsPackage } from '../src/formats/xenserver/legacy.js';
@@ -201,7 +202,7 @@ function fromSpec(spec: RpmSpec, rpm: Resolved['rpm']): PackEntry {
 }
 
 function fromGiven(r: DriverSet['rpms'][number]): PackEntry {
-  const group = r.pkg.header.string(1016) ?? '';
+  const group = r.pkg.header.string(TAG.GROUP) ?? '';
   const files = r.pkg.files.map((f) => f.path);
   const c = classifyRpm({ name: r.pkg.name, group, files });
   if (c.options === '-i') throw new UserError(`${r.pkg.name} is a kernel package (its name is part of "kernel"); a driver pack never carries one`, r.origin);

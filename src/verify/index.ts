@@ -7,6 +7,7 @@ import { findDisks, rhdd3Text, verifyRhdd3 } from './rhdd3.js';
 import { isRhel5Disk, rhel5Text, verifyRhel5 } from './rhel5.js';
 import { verifyUsb } from './usb.js';
 import { readPublicKeys } from '../sign/verify.js';
+import { isLegacyPack, legacyPackText, verifyXenserverLegacy } from './xenserver-legacy.js';
 import { isUpdatePack, updatePackText, verifyXenserverUpdate } from './xenserver-update.js';
 
 export interface VerifyOptions {
@@ -35,6 +36,11 @@ async function verifyDisk(medium: OpenedMedium, path: string, opts: VerifyOption
     const { findings, details } = await verifyXenserverUpdate(medium, opts.key ? await readPublicKeys(opts.key) : undefined);
     const text = [updatePackText(path, details), findings.text(), findings.summary()].filter(Boolean).join('\n');
     return { medium: path, kind: 'xenserver-update', ok: findings.ok, findings: findings.list, details, text };
+  }
+  if (isLegacyPack(medium)) {
+    const { findings, details } = await verifyXenserverLegacy(medium);
+    const text = [legacyPackText(path, details), findings.text(), findings.summary()].filter(Boolean).join('\n');
+    return { medium: path, kind: 'xenserver-legacy', ok: findings.ok, findings: findings.list, details, text };
   }
   const disks = findDisks(medium);
   if (disks.length > 0) {
