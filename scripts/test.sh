@@ -13,9 +13,11 @@ declare -A tools=(
   [xmllint]=libxml2-utils [fdisk]=fdisk [blkid]=util-linux [unzip]=unzip [zip]=zip
   [dkms]=dkms
   [rpm2archive]=rpm2cpio [rpmkeys]=rpm
+  [/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
 )
 missing=()
-for t in "${!tools[@]}"; do command -v "$t" >/dev/null 2>&1 || missing+=("${tools[$t]}"); done
+# keys are commands, or absolute paths of files a package provides (boot loader images)
+for t in "${!tools[@]}"; do command -v "$t" >/dev/null 2>&1 || [ -f "$t" ] || missing+=("${tools[$t]}"); done
 if [ ${#missing[@]} -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   echo "installing test tools: $pkgs" >&2
