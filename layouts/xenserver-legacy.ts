@@ -72,17 +72,16 @@ const kernel = z.string().regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a kernel releas
 
 /** `originator:name test version`, e.g. `xs:main eq 6.5.0`. */
 const REQUIRES_RE = new RegExp(`^([A-Za-z0-9._-]+):([A-Za-z0-9._-]+)\\s+(${TESTS.join('|')})\\s+(\\S+)$`);
-const requirement = z.union([
-  z.string().transform((s, ctx): Requirement => {
-    const m = REQUIRES_RE.exec(s.trim());
-    if (!m) {
-      ctx.addIssue({ code: 'custom', message: `"${s}" must read "originator:name test version" with test one of ${TESTS.join(' ')}, e.g. "xs:main eq 7.0.0"` });
-      return z.NEVER;
-    }
-    return { originator: m[1]!, name: m[2]!, test: m[3] as Requirement['test'], version: m[4]! };
-  }),
+const requirement = z.preprocess(
+  (v, ctx) => {
+    if (typeof v !== 'string') return v;
+    const m = REQUIRES_RE.exec(v.trim());
+    if (m) return { originator: m[1], name: m[2], test: m[3], version: m[4] };
+    ctx.addIssue({ code: 'custom', message: `"${v}" must read "originator:name test version" with test one of ${TESTS.join(' ')}, e.g. "xs:main eq 7.0.0"` });
+    return z.NEVER;
+  },
   z.strictObject({ originator: ident, name: ident, test: z.enum(TESTS), version: printable, product: printable.optional() }),
-]);
+);
 
 export const xenserverLegacyOptions = z.preprocess(
   normaliseKeys,
@@ -103,7 +102,7 @@ export const xenserverLegacyOptions = z.preprocess(
     /** The base release the pack targets: the default requirement and the RPM format (≤ 6.5: gzip and MD5). */
     xenserver: baseVersion.optional(),
     /** Default `xs:main eq <xenserver>` (the reference builder's default). */
-    requires: z.union([requirement, z.array(requirement)]).optional(),
+    requires: z.preprocess((v) => (typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v)) ? [v] : v), z.array(requirement)).optional(),
     /** `PACK_VERSION`; default the manifest's version. */
     version: word.pipe(printable).optional(),
     /** `PACK_BUILD` */
@@ -148,7 +147,7 @@ function resolveOptions(set: DriverSet, o: Options): Resolved {
   if (!IDENT_RE.test(label)) throw new UserError(`xenserver-legacy: the driver name "${label}" cannot be a pack label; set label: ([A-Za-z0-9._-]+)`);
   const text = o.text ?? set.meta.summary;
   if (text.length > 32) throw new UserError(`xenserver-legacy: text defaults to the summary "${text}", ${text.length} characters, but it is also the ISO volume id, which holds 32: set text: (TEXT)`);
-  const given = o.requires === undefined ? undefined : Array.isArray(o.requires) ? o.requires : [o.requires];
+  const given = o.requires;
   const main = given?.find((r) => r.originator === 'xs' && r.name === 'main' && ['eq', 'ge', 'gt'].includes(r.test));
   const release = pad3(o.xenserver ?? main?.version ?? '7.0.0');
   const requires = given ?? [{ originator: 'xs', name: 'main', test: 'eq', version: release }];
