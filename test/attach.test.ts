@@ -189,7 +189,55 @@ describe('attach: rhdd3 disk onto an RHEL 9-style installer ISO (isolinux + efib
   });
 });
 
+/** The fixture's tree re-mastered by xorriso with other boot options (`extra` replaces -e/-isohybrid-gpt-basdat). */
+function remaster(name: string, extra: string[]): string {
+  const tree = join(dir, 'tree');
+  if (!existsSync(tree)) {
+    execFileSync('xorriso', ['-osirrox', 'on', '-indev', installer, '-extract', '/', tree], { stdio: 'ignore' });
+    execFileSync('chmod', ['-R', 'u+w', tree]);
+  }
+  const out = join(dir, name);
+  const boot = ['-b', 'isolinux/isolinux.bin', '-c', 'isolinux/boot.cat', '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table', '-eltorito-alt-boot'];
+  execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-o', out, '-R', '-J', '-V', LABEL, ...boot, ...extra, '-isohybrid-mbr', '/usr/lib/ISOLINUX/isohdpfx.bin', tree], {
+    stdio: 'ignore',
+    env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) },
+  });
+  return out;
+}
+
+describe('attach: other system areas', () => {
+  it('MBR-only isohybrid (-isohybrid-mbr, no GPT): fdisk and xorriso show the same single 0x17 partition after attaching', async () => {
+    const input = remaster('mbr-only.iso', ['-e', 'images/efiboot.img', '-no-emul-boot']);
+    const m = manifest('mbr.yaml', `  - attach: { installer: mbr-only.iso, out: mbr-dd.iso }\n`);
+    await buildQuiet(m, join(dir, 'mbr'));
+    const iso = join(dir, 'mbr', 'mbr-dd.iso');
+    expect(bootLayout(iso)).toEqual(bootLayout(input));
+    expect(bootLayout(iso)).toContain('System area summary: MBR isohybrid cyl-align-on');
+    const parts = run('fdisk', ['-l', iso]).stdout.split('\n').filter((l) => l.startsWith(iso));
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatch(/\s\*\s+0\s.*\s17\s+Hidden HPFS\/NTFS$/);
+    expect(run('checkisomd5', [iso]).status).toBe(0);
+  });
+
+  it('RHEL 10 style UEFI image in an appended partition is refused, not guessed', async () => {
+    const efi = join(dir, 'efiboot.img');
+    extract(installer, 'images/efiboot.img', efi);
+    remaster('appended.iso', ['-e', '--interval:appended_partition_2:all::', '-no-emul-boot', '-append_partition', '2', 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B', efi, '-isohybrid-gpt-basdat']);
+    const m = manifest('appended.yaml', `  - attach: { installer: appended.iso, out: appended-dd.iso }\n`);
+    await expect(buildQuiet(m, join(dir, 'appended'))).rejects.toThrow(/appended\.iso: El Torito entry 2 \(uefi, block \d+\) is not a file of the ISO/);
+    expect(existsSync(join(dir, 'appended', 'appended-dd.iso'))).toBe(false);
+  });
+});
+
 describe('attach: refusals', () => {
+  it('an installer ISO that has /dd.iso already is refused', async () => {
+    const input = join(dir, 'has-dd.iso');
+    writeFileSync(join(dir, 'dd-placeholder.iso'), 'x');
+    execFileSync('xorriso', ['-indev', installer, '-outdev', input, '-map', join(dir, 'dd-placeholder.iso'), '/dd.iso', '-boot_image', 'any', 'replay'], { stdio: 'ignore' });
+    const m = manifest('has-dd.yaml', `  - attach: { installer: has-dd.iso }\n`);
+    await expect(buildQuiet(m, join(dir, 'has-dd'))).rejects.toThrow(/has-dd\.iso: \/dd\.iso exists already on the installer ISO/);
+  });
+
   it('an installer of another architecture (.discinfo) is refused with exit 2 and no output', async () => {
     const other = join(dir, 'aarch64');
     mkdirSync(other);
