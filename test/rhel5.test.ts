@@ -150,6 +150,34 @@ targets:
   });
 });
 
+describe('rhel5: verify against disks made by other tools', () => {
+  const out = join(dir, 'el5');
+
+  it("the dkms reference producer's crc cgz (find . -type f | cpio -H crc -o | gzip -9) is read like ours", () => {
+    const t = join(dir, 'crc');
+    run('cp', ['-r', join(out, 'dd'), t]);
+    const x = join(dir, 'crc-x');
+    mkdirSync(x);
+    expect(zcatCpio(join(t, 'modules.cgz'), ['-idm', '--quiet'], x).status).toBe(0);
+    expect(run('sh', ['-c', `find . -type f | sort | cpio --quiet -H crc -o | gzip -9 > ${t}/modules.cgz`], { cwd: x }).status).toBe(0);
+    expect(run('sh', ['-c', `zcat ${t}/modules.cgz | head -c 6`]).stdout).toBe('070702');
+    const r = dudkit(['verify', t, '--json']);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as { details: { cpioFormat: string; members: { name: string }[] } };
+    expect(doc.details.cpioFormat).toBe('crc');
+    expect(doc.details.members.map((m) => m.name)).toEqual([`${EL5}/i686/modlike32.ko`, `${EL5}PAE/i686/modlike32.ko`, `${EL5}xen/i686/modlike32.ko`]);
+  });
+
+  it('an ISO made by genisoimage without -R (8.3 names) is rejected: no modules.alias', () => {
+    const iso = join(dir, 'norr.iso');
+    expect(run('genisoimage', ['-quiet', '-V', 'OEMDRV', '-o', iso, join(out, 'dd')]).status).toBe(0);
+    expect(run('isoinfo', ['-f', '-i', iso]).stdout).toContain('/MODULES.ALI;1');
+    const r = dudkit(['verify', iso]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/error: ISO without Rock Ridge: the loader sees 8\.3 names \(.*modules\.ali, .*\), so modules\.alias is missing and RHEL 5 rejects the disk/);
+  });
+});
+
 describe('rhel5: table bytes from two x86_64 modules with dependencies and PCI aliases', () => {
   const out = join(dir, 'fmt');
   let warnings: string[] = [];

@@ -40,7 +40,12 @@ export interface Rhel5Details {
 
 /** A root `rhdd` file and no rhdd3 tree: the RHEL 4/5 loader's disk. */
 export function isRhel5Disk(medium: OpenedMedium): boolean {
-  return medium.get('rhdd')?.type === 'file';
+  return medium.get('rhdd')?.type === 'file' || plainIsoNames(medium);
+}
+
+/** An ISO without Rock Ridge: only 8.3 names (`MODULES.ALI`), which Linux shows in lower case. */
+function plainIsoNames(medium: OpenedMedium): boolean {
+  return medium.kind === 'iso' && medium.get('RHDD')?.type === 'file';
 }
 
 async function text(medium: OpenedMedium, path: string): Promise<string> {
@@ -129,6 +134,10 @@ export async function verifyRhel5(medium: OpenedMedium, asked: string[]): Promis
   const f = new Findings();
   const d: Rhel5Details = { ...(medium.label !== undefined ? { label: medium.label } : {}), title: '', serves: [], members: [], modules: [], kernels: [], packages: [] };
   if (medium.label === 'OEMDRV') f.info('', 'volume label OEMDRV: RHEL 5 finds the disk by itself (rebuilds need dlabel=on)');
+  if (plainIsoNames(medium)) {
+    f.error('', `ISO without Rock Ridge: the loader sees 8.3 names (${medium.files.map((x) => x.path.toLowerCase()).join(', ')}), so modules.alias is missing and RHEL 5 rejects the disk`);
+    return { findings: f, details: d };
+  }
 
   const has = (p: string) => medium.get(p)?.type === 'file';
   const rhel5 = RHEL5_FILES.filter((p) => !has(p));
