@@ -168,6 +168,19 @@ describe('rhel5: verify against disks made by other tools', () => {
     expect(doc.details.members.map((m) => m.name)).toEqual([`${EL5}/i686/modlike32.ko`, `${EL5}PAE/i686/modlike32.ko`, `${EL5}xen/i686/modlike32.ko`]);
   });
 
+  it('rpms/ with a RHEL 6+ package (xz payload, SHA-256 file digests) fails, and so does its stale repodata', () => {
+    const t = join(dir, 'rpm6');
+    run('cp', ['-r', join(out, 'dd'), t]);
+    run('cp', [join(FIXTURES, 'rpms/kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm'), join(t, 'rpms/kmod-acme-acmenet-2.4.1-3.398.el5.i686.rpm')]);
+    expect(run('rpm', ['-qp', '--nosignature', '--qf', '%{PAYLOADCOMPRESSOR} %{FILEDIGESTALGO}', join(t, 'rpms/kmod-acme-acmenet-2.4.1-3.398.el5.i686.rpm')]).stdout).toBe('xz 8');
+    const r = dudkit(['verify', t]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("error: rpms/kmod-acme-acmenet-2.4.1-3.398.el5.i686.rpm: payload compressed with xz: RHEL 5's rpm 4.4 reads only gzip");
+    expect(r.stdout).toContain("error: rpms/kmod-acme-acmenet-2.4.1-3.398.el5.i686.rpm: file digests are sha256: RHEL 5's rpm 4.4 knows only MD5");
+    expect(r.stdout).toContain("error: rpms/kmod-acme-acmenet-2.4.1-3.398.el5.i686.rpm: requires rpmlib(FileDigests): RHEL 5's rpm 4.4 cannot install it");
+    expect(r.stdout).toMatch(/error: rpms: .*kmod-acme-acmenet-2\.4\.1-3\.398\.el5\.i686\.rpm.* \(yum fails on the target\)/);
+  });
+
   it('an ISO made by genisoimage without -R (8.3 names) is rejected: no modules.alias', () => {
     const iso = join(dir, 'norr.iso');
     expect(run('genisoimage', ['-quiet', '-V', 'OEMDRV', '-o', iso, join(out, 'dd')]).status).toBe(0);

@@ -6,7 +6,7 @@
 import { decompress, detectCompression } from '../formats/compress/index.js';
 import { readCpio } from '../formats/cpio/index.js';
 import { parseModule } from '../formats/elf/index.js';
-import { parseRepomd, readMetadataBytes } from '../formats/repodata/read.js';
+import { checkRepository } from '../formats/repodata/check.js';
 import { openRpm } from '../formats/rpm/read.js';
 import type { OpenedMedium } from '../media/medium.js';
 import {
@@ -101,16 +101,12 @@ async function checkCgz(medium: OpenedMedium, f: Findings, d: Rhel5Details): Pro
 
 /** rpms/: one repo at rpms/, sha1 repodata, rpm 4.4-readable packages providing dud-<module>[-<variant>]. */
 async function checkRpms(medium: OpenedMedium, f: Findings, d: Rhel5Details, modules: Set<string>): Promise<void> {
-  const repomdPath = 'rpms/repodata/repomd.xml';
-  if (!medium.get(repomdPath)) f.error('rpms', 'has no repodata/repomd.xml: yum cannot use it as a repo');
-  else {
-    const repomd = parseRepomd(await readMetadataBytes(medium.source(repomdPath)));
-    for (const x of repomd.data) {
-      if (!medium.get(`rpms/${x.href}`)) f.error(repomdPath, `${x.type} points to ${x.href}, which is missing`);
-      if (x.checksum.type !== 'sha1' && x.checksum.type !== 'sha') f.warning(repomdPath, `${x.type} checksum is ${x.checksum.type}: RHEL 5's yum expects sha1`);
-    }
-  }
   const rpmFiles = medium.files.filter((x) => x.type === 'file' && x.path.startsWith('rpms/') && x.path.endsWith('.rpm'));
+  const repo = await checkRepository(async (p) => (medium.get(`rpms/${p}`)?.type === 'file' ? medium.source(`rpms/${p}`) : undefined), rpmFiles.map((x) => x.path.slice('rpms/'.length)));
+  for (const p of repo.problems) f.error('rpms', `${p} (yum fails on the target)`);
+  for (const x of repo.repomd?.data ?? []) {
+    if (x.checksum.type !== 'sha1' && x.checksum.type !== 'sha') f.warning('rpms/repodata/repomd.xml', `${x.type} checksum is ${x.checksum.type}: RHEL 5's yum expects sha1`);
+  }
   for (const file of rpmFiles.map((x) => x.path)) {
     if (file.slice(5).includes('/')) f.warning(file, 'is in a subfolder of rpms/ (one repo at rpms/, not per arch)');
     try {
@@ -119,6 +115,7 @@ async function checkRpms(medium: OpenedMedium, f: Findings, d: Rhel5Details, mod
       const dud = pkg.provides.map((p) => p.name).filter((n) => n.startsWith('dud-'));
       d.packages.push({ file, nevra: pkg.nevra, dud });
       if (pkg.payloadCompressor !== 'gzip') f.error(file, `payload compressed with ${pkg.payloadCompressor}: RHEL 5's rpm 4.4 reads only gzip`);
+      if (pkg.fileDigestAlgo.name !== 'md5') f.error(file, `file digests are ${pkg.fileDigestAlgo.name}: RHEL 5's rpm 4.4 knows only MD5`);
       for (const r of pkg.requires.map((x) => x.name).filter((n) => n === 'rpmlib(FileDigests)' || n === 'rpmlib(PayloadIsXz)')) f.error(file, `requires ${r}: RHEL 5's rpm 4.4 cannot install it`);
       for (const cap of dud) {
         const m = /^dud-(.+?)(?:-(PAE|xen|smp|hugemem|largesmp))?$/.exec(cap);
