@@ -14,7 +14,7 @@ import { UserError } from '../src/errors.js';
 import type { CompsGroup } from '../src/formats/repodata/comps.js';
 import { readRepoPackage } from '../src/formats/repodata/package.js';
 import { repodataDir, type RepoTreePackage } from '../src/formats/repodata/write.js';
-import { rpmFileName, writeRpm, type Dependency, type RpmPackage as RpmSpec } from '../src/formats/rpm/write.js';
+import { rpmFileName, writeRpm, type BuiltRpm, type Dependency, type RpmPackage as RpmSpec } from '../src/formats/rpm/write.js';
 import { classifyRpm } from '../src/formats/xenserver/rules.js';
 import { controlPackage, parseRequirement, updatePackage, type PayloadPackage, type UpdateRpmsInput } from '../src/formats/xenserver/update-rpms.js';
 import { GUIDANCE, LABEL_RE, updateRpmVersion, updateXml, uuidV5, UUID_RE, type UpdateDocument } from '../src/formats/xenserver/update.js';
@@ -123,6 +123,13 @@ function keyLoader(o: Options, env: LayoutEnv): () => Promise<SigningKey> {
   });
 }
 
+type KeyLoader = () => Promise<SigningKey>;
+
+/** An RPM written when the tree is built, its header signed with the pack key. */
+function signedRpm(spec: RpmSpec, o: Options, epoch: number, key: KeyLoader, scratch: Scratch): Promise<BuiltRpm> {
+  return key().then((k) => writeRpm(spec, scratch, { compressor: o.payload, sign: rpmHeaderSigner(k, epoch) }));
+}
+
 interface Payload {
   path: string;
   pkg: PayloadPackage;
@@ -130,14 +137,14 @@ interface Payload {
   isDriver: boolean;
 }
 
-function payloadPackages(set: DriverSet, o: Options, env: LayoutEnv, key: () => Promise<SigningKey>): { payload: Payload[]; kernels: string[] } {
+function payloadPackages(set: DriverSet, o: Options, env: LayoutEnv, key: KeyLoader): { payload: Payload[]; kernels: string[] } {
   const label = labelOf(set, o);
   const kernels: string[] = [];
   const out: Payload[] = [];
   const built = (spec: RpmSpec, isDriver: boolean): Payload => ({
     path: `Packages/${rpmFileName(spec)}`,
     pkg: { name: spec.name, ...(spec.epoch ? { epoch: spec.epoch } : {}), version: spec.version, release: spec.release },
-    content: { kind: 'generated', deps: [], build: async (_d, scratch) => writeRpm(spec, scratch, { compressor: o.payload, sign: rpmHeaderSigner(await key(), env.epoch) }) },
+    content: { kind: 'generated', deps: [], build: (_d, scratch) => signedRpm(spec, o, env.epoch, key, scratch) },
     isDriver,
   });
   if (set.kernels.length > 0) {
@@ -163,6 +170,7 @@ function payloadPackages(set: DriverSet, o: Options, env: LayoutEnv, key: () => 
       env.warn(`${r.fileName}: source packages are not part of an update pack (the release zip carries sources)`);
       continue;
     }
+    if (r.pkg.payloadCompressor === 'zstd') throw new UserError('zstd payload: the dom0 rpm 4.11 of XenServer 7/8 and XCP-ng 8 cannot read it; rebuild it with xz or gzip', r.origin);
     const c = classifyRpm({ name: r.pkg.name, group: r.pkg.group ?? '', files: r.pkg.files.map((f) => f.path) });
     if (c.type === 'driver-rpm' && c.kernel && c.kernel !== 'any') kernels.push(c.kernel);
     out.push({
@@ -191,7 +199,7 @@ function baseRequirements(o: Options, kernels: string[]): Dependency[] {
 }
 
 /** `repodata/` with `repomd.xml.asc` over the final `repomd.xml`; read-only modes as on the ISO. */
-function signedRepodata(packages: RepoTreePackage[], groups: CompsGroup[], epoch: number, key: () => Promise<SigningKey>): GeneratedDir {
+function signedRepodata(packages: RepoTreePackage[], groups: CompsGroup[], epoch: number, key: KeyLoader): GeneratedDir {
   const repodata = repodataDir(packages, { epoch, groups, checksum: 'sha256', signRepomd: async (repomd) => armoredDetachedSignature(await key(), repomd, epoch) });
   return {
     deps: repodata.deps,
@@ -247,7 +255,6 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): { tree: Tree; keyName
   const baseRequires = baseRequirements(o, kernels);
   const rpmInput = (doc: UpdateDocument): UpdateRpmsInput => ({ doc, payload: payload.map((p) => p.pkg), baseRequires, license: set.meta.license, vendor: set.meta.vendorName ?? set.meta.vendor, buildTime: env.epoch });
   const rpmName = (name: string) => rpmFileName({ name, version: updateRpmVersion(version), release: '1', arch: 'noarch' });
-  const signedRpm = async (spec: RpmSpec, scratch: Scratch) => writeRpm(spec, scratch, { compressor: o.payload, sign: rpmHeaderSigner(await key(), env.epoch) });
   const script = async (which: 'precheck' | 'remove'): Promise<Partial<Record<typeof which, Source>>> => {
     const given = o[which];
     return given ? { [which]: await fileSource(resolve(env.baseDir, given)) } : {};
@@ -258,8 +265,8 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): { tree: Tree; keyName
   for (const p of payload) tree.file(p.path, p.content, 0o444);
   const updateRpm = `Packages/${rpmName(`update-${label}`)}`;
   const controlRpm = `Packages/${rpmName(`control-${label}`)}`;
-  tree.file(updateRpm, { kind: 'generated', deps: payloadPaths, build: async (deps, scratch) => signedRpm(updatePackage(rpmInput(await documentOf(deps))), scratch) }, 0o444);
-  tree.file(controlRpm, { kind: 'generated', deps: payloadPaths, build: async (deps, scratch) => signedRpm(controlPackage({ ...rpmInput(await documentOf(deps)), ...(await script('precheck')), ...(await script('remove')) }), scratch) }, 0o444);
+  tree.file(updateRpm, { kind: 'generated', deps: payloadPaths, build: async (deps, scratch) => signedRpm(updatePackage(rpmInput(await documentOf(deps))), o, env.epoch, key, scratch) }, 0o444);
+  tree.file(controlRpm, { kind: 'generated', deps: payloadPaths, build: async (deps, scratch) => signedRpm(controlPackage({ ...rpmInput(await documentOf(deps)), ...(await script('precheck')), ...(await script('remove')) }), o, env.epoch, key, scratch) }, 0o444);
   tree.file('update.xml', { kind: 'generated', deps: payloadPaths, build: async (deps) => {
     const doc = await documentOf(deps);
     return bytesSource(checked(() => updateXml(doc)), 'generated update.xml');
@@ -296,7 +303,9 @@ export const xenserverUpdate = defineLayout({
       sidecars: [{ name: keyName, content: publicKey }],
       notes: [
         `public key written beside the pack as ${keyName}: on each host run /opt/xensource/debug/import-update-key ${keyName}`,
-        `install: xe update-upload file-name=${env.outName} && xe update-apply uuid=<the uuid it prints> host=<host>`,
+        format === 'iso'
+          ? `install: xe update-upload file-name=${env.outName}, then xe update-apply uuid=<the uuid it prints> host=<host>`
+          : 'a folder: serve it over HTTP or NFS as a host-installer driver source, or build an .iso for xe update-upload',
       ],
     };
   },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
+import { parseUpdateXml, updateRpmVersion, updateXml } from '../src/formats/xenserver/update.js';
 import { generateKeyPair } from '../src/sign/keygen.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
@@ -147,5 +148,39 @@ describe('xenserver-update options', () => {
     expect(other.status).toBe(1);
     expect(other.stdout).toMatch(/error: update\.xml\.asc: made by key [0-9a-f]{16}, which is not among the given public keys/);
     expect(other.stdout).toMatch(/error: Packages\/update-acmenet-2\.4\.1-1\.noarch\.rpm: header signature: made by key/);
+  });
+});
+
+describe('update.xml codec', () => {
+  it('writes the spec example byte for byte (xmllint parses it) and reads it back', () => {
+    const doc = {
+      uuid: '6854ab19-f807-4444-b94f-3ce7d64efe50', nameLabel: 'foo-pack', version: '1.2.3', description: 'ACME foo driver pack', installationSize: 23040,
+      afterApplyGuidance: ['restartHost' as const], key: 'RPM-GPG-KEY-acme', control: 'control-foo-pack', rollsup: [{ nameLabel: 'foo-pack-old', uuid: UUID }],
+    };
+    const xml = updateXml(doc);
+    expect(xml).toBe(
+      '  <update after-apply-guidance="restartHost" control="control-foo-pack" installation-size="23040" key="RPM-GPG-KEY-acme" name-label="foo-pack" uuid="6854ab19-f807-4444-b94f-3ce7d64efe50" version="1.2.3">\n' +
+        '  <name-description>ACME foo driver pack</name-description>\n' +
+        '  <rollsup name-label="foo-pack-old" uuid="0d8a2a4e-5b7b-4c43-9d0f-2f7d2c9b6a11"/>\n' +
+        '  </update>\n',
+    );
+    writeFileSync(join(dir, 'example-update.xml'), xml);
+    must(run('xmllint', ['--noout', join(dir, 'example-update.xml')]));
+    expect(parseUpdateXml(xml)).toEqual({ doc, attributes: expect.any(Object), problems: [] });
+  });
+
+  it("reads what xapi's update-upload refuses: no <update>, missing uuid/name-label/version, empty description, bad uuid", () => {
+    expect(parseUpdateXml('<updates/>').problems).toEqual(['missing <update> in update.xml']);
+    expect(parseUpdateXml('<update').problems[0]).toMatch(/^missing update document: update\.xml is not well-formed XML/);
+    expect(parseUpdateXml('<update version="1"><name-description>x</name-description></update>').problems).toEqual(['missing <uuid> in update.xml', 'missing <name-label> in update.xml']);
+    expect(parseUpdateXml(`<update uuid="${UUID}" name-label="a" version="1"><name-description></name-description></update>`).problems).toEqual(['invalid <name-description> in update.xml: missing or empty']);
+    expect(parseUpdateXml(`<update uuid="${UUID.toUpperCase()}" name-label="a.b" version="1"><name-description>x</name-description></update>`).problems).toEqual([
+      `uuid "${UUID.toUpperCase()}" is not a lower-case RFC 4122 UUID (8-4-4-4-12 hex)`,
+      'name-label "a.b" must be letters, digits, "_" or "-"',
+    ]);
+  });
+
+  it('generated package version: characters outside [A-Za-z0-9._] become "."', () => {
+    expect(updateRpmVersion('3.8.7+1.xcpng8.2+pack.0.1')).toBe('3.8.7.1.xcpng8.2.pack.0.1');
   });
 });
