@@ -105,6 +105,26 @@ describe('El Torito', () => {
   });
 });
 
+describe.skipIf(!existsSync('/usr/lib/ISOLINUX/isolinux.bin'))('with Debian isolinux.bin and isohdpfx.bin', () => {
+  it('xorriso calls the real isolinux.bin boot-info-table isohybrid-suitable and fdisk sees the hybrid partition', async () => {
+    const iso = join(dir, 'isolinux.iso');
+    const entries = new Tree()
+      .file('isolinux/isolinux.bin', bytesSource(readFileSync('/usr/lib/ISOLINUX/isolinux.bin')))
+      .file('rhdd3', bytesSource('Driver Update Disk version 3'))
+      .entries() as ResolvedEntry[];
+    await emitIso(
+      entries,
+      iso,
+      { volumeId: 'OEMDRV', boot: { bios: { path: 'isolinux/isolinux.bin', bootInfoTable: true }, catalogPath: 'isolinux/boot.cat' }, hybrid: { bootCode: readFileSync(REAL_MBR) } },
+      createContext({ epoch: EPOCH }),
+    );
+    const r = run('xorriso', ['-indev', iso, '-report_el_torito', 'plain', '-report_system_area', 'plain']);
+    expect(r).toMatch(/El Torito img opts\s*:\s*1\s+boot-info-table isohybrid-suitable/);
+    expect(r).toMatch(/MBR partition\s*:\s*1\s+0x80\s+0x17/);
+    expect(run('fdisk', ['-l', iso])).toMatch(/isolinux\.iso1 +\* +0 +\d+ +\d+ +\S+ +17 Hidden HPFS\/NTFS/);
+  });
+});
+
 describe('isohybrid', () => {
   const bootCode = existsSync(REAL_MBR) ? readFileSync(REAL_MBR) : pattern(432, 5);
 

@@ -310,6 +310,22 @@ describe('ISO reader', () => {
     }
   });
 
+  it('lists the same paths, types, modes, sizes and link targets as xorriso -as mkisofs -R -J', async () => {
+    const ref = join(dir, 'ref-compare.iso');
+    execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-J', '-joliet-long', '-V', 'OEMDRV', '-o', ref, src], { stdio: 'ignore' });
+    const listing = async (file: string) => {
+      const r = await IsoReader.open(file);
+      try {
+        return (await r.entries())
+          .map((e) => ({ path: e.path, type: e.type, mode: e.type === 'symlink' ? 0 : e.mode, size: e.size, target: e.target }))
+          .sort((a, b) => (a.path < b.path ? -1 : 1));
+      } finally {
+        await r.close();
+      }
+    };
+    expect(await listing(iso)).toEqual(await listing(ref));
+  });
+
   it('reads an image made by xorriso -as mkisofs -R -J', async () => {
     const ref = join(dir, 'ref.iso');
     execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-J', '-joliet-long', '-V', 'REF', '-o', ref, src], { stdio: 'ignore' });
