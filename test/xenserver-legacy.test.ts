@@ -224,6 +224,10 @@ describe('xenserver-legacy: XenServer 6.5 and 7.0 packs from modules + firmware'
     expect(ok.status, ok.stdout + ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ kind: 'xenserver-legacy', ok: true });
     expect(dudkit(['verify', join(out, 'acmenet-xs70.iso')]).status).toBe(0);
+    const inspected = dudkit(['inspect', join(out, 'acmenet.iso')]);
+    expect(inspected.status).toBe(0);
+    expect(inspected.stdout).toMatch(/XenServer legacy supplemental pack acme:acmenet 2\.4\.1 build 42 \(XenServer\)/);
+    expect(inspected.stdout).toContain(`metadata MD5: ${readFileSync(join(out, 'acmenet.metadata.md5'), 'utf8').trim()}`);
     // a folder copy with one package byte changed and a stale metadata list
     const bad = join(dir, 'bad');
     run('cp', ['-r', join(dir, 't65'), bad]);
