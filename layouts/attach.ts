@@ -133,68 +133,68 @@ async function installerArch(iso: IsoReader, byPath: Map<string, IsoEntry>): Pro
   return hints.find(([p]) => byPath.has(p))?.[1];
 }
 
+/** The El Torito BIOS entry as the writer must rebuild it: load size, boot-info tables found in the image. */
+async function biosBoot(fh: FileHandle, file: IsoEntry, lba: number, loadSectors: number): Promise<NonNullable<InstallerIso['bios']>> {
+  const head = await readAt(fh, lba * BLOCK, 64);
+  const grub = file.size >= 2556 ? await readAt(fh, lba * BLOCK + 2548, 8) : undefined;
+  return {
+    path: file.path,
+    loadSectors,
+    bootInfoTable: head.length === 64 && le32(head, 8) === 16 && le32(head, 12) === lba && le32(head, 16) === file.size,
+    grub2BootInfo: grub?.length === 8 && grub.readBigUInt64LE(0) === BigInt(lba * 4 + 5),
+  };
+}
+
+async function kickstartFile(ks: string): Promise<InstallerIso['kickstart']> {
+  const st = await stat(ks).catch((err: unknown) => asUserError(err, ks));
+  if (!st.isFile()) throw new UserError('not a regular file', ks);
+  const name = basename(ks);
+  // the name goes into inst.ks=hd:LABEL=…:/<name> unescaped
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(name)) throw new UserError('kickstart file name must be letters, digits and . _ + - (it is written into the kernel argument)', ks);
+  return { path: ks, name, size: st.size };
+}
+
 /** Read what attaching needs from the installer ISO (metadata, boot structures, configurations). */
 export async function readInstaller(path: string, ks: string | undefined): Promise<InstallerIso> {
+  const kickstart = ks === undefined ? undefined : await kickstartFile(ks);
   let iso: IsoReader;
   try {
     iso = await IsoReader.open(path);
   } catch (err) {
     asUserError(err, path);
   }
+  const fh = await open(path, 'r').catch(async (err: unknown) => {
+    await iso.close();
+    asUserError(err, path);
+  });
   try {
     const entries = await iso.entries();
     const byPath = new Map(entries.map((e) => [e.path, e]));
     const byLba = new Map(entries.filter((e) => e.type === 'file' && e.size > 0).map((e) => [e.extents[0]!.lba, e]));
     for (const e of entries) {
       if (e.extents.length > 1) throw new UserError(`${e.path} is 4 GiB or larger (multi-extent); dudkit does not write ISO level 3`, path);
-      if (e.path.endsWith('/rhdd3') || e.path === 'rhdd3') {
-        const rpms = e.path === 'rhdd3' ? 'rpms' : `${e.path.slice(0, -'/rhdd3'.length)}/rpms`;
+      if (e.path === 'rhdd3' || e.path.endsWith('/rhdd3')) {
+        const rpms = `${e.path.slice(0, -'rhdd3'.length)}rpms`;
         if (byPath.get(rpms)?.type === 'dir') throw new UserError(`${e.path} holds a driver disk tree already: the installer would then ignore top-level *.iso disks`, path);
       }
     }
 
     let bios: InstallerIso['bios'];
     let efi: InstallerIso['efi'];
-    const boot = await iso.bootEntries().catch((err: unknown) => asUserError(err, path));
+    const boot = await iso.bootEntries();
     for (const [i, b] of boot.entries()) {
       const file = byLba.get(b.lba);
       const where = `El Torito entry ${i + 1} (${b.platform}, block ${b.lba})`;
       if (b.emulation !== 'none') throw new UserError(`${where} uses ${b.emulation} emulation; only no-emulation boot images are kept`, path);
       if (!file) throw new UserError(`${where} is not a file of the ISO (an appended partition?); not a layout dudkit can rebuild`, path);
-      if (b.platform === 'bios' && !bios && i === 0) {
-        const fh = await open(path, 'r');
-        try {
-          const head = await readAt(fh, b.lba * BLOCK, 64);
-          const grub = file.size >= 2556 ? await readAt(fh, b.lba * BLOCK + 2548, 8) : undefined;
-          bios = {
-            path: file.path,
-            loadSectors: b.loadSectors,
-            bootInfoTable: le32(head, 8) === 16 && le32(head, 12) === b.lba && le32(head, 16) === file.size,
-            grub2BootInfo: grub !== undefined && grub.length === 8 && grub.readBigUInt64LE(0) === BigInt(b.lba * 4 + 5),
-          };
-        } finally {
-          await fh.close();
-        }
-      } else if (b.platform === 'uefi' && !efi) {
-        efi = { path: file.path, loadSectors: b.loadSectors };
-      } else {
-        throw new UserError(`${where}: only one BIOS image (as the default entry) and one UEFI image are kept`, path);
-      }
+      if (b.platform === 'bios' && !bios && i === 0) bios = await biosBoot(fh, file, b.lba, b.loadSectors);
+      else if (b.platform === 'uefi' && !efi) efi = { path: file.path, loadSectors: b.loadSectors };
+      else throw new UserError(`${where}: only one BIOS image (as the default entry) and one UEFI image are kept`, path);
     }
-
-    const fh = await open(path, 'r');
-    let catalogPath: string | undefined;
-    let hybrid: InstallerIso['hybrid'];
-    try {
-      const cat = boot.length > 0 ? await catalogLba(fh) : undefined;
-      catalogPath = cat === undefined ? undefined : byLba.get(cat)?.path;
-      const area = await readAt(fh, 0, 16 * BLOCK);
-      const efiLba = efi ? byPath.get(efi.path)!.extents[0]!.lba : undefined;
-      const biosLba = bios ? byPath.get(bios.path)!.extents[0]!.lba : undefined;
-      hybrid = classifySystemArea(area, biosLba, efiLba, path);
-    } finally {
-      await fh.close();
-    }
+    const cat = boot.length > 0 ? await catalogLba(fh) : undefined;
+    const catalogPath = cat === undefined ? undefined : byLba.get(cat)?.path;
+    const lbaOf = (p: string | undefined) => (p === undefined ? undefined : byPath.get(p)!.extents[0]!.lba);
+    const hybrid = classifySystemArea(await readAt(fh, 0, 16 * BLOCK), lbaOf(bios?.path), lbaOf(efi?.path), path);
 
     const configs: { path: string; kind: ConfigKind; text: string }[] = [];
     for (const c of BOOT_CONFIGS) {
@@ -202,13 +202,6 @@ export async function readInstaller(path: string, ks: string | undefined): Promi
       if (e?.type !== 'file') continue;
       if (e.size > MAX_CONFIG) throw new UserError(`${c.path} is larger than 1 MiB: not a boot configuration`, path);
       configs.push({ ...c, text: Buffer.from(await readSource(iso.source(e))).toString('latin1') });
-    }
-
-    let kickstart: InstallerIso['kickstart'];
-    if (ks !== undefined) {
-      const st = await stat(ks).catch((err: unknown) => asUserError(err, ks));
-      if (!st.isFile()) throw new UserError('not a regular file', ks);
-      kickstart = { path: ks, name: basename(ks), size: st.size };
     }
     const arch = await installerArch(iso, byPath);
     return {
@@ -226,6 +219,7 @@ export async function readInstaller(path: string, ks: string | undefined): Promi
   } catch (err) {
     asUserError(err, path);
   } finally {
+    await fh.close();
     await iso.close();
   }
 }
@@ -302,7 +296,11 @@ export const attach = defineLayout({
     if (o.name === installer.kickstart?.name) throw new UserError(`the kickstart and the driver disk are both named ${o.name}`);
 
     const args = [driverDiskArg(label), ...(installer.kickstart ? [kickstartArg(label, installer.kickstart.name)] : [])];
-    const edited = new Map(installer.configs.map((c) => [c.path, addKernelArgs(c.kind, c.text, args)]));
+    const edited = new Map<string, string>();
+    for (const c of installer.configs) {
+      const text = addKernelArgs(c.kind, c.text, args);
+      if (text !== c.text) edited.set(c.path, text);
+    }
     const efiImages = new Set([installer.efi?.path, 'images/efiboot.img'].filter((p): p is string => p !== undefined && byPath.get(p)?.type === 'file'));
     const tree = new Tree();
     for (const e of installer.entries) {
@@ -313,11 +311,9 @@ export const attach = defineLayout({
       else {
         const text = edited.get(e.path);
         const content =
-          text !== undefined && text !== installer.configs.find((c) => c.path === e.path)!.text
+          text !== undefined
             ? bytesSource(Buffer.from(text, 'latin1'), `${e.path} (edited)`)
-            : e.size === 0
-              ? bytesSource(new Uint8Array(0))
-              : fileRangeSource(installer.path, e.extents[0]!.lba * BLOCK, e.size, `${installer.path}:/${e.path}`);
+            : fileRangeSource(installer.path, (e.extents[0]?.lba ?? 0) * BLOCK, e.size, `${installer.path}:/${e.path}`);
         tree.file(e.path, content, e.mode & 0o7777);
       }
     }
@@ -353,15 +349,13 @@ export const attach = defineLayout({
         ...(installer.bios || installer.efi
           ? {
               boot: {
-                ...(installer.bios
-                  ? { bios: { path: installer.bios.path, loadSectors: installer.bios.loadSectors, bootInfoTable: installer.bios.bootInfoTable, grub2BootInfo: installer.bios.grub2BootInfo } }
-                  : {}),
+                ...(installer.bios ? { bios: installer.bios } : {}),
                 ...(installer.efi ? { efi: { path: installer.efi.path } } : {}),
                 ...(installer.catalogPath !== undefined ? { catalogPath: installer.catalogPath } : {}),
               },
             }
           : {}),
-        ...(installer.hybrid ? { hybrid: { bootCode: installer.hybrid.bootCode, gpt: installer.hybrid.gpt } } : {}),
+        ...(installer.hybrid ? { hybrid: installer.hybrid } : {}),
       },
       checksums: o.checksums,
       notes,
