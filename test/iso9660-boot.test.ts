@@ -158,6 +158,10 @@ describe('isohybrid', () => {
     expect(s).toMatch(new RegExp(`GPT lba range\\s*:\\s*64\\s+${sectors - 64}\\s+${sectors - 1}`));
     expect(s).not.toMatch(/GPT CRC.*wrong|damaged/i);
     expect(run('fdisk', ['-l', iso])).toMatch(/gpt\.iso2 +\d+ +\d+ +2880 +\S+ +ef EFI/);
+    // disk signature and GUIDs come from the volume id and SOURCE_DATE_EPOCH: a rebuild is identical
+    const again = join(dir, 'gpt-again.iso');
+    await build(again, { boot, hybrid: { bootCode, gpt: true } });
+    expect(readFileSync(again).equals(readFileSync(iso))).toBe(true);
   });
 });
 

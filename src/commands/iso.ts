@@ -138,7 +138,7 @@ export function register(program: Command): void {
     .requiredOption('-o, --output <file>', 'image to write (atomically)')
     .option('-V, --volid <label>', 'volume id, printable ASCII, at most 32 characters', 'CDROM')
     .addOption(new Option('--iso-level <level>', 'ISO 9660 level: 1 (8.3 names), or 3 to also allow files of 4 GiB and more (multi-extent)').choices(['1', '3']).default('1'))
-    .option('--joliet', 'add a Joliet tree (the default)', true)
+    .option('--joliet', 'add a Joliet tree', true)
     .option('--no-joliet', 'no Joliet tree')
     .option('--joliet-long', 'allow 103-character Joliet names (non-standard, like -joliet-long)')
     .option('--joliet-truncate', 'cut longer Joliet names instead of refusing them')
