@@ -208,15 +208,17 @@ export const rhel5 = defineLayout({
     if (format === 'fat' && o.label.length > 11) throw new UserError(`label ${o.label}: a FAT label has at most 11 characters`);
     const medium: Medium =
       format === 'iso' ? { kind: 'iso', volumeId: o.label, joliet: false, implantMd5: false } : format === 'fat' ? { kind: 'fat', label: o.label } : { kind: 'directory' };
-    const found = o.label === 'OEMDRV' ? 'found automatically as OEMDRV (RHEL 5; CentOS and other rebuilds need dlabel=on)' : `label ${o.label}`;
+    const found = o.label === 'OEMDRV' ? 'RHEL 5 finds the OEMDRV label by itself (CentOS and other rebuilds need dlabel=on)' : `label ${o.label}: boot with dd and pick the device`;
+    const notes: Record<typeof format, string[]> = {
+      iso: [`${found}; or boot with dd=http://…/${env.outName} (also nfs:<server>:<path>, path:<file>), or put it in the PXE overlay as dd.img`],
+      fat: [`write it to a stick: dd if=${env.outName} of=/dev/sdX bs=4M conv=fsync; ${found}`],
+      directory: [],
+    };
     return {
       tree: plan(set, o, env),
       medium,
       checksums: format === 'directory' ? [] : o.checksums,
-      notes:
-        format === 'directory'
-          ? []
-          : [`${found}; or boot with dd (prompt) or dd=http://…/${env.outName}, dd=nfs:<server>:<path>, dd=path:<file>; on the PXE overlay name it dd.img`],
+      notes: notes[format],
     };
   },
 });
