@@ -1,6 +1,6 @@
 // `dudkit iso` and `dudkit inspect X.iso` through the built CLI (node dist/src/cli.js).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/tmp.js';
@@ -105,6 +105,11 @@ describe('dudkit iso', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     expect(readdirSync(join(dir, 'bad'))).toEqual([]);
+    // a damaged image: one line naming the file, exit 2
+    writeFileSync(join(dir, 'truncated.iso'), readFileSync(join(dir, 'dd.iso')).subarray(0, 36000));
+    const r = dudkit('inspect', join(dir, 'truncated.iso'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/truncated\.iso: image ends before block \d+\n$/);
     expect(existsSync(join(src, 'inside.iso'))).toBe(false);
   });
 });
