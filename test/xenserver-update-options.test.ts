@@ -143,6 +143,12 @@ describe('xenserver-update options', () => {
     const noAsc = dudkit(['verify', broken, '--key', join(out, 'RPM-GPG-KEY-acme')]);
     expect(noAsc.status).toBe(1);
     expect(noAsc.stdout).toMatch(/error: repodata\/repomd\.xml\.asc: missing: xapi refuses the upload \("Invalid signature"\)/);
+    // without --key: the key file named by update.xml beside the medium, as dudkit writes it
+    const beside = dudkit(['verify', iso, '--json']);
+    expect(beside.status, beside.stdout).toBe(0);
+    expect(JSON.parse(beside.stdout).findings).toContainEqual({ severity: 'info', subject: '', message: `signatures checked with ${join(out, 'RPM-GPG-KEY-acme')} (found beside the medium)` });
+    const nowhere = dudkit(['verify', broken]);
+    expect(nowhere.stdout).toMatch(/warning: signatures not checked: give the public key users import with --key \(update\.xml names RPM-GPG-KEY-acme\)/);
     // another key: every signature fails
     const other = dudkit(['verify', iso, '--key', join(FIXTURES, 'rpms/signing/public.asc')]);
     expect(other.status).toBe(1);

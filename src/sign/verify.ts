@@ -23,6 +23,11 @@ export async function readPublicKeys(path: string): Promise<openpgp.PublicKey[]>
   } catch (err) {
     asUserError(err, path);
   }
+  return readKeysFromBytes(bytes, path);
+}
+
+/** The same, from a key file's bytes; `origin` names it in errors. */
+export async function readKeysFromBytes(bytes: Uint8Array, origin: string): Promise<openpgp.PublicKey[]> {
   const text = Buffer.from(bytes).toString('latin1');
   try {
     const keys = text.includes('-----BEGIN PGP')
@@ -30,7 +35,7 @@ export async function readPublicKeys(path: string): Promise<openpgp.PublicKey[]>
       : await openpgp.readKeys({ binaryKeys: bytes, config: PGP_CONFIG });
     return keys.map((k) => k.toPublic());
   } catch (err) {
-    throw new UserError(`not an OpenPGP key file (${String((err as Error).message).split('\n')[0]})`, path);
+    throw new UserError(`not an OpenPGP key file (${String((err as Error).message).split('\n')[0]})`, origin);
   }
 }
 

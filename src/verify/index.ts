@@ -6,7 +6,6 @@ import { isInitrdOverlay, verifyPxe } from './pxe.js';
 import { findDisks, rhdd3Text, verifyRhdd3 } from './rhdd3.js';
 import { isRhel5Disk, rhel5Text, verifyRhel5 } from './rhel5.js';
 import { verifyUsb } from './usb.js';
-import { readPublicKeys } from '../sign/verify.js';
 import { isLegacyPack, legacyPackText, verifyXenserverLegacy } from './xenserver-legacy.js';
 import { isUpdatePack, updatePackText, verifyXenserverUpdate } from './xenserver-update.js';
 
@@ -33,7 +32,7 @@ export async function verifyMedium(path: string, opts: VerifyOptions = {}): Prom
 /** The driver disk tree on an opened medium (folder, ISO or FAT volume). */
 async function verifyDisk(medium: OpenedMedium, path: string, opts: VerifyOptions): Promise<VerifyReport> {
   if (isUpdatePack(medium)) {
-    const { findings, details } = await verifyXenserverUpdate(medium, opts.key ? await readPublicKeys(opts.key) : undefined);
+    const { findings, details } = await verifyXenserverUpdate(medium, opts.key);
     const text = [updatePackText(path, details), findings.text(), findings.summary()].filter(Boolean).join('\n');
     return { medium: path, kind: 'xenserver-update', ok: findings.ok, findings: findings.list, details, text };
   }

@@ -5,6 +5,8 @@
  * signature (with the public key the user imports), sha256 repodata that matches the files,
  * the comps groups `update` (and `drivers`), the generated `update-`/`control-` packages.
  */
+import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { PublicKey } from 'openpgp';
 import { checkRepository } from '../formats/repodata/check.js';
@@ -13,7 +15,7 @@ import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
 import { SIGTAG, TAG } from '../formats/rpm/tags.js';
 import { parseUpdateXml, type UpdateDocument } from '../formats/xenserver/update.js';
 import type { OpenedMedium } from '../media/medium.js';
-import { verifyArmoredDetached, verifyBinaryDetached } from '../sign/verify.js';
+import { readKeysFromBytes, readPublicKeys, verifyArmoredDetached, verifyBinaryDetached } from '../sign/verify.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from './report.js';
 
@@ -45,7 +47,27 @@ async function openOnMedium(medium: OpenedMedium, path: string): Promise<RpmPack
   return openRpm(at.file, { offset: at.offset, size: at.size });
 }
 
-export async function verifyXenserverUpdate(medium: OpenedMedium, keys: PublicKey[] | undefined): Promise<{ findings: Findings; details: UpdatePackDetails }> {
+/**
+ * The public keys to check signatures with: the file given, else the key file named by
+ * `update.xml` beside the medium (where dudkit writes it) or at its root. A key found this way
+ * shows the pack is consistent, not who made it; the report says which file was used.
+ */
+async function findKeys(medium: OpenedMedium, keyFile: string | undefined, keyName: string | undefined, f: Findings): Promise<PublicKey[] | undefined> {
+  if (keyFile) return readPublicKeys(keyFile);
+  if (!keyName || keyName.includes('/')) return undefined;
+  const beside = join(dirname(resolve(medium.path)), keyName);
+  if (await stat(beside).then((st) => st.isFile(), () => false)) {
+    f.info('', `signatures checked with ${beside} (found beside the medium)`);
+    return readPublicKeys(beside);
+  }
+  if (medium.get(keyName)?.type === 'file') {
+    f.info('', `signatures checked with ${keyName} from the medium itself`);
+    return readKeysFromBytes(await readSource(medium.source(keyName)), keyName);
+  }
+  return undefined;
+}
+
+export async function verifyXenserverUpdate(medium: OpenedMedium, keyFile: string | undefined): Promise<{ findings: Findings; details: UpdatePackDetails }> {
   const f = new Findings();
   const details: UpdatePackDetails = { signatures: [], packages: [], groups: [], driverDisk: false };
   const read = async (path: string) => readSource(medium.source(path));
@@ -56,6 +78,7 @@ export async function verifyXenserverUpdate(medium: OpenedMedium, keys: PublicKe
   const doc = parsed.doc;
   if (doc) details.update = doc;
   if (doc && !doc.key) f.warning('update.xml', 'no key attribute: xapi installs the packages with gpgcheck=0');
+  const keys = await findKeys(medium, keyFile, doc?.key, f);
   for (const legacy of ['XS-REPOSITORY', 'XS-PACKAGES', '.treeinfo']) if (medium.get(legacy)) f.error(legacy, 'a modern update pack carries no legacy pack files and no .treeinfo');
 
   // 2. the detached signatures xapi checks with gpg (GOODSIG required)
@@ -75,7 +98,7 @@ export async function verifyXenserverUpdate(medium: OpenedMedium, keys: PublicKe
     details.signatures.push({ file: asc, status: check.ok ? 'good' : 'bad', ...(check.keyId ? { keyId: check.keyId } : {}) });
     if (!check.ok) f.error(asc, `${check.problem ?? 'not a good signature'} (xapi: "Invalid signature")`);
   }
-  if (!keys) f.warning('', 'signatures not checked: give the public key users import with --key');
+  if (!keys) f.warning('', `signatures not checked: give the public key users import with --key${doc?.key ? ` (update.xml names ${doc.key})` : ''}`);
 
   // 3. repodata: every file and package matches, checksums sha256 (the installer reads only those)
   const rpmFiles = medium.files.filter((m) => m.type === 'file' && m.path.endsWith('.rpm')).map((m) => m.path);
