@@ -46,6 +46,22 @@ targets:
   await build(m, { outDir: join(dir, 'out'), ctx: createContext({ epoch: EPOCH }) });
 });
 
+describe('inspect installer ISOs', () => {
+  it('dudkit inspect --json lists every kernel line and whether it carries the argument, and the top-level disks', () => {
+    type Installer = { argument: string; disks: string[]; configs: { path: string; kernelLines: { line: string; driverDisk: boolean }[] }[] };
+    const look = (p: string) => (JSON.parse(dudkit(['inspect', p, '--json']).stdout) as { installer: Installer }).installer;
+    const after = look(attached);
+    expect(after.argument).toBe(ARG);
+    expect(after.disks).toEqual(['dd.iso']);
+    expect(after.configs.map((c) => c.path)).toEqual(['isolinux/isolinux.cfg', 'EFI/BOOT/grub.cfg', 'boot/grub2/grub.cfg']);
+    expect(after.configs.flatMap((c) => c.kernelLines).every((l) => l.driverDisk)).toBe(true);
+    const before = look(installer);
+    expect(before.disks).toEqual([]);
+    expect(before.configs.flatMap((c) => c.kernelLines).some((l) => l.driverDisk)).toBe(false);
+    expect(dudkit(['inspect', attached]).stdout).toContain(`    + append initrd=initrd.img inst.stage2=hd:LABEL=Test-9.4\\x20x86_64 quiet ${ARG}`);
+  });
+});
+
 describe('verify attached installer ISOs', () => {
   it('dudkit verify passes its own output: every kernel line, the efiboot.img grub.cfg, MD5 and the nested disk', async () => {
     const r = await verifyMedium(attached);
