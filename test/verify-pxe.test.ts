@@ -77,6 +77,15 @@ describe('dudkit verify (PXE overlay)', () => {
     expect(r.status).toBe(0);
   });
 
+  it('a dd.rpm member is opened as an RPM (RHEL 7–10 only)', () => {
+    const gz = gnuCpio('rpm.cpio.gz', { 'dd.rpm': join(FIXTURES, 'rpms/kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm') }, 'newc', 'gzip -9');
+    const r = dudkit(['verify', gz, '--json']);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as { findings: { subject: string; message: string }[]; details: { kernelArguments: { release: string; arguments: string }[] } };
+    expect(doc.findings).toContainEqual({ severity: 'info', subject: 'dd.rpm', message: 'kmod-acme-acmenet-2.4.1-3.el9_3.x86_64: RHEL 7–10 install it with inst.dd=/dd.rpm; RHEL 5/6 take only disk images' });
+    expect(doc.details.kernelArguments).toEqual([{ release: 'RHEL 7–10', arguments: 'inst.dd=/dd.rpm' }]);
+  });
+
   it('an odc archive (GNU cpio -H odc) fails with the kernel message', () => {
     const gz = gnuCpio('odc.cpio.gz', { 'dd.iso': join(dir, 'dd.iso') }, 'odc', 'gzip');
     expect(sh(`zcat ${gz} | cpio -it --quiet`).stdout).toBe('dd.iso\n');

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
 import { readInitrd } from '../formats/cpio/index.js';
+import { openRpm } from '../formats/rpm/read.js';
 import { Scratch } from '../tree/scratch.js';
 import { Findings, type VerifyReport } from './report.js';
 
@@ -136,7 +137,7 @@ export async function verifyPxe(path: string, opts: { kernels?: string[] }, veri
           if (other) f.warning(entry.name, `nlink ${entry.nlink} and ino ${entry.ino} like ${other}: the kernel makes it a hard link to ${other}`);
           inodes.set(entry.ino, entry.name);
         }
-        if (type === S_IFREG && DUD_MEMBER.test(entry.name) && /\.(iso|img)$/.test(entry.name)) {
+        if (type === S_IFREG && DUD_MEMBER.test(entry.name)) {
           const p = scratch.path(entry.name);
           await pipeline(Readable.from(data), createWriteStream(p));
           spooled.push({ member: entry.name, path: p });
@@ -157,6 +158,15 @@ export async function verifyPxe(path: string, opts: { kernels?: string[] }, veri
     d.kernelArguments = kernelArguments(duds);
 
     for (const s of spooled) {
+      if (s.member.endsWith('.rpm')) {
+        try {
+          const pkg = await openRpm(s.path);
+          f.info(s.member, `${pkg.nevra}: RHEL 7–10 install it with inst.dd=/${s.member}; RHEL 5/6 take only disk images`);
+        } catch (err) {
+          f.error(s.member, `not an RPM the installer can read (${(err as Error).message.replace(`${s.path}: `, '')})`);
+        }
+        continue;
+      }
       try {
         const r = await verifyNested(s.path, opts);
         d.nested.push({ member: s.member, kind: r.kind, ok: r.ok, details: r.details, text: describe(r.text, s) });
