@@ -1,8 +1,8 @@
 /**
  * The XenServer release zip (`xenserver.md` §5): the pack ISO, `<name>.iso.md5`,
  * `<name>.metadata.md5`, the driver sources as `<label>-<RPM_VERSION>-src.tar.gz` (the GPL
- * obligation: a source folder and the given source RPMs), and for a signed update pack the public
- * key with a README on importing it. Entries at the zip root, deflated, at SOURCE_DATE_EPOCH.
+ * obligation: a source folder and the given source RPMs), the pack's other side files (an update
+ * pack's public key) and, for an update pack, a README on importing the key. Entries at the zip root, deflated, at SOURCE_DATE_EPOCH.
  */
 import { createHash } from 'node:crypto';
 import { lstat, readdir, readlink } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { writeTar, type TarMember } from '../src/formats/tar/write.js';
 import { metadataMd5Line } from '../src/formats/xenserver/legacy.js';
 import type { DriverSet } from '../src/model/driverset.js';
 import type { Scratch } from '../src/tree/scratch.js';
-import { bytesSource, fileSource, sliceSource, readSource, type Source } from '../src/tree/source.js';
+import { bytesSource, fileSource, sliceSource, type Source } from '../src/tree/source.js';
 import { Tree, type Generated } from '../src/tree/tree.js';
 import { defineLayout, type LayoutEnv, type Plan, type PrepareEnv } from './types.js';
 
@@ -30,8 +30,6 @@ export const releaseZipOptions = z.strictObject({
   source: z.string().min(1).optional(),
   /** `RPM_VERSION` in the source archive's name; default the manifest's version. */
   rpmVersion: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM version')).optional(),
-  /** Update packs: the ASCII-armoured public key users import (`import-update-key`), shipped under its basename. */
-  publicKey: z.string().min(1).optional(),
   checksums: z.array(z.enum(['md5', 'sha256'])).default([]),
 });
 type Options = z.output<typeof releaseZipOptions>;
@@ -48,7 +46,6 @@ interface Walked {
 interface Prepared {
   folder?: Walked[];
   archive?: Source & { name: string };
-  publicKey?: Source & { name: string };
 }
 
 async function walk(root: string): Promise<Walked[]> {
@@ -78,13 +75,6 @@ async function prepare(o: Options, env: PrepareEnv): Promise<Prepared> {
     if (st.isDirectory()) out.folder = await walk(path);
     else if (st.isFile()) out.archive = { ...sliceSource(path, 0, st.size, path), name: basename(path) };
     else throw new UserError('source: neither a folder nor a file', path);
-  }
-  if (o.publicKey) {
-    const path = resolve(env.baseDir, o.publicKey);
-    const src = await fileSource(path).catch((err: unknown) => asUserError(err, path));
-    const head = Buffer.from(await readSource(sliceSource(path, 0, Math.min(src.size, 64)))).toString('latin1');
-    if (!head.startsWith('-----BEGIN PGP PUBLIC KEY BLOCK-----')) throw new UserError('publicKey: not an ASCII-armoured OpenPGP public key (users import it with import-update-key)', path);
-    out.publicKey = { ...src, name: basename(path) };
   }
   return out;
 }
@@ -131,16 +121,20 @@ async function md5Hex(source: Source): Promise<string> {
 function plan(set: DriverSet, o: Options, env: LayoutEnv, prepared: Prepared): Plan {
   const inner = env.inner(o.of);
   if (inner.medium.kind !== 'iso') throw new UserError(`release-zip: the ${o.of} target writes a ${inner.medium.kind}, not an ISO; the release zip ships the ISO`);
-  const innerMd5 = inner.sidecars?.find((s) => s.name.endsWith('.metadata.md5'));
+  const isMetadataMd5 = (n: string) => n.endsWith('.metadata.md5');
+  const innerMd5 = inner.sidecars?.find((s) => isMetadataMd5(s.name));
   const name = o.name ?? (innerMd5 ? innerMd5.name.slice(0, -'.metadata.md5'.length) : `${set.meta.name}-${set.meta.version}`);
   const iso = `${name}.iso`;
   const nested = nestedImage(inner, iso, iso, env);
   const tree = new Tree().file(iso, nested.image);
   tree.file(`${iso}.md5`, nested.derived(`${iso}.md5`, (b) => bytesSource(checksumLine(b.md5, iso), `${iso}.md5`)));
+  // the pack's own side files: the legacy metadata MD5, an update pack's public key
+  const others = (inner.sidecars ?? []).filter((s) => !isMetadataMd5(s.name));
+  for (const side of others) tree.file(side.name, nested.derived(side.name, (b) => b.sidecars.find((s) => s.name === side.name)!.source));
   tree.file(
     `${name}.metadata.md5`,
     nested.derived(`${name}.metadata.md5`, async (b) => {
-      const side = b.sidecars.find((s) => s.name.endsWith('.metadata.md5'));
+      const side = b.sidecars.find((s) => isMetadataMd5(s.name));
       if (side) return side.source;
       // an update pack: MD5 of update.xml (dudkit convention, §5)
       const doc = b.entries.find((e) => e.path === 'update.xml');
@@ -158,9 +152,11 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, prepared: Prepared): P
     throw new UserError('release-zip: no driver sources to ship: give source: <folder or archive>, or the source RPM in sources: (- rpm: …src.rpm); the GPL requires the sources with the binaries');
   }
   if (o.of === 'xenserver-update') {
-    if (!prepared.publicKey) throw new UserError('release-zip: an update pack is signed; give publicKey: <ASCII-armoured public key> so users can import it (import-update-key)');
-    tree.file(prepared.publicKey.name, prepared.publicKey).file('README', bytesSource(README(prepared.publicKey.name), 'README'));
-  } else if (prepared.publicKey) env.warn('release-zip: publicKey ignored: a legacy pack is not signed');
+    // the update pack writes its public key beside itself; users import it on every host
+    const key = others[0]?.name;
+    if (!key) throw new UserError('release-zip: the xenserver-update pack names no public key file to ship');
+    tree.file('README', bytesSource(README(key), 'README'));
+  }
   return { tree, medium: { kind: 'zip' }, checksums: o.checksums, notes: [] };
 }
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import { emitZip } from '../src/emit/zip.js';
 import { bytesSource } from '../src/tree/source.js';
-import { dudkit, FIXTURES, run } from './helpers/run.js';
+import { dudkit, FIXTURES, ROOT, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir();
@@ -92,6 +92,30 @@ describe('release-zip of a legacy pack (xenserver.md §5)', () => {
     const again = join(dir, 'again');
     await buildAt(again, { TZ: 'America/New_York' });
     expect(run('cmp', [zip, join(again, 'acmenet-2.4.1.zip')]).status).toBe(0);
+  });
+});
+
+describe('release-zip of a signed update pack (of: xenserver-update)', () => {
+  it('ships the ISO, its MD5 files (metadata = MD5 of update.xml), the public key and a README; md5sum -c passes', async () => {
+    const out = join(dir, 'update');
+    const m = manifest(
+      'update.yaml',
+      `  - xenserver-update: { out: acmenet-2.4.1.iso, uuid: 519c916d-1c07-4c77-ba72-ddd5fbd51af0, key: ${ROOT}/examples/acmenet/keys/example-signing-key.asc, kernels: { 3.10.0+2: "4.19.0+1" } }
+  - release-zip: { of: xenserver-update, source: ${FIXTURES}/src/acme }
+`,
+    );
+    await build(m, { outDir: out, ctx: createContext({ epoch: EPOCH, onWarn: () => {} }) });
+    const zip = join(out, 'acmenet-2.4.1.zip');
+    expect(run('unzip', ['-t', zip]).status).toBe(0);
+    expect(run('unzip', ['-Z1', zip]).stdout.trim().split('\n')).toEqual(['README', 'RPM-GPG-KEY-acme', 'acmenet-2.4.1-src.tar.gz', 'acmenet-2.4.1.iso', 'acmenet-2.4.1.iso.md5', 'acmenet-2.4.1.metadata.md5']);
+    const x = join(dir, 'update-x');
+    run('unzip', ['-q', zip, '-d', x]);
+    expect(run('md5sum', ['-c', 'acmenet-2.4.1.iso.md5'], { cwd: x }).status).toBe(0);
+    expect(readFileSync(join(x, 'README'), 'utf8')).toContain('/opt/xensource/debug/import-update-key RPM-GPG-KEY-acme');
+    expect(run('cmp', [join(x, 'RPM-GPG-KEY-acme'), join(out, 'RPM-GPG-KEY-acme')]).status).toBe(0);
+    const t = join(dir, 'update-t');
+    run('xorriso', ['-osirrox', 'on', '-indev', join(x, 'acmenet-2.4.1.iso'), '-extract', '/update.xml', t]);
+    expect(readFileSync(join(x, 'acmenet-2.4.1.metadata.md5'), 'utf8')).toBe(`${run('md5sum', [t]).stdout.slice(0, 32)}\n`);
   });
 });
 
