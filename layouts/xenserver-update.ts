@@ -5,8 +5,9 @@
  * signed), `repodata/` with sha256 checksums, the comps groups `update` (and `drivers` for a
  * driver disk) and `repomd.xml.asc`. The public key users import is written beside the output.
  *
- * The signing key is read when the tree is built (the plan itself does no I/O); every signature
- * is dated SOURCE_DATE_EPOCH, so rebuilds are byte-identical.
+ * The signing key is read when the tree is built (the plan itself does no I/O), so a pack can be
+ * nested (`release-zip`'s `of:`). Signatures are dated SOURCE_DATE_EPOCH (or the key's creation,
+ * if later) and RSA signatures are deterministic, so rebuilds are byte-identical.
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -17,7 +18,7 @@ import { repodataDir, type RepoTreePackage } from '../src/formats/repodata/write
 import { rpmFileName, writeRpm, type BuiltRpm, type Dependency, type RpmPackage as RpmSpec } from '../src/formats/rpm/write.js';
 import { classifyRpm } from '../src/formats/xenserver/rules.js';
 import { controlPackage, parseRequirement, updatePackage, type PayloadPackage, type UpdateRpmsInput } from '../src/formats/xenserver/update-rpms.js';
-import { GUIDANCE, LABEL_RE, updateRpmVersion, updateXml, uuidV5, UUID_RE, type UpdateDocument } from '../src/formats/xenserver/update.js';
+import { GUIDANCE, LABEL_RE, updateDocumentProblems, updateRpmVersion, updateXml, uuidV5, UUID_RE, type UpdateDocument } from '../src/formats/xenserver/update.js';
 import type { DriverSet } from '../src/model/driverset.js';
 import { xenDriverPackages } from '../src/packages/xenserver.js';
 import { loadSigningKey, type SigningKey } from '../src/sign/key.js';
@@ -103,7 +104,7 @@ export const xenserverUpdateOptions = z.preprocess((raw, ctx) => {
 }, optionsObject);
 type Options = z.output<typeof optionsObject>;
 
-export const labelOf = (set: DriverSet, o: Pick<Options, 'label'>): string => o.label ?? set.meta.name.replace(/[^A-Za-z0-9_-]/g, '-');
+const labelOf = (set: DriverSet, o: Pick<Options, 'label'>): string => o.label ?? set.meta.name.replace(/[^A-Za-z0-9_-]/g, '-');
 const versionOf = (set: DriverSet, o: Pick<Options, 'version'>): string => o.version ?? set.meta.version;
 
 /** Run once, on first use; later calls share the result. */
@@ -243,15 +244,9 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): { tree: Tree; keyName
       for (const d of deps) total += (await readRepoPackage(d, 'sha256')).size.installed;
       return { ...docBase, installationSize: total };
     })());
-  const checked = (fn: () => string): string => {
-    try {
-      return fn();
-    } catch (err) {
-      if (err instanceof RangeError) throw new UserError(err.message);
-      throw err;
-    }
-  };
-  checked(() => updateXml({ ...docBase, installationSize: 0 })); // refuse bad values before building anything
+  // refuse bad values before anything is built (the size is only known then)
+  const problems = updateDocumentProblems({ ...docBase, installationSize: 0 });
+  if (problems.length > 0) throw new UserError(`update.xml: ${problems.join('; ')}`);
   const baseRequires = baseRequirements(o, kernels);
   const rpmInput = (doc: UpdateDocument): UpdateRpmsInput => ({ doc, payload: payload.map((p) => p.pkg), baseRequires, license: set.meta.license, vendor: set.meta.vendorName ?? set.meta.vendor, buildTime: env.epoch });
   const rpmName = (name: string) => rpmFileName({ name, version: updateRpmVersion(version), release: '1', arch: 'noarch' });
@@ -267,10 +262,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): { tree: Tree; keyName
   const controlRpm = `Packages/${rpmName(`control-${label}`)}`;
   tree.file(updateRpm, { kind: 'generated', deps: payloadPaths, build: async (deps, scratch) => signedRpm(updatePackage(rpmInput(await documentOf(deps))), o, env.epoch, key, scratch) }, 0o444);
   tree.file(controlRpm, { kind: 'generated', deps: payloadPaths, build: async (deps, scratch) => signedRpm(controlPackage({ ...rpmInput(await documentOf(deps)), ...(await script('precheck')), ...(await script('remove')) }), o, env.epoch, key, scratch) }, 0o444);
-  tree.file('update.xml', { kind: 'generated', deps: payloadPaths, build: async (deps) => {
-    const doc = await documentOf(deps);
-    return bytesSource(checked(() => updateXml(doc)), 'generated update.xml');
-  } }, 0o444);
+  tree.file('update.xml', { kind: 'generated', deps: payloadPaths, build: async (deps) => bytesSource(updateXml(await documentOf(deps)), 'generated update.xml') }, 0o444);
   tree.file('update.xml.asc', { kind: 'generated', deps: ['update.xml'], build: async ([xml]) => bytesSource(await armoredDetachedSignature(await key(), await readSource(xml!), env.epoch), 'generated update.xml.asc') }, 0o444);
 
   const group = (id: string, name: string): CompsGroup => ({ id, name, description: text, default: true, uservisible: true, packages: [{ name: `update-${label}`, type: 'mandatory' }] });
