@@ -200,8 +200,13 @@ function fromSpec(spec: RpmSpec, rpm: Resolved['rpm']): PackEntry {
   };
 }
 
-function fromGiven(r: DriverSet['rpms'][number]): PackEntry {
+function fromGiven(r: DriverSet['rpms'][number], format: Resolved['rpm'], release: string, warn: (m: string) => void): PackEntry {
   const group = r.pkg.header.string(TAG.GROUP) ?? '';
+  // used as given, but rpm 4.4 (XenServer ≤ 6.5) reads only gzip payloads and MD5 file digests
+  const payload = r.pkg.header.string(TAG.PAYLOADCOMPRESSOR) ?? 'gzip';
+  if (format.compressor === 'gzip' && format.fileDigest === 'md5' && (payload !== 'gzip' || (r.pkg.files.length > 0 && r.pkg.fileDigestAlgo.name !== 'md5'))) {
+    warn(`${r.origin}: ${payload} payload, ${r.pkg.fileDigestAlgo.name} file digests: the rpm 4.4 of XenServer ${release} cannot install it (it needs gzip and MD5)`);
+  }
   const files = r.pkg.files.map((f) => f.path);
   const c = classifyRpm({ name: r.pkg.name, group, files });
   if (c.options === '-i') throw new UserError(`${r.pkg.name} is a kernel package (its name is part of "kernel"); a driver pack never carries one`, r.origin);
@@ -230,7 +235,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
   });
   const given = set.rpms.filter((g) => !g.pkg.isSource);
   if (set.rpms.length > given.length) env.warn('xenserver-legacy: source RPMs are not part of the pack; a release-zip target ships them');
-  const entries = [...(packs.data ? [fromSpec(packs.data, r.rpm)] : []), ...packs.modules.map((m) => fromSpec(m, r.rpm)), ...given.map(fromGiven)];
+  const entries = [...(packs.data ? [fromSpec(packs.data, r.rpm)] : []), ...packs.modules.map((m) => fromSpec(m, r.rpm)), ...given.map((g) => fromGiven(g, r.rpm, r.release, env.warn))];
   if (entries.length === 0) throw new UserError('xenserver-legacy: nothing to pack: give kernel modules, firmware or RPMs');
   let ordered: PackEntry[];
   try {

@@ -24,7 +24,7 @@ const SPEC_PACKAGES = `<packages>
 </packages>
 `;
 
-function manifest(name: string, targets: string, extra = ''): string {
+function manifest(name: string, targets: string): string {
   const p = join(dir, name);
   writeFileSync(
     p,
@@ -41,7 +41,7 @@ sources:
 firmware:
   - file: ${FIXTURES}/firmware/acmenet.bin
     dest: acme/acmenet.bin
-${extra}targets:
+targets:
 ${targets}`,
   );
   return p;
@@ -264,6 +264,30 @@ describe('xenserver-legacy: XenServer 6.5 and 7.0 packs from modules + firmware'
     const s = installScript({ originator: 'a', name: 'b', product: 'XenServer', version: '1', requires: [], packages: [{ file: "it's.rpm", size: 1, md5: '0'.repeat(32), options: '-i' }] });
     expect(s).toContain(`add 'it'\\''s.rpm' -ihv`);
     expect(run('sh', ['-n'], { input: s }).status).toBe(0);
+  });
+});
+
+describe('xenserver-legacy with given RPMs', () => {
+  it('lists a given firmware RPM as type rpm and warns that XenServer 6.5 cannot read its payload', async () => {
+    const out = join(dir, 'given');
+    const warnings: string[] = [];
+    const m = manifest('given.yaml', `  - xenserver-legacy: { text: ACME, xenserver: 6.5.0 }\n`);
+    writeFileSync(m, readFileSync(m, 'utf8').replace('firmware:\n', `  - rpm: ${FIXTURES}/rpms/acme-acmenet-firmware-2.4.1-1.noarch.rpm\nfirmware:\n`));
+    await build(m, { outDir: out, ctx: createContext({ epoch: Number(EPOCH), onWarn: (w) => warnings.push(w) }) });
+    const t = extract(join(out, 'acmenet.iso'), join(dir, 'given-t'));
+    expect(readFileSync(join(t, 'XS-PACKAGES'), 'utf8')).toMatch(/<package label="acme-acmenet-firmware" md5="[0-9a-f]{32}" size="\d+" type="rpm">acme-acmenet-firmware-2\.4\.1-1\.noarch\.rpm<\/package>/);
+    expect(warnings.some((w) => /acme-acmenet-firmware-2\.4\.1-1\.noarch\.rpm: \w+ payload.*cannot install it/.test(w))).toBe(true);
+    expect(dudkit(['verify', join(out, 'acmenet.iso')]).status).toBe(0);
+  });
+
+  it('dudkit build refuses a given RHEL kmod RPM (Kernel group, not <label>-<kver>-modules) naming the file', () => {
+    const m = manifest('kmod.yaml', `  - xenserver-legacy: { text: ACME }\n`);
+    writeFileSync(m, readFileSync(m, 'utf8').replace('firmware:\n', `  - rpm: ${FIXTURES}/rpms/kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm\nfirmware:\n`));
+    const out = join(dir, 'kmod-out');
+    const r = dudkit(['build', m, '-o', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/kmod-acme-acmenet-2\.4\.1-3\.el9_3\.x86_64\.rpm.*kernel="any"/);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 });
 
