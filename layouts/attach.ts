@@ -22,7 +22,7 @@ import { addKernelArgs, BOOT_CONFIGS, driverDiskArg, EFI_IMAGE_CONFIGS, kickstar
 import { FatReader, replaceFatFiles } from '../src/formats/fat/index.js';
 import { IsoReader, type IsoEntry, type IsoVolume } from '../src/formats/iso9660/read.js';
 import { isPrintableAscii } from '../src/formats/iso9660/numbers.js';
-import { bytesSource, readSource, sliceSource } from '../src/tree/source.js';
+import { bytesSource, readSource, sliceSource, type Source } from '../src/tree/source.js';
 import { Tree, type Generated } from '../src/tree/tree.js';
 import { defineLayout, type Plan, type PrepareEnv } from './types.js';
 
@@ -172,7 +172,6 @@ export async function readInstaller(path: string, ks: string | undefined): Promi
     const byPath = new Map(entries.map((e) => [e.path, e]));
     const byLba = new Map(entries.filter((e) => e.type === 'file' && e.size > 0).map((e) => [e.extents[0]!.lba, e]));
     for (const e of entries) {
-      if (e.extents.length > 1) throw new UserError(`${e.path} is 4 GiB or larger (multi-extent); dudkit does not write ISO level 3`, path);
       if (e.path === 'rhdd3' || e.path.endsWith('/rhdd3')) {
         const rpms = `${e.path.slice(0, -'rhdd3'.length)}rpms`;
         if (byPath.get(rpms)?.type === 'dir') throw new UserError(`${e.path} holds a driver disk tree already: the installer would then ignore top-level *.iso disks`, path);
@@ -261,12 +260,37 @@ function editedEfiImage(installer: InstallerIso, entry: IsoEntry, args: readonly
         } finally {
           await fat.close();
         }
-        if (replacements.size === 0) warn(`${origin}: no GRUB kernel line inside the UEFI boot image; UEFI boots will not load ${args.join(' ')}`);
-        await replaceFatFiles(copy, replacements);
+        if (replacements.size === 0) warn(`${origin}: no GRUB kernel line inside the UEFI boot image was changed; UEFI boots may not load ${args.join(' ')}`);
+        else await replaceFatFiles(copy, replacements);
       } catch (err) {
         asUserError(err, origin);
       }
       return fileRangeSource(copy, 0, entry.size, origin);
+    },
+  };
+}
+
+/**
+ * An unchanged file, copied from its extents in the original image: one file range when they are
+ * contiguous (as writers lay out multi-extent files), else the sections in order.
+ */
+function extentSource(image: string, e: IsoEntry): Source {
+  const origin = `${image}:/${e.path}`;
+  const first = e.extents[0]?.lba ?? 0;
+  let next = first;
+  for (const x of e.extents) {
+    if (x.lba !== next) return concatSources(e.extents.map((y) => sliceSource(image, y.lba * BLOCK, y.size, origin)), e.size, origin);
+    next = x.lba + x.size / BLOCK;
+  }
+  return fileRangeSource(image, first * BLOCK, e.size, origin);
+}
+
+function concatSources(parts: Source[], size: number, origin: string): Source {
+  return {
+    size,
+    origin,
+    async *open() {
+      for (const p of parts) yield* p.open();
     },
   };
 }
@@ -310,10 +334,7 @@ export const attach = defineLayout({
       else if (efiImages.has(e.path)) tree.file(e.path, editedEfiImage(installer, e, args, env.warn), e.mode & 0o7777);
       else {
         const text = edited.get(e.path);
-        const content =
-          text !== undefined
-            ? bytesSource(Buffer.from(text, 'latin1'), `${e.path} (edited)`)
-            : fileRangeSource(installer.path, (e.extents[0]?.lba ?? 0) * BLOCK, e.size, `${installer.path}:/${e.path}`);
+        const content = text !== undefined ? bytesSource(Buffer.from(text, 'latin1'), `${e.path} (edited)`) : extentSource(installer.path, e);
         tree.file(e.path, content, e.mode & 0o7777);
       }
     }
@@ -342,6 +363,7 @@ export const attach = defineLayout({
         // -joliet-long names, as installer DVDs carry them, cut rather than refused
         joliet: v.joliet ? { limit: 103, overflow: 'truncate' } : false,
         implantMd5: true,
+        ...(installer.entries.some((e) => e.size > 0xffffffff) ? { level3: true } : {}),
         ...(systemId ? { systemId } : {}),
         ...(publisher ? { publisher } : {}),
         ...(preparer ? { preparer } : {}),

@@ -20,6 +20,8 @@ export type Medium =
       /** El Torito entries and the isohybrid system area (bootable media: an attached installer ISO). */
       boot?: BootOptions;
       hybrid?: HybridOptions;
+      /** ISO level 3: files of 4 GiB and more as multi-extent sections. */
+      level3?: boolean;
     }
   | { kind: 'fat'; label: string }
   | { kind: 'cpio'; compression: 'none' | 'gzip' }

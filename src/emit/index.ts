@@ -36,6 +36,7 @@ export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: 
           ...(medium.preparer ? { preparer: medium.preparer } : {}),
           ...(medium.boot ? { boot: medium.boot } : {}),
           ...(medium.hybrid ? { hybrid: medium.hybrid } : {}),
+          ...(medium.level3 ? { level3: true } : {}),
         },
         ctx,
       );
