@@ -129,7 +129,7 @@ describe('xenserver-update options', () => {
     );
   });
 
-  it('dudkit verify --key: exit 0 on the pack, exit 1 when repomd.xml.asc is gone or a package is not signed by the key', async () => {
+  it('dudkit inspect shows the pack; dudkit verify --key: exit 0 on the pack, exit 1 when repomd.xml.asc is gone or a package is not signed by the key', async () => {
     const { out } = await buildIt('verify', KO, `{ out: pack.iso, key: test.asc, uuid: ${UUID}, kernels: { ${K93}: "4.19.0+1" } }`);
     const iso = join(out, 'pack.iso');
     const ok = dudkit(['verify', iso, '--key', join(out, 'RPM-GPG-KEY-acme'), '--json']);
@@ -143,6 +143,9 @@ describe('xenserver-update options', () => {
     const noAsc = dudkit(['verify', broken, '--key', join(out, 'RPM-GPG-KEY-acme')]);
     expect(noAsc.status).toBe(1);
     expect(noAsc.stdout).toMatch(/error: repodata\/repomd\.xml\.asc: missing: xapi refuses the upload \("Invalid signature"\)/);
+    const inspected = dudkit(['inspect', iso, '--json']);
+    expect(inspected.status, inspected.stderr).toBe(0);
+    expect(JSON.parse(inspected.stdout)).toMatchObject({ kind: 'xenserver-update', update: { uuid: UUID, nameLabel: 'acmenet' }, groups: [{ id: 'update' }, { id: 'drivers' }] });
     // without --key: the key file named by update.xml beside the medium, as dudkit writes it
     const beside = dudkit(['verify', iso, '--json']);
     expect(beside.status, beside.stdout).toBe(0);

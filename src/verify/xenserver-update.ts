@@ -14,7 +14,8 @@ import { readMetadataBytes } from '../formats/repodata/read.js';
 import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
 import { SIGTAG, TAG } from '../formats/rpm/tags.js';
 import { parseUpdateXml, type UpdateDocument } from '../formats/xenserver/update.js';
-import type { OpenedMedium } from '../media/medium.js';
+import type { Inspector } from '../inspectors.js';
+import { openMedium, type OpenedMedium } from '../media/medium.js';
 import { readKeysFromBytes, readPublicKeys, verifyArmoredDetached, verifyBinaryDetached } from '../sign/verify.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from './report.js';
@@ -169,3 +170,27 @@ export function updatePackText(path: string, d: UpdatePackDetails): string {
   lines.push(`  groups: ${d.groups.map((g) => `${g.id} (${g.packages.join(', ')})`).join('; ') || 'none'}`);
   return lines.join('\n');
 }
+
+/** `dudkit inspect` on an update pack (ISO or folder): the verify account, key found beside it if any. */
+export const updatePackInspector: Inspector = {
+  kind: 'xenserver-update',
+  async detect(path, head, isDirectory) {
+    if (!isDirectory && !(head.length >= 32774 && Buffer.from(head.subarray(32769, 32774)).toString('latin1') === 'CD001')) return false;
+    const medium = await openMedium(path).catch(() => undefined);
+    if (!medium) return false;
+    try {
+      return isUpdatePack(medium);
+    } finally {
+      await medium.close();
+    }
+  },
+  async inspect(path) {
+    const medium = await openMedium(path);
+    try {
+      const { findings, details } = await verifyXenserverUpdate(medium, undefined);
+      return { kind: 'xenserver-update', json: { ...details, findings: findings.list }, text: [updatePackText(path, details), findings.text()].filter(Boolean).join('\n') };
+    } finally {
+      await medium.close();
+    }
+  },
+};
