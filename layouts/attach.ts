@@ -326,6 +326,16 @@ export const attach = defineLayout({
       if (text !== c.text) edited.set(c.path, text);
     }
     const efiImages = new Set([installer.efi?.path, 'images/efiboot.img'].filter((p): p is string => p !== undefined && byPath.get(p)?.type === 'file'));
+    // names that share an extent (hard links in the writer's input) share one source
+    const byExtent = new Map<number, Source>();
+    const shared = (e: IsoEntry): Source => {
+      const lba = e.size > 0 ? e.extents[0]!.lba : -1;
+      const hit = byExtent.get(lba);
+      if (hit && hit.size === e.size) return hit;
+      const made = extentSource(installer.path, e);
+      if (lba >= 0) byExtent.set(lba, made);
+      return made;
+    };
     const tree = new Tree();
     for (const e of installer.entries) {
       if (e.path === installer.catalogPath) continue;
@@ -334,7 +344,7 @@ export const attach = defineLayout({
       else if (efiImages.has(e.path)) tree.file(e.path, editedEfiImage(installer, e, args, env.warn), e.mode & 0o7777);
       else {
         const text = edited.get(e.path);
-        const content = text !== undefined ? bytesSource(Buffer.from(text, 'latin1'), `${e.path} (edited)`) : extentSource(installer.path, e);
+        const content = text !== undefined ? bytesSource(Buffer.from(text, 'latin1'), `${e.path} (edited)`) : shared(e);
         tree.file(e.path, content, e.mode & 0o7777);
       }
     }
