@@ -239,6 +239,16 @@ describe('xenserver-legacy: XenServer 6.5 and 7.0 packs from modules + firmware'
     const r = dudkit(['verify', bad]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/MD5 mismatch/);
+    // xapi's rule: <description> must be the first child; a declaration is not the reference form
+    const repo = join(bad, 'XS-REPOSITORY');
+    chmodSync(repo, 0o644);
+    const lines = readFileSync(repo, 'utf8').split('\n');
+    writeFileSync(repo, `<?xml version="1.0"?>\n${[lines[0], lines[2], lines[1], ...lines.slice(3)].join('\n')}`);
+    const r2 = dudkit(['verify', bad, '--json']);
+    expect(r2.status).toBe(1);
+    const messages = (JSON.parse(r2.stdout) as { findings: { message: string }[] }).findings.map((f) => f.message).join('\n');
+    expect(messages).toMatch(/first child of <repository> is not a non-empty <description>/);
+    expect(messages).toMatch(/does not start with <repository/);
   });
 
   it('the install script (sh) checks product, requirements, sizes and MD5s, installs in order and records the pack', () => {

@@ -17,7 +17,7 @@ import { classifyRpm } from '../formats/xenserver/rules.js';
 import type { DriverSet, KernelBuild } from '../model/driverset.js';
 import { bytesSource } from '../tree/source.js';
 import { firmwarePackage } from './firmware.js';
-import { checkDescription, KERNEL_GROUP } from './meta.js';
+import { KERNEL_GROUP } from './meta.js';
 
 export interface XenDriverOptions {
   /** The DDK `LABEL`; default the driver name. Names the packages: `<label>-<kver>-modules`, `<label>-data`. */
@@ -112,7 +112,6 @@ export function xenDriverPackages(set: DriverSet, opts: XenDriverOptions): XenDr
   const data = dataPackage(set, label, opts.dataRpmVersion ?? version, opts.dataRpmRelease ?? release, opts.modprobe ?? [], opts.buildTime);
   const modules = selectBuilds(set, opts.kernels).map(({ build, kernel }) => {
     const name = `${label}-${kernel}-modules`;
-    checkDescription(set.meta.description, name);
     if (!XEN_KERNEL_RE.test(kernel)) {
       throw new UserError(`kernel release "${kernel}" contains "-" or other characters the pack builders cannot split out of ${name}: package modules for the XenServer dom0 kernel (e.g. 3.10.0+10), or map the build with kernels: { ${build.kernelRelease}: <dom0 uname -r> }`);
     }
