@@ -55,15 +55,19 @@ const FLUSH_EVERY = 64 << 20;
 const SMALL_FILE = 256 << 10;
 
 /**
- * The hot path. Two 4 MiB buffers: one fills (metadata copied in, file ranges read straight into
- * it) while the other is written, so reads, taps and writes overlap and nothing is allocated per
- * chunk. Only one write is in flight at a time, in order.
+ * The hot path: three 4 MiB buffers in a pipeline. One fills (metadata copied in, file ranges
+ * read straight into it), the one before is hashed by the taps, the one before that is written;
+ * hashing and writing each stay in order, and nothing is allocated per chunk. The taps run here
+ * rather than inside AtomicFile.write so that hashing one buffer overlaps writing the previous one.
  */
 class PooledSink implements Sink {
-  private readonly buffers = [Buffer.allocUnsafe(POOL_BUFFER), Buffer.allocUnsafe(POOL_BUFFER)];
+  private readonly buffers = Array.from({ length: 3 }, () => Buffer.allocUnsafe(POOL_BUFFER));
+  /** Settles when the buffer's last write has finished, so it may be filled again. */
+  private readonly free: Promise<void>[] = this.buffers.map(() => Promise.resolve());
   private current = 0;
   private used = 0;
-  private inflight: Promise<void> = Promise.resolve();
+  private lastHash: Promise<void> = Promise.resolve();
+  private lastWrite: Promise<void> = Promise.resolve();
   private failure: unknown;
 
   /** A second descriptor on the temporary file: flushing as we go overlaps disk writeback with the work. */
@@ -71,7 +75,11 @@ class PooledSink implements Sink {
   private flushing: Promise<void> = Promise.resolve();
   private unflushed = 0;
 
-  constructor(private readonly out: AtomicFile, private readonly onBytes: (n: number) => void) {}
+  constructor(
+    private readonly out: AtomicFile,
+    private readonly taps: readonly Tap[],
+    private readonly onBytes: (n: number) => void,
+  ) {}
 
   async write(chunk: Uint8Array): Promise<void> {
     this.onBytes(chunk.length);
@@ -138,18 +146,34 @@ class PooledSink implements Sink {
   }
 
   private async rotate(): Promise<void> {
-    await this.settle();
+    this.check();
     const full = this.buffers[this.current]!.subarray(0, this.used);
-    // the taps hash synchronously inside write(): defer it one turn so the caller's next read is
-    // already in flight on the thread pool while this buffer is hashed
-    this.inflight = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.out.write(full)).then(
-      () => this.written(full.length),
-      (err: unknown) => {
-        this.failure = err;
-      },
-    );
-    this.current ^= 1;
+    // hashing is synchronous: defer it one turn so the caller's next read is already in flight
+    const hashed =
+      this.taps.length === 0
+        ? this.lastHash
+        : this.lastHash
+            .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+            .then(() => {
+              for (const t of this.taps) t.update(full);
+            });
+    const written = Promise.all([hashed, this.lastWrite])
+      .then(() => (this.failure === undefined ? this.out.write(full) : undefined))
+      .then(() => this.written(full.length))
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      });
+    this.lastHash = hashed;
+    this.lastWrite = written;
+    this.free[this.current] = written;
+    this.current = (this.current + 1) % this.buffers.length;
     this.used = 0;
+    await this.free[this.current];
+    this.check();
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
   }
 
   /**
@@ -166,10 +190,10 @@ class PooledSink implements Sink {
     }).catch(() => undefined);
   }
 
-  /** Wait for the write in flight; rethrow its error. */
+  /** Wait for every write in flight; rethrow the first error. */
   async settle(): Promise<void> {
-    await this.inflight;
-    if (this.failure !== undefined) throw this.failure;
+    await this.lastWrite;
+    this.check();
   }
 
   async finish(): Promise<void> {
@@ -207,8 +231,8 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
   ctx.progress.phase(`writing ${out}`, size);
   const result: EmitIsoResult = { size, sidecars: [] };
   let digests: Partial<Record<DigestName, string>> = {};
-  await AtomicFile.with(out, taps, async (file) => {
-    const sink = new PooledSink(file, (n) => ctx.progress.advance(n));
+  await AtomicFile.with(out, [], async (file) => {
+    const sink = new PooledSink(file, taps, (n) => ctx.progress.advance(n));
     try {
       await streamIso(plan, sink);
       await sink.finish();
