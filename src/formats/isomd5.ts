@@ -163,8 +163,19 @@ export async function checkMediaCheck(path: string): Promise<MediaCheckResult> {
   return { state: got.md5 === stored.md5 ? 'pass' : 'fail', stored, computed: got.md5 };
 }
 
-/** Implant (or replace) the media-check MD5 in an image on disk, like `implantisomd5 --force`. */
+/**
+ * Implant (or replace) the media-check MD5 in an image on disk, like `implantisomd5 --force`.
+ * Images under 336 sectors are refused: checkisomd5 would reject their sum (emitIso grows its own
+ * images instead).
+ */
 export async function implantMediaCheck(path: string, supportedIso = false): Promise<string> {
+  const probe = await open(path, 'r');
+  try {
+    const sectors = (await readVolumeBytes(probe)).volumeBytes / 2048;
+    if (sectors < MIN_SECTORS) throw new FormatError(`image has ${sectors} sectors; checkisomd5 rejects media-check sums of images under ${MIN_SECTORS} sectors`);
+  } finally {
+    await probe.close();
+  }
   const got = await hashImage(path, SKIP_SECTORS);
   const field = fieldText(got.md5, got.frags, supportedIso);
   const fh = await open(path, 'r+');
