@@ -61,6 +61,7 @@ const XORRISO_MD5 = 'xorriso … && implantisomd5';
 const DUDKIT_SUMS = 'dudkit iso --md5 --sha256';
 const XORRISO_SUMS = 'xorriso … && md5sum && sha256sum';
 const CAT = 'cat (floor)';
+const STARTUP = 'dudkit --version (CLI start-up)';
 const CAT_SYNC = 'cat + fsync (floor, durable like dudkit)';
 
 async function runSize(total: number): Promise<BenchRow[]> {
@@ -81,6 +82,7 @@ async function runSize(total: number): Promise<BenchRow[]> {
     const rows = [row(CAT, `${payload} > ${sh(out)}`), row(CAT_SYNC, `${payload} > ${sh(out)} && sync ${sh(out)}`)];
     const dudkit = `node ${sh(CLI)} iso ${sh(tree)} -o ${sh(out)} -V BENCH`;
     const xorriso = `xorriso -as mkisofs -quiet -R -J -V BENCH -o ${sh(out)} ${sh(tree)}`;
+    rows.push(row(STARTUP, `node ${sh(CLI)} --version > /dev/null`));
     rows.push(row(DUDKIT, dudkit, [CAT, CAT_SYNC, XORRISO]));
     rows.push(row(DUDKIT_MD5, `${dudkit} --implant-md5`, [CAT_SYNC, XORRISO_MD5]));
     rows.push(row(DUDKIT_SUMS, `${dudkit} --md5 --sha256`, [CAT_SYNC, XORRISO_SUMS]));
@@ -113,7 +115,9 @@ export function isoSummary(rows: readonly BenchRow[]): string[] {
     const cat = find(CAT);
     const md5 = find(DUDKIT_MD5);
     const ref = find(XORRISO_MD5);
+    const startup = find(STARTUP);
     if (cat) lines.push(`${r.case}: dudkit iso ${(r.seconds / cat.seconds).toFixed(2)}× cat (goal ≤ 1.3×)`);
+    if (cat && startup) lines.push(`${r.case}: dudkit iso without the CLI start-up ${((r.seconds - startup.seconds) / cat.seconds).toFixed(2)}× cat`);
     if (md5 && ref) lines.push(`${r.case}: dudkit --implant-md5 ${(md5.seconds / ref.seconds).toFixed(2)}× xorriso + implantisomd5 (goal < 1)`);
   }
   return lines;
