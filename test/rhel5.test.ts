@@ -150,6 +150,31 @@ targets:
   });
 });
 
+describe('rhel5: a RHEL 4 disk (base and smp builds)', () => {
+  it('cpio -t lists 2.6.9-89.EL and 2.6.9-89.ELsmp members; rpms: is refused as useless with a warning; verify passes', async () => {
+    const src = readFileSync(MODLIKE);
+    const old = Buffer.from(`vermagic=${EL5} SMP mod_unload `);
+    const paths: string[] = [];
+    for (const [name, magic] of [['el4', 'vermagic=2.6.9-89.EL SMP mod_unload    '], ['el4smp', 'vermagic=2.6.9-89.ELsmp SMP mod_unload ']] as const) {
+      const copy = Buffer.from(src);
+      Buffer.from(magic).copy(copy, src.indexOf(old));
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, 'modlike32.ko'), copy);
+      paths.push(join(dir, name, 'modlike32.ko'));
+    }
+    const m = manifest('el4.yaml', `sources:\n  - ko: ${paths[0]}\n  - ko: ${paths[1]}\ntargets:\n  - rhel5: { out: el4.iso, rpms: true }\n`);
+    const warnings = await buildQuiet(m, join(dir, 'el4-out'));
+    expect(warnings).toEqual(['rhel5: rpms: RHEL 4 ignores rpms/; only RHEL 5 installs from it']);
+    const x = join(dir, 'el4-x');
+    mkdirSync(x);
+    expect(run('bsdtar', ['-xf', join(dir, 'el4-out/el4.iso'), '-C', x]).status).toBe(0);
+    expect(zcatCpio(join(x, 'modules.cgz'), ['-t', '--quiet']).stdout).toBe('2.6.9-89.EL/i686/modlike32.ko\n2.6.9-89.ELsmp/i686/modlike32.ko\n');
+    const r = dudkit(['verify', join(dir, 'el4-out/el4.iso'), '--kernel', '2.6.9-89.ELsmp']);
+    expect(r.stdout).toContain('read by RHEL 5 and RHEL 4');
+    expect(r.status).toBe(0);
+  });
+});
+
 describe('rhel5: verify against disks made by other tools', () => {
   const out = join(dir, 'el5');
 
