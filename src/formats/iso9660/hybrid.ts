@@ -35,7 +35,7 @@ function chs(b: Uint8Array, off: number, lba: number, g: Geometry): void {
 }
 
 /** Deterministic bytes from the volume id and epoch (disk signature, GUIDs). */
-export function derived(volumeId: string, epoch: number, what: string, n: number): Uint8Array {
+function derived(volumeId: string, epoch: number, what: string, n: number): Uint8Array {
   return createHash('sha256').update(`${what}\0${volumeId}\0${epoch}`).digest().subarray(0, n);
 }
 

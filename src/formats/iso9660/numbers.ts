@@ -61,10 +61,6 @@ export function readLe32(buf: Uint8Array, off: number): number {
   return ((buf[off] ?? 0) | ((buf[off + 1] ?? 0) << 8) | ((buf[off + 2] ?? 0) << 16)) + (buf[off + 3] ?? 0) * 0x1000000;
 }
 
-export function readBe32(buf: Uint8Array, off: number): number {
-  return (buf[off] ?? 0) * 0x1000000 + (((buf[off + 1] ?? 0) << 16) | ((buf[off + 2] ?? 0) << 8) | (buf[off + 3] ?? 0));
-}
-
 /** 7-byte directory-record date in GMT (offset byte 0). */
 export function dirDate(buf: Uint8Array, off: number, epoch: number): void {
   const d = new Date(epoch * 1000);

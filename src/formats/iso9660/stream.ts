@@ -63,7 +63,7 @@ function target(r: PlannedRecord, tree: 'ecma' | 'joliet'): { lba: number; lengt
   return { lba: n.lba + start / BLOCK, length: last ? n.size - start : SECTION_BYTES, flags: last ? 0 : FLAG_MULTI_EXTENT };
 }
 
-export function encodeDirectory(plan: IsoPlan, d: PlanDir, tree: 'ecma' | 'joliet'): Uint8Array {
+function encodeDirectory(plan: IsoPlan, d: PlanDir, tree: 'ecma' | 'joliet'): Uint8Array {
   const ext: DirExtent = d[tree];
   const buf = new Uint8Array(ext.size);
   for (const r of ext.records) {
