@@ -22,6 +22,8 @@ export type Medium =
       hybrid?: HybridOptions;
       /** ISO level 3: files of 4 GiB and more as multi-extent sections. */
       level3?: boolean;
+      /** Permission bits of the root folder (default 0755; XenServer packs: 0555). */
+      rootMode?: number;
     }
   | { kind: 'fat'; label: string }
   | { kind: 'cpio'; compression: 'none' | 'gzip' }

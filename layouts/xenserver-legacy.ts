@@ -289,7 +289,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
   };
   return {
     tree,
-    medium: { kind: 'iso', volumeId: r.text, joliet: { limit: 103, overflow: 'refuse' }, implantMd5: false, application: o.vendorName ?? set.meta.vendorName ?? set.meta.vendor },
+    medium: { kind: 'iso', volumeId: r.text, joliet: { limit: 103, overflow: 'refuse' }, implantMd5: false, application: o.vendorName ?? set.meta.vendorName ?? set.meta.vendor, rootMode: 0o555 },
     checksums: o.checksums,
     sidecars: [{ name: `${stem}.metadata.md5`, content: metadataMd5 }],
     notes: [`install on XenServer ${r.requires.map((q) => `${q.originator}:${q.name} ${q.test} ${q.version}`).join(', ')}: xe-install-supplemental-pack ${env.outName.replace(/^.*\//, '')} (or mount it and run ./install)`],

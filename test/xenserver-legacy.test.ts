@@ -148,6 +148,7 @@ describe('xenserver-legacy: XenServer 6.5 and 7.0 packs from modules + firmware'
   it('isoinfo -R -l: the flat layout, install r-xr-xr-x; Joliet names are the same', () => {
     const l = run('isoinfo', ['-R', '-l', '-i', join(out, 'acmenet.iso')]).stdout;
     expect(l).toMatch(/-r-xr-xr-x .* install \n/);
+    expect(l).toMatch(/dr-xr-xr-x .* \. \n/);
     const names = (opt: string) => run('isoinfo', [opt, '-f', '-i', join(out, 'acmenet.iso')]).stdout.trim().split('\n').sort();
     const want = ['/XS-PACKAGES', '/XS-REPOSITORY', '/acmenet-3.10.0+2-modules-2.4.1-3.x86_64.rpm', '/acmenet-data-2.4.1-3.noarch.rpm', '/install'];
     expect(names('-R')).toEqual(want);

@@ -37,6 +37,7 @@ export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: 
           ...(medium.boot ? { boot: medium.boot } : {}),
           ...(medium.hybrid ? { hybrid: medium.hybrid } : {}),
           ...(medium.level3 ? { level3: true } : {}),
+          ...(medium.rootMode !== undefined ? { rootMode: medium.rootMode } : {}),
         },
         ctx,
       );
