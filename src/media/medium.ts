@@ -1,7 +1,7 @@
 /**
- * A medium opened for reading, whatever it is stored as (a folder, an ISO image or a FAT image,
- * bare or in an MBR partition): its file
- * list and each file's bytes, as the installers see them. `inspect` and `verify` work on this.
+ * A medium opened for reading, whatever it is stored as (a folder, an ISO image, or a FAT image,
+ * bare or in an MBR partition): its file list and each file's bytes, as the installers see them.
+ * `inspect` and `verify` work on this.
  */
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -66,9 +66,14 @@ async function openFat(path: string): Promise<OpenedMedium> {
   const fat = await FatReader.open(path);
   const byPath = new Map<string, FatFileRead>();
   const files: MediumFile[] = [];
-  for await (const e of fat.walk()) {
-    byPath.set(e.path, e);
-    files.push({ path: e.path, type: e.isDir ? 'dir' : 'file', size: e.isDir ? 0 : e.size, mode: e.isDir ? 0o040755 : 0o100644 });
+  try {
+    for await (const e of fat.walk()) {
+      byPath.set(e.path, e);
+      files.push({ path: e.path, type: e.isDir ? 'dir' : 'file', size: e.isDir ? 0 : e.size, mode: e.isDir ? 0o040755 : 0o100644 });
+    }
+  } catch (err) {
+    await fat.close();
+    throw err;
   }
   const locate = (p: string): Location => {
     const e = byPath.get(p);
