@@ -116,12 +116,15 @@ function classifySystemArea(area: Buffer, biosLba: number | undefined, efiLba: n
   return { bootCode: area.subarray(0, 432), gpt: true };
 }
 
-/** Architecture: `.discinfo` line 3, else the boot files lorax puts on each architecture. */
-async function installerArch(iso: IsoReader, byPath: Map<string, IsoEntry>): Promise<string | undefined> {
+/**
+ * Product and architecture: `.discinfo` lines 2 (`Red Hat Enterprise Linux 9.4`) and 3
+ * (`x86_64`); without it, the architecture from the boot files lorax puts on each one.
+ */
+async function installerRelease(iso: IsoReader, byPath: Map<string, IsoEntry>): Promise<{ product?: string; arch?: string }> {
   const discinfo = byPath.get('.discinfo');
   if (discinfo?.type === 'file' && discinfo.size <= MAX_CONFIG) {
-    const line = Buffer.from(await readSource(iso.source(discinfo))).toString('latin1').split(/\r?\n/)[2]?.trim();
-    if (line) return line;
+    const lines = Buffer.from(await readSource(iso.source(discinfo))).toString('latin1').split(/\r?\n/).map((l) => l.trim());
+    if (lines[2]) return { ...(lines[1] ? { product: lines[1] } : {}), arch: lines[2] };
   }
   const hints: [string, string][] = [
     ['EFI/BOOT/BOOTX64.EFI', 'x86_64'],
@@ -130,7 +133,8 @@ async function installerArch(iso: IsoReader, byPath: Map<string, IsoEntry>): Pro
     ['images/generic.prm', 's390x'],
     ['ppc/bootinfo.txt', 'ppc64le'],
   ];
-  return hints.find(([p]) => byPath.has(p))?.[1];
+  const arch = hints.find(([p]) => byPath.has(p))?.[1];
+  return arch ? { arch } : {};
 }
 
 /** The El Torito BIOS entry as the writer must rebuild it: load size, boot-info tables found in the image. */
@@ -202,7 +206,11 @@ export async function readInstaller(path: string, ks: string | undefined): Promi
       if (e.size > MAX_CONFIG) throw new UserError(`${c.path} is larger than 1 MiB: not a boot configuration`, path);
       configs.push({ ...c, text: Buffer.from(await readSource(iso.source(e))).toString('latin1') });
     }
-    const arch = await installerArch(iso, byPath);
+    const { product, arch } = await installerRelease(iso, byPath);
+    // RHEL 5/6 read dd=, not inst.dd=, and reach no file on the boot medium (delivery.md §6.2)
+    if (product && /^(Red Hat Enterprise Linux|CentOS|Scientific Linux|Oracle Linux Server)\b.*\s[56](\.\d+)*$/.test(product)) {
+      throw new UserError(`${product}: RHEL 5/6 installers take no inst.dd= and reach no file on the boot medium; attach supports RHEL 7–10 (use a pxe or usb target instead)`, path);
+    }
     return {
       path,
       volume: iso.volume,

@@ -254,6 +254,15 @@ describe('attach: refusals', () => {
     expect(existsSync(join(other, 'x.iso'))).toBe(false);
   });
 
+  it('a RHEL 6 installer (.discinfo product) is refused: it takes no inst.dd=', async () => {
+    const patched = join(dir, 'el6.iso');
+    const buf = readFileSync(installer);
+    buf.write('CentOS Linux 6', buf.indexOf('Test Linux 9.4\nx86_64\n'), 'latin1');
+    writeFileSync(patched, buf);
+    const m = manifest('el6.yaml', `  - attach: { installer: el6.iso }\n`);
+    await expect(buildQuiet(m, join(dir, 'el6'))).rejects.toThrow(/el6\.iso: CentOS Linux 6: RHEL 5\/6 installers take no inst\.dd=/);
+  });
+
   it('a file that is not an ISO is a one-line user error naming it', async () => {
     writeFileSync(join(dir, 'not.iso'), 'hello');
     const m = manifest('not.yaml', `  - attach: { installer: not.iso }\n`);
