@@ -124,10 +124,11 @@ function modulesCgz(placed: PlacedBuild[], epoch: number): Generated {
     kind: 'generated',
     deps: [],
     async build(_deps, scratch) {
-      const cpio = writeCpio(
-        members.map((x): CpioMember => ({ name: x.name, mode: 0o100644, mtime: epoch, size: x.module.plain.size, data: x.module.plain.open() })),
-        { format: 'newc' },
-      );
+      // each module is opened only when the writer reaches it
+      const each = function* (): Generator<CpioMember> {
+        for (const x of members) yield { name: x.name, mode: 0o100644, mtime: epoch, size: x.module.plain.size, data: x.module.plain.open() };
+      };
+      const cpio = writeCpio(each(), { format: 'newc' });
       const path = scratch.path('modules.cgz');
       await pipeline(Readable.from(compress(cpio, 'gzip', { level: 9 })), createWriteStream(path));
       return fileSource(path);
