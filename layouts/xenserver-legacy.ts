@@ -181,7 +181,15 @@ interface PackEntry extends OrderItem {
   type: XsPackage['type'];
   label: string;
   kernel?: string;
-  options?: string;
+}
+
+/** Format-rule violations (RangeError) as user errors naming the target. */
+function checked<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw err instanceof RangeError ? new UserError(`xenserver-legacy: ${err.message}`) : err;
+  }
 }
 
 function fromSpec(spec: RpmSpec, rpm: Resolved['rpm']): PackEntry {
@@ -237,16 +245,9 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
   if (set.rpms.length > given.length) env.warn('xenserver-legacy: source RPMs are not part of the pack; a release-zip target ships them');
   const entries = [...(packs.data ? [fromSpec(packs.data, r.rpm)] : []), ...packs.modules.map((m) => fromSpec(m, r.rpm)), ...given.map((g) => fromGiven(g, r.rpm, r.release, env.warn))];
   if (entries.length === 0) throw new UserError('xenserver-legacy: nothing to pack: give kernel modules, firmware or RPMs');
-  let ordered: PackEntry[];
-  try {
-    ordered = installOrder(entries);
-  } catch (err) {
-    throw err instanceof RangeError ? new UserError(`xenserver-legacy: ${err.message}`) : err;
-  }
-
-  const repository = (() => {
-    try {
-      return xsRepository({
+  const ordered = checked(() => installOrder(entries));
+  const repository = checked(() =>
+    xsRepository({
         originator,
         name: r.label,
         product: o.product,
@@ -257,18 +258,15 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
         enforceHomogeneity: o.enforceHomogeneity,
         hidden: o.hidden,
         ...(o.memoryRequirementMb ? { memoryRequirementMb: o.memoryRequirementMb } : {}),
-      });
-    } catch (err) {
-      throw err instanceof RangeError ? new UserError(`xenserver-legacy: ${err.message}`) : err;
-    }
-  })();
+      }),
+  );
 
   const tree = new Tree().file('XS-REPOSITORY', bytesSource(repository, 'XS-REPOSITORY'), 0o444);
   for (const e of ordered) tree.file(e.id, e.content, 0o444);
   const files = ordered.map((e) => e.id);
   const digest = digests();
   const listed = async (deps: Source[]): Promise<XsPackage[]> =>
-    Promise.all(ordered.map(async (e, i) => ({ type: e.type, label: e.label, file: e.id, ...(e.kernel ? { kernel: e.kernel } : {}), ...(e.options ? { options: e.options } : {}), ...(await digest(deps[i]!)) })));
+    Promise.all(ordered.map(async (e, i) => ({ type: e.type, label: e.label, file: e.id, ...(e.kernel ? { kernel: e.kernel } : {}), ...(await digest(deps[i]!)) })));
   const packagesXml: Generated = { kind: 'generated', deps: files, build: async (deps) => bytesSource(xsPackages(await listed(deps)), 'XS-PACKAGES') };
   const install: Generated = {
     kind: 'generated',
