@@ -2,7 +2,8 @@
  * The XenServer release zip (`xenserver.md` §5): the pack ISO, `<name>.iso.md5`,
  * `<name>.metadata.md5`, the driver sources as `<label>-<RPM_VERSION>-src.tar.gz` (the GPL
  * obligation: a source folder and the given source RPMs), the pack's other side files (an update
- * pack's public key) and, for an update pack, a README on importing the key. Entries at the zip root, deflated, at SOURCE_DATE_EPOCH.
+ * pack's public key) and, for an update pack, a README on importing the key. Entries at the zip
+ * root, deflated, at SOURCE_DATE_EPOCH.
  */
 import { createHash } from 'node:crypto';
 import { lstat, readdir, readlink } from 'node:fs/promises';
@@ -79,7 +80,7 @@ async function prepare(o: Options, env: PrepareEnv): Promise<Prepared> {
   return out;
 }
 
-const TEXT_FILE = 0o644;
+const SRPM_MODE = 0o644;
 
 /** `<label>-<ver>-src.tar.gz`: the source folder and the source RPMs under `<label>-<ver>/`, spooled to scratch. */
 function sourceArchive(top: string, folder: Walked[], srpms: { name: string; source: Source }[], epoch: number): Generated {
@@ -95,7 +96,7 @@ function sourceArchive(top: string, folder: Walked[], srpms: { name: string; sou
           else if (w.type === 'symlink') yield { type: 'symlink', name, mtime: epoch, target: w.target! };
           else yield { type: 'file', name, mode: w.mode, mtime: epoch, size: w.size, data: sliceSource(w.path, 0, w.size).open() };
         }
-        for (const s of srpms) yield { type: 'file', name: `${top}/${s.name}`, mode: TEXT_FILE, mtime: epoch, size: s.source.size, data: s.source.open() };
+        for (const s of srpms) yield { type: 'file', name: `${top}/${s.name}`, mode: SRPM_MODE, mtime: epoch, size: s.source.size, data: s.source.open() };
       }
       const path = scratch.path(`${top}-src.tar.gz`);
       await AtomicFile.with(path, [], async (f) => {
