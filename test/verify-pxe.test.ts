@@ -149,4 +149,12 @@ describe('dudkit inspect (initrd)', () => {
     expect(j.kind).toBe('initrd');
     expect(j.nested).toEqual([expect.objectContaining({ member: 'dd.iso', inspect: expect.objectContaining({ kind: 'iso9660' }), verify: expect.objectContaining({ ok: true }) })]);
   });
+
+  it('an odc archive is listed with the reason the kernel does not unpack it', () => {
+    const gz = gnuCpio('odc-inspect.cpio.gz', { 'dd.iso': join(dir, 'dd.iso') }, 'odc', 'gzip');
+    const r = dudkit(['inspect', gz]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('cpio archive that the kernel does not unpack: odc cpio (070707): the kernel rejects it ("incorrect cpio method used: use -H newc option")');
+    expect(r.stdout).toMatch(/-rw-r--r-- 0\/0 +\d+ dd\.iso/);
+  });
 });

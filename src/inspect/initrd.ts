@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from '../context.js';
 import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
-import { readInitrd, type InitrdCompression } from '../formats/cpio/index.js';
+import { readCpio, readInitrd, type InitrdCompression } from '../formats/cpio/index.js';
 import { inspectPath, type Inspector, type Report } from '../inspectors.js';
 import { Scratch } from '../tree/scratch.js';
 import { verifyMedium } from '../verify/index.js';
@@ -59,7 +59,36 @@ async function startsWithCpio(head: Uint8Array): Promise<boolean> {
   return magic(Buffer.concat(parts));
 }
 
+/**
+ * An odc archive (`cpio -c` on Debian), which the kernel's walk refuses: listed with the plain
+ * cpio reader as one segment, so the user sees what it holds and why it is not unpacked.
+ */
+async function odcSegment(path: string): Promise<Segment> {
+  const compression = detectCompression(await readHead(path));
+  const segment: Segment = { offset: 0, compression, members: [], unread: 'odc cpio (070707): the kernel rejects it ("incorrect cpio method used: use -H newc option")' };
+  for await (const { entry } of readCpio(decompress(createReadStream(path), compression))) {
+    segment.members.push({ name: entry.name, mode: modeString(entry.mode), size: entry.size, uid: entry.uid, gid: entry.gid, archiveOffset: 0 });
+  }
+  return segment;
+}
+
+async function readHead(path: string): Promise<Uint8Array> {
+  for await (const c of createReadStream(path, { end: 5 })) return c as Uint8Array;
+  return new Uint8Array(0);
+}
+
 export async function inspectInitrd(path: string, ctx: Context): Promise<Report> {
+  try {
+    return await walkInitrd(path, ctx);
+  } catch (err) {
+    if (!/^odc cpio archive at offset 0:/.test((err as Error).message)) throw err;
+    const segment = await odcSegment(path);
+    const text = [`cpio archive that the kernel does not unpack: ${segment.unread}`, ...segment.members.map((m) => `  ${m.mode} ${m.uid}/${m.gid} ${String(m.size).padStart(12)} ${m.name}`)];
+    return { kind: 'initrd', json: { segments: [segment], nested: [] }, text: text.join('\n') };
+  }
+}
+
+async function walkInitrd(path: string, ctx: Context): Promise<Report> {
   return Scratch.with(async (scratch) => {
     ctx.progress.phase(`reading ${path}`);
     const segments: Segment[] = [];
