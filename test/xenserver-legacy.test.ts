@@ -206,6 +206,18 @@ describe('xenserver-legacy: XenServer 6.5 and 7.0 packs from modules + firmware'
     expect(run('rpm', ['-K', drv70]).stdout).toMatch(/digests OK/);
   });
 
+  it('rpm -i --root installs the 6.5 pack in XS-PACKAGES order; rpm -V --root checks the MD5 file digests', () => {
+    const t = join(dir, 't65');
+    const root = join(dir, 'rpmroot');
+    const r = run('rpm', ['-i', '--root', root, '--noscripts', '--nosignature', '--nodeps', join(t, 'acmenet-data-2.4.1-3.noarch.rpm'), join(t, 'acmenet-3.10.0+2-modules-2.4.1-3.x86_64.rpm')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(root, 'lib/modules/3.10.0+2/extra/acmenet.ko')).equals(readFileSync(join(FIXTURES, 'ko', DEB, 'acmenet.ko')))).toBe(true);
+    expect(readFileSync(join(root, 'etc/modprobe.d/acmenet.conf'), 'utf8')).toBe('options acmenet rx_ring=1024\n');
+    const v = run('rpm', ['-V', '--root', root, '--nodeps', '--noscripts', 'acmenet-3.10.0+2-modules', 'acmenet-data']);
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+    expect(run('rpm', ['-K', '--nosignature', join(t, 'acmenet-3.10.0+2-modules-2.4.1-3.x86_64.rpm')]).stdout).toMatch(/digests OK/);
+  });
+
   it('DDK names: LABEL, TEXT (escaped), PACK_VERSION, requires ge', () => {
     const repo = readFileSync(join(dir, 't70', 'XS-REPOSITORY'), 'utf8');
     expect(repo).toBe(`<repository name="acmenet70" originator="acme" product="XenServer" version="2.4.1.7">
