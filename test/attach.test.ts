@@ -263,6 +263,16 @@ describe('attach: refusals', () => {
     await expect(buildQuiet(m, join(dir, 'el6'))).rejects.toThrow(/el6\.iso: CentOS Linux 6: RHEL 5\/6 installers take no inst\.dd=/);
   });
 
+  it('a GPT of another shape (128 entries, as isohybrid --uefi writes for RHEL 8) is refused, not rebuilt as xorriso\'s', async () => {
+    const patched = join(dir, 'gpt128.iso');
+    const buf = readFileSync(installer);
+    expect(buf.toString('latin1', 512, 520)).toBe('EFI PART');
+    buf.writeUInt32LE(128, 512 + 80);
+    writeFileSync(patched, buf);
+    const m = manifest('gpt128.yaml', `  - attach: { installer: gpt128.iso }\n`);
+    await expect(buildQuiet(m, join(dir, 'gpt128'))).rejects.toThrow(/gpt128\.iso: the MBR\/GPT are not the xorriso -isohybrid-gpt-basdat layout; dudkit rebuilds only/);
+  });
+
   it('a file that is not an ISO is a one-line user error naming it', async () => {
     writeFileSync(join(dir, 'not.iso'), 'hello');
     const m = manifest('not.yaml', `  - attach: { installer: not.iso }\n`);
