@@ -90,6 +90,14 @@ describe('grub.cfg', () => {
     expect(kernelLines('grub', out)).toHaveLength(2);
   });
 
+  it('puts the argument on the last physical line of a kernel line continued with a backslash', () => {
+    const cont = 'menuentry x {\n\tlinux /vmlinuz quiet \\\n\t\tinst.stage2=hd:LABEL=X\n\tinitrd /initrd.img\n}\n';
+    const out = addKernelArgs('grub', cont, [arg]);
+    expect(out).toBe(`menuentry x {\n\tlinux /vmlinuz quiet \\\n\t\tinst.stage2=hd:LABEL=X ${arg}\n\tinitrd /initrd.img\n}\n`);
+    expect(kernelLines('grub', out)).toEqual([`\tlinux /vmlinuz quiet  \t\tinst.stage2=hd:LABEL=X ${arg}`]);
+    expect(addKernelArgs('grub', out, [arg])).toBe(out);
+  });
+
   it('leaves initrd and menuentry lines alone', () => {
     expect(out).toContain('\tinitrdefi /images/pxeboot/initrd.img\r\n');
     expect(out.split(arg)).toHaveLength(3);

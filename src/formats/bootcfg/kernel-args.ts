@@ -95,23 +95,52 @@ function appendArgs(text: string, args: readonly string[]): string {
   return `${text.slice(0, end)} ${missing.join(' ')}${text.slice(end)}`;
 }
 
-/** The kernel lines of a configuration (their text), for checking. */
+/** Kernel lines as ranges of physical lines: GRUB continues a line that ends in a backslash. */
+function kernelSpans(kind: Exclude<ConfigKind, 'prm'>, lines: readonly Line[]): { first: number; last: number }[] {
+  const out: { first: number; last: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!isKernelLine(kind, lines[i]!.text)) continue;
+    let last = i;
+    if (kind === 'grub') while (last + 1 < lines.length && lines[last]!.text.endsWith('\\')) last++;
+    out.push({ first: i, last });
+    i = last;
+  }
+  return out;
+}
+
+function spanText(lines: readonly Line[], s: { first: number; last: number }): string {
+  return lines
+    .slice(s.first, s.last + 1)
+    .map((l, i, all) => (i < all.length - 1 ? l.text.slice(0, -1) : l.text))
+    .join(' ');
+}
+
+/** The kernel lines of a configuration (their text, continuations joined), for checking. */
 export function kernelLines(kind: ConfigKind, text: string): string[] {
-  const lines = splitLines(text).map((l) => l.text);
+  const lines = splitLines(text);
   // a .prm file is one command line, wrapped: every line holds arguments
-  if (kind === 'prm') return [lines.join(' ')];
-  return lines.filter((l) => isKernelLine(kind, l));
+  if (kind === 'prm') return [lines.map((l) => l.text).join(' ')];
+  return kernelSpans(kind, lines).map((s) => spanText(lines, s));
 }
 
 /**
  * Add `args` to every kernel line of a configuration, each unless that exact argument is already
- * on the line; nothing else changes (line endings, indentation, other lines). A `.prm` file is one
- * command line: the arguments go on its last line when it stays within 80 columns, else on a new
- * line of their own.
+ * on the line; nothing else changes (line endings, indentation, other lines). A GRUB line
+ * continued with a backslash gets them on its last physical line. A `.prm` file is one command
+ * line: the arguments go on its last line when it stays within 80 columns, else on a new line of
+ * their own.
  */
 export function addKernelArgs(kind: ConfigKind, text: string, args: readonly string[]): string {
   const lines = splitLines(text);
-  if (kind !== 'prm') return join(lines.map((l) => (isKernelLine(kind, l.text) ? { ...l, text: appendArgs(l.text, args) } : l)));
+  if (kind !== 'prm') {
+    const out = [...lines];
+    for (const s of kernelSpans(kind, lines)) {
+      const have = new Set(words(spanText(lines, s)));
+      const missing = args.filter((a) => !have.has(a));
+      if (missing.length > 0) out[s.last] = { ...lines[s.last]!, text: appendArgs(lines[s.last]!.text, missing) };
+    }
+    return join(out);
+  }
   const have = new Set(lines.flatMap((l) => words(l.text)));
   const missing = args.filter((a) => !have.has(a));
   if (missing.length === 0) return text;
