@@ -196,7 +196,7 @@ export async function verifyRhel5(medium: OpenedMedium, asked: string[]): Promis
 export function rhel5Text(path: string, d: Rhel5Details): string {
   const lines = [`${path}: RHEL 4/5 driver disk "${d.title}"${d.label !== undefined ? ` (label ${d.label})` : ''}, read by ${d.serves.join(' and ') || 'neither RHEL 4 nor RHEL 5'}`];
   if (d.cpioFormat) lines.push(`modules.cgz: ${d.cpioFormat} cpio, ${d.members.length} member(s)`);
-  for (const m of d.modules) lines.push(`  module ${m.module}: ${m.type ?? '?'} (${m.typeClass}) "${m.description ?? ''}"`);
+  for (const m of d.modules) lines.push(`  module ${m.module}: ${m.type === m.typeClass ? m.type : `${m.type ?? '?'} (${m.typeClass})`} "${m.description ?? ''}"`);
   for (const k of d.kernels) lines.push(`kernel ${k.kernel}: ${k.modules.length ? k.modules.join(', ') : 'nothing'}`);
   for (const p of d.packages) lines.push(`  ${p.file}: ${p.nevra}${p.dud.length ? `, provides ${p.dud.join(', ')}` : ''}`);
   return lines.join('\n');
