@@ -8,7 +8,7 @@ import { defineLayout } from './types.js';
 
 export const usbOptions = z.strictObject({
   out: z.string().min(1).optional(),
-  of: z.enum(['rhdd3']).default('rhdd3'),
+  of: z.enum(['rhdd3', 'rhel5']).default('rhdd3'),
   /** fat: partitioned image with a FAT32 OEMDRV partition; iso: the ISO image, for `dd` to a stick. */
   form: z.enum(['fat', 'iso']).default('fat'),
   label: z

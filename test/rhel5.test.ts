@@ -63,9 +63,16 @@ describe('rhel5: an i686 disk with base, PAE and xen builds', () => {
 targets:
   - rhel5: { out: dd.img, kernels: [${EL5}], rpms: true }
   - rhel5: { out: dd, format: directory, kernels: [${EL5}], rpms: true }
+  - pxe: { out: dd.cpio.gz, of: rhel5 }
 `,
     );
     warnings = await buildQuiet(m, out);
+  });
+
+  it('PXE of a RHEL 5 disk: GNU cpio lists exactly dd.img at the root, and verify follows it into the disk', () => {
+    expect(zcatCpio(join(out, 'dd.cpio.gz'), ['-t', '--quiet']).stdout).toBe('dd.img\n');
+    const v = dudkit(['verify', join(out, 'dd.cpio.gz'), '--kernel', EL5]);
+    expect(v.status).toBe(0);
   });
 
   it('zcat modules.cgz | cpio -t lists exactly <uname -r>/<arch>/<module>.ko for every variant; gzip -t; newc', () => {

@@ -6,7 +6,7 @@ export function register(program: Command): void {
   program
     .command('verify')
     .description("check a medium the way its installer does (exit 1 when the installer would fail)")
-    .argument('<medium>', 'ISO image or folder')
+    .argument('<medium>', 'ISO image, folder, USB (FAT) image or PXE cpio(.gz) overlay')
     .option('--kernel <uname_r>', 'installer kernel to check against (repeatable); default: every kernel the packages name', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--key <file>', 'public key file to check signatures with (XenServer update packs: the key users import)')
     .option('--json', 'print one JSON document on stdout')
