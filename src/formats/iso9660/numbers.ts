@@ -61,16 +61,16 @@ export function readLe32(buf: Uint8Array, off: number): number {
   return ((buf[off] ?? 0) | ((buf[off + 1] ?? 0) << 8) | ((buf[off + 2] ?? 0) << 16)) + (buf[off + 3] ?? 0) * 0x1000000;
 }
 
-/** 7-byte directory-record date in GMT (offset byte 0). */
+let lastDate: { epoch: number; bytes: Uint8Array } | undefined;
+
+/** 7-byte directory-record date in GMT (offset byte 0); every record of an image has the same one. */
 export function dirDate(buf: Uint8Array, off: number, epoch: number): void {
-  const d = new Date(epoch * 1000);
-  buf[off] = d.getUTCFullYear() - 1900;
-  buf[off + 1] = d.getUTCMonth() + 1;
-  buf[off + 2] = d.getUTCDate();
-  buf[off + 3] = d.getUTCHours();
-  buf[off + 4] = d.getUTCMinutes();
-  buf[off + 5] = d.getUTCSeconds();
-  buf[off + 6] = 0;
+  if (lastDate?.epoch !== epoch) {
+    const d = new Date(epoch * 1000);
+    const bytes = Uint8Array.of(d.getUTCFullYear() - 1900, d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), 0);
+    lastDate = { epoch, bytes };
+  }
+  buf.set(lastDate.bytes, off);
 }
 
 /** Seconds since the epoch from a 7-byte directory-record date (honouring its GMT offset). */
