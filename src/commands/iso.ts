@@ -1,9 +1,10 @@
 import { type Command, Option } from 'commander';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { emitIso, wholeFileSource, type EmitIsoOptions } from '../emit/iso.js';
+import { emitIso, type EmitIsoOptions } from '../emit/iso.js';
 import { asUserError, UserError } from '../errors.js';
 import type { DigestName } from '../emit/atomic.js';
+import { sliceSource } from '../tree/source.js';
 import { Tree, type ResolvedEntry } from '../tree/tree.js';
 import { action, commandContext, printJson, type GlobalOpts } from './common.js';
 
@@ -25,7 +26,7 @@ export async function treeFromDirectory(dir: string): Promise<Tree> {
       else if (st.isDirectory()) {
         tree.dir(r, st.mode & 0o7777);
         await walk(p, r);
-      } else if (st.isFile()) tree.file(r, wholeFileSource(p, st.size), st.mode & 0o7777);
+      } else if (st.isFile()) tree.file(r, sliceSource(p, 0, st.size, p, true), st.mode & 0o7777);
       else throw new UserError('not a regular file, folder or symbolic link (ISO images hold only those)', p);
     }
   };

@@ -10,7 +10,7 @@ import type { Context } from '../context.js';
 import { FIELD_OFFSET, MediaCheckTap } from '../formats/isomd5.js';
 import { planIso, type IsoOptions } from '../formats/iso9660/plan.js';
 import { streamIso, type Sink } from '../formats/iso9660/stream.js';
-import { sliceSource, type Source } from '../tree/source.js';
+import type { Source } from '../tree/source.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 import { AtomicFile, HashTap, writeChecksumFiles, type DigestName, type Tap } from './atomic.js';
 
@@ -32,22 +32,6 @@ export interface EmitIsoResult {
   implantedMd5?: string;
   /** Sidecar files written. */
   sidecars: string[];
-}
-
-/** A source that is a byte range of a file on disk: the emitter reads it with pooled buffers. */
-export interface FileRangeSource extends Source {
-  /** `whole`: the range is the entire file, so a file that grew is noticed too. */
-  readonly file: { readonly path: string; readonly offset: number; readonly whole: boolean };
-}
-
-/** `sliceSource` plus the file range, so `emitIso` can copy it without a stream per file. */
-export function fileRangeSource(path: string, offset: number, size: number, origin = path, whole = false): FileRangeSource {
-  return { ...sliceSource(path, offset, size, origin), file: { path, offset, whole } };
-}
-
-/** A whole file on disk of the size seen when the tree was read. */
-export function wholeFileSource(path: string, size: number): FileRangeSource {
-  return fileRangeSource(path, 0, size, path, true);
 }
 
 const POOL_BUFFER = 4 << 20;
@@ -94,7 +78,7 @@ class PooledSink implements Sink {
   }
 
   async copy(source: Source): Promise<number | undefined> {
-    const file = (source as Partial<FileRangeSource>).file;
+    const file = source.file;
     if (!file) return undefined;
     if (source.size <= SMALL_FILE) return this.copySmall(source, file);
     const fh = await open(file.path, 'r').catch((err: unknown) => asUserError(err, source.origin));
@@ -120,7 +104,7 @@ class PooledSink implements Sink {
    * Small files are read with blocking calls: a thread-pool round trip per open/read/stat/close
    * costs more than the read itself when the data is in the page cache.
    */
-  private async copySmall(source: Source, file: FileRangeSource['file']): Promise<number> {
+  private async copySmall(source: Source, file: NonNullable<Source['file']>): Promise<number> {
     if (POOL_BUFFER - this.used < source.size) await this.rotate();
     let fd: number;
     try {

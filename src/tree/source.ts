@@ -11,6 +11,11 @@ export interface Source {
   /** Human-readable origin for error messages ("acme.ko", "generated repomd.xml"). */
   readonly origin: string;
   open(): AsyncIterable<Uint8Array>;
+  /**
+   * Where the bytes lie on disk, when they do, so an emitter can read them straight into its own
+   * buffers. `whole`: the range is the entire file, so a file that grew is noticed too.
+   */
+  readonly file?: { readonly path: string; readonly offset: number; readonly whole: boolean };
 }
 
 export function bytesSource(data: Uint8Array | string, origin = 'generated'): Source {
@@ -25,10 +30,11 @@ export function bytesSource(data: Uint8Array | string, origin = 'generated'): So
 }
 
 /** A byte range of a file on disk (a whole file, or a member inside an input archive). */
-export function sliceSource(path: string, offset: number, size: number, origin = path): Source {
+export function sliceSource(path: string, offset: number, size: number, origin = path, whole = false): Source {
   return {
     size,
     origin,
+    file: { path, offset, whole },
     async *open() {
       if (size === 0) return;
       let seen = 0;
@@ -46,7 +52,7 @@ export function sliceSource(path: string, offset: number, size: number, origin =
 export async function fileSource(path: string): Promise<Source> {
   const st = await stat(path);
   if (!st.isFile()) throw new UserError('not a regular file', path);
-  return sliceSource(path, 0, st.size, path);
+  return sliceSource(path, 0, st.size, path, true);
 }
 
 /** Collect a (small) source into memory; for metadata files, never for payloads. */
