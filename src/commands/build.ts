@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { build } from '../api.js';
 import { action, commandContext, printJson } from './common.js';
 
 export function register(program: Command): void {
@@ -14,6 +13,7 @@ export function register(program: Command): void {
     .action(
       action(async (manifest: string, opts: { outDir: string; only: string[]; json?: boolean; progress?: boolean }) => {
         const ctx = commandContext(opts);
+        const { build } = await import('../api.js');
         const result = await build(manifest, { outDir: opts.outDir, only: opts.only, ctx });
         if (opts.json) {
           printJson(result);

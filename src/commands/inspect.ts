@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { inspectPath } from '../inspectors.js';
 import { action, commandContext, printJson } from './common.js';
-import './inspectors-all.js';
 
 export function register(program: Command): void {
   program
@@ -12,6 +10,8 @@ export function register(program: Command): void {
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .action(
       action(async (path: string, opts: { json?: boolean; progress?: boolean }) => {
+        await import('./inspectors-all.js');
+        const { inspectPath } = await import('../inspectors.js');
         const report = await inspectPath(path, commandContext(opts));
         if (opts.json) printJson({ kind: report.kind, ...(report.json as object) });
         else process.stdout.write(report.text.endsWith('\n') ? report.text : `${report.text}\n`);

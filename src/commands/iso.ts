@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { emitIso, type EmitIsoOptions } from '../emit/iso.js';
+import type { EmitIsoOptions } from '../emit/iso.js';
 import { asUserError, UserError } from '../errors.js';
 import type { DigestName } from '../emit/atomic.js';
 import { sliceSource } from '../tree/source.js';
@@ -117,6 +117,7 @@ export async function isoCommand(dir: string, opts: IsoCommandOpts): Promise<voi
   }
 
   const entries = (await treeFromDirectory(dir)).entries() as ResolvedEntry[];
+  const { emitIso } = await import('../emit/iso.js');
   const result = await emitIso(entries, out, options, ctx);
   if (opts.json) {
     printJson({ output: out, volumeId: opts.volid, ...result });

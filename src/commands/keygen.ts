@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { AtomicFile } from '../emit/atomic.js';
 import { UserError } from '../errors.js';
 import { sourceDateEpoch } from '../context.js';
-import { generateKeyPair } from '../sign/keygen.js';
 import { action, printJson } from './common.js';
 
 interface KeygenOpts {
@@ -45,6 +44,8 @@ export function register(program: Command): void {
         const secret = `${prefix}.asc`;
         const pub = `${prefix}.pub.asc`;
         for (const f of [secret, pub]) if (!opts.force && (await exists(f))) throw new UserError('exists already (use --force to replace it)', f);
+        // OpenPGP.js is large: loaded only when a key is made
+        const { generateKeyPair } = await import('../sign/keygen.js');
         const pair = await generateKeyPair({ name: opts.name, ...(opts.email ? { email: opts.email } : {}), bits, ...(passphrase ? { passphrase } : {}), created: sourceDateEpoch() });
         await AtomicFile.with(secret, [], async (f) => {
           await chmod(f.tempPath, 0o600);
