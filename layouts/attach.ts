@@ -16,7 +16,6 @@ import { basename, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { asUserError, UserError } from '../src/errors.js';
-import { fileRangeSource } from '../src/emit/iso.js';
 import { nestedMedium } from '../src/emit/nested.js';
 import { addKernelArgs, BOOT_CONFIGS, driverDiskArg, EFI_IMAGE_CONFIGS, kickstartArg, type ConfigKind } from '../src/formats/bootcfg/kernel-args.js';
 import { FatReader, replaceFatFiles } from '../src/formats/fat/index.js';
@@ -273,7 +272,7 @@ function editedEfiImage(installer: InstallerIso, entry: IsoEntry, args: readonly
       } catch (err) {
         asUserError(err, origin);
       }
-      return fileRangeSource(copy, 0, entry.size, origin);
+      return sliceSource(copy, 0, entry.size, origin);
     },
   };
 }
@@ -290,7 +289,7 @@ function extentSource(image: string, e: IsoEntry): Source {
     if (x.lba !== next) return concatSources(e.extents.map((y) => sliceSource(image, y.lba * BLOCK, y.size, origin)), e.size, origin);
     next = x.lba + x.size / BLOCK;
   }
-  return fileRangeSource(image, first * BLOCK, e.size, origin);
+  return sliceSource(image, first * BLOCK, e.size, origin);
 }
 
 function concatSources(parts: Source[], size: number, origin: string): Source {
@@ -310,7 +309,6 @@ function keptId(text: string, max: number): string | undefined {
 
 export const attach = defineLayout({
   kind: 'attach',
-  summary: 'installer ISO with the driver disk attached (dd.iso + inst.dd=hd:LABEL=… on every kernel line, boot layout kept)',
   options: attachOptions,
   defaultOut: (_set, o: Options) => `${basename(o.installer).replace(/\.iso$/i, '')}-dd.iso`,
   prepare: (o: Options, env: PrepareEnv) => readInstaller(resolve(env.baseDir, o.installer), o.ks === undefined ? undefined : resolve(env.baseDir, o.ks)),

@@ -1,16 +1,26 @@
-import { attach } from './attach.js';
-import { pxe } from './pxe.js';
-import { rhdd3 } from './rhdd3.js';
-import { releaseZip } from './release-zip.js';
-import { rhel5 } from './rhel5.js';
 import type { Layout } from './types.js';
-import { usb } from './usb.js';
-import { xenserverLegacy } from './xenserver-legacy.js';
-import { xenserverUpdate } from './xenserver-update.js';
 
-/** Every target kind dudkit builds. Adding a medium: one module here and one line below. */
-export const layouts: Layout[] = [rhdd3, rhel5, pxe, usb, attach, xenserverLegacy, xenserverUpdate, releaseZip];
+export interface LayoutEntry {
+  readonly kind: string;
+  readonly summary: string;
+  load(): Promise<Layout>;
+}
 
-export function findLayout(kind: string): Layout | undefined {
-  return layouts.find((l) => l.kind === kind);
+/**
+ * Every target kind dudkit builds. A layout's module is loaded only when a manifest names it, so
+ * a build pays only for the media it makes. Adding a medium: one module and one line here.
+ */
+export const layouts: readonly LayoutEntry[] = [
+  { kind: 'rhdd3', summary: 'RHEL 6–10 driver update disk (rhdd3, rpms/<arch>/, repodata), OEMDRV ISO or directory', load: async () => (await import('./rhdd3.js')).rhdd3 },
+  { kind: 'rhel5', summary: 'RHEL 4/5 driver disk (rhdd, modinfo, modules.cgz, modules.alias, pcitable), OEMDRV ISO, directory or FAT image', load: async () => (await import('./rhel5.js')).rhel5 },
+  { kind: 'pxe', summary: 'initrd overlay (newc cpio.gz with dd.iso at its root) and the kernel arguments to use', load: async () => (await import('./pxe.js')).pxe },
+  { kind: 'usb', summary: 'USB stick image: MBR + FAT32 partition labelled OEMDRV with the disk tree (or the raw ISO)', load: async () => (await import('./usb.js')).usb },
+  { kind: 'attach', summary: 'installer ISO with the driver disk attached (dd.iso + inst.dd=hd:LABEL=… on every kernel line, boot layout kept)', load: async () => (await import('./attach.js')).attach },
+  { kind: 'xenserver-legacy', summary: 'XenServer 5.6–7.0 supplemental pack ISO (XS-REPOSITORY, XS-PACKAGES, install, driver RPMs) with .metadata.md5 and .iso.md5', load: async () => (await import('./xenserver-legacy.js')).xenserverLegacy },
+  { kind: 'xenserver-update', summary: 'XenServer 7.1+ / Citrix Hypervisor 8 / XCP-ng signed update pack or driver disk (update.xml, Packages/, repodata, GPG signatures), ISO or directory', load: async () => (await import('./xenserver-update.js')).xenserverUpdate },
+  { kind: 'release-zip', summary: 'XenServer release zip: pack ISO, its .iso.md5 and .metadata.md5, driver source archive (and the signing key for update packs)', load: async () => (await import('./release-zip.js')).releaseZip },
+];
+
+export async function loadLayout(kind: string): Promise<Layout | undefined> {
+  return layouts.find((l) => l.kind === kind)?.load();
 }

@@ -30,7 +30,6 @@ function asImage(inner: Plan): Plan {
 
 export const pxe = defineLayout({
   kind: 'pxe',
-  summary: 'initrd overlay (newc cpio.gz with dd.iso at its root) and the kernel arguments to use',
   options: pxeOptions,
   defaultOut: () => 'dd.cpio.gz',
   plan(_set, o, env) {

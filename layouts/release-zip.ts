@@ -163,7 +163,6 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, prepared: Prepared): P
 
 export const releaseZip = defineLayout({
   kind: 'release-zip',
-  summary: 'XenServer release zip: pack ISO, its .iso.md5 and .metadata.md5, driver source archive (and the signing key for update packs)',
   options: releaseZipOptions,
   defaultOut: (set) => `${set.meta.name}-${set.meta.version}.zip`,
   prepare,

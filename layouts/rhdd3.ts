@@ -165,7 +165,6 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv) {
 
 export const rhdd3 = defineLayout({
   kind: 'rhdd3',
-  summary: 'RHEL 6–10 driver update disk (rhdd3, rpms/<arch>/, repodata), OEMDRV ISO or directory',
   options: rhdd3Options,
   defaultOut: (set) => `dd-${set.meta.name}-${set.meta.version}-${set.meta.release}.iso`,
   plan(set, o, env) {

@@ -201,7 +201,6 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Tree {
 
 export const rhel5 = defineLayout({
   kind: 'rhel5',
-  summary: 'RHEL 4/5 driver disk (rhdd, modinfo, modules.cgz, modules.alias, pcitable), OEMDRV ISO, directory or FAT image',
   options: rhel5Options,
   defaultOut: (set) => `dd-${set.meta.name}-${set.meta.version}-${set.meta.release}-el5.iso`,
   plan(set, o, env) {

@@ -75,7 +75,6 @@ export interface LayoutEnv extends PrepareEnv {
  */
 export interface Layout<S extends z.ZodType = z.ZodType, P = unknown> {
   readonly kind: string;
-  readonly summary: string;
   readonly options: S;
   /** Output name when the manifest gives none. */
   defaultOut(set: DriverSet, options: z.output<S>): string;

@@ -20,7 +20,6 @@ export const usbOptions = z.strictObject({
 
 export const usb = defineLayout({
   kind: 'usb',
-  summary: 'USB stick image: MBR + FAT32 partition labelled OEMDRV with the disk tree (or the raw ISO)',
   options: usbOptions,
   defaultOut: (set) => `dd-${set.meta.name}-usb.img`,
   plan(_set, o, env) {

@@ -296,7 +296,6 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
 
 export const xenserverLegacy = defineLayout({
   kind: 'xenserver-legacy',
-  summary: 'XenServer 5.6–7.0 supplemental pack ISO (XS-REPOSITORY, XS-PACKAGES, install, driver RPMs) with .metadata.md5 and .iso.md5',
   options: xenserverLegacyOptions,
   defaultOut: (set, o) => `${o.label ?? set.meta.name}.iso`,
   plan,

@@ -276,7 +276,6 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): { tree: Tree; keyName
 
 export const xenserverUpdate = defineLayout({
   kind: 'xenserver-update',
-  summary: 'XenServer 7.1+ / Citrix Hypervisor 8 / XCP-ng signed update pack or driver disk (update.xml, Packages/, repodata, GPG signatures), ISO or directory',
   options: xenserverUpdateOptions,
   defaultOut: (set, o) => `${labelOf(set, o)}-${versionOf(set, o)}.iso`,
   plan(set, o, env) {

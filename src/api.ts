@@ -3,7 +3,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { findLayout, layouts } from '../layouts/index.js';
+import { layouts, loadLayout } from '../layouts/index.js';
 import type { Layout, LayoutEnv, Plan } from '../layouts/types.js';
 import { createContext, type Context } from './context.js';
 import { emitMedium, type Emitted } from './emit/index.js';
@@ -51,18 +51,29 @@ interface CheckedTarget {
   out: string;
 }
 
-/** Check every target's kind and options before any input is read, so typos fail fast. */
-function checkTargets(path: string, targets: Target[]): Omit<CheckedTarget, 'out'>[] {
-  return targets.map((target) => {
-    const layout = findLayout(target.kind);
-    if (!layout) {
-      const known = layouts.map((l) => l.kind).join(', ');
-      throw new UserError(`targets[${target.index}]: unknown target kind "${target.kind}" (known: ${known || 'none yet'})`, path);
-    }
+/**
+ * Check every target's kind and options before any input is read, so typos fail fast. Loads the
+ * layouts the manifest names, and those its targets name with `of:` (for `env.inner`).
+ */
+async function checkTargets(path: string, targets: Target[], loaded: Map<string, Layout>): Promise<Omit<CheckedTarget, 'out'>[]> {
+  const load = async (kind: string, where: string): Promise<Layout> => {
+    const hit = loaded.get(kind);
+    if (hit) return hit;
+    const layout = await loadLayout(kind);
+    if (!layout) throw new UserError(`${where}: unknown target kind "${kind}" (known: ${layouts.map((l) => l.kind).join(', ')})`, path);
+    loaded.set(kind, layout);
+    return layout;
+  };
+  const out: Omit<CheckedTarget, 'out'>[] = [];
+  for (const target of targets) {
+    const layout = await load(target.kind, `targets[${target.index}]`);
     const parsed = layout.options.safeParse(target.options);
     if (!parsed.success) throw new UserError(describeIssues(parsed.error, ['targets', target.index, target.kind]), path);
-    return { target, layout, options: parsed.data };
-  });
+    const of = (parsed.data as { of?: unknown }).of;
+    if (typeof of === 'string') await load(of, `targets[${target.index}].${target.kind}.of`);
+    out.push({ target, layout, options: parsed.data });
+  }
+  return out;
 }
 
 function selectTargets<T extends { target: Target; out: string }>(all: T[], only: string[] | undefined, path: string): T[] {
@@ -80,7 +91,8 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
   const ctx = opts.ctx ?? createContext();
   const loaded = await loadManifest(manifestPath);
   const outDir = resolve(opts.outDir ?? '.');
-  const checked = checkTargets(manifestPath, loaded.targets);
+  const kinds = new Map<string, Layout>();
+  const checked = await checkTargets(manifestPath, loaded.targets, kinds);
   const set = await collectDriverSet(loaded, ctx);
   const withOut = checked.map((c) => ({ ...c, out: outName(c, set) }));
   const all = withOut;
@@ -92,7 +104,7 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
   }
   await mkdir(outDir, { recursive: true });
   const built: BuiltTarget[] = [];
-  for (const t of selected) built.push(await buildTarget(t, set, outDir, ctx, all, manifestPath));
+  for (const t of selected) built.push(await buildTarget(t, set, outDir, ctx, all, manifestPath, kinds));
   return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings] };
 }
 
@@ -102,7 +114,7 @@ function outName(c: Omit<CheckedTarget, 'out'>, set: DriverSet): string {
 }
 
 /** The plan of a target, with `inner` resolving `of:` references to other targets' layouts. */
-function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: CheckedTarget[], manifestPath: string, prepared: unknown, stack: string[] = []): Plan {
+function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>, prepared: unknown, stack: string[] = []): Plan {
   const env: LayoutEnv = {
     epoch: ctx.epoch,
     warn: (m) => ctx.warn(m),
@@ -110,22 +122,22 @@ function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: Checked
     outName: t.out,
     inner(kind) {
       if (stack.includes(kind)) throw new UserError(`targets: ${[...stack, kind].join(' → ')} refer to each other`, manifestPath);
-      const layout = findLayout(kind);
+      const layout = kinds.get(kind);
       if (!layout) throw new UserError(`targets[${t.target.index}].${t.target.kind}.of: unknown target kind "${kind}"`, manifestPath);
       if (layout.prepare) throw new UserError(`targets[${t.target.index}].${t.target.kind}.of: a ${kind} medium cannot be nested`, manifestPath);
       // the manifest's own target of that kind gives the options; else the layout's defaults
       const given = all.find((c) => c.target.kind === kind);
       const inner: CheckedTarget = given ?? { target: { kind, index: t.target.index, options: {} }, layout, options: layout.options.parse({}), out: layout.defaultOut(set, layout.options.parse({})) };
-      return planTarget(inner, set, ctx, all, manifestPath, undefined, [...stack, t.target.kind]);
+      return planTarget(inner, set, ctx, all, manifestPath, kinds, undefined, [...stack, t.target.kind]);
     },
   };
   return t.layout.plan(set, t.options, env, prepared);
 }
 
-async function buildTarget(t: CheckedTarget, set: DriverSet, outDir: string, ctx: Context, all: CheckedTarget[], manifestPath: string): Promise<BuiltTarget> {
+async function buildTarget(t: CheckedTarget, set: DriverSet, outDir: string, ctx: Context, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>): Promise<BuiltTarget> {
   const out = resolve(outDir, t.out);
   const prepared = await t.layout.prepare?.(t.options, { epoch: ctx.epoch, warn: (m) => ctx.warn(m), baseDir: dirname(resolve(manifestPath)) });
-  const plan = planTarget(t, set, ctx, all, manifestPath, prepared);
+  const plan = planTarget(t, set, ctx, all, manifestPath, kinds, prepared);
   ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
   const emitted = await Scratch.with(async (scratch) => {
     const entries = await resolveTree(plan.tree, scratch);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { layouts } from '../../layouts/index.js';
 import { action, commandContext, printJson } from './common.js';
 
 export function register(program: Command): void {
@@ -10,6 +11,7 @@ export function register(program: Command): void {
     .option('--only <target>', 'build only this target kind (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print one JSON document describing the outputs on stdout')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
+    .addHelpText('after', `\nTarget kinds (the keys of a manifest's targets: list):\n${layouts.map((l) => `  ${l.kind.padEnd(17)} ${l.summary}`).join('\n')}\n`)
     .action(
       action(async (manifest: string, opts: { outDir: string; only: string[]; json?: boolean; progress?: boolean }) => {
         const ctx = commandContext(opts);
