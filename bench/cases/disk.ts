@@ -3,7 +3,8 @@
  * whole RHEL driver update disk from 50 kmod RPMs — `dudkit build` (rhdd3 ISO with the media-check
  * MD5) against the ddiskit pipeline `createrepo_c && xorriso -as mkisofs -V OEMDRV -R &&
  * implantisomd5`. The RPMs are made once by dudkit's own writer (one per synthetic kernel release,
- * each with the real fixture modules and a 1 MiB synthetic module); dudkit runs as a child process
+ * each with the real fixture modules and a synthetic module of DUDKIT_BENCH_DISK_MODULE_MIB, default
+ * 1 MiB); dudkit runs as a child process
  * so that it pays its own start-up like the other tools.
  */
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -27,6 +28,8 @@ const CLI = join(ROOT, 'dist/src/cli.js');
 const FIXTURE_KO = join(ROOT, 'fixtures/ko/5.14.0-362.8.1.el9_3.x86_64');
 const EPOCH = 1700000000;
 const COUNT = Number(process.env.DUDKIT_BENCH_DISK_RPMS ?? '50');
+/** Size of each package's synthetic module (MiB); real kmods hold 0.1–20 MiB. */
+const MODULE_MIB = Number(process.env.DUDKIT_BENCH_DISK_MODULE_MIB ?? '1');
 const META: DriverMeta = { name: 'acmenet', version: '2.4.1', release: '1', vendor: 'acme', summary: 'bench driver', description: 'Benchmark driver disk.', license: 'GPLv2' };
 
 function synthetic(size: number, seed: number): Uint8Array {
@@ -52,7 +55,7 @@ export async function makeRpms(dir: string): Promise<void> {
         const src = await fileSource(join(FIXTURE_KO, `${name}.ko`));
         modules.push({ facts: { name }, origin: name, original: src, compression: 'none', plain: src });
       }
-      const big = bytesSource(synthetic(1 << 20, i + 1), 'acmebig.ko');
+      const big = bytesSource(synthetic(Math.round(MODULE_MIB * (1 << 20)), i + 1), 'acmebig.ko');
       modules.push({ facts: { name: 'acmebig' }, origin: 'acmebig', original: big, compression: 'none', plain: big });
       const spec = kmodPackage({ meta: META, build: { kernelRelease: kernel, arch: 'x86_64', modules }, kernelModules: { op: '=' }, buildTime: EPOCH });
       const rpm = await writeRpm(spec, scratch);
@@ -93,7 +96,7 @@ async function run(): Promise<BenchRow[]> {
     if (hasCommand('createrepo_c')) row(repoLabel, cr, `${cr} -q ${sh(rpms)}`, () => rmSync(join(rpms, 'repodata'), { recursive: true, force: true }));
     rmSync(join(rpms, 'repodata'), { recursive: true, force: true });
 
-    const diskLabel = `driver disk ISO + media-check MD5, ${COUNT} kmod RPMs`;
+    const diskLabel = `driver disk ISO + media-check MD5, ${COUNT} kmod RPMs of ${MODULE_MIB} MiB modules`;
     const manifest = join(work, 'dudkit.yaml');
     writeFileSync(manifest, `name: acmenet\nversion: 2.4.1\nvendor: acme\nsummary: bench\nsources:\n  - rpm: ${rpms}/*.rpm\ntargets:\n  - rhdd3: { out: dd.iso, implantMd5: true, checksums: [] }\n`);
     const out = join(work, 'out');
