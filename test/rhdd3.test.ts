@@ -235,4 +235,21 @@ targets:
     expect(run('rpm', ['-qp', '--nosignature', '-l', kmod]).stdout).toContain(`/lib/modules/${K94}/extra/acmenet/acmestor.ko`);
     expect(run('rpm', ['-K', '--nosignature', kmod]).stdout).toMatch(/digests OK/);
   });
+
+  it("a single-stream disk uses >= K: rpm's vercmp matches the later z-stream kernels of that minor, not older ones", async () => {
+    const m = manifest('single.yaml', `sources:\n  - ko: ${FIXTURES}/ko/${K93}/*.ko\ntargets:\n  - rhdd3: { out: single, format: directory }\n`);
+    const out = join(dir, 'single-out');
+    await buildQuiet(m, out);
+    const kmod = join(out, 'single/rpms/x86_64/kmod-acme-acmenet-2.4.1-3.362.8.1.el9_3.x86_64.rpm');
+    const lines = run('rpm', ['-qp', '--nosignature', '--qf', '[%{PROVIDENAME}|%{PROVIDEFLAGS}|%{PROVIDEVERSION}\n]', kmod]).stdout.trim().split('\n');
+    const km = lines.filter((l) => l.startsWith('kernel-modules|')).map((l) => l.split('|'));
+    expect(km).toEqual([['kernel-modules', '12', K93]]); // 12 = GREATER | EQUAL
+    const later = ['5.14.0-362.13.1.el9_3.x86_64', '5.14.0-362.24.1.el9_3.x86_64', K93];
+    expect(rpmVercmp(later.map((k) => [k, K93]))).toEqual([1, 1, 0]);
+    expect(rpmVercmp([['5.14.0-284.30.1.el9_2.x86_64', K93]])).toEqual([-1]);
+    // and dudkit's own verify agrees: those kernels load this package
+    const v = dudkit(['verify', join(out, 'single'), ...later.flatMap((k) => ['--kernel', k])]);
+    expect(v.status).toBe(0);
+    for (const k of later) expect(v.stdout).toContain(`installer kernel ${k}: uses kmod-acme-acmenet-2.4.1-3.362.8.1.el9_3.x86_64.rpm`);
+  });
 });

@@ -23,7 +23,8 @@ export function dudkit(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
 
 /** rpm's own rpmvercmp through its Lua interpreter: many pairs in one call. */
 export function rpmVercmp(pairs: [string, string][]): number[] {
-  const lua = pairs.map(([a, b]) => `print(rpm.vercmp(${JSON.stringify(a)}, ${JSON.stringify(b)}))`).join(' ');
+  // rpm's Lua print adds no separator of its own
+  const lua = pairs.map(([a, b]) => `print(rpm.vercmp(${JSON.stringify(a)}, ${JSON.stringify(b)}) .. ",")`).join(' ');
   const r = run('rpm', ['--eval', `%{lua: ${lua}}`]);
-  return r.stdout.trim().split('\n').map(Number);
+  return r.stdout.trim().replace(/,$/, '').split(',').map(Number);
 }
