@@ -64,3 +64,15 @@ describe('glob', () => {
     expect(await expandGlob('a/none*.ko', g)).toEqual([]);
   });
 });
+
+describe('build errors from the file system', () => {
+  it('an output folder that is a file: exit 2, one line naming it, no stack trace', async () => {
+    const { dudkit, FIXTURES } = await import('./helpers/run.js');
+    const m = manifest('fs.yaml', base.replace('ko/*.ko', `${FIXTURES}/ko/5.14.0-362.8.1.el9_3.x86_64/*.ko`));
+    const blocker = join(dir, 'blocker');
+    writeFileSync(blocker, '');
+    const r = dudkit(['build', m, '-o', blocker]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`dudkit: ${blocker}: exists and is in the way (a file where a folder is needed, or the reverse)\n`);
+  });
+});

@@ -55,6 +55,24 @@ export function commandContext(opts: GlobalOpts): Context {
   });
 }
 
+const FS_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EEXIST: 'exists and is in the way (a file where a folder is needed, or the reverse)',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'is a folder, a file is needed',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system',
+  EDQUOT: 'disk quota exceeded',
+  EMFILE: 'too many open files',
+};
+
+function isFsError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return typeof e?.code === 'string' && typeof e.syscall === 'string';
+}
+
 /** Wrap a command action: user errors become one line and exit 2, failed checks exit 1. */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -63,6 +81,10 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
     } catch (err) {
       if (err instanceof UserError) {
         process.stderr.write(`dudkit: ${err.message}\n`);
+        process.exitCode = 2;
+      } else if (isFsError(err)) {
+        // the file system refused (no space, not a folder, permission…): the user's to fix, no trace
+        process.stderr.write(`dudkit: ${err.path ? `${err.path}: ` : ''}${FS_ERRORS[err.code!] ?? err.message}\n`);
         process.exitCode = 2;
       } else if (err instanceof VerificationFailed) {
         process.stderr.write(`dudkit: ${err.message}\n`);
