@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { removeTemporaries } from './tree/leftovers.js';
 import { register as registerBuild } from './commands/build.js';
 import { register as registerInspect } from './commands/inspect.js';
 import { register as registerVerify } from './commands/verify.js';
@@ -21,5 +22,14 @@ program.exitOverride((err) => {
 });
 
 for (const register of [registerBuild, registerInspect, registerIso, registerVerify, registerKeygen]) register(program);
+
+// an interrupted build leaves nothing behind: no hidden temp file beside the output, no scratch folder
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    removeTemporaries();
+    process.stderr.write(`\ndudkit: interrupted (${signal}); nothing was written\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
 
 await program.parseAsync(process.argv);

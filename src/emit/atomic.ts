@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { trackTemporary, untrackTemporary } from '../tree/leftovers.js';
 
 /** A stage that sees every byte of the output as it passes (a hash, a size counter). */
 export interface Tap {
@@ -43,6 +44,7 @@ export class AtomicFile {
   static async create(path: string, taps: Tap[] = []): Promise<AtomicFile> {
     const tempPath = join(dirname(path), `.${basename(path)}.dudkit-${process.pid}-${Date.now().toString(36)}.tmp`);
     const fh = await open(tempPath, 'wx', 0o644);
+    trackTemporary(tempPath);
     return new AtomicFile(path, tempPath, fh, taps);
   }
 
@@ -70,6 +72,7 @@ export class AtomicFile {
     await this.fh.sync();
     await this.fh.close();
     await rename(this.tempPath, this.path);
+    untrackTemporary(this.tempPath);
   }
 
   async abort(): Promise<void> {
@@ -77,6 +80,7 @@ export class AtomicFile {
     this.finished = true;
     await this.fh.close().catch(() => undefined);
     await rm(this.tempPath, { force: true });
+    untrackTemporary(this.tempPath);
   }
 
   /** Run `fn` on a new atomic file; commit if it returns, remove the temporary file if it throws. */

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
+import { trackTemporary, untrackTemporary } from '../tree/leftovers.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 
 /**
@@ -16,6 +17,7 @@ export async function emitDirectory(entries: ResolvedEntry[], out: string, ctx: 
   const temp = join(dirname(out), `.${basename(out)}.dudkit-${process.pid}.tmp`);
   await rm(temp, { recursive: true, force: true });
   await mkdir(temp, { recursive: true });
+  trackTemporary(temp);
   try {
     const total = entries.reduce((n, e) => n + (e.type === 'file' ? e.content.size : 0), 0);
     ctx.progress.phase(`writing ${out}`, total);
@@ -46,8 +48,10 @@ export async function emitDirectory(entries: ResolvedEntry[], out: string, ctx: 
     if (existing && !existing.isDirectory()) throw new UserError('exists and is not a directory', out);
     if (existing) await rm(out, { recursive: true, force: true });
     await rename(temp, out);
+    untrackTemporary(temp);
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
+    untrackTemporary(temp);
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trackTemporary, untrackTemporary } from './leftovers.js';
 
 /** A private temporary folder for spooled intermediate files, removed when the work ends. */
 export class Scratch {
@@ -8,7 +9,9 @@ export class Scratch {
   private constructor(readonly dir: string) {}
 
   static async create(): Promise<Scratch> {
-    return new Scratch(await mkdtemp(join(tmpdir(), 'dudkit-')));
+    const dir = await mkdtemp(join(tmpdir(), 'dudkit-'));
+    trackTemporary(dir);
+    return new Scratch(dir);
   }
 
   /** A fresh path inside the scratch folder; `hint` keeps names readable when debugging. */
@@ -18,6 +21,7 @@ export class Scratch {
 
   async dispose(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
+    untrackTemporary(this.dir);
   }
 
   /** Run `fn` with a scratch folder that is removed afterwards, whatever happens. */
