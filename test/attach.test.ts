@@ -180,6 +180,19 @@ describe('attach: rhdd3 disk onto an RHEL 9-style installer ISO (isolinux + efib
     expect(o.subarray(0, 8).equals(i.subarray(0, 8))).toBe(true);
   });
 
+  it('xorriso -exec report_lba: hard-linked names (isolinux/vmlinuz = images/pxeboot/vmlinuz) still share one extent', () => {
+    const lba = (f: string) => {
+      const out = run('xorriso', ['-indev', f, '-find', '/', '-type', 'f', '-exec', 'report_lba']).stdout;
+      return new Map([...out.matchAll(/^File data lba:\s+\d+\s*,\s*(\d+)\s*,.*'\/(.+)'$/gm)].map((m) => [m[2]!, Number(m[1])]));
+    };
+    for (const f of [installer, iso]) {
+      const l = lba(f);
+      expect(l.get('isolinux/vmlinuz')).toBe(l.get('images/pxeboot/vmlinuz'));
+      expect(l.get('isolinux/initrd.img')).toBe(l.get('images/pxeboot/initrd.img'));
+      expect(l.get('isolinux/vmlinuz')).not.toBe(l.get('isolinux/initrd.img'));
+    }
+  });
+
   it('is deterministic: a second build is byte-identical (sha256sum)', async () => {
     const again = join(dir, 'again');
     await buildQuiet(join(dir, 'attach.yaml'), again);

@@ -393,12 +393,24 @@ export async function planIso(entries: readonly ResolvedEntry[], options: IsoOpt
   const efi = boot?.efi ? bootFile(boot.efi.path, 'EFI') : undefined;
   const files: PlanFile[] = [];
   for (const f of [bios, efi]) if (f && !files.includes(f)) files.push(f);
-  for (const n of all) if (n.kind === 'file' && n.size > 0 && !files.includes(n)) files.push(n);
+  // names given the very same Source share one extent (hard links kept when an image is rebuilt)
+  const extentOf = new Map<Source, PlanFile>(files.map((f) => [f.source!, f]));
+  const sharing: [PlanFile, PlanFile][] = [];
+  for (const n of all) {
+    if (n.kind !== 'file' || n.size === 0 || files.includes(n)) continue;
+    const first = extentOf.get(n.source!);
+    if (first) sharing.push([n, first]);
+    else {
+      extentOf.set(n.source!, n);
+      files.push(n);
+    }
+  }
   const data = lba;
   for (const f of files) {
     f.lba = lba;
     lba += blocks(f.size);
   }
+  for (const [n, first] of sharing) n.lba = first.lba;
   for (const n of all) {
     if (n.kind === 'symlink' || (n.kind === 'file' && n.size === 0)) n.lba = emptyLba!;
     if (n.kind === 'catalog') n.lba = catalog!;
