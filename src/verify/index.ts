@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import { openMedium, type OpenedMedium } from '../media/medium.js';
 import { isAttachedInstaller, verifyAttached } from './attach.js';
-import type { VerifyReport } from './report.js';
+import type { Findings, VerifyReport } from './report.js';
 import { isInitrdOverlay, verifyPxe } from './pxe.js';
 import { findDisks, rhdd3Text, verifyRhdd3 } from './rhdd3.js';
 import { isRhel5Disk, rhel5Text, verifyRhel5 } from './rhel5.js';
@@ -29,28 +29,18 @@ export async function verifyMedium(path: string, opts: VerifyOptions = {}): Prom
   }
 }
 
+/** One report from a verifier's findings, its details and their text view. */
+function report<D>(path: string, kind: string, r: { findings: Findings; details: D }, text: (path: string, details: D) => string): VerifyReport {
+  const { findings, details } = r;
+  return { medium: path, kind, ok: findings.ok, findings: findings.list, details, text: [text(path, details), findings.text(), findings.summary()].filter(Boolean).join('\n') };
+}
+
 /** The driver disk tree on an opened medium (folder, ISO or FAT volume). */
 async function verifyDisk(medium: OpenedMedium, path: string, opts: VerifyOptions): Promise<VerifyReport> {
-  if (isUpdatePack(medium)) {
-    const { findings, details } = await verifyXenserverUpdate(medium, opts.key);
-    const text = [updatePackText(path, details), findings.text(), findings.summary()].filter(Boolean).join('\n');
-    return { medium: path, kind: 'xenserver-update', ok: findings.ok, findings: findings.list, details, text };
-  }
-  if (isLegacyPack(medium)) {
-    const { findings, details } = await verifyXenserverLegacy(medium);
-    const text = [legacyPackText(path, details), findings.text(), findings.summary()].filter(Boolean).join('\n');
-    return { medium: path, kind: 'xenserver-legacy', ok: findings.ok, findings: findings.list, details, text };
-  }
+  if (isUpdatePack(medium)) return report(path, 'xenserver-update', await verifyXenserverUpdate(medium, opts.key), updatePackText);
+  if (isLegacyPack(medium)) return report(path, 'xenserver-legacy', await verifyXenserverLegacy(medium), legacyPackText);
   const disks = findDisks(medium);
-  if (disks.length > 0) {
-    const { findings, details } = await verifyRhdd3(medium, disks, opts.kernels ?? []);
-    const text = [rhdd3Text(path, details), findings.text(), findings.summary()].filter(Boolean).join('\n');
-    return { medium: path, kind: 'rhdd3', ok: findings.ok, findings: findings.list, details, text };
-  }
-  if (isRhel5Disk(medium)) {
-    const { findings, details } = await verifyRhel5(medium, opts.kernels ?? []);
-    const text = [rhel5Text(path, details), findings.text(), findings.summary()].filter(Boolean).join('\n');
-    return { medium: path, kind: 'rhel5', ok: findings.ok, findings: findings.list, details, text };
-  }
+  if (disks.length > 0) return report(path, 'rhdd3', await verifyRhdd3(medium, disks, opts.kernels ?? []), rhdd3Text);
+  if (isRhel5Disk(medium)) return report(path, 'rhel5', await verifyRhel5(medium, opts.kernels ?? []), rhel5Text);
   throw new UserError('no driver disk found: no folder holds both an rhdd3 file and an rpms/ folder, and there is no rhdd at the root (the installer logs "No driver disks found")', path);
 }
