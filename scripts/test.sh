@@ -28,5 +28,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 [ -d node_modules ] || npm ci
-npx tsc -p tsconfig.json
+npm run build --silent
 npx vitest run "$@"
