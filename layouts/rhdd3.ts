@@ -11,7 +11,7 @@ import { firmwarePackage } from '../src/packages/firmware.js';
 import { kmodPackage, type KernelModulesScheme } from '../src/packages/kmod.js';
 import { firmwarePackageName } from '../src/packages/meta.js';
 import type { Op } from '../src/formats/rpm/vercmp.js';
-import { checkDisk, diskPackageFromRpm, type DiskPackage } from '../src/rules/rhdd.js';
+import { checkDisk, diskPackageFromRpm, matchKernels, type DiskPackage } from '../src/rules/rhdd.js';
 import { bytesSource } from '../src/tree/source.js';
 import { Tree, type Generated } from '../src/tree/tree.js';
 import { repodataDir } from '../src/formats/repodata/write.js';
@@ -149,6 +149,12 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv) {
   // an installer kernel of another arch never looks into this arch folder
   const kernelsFor = (a: string) => [...kernels].filter((k) => (KERNEL_ARCH.exec(k)?.[1] ?? a) === a);
   const problems = archs.flatMap((a) => checkDisk(pkgsByArch.get(a)!, kernelsFor(a)));
+  // the installer kernels the manifest names must each load a driver package
+  for (const a of archs) {
+    for (const m of matchKernels(pkgsByArch.get(a)!, (o.kernels ?? []).filter((k) => kernelsFor(a).includes(k)))) {
+      if (m.modules.length === 0) problems.push({ severity: 'error', subject: '', message: `kernels: no package on the disk gives installer kernel ${m.kernel} (${a}) its modules` });
+    }
+  }
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) throw new UserError(errors.map((e) => `${e.subject ? `${e.subject}: ` : ''}${e.message}`).join('; '));
   for (const w of problems) env.warn(`${w.subject ? `${w.subject}: ` : ''}${w.message}`);

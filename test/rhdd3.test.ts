@@ -252,4 +252,14 @@ targets:
     expect(v.status).toBe(0);
     for (const k of later) expect(v.stdout).toContain(`installer kernel ${k}: uses kmod-acme-acmenet-2.4.1-3.362.8.1.el9_3.x86_64.rpm`);
   });
+
+  it('kernels: lists installer kernels the disk must serve; one nothing matches is refused (exit 2)', () => {
+    const ok = manifest('kernels-ok.yaml', `sources:\n  - ko: ${FIXTURES}/ko/${K93}/*.ko\ntargets:\n  - rhdd3: { out: k, format: directory, kernels: [${K93}, 5.14.0-362.24.1.el9_3.x86_64] }\n`);
+    expect(dudkit(['build', ok, '-o', join(dir, 'kernels-ok')]).status).toBe(0);
+    const bad = manifest('kernels-bad.yaml', `sources:\n  - ko: ${FIXTURES}/ko/${K93}/*.ko\ntargets:\n  - rhdd3: { out: k, format: directory, kernelModules: exact, kernels: [5.14.0-362.24.1.el9_3.x86_64] }\n`);
+    const r = dudkit(['build', bad, '-o', join(dir, 'kernels-bad')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/kernels: no package on the disk gives installer kernel 5\.14\.0-362\.24\.1\.el9_3\.x86_64 \(x86_64\) its modules/);
+    expect(existsSync(join(dir, 'kernels-bad/k'))).toBe(false);
+  });
 });
