@@ -38,4 +38,13 @@ describe('the bundled example manifest', () => {
     expect(run('sh', ['-c', 'zcat "$0" | cpio -t --quiet', join(out, 'dd-acmenet.cpio.gz')]).stdout).toBe('dd.iso\n');
     expect(run('unzip', ['-t', join(out, 'acmenet-2.4.1.zip')]).status).toBe(0);
   });
+
+  it('is deterministic: a second build (another time zone, later) gives byte-identical files', () => {
+    const again = join(tempDir(), 'again');
+    const r = dudkit(['build', join(ROOT, 'examples/acmenet/dudkit.yaml'), '-o', again], { env: { SOURCE_DATE_EPOCH: '1700000000', TZ: 'America/New_York' } });
+    expect(r.status).toBe(0);
+    const hashes = (d: string) => run('sh', ['-c', 'cd "$0" && find . -type f | LC_ALL=C sort | xargs sha256sum', d]).stdout;
+    expect(hashes(again)).toBe(hashes(out));
+    expect(hashes(out).split('\n').length).toBeGreaterThan(20);
+  });
 });
