@@ -95,4 +95,13 @@ describe('dudkit verify (rhdd3)', () => {
     expect(r.stdout).toMatch(/payload compressed with zstd/);
     expect(r.stdout).toMatch(/both .* carry module acmenet/);
   });
+
+  it('inspect on the directory form tells the same account, as text and --json', () => {
+    const t = dudkit(['inspect', join(dir, 'dd')]);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toContain(`installer kernel ${K94}: uses acme-acmenet-firmware-2.4.1-3.noarch.rpm, kmod-acme-acmenet-2.4.1-3.427.13.1.el9_4.x86_64.rpm`);
+    const j = JSON.parse(dudkit(['inspect', join(dir, 'dd'), '--json']).stdout) as { kind: string; packages: { nevra: string }[] };
+    expect(j.kind).toBe('rhdd3');
+    expect(j.packages.map((p) => p.nevra)).toContain('kmod-acme-acmenet-2.4.1-3.362.8.1.el9_3.x86_64');
+  });
 });

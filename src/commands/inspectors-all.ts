@@ -11,10 +11,12 @@ import { isoInspector } from '../formats/iso9660/inspect.js';
 import { repodataInspector } from '../formats/repodata/inspect.js';
 import { initrdInspector } from '../inspect/initrd.js';
 import { fatImageInspector } from '../inspect/usb.js';
+import { diskFolderInspector } from '../inspect/disk-folder.js';
 
 registerInspector(moduleInspector);
 registerInspector(rpmInspector);
 registerInspector(dkmsInspector);
+registerInspector(diskFolderInspector);
 registerInspector(legacyPackInspector);
 registerInspector(updatePackInspector);
 registerInspector(installerInspector);
