@@ -18,7 +18,9 @@ describe('interrupting a build', () => {
     const child = spawn(process.execPath, [resolve(ROOT, 'dist/src/cli.js'), 'iso', src, '-o', join(out, 'x.iso')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    await new Promise((r) => setTimeout(r, 400));
+    // interrupt once the image is under way: its hidden temporary file exists
+    for (let i = 0; i < 300 && readdirSync(out).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(out)[0]).toMatch(/^\.x\.iso\.dudkit-.*\.tmp$/);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('close', r));
     expect(code).toBe(130);
