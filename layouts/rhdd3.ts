@@ -135,7 +135,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv) {
     else {
       tree.file(`rpms/${r.pkg.arch}/${r.fileName}`, r.source);
       pkgsByArch.get(r.pkg.arch)!.push(disk);
-      for (const p of disk.provides) if (p.name === 'kernel-modules' && p.op === '=' && p.version) kernels.add(p.version);
+      for (const p of disk.provides) if (p.name === 'kernel-modules' && (p.op === '=' || p.op === '>=') && p.version) kernels.add(p.version);
     }
   }
   // Nothing reads rpms/noarch/: noarch packages go into every arch folder (rule 3), built once.

@@ -262,4 +262,14 @@ targets:
     expect(r.stderr).toMatch(/kernels: no package on the disk gives installer kernel 5\.14\.0-362\.24\.1\.el9_3\.x86_64 \(x86_64\) its modules/);
     expect(existsSync(join(dir, 'kernels-bad/k'))).toBe(false);
   });
+
+  it('a given kmod with kernel-modules >= K is checked against K: no warning, and verify sees K load it', async () => {
+    const m = manifest('ge.yaml', `sources:\n  - rpm: ${FIXTURES}/rpms/kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm\ntargets:\n  - rhdd3: { out: ge, format: directory }\n`);
+    const out = join(dir, 'ge-out');
+    const { warnings } = await buildQuiet(m, out);
+    expect(warnings).toEqual([]);
+    const v = dudkit(['verify', join(out, 'ge')]);
+    expect(v.status).toBe(0);
+    expect(v.stdout).toContain('installer kernel 4.18.0-513.5.1.el8_9.x86_64: uses kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm');
+  });
 });
