@@ -10,7 +10,7 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AtomicFile, checksumLine } from '../src/emit/atomic.js';
-import { nestedImage } from '../src/emit/nested-image.js';
+import { nestedImage } from '../src/emit/nested.js';
 import { asUserError, UserError } from '../src/errors.js';
 import { compress } from '../src/formats/compress/index.js';
 import { writeTar, type TarMember } from '../src/formats/tar/write.js';
