@@ -6,6 +6,7 @@
 import { PassThrough, Readable, type Transform } from 'node:stream';
 import { createGunzip, createGzip, constants as zc } from 'node:zlib';
 import { FormatError } from '../../errors.js';
+import { peek } from '../../tree/peek.js';
 
 export type Compression = 'none' | 'gzip' | 'xz' | 'zstd' | 'bzip2';
 
@@ -26,37 +27,18 @@ export function detectCompression(head: Uint8Array): Compression {
 
 /** Decompress a stream; detect the kind from its first bytes unless given. */
 export async function* decompress(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, kind?: Compression): AsyncGenerator<Uint8Array> {
-  const it = (async function* () {
-    yield* input;
-  })();
-  const head: Uint8Array[] = [];
-  let headLen = 0;
-  let ended = false;
-  while (kind === undefined && headLen < 6) {
-    const r = await it.next();
-    if (r.done) {
-      ended = true;
-      break;
-    }
-    head.push(r.value);
-    headLen += r.value.length;
-  }
-  const detected = kind ?? detectCompression(Buffer.concat(head));
-  async function* rest(): AsyncGenerator<Uint8Array> {
-    yield* head;
-    if (ended) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-  }
+  const { head, stream } = await peek(input, kind === undefined ? 6 : 0);
+  const detected = kind ?? detectCompression(head);
   if (detected === 'none') {
-    yield* rest();
+    yield* stream;
     return;
   }
   if (detected === 'zstd') {
-    yield* zstdDecode(rest());
+    yield* zstdDecode(stream);
     return;
   }
   const transform = await decoderFor(detected);
-  const source = Readable.from(rest(), { objectMode: false });
+  const source = Readable.from(stream, { objectMode: false });
   source.on('error', (e) => transform.destroy(e));
   source.pipe(transform);
   // old-style streams (unbzip2-stream) are not async-iterable: pipe them into a real one,

@@ -3,6 +3,7 @@
  * then the payload streamed from its offset through the decompressor and the cpio reader. Only
  * the headers are ever held in memory.
  */
+import { peek } from '../../tree/peek.js';
 import { type FileHandle, open } from 'node:fs/promises';
 import { asUserError, FormatError } from '../../errors.js';
 import { sliceSource } from '../../tree/source.js';
@@ -254,29 +255,6 @@ export class RpmPackage {
       yield { name: entry.name, file, size: entry.size, cpio: entry, data };
     }
   }
-}
-
-/** The first `n` bytes of a stream (fewer if it is shorter), and the whole stream again. */
-async function peek(input: AsyncIterable<Uint8Array>, n: number): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
-  const it = input[Symbol.asyncIterator]();
-  const seen: Uint8Array[] = [];
-  let have = 0;
-  let done = false;
-  while (have < n) {
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      break;
-    }
-    seen.push(r.value);
-    have += r.value.length;
-  }
-  const head = Buffer.concat(seen).subarray(0, n);
-  const stream = (async function* () {
-    yield* seen;
-    if (!done) for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-  })();
-  return { head, stream };
 }
 
 /** Member data fails where the consumer reads it: name the file there too. */
