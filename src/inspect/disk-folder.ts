@@ -2,10 +2,8 @@
  * `dudkit inspect <folder>` for a Red Hat driver update disk written as a directory: the same
  * account `verify` gives (disks, packages, what each installer kernel loads), without the verdict.
  */
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Inspector, Report } from '../inspectors.js';
-import { openMedium } from '../media/medium.js';
+import { detectOnMedium, openMedium } from '../media/medium.js';
 import { findDisks, rhdd3Text, verifyRhdd3 } from '../verify/rhdd3.js';
 
 export async function inspectDiskFolder(path: string): Promise<Report> {
@@ -20,7 +18,7 @@ export async function inspectDiskFolder(path: string): Promise<Report> {
 
 export const diskFolderInspector: Inspector = {
   kind: 'rhdd3',
-  // the marker and rpms/ at the folder's root; deeper trees are found by `verify`
-  detect: async (path, _head, isDirectory) => isDirectory && (await stat(join(path, 'rhdd3')).then((s) => s.isFile(), () => false)) && (await stat(join(path, 'rpms')).then((s) => s.isDirectory(), () => false)),
+  // folders only: an ISO with a disk on it is listed by the ISO inspector
+  detect: detectOnMedium((m) => m.kind === 'directory' && findDisks(m).length > 0),
   inspect: (path) => inspectDiskFolder(path),
 };

@@ -4,6 +4,7 @@
  * reports LABEL and LABEL_FATBOOT) and the tree with its long names.
  */
 import { FatReader } from '../formats/fat/index.js';
+import { isIsoHead } from '../formats/iso9660/read.js';
 import type { Inspector, Report } from '../inspectors.js';
 
 const hex = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
@@ -39,14 +40,10 @@ export async function inspectFatImage(path: string): Promise<Report> {
   }
 }
 
-function isIso(head: Uint8Array): boolean {
-  return head.length >= 32774 && head[32768] === 1 && Buffer.from(head.subarray(32769, 32774)).toString('latin1') === 'CD001';
-}
-
 export const fatImageInspector: Inspector = {
   kind: 'fat',
   async detect(path, head, isDirectory) {
-    if (isDirectory || head.length < 512 || head[510] !== 0x55 || head[511] !== 0xaa || isIso(head)) return false;
+    if (isDirectory || head.length < 512 || head[510] !== 0x55 || head[511] !== 0xaa || isIsoHead(head)) return false;
     return FatReader.open(path).then(
       async (r) => {
         await r.close();

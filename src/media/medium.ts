@@ -7,7 +7,8 @@ import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asUserError, FormatError, UserError } from '../errors.js';
 import { FatReader, type FatFileRead } from '../formats/fat/index.js';
-import { IsoReader } from '../formats/iso9660/read.js';
+import { IsoReader, isIsoHead } from '../formats/iso9660/read.js';
+import type { Inspector } from '../inspectors.js';
 import { sliceSource, type Source } from '../tree/source.js';
 
 export interface MediumFile {
@@ -160,5 +161,22 @@ export async function openMedium(path: string): Promise<OpenedMedium> {
       return sliceSource(l.file, l.offset, l.size, p);
     },
     close: () => iso.close(),
+  };
+}
+
+/**
+ * An inspector's `detect` for media recognised by what they hold (an update pack, a disk folder):
+ * folders and ISO images are opened and asked; anything else is not one.
+ */
+export function detectOnMedium(holds: (medium: OpenedMedium) => boolean): Inspector['detect'] {
+  return async (path, head, isDirectory) => {
+    if (!isDirectory && !isIsoHead(head)) return false;
+    const medium = await openMedium(path).catch(() => undefined);
+    if (!medium) return false;
+    try {
+      return holds(medium);
+    } finally {
+      await medium.close();
+    }
   };
 }

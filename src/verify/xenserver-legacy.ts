@@ -15,7 +15,7 @@ import { TAG } from '../formats/rpm/tags.js';
 import { IDENT_RE, parseXsPackages, parseXsRepository, TESTS, type ParsedPackage } from '../formats/xenserver/legacy.js';
 import { classifyRpm, orderProblems, type OrderItem } from '../formats/xenserver/rules.js';
 import type { Inspector } from '../inspectors.js';
-import { openMedium, type OpenedMedium } from '../media/medium.js';
+import { detectOnMedium, openMedium, type OpenedMedium } from '../media/medium.js';
 import { fileSource, readSource, type Source } from '../tree/source.js';
 import { Findings } from './report.js';
 
@@ -181,16 +181,7 @@ export function legacyPackText(path: string, d: LegacyPackDetails): string {
 /** `dudkit inspect` on a legacy pack (ISO or folder): the pack's account and what verify finds. */
 export const legacyPackInspector: Inspector = {
   kind: 'xenserver-legacy',
-  async detect(path, head, isDirectory) {
-    if (!isDirectory && !(head.length >= 32774 && Buffer.from(head.subarray(32769, 32774)).toString('latin1') === 'CD001')) return false;
-    const medium = await openMedium(path).catch(() => undefined);
-    if (!medium) return false;
-    try {
-      return isLegacyPack(medium);
-    } finally {
-      await medium.close();
-    }
-  },
+  detect: detectOnMedium(isLegacyPack),
   async inspect(path) {
     const medium = await openMedium(path);
     try {

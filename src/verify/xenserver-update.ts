@@ -15,7 +15,7 @@ import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
 import { SIGTAG, TAG } from '../formats/rpm/tags.js';
 import { parseUpdateXml, type UpdateDocument } from '../formats/xenserver/update.js';
 import type { Inspector } from '../inspectors.js';
-import { openMedium, type OpenedMedium } from '../media/medium.js';
+import { detectOnMedium, openMedium, type OpenedMedium } from '../media/medium.js';
 import { readKeysFromBytes, readPublicKeys, verifyArmoredDetached, verifyBinaryDetached } from '../sign/verify.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from './report.js';
@@ -174,16 +174,7 @@ export function updatePackText(path: string, d: UpdatePackDetails): string {
 /** `dudkit inspect` on an update pack (ISO or folder): the verify account, key found beside it if any. */
 export const updatePackInspector: Inspector = {
   kind: 'xenserver-update',
-  async detect(path, head, isDirectory) {
-    if (!isDirectory && !(head.length >= 32774 && Buffer.from(head.subarray(32769, 32774)).toString('latin1') === 'CD001')) return false;
-    const medium = await openMedium(path).catch(() => undefined);
-    if (!medium) return false;
-    try {
-      return isUpdatePack(medium);
-    } finally {
-      await medium.close();
-    }
-  },
+  detect: detectOnMedium(isUpdatePack),
   async inspect(path) {
     const medium = await openMedium(path);
     try {

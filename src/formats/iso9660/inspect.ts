@@ -3,7 +3,7 @@ import type { Context } from '../../context.js';
 import type { Inspector, Report } from '../../inspectors.js';
 import { comparePaths } from '../../tree/tree.js';
 import { checkMediaCheck } from '../isomd5.js';
-import { IsoReader } from './read.js';
+import { IsoReader, isIsoHead } from './read.js';
 
 function modeString(mode: number): string {
   const type = { 0o040000: 'd', 0o120000: 'l', 0o100000: '-' }[mode & 0o170000] ?? '?';
@@ -52,6 +52,6 @@ export async function inspectIso(path: string, ctx: Context): Promise<Report> {
 
 export const isoInspector: Inspector = {
   kind: 'iso9660',
-  detect: (_path, head) => head.length >= 32774 && head[32768] === 1 && Buffer.from(head.subarray(32769, 32774)).toString('latin1') === 'CD001',
+  detect: (_path, head) => isIsoHead(head),
   inspect: inspectIso,
 };

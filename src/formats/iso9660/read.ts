@@ -8,6 +8,11 @@ import { FormatError } from '../../errors.js';
 import { sliceSource, type Source } from '../../tree/source.js';
 import { BLOCK, readAscii, readDescDate, readDirDate, readLe16, readLe32 } from './numbers.js';
 
+/** An ISO image by its first 64 KiB: the primary volume descriptor (`1`, `CD001`) at byte 32768. */
+export function isIsoHead(head: Uint8Array): boolean {
+  return head.length >= 32774 && head[32768] === 1 && Buffer.from(head.subarray(32769, 32774)).toString('latin1') === 'CD001';
+}
+
 export interface IsoExtent {
   readonly lba: number;
   readonly size: number;
