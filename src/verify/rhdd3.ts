@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { decompress } from '../formats/compress/index.js';
+import { decompressBuffer } from '../formats/compress/index.js';
 import { parseModule } from '../formats/elf/index.js';
 import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
 import { verifyDigests } from '../formats/rpm/read-verify.js';
@@ -120,25 +120,17 @@ async function checkRepodata(medium: OpenedMedium, repo: string, rpmFiles: strin
   for (const missing of present) f.error(primaryHref, `does not list ${missing}`);
 }
 
-/** Read every module a package would deliver and check it the way the installer's modinfo does. */
-async function checkModules(pkg: RpmPackage, subject: string, f: Findings): Promise<PackageFacts['modules']> {
-  const out: PackageFacts['modules'] = [];
-  for await (const m of pkg.payloadEntries()) {
-    const path = m.file.path;
-    if (!relocatedModulePath(path)) continue;
-    const parts: Uint8Array[] = [];
-    for await (const c of decompress(m.data)) parts.push(c);
-    try {
-      const info = parseModule(Buffer.concat(parts), basename(path));
-      const kdir = path.split('/')[3];
-      if (path.startsWith('/lib/modules/') && info.kernelRelease !== kdir) f.error(subject, `${path}: vermagic says ${info.kernelRelease}, not the folder's ${kdir}`);
-      out.push({ path, vermagic: info.vermagic });
-    } catch (err) {
-      f.error(subject, `${path}: not a valid kernel module (${(err as Error).message}); the installer's modinfo fails and it drops the whole disk`);
-      out.push({ path });
-    }
+/** Check a module the package delivers the way the installer's modinfo does. */
+async function checkModule(path: string, bytes: Uint8Array, subject: string, f: Findings): Promise<PackageFacts['modules'][number]> {
+  try {
+    const info = parseModule((await decompressBuffer(bytes)).data, basename(path));
+    const kdir = path.split('/')[3];
+    if (path.startsWith('/lib/modules/') && info.kernelRelease !== kdir) f.error(subject, `${path}: vermagic says ${info.kernelRelease}, not the folder's ${kdir}`);
+    return { path, vermagic: info.vermagic };
+  } catch (err) {
+    f.error(subject, `${path}: not a valid kernel module (${(err as Error).message}); the installer's modinfo fails and it drops the whole disk`);
+    return { path };
   }
-  return out;
 }
 
 /** The installer kernels to check: the ones asked for, else every `=`/`>=` version the packages name. */
@@ -182,24 +174,22 @@ export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked
         }
         if (pkg.isSource) f.warning(file, 'is a source RPM: put source RPMs under src/');
         else if (pkg.arch !== arch && pkg.arch !== 'noarch') f.error(file, `ARCH is ${pkg.arch}, in the ${arch} folder`);
+        const disk = diskPackageFromRpm(basename(file), pkg);
+        pkgs.push(disk);
+        const kernelModules = disk.provides.filter((p) => p.name === 'kernel-modules').map((p) => `${p.op} ${p.version}`.trim());
+        // the payload is read once: digests as rpm -K checks them, and the modules a driver package delivers
+        const moduleBytes: [string, Uint8Array][] = [];
+        const onFile = { wants: (p: string) => kernelModules.length > 0 && relocatedModulePath(p) !== undefined, take: (p: string, b: Uint8Array) => void moduleBytes.push([p, b]) };
         try {
-          // what rpm -K checks: header digests, header+payload MD5 and size, payload and file digests
-          for (const d of await verifyDigests(pkg, { payload: true })) if (!d.ok) f.error(file, `${d.name} does not match (rpm -K fails)`);
+          for (const d of await verifyDigests(pkg, { payload: true, onFile })) if (!d.ok) f.error(file, `${d.name} does not match (rpm -K fails)`);
         } catch (err) {
-          f.error(file, `digests cannot be checked (${(err as Error).message.replace(`${pkg.path}: `, '')})`);
+          f.error(file, `digests cannot be checked (${(err as Error).message.replace(`${pkg.path}: `, '')}): the installer extracts nothing from it`);
         }
         if (pkg.payloadCompressor !== 'xz' && pkg.payloadCompressor !== 'gzip') {
           f.error(file, `payload compressed with ${pkg.payloadCompressor}: the installer's extractor (RHEL 6–10) opens only xz and gzip, so nothing of it is used`);
         }
-        const disk = diskPackageFromRpm(basename(file), pkg);
-        pkgs.push(disk);
-        const kernelModules = disk.provides.filter((p) => p.name === 'kernel-modules').map((p) => `${p.op} ${p.version}`.trim());
-        let modules: PackageFacts['modules'] = [];
-        try {
-          if (kernelModules.length > 0) modules = await checkModules(pkg, file, f);
-        } catch (err) {
-          f.error(file, `payload cannot be read (${(err as Error).message.replace(`${pkg.path}: `, '')}): the installer extracts nothing from it`);
-        }
+        const modules: PackageFacts['modules'] = [];
+        for (const [p, b] of moduleBytes) modules.push(await checkModule(p, b, file, f));
         details.packages.push({ file, nevra: pkg.nevra, payloadCompressor: pkg.payloadCompressor, kernelModules, modules });
       }
       for (const p of checkDisk(pkgs, kernelsFor(arch, pkgs, asked))) {
