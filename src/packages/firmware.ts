@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import type { Dependency, RpmFile, RpmPackage } from '../formats/rpm/write.js';
 import type { Op } from '../formats/rpm/vercmp.js';
 import type { DriverMeta, FirmwareFile } from '../model/driverset.js';
-import { checkDescription, firmwarePackageName, KERNEL_GROUP } from './meta.js';
+import { checkDescription, firmwarePackageName, KERNEL_GROUP, packageMeta } from './meta.js';
 
 export interface FirmwareInput {
   meta: DriverMeta;
@@ -46,12 +46,8 @@ export function firmwarePackage(input: FirmwareInput): RpmPackage {
     release: meta.release,
     arch: 'noarch',
     summary: `Firmware for ${meta.summary}`,
-    description: meta.description,
-    license: meta.license,
     group: KERNEL_GROUP,
-    ...(meta.url ? { url: meta.url } : {}),
-    vendor: meta.vendorName ?? meta.vendor,
-    buildTime: input.buildTime,
+    ...packageMeta(meta, input.buildTime),
     provides: (input.kernelModules ?? []).map((k): Dependency => ({ name: 'kernel-modules', op: k.op, version: k.version })),
     files,
   };

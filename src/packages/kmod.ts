@@ -10,7 +10,7 @@ import type { Dependency, RpmFile, RpmPackage } from '../formats/rpm/write.js';
 import { rpmvercmp } from '../formats/rpm/vercmp.js';
 import type { DriverMeta } from '../model/driverset.js';
 import { bytesSource, type Source } from '../tree/source.js';
-import { checkDescription, KERNEL_GROUP, kmodPackageName } from './meta.js';
+import { checkDescription, KERNEL_GROUP, kmodPackageName, packageMeta } from './meta.js';
 
 /**
  * The `kernel-modules` Provides (`redhat-dud.md` §3.2): `>=` the build kernel for the one package
@@ -169,12 +169,8 @@ export function kmodPackage(input: KmodInput): RpmPackage {
     release,
     arch: build.arch,
     summary: meta.summary,
-    description: meta.description,
-    license: meta.license,
     group: KERNEL_GROUP,
-    ...(meta.url ? { url: meta.url } : {}),
-    vendor: meta.vendorName ?? meta.vendor,
-    buildTime: input.buildTime,
+    ...packageMeta(meta, input.buildTime),
     provides: [
       ...kernels.map((k): Dependency => ({ name: 'kernel-modules', op: input.kernelModules.op, version: k })),
       // RHEL 6 installs the package providing kmod-<module> for each module it loaded (§3.5).

@@ -1,5 +1,6 @@
 /** Package-level rules shared by the driver and firmware package recipes. */
 import { UserError } from '../errors.js';
+import type { RpmPackage as RpmSpec } from '../formats/rpm/write.js';
 import type { DriverMeta } from '../model/driverset.js';
 
 export const KERNEL_GROUP = 'System Environment/Kernel';
@@ -20,4 +21,9 @@ export function firmwarePackageName(meta: Pick<DriverMeta, 'vendor' | 'name'>): 
 export function checkDescription(description: string, packageName: string): void {
   const line = description.split('\n').findIndex((l) => l.replace(/\r$/, '') === '---');
   if (line >= 0) throw new UserError(`description line ${line + 1} is "---", which breaks the installer's driver disk parser (anaconda dd_list); change that line`, packageName);
+}
+
+/** The header fields every package dudkit writes takes from the driver's metadata. */
+export function packageMeta(meta: DriverMeta, buildTime: number): Pick<RpmSpec, 'description' | 'license' | 'url' | 'vendor' | 'buildTime'> {
+  return { description: meta.description, license: meta.license, ...(meta.url ? { url: meta.url } : {}), vendor: meta.vendorName ?? meta.vendor, buildTime };
 }

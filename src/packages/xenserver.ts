@@ -17,7 +17,7 @@ import { classifyRpm } from '../formats/xenserver/rules.js';
 import type { DriverSet, KernelBuild } from '../model/driverset.js';
 import { bytesSource } from '../tree/source.js';
 import { firmwarePackage } from './firmware.js';
-import { KERNEL_GROUP } from './meta.js';
+import { KERNEL_GROUP, packageMeta } from './meta.js';
 
 export interface XenDriverOptions {
   /** The DDK `LABEL`; default the driver name. Names the packages: `<label>-<kver>-modules`, `<label>-data`. */
@@ -93,12 +93,8 @@ function dataPackage(set: DriverSet, label: string, version: string, release: st
     release,
     arch: 'noarch',
     summary: `Firmware and module settings for ${set.meta.summary}`,
-    description: set.meta.description,
-    license: set.meta.license,
     group: DATA_GROUP,
-    ...(set.meta.url ? { url: set.meta.url } : {}),
-    vendor: set.meta.vendorName ?? set.meta.vendor,
-    buildTime,
+    ...packageMeta(set.meta, buildTime),
     files,
   };
 }
@@ -137,12 +133,8 @@ export function xenDriverPackages(set: DriverSet, opts: XenDriverOptions): XenDr
       release,
       arch: build.arch,
       summary: set.meta.summary,
-      description: set.meta.description,
-      license: set.meta.license,
       group: KERNEL_GROUP,
-      ...(set.meta.url ? { url: set.meta.url } : {}),
-      vendor: set.meta.vendorName ?? set.meta.vendor,
-      buildTime: opts.buildTime,
+      ...packageMeta(set.meta, opts.buildTime),
       provides: [...seen].map((mod) => ({ name: `kmod(${mod}.ko)` })),
       ...(data ? { requires: [{ name: data.name, op: '=' as const, version: `${data.version}-${data.release}` }] } : {}),
       scripts: { post: { body: depmod }, postun: { body: depmod } },
