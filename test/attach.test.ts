@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import { tempDir } from './helpers/tmp.js';
 import { FIXTURES, ROOT, run } from './helpers/run.js';
+import { ACME } from './helpers/manifest.js';
 
 const dir = tempDir('dudkit-attach-');
 const EPOCH = 1700000000;
@@ -22,12 +23,7 @@ function manifest(name: string, targets: string): string {
   const p = join(dir, name);
   writeFileSync(
     p,
-    `name: acmenet
-version: 2.4.1
-release: 3
-vendor: acme
-summary: ACME 25GbE network driver
-sources:
+    `${ACME}sources:
   - ko: ${FIXTURES}/ko/${K94}/*.ko
 targets:
 ${targets}`,

@@ -6,6 +6,7 @@ import { emitZip } from '../src/emit/zip.js';
 import { bytesSource } from '../src/tree/source.js';
 import { dudkit, FIXTURES, ROOT, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
+import { ACME } from './helpers/manifest.js';
 
 const dir = tempDir();
 const EPOCH = 1700000000;
@@ -16,12 +17,7 @@ function manifest(name: string, targets: string, sources = `  - rpm: ${FIXTURES}
   const p = join(dir, name);
   writeFileSync(
     p,
-    `name: acmenet
-version: 2.4.1
-release: 3
-vendor: acme
-vendorName: ACME Networks
-summary: ACME 25GbE network driver
+    `${ACME}vendorName: ACME Networks
 sources:
   - ko: ${FIXTURES}/ko/${DEB}/*.ko
     kernel: 3.10.0+2

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import { tempDir } from './helpers/tmp.js';
 import { dudkit, FIXTURES, run, rpmVercmp } from './helpers/run.js';
+import { ACME_FULL } from './helpers/manifest.js';
 
 const dir = tempDir();
 const EPOCH = '1700000000';
@@ -12,14 +13,7 @@ const K94 = '5.14.0-427.13.1.el9_4.x86_64';
 
 function manifest(name: string, body: string): string {
   const p = join(dir, name);
-  writeFileSync(p, `name: acmenet
-version: 2.4.1
-release: 3
-vendor: acme
-vendorName: ACME Networks
-summary: ACME 25GbE network driver
-description: ACME 25GbE network (acmenet) and NVMe-oF offload (acmestor) drivers.
-${body}`);
+  writeFileSync(p, `${ACME_FULL}${body}`);
   return p;
 }
 

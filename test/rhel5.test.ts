@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import { tempDir } from './helpers/tmp.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
+import { ACME } from './helpers/manifest.js';
 
 const dir = tempDir();
 const EPOCH = 1700000000;
@@ -13,12 +14,7 @@ const MODLIKE = join(FIXTURES, 'elf/modlike-i686.ko');
 
 function manifest(name: string, body: string): string {
   const p = join(dir, name);
-  writeFileSync(p, `name: acmenet
-version: 2.4.1
-release: 3
-vendor: acme
-summary: ACME 25GbE network driver
-${body}`);
+  writeFileSync(p, `${ACME}${body}`);
   return p;
 }
 

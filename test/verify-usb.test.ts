@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import { tempDir } from './helpers/tmp.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
+import { ACME } from './helpers/manifest.js';
 
 const dir = tempDir();
 const K93 = '5.14.0-362.8.1.el9_3.x86_64';
@@ -13,12 +14,7 @@ const MIB = 1048576;
 beforeAll(async () => {
   writeFileSync(
     join(dir, 'm.yaml'),
-    `name: acmenet
-version: 2.4.1
-release: 3
-vendor: acme
-summary: ACME 25GbE network driver
-sources:
+    `${ACME}sources:
   - ko: ${FIXTURES}/ko/${K93}/*.ko
   - ko: ${FIXTURES}/ko/${K94}/*.ko
 firmware:
@@ -30,12 +26,7 @@ targets:
   );
   writeFileSync(
     join(dir, 'el5.yaml'),
-    `name: acmenet
-version: 2.4.1
-release: 3
-vendor: acme
-summary: ACME 25GbE network driver
-sources:
+    `${ACME}sources:
   - ko: ${FIXTURES}/elf/modlike-i686.ko
 targets:
   - rhel5: { out: el5-usb.img, format: fat }

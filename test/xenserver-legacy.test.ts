@@ -7,6 +7,7 @@ import { xsPackages, xsRepository } from '../src/formats/xenserver/legacy.js';
 import { classifyRpm, installOrder } from '../src/formats/xenserver/rules.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
+import { ACME_FULL } from './helpers/manifest.js';
 
 const dir = tempDir();
 const EPOCH = '1700000000';
@@ -28,14 +29,7 @@ function manifest(name: string, targets: string): string {
   const p = join(dir, name);
   writeFileSync(
     p,
-    `name: acmenet
-version: 2.4.1
-release: 3
-vendor: acme
-vendorName: ACME Networks
-summary: ACME 25GbE network driver
-description: ACME 25GbE network (acmenet) and NVMe-oF offload (acmestor) drivers.
-sources:
+    `${ACME_FULL}sources:
   - ko: ${FIXTURES}/ko/${DEB}/*.ko
     kernel: 3.10.0+2
 firmware:

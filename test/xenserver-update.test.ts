@@ -9,6 +9,7 @@ import { Scratch } from '../src/tree/scratch.js';
 import { verifyMedium } from '../src/verify/index.js';
 import { FIXTURES, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
+import { ACME_FULL } from './helpers/manifest.js';
 
 const dir = tempDir();
 const EPOCH = 1700000000;
@@ -19,14 +20,7 @@ let fingerprint = '';
 
 function manifest(name: string, target: string): string {
   const p = join(dir, name);
-  writeFileSync(p, `name: acmenet
-version: 2.4.1
-release: 3
-vendor: acme
-vendorName: ACME Networks
-summary: ACME 25GbE network driver
-description: ACME 25GbE network (acmenet) and NVMe-oF offload (acmestor) drivers.
-sources:
+  writeFileSync(p, `${ACME_FULL}sources:
   - ko: ${FIXTURES}/ko/${K93}/*.ko
 firmware:
   - file: ${FIXTURES}/firmware/acmenet.bin
