@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import type { AttachDetails } from '../src/verify/attach.js';
-import { verifyMedium } from '../src/verify/index.js';
+import { verify as verifyMedium } from '../src/readers/index.js';
 import { tempDir } from './helpers/tmp.js';
 import { dudkit, FIXTURES, ROOT } from './helpers/run.js';
 

@@ -227,12 +227,11 @@ describe('RPM reader on bad input', () => {
 
 describe('dudkit inspect X.rpm', () => {
   it('agrees with rpm -qp --provides and -l on kernels, modules and compressor for every fixture', async () => {
-    const { inspectPath } = await import('../src/inspectors.js');
-    await import('../src/commands/inspectors-all.js');
+    const { inspect: inspectPath } = await import('../src/readers/index.js');
     const { createContext } = await import('../src/context.js');
     for (const name of rpms) {
       const path = join(dir, name);
-      const report = await inspectPath(path, createContext({ epoch: 0 }));
+      const report = await inspectPath(path, { ctx: createContext({ epoch: 0 }) });
       expect(report.kind).toBe('rpm');
       const facts = report.json as { kernelModules: string[]; modules: { path: string }[]; payload: { compressor: string }; type: string; notes: string[] };
       const provided = lines(rpmq(path, '--provides')).filter((l) => l.startsWith('kernel-modules '));
@@ -250,17 +249,16 @@ describe('dudkit inspect X.rpm', () => {
   });
 
   it('turns a truncated package into a one-line error naming it', async () => {
-    const { inspectPath } = await import('../src/inspectors.js');
-    await import('../src/commands/inspectors-all.js');
+    const { inspect: inspectPath } = await import('../src/readers/index.js');
     const { createContext } = await import('../src/context.js');
     const path = join(tmp, 'short.rpm');
     writeFileSync(path, readFileSync(join(dir, rpms[0]!)).subarray(0, 700));
-    const err = await inspectPath(path, createContext({ epoch: 0 })).catch((e: unknown) => e);
+    const err = await inspectPath(path, { ctx: createContext({ epoch: 0 }) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(new RegExp(`^${path}: truncated in the signature header: needs \\d+ bytes, the file has 700$`));
     const flipped = join(tmp, 'flipped.rpm');
     writeFileSync(flipped, Buffer.concat([Buffer.from([0]), readFileSync(join(dir, rpms[0]!)).subarray(1)]));
-    await expect(inspectPath(flipped, createContext({ epoch: 0 }))).rejects.toThrow(`${flipped}: not an RPM: bad lead magic (expected edabeedb)`);
+    await expect(inspectPath(flipped, { ctx: createContext({ epoch: 0 }) })).rejects.toThrow(`${flipped}: not an RPM: bad lead magic (expected edabeedb)`);
   });
 });
 

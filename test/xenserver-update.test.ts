@@ -6,7 +6,7 @@ import { writeRpm } from '../src/formats/rpm/write.js';
 import { generateKeyPair } from '../src/sign/keygen.js';
 import { bytesSource } from '../src/tree/source.js';
 import { Scratch } from '../src/tree/scratch.js';
-import { verifyMedium } from '../src/verify/index.js';
+import { verify as verifyMedium } from '../src/readers/index.js';
 import { FIXTURES, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
 import { ACME_FULL } from './helpers/manifest.js';

@@ -10,10 +10,9 @@ export function register(program: Command): void {
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .action(
       action(async (path: string, opts: { json?: boolean; progress?: boolean }) => {
-        await import('./inspectors-all.js');
-        const { inspectPath } = await import('../inspectors.js');
-        const report = await inspectPath(path, commandContext(opts));
-        if (opts.json) printJson({ kind: report.kind, ...(report.json as object) });
+        const { inspect } = await import('../readers/index.js');
+        const report = await inspect(path, { ctx: commandContext(opts) });
+        if (opts.json) printJson(report.json);
         else process.stdout.write(report.text.endsWith('\n') ? report.text : `${report.text}\n`);
       }),
     );

@@ -11,8 +11,8 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document on stdout')
     .action(
       action(async (path: string, opts: { kernel: string[]; key?: string; json?: boolean }) => {
-        const { verifyMedium } = await import('../verify/index.js');
-        const report = await verifyMedium(path, { kernels: opts.kernel, ...(opts.key ? { key: opts.key } : {}) });
+        const { verify } = await import('../readers/index.js');
+        const report = await verify(path, { kernels: opts.kernel, ...(opts.key ? { key: opts.key } : {}) });
         if (opts.json) printJson({ medium: report.medium, kind: report.kind, ok: report.ok, findings: report.findings, details: report.details });
         else process.stdout.write(`${report.text}\n`);
         if (!report.ok) throw new VerificationFailed(`${path}: verification failed`);

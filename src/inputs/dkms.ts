@@ -10,7 +10,6 @@ import { asUserError, UserError } from '../errors.js';
 import { interpretDkmsConf, type DkmsConf } from '../formats/dkms/conf.js';
 import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
 import { readTar, type TarListing } from '../formats/dkms/tar.js';
-import type { Inspector } from '../inspectors.js';
 import { bytesSource, sliceSource, type Source } from '../tree/source.js';
 import { moduleFromBytes, type ModuleFile } from './ko.js';
 
@@ -377,57 +376,3 @@ export function chooseBuilds(tree: DkmsTree, version?: string): DkmsBuild[] {
   }
   return out;
 }
-
-function isTarHeader(head: Uint8Array): boolean {
-  return head.length >= 263 && new TextDecoder('latin1').decode(head.subarray(257, 262)) === 'ustar';
-}
-
-/** `dudkit inspect <dkms tree or mktarball archive>`. */
-export const dkmsInspector: Inspector = {
-  kind: 'dkms-tree',
-  async detect(path, head, isDirectory) {
-    if (!isDirectory) return /\.dkms\.tar(\.gz)?$/.test(path) && (detectCompression(head) === 'gzip' || isTarHeader(head));
-    return (await dkmsLevel(path)) !== undefined;
-  },
-  async inspect(path, ctx) {
-    const tree = await readDkms(path, { warn: (w) => ctx.warn(w) });
-    const json = {
-      path: tree.path,
-      builds: tree.builds.map((b) => ({
-        module: b.module,
-        version: b.version,
-        kernelRelease: b.kernelRelease,
-        arch: b.arch,
-        state: b.installed ? 'installed' : 'built',
-        packageName: b.conf.packageName,
-        packageVersion: b.conf.packageVersion,
-        missing: b.missing,
-        modules: b.modules.map((m) => ({
-          name: m.name,
-          path: m.path,
-          compression: m.compression,
-          destLocation: m.destLocation,
-          vermagic: m.vermagic,
-          version: m.version,
-          license: m.license,
-          aliases: m.aliases,
-          depends: m.depends,
-          firmware: m.firmware,
-          signed: m.signed,
-        })),
-      })),
-      notBuilt: tree.notBuilt.map(({ path: _p, ...n }) => n),
-    };
-    const lines = [`${(await isDir(path)) ? 'dkms tree' : 'dkms mktarball archive'} ${tree.path}`];
-    for (const b of tree.builds) {
-      lines.push(`  ${b.module}/${b.version}, ${b.kernelRelease}, ${b.arch}: ${b.installed ? 'installed' : 'built'}`);
-      for (const m of b.modules) {
-        const facts = [m.compression === 'none' ? 'plain .ko' : m.compression, m.version && `version ${m.version}`, m.destLocation && `to ${m.destLocation}`, m.depends.length ? `depends ${m.depends.join(',')}` : '', `${m.aliases.length} aliases`, m.signed ? 'signed' : ''];
-        lines.push(`    ${m.name}: ${facts.filter(Boolean).join(', ')}`);
-      }
-      if (b.missing.length) lines.push(`    missing: ${b.missing.join(', ')}`);
-    }
-    for (const n of tree.notBuilt) lines.push(`  ${n.module}/${n.version}, ${n.kernelRelease}, ${n.arch}: not built`);
-    return { kind: 'dkms-tree', json, text: lines.join('\n') };
-  },
-};

@@ -1,14 +1,16 @@
 /**
  * A medium opened for reading, whatever it is stored as (a folder, an ISO image, or a FAT image,
  * bare or in an MBR partition): its file list and each file's bytes, as the installers see them.
- * `inspect` and `verify` work on this.
+ * A cpio archive (an initrd or overlay, compressed or not) opens as a stream to read front to
+ * back, the way the kernel unpacks it. `inspect` and `verify` work on these.
  */
+import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asUserError, FormatError, UserError } from '../errors.js';
+import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
 import { FatReader, type FatFileRead } from '../formats/fat/index.js';
-import { IsoReader, isIsoHead } from '../formats/iso9660/read.js';
-import type { Inspector } from '../inspectors.js';
+import { IsoReader } from '../formats/iso9660/read.js';
 import { sliceSource, type Source } from '../tree/source.js';
 
 export interface MediumFile {
@@ -164,19 +166,49 @@ export async function openMedium(path: string): Promise<OpenedMedium> {
   };
 }
 
-/**
- * An inspector's `detect` for media recognised by what they hold (an update pack, a disk folder):
- * folders and ISO images are opened and asked; anything else is not one.
- */
-export function detectOnMedium(holds: (medium: OpenedMedium) => boolean): Inspector['detect'] {
-  return async (path, head, isDirectory) => {
-    if (!isDirectory && !isIsoHead(head)) return false;
-    const medium = await openMedium(path).catch(() => undefined);
-    if (!medium) return false;
-    try {
-      return holds(medium);
-    } finally {
-      await medium.close();
+/** A cpio archive or initrd: read as a stream (its members are walked by the reader that wins). */
+export interface CpioMedium {
+  kind: 'cpio';
+  path: string;
+  /** How the file is compressed as a whole ('none': the archive starts at byte 0). */
+  compression: Compression;
+  /** The archive's first six bytes: 070701 newc, 070702 crc, 070707 odc. */
+  magic: string;
+}
+
+export type Opened = OpenedMedium | CpioMedium;
+
+/** The first bytes of the file's data, through its compressor when it has one (the rest is not read). */
+async function dataHead(path: string, compression: Compression, n: number): Promise<string> {
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  try {
+    for await (const c of decompress(createReadStream(path), compression)) {
+      parts.push(c);
+      got += c.length;
+      if (got >= n) break;
     }
-  };
+  } catch {
+    // corrupt data: what came out before is enough, the full read reports the rest
+  }
+  return Buffer.concat(parts).subarray(0, n).toString('latin1');
+}
+
+/**
+ * The one initrd sniffer: a cpio magic at the start of the file, or a compressed stream whose
+ * data starts with one (the kernel's initramfs unpacker takes both).
+ */
+export async function sniffCpio(path: string, head: Uint8Array): Promise<CpioMedium | undefined> {
+  const compression = detectCompression(head);
+  const magic = compression === 'none' ? Buffer.from(head.subarray(0, 6)).toString('latin1') : await dataHead(path, compression, 6);
+  return magic.startsWith('0707') ? { kind: 'cpio', path, compression, magic } : undefined;
+}
+
+/** Open whatever a path holds as a medium: a folder, a cpio archive (by content), an ISO or FAT image. */
+export async function openAny(path: string, head: Uint8Array, isDirectory: boolean): Promise<Opened> {
+  if (!isDirectory) {
+    const cpio = await sniffCpio(path, head);
+    if (cpio) return cpio;
+  }
+  return openMedium(path);
 }

@@ -15,7 +15,8 @@ import { checkMediaCheck } from '../formats/isomd5.js';
 import type { OpenedMedium } from '../media/medium.js';
 import { readSource } from '../tree/source.js';
 import { Scratch } from '../tree/scratch.js';
-import { Findings, type VerifyReport } from './report.js';
+import type { Verification, VerifyEnv } from '../readers/types.js';
+import { Findings } from './report.js';
 
 export interface ConfigFacts {
   path: string;
@@ -34,21 +35,8 @@ export interface AttachDetails {
   nested: { member: string; kind: string; ok: boolean; details: unknown; text: string }[];
 }
 
-export type NestedVerifier = (path: string, opts: { kernels?: string[] }) => Promise<VerifyReport>;
-
-const TOP_LEVEL_ISO = /^[^/]+\.iso$/i;
-
-/**
- * An attached installer ISO: an ISO image with a boot configuration and a disk image at its top
- * level (what `inst.dd=hd:LABEL=…` makes the installer scan).
- */
-export function isAttachedInstaller(medium: OpenedMedium): boolean {
-  return (
-    medium.kind === 'iso' &&
-    medium.files.some((f) => f.type === 'file' && TOP_LEVEL_ISO.test(f.path)) &&
-    BOOT_CONFIGS.some((c) => medium.get(c.path)?.type === 'file')
-  );
-}
+/** Disk images the installer scans on a device named by `inst.dd=hd:LABEL=…`: at the top level. */
+export const TOP_LEVEL_ISO = /^[^/]+\.iso$/i;
 
 /** Check the kernel lines of one configuration text. */
 function checkConfig(kind: ConfigKind, text: string, where: string, arg: string, medium: OpenedMedium, f: Findings): ConfigFacts {
@@ -79,8 +67,8 @@ async function spool(medium: OpenedMedium, path: string, to: string): Promise<vo
   await pipeline(createReadStream(l.file, { start: l.offset, end: l.offset + l.size - 1 }), createWriteStream(to));
 }
 
-/** Verify an attached installer ISO; `verifyNested` checks each top-level disk image. */
-export async function verifyAttached(medium: OpenedMedium, opts: { kernels?: string[] }, verifyNested: NestedVerifier): Promise<VerifyReport> {
+/** Verify an attached installer ISO; `env.nested` checks each top-level disk image. */
+export async function verifyAttached(medium: OpenedMedium, env: Pick<VerifyEnv, 'verifyNested'>): Promise<Verification<AttachDetails>> {
   const f = new Findings();
   const label = medium.label ?? '';
   const arg = driverDiskArg(label);
@@ -132,8 +120,8 @@ export async function verifyAttached(medium: OpenedMedium, opts: { kernels?: str
       const copy = scratch.path(file.path);
       try {
         await spool(medium, file.path, copy);
-        const r = await verifyNested(copy, opts);
-        d.nested.push({ member: file.path, kind: r.kind, ok: r.ok, details: r.details, text: r.text.split('\n').filter((l) => !/^(error|warning): |^(OK|FAILED): \d+ error/.test(l)).map((l) => `  ${l.replace(copy, file.path)}`).join('\n') });
+        const r = await env.verifyNested(copy, file.path);
+        d.nested.push({ member: file.path, kind: r.kind, ok: r.ok, details: r.details, text: indent(r.account) });
         for (const x of r.findings) f.list.push({ ...x, subject: x.subject ? `${file.path}: ${x.subject}` : file.path });
       } catch (err) {
         f.error(file.path, `not a driver disk: ${(err as Error).message.replace(`${copy}: `, '')}`);
@@ -145,8 +133,10 @@ export async function verifyAttached(medium: OpenedMedium, opts: { kernels?: str
   d.mediaCheck = md5.state;
   if (md5.state === 'absent') f.error('', 'no media-check MD5: "Test this media" (rd.live.check) fails; implant one (implantisomd5)');
   else if (md5.state === 'fail') f.error('', `media-check MD5 does not match${md5.failedFragment ? ` (fragment ${md5.failedFragment})` : ''}: checkisomd5 and rd.live.check fail`);
-  return { medium: medium.path, kind: 'attach', ok: f.ok, findings: f.list, details: d, text: [attachText(medium.path, d), f.text(), f.summary()].filter(Boolean).join('\n') };
+  return { medium: medium.path, kind: 'attach', ok: f.ok, findings: f.list, details: d };
 }
+
+const indent = (text: string) => text.split('\n').map((l) => `  ${l}`).join('\n');
 
 export function attachText(path: string, d: AttachDetails): string {
   const lines = [`${path}: installer ISO "${d.label}" with driver disks attached; argument ${d.argument}`];

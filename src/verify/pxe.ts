@@ -4,14 +4,15 @@
  * initramfs unpacker reads it; the disk images inside are spooled out and verified in turn.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
+import { decompress, type Compression } from '../formats/compress/index.js';
 import { readInitrd } from '../formats/cpio/index.js';
 import { openRpm } from '../formats/rpm/read.js';
+import type { CpioMedium } from '../media/medium.js';
+import type { Verification, VerifyEnv } from '../readers/types.js';
 import { Scratch } from '../tree/scratch.js';
-import { Findings, type VerifyReport } from './report.js';
+import { Findings } from './report.js';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -37,39 +38,6 @@ export interface PxeDetails {
   nested: { member: string; kind: string; ok: boolean; details: unknown; text: string }[];
 }
 
-async function head(path: string, n: number): Promise<Uint8Array> {
-  const fh = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(b, 0, n, 0);
-    return b.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** An overlay by content: a cpio magic, or a compressor's magic (whose content is checked later). */
-export async function isInitrdOverlay(path: string): Promise<boolean> {
-  const h = await head(path, 6).catch(() => new Uint8Array(0)); // folders, missing files: not an overlay
-  return Buffer.from(h.subarray(0, 4)).toString('latin1') === '0707' || detectCompression(h) !== 'none';
-}
-
-/** The first bytes of the decompressed stream (the rest is not read). */
-async function decompressedHead(path: string, compression: Compression): Promise<string> {
-  const parts: Uint8Array[] = [];
-  let got = 0;
-  try {
-    for await (const c of decompress(createReadStream(path), compression)) {
-      parts.push(c);
-      got += c.length;
-      if (got >= 6) break;
-    }
-  } catch {
-    // corrupt data is reported by the full read
-  }
-  return Buffer.concat(parts).subarray(0, 6).toString('latin1');
-}
-
 function modeString(mode: number): string {
   const type = { [S_IFDIR]: 'd', 0o120000: 'l', [S_IFREG]: '-' }[mode & S_IFMT] ?? '?';
   let s = type;
@@ -84,28 +52,16 @@ function kernelArguments(members: string[]): PxeDetails['kernelArguments'] {
   return out;
 }
 
-/** The nested report's account of the disk, without its findings (they are folded in above). */
-function describe(text: string, s: { member: string; path: string }): string {
-  return text
-    .split('\n')
-    .filter((l) => !/^(error|warning): |^(OK|FAILED): \d+ error/.test(l))
-    .map((l) => `  ${l.replace(s.path, s.member)}`)
-    .join('\n');
-}
-
-export type NestedVerifier = (path: string, opts: { kernels?: string[] }) => Promise<VerifyReport>;
-
-/** Verify an overlay; `verifyNested` checks each disk image inside (the medium dispatcher). */
-export async function verifyPxe(path: string, opts: { kernels?: string[] }, verifyNested: NestedVerifier): Promise<VerifyReport> {
+/** Verify an overlay; `env.nested` checks each disk image inside. */
+export async function verifyPxe(medium: CpioMedium, env: Pick<VerifyEnv, 'verifyNested'>): Promise<Verification<PxeDetails>> {
+  const { path, compression, magic } = medium;
   const f = new Findings();
-  const compression = detectCompression(await head(path, 6));
   const d: PxeDetails = { compression, members: [], kernelArguments: [], nested: [] };
-  const done = (): VerifyReport => ({ medium: path, kind: 'pxe', ok: f.ok, findings: f.list, details: d, text: [pxeText(path, d), f.text(), f.summary()].filter(Boolean).join('\n') });
+  const done = (): Verification<PxeDetails> => ({ medium: path, kind: 'pxe', ok: f.ok, findings: f.list, details: d });
 
   if (compression !== 'none' && compression !== 'gzip') {
     f.warning('', `${compression}-compressed: every RHEL kernel unpacks gzip initramfs segments, ${compression} only with CONFIG_RD_${compression.toUpperCase()}=y in the installer kernel; use gzip`);
   }
-  const magic = await decompressedHead(path, compression);
   if (magic === '070707') f.error('', 'odc cpio archive (070707): the kernel rejects it ("incorrect cpio method used: use -H newc option"); write newc (cpio -H newc)');
   else if (magic === '070702') f.error('', 'crc cpio archive (070702): the installer kernels reject it ("no cpio magic"); write newc (cpio -H newc)');
   else if (magic !== '070701') f.error('', `no newc cpio archive${compression !== 'none' ? ` inside the ${compression} stream` : ''}: the kernel stops with "no cpio magic"`);
@@ -168,8 +124,8 @@ export async function verifyPxe(path: string, opts: { kernels?: string[] }, veri
         continue;
       }
       try {
-        const r = await verifyNested(s.path, opts);
-        d.nested.push({ member: s.member, kind: r.kind, ok: r.ok, details: r.details, text: describe(r.text, s) });
+        const r = await env.verifyNested(s.path, s.member);
+        d.nested.push({ member: s.member, kind: r.kind, ok: r.ok, details: r.details, text: r.account.split('\n').map((l) => `  ${l}`).join('\n') });
         for (const x of r.findings) f.list.push({ ...x, subject: x.subject ? `${s.member}: ${x.subject}` : s.member });
       } catch (err) {
         f.error(s.member, (err as Error).message.replace(`${s.path}: `, ''));

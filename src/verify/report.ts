@@ -6,17 +6,6 @@ export interface Finding {
   message: string;
 }
 
-export interface VerifyReport {
-  medium: string;
-  /** rhdd3, rhel5, xenserver-legacy, … */
-  kind: string;
-  ok: boolean;
-  findings: Finding[];
-  /** The medium-specific account (disks, packages, kernels…), for --json and the text view. */
-  details: unknown;
-  text: string;
-}
-
 export class Findings {
   readonly list: Finding[] = [];
   error(subject: string, message: string): void {
@@ -31,15 +20,19 @@ export class Findings {
   get ok(): boolean {
     return !this.list.some((f) => f.severity === 'error');
   }
-  summary(): string {
-    const e = this.list.filter((f) => f.severity === 'error').length;
-    const w = this.list.filter((f) => f.severity === 'warning').length;
-    return `${e === 0 ? 'OK' : 'FAILED'}: ${e} error${e === 1 ? '' : 's'}, ${w} warning${w === 1 ? '' : 's'}`;
-  }
-  text(): string {
-    return this.list
-      .filter((f) => f.severity !== 'info')
-      .map((f) => `${f.severity}: ${f.subject ? `${f.subject}: ` : ''}${f.message}`)
-      .join('\n');
-  }
+}
+
+/** The errors and warnings, one line each (infos are in the JSON only). */
+export function findingsText(list: readonly Finding[]): string {
+  return list
+    .filter((f) => f.severity !== 'info')
+    .map((f) => `${f.severity}: ${f.subject ? `${f.subject}: ` : ''}${f.message}`)
+    .join('\n');
+}
+
+/** The verdict line: OK or FAILED with the counts. */
+export function verdict(list: readonly Finding[]): string {
+  const e = list.filter((f) => f.severity === 'error').length;
+  const w = list.filter((f) => f.severity === 'warning').length;
+  return `${e === 0 ? 'OK' : 'FAILED'}: ${e} error${e === 1 ? '' : 's'}, ${w} warning${w === 1 ? '' : 's'}`;
 }

@@ -3,7 +3,8 @@
  * libblkid and the installer see them; the driver disk tree on it is verified like an ISO's.
  */
 import { FatReader, PARTITION_START, type FatVolumeInfo } from '../formats/fat/index.js';
-import { Findings, type VerifyReport } from './report.js';
+import type { Verification } from '../readers/types.js';
+import { Findings } from './report.js';
 
 /** FAT partition types for the OEMDRV partition (FAT32 LBA is what dudkit and mkfs users write). */
 const GOOD_TYPES = new Set([0x0b, 0x0c, 0x0e, 0x06]);
@@ -17,8 +18,8 @@ function hex(n: number): string {
   return `0x${n.toString(16).padStart(2, '0')}`;
 }
 
-/** The volume checks; `disk` is the report of the tree on it (rhdd3 or rhel5). */
-export async function verifyUsb(path: string, disk: VerifyReport): Promise<VerifyReport> {
+/** The volume checks; `disk` is the verification of the tree on it (rhdd3, rhel5, …). */
+export async function verifyUsb(path: string, disk: Verification): Promise<Verification<UsbDetails>> {
   const fat = await FatReader.open(path);
   const v = fat.info;
   await fat.close();
@@ -34,12 +35,11 @@ export async function verifyUsb(path: string, disk: VerifyReport): Promise<Verif
     if (v.bootLabel !== undefined && v.bootLabel !== v.label) f.warning('', `boot sector label ${v.bootLabel} differs from the root directory label ${v.label}; libblkid's LABEL is ${v.label}`);
     if (v.label !== 'OEMDRV') f.error('', `label ${v.label}, not OEMDRV: the installer does not find the stick by itself (boot with inst.dd=hd:LABEL=${v.label}, RHEL 5/6: dd)`);
   }
-  const all = [...f.list, ...disk.findings];
-  const ok = !all.some((x) => x.severity === 'error');
-  const merged = new Findings();
-  merged.list.push(...all);
-  const details: UsbDetails = { volume: v, disk: { kind: disk.kind, details: disk.details } };
-  const head = `${path}: USB image, FAT${v.fatType}${v.partitionType !== undefined ? ` in MBR partition type ${hex(v.partitionType)} at sector ${v.offset / 512}` : ' (no partition table)'}, label ${v.label ?? '(none)'}, boot sector label ${v.bootLabel ?? '(none)'}`;
-  const diskText = disk.text.split('\n').filter((l) => !/^(error|warning): |^(OK|FAILED): \d+ error/.test(l));
-  return { medium: path, kind: 'usb', ok, findings: all, details, text: [head, ...diskText, merged.text(), merged.summary()].filter(Boolean).join('\n') };
+  const findings = [...f.list, ...disk.findings];
+  return { medium: path, kind: 'usb', ok: !findings.some((x) => x.severity === 'error'), findings, details: { volume: v, disk: { kind: disk.kind, details: disk.details } } };
+}
+
+/** The volume's line; the account of the disk on it follows. */
+export function usbText(name: string, { volume: v }: UsbDetails): string {
+  return `${name}: USB image, FAT${v.fatType}${v.partitionType !== undefined ? ` in MBR partition type ${hex(v.partitionType)} at sector ${v.offset / 512}` : ' (no partition table)'}, label ${v.label ?? '(none)'}, boot sector label ${v.bootLabel ?? '(none)'}`;
 }

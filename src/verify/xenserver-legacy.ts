@@ -14,8 +14,7 @@ import { flagsOp } from '../formats/rpm/vercmp.js';
 import { TAG } from '../formats/rpm/tags.js';
 import { IDENT_RE, parseXsPackages, parseXsRepository, TESTS, type ParsedPackage } from '../formats/xenserver/legacy.js';
 import { classifyRpm, orderProblems, type OrderItem } from '../formats/xenserver/rules.js';
-import type { Inspector } from '../inspectors.js';
-import { detectOnMedium, openMedium, type OpenedMedium } from '../media/medium.js';
+import type { OpenedMedium } from '../media/medium.js';
 import { fileSource, readSource, type Source } from '../tree/source.js';
 import { Findings } from './report.js';
 
@@ -177,18 +176,3 @@ export function legacyPackText(path: string, d: LegacyPackDetails): string {
     ...d.packages.map((p) => `  ${p.type} ${p.label}${p.kernel ? ` (kernel ${p.kernel})` : ''}: ${p.file} ${p.size} bytes md5 ${p.md5}`),
   ].join('\n');
 }
-
-/** `dudkit inspect` on a legacy pack (ISO or folder): the pack's account and what verify finds. */
-export const legacyPackInspector: Inspector = {
-  kind: 'xenserver-legacy',
-  detect: detectOnMedium(isLegacyPack),
-  async inspect(path) {
-    const medium = await openMedium(path);
-    try {
-      const { findings, details } = await verifyXenserverLegacy(medium);
-      return { kind: 'xenserver-legacy', json: { ...details, findings: findings.list }, text: [legacyPackText(path, details), findings.text()].filter(Boolean).join('\n') };
-    } finally {
-      await medium.close();
-    }
-  },
-};

@@ -14,8 +14,7 @@ import { readMetadataBytes } from '../formats/repodata/read.js';
 import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
 import { SIGTAG, TAG } from '../formats/rpm/tags.js';
 import { parseUpdateXml, type UpdateDocument } from '../formats/xenserver/update.js';
-import type { Inspector } from '../inspectors.js';
-import { detectOnMedium, openMedium, type OpenedMedium } from '../media/medium.js';
+import type { OpenedMedium } from '../media/medium.js';
 import { readKeysFromBytes, readPublicKeys, verifyArmoredDetached, verifyBinaryDetached } from '../sign/verify.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from './report.js';
@@ -170,18 +169,3 @@ export function updatePackText(path: string, d: UpdatePackDetails): string {
   lines.push(`  groups: ${d.groups.map((g) => `${g.id} (${g.packages.join(', ')})`).join('; ') || 'none'}`);
   return lines.join('\n');
 }
-
-/** `dudkit inspect` on an update pack (ISO or folder): the verify account, key found beside it if any. */
-export const updatePackInspector: Inspector = {
-  kind: 'xenserver-update',
-  detect: detectOnMedium(isUpdatePack),
-  async inspect(path) {
-    const medium = await openMedium(path);
-    try {
-      const { findings, details } = await verifyXenserverUpdate(medium, undefined);
-      return { kind: 'xenserver-update', json: { ...details, findings: findings.list }, text: [updatePackText(path, details), findings.text()].filter(Boolean).join('\n') };
-    } finally {
-      await medium.close();
-    }
-  },
-};

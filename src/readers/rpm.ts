@@ -4,11 +4,11 @@
  * release folders of its modules), modules, firmware, dependencies, scriptlets and files, plus
  * the reasons a Red Hat installer would ignore or fail to read it.
  */
-import type { Inspector } from '../../inspectors.js';
-import { formatDependency, type RpmDependency } from './read-meta.js';
-import { openRpm, type RpmPackage } from './read.js';
-import { signatures } from './read-signature.js';
-import { LEAD } from './tags.js';
+import { formatDependency, type RpmDependency } from '../formats/rpm/read-meta.js';
+import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
+import { signatures } from '../formats/rpm/read-signature.js';
+import { LEAD } from '../formats/rpm/tags.js';
+import type { Reader } from './types.js';
 
 const MODULE = /^\/(?:usr\/)?lib\/modules\/([^/]+)\/(.+\.ko(?:\.(?:xz|gz|zst|bz2))?)$/;
 /** Payload compressors the Red Hat installer's extractor can open (redhat-dud.md §3.3). */
@@ -17,6 +17,8 @@ const DUD_COMPRESSORS = new Set(['gzip', 'xz']);
 function versioned(deps: RpmDependency[], name: string): string[] {
   return deps.filter((d) => d.name === name && d.op && d.version).map((d) => `${d.op} ${d.version}`);
 }
+
+export type RpmFacts = ReturnType<typeof describeRpmFacts>;
 
 export function describeRpmFacts(pkg: RpmPackage) {
   const modules = pkg.files.flatMap((f) => {
@@ -89,8 +91,7 @@ function lineCount(body: string): string {
   return n === 1 ? '1 line' : `${n} lines`;
 }
 
-export function describeRpm(pkg: RpmPackage): string {
-  const f = describeRpmFacts(pkg);
+function describeRpm(f: RpmFacts): string {
   const rows: [string, string[]][] = [
     ['type', [f.type]],
     ['summary', [f.summary]],
@@ -108,7 +109,7 @@ export function describeRpm(pkg: RpmPackage): string {
     ['conflicts', f.conflicts],
     ['obsoletes', f.obsoletes],
     ['recommends', f.recommends],
-    ['scripts', pkg.scripts.map((s) => `%${s.kind === 'postin' ? 'post' : s.kind === 'prein' ? 'pre' : s.kind} (${s.interpreter.join(' ')})${s.body ? `: ${lineCount(s.body)}` : ''}`)],
+    ['scripts', f.scripts.map((s) => `%${s.kind === 'postin' ? 'post' : s.kind === 'prein' ? 'pre' : s.kind} (${s.interpreter.join(' ')})${s.body ? `: ${lineCount(s.body)}` : ''}`)],
     ['files', f.files.map((x) => `${x.mode} ${x.user}/${x.group} ${String(x.size).padStart(9)} ${x.path}${x.linkTo ? ` -> ${x.linkTo}` : ''}${x.ghost ? ' (ghost)' : ''}`)],
     ['notes', f.notes],
   ];
@@ -119,14 +120,16 @@ export function describeRpm(pkg: RpmPackage): string {
   return lines.join('\n');
 }
 
-export const rpmInspector: Inspector = {
+export const rpmReader: Reader<RpmFacts> = {
   kind: 'rpm',
   // a file named .rpm is claimed even with a bad lead, so the error says what is wrong with it
-  detect(path, head, isDirectory) {
-    return !isDirectory && ((head.length >= 4 && LEAD.MAGIC.every((b, i) => head[i] === b)) || path.endsWith('.rpm'));
+  bid({ path, bytes, isDirectory }) {
+    if (isDirectory) return 0;
+    if (bytes.length >= 4 && LEAD.MAGIC.every((b, i) => bytes[i] === b)) return 100;
+    return path.endsWith('.rpm') ? 1 : 0;
   },
   async inspect(path) {
-    const pkg = await openRpm(path);
-    return { kind: 'rpm', json: describeRpmFacts(pkg), text: describeRpm(pkg) };
+    return { kind: 'rpm', path, facts: describeRpmFacts(await openRpm(path)), findings: [] };
   },
+  render: { inspect: (r) => describeRpm(r.facts) },
 };

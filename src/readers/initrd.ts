@@ -1,17 +1,18 @@
 /**
- * `dudkit inspect` for an initrd or an initrd overlay (cpio, gzip/xz/zstd/bzip2 cpio, or a
- * concatenation as the kernel unpacks it): every segment and member; the driver disk images inside
- * (`dd*.iso`, `dd*.img`) are spooled out and inspected and verified in turn.
+ * Initrds and initrd overlays (cpio, gzip/xz/zstd/bzip2 cpio, or a concatenation as the kernel
+ * unpacks it). `inspect`: every segment and member; the driver disk images inside (`dd*.iso`,
+ * `dd*.img`) are spooled out and inspected and verified in turn. `verify`: the PXE overlay checks
+ * (`verify/pxe.ts`).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Context } from '../context.js';
-import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
+import { decompress, type Compression } from '../formats/compress/index.js';
 import { readCpio, readInitrd, type InitrdCompression } from '../formats/cpio/index.js';
-import { inspectPath, type Inspector, type Report } from '../inspectors.js';
+import type { CpioMedium, Opened } from '../media/medium.js';
 import { Scratch } from '../tree/scratch.js';
-import { verifyMedium } from '../verify/index.js';
+import { pxeText, verifyPxe, type PxeDetails } from '../verify/pxe.js';
+import type { Inspection, ReadEnv, Reader } from './types.js';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -41,30 +42,11 @@ function modeString(mode: number): string {
   return s;
 }
 
-/** Whether the first bytes are a cpio, or a compressed stream whose content starts with one. */
-async function startsWithCpio(head: Uint8Array): Promise<boolean> {
-  const magic = (b: Uint8Array) => Buffer.from(b.subarray(0, 4)).toString('latin1') === '0707';
-  if (magic(head)) return true;
-  const kind: Compression = detectCompression(head);
-  if (kind === 'none') return false;
-  const parts: Uint8Array[] = [];
-  try {
-    for await (const c of decompress([head], kind)) {
-      parts.push(c);
-      if (Buffer.concat(parts).length >= 6) break;
-    }
-  } catch {
-    // the 64 KiB head ends mid-stream; what came out before is enough
-  }
-  return magic(Buffer.concat(parts));
-}
-
 /**
  * An odc archive (`cpio -c` on Debian), which the kernel's walk refuses: listed with the plain
  * cpio reader as one segment, so the user sees what it holds and why it is not unpacked.
  */
-async function odcSegment(path: string): Promise<Segment> {
-  const compression = detectCompression(await readHead(path));
+async function odcSegment({ path, compression }: CpioMedium): Promise<Segment> {
   const segment: Segment = { offset: 0, compression, members: [], unread: 'odc cpio (070707): the kernel rejects it ("incorrect cpio method used: use -H newc option")' };
   for await (const { entry } of readCpio(decompress(createReadStream(path), compression))) {
     segment.members.push({ name: entry.name, mode: modeString(entry.mode), size: entry.size, uid: entry.uid, gid: entry.gid, archiveOffset: 0 });
@@ -72,25 +54,16 @@ async function odcSegment(path: string): Promise<Segment> {
   return segment;
 }
 
-async function readHead(path: string): Promise<Uint8Array> {
-  for await (const c of createReadStream(path, { end: 5 })) return c as Uint8Array;
-  return new Uint8Array(0);
+export interface InitrdFacts {
+  segments: Segment[];
+  nested: Nested[];
+  /** Why the kernel unpacks none of it (an odc archive), if it does not. */
+  refused?: string;
 }
 
-export async function inspectInitrd(path: string, ctx: Context): Promise<Report> {
-  try {
-    return await walkInitrd(path, ctx);
-  } catch (err) {
-    if (!/^odc cpio archive at offset 0:/.test((err as Error).message)) throw err;
-    const segment = await odcSegment(path);
-    const text = [`cpio archive that the kernel does not unpack: ${segment.unread}`, ...segment.members.map((m) => `  ${m.mode} ${m.uid}/${m.gid} ${String(m.size).padStart(12)} ${m.name}`)];
-    return { kind: 'initrd', json: { segments: [segment], nested: [] }, text: text.join('\n') };
-  }
-}
-
-async function walkInitrd(path: string, ctx: Context): Promise<Report> {
+async function walkInitrd(path: string, env: ReadEnv): Promise<Inspection<InitrdFacts>> {
   return Scratch.with(async (scratch) => {
-    ctx.progress.phase(`reading ${path}`);
+    env.ctx.progress.phase(`reading ${path}`);
     const segments: Segment[] = [];
     const spooled: { member: string; path: string }[] = [];
     let input: AsyncIterable<Uint8Array> = createReadStream(path);
@@ -128,29 +101,55 @@ async function walkInitrd(path: string, ctx: Context): Promise<Report> {
 
     const nested: Nested[] = [];
     for (const s of spooled) {
-      const report = await inspectPath(s.path, ctx).catch((err: unknown) => ({ kind: 'unknown', json: { error: (err as Error).message.replace(`${s.path}: `, '') }, text: (err as Error).message.replace(`${s.path}: `, '') }));
-      const verify = await verifyMedium(s.path).then(
+      const bare = (err: unknown) => (err as Error).message.replace(`${s.path}: `, '');
+      const report = await env.inspectNested(s.path, s.member).catch((err: unknown) => ({ kind: 'unknown', facts: { error: bare(err) }, text: bare(err) }));
+      const verify = await env.verifyNested(s.path, s.member).then(
         (v) => ({ kind: v.kind, ok: v.ok, errors: v.findings.filter((f) => f.severity === 'error').map((f) => `${f.subject ? `${f.subject}: ` : ''}${f.message}`) }),
-        (err: unknown) => ({ error: (err as Error).message.replace(`${s.path}: `, '') }),
+        (err: unknown) => ({ error: bare(err) }),
       );
-      nested.push({ member: s.member, inspect: { kind: report.kind, ...(report.json as object) }, verify, text: report.text.replace(s.path, s.member) });
+      nested.push({ member: s.member, inspect: { kind: report.kind, ...(report.facts as object) }, verify, text: report.text });
     }
-
-    const lines: string[] = [`initrd with ${segments.length} segment(s)`];
-    for (const seg of segments) {
-      lines.push(`segment at offset ${seg.offset}: ${seg.compression === 'none' ? 'uncompressed' : seg.compression}, ${seg.members.length} member(s)${seg.unread ? ` (${seg.unread})` : ''}`);
-      for (const m of seg.members) lines.push(`  ${m.mode} ${m.uid}/${m.gid} ${String(m.size).padStart(12)} ${m.name}`);
-    }
-    for (const n of nested) {
-      const v = 'error' in n.verify ? `not a driver disk (${n.verify.error})` : `${n.verify.kind} driver disk, verify ${n.verify.ok ? 'OK' : `FAILED: ${n.verify.errors.join('; ')}`}`;
-      lines.push('', `${n.member}: ${v}`, ...n.text.split('\n').map((l) => `  ${l}`));
-    }
-    return { kind: 'initrd', json: { segments, nested: nested.map(({ text: _text, ...rest }) => rest) }, text: lines.join('\n') };
+    return { kind: 'initrd', path, facts: { segments, nested }, findings: [] };
   });
 }
 
-export const initrdInspector: Inspector = {
+function initrdText({ segments, nested, refused }: InitrdFacts): string {
+  if (refused !== undefined) {
+    return [`cpio archive that the kernel does not unpack: ${refused}`, ...segments.flatMap((s) => s.members).map((m) => `  ${m.mode} ${m.uid}/${m.gid} ${String(m.size).padStart(12)} ${m.name}`)].join('\n');
+  }
+  const lines: string[] = [`initrd with ${segments.length} segment(s)`];
+  for (const seg of segments) {
+    lines.push(`segment at offset ${seg.offset}: ${seg.compression === 'none' ? 'uncompressed' : seg.compression}, ${seg.members.length} member(s)${seg.unread ? ` (${seg.unread})` : ''}`);
+    for (const m of seg.members) lines.push(`  ${m.mode} ${m.uid}/${m.gid} ${String(m.size).padStart(12)} ${m.name}`);
+  }
+  for (const n of nested) {
+    const v = 'error' in n.verify ? `not a driver disk (${n.verify.error})` : `${n.verify.kind} driver disk, verify ${n.verify.ok ? 'OK' : `FAILED: ${n.verify.errors.join('; ')}`}`;
+    lines.push('', `${n.member}: ${v}`, ...n.text.split('\n').map((l) => `  ${l}`));
+  }
+  return lines.join('\n');
+}
+
+const ODC = '070707';
+
+function cpioOf(opened: Opened | undefined): CpioMedium {
+  if (opened?.kind !== 'cpio') throw new Error('the initrd reader was given no cpio medium');
+  return opened;
+}
+
+export const initrdReader: Reader<InitrdFacts, PxeDetails> = {
   kind: 'initrd',
-  detect: (_path, head, isDirectory) => !isDirectory && startsWithCpio(head),
-  inspect: inspectInitrd,
+  bid: (_head, opened) => (opened?.kind === 'cpio' ? 100 : 0),
+  async inspect(path, opened, env) {
+    const cpio = cpioOf(opened);
+    if (cpio.magic !== ODC) return walkInitrd(path, env);
+    // the kernel's walk refuses it; the plain cpio reader lists what it holds
+    const segment = await odcSegment(cpio);
+    return { kind: 'initrd', path, facts: { segments: [segment], nested: [], refused: segment.unread! }, findings: [] };
+  },
+  verify: (_path, opened, env) => verifyPxe(cpioOf(opened), env),
+  render: {
+    inspect: (r) => initrdText(r.facts),
+    json: ({ facts }) => ({ ...facts, nested: facts.nested.map(({ text: _text, ...rest }) => rest) }),
+    verify: (r, name) => pxeText(name, r.details),
+  },
 };

@@ -4,9 +4,9 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import type { Inspector } from '../../inspectors.js';
-import { fileSource } from '../../tree/source.js';
-import { checkRepository } from './check.js';
+import { checkRepository } from '../formats/repodata/check.js';
+import { fileSource } from '../tree/source.js';
+import type { Reader } from './types.js';
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);
@@ -16,6 +16,8 @@ async function rpmsUnder(root: string): Promise<string[]> {
   const names = (await readdir(root, { recursive: true })) as string[];
   return names.filter((n) => n.endsWith('.rpm')).map((n) => n.split(sep).join('/')).sort();
 }
+
+export type RepositoryFacts = Awaited<ReturnType<typeof inspectRepository>>;
 
 export async function inspectRepository(root: string) {
   const check = await checkRepository(async (path) => {
@@ -36,23 +38,24 @@ export async function inspectRepository(root: string) {
   };
 }
 
-export const repodataInspector: Inspector = {
+export const repositoryReader: Reader<RepositoryFacts> = {
   kind: 'repository',
-  async detect(path, head, isDirectory) {
-    if (isDirectory) return exists(join(path, 'repodata', 'repomd.xml'));
-    return basename(dirname(path)) === 'repodata' && /<repomd[\s>]/.test(new TextDecoder().decode(head.subarray(0, 4096)));
+  bid({ path, bytes, isDirectory }, opened) {
+    if (isDirectory) return opened?.kind === 'directory' && opened.get('repodata/repomd.xml')?.type === 'file' ? 60 : 0;
+    return basename(dirname(path)) === 'repodata' && /<repomd[\s>]/.test(new TextDecoder().decode(bytes.subarray(0, 4096))) ? 100 : 0;
   },
-  async inspect(path) {
-    const isDir = (await stat(path)).isDirectory();
-    const root = isDir ? path : dirname(dirname(path));
-    const facts = await inspectRepository(root);
-    const lines = [
-      `repository ${relative(process.cwd(), root) || '.'}  revision ${facts.revision ?? '?'}`,
-      ...facts.metadata.map((m) => `  ${m.type.padEnd(10)} ${m.href} (${m.size ?? '?'} bytes)`),
-      `${facts.packages.length} package(s):`,
-      ...facts.packages.map((p) => `  ${p.nevra}  ${p.href}${p.kernelModules.length ? `  kernel-modules ${p.kernelModules.join(', ')}` : ''}`),
-      facts.problems.length ? `problems:\n${facts.problems.map((p) => `  - ${p}`).join('\n')}` : 'no problems found',
-    ];
-    return { kind: 'repository', json: facts, text: lines.join('\n') };
+  async inspect(path, opened) {
+    const root = opened?.kind === 'directory' ? path : dirname(dirname(path));
+    return { kind: 'repository', path: root, facts: await inspectRepository(root), findings: [] };
+  },
+  render: {
+    inspect: ({ path: root, facts }) =>
+      [
+        `repository ${relative(process.cwd(), root) || '.'}  revision ${facts.revision ?? '?'}`,
+        ...facts.metadata.map((m) => `  ${m.type.padEnd(10)} ${m.href} (${m.size ?? '?'} bytes)`),
+        `${facts.packages.length} package(s):`,
+        ...facts.packages.map((p) => `  ${p.nevra}  ${p.href}${p.kernelModules.length ? `  kernel-modules ${p.kernelModules.join(', ')}` : ''}`),
+        facts.problems.length ? `problems:\n${facts.problems.map((p) => `  - ${p}`).join('\n')}` : 'no problems found',
+      ].join('\n'),
   },
 };
