@@ -152,7 +152,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv) {
   // the installer kernels the manifest names must each load a driver package
   for (const a of archs) {
     for (const m of matchKernels(pkgsByArch.get(a)!, (o.kernels ?? []).filter((k) => kernelsFor(a).includes(k)))) {
-      if (m.modules.length === 0) problems.push({ severity: 'error', subject: '', message: `kernels: no package on the disk gives installer kernel ${m.kernel} (${a}) its modules` });
+      if (m.modules.length === 0) problems.push({ code: 'RHDD3_NO_MATCH', severity: 'error', subject: '', message: `kernels: no package on the disk gives installer kernel ${m.kernel} (${a}) its modules` });
     }
   }
   const errors = problems.filter((p) => p.severity === 'error');

@@ -7,10 +7,11 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
-import { builtinReaders, inspect } from '../src/readers/index.js';
+import { FINDING_CODES } from '../src/findings.js';
+import { builtinReaders, inspect, verify } from '../src/readers/index.js';
 import { bidOn } from '../src/readers/registry.js';
 import { ACME } from './helpers/manifest.js';
-import { FIXTURES, ROOT, run } from './helpers/run.js';
+import { dudkit, FIXTURES, ROOT, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('dudkit-readers-');
@@ -88,5 +89,29 @@ describe('the read registry', () => {
     const vermagic = run('modinfo', ['-F', 'vermagic', path]).stdout.trim();
     expect(r.kind).toBe('kernel-module');
     expect((r.facts as { vermagic: string }).vermagic.trim()).toBe(vermagic);
+  });
+
+  it('verify --json gives every finding a code from the catalogue; nested findings keep theirs', () => {
+    const other = '5.14.0-570.12.1.el9_6.x86_64';
+    const codes = new Set<string>();
+    for (const m of ['dd-acmenet.iso', 'dd-acmenet.cpio.gz', 'dd-acmenet-usb.img', 'test-9.4-dd.iso', 'acmenet.iso', 'el5.iso']) {
+      const r = dudkit(['verify', join(out, m), '--kernel', other, '--json']);
+      const doc = JSON.parse(r.stdout) as { findings: { code: string; severity: string; subject: string }[] };
+      for (const f of doc.findings) {
+        expect(Object.keys(FINDING_CODES), `${m}: ${JSON.stringify(f)}`).toContain(f.code);
+        codes.add(f.code);
+      }
+    }
+    expect(codes.size).toBeGreaterThan(2);
+    const pxe = JSON.parse(dudkit(['verify', join(out, 'dd-acmenet.cpio.gz'), '--kernel', other, '--json']).stdout) as { ok: boolean; findings: { code: string; severity: string; subject: string }[] };
+    expect(pxe.ok).toBe(false);
+    expect(pxe.findings).toContainEqual(expect.objectContaining({ code: 'RHDD3_NO_MATCH', severity: 'error', subject: `dd.iso: ${other}` }));
+  });
+
+  it('the library verify returns the verdict, the coded findings and the text rendered from them', async () => {
+    const r = await verify(join(out, 'dd-acmenet.iso'), { kernels: [K93] });
+    expect(r).toMatchObject({ kind: 'rhdd3', ok: true });
+    expect(r.findings.map((f) => f.code)).toContain('LABEL_OEMDRV');
+    expect(r.text).toMatch(/OK: 0 errors, \d+ warnings?$/);
   });
 });

@@ -78,7 +78,7 @@ describe('dudkit verify (PXE overlay)', () => {
     const r = dudkit(['verify', gz, '--json']);
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout) as { findings: { subject: string; message: string }[]; details: { kernelArguments: { release: string; arguments: string }[] } };
-    expect(doc.findings).toContainEqual({ severity: 'info', subject: 'dd.rpm', message: 'kmod-acme-acmenet-2.4.1-3.el9_3.x86_64: RHEL 7–10 install it with inst.dd=/dd.rpm; RHEL 5/6 take only disk images' });
+    expect(doc.findings).toContainEqual({ code: 'PXE_RPM', severity: 'info', subject: 'dd.rpm', message: 'kmod-acme-acmenet-2.4.1-3.el9_3.x86_64: RHEL 7–10 install it with inst.dd=/dd.rpm; RHEL 5/6 take only disk images' });
     expect(doc.details.kernelArguments).toEqual([{ release: 'RHEL 7–10', arguments: 'inst.dd=/dd.rpm' }]);
   });
 

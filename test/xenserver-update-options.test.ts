@@ -149,7 +149,7 @@ describe('xenserver-update options', () => {
     // without --key: the key file named by update.xml beside the medium, as dudkit writes it
     const beside = dudkit(['verify', iso, '--json']);
     expect(beside.status, beside.stdout).toBe(0);
-    expect(JSON.parse(beside.stdout).findings).toContainEqual({ severity: 'info', subject: '', message: `signatures checked with ${join(out, 'RPM-GPG-KEY-acme')} (found beside the medium)` });
+    expect(JSON.parse(beside.stdout).findings).toContainEqual({ code: 'XS_UPDATE_KEY_BESIDE', severity: 'info', subject: '', message: `signatures checked with ${join(out, 'RPM-GPG-KEY-acme')} (found beside the medium)` });
     const nowhere = dudkit(['verify', broken]);
     expect(nowhere.stdout).toMatch(/warning: signatures not checked: give the public key users import with --key \(update\.xml names RPM-GPG-KEY-acme\)/);
     // another key: every signature fails

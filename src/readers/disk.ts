@@ -3,7 +3,7 @@
  * shape for each, so a new kind of disk is its checks, its text and one bid.
  */
 import type { Opened, OpenedMedium } from '../media/medium.js';
-import type { Findings } from '../verify/report.js';
+import type { Findings } from '../findings.js';
 import { fatFacts, fatText, type FatFacts } from './fat.js';
 import { isoFacts, isoText, type IsoFacts } from './iso9660.js';
 import type { Inspection, Reader, VerifyEnv } from './types.js';

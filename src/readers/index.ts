@@ -4,7 +4,7 @@
  */
 import { createContext, type Context } from '../context.js';
 import { asUserError, UserError } from '../errors.js';
-import { findingsText, verdict } from '../verify/report.js';
+import { findingsText, verdict } from '../findings.js';
 import { verifyUsb, usbText } from '../verify/usb.js';
 import { builtinReaders } from './builtin.js';
 import { bidOn, winner, type Chosen } from './registry.js';

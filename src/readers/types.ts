@@ -5,7 +5,7 @@
  */
 import type { Context } from '../context.js';
 import type { Opened } from '../media/medium.js';
-import type { Finding } from '../verify/report.js';
+import type { Finding } from '../findings.js';
 
 /** The first 64 KiB of a file (empty for a folder), which readers bid on with the opened medium. */
 export interface Head {

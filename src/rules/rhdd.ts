@@ -4,6 +4,7 @@
  * their modules land, and which disks it would silently mishandle. Used by the rhdd3 layout (to
  * refuse such disks before writing them) and by `verify` (to check existing media).
  */
+import type { FindingCode } from '../findings.js';
 import type { RpmPackage } from '../formats/rpm/read.js';
 import { opFlags, rawSenseMatches, type Op } from '../formats/rpm/vercmp.js';
 
@@ -34,6 +35,7 @@ export function diskPackageFromRpm(fileName: string, pkg: RpmPackage): DiskPacka
 }
 
 export interface Problem {
+  code: FindingCode;
   severity: 'error' | 'warning';
   /** The package file (or '' for disk-wide problems). */
   subject: string;
@@ -78,25 +80,25 @@ function isFirmwareOnly(pkg: DiskPackage): boolean {
 /** Problems of one package on its own. */
 export function checkPackage(pkg: DiskPackage): Problem[] {
   const out: Problem[] = [];
-  const add = (severity: Problem['severity'], message: string) => out.push({ severity, subject: pkg.fileName, message });
+  const add = (code: FindingCode, severity: Problem['severity'], message: string) => out.push({ code, severity, subject: pkg.fileName, message });
   if (pkg.isSource) return out;
   const km = kernelModulesProvides(pkg);
   const modules = pkg.files.filter((f) => MODULE_FILE.test(f));
-  if (km.length === 0 && modules.length > 0) add('warning', 'has no `kernel-modules` Provides: the installer ignores it completely');
+  if (km.length === 0 && modules.length > 0) add('RHDD_NO_KERNEL_MODULES', 'warning', 'has no `kernel-modules` Provides: the installer ignores it completely');
   for (const p of km) {
-    if (p.op === '' || p.version === '') add('error', 'its `kernel-modules` Provides has no version: the installer ignores it (write `kernel-modules = <uname -r>` or `>=`)');
-    else if (LEGACY_ANY.test(p.version)) add('warning', `kernel-modules ${p.op} ${p.version} matches every installer kernel (RHEL 6.0/6.1 compatibility rule)`);
+    if (p.op === '' || p.version === '') add('RHDD_UNVERSIONED_PROVIDES', 'error', 'its `kernel-modules` Provides has no version: the installer ignores it (write `kernel-modules = <uname -r>` or `>=`)');
+    else if (LEGACY_ANY.test(p.version)) add('RHDD_LEGACY_ANY', 'warning', `kernel-modules ${p.op} ${p.version} matches every installer kernel (RHEL 6.0/6.1 compatibility rule)`);
   }
-  if (pkg.description.split('\n').some((l) => l === '---')) add('error', 'a line of its %description is exactly `---`, which corrupts the installer\'s `dd_list` output');
+  if (pkg.description.split('\n').some((l) => l === '---')) add('RHDD_DESCRIPTION_SEPARATOR', 'error', 'a line of its %description is exactly `---`, which corrupts the installer\'s `dd_list` output');
   if (pkg.payloadCompressor !== 'xz' && pkg.payloadCompressor !== 'gzip') {
-    add('warning', `payload compressed with ${pkg.payloadCompressor}: the installer's extractor on RHEL 6–10 opens only xz and gzip payloads (fixed upstream 2026-06, in no RHEL release yet); repack it with xz`);
+    add('RHDD_PAYLOAD_COMPRESSOR', 'warning', `payload compressed with ${pkg.payloadCompressor}: the installer's extractor on RHEL 6–10 opens only xz and gzip payloads (fixed upstream 2026-06, in no RHEL release yet); repack it with xz`);
   }
   const compressed = modules.filter((f) => !f.endsWith('.ko'));
-  if (compressed.length > 0) add('warning', `compressed modules (${compressed[0]}…): installers before RHEL 9.6 (anaconda-34.25.5.11) take only plain .ko files`);
+  if (compressed.length > 0) add('RHDD_COMPRESSED_MODULES', 'warning', `compressed modules (${compressed[0]}…): installers before RHEL 9.6 (anaconda-34.25.5.11) take only plain .ko files`);
   const usrLib = pkg.files.filter((f) => f.startsWith('/usr/lib/modules/') && MODULE_FILE.test(f));
-  if (usrLib.length > 0) add('warning', `modules under /usr/lib/modules (${usrLib[0]}) are never loaded by the installer; use /lib/modules`);
+  if (usrLib.length > 0) add('RHDD_USR_LIB_MODULES', 'warning', `modules under /usr/lib/modules (${usrLib[0]}) are never loaded by the installer; use /lib/modules`);
   const kdirs = new Set(modules.filter((f) => f.startsWith('/lib/modules/')).map((f) => f.split('/')[3]));
-  if (kdirs.size > 1) add('error', `holds modules for several kernels (${[...kdirs].join(', ')}); the installer drops the kernel folder, so one RPM per kernel release`);
+  if (kdirs.size > 1) add('RHDD_SEVERAL_KERNELS', 'error', `holds modules for several kernels (${[...kdirs].join(', ')}); the installer drops the kernel folder, so one RPM per kernel release`);
   return out;
 }
 
@@ -135,7 +137,7 @@ export function checkDisk(pkgs: DiskPackage[], kernels: string[]): Problem[] {
       const other = seen.get(name);
       if (other && other.package !== mod.package) {
         const where = other.relocated === mod.relocated ? `both at /lib/modules/${m.kernel}/${mod.relocated}` : `at ${other.relocated} and ${mod.relocated}`;
-        out.push({ severity: 'error', subject: mod.package, message: `for installer kernel ${m.kernel} both ${other.package} and ${mod.package} match and carry module ${name} (${where}); one RPM per kernel` });
+        out.push({ code: 'RHDD_MODULE_CLASH', severity: 'error', subject: mod.package, message: `for installer kernel ${m.kernel} both ${other.package} and ${mod.package} match and carry module ${name} (${where}); one RPM per kernel` });
       }
       seen.set(name, mod);
     }
@@ -143,13 +145,13 @@ export function checkDisk(pkgs: DiskPackage[], kernels: string[]): Problem[] {
     for (const file of m.packages) {
       const pkg = pkgs.find((p) => p.fileName === file)!;
       const other = names.get(pkg.name);
-      if (other) out.push({ severity: 'warning', subject: file, message: `shares the name ${pkg.name} with ${other}, and both match installer kernel ${m.kernel}: the target install picks only one` });
+      if (other) out.push({ code: 'RHDD_NAME_CLASH', severity: 'warning', subject: file, message: `shares the name ${pkg.name} with ${other}, and both match installer kernel ${m.kernel}: the target install picks only one` });
       names.set(pkg.name, file);
     }
   }
   for (const pkg of pkgs) {
     if (pkg.isSource || kernelModulesProvides(pkg).length === 0 || isFirmwareOnly(pkg)) continue;
-    if (!kernels.some((k) => matchesKernel(pkg, k))) out.push({ severity: 'warning', subject: pkg.fileName, message: `matches none of the installer kernels (${kernels.join(', ')})` });
+    if (!kernels.some((k) => matchesKernel(pkg, k))) out.push({ code: 'RHDD_MATCHES_NONE', severity: 'warning', subject: pkg.fileName, message: `matches none of the installer kernels (${kernels.join(', ')})` });
   }
   return out;
 }

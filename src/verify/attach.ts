@@ -16,7 +16,7 @@ import type { OpenedMedium } from '../media/medium.js';
 import { readSource } from '../tree/source.js';
 import { Scratch } from '../tree/scratch.js';
 import type { Verification, VerifyEnv } from '../readers/types.js';
-import { Findings } from './report.js';
+import { Findings } from '../findings.js';
 
 export interface ConfigFacts {
   path: string;
@@ -46,16 +46,16 @@ function checkConfig(kind: ConfigKind, text: string, where: string, arg: string,
     const ws = words(line);
     const n = ws.filter((w) => w === arg).length;
     const shown = line.trim().length > 100 ? `${line.trim().slice(0, 97)}…` : line.trim();
-    if (n === 0) f.error(where, `kernel line without ${arg}: the installer does not look for the disk when booted this way: ${shown}`);
+    if (n === 0) f.error('ATTACH_NO_ARGUMENT', where, `kernel line without ${arg}: the installer does not look for the disk when booted this way: ${shown}`);
     else withArgument++;
-    if (n > 1) f.warning(where, `${arg} given ${n} times on one line (the disk is loaded once per argument): ${shown}`);
+    if (n > 1) f.warning('ATTACH_ARGUMENT_REPEATED', where, `${arg} given ${n} times on one line (the disk is loaded once per argument): ${shown}`);
     for (const w of ws) {
       const dd = /^(?:inst\.)?dd=(.*)$/.exec(w)?.[1];
       if (dd !== undefined && /^(hd|cdrom):.*:\//.test(dd) && !dd.endsWith('.rpm')) {
-        f.error(where, `${w} names a path on a device, which the installer never finds (it waits for a device called "${dd.replace(/^\w+:/, '')}"); name the device only`);
+        f.error('ATTACH_DD_PATH', where, `${w} names a path on a device, which the installer never finds (it waits for a device called "${dd.replace(/^\w+:/, '')}"); name the device only`);
       }
       const ks = /^inst\.ks=hd:LABEL=([^:]*):\/(.+)$/.exec(w);
-      if (ks && ks[1] === arg.slice('inst.dd=hd:LABEL='.length) && medium.get(ks[2]!)?.type !== 'file') f.error(where, `${w}: no /${ks[2]} on this medium`);
+      if (ks && ks[1] === arg.slice('inst.dd=hd:LABEL='.length) && medium.get(ks[2]!)?.type !== 'file') f.error('ATTACH_KICKSTART_MISSING', where, `${w}: no /${ks[2]} on this medium`);
     }
   }
   return { path: where, kernelLines: lines.length, withArgument };
@@ -88,8 +88,8 @@ export async function verifyAttached(medium: OpenedMedium, env: Pick<VerifyEnv, 
   } finally {
     await iso.close();
   }
-  for (const b of d.boot) if (b.path === undefined) f.warning('', `El Torito ${b.platform} image at block ${b.lba} is not a file of the ISO; not checked`);
-  if (d.boot.length === 0) f.warning('', 'no El Torito boot entries: the ISO does not boot from optical media');
+  for (const b of d.boot) if (b.path === undefined) f.warning('ATTACH_BOOT_IMAGE_NOT_FILE', '', `El Torito ${b.platform} image at block ${b.lba} is not a file of the ISO; not checked`);
+  if (d.boot.length === 0) f.warning('ATTACH_NO_BOOT', '', 'no El Torito boot entries: the ISO does not boot from optical media');
 
   await Scratch.with(async (scratch) => {
     const efi = d.boot.find((b) => b.platform === 'uefi' && b.path !== undefined)?.path ?? (medium.get('images/efiboot.img')?.type === 'file' ? 'images/efiboot.img' : undefined);
@@ -110,9 +110,9 @@ export async function verifyAttached(medium: OpenedMedium, env: Pick<VerifyEnv, 
         } finally {
           await fat.close();
         }
-        if (d.efiImage.configs.length === 0) f.error(efi, 'no EFI/BOOT/grub.cfg inside the UEFI boot image: UEFI boots do not get the argument');
+        if (d.efiImage.configs.length === 0) f.error('ATTACH_NO_EFI_GRUB', efi, 'no EFI/BOOT/grub.cfg inside the UEFI boot image: UEFI boots do not get the argument');
       } catch (err) {
-        f.error(efi, `UEFI boot image not readable as FAT: ${(err as Error).message}`);
+        f.error('ATTACH_EFI_UNREADABLE', efi, `UEFI boot image not readable as FAT: ${(err as Error).message}`);
       }
     }
 
@@ -124,15 +124,15 @@ export async function verifyAttached(medium: OpenedMedium, env: Pick<VerifyEnv, 
         d.nested.push({ member: file.path, kind: r.kind, ok: r.ok, details: r.details, text: indent(r.account) });
         for (const x of r.findings) f.list.push({ ...x, subject: x.subject ? `${file.path}: ${x.subject}` : file.path });
       } catch (err) {
-        f.error(file.path, `not a driver disk: ${(err as Error).message.replace(`${copy}: `, '')}`);
+        f.error('NESTED_UNREADABLE', file.path, `not a driver disk: ${(err as Error).message.replace(`${copy}: `, '')}`);
       }
     }
   });
 
   const md5 = await checkMediaCheck(medium.path);
   d.mediaCheck = md5.state;
-  if (md5.state === 'absent') f.error('', 'no media-check MD5: "Test this media" (rd.live.check) fails; implant one (implantisomd5)');
-  else if (md5.state === 'fail') f.error('', `media-check MD5 does not match${md5.failedFragment ? ` (fragment ${md5.failedFragment})` : ''}: checkisomd5 and rd.live.check fail`);
+  if (md5.state === 'absent') f.error('MEDIA_CHECK_ABSENT', '', 'no media-check MD5: "Test this media" (rd.live.check) fails; implant one (implantisomd5)');
+  else if (md5.state === 'fail') f.error('MEDIA_CHECK_FAIL', '', `media-check MD5 does not match${md5.failedFragment ? ` (fragment ${md5.failedFragment})` : ''}: checkisomd5 and rd.live.check fail`);
   return { medium: medium.path, kind: 'attach', ok: f.ok, findings: f.list, details: d };
 }
 

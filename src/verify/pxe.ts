@@ -12,7 +12,7 @@ import { openRpm } from '../formats/rpm/read.js';
 import type { CpioMedium } from '../media/medium.js';
 import type { Verification, VerifyEnv } from '../readers/types.js';
 import { Scratch } from '../tree/scratch.js';
-import { Findings } from './report.js';
+import { Findings } from '../findings.js';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -60,11 +60,11 @@ export async function verifyPxe(medium: CpioMedium, env: Pick<VerifyEnv, 'verify
   const done = (): Verification<PxeDetails> => ({ medium: path, kind: 'pxe', ok: f.ok, findings: f.list, details: d });
 
   if (compression !== 'none' && compression !== 'gzip') {
-    f.warning('', `${compression}-compressed: every RHEL kernel unpacks gzip initramfs segments, ${compression} only with CONFIG_RD_${compression.toUpperCase()}=y in the installer kernel; use gzip`);
+    f.warning('PXE_COMPRESSOR', '', `${compression}-compressed: every RHEL kernel unpacks gzip initramfs segments, ${compression} only with CONFIG_RD_${compression.toUpperCase()}=y in the installer kernel; use gzip`);
   }
-  if (magic === '070707') f.error('', 'odc cpio archive (070707): the kernel rejects it ("incorrect cpio method used: use -H newc option"); write newc (cpio -H newc)');
-  else if (magic === '070702') f.error('', 'crc cpio archive (070702): the installer kernels reject it ("no cpio magic"); write newc (cpio -H newc)');
-  else if (magic !== '070701') f.error('', `no newc cpio archive${compression !== 'none' ? ` inside the ${compression} stream` : ''}: the kernel stops with "no cpio magic"`);
+  if (magic === '070707') f.error('CPIO_ODC', '', 'odc cpio archive (070707): the kernel rejects it ("incorrect cpio method used: use -H newc option"); write newc (cpio -H newc)');
+  else if (magic === '070702') f.error('CPIO_CRC', '', 'crc cpio archive (070702): the installer kernels reject it ("no cpio magic"); write newc (cpio -H newc)');
+  else if (magic !== '070701') f.error('CPIO_NOT_NEWC', '', `no newc cpio archive${compression !== 'none' ? ` inside the ${compression} stream` : ''}: the kernel stops with "no cpio magic"`);
   if (!f.ok) return done();
   d.format = 'newc';
 
@@ -77,20 +77,20 @@ export async function verifyPxe(medium: CpioMedium, env: Pick<VerifyEnv, 'verify
       for (let r = await walk.next(); ; r = await walk.next()) {
         if (r.done) {
           d.archiveSize = r.value.end;
-          if (r.value.compressed) f.warning('', `a ${r.value.compressed.compression} segment follows the archive at offset ${r.value.compressed.offset}; not checked`);
+          if (r.value.compressed) f.warning('PXE_SEGMENT_FOLLOWS', '', `a ${r.value.compressed.compression} segment follows the archive at offset ${r.value.compressed.offset}; not checked`);
           break;
         }
         const { entry, data } = r.value;
         const type = entry.mode & S_IFMT;
         d.members.push({ name: entry.name, mode: modeString(entry.mode), size: entry.size, uid: entry.uid, gid: entry.gid });
-        if (/^\.?\//.test(entry.name)) f.error(entry.name, 'has a leading "/" or "./": write bare names (dd.iso)');
+        if (/^\.?\//.test(entry.name)) f.error('CPIO_LEADING_SLASH', entry.name, 'has a leading "/" or "./": write bare names (dd.iso)');
         const parent = entry.name.includes('/') ? entry.name.slice(0, entry.name.lastIndexOf('/')) : '';
-        if (parent && !dirs.has(parent)) f.error(entry.name, `is in ${parent}/, which has no directory entry before it: the kernel's unpacker does not create missing parents, so it is not unpacked`);
+        if (parent && !dirs.has(parent)) f.error('CPIO_NO_PARENT', entry.name, `is in ${parent}/, which has no directory entry before it: the kernel's unpacker does not create missing parents, so it is not unpacked`);
         if (type === S_IFDIR) dirs.add(entry.name.replace(/\/$/, ''));
-        if (entry.uid !== 0 || entry.gid !== 0) f.warning(entry.name, `owned by ${entry.uid}:${entry.gid}, not root`);
+        if (entry.uid !== 0 || entry.gid !== 0) f.warning('CPIO_OWNER', entry.name, `owned by ${entry.uid}:${entry.gid}, not root`);
         if (entry.nlink >= 2 && type !== S_IFDIR) {
           const other = inodes.get(entry.ino);
-          if (other) f.warning(entry.name, `nlink ${entry.nlink} and ino ${entry.ino} like ${other}: the kernel makes it a hard link to ${other}`);
+          if (other) f.warning('CPIO_HARD_LINK', entry.name, `nlink ${entry.nlink} and ino ${entry.ino} like ${other}: the kernel makes it a hard link to ${other}`);
           inodes.set(entry.ino, entry.name);
         }
         if (type === S_IFREG && DUD_MEMBER.test(entry.name)) {
@@ -100,26 +100,26 @@ export async function verifyPxe(medium: CpioMedium, env: Pick<VerifyEnv, 'verify
         }
       }
     } catch (err) {
-      f.error('', `${(err as Error).message}: the kernel stops unpacking there`);
+      f.error('CPIO_UNREADABLE', '', `${(err as Error).message}: the kernel stops unpacking there`);
       return done();
     }
     if (d.archiveSize !== undefined && d.archiveSize % 4 !== 0) {
       const msg = `the archive is ${d.archiveSize} bytes, not a multiple of 4`;
-      if (compression === 'none') f.error('', `${msg}: a segment appended after it is not found`);
-      else f.warning('', msg);
+      if (compression === 'none') f.error('CPIO_ALIGNMENT', '', `${msg}: a segment appended after it is not found`);
+      else f.warning('CPIO_ALIGNMENT', '', msg);
     }
     const duds = d.members.filter((m) => m.mode.startsWith('-') && DUD_MEMBER.test(m.name)).map((m) => m.name);
-    for (const m of d.members) if (m.mode.startsWith('-') && !m.name.includes('/') && !DUD_MEMBER.test(m.name)) f.info(m.name, 'not a driver disk name (dd*.iso, dd.img, dd.rpm); only used if inst.dd= names it');
-    if (duds.length === 0) f.error('', 'no dd.iso, dd<N>.iso, dd.img or dd.rpm at the archive root: the installer finds no driver disk in it');
+    for (const m of d.members) if (m.mode.startsWith('-') && !m.name.includes('/') && !DUD_MEMBER.test(m.name)) f.info('PXE_OTHER_MEMBER', m.name, 'not a driver disk name (dd*.iso, dd.img, dd.rpm); only used if inst.dd= names it');
+    if (duds.length === 0) f.error('PXE_NO_DISK', '', 'no dd.iso, dd<N>.iso, dd.img or dd.rpm at the archive root: the installer finds no driver disk in it');
     d.kernelArguments = kernelArguments(duds);
 
     for (const s of spooled) {
       if (s.member.endsWith('.rpm')) {
         try {
           const pkg = await openRpm(s.path);
-          f.info(s.member, `${pkg.nevra}: RHEL 7–10 install it with inst.dd=/${s.member}; RHEL 5/6 take only disk images`);
+          f.info('PXE_RPM', s.member, `${pkg.nevra}: RHEL 7–10 install it with inst.dd=/${s.member}; RHEL 5/6 take only disk images`);
         } catch (err) {
-          f.error(s.member, `not an RPM the installer can read (${(err as Error).message.replace(`${s.path}: `, '')})`);
+          f.error('PXE_RPM_UNREADABLE', s.member, `not an RPM the installer can read (${(err as Error).message.replace(`${s.path}: `, '')})`);
         }
         continue;
       }
@@ -128,7 +128,7 @@ export async function verifyPxe(medium: CpioMedium, env: Pick<VerifyEnv, 'verify
         d.nested.push({ member: s.member, kind: r.kind, ok: r.ok, details: r.details, text: r.account.split('\n').map((l) => `  ${l}`).join('\n') });
         for (const x of r.findings) f.list.push({ ...x, subject: x.subject ? `${s.member}: ${x.subject}` : s.member });
       } catch (err) {
-        f.error(s.member, (err as Error).message.replace(`${s.path}: `, ''));
+        f.error('NESTED_UNREADABLE', s.member, (err as Error).message.replace(`${s.path}: `, ''));
       }
     }
     return done();

@@ -14,7 +14,7 @@ import { parsePrimary, parseRepomd, readMetadataBytes } from '../formats/repodat
 import type { OpenedMedium } from '../media/medium.js';
 import { checkDisk, diskPackageFromRpm, matchKernels, relocatedModulePath, type DiskPackage } from '../rules/rhdd.js';
 import { readSource } from '../tree/source.js';
-import { Findings } from './report.js';
+import { Findings } from '../findings.js';
 
 const KERNEL_ARCH = /\.(x86_64|aarch64|ppc64le|ppc64|s390x|i686|i586|i386)$/;
 
@@ -77,47 +77,47 @@ async function hashSource(medium: OpenedMedium, path: string): Promise<{ sha256:
 async function checkRepodata(medium: OpenedMedium, repo: string, rpmFiles: string[], f: Findings): Promise<void> {
   const repomdPath = `${repo}/repodata/repomd.xml`;
   if (!medium.get(`${repo}/repodata`)) {
-    f.warning(repo, 'no repodata/: RHEL 6 rejects the disk (RHEL 7–10 generate it)');
+    f.warning('RHDD3_NO_REPODATA', repo, 'no repodata/: RHEL 6 rejects the disk (RHEL 7–10 generate it)');
     return;
   }
   if (!medium.get(repomdPath)) {
-    f.error(repo, 'repodata/ has no repomd.xml');
+    f.error('REPOMD_MISSING', repo, 'repodata/ has no repomd.xml');
     return;
   }
   const repomd = parseRepomd(await readMetadataBytes(medium.source(repomdPath)));
   let primaryHref: string | undefined;
   for (const d of repomd.data) {
     const path = `${repo}/${d.href}`;
-    if (!/^repodata\/[^/]+$/.test(d.href)) f.error(repomdPath, `${d.type} href ${d.href} is not repodata/<file>`);
+    if (!/^repodata\/[^/]+$/.test(d.href)) f.error('REPOMD_HREF', repomdPath, `${d.type} href ${d.href} is not repodata/<file>`);
     if (!medium.get(path)) {
-      f.error(repomdPath, `${d.type} points to ${d.href}, which is missing`);
+      f.error('REPOMD_FILE_MISSING', repomdPath, `${d.type} points to ${d.href}, which is missing`);
       continue;
     }
-    if (d.checksum.type !== 'sha256') f.warning(repomdPath, `${d.type} checksum is ${d.checksum.type}, not sha256`);
+    if (d.checksum.type !== 'sha256') f.warning('REPOMD_CHECKSUM_TYPE', repomdPath, `${d.type} checksum is ${d.checksum.type}, not sha256`);
     const { sha256, size } = await hashSource(medium, path);
-    if (d.checksum.type === 'sha256' && d.checksum.value !== sha256) f.error(path, `checksum differs from repomd.xml (dnf fails with "checksum doesn't match")`);
-    if (d.size !== undefined && d.size !== size) f.error(path, `size ${size} differs from repomd.xml (${d.size})`);
+    if (d.checksum.type === 'sha256' && d.checksum.value !== sha256) f.error('REPOMD_CHECKSUM', path, `checksum differs from repomd.xml (dnf fails with "checksum doesn't match")`);
+    if (d.size !== undefined && d.size !== size) f.error('REPOMD_SIZE', path, `size ${size} differs from repomd.xml (${d.size})`);
     if (d.type === 'primary') primaryHref = path;
   }
   if (!primaryHref) {
-    f.error(repomdPath, 'no primary metadata');
+    f.error('REPOMD_NO_PRIMARY', repomdPath, 'no primary metadata');
     return;
   }
   const listed = parsePrimary(await readMetadataBytes(medium.source(primaryHref)));
   const present = new Set(rpmFiles.map((p) => basename(p)));
   for (const p of listed) {
-    if (p.href.includes('/')) f.error(primaryHref, `package location ${p.href} is not a bare file name`);
+    if (p.href.includes('/')) f.error('PRIMARY_LOCATION', primaryHref, `package location ${p.href} is not a bare file name`);
     const file = `${repo}/${p.href}`;
     if (!present.has(p.href)) {
-      f.error(primaryHref, `lists ${p.href}, which is not in ${repo}`);
+      f.error('PRIMARY_LISTS_ABSENT', primaryHref, `lists ${p.href}, which is not in ${repo}`);
       continue;
     }
     const { sha256, size } = await hashSource(medium, file);
-    if (p.checksum.type === 'sha256' && p.checksum.value !== sha256) f.error(file, 'sha256 differs from repodata (stale repodata: the target install fails with a checksum error)');
-    if (p.size.package !== size) f.error(file, `size differs from repodata (${p.size.package})`);
+    if (p.checksum.type === 'sha256' && p.checksum.value !== sha256) f.error('PRIMARY_CHECKSUM', file, 'sha256 differs from repodata (stale repodata: the target install fails with a checksum error)');
+    if (p.size.package !== size) f.error('PRIMARY_SIZE', file, `size differs from repodata (${p.size.package})`);
     present.delete(p.href);
   }
-  for (const missing of present) f.error(primaryHref, `does not list ${missing}`);
+  for (const missing of present) f.error('PRIMARY_UNLISTED', primaryHref, `does not list ${missing}`);
 }
 
 /** Check a module the package delivers the way the installer's modinfo does. */
@@ -125,10 +125,10 @@ async function checkModule(path: string, bytes: Uint8Array, subject: string, f: 
   try {
     const info = parseModule((await decompressBuffer(bytes)).data, basename(path));
     const kdir = path.split('/')[3];
-    if (path.startsWith('/lib/modules/') && info.kernelRelease !== kdir) f.error(subject, `${path}: vermagic says ${info.kernelRelease}, not the folder's ${kdir}`);
+    if (path.startsWith('/lib/modules/') && info.kernelRelease !== kdir) f.error('VERMAGIC_RELEASE', subject, `${path}: vermagic says ${info.kernelRelease}, not the folder's ${kdir}`);
     return { path, vermagic: info.vermagic };
   } catch (err) {
-    f.error(subject, `${path}: not a valid kernel module (${(err as Error).message}); the installer's modinfo fails and it drops the whole disk`);
+    f.error('MODULE_INVALID', subject, `${path}: not a valid kernel module (${(err as Error).message}); the installer's modinfo fails and it drops the whole disk`);
     return { path };
   }
 }
@@ -143,25 +143,25 @@ export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked
   const f = new Findings();
   const details: Rhdd3Details = { ...(medium.label !== undefined ? { label: medium.label } : {}), disks, packages: [], kernels: [] };
   if (medium.label !== undefined) {
-    if (medium.label === 'OEMDRV') f.info('', 'volume label OEMDRV: the installer finds the disk by itself');
-    else f.info('', `volume label ${medium.label}: boot with inst.dd=hd:LABEL=${medium.label}`);
+    if (medium.label === 'OEMDRV') f.info('LABEL_OEMDRV', '', 'volume label OEMDRV: the installer finds the disk by itself');
+    else f.info('LABEL_OTHER', '', `volume label ${medium.label}: boot with inst.dd=hd:LABEL=${medium.label}`);
   }
   for (const disk of disks) {
     const at = disk.root ? `${disk.root}/` : '';
     const marker = medium.get(`${at}rhdd3`)!;
     if (marker.type === 'file') {
       disk.title = new TextDecoder().decode(await readSource(medium.source(`${at}rhdd3`))).replace(/\n$/, '');
-      if (marker.size === 0) f.warning(`${at}rhdd3`, 'is empty: RHEL 6 rejects the disk');
+      if (marker.size === 0) f.warning('RHDD3_MARKER_EMPTY', `${at}rhdd3`, 'is empty: RHEL 6 rejects the disk');
     }
-    if (disk.root) f.warning(`${at}rhdd3`, 'is not at the root of the medium: RHEL 6 looks only there');
-    if (disk.arches.length === 0) f.error(`${at}rpms`, 'has no <arch> folder');
-    if (disk.arches.includes('noarch')) f.warning(`${at}rpms/noarch`, 'is never read: noarch packages belong in every arch folder');
+    if (disk.root) f.warning('RHDD3_NOT_AT_ROOT', `${at}rhdd3`, 'is not at the root of the medium: RHEL 6 looks only there');
+    if (disk.arches.length === 0) f.error('RHDD3_NO_ARCH', `${at}rpms`, 'has no <arch> folder');
+    if (disk.arches.includes('noarch')) f.warning('RHDD3_NOARCH_FOLDER', `${at}rpms/noarch`, 'is never read: noarch packages belong in every arch folder');
     for (const arch of disk.arches) {
       const repo = `${at}rpms/${arch}`;
       const inRepo = medium.files.filter((x) => x.path.startsWith(`${repo}/`));
       const rpmFiles = inRepo.filter((x) => x.type === 'file' && x.path.endsWith('.rpm') && !x.path.slice(repo.length + 1).includes('/')).map((x) => x.path);
-      for (const deep of inRepo.filter((x) => x.path.endsWith('.rpm') && x.path.slice(repo.length + 1).includes('/'))) f.warning(deep.path, 'is in a subfolder: the installer reads only rpms/<arch>/*.rpm');
-      if (rpmFiles.length === 0) f.error(repo, 'has no RPMs');
+      for (const deep of inRepo.filter((x) => x.path.endsWith('.rpm') && x.path.slice(repo.length + 1).includes('/'))) f.warning('RHDD3_RPM_SUBFOLDER', deep.path, 'is in a subfolder: the installer reads only rpms/<arch>/*.rpm');
+      if (rpmFiles.length === 0) f.error('RHDD3_NO_RPMS', repo, 'has no RPMs');
       const pkgs: DiskPackage[] = [];
       for (const file of rpmFiles) {
         let pkg: RpmPackage;
@@ -169,11 +169,11 @@ export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked
           const loc = medium.locate(file);
           pkg = await openRpm(loc.file, loc);
         } catch (err) {
-          f.error(file, (err as Error).message);
+          f.error('RPM_UNREADABLE', file, (err as Error).message);
           continue;
         }
-        if (pkg.isSource) f.warning(file, 'is a source RPM: put source RPMs under src/');
-        else if (pkg.arch !== arch && pkg.arch !== 'noarch') f.error(file, `ARCH is ${pkg.arch}, in the ${arch} folder`);
+        if (pkg.isSource) f.warning('RHDD3_SOURCE_RPM', file, 'is a source RPM: put source RPMs under src/');
+        else if (pkg.arch !== arch && pkg.arch !== 'noarch') f.error('RHDD3_ARCH_MISMATCH', file, `ARCH is ${pkg.arch}, in the ${arch} folder`);
         const disk = diskPackageFromRpm(basename(file), pkg);
         pkgs.push(disk);
         const kernelModules = disk.provides.filter((p) => p.name === 'kernel-modules').map((p) => `${p.op} ${p.version}`.trim());
@@ -181,20 +181,20 @@ export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked
         const moduleBytes: [string, Uint8Array][] = [];
         const onFile = { wants: (p: string) => kernelModules.length > 0 && relocatedModulePath(p) !== undefined, take: (p: string, b: Uint8Array) => void moduleBytes.push([p, b]) };
         try {
-          for (const d of await verifyDigests(pkg, { payload: true, onFile })) if (!d.ok) f.error(file, `${d.name} does not match (rpm -K fails)`);
+          for (const d of await verifyDigests(pkg, { payload: true, onFile })) if (!d.ok) f.error('RPM_DIGEST', file, `${d.name} does not match (rpm -K fails)`);
         } catch (err) {
-          f.error(file, `digests cannot be checked (${(err as Error).message.replace(`${pkg.path}: `, '')}): the installer extracts nothing from it`);
+          f.error('RPM_DIGESTS_UNCHECKED', file, `digests cannot be checked (${(err as Error).message.replace(`${pkg.path}: `, '')}): the installer extracts nothing from it`);
         }
         if (pkg.payloadCompressor !== 'xz' && pkg.payloadCompressor !== 'gzip') {
-          f.error(file, `payload compressed with ${pkg.payloadCompressor}: the installer's extractor (RHEL 6–10) opens only xz and gzip, so nothing of it is used`);
+          f.error('RHDD_PAYLOAD_COMPRESSOR', file, `payload compressed with ${pkg.payloadCompressor}: the installer's extractor (RHEL 6–10) opens only xz and gzip, so nothing of it is used`);
         }
         const modules: PackageFacts['modules'] = [];
         for (const [p, b] of moduleBytes) modules.push(await checkModule(p, b, file, f));
         details.packages.push({ file, nevra: pkg.nevra, payloadCompressor: pkg.payloadCompressor, kernelModules, modules });
       }
       for (const p of checkDisk(pkgs, kernelsFor(arch, pkgs, asked))) {
-        if (p.message.startsWith('payload compressed')) continue; // reported above, as an error
-        (p.severity === 'error' ? f.error : f.warning).call(f, p.subject ? `${repo}/${p.subject}` : repo, p.message);
+        if (p.code === 'RHDD_PAYLOAD_COMPRESSOR') continue; // reported above, as an error
+        f[p.severity](p.code, p.subject ? `${repo}/${p.subject}` : repo, p.message);
       }
       await checkRepodata(medium, repo, rpmFiles, f);
       const kernels = kernelsFor(arch, pkgs, asked);
@@ -209,9 +209,9 @@ export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked
           extracted: [...m.modules.map((x) => ({ from: `${x.package}:${x.path}`, to: `/lib/modules/${m.kernel}/${x.relocated}` })), ...firmware],
           installedOnTarget: [...new Set(matched.map((p) => p.name))],
         });
-        if (m.packages.length === 0) f.error(m.kernel, `no package on ${repo} matches this installer kernel: nothing is loaded`);
+        if (m.packages.length === 0) f.error('RHDD3_NO_MATCH', m.kernel, `no package on ${repo} matches this installer kernel: nothing is loaded`);
       }
-      for (const k of asked.filter((k) => !kernels.includes(k))) f.info(k, `not an ${arch} kernel; ${repo} is not used for it`);
+      for (const k of asked.filter((k) => !kernels.includes(k))) f.info('KERNEL_OTHER_ARCH', k, `not an ${arch} kernel; ${repo} is not used for it`);
     }
   }
   return { findings: f, details };

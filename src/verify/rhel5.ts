@@ -13,7 +13,7 @@ import {
   legacyKernel, MEMBER_RE, parseModinfo, parseModulesAlias, parseModulesDep, PCITABLE_LINE, RHEL4_FILES, RHEL5_FILES,
 } from '../rules/rhel5.js';
 import { readSource } from '../tree/source.js';
-import { Findings } from './report.js';
+import { Findings } from '../findings.js';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -61,22 +61,22 @@ async function firstBytes(medium: OpenedMedium, path: string): Promise<Uint8Arra
 async function checkCgz(medium: OpenedMedium, f: Findings, d: Rhel5Details): Promise<void> {
   const at = 'modules.cgz';
   if (detectCompression(await firstBytes(medium, at)) !== 'gzip') {
-    f.error(at, 'is not gzip-compressed: the loader gunzips it');
+    f.error('RHEL5_CGZ_NOT_GZIP', at, 'is not gzip-compressed: the loader gunzips it');
     return;
   }
   try {
     for await (const { entry, data } of readCpio(decompress(medium.source(at).open(), 'gzip'))) {
       d.cpioFormat ??= entry.format;
       if (entry.format === 'odc') {
-        f.error(at, 'is an odc cpio (070707): the loader reads only newc (070701) and crc (070702)');
+        f.error('RHEL5_CGZ_ODC', at, 'is an odc cpio (070707): the loader reads only newc (070701) and crc (070702)');
         return;
       }
       if ((entry.mode & S_IFMT) !== S_IFREG) {
-        if ((entry.mode & S_IFMT) !== 0o040000) f.warning(at, `${entry.name} is not a regular file`);
+        if ((entry.mode & S_IFMT) !== 0o040000) f.warning('RHEL5_CGZ_NOT_FILE', at, `${entry.name} is not a regular file`);
         continue;
       }
       if (!MEMBER_RE.test(entry.name)) {
-        f.error(at, `member ${entry.name} is not <uname -r>/<arch>/<module>.ko${/^\.?\//.test(entry.name) ? ' (a leading "./" or "/" makes every lookup fail)' : ''}`);
+        f.error('RHEL5_CGZ_MEMBER_NAME', at, `member ${entry.name} is not <uname -r>/<arch>/<module>.ko${/^\.?\//.test(entry.name) ? ' (a leading "./" or "/" makes every lookup fail)' : ''}`);
         continue;
       }
       const [kernel, arch, file] = entry.name.split('/') as [string, string, string];
@@ -86,43 +86,43 @@ async function checkCgz(medium: OpenedMedium, f: Findings, d: Rhel5Details): Pro
       try {
         const info = parseModule(Buffer.concat(parts), file);
         member.vermagic = info.vermagic;
-        if (!info.vermagic.startsWith(`${kernel} `)) f.error(at, `${entry.name}: vermagic "${info.vermagic.trim()}" is not for ${kernel}: that kernel refuses the module`);
-        if (info.arch !== arch) f.warning(at, `${entry.name}: an ${info.arch} module in the ${arch} folder`);
+        if (!info.vermagic.startsWith(`${kernel} `)) f.error('VERMAGIC_RELEASE', at, `${entry.name}: vermagic "${info.vermagic.trim()}" is not for ${kernel}: that kernel refuses the module`);
+        if (info.arch !== arch) f.warning('RHEL5_MODULE_ARCH', at, `${entry.name}: an ${info.arch} module in the ${arch} folder`);
       } catch (err) {
-        f.error(at, `${entry.name}: not a kernel module (${(err as Error).message})`);
+        f.error('MODULE_INVALID', at, `${entry.name}: not a kernel module (${(err as Error).message})`);
       }
       d.members.push(member);
     }
   } catch (err) {
-    f.error(at, `cannot be read (${(err as Error).message}): the loader extracts nothing from it`);
+    f.error('RHEL5_CGZ_UNREADABLE', at, `cannot be read (${(err as Error).message}): the loader extracts nothing from it`);
   }
-  if (d.members.length === 0) f.error(at, 'holds no module');
+  if (d.members.length === 0) f.error('RHEL5_CGZ_EMPTY', at, 'holds no module');
 }
 
 /** rpms/: one repo at rpms/, sha1 repodata, rpm 4.4-readable packages providing dud-<module>[-<variant>]. */
 async function checkRpms(medium: OpenedMedium, f: Findings, d: Rhel5Details, modules: Set<string>): Promise<void> {
   const rpmFiles = medium.files.filter((x) => x.type === 'file' && x.path.startsWith('rpms/') && x.path.endsWith('.rpm'));
   const repo = await checkRepository(async (p) => (medium.get(`rpms/${p}`)?.type === 'file' ? medium.source(`rpms/${p}`) : undefined), rpmFiles.map((x) => x.path.slice('rpms/'.length)));
-  for (const p of repo.problems) f.error('rpms', `${p} (yum fails on the target)`);
+  for (const p of repo.problems) f.error('REPODATA_PROBLEM', 'rpms', `${p} (yum fails on the target)`);
   for (const x of repo.repomd?.data ?? []) {
-    if (x.checksum.type !== 'sha1' && x.checksum.type !== 'sha') f.warning('rpms/repodata/repomd.xml', `${x.type} checksum is ${x.checksum.type}: RHEL 5's yum expects sha1`);
+    if (x.checksum.type !== 'sha1' && x.checksum.type !== 'sha') f.warning('RHEL5_REPOMD_CHECKSUM_TYPE', 'rpms/repodata/repomd.xml', `${x.type} checksum is ${x.checksum.type}: RHEL 5's yum expects sha1`);
   }
   for (const file of rpmFiles.map((x) => x.path)) {
-    if (file.slice(5).includes('/')) f.warning(file, 'is in a subfolder of rpms/ (one repo at rpms/, not per arch)');
+    if (file.slice(5).includes('/')) f.warning('RHEL5_RPM_SUBFOLDER', file, 'is in a subfolder of rpms/ (one repo at rpms/, not per arch)');
     try {
       const loc = medium.locate(file);
       const pkg = await openRpm(loc.file, loc);
       const dud = pkg.provides.map((p) => p.name).filter((n) => n.startsWith('dud-'));
       d.packages.push({ file, nevra: pkg.nevra, dud });
-      if (pkg.payloadCompressor !== 'gzip') f.error(file, `payload compressed with ${pkg.payloadCompressor}: RHEL 5's rpm 4.4 reads only gzip`);
-      if (pkg.fileDigestAlgo.name !== 'md5') f.error(file, `file digests are ${pkg.fileDigestAlgo.name}: RHEL 5's rpm 4.4 knows only MD5`);
-      for (const r of pkg.requires.map((x) => x.name).filter((n) => n === 'rpmlib(FileDigests)' || n === 'rpmlib(PayloadIsXz)')) f.error(file, `requires ${r}: RHEL 5's rpm 4.4 cannot install it`);
+      if (pkg.payloadCompressor !== 'gzip') f.error('RHEL5_RPM_PAYLOAD', file, `payload compressed with ${pkg.payloadCompressor}: RHEL 5's rpm 4.4 reads only gzip`);
+      if (pkg.fileDigestAlgo.name !== 'md5') f.error('RHEL5_RPM_DIGESTS', file, `file digests are ${pkg.fileDigestAlgo.name}: RHEL 5's rpm 4.4 knows only MD5`);
+      for (const r of pkg.requires.map((x) => x.name).filter((n) => n === 'rpmlib(FileDigests)' || n === 'rpmlib(PayloadIsXz)')) f.error('RHEL5_RPM_RPMLIB', file, `requires ${r}: RHEL 5's rpm 4.4 cannot install it`);
       for (const cap of dud) {
         const m = /^dud-(.+?)(?:-(PAE|xen|smp|hugemem|largesmp))?$/.exec(cap);
-        if (m && !modules.has(m[1]!)) f.warning(file, `provides ${cap}, but ${m[1]} is not in modules.cgz`);
+        if (m && !modules.has(m[1]!)) f.warning('RHEL5_DUD_PROVIDES', file, `provides ${cap}, but ${m[1]} is not in modules.cgz`);
       }
     } catch (err) {
-      f.error(file, (err as Error).message);
+      f.error('RPM_UNREADABLE', file, (err as Error).message);
     }
   }
 }
@@ -130,9 +130,9 @@ async function checkRpms(medium: OpenedMedium, f: Findings, d: Rhel5Details, mod
 export async function verifyRhel5(medium: OpenedMedium, asked: string[]): Promise<{ findings: Findings; details: Rhel5Details }> {
   const f = new Findings();
   const d: Rhel5Details = { ...(medium.label !== undefined ? { label: medium.label } : {}), title: '', serves: [], members: [], modules: [], kernels: [], packages: [] };
-  if (medium.label === 'OEMDRV') f.info('', 'volume label OEMDRV: RHEL 5 finds the disk by itself (rebuilds need dlabel=on)');
+  if (medium.label === 'OEMDRV') f.info('LABEL_OEMDRV', '', 'volume label OEMDRV: RHEL 5 finds the disk by itself (rebuilds need dlabel=on)');
   if (plainIsoNames(medium)) {
-    f.error('', `ISO without Rock Ridge: the loader sees 8.3 names (${medium.files.map((x) => x.path.toLowerCase()).join(', ')}), so modules.alias is missing and RHEL 5 rejects the disk`);
+    f.error('RHEL5_NO_ROCK_RIDGE', '', `ISO without Rock Ridge: the loader sees 8.3 names (${medium.files.map((x) => x.path.toLowerCase()).join(', ')}), so modules.alias is missing and RHEL 5 rejects the disk`);
     return { findings: f, details: d };
   }
 
@@ -142,44 +142,44 @@ export async function verifyRhel5(medium: OpenedMedium, asked: string[]): Promis
   if (rhel5.length === 0) d.serves.push('RHEL 5');
   if (rhel4.length === 0) d.serves.push('RHEL 4');
   const iso = medium.kind === 'iso' ? ' (an ISO without Rock Ridge loses names that are not 8.3)' : '';
-  if (d.serves.length === 0) f.error('', `missing ${[...new Set([...rhel5, ...rhel4])].join(', ')}: both RHEL 4 and RHEL 5 reject the disk${iso}`);
-  else if (rhel4.length > 0) f.info('', `no ${rhel4.join(', ')}: RHEL 4 rejects the disk`);
-  else if (rhel5.length > 0) f.warning('', `no ${rhel5.join(', ')}: RHEL 5 rejects the disk${iso}`);
+  if (d.serves.length === 0) f.error('RHEL5_FILES_MISSING', '', `missing ${[...new Set([...rhel5, ...rhel4])].join(', ')}: both RHEL 4 and RHEL 5 reject the disk${iso}`);
+  else if (rhel4.length > 0) f.info('RHEL5_NO_RHEL4_FILES', '', `no ${rhel4.join(', ')}: RHEL 4 rejects the disk`);
+  else if (rhel5.length > 0) f.warning('RHEL5_NO_RHEL5_FILES', '', `no ${rhel5.join(', ')}: RHEL 5 rejects the disk${iso}`);
 
   if (has('rhdd')) {
     d.title = (await text(medium, 'rhdd')).replace(/\n$/, '');
-    if (medium.get('rhdd')!.size === 0) f.error('rhdd', 'is empty: the loader rejects the disk');
+    if (medium.get('rhdd')!.size === 0) f.error('RHEL5_RHDD_EMPTY', 'rhdd', 'is empty: the loader rejects the disk');
   }
   const names = new Set<string>();
   if (has('modinfo')) {
     const parsed = parseModinfo(await text(medium, 'modinfo'));
-    for (const p of parsed.problems) (/rejects|crashes/.test(p) ? f.error : f.warning).call(f, 'modinfo', p);
+    for (const p of parsed.problems) f[/rejects|crashes/.test(p) ? 'error' : 'warning']('RHEL5_MODINFO', 'modinfo', p);
     for (const b of parsed.blocks) {
       names.add(b.module);
       d.modules.push({ module: b.module, ...(b.type !== undefined ? { type: b.type } : {}), typeClass: b.typeClass, ...(b.description !== undefined ? { description: b.description } : {}) });
-      if (b.description === undefined) f.warning('modinfo', `${b.module} has no quoted description line`);
+      if (b.description === undefined) f.warning('RHEL5_MODINFO_DESCRIPTION', 'modinfo', `${b.module} has no quoted description line`);
     }
   }
   if (has('modules.cgz')) await checkCgz(medium, f, d);
   const inCgz = new Set(d.members.map((m) => m.module));
-  for (const m of inCgz) if (has('modinfo') && !names.has(m)) f.error('modinfo', `has no block for ${m}: the loader never takes it from this disk`);
-  for (const m of names) if (has('modules.cgz') && !inCgz.has(m)) f.error('modules.cgz', `has no member for ${m}, which modinfo lists: loading it fails`);
+  for (const m of inCgz) if (has('modinfo') && !names.has(m)) f.error('RHEL5_MODINFO_NO_BLOCK', 'modinfo', `has no block for ${m}: the loader never takes it from this disk`);
+  for (const m of names) if (has('modules.cgz') && !inCgz.has(m)) f.error('RHEL5_CGZ_NO_MEMBER', 'modules.cgz', `has no member for ${m}, which modinfo lists: loading it fails`);
 
   if (has('modules.dep')) {
     const dep = parseModulesDep(await text(medium, 'modules.dep'));
-    for (const p of dep.problems) (/crashes/.test(p) ? f.error : f.warning).call(f, 'modules.dep', p);
-    for (const [m, list] of dep.deps) for (const x of list) if (!inCgz.has(x)) f.info('modules.dep', `${m} needs ${x}, which must be in the installer image`);
+    for (const p of dep.problems) f[/crashes/.test(p) ? 'error' : 'warning']('RHEL5_MODULES_DEP', 'modules.dep', p);
+    for (const [m, list] of dep.deps) for (const x of list) if (!inCgz.has(x)) f.info('RHEL5_DEP_OUTSIDE', 'modules.dep', `${m} needs ${x}, which must be in the installer image`);
   }
   if (has('modules.alias')) {
     const al = parseModulesAlias(await text(medium, 'modules.alias'));
-    for (const p of al.problems) f.error('modules.alias', p);
-    for (const a of al.aliases) if (!inCgz.has(a.module)) f.error('modules.alias', `alias ${a.alias} names ${a.module}, which is not in modules.cgz`);
-    if (al.aliases.length === 0 && inCgz.size > 0) f.warning('modules.alias', 'is empty: no hardware loads the modules by itself');
+    for (const p of al.problems) f.error('RHEL5_MODULES_ALIAS', 'modules.alias', p);
+    for (const a of al.aliases) if (!inCgz.has(a.module)) f.error('RHEL5_ALIAS_UNKNOWN', 'modules.alias', `alias ${a.alias} names ${a.module}, which is not in modules.cgz`);
+    if (al.aliases.length === 0 && inCgz.size > 0) f.warning('RHEL5_ALIAS_EMPTY', 'modules.alias', 'is empty: no hardware loads the modules by itself');
   }
   if (has('pcitable')) {
     const t = await text(medium, 'pcitable');
-    if (t.length > 0 && !t.endsWith('\n')) f.warning('pcitable', 'does not end with a newline');
-    for (const line of t.split('\n').filter((l) => l !== '')) if (!PCITABLE_LINE.test(line)) f.error('pcitable', `line "${line}" is not 0x<vendor>\\t0x<device>[\\t0x<sv>\\t0x<sd>]\\t"<module>"\\t"<description>"`);
+    if (t.length > 0 && !t.endsWith('\n')) f.warning('RHEL5_PCITABLE_NEWLINE', 'pcitable', 'does not end with a newline');
+    for (const line of t.split('\n').filter((l) => l !== '')) if (!PCITABLE_LINE.test(line)) f.error('RHEL5_PCITABLE_LINE', 'pcitable', `line "${line}" is not 0x<vendor>\\t0x<device>[\\t0x<sv>\\t0x<sd>]\\t"<module>"\\t"<description>"`);
   }
 
   // which kernels get which modules: the members under their uname -r
@@ -187,7 +187,7 @@ export async function verifyRhel5(medium: OpenedMedium, asked: string[]): Promis
   for (const k of asked.length > 0 ? asked : kernels) {
     const mods = d.members.filter((m) => m.kernel === k && names.has(m.module)).map((m) => `${m.arch}/${m.module}`);
     d.kernels.push({ kernel: k, modules: mods });
-    if (mods.length === 0) f.error(k, `no module for this kernel: the loader looks up ${k}/<arch>/<module>.ko and finds none${legacyKernel(k) ? '' : ' (not a RHEL 4/5 kernel release)'}`);
+    if (mods.length === 0) f.error('RHEL5_NO_MODULE', k, `no module for this kernel: the loader looks up ${k}/<arch>/<module>.ko and finds none${legacyKernel(k) ? '' : ' (not a RHEL 4/5 kernel release)'}`);
   }
   if (medium.get('rpms')?.type === 'dir') await checkRpms(medium, f, d, inCgz);
   return { findings: f, details: d };

@@ -16,7 +16,7 @@ import { IDENT_RE, parseXsPackages, parseXsRepository, TESTS, type ParsedPackage
 import { classifyRpm, orderProblems, type OrderItem } from '../formats/xenserver/rules.js';
 import type { OpenedMedium } from '../media/medium.js';
 import { fileSource, readSource, type Source } from '../tree/source.js';
-import { Findings } from './report.js';
+import { Findings } from '../findings.js';
 
 export interface LegacyPackDetails {
   identity: string;
@@ -47,15 +47,15 @@ async function md5Of(source: Source): Promise<string> {
 
 /** The reference serialisation (§3.2): no declaration, LF, trailing LF, attributes sorted. */
 function checkForm(text: string, file: string, root: string, f: Findings): void {
-  if (!text.startsWith(`<${root}`)) f.error(file, `does not start with <${root} (an XML declaration or BOM is not in the reference form)`);
-  if (!text.endsWith('\n')) f.error(file, 'does not end with a line feed');
-  if (text.includes('\r')) f.error(file, 'has CR characters (line ends must be LF)');
+  if (!text.startsWith(`<${root}`)) f.error('XS_LEGACY_FORM_START', file, `does not start with <${root} (an XML declaration or BOM is not in the reference form)`);
+  if (!text.endsWith('\n')) f.error('XS_LEGACY_FORM_LF', file, 'does not end with a line feed');
+  if (text.includes('\r')) f.error('XS_LEGACY_FORM_CR', file, 'has CR characters (line ends must be LF)');
   text.split('\n').forEach((line, i) => {
     const names = [...line.matchAll(/\s([A-Za-z_:][-A-Za-z0-9_.:]*)="/g)].map((m) => m[1]!);
     const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    if (names.join(' ') !== sorted.join(' ')) f.warning(file, `line ${i + 1}: attributes not in ASCII order (${names.join(' ')}): not the reference builder's form`);
+    if (names.join(' ') !== sorted.join(' ')) f.warning('XS_LEGACY_FORM_ATTR_ORDER', file, `line ${i + 1}: attributes not in ASCII order (${names.join(' ')}): not the reference builder's form`);
   });
-  if (/[^\x00-\x7f]/.test(text)) f.warning(file, 'non-ASCII text: the Python 2 tools of XenServer ≤ 7.0 may fail on it');
+  if (/[^\x00-\x7f]/.test(text)) f.warning('XS_LEGACY_NON_ASCII', file, 'non-ASCII text: the Python 2 tools of XenServer ≤ 7.0 may fail on it');
 }
 
 async function sideFile(path: string): Promise<string | undefined> {
@@ -68,7 +68,7 @@ export async function verifyXenserverLegacy(medium: OpenedMedium): Promise<{ fin
   const repoText = Buffer.from(repoBytes).toString('utf8');
   const pkgsFile = medium.get('XS-PACKAGES');
   const pkgBytes = pkgsFile?.type === 'file' ? await readSource(medium.source('XS-PACKAGES')) : new Uint8Array(0);
-  if (!pkgsFile) f.error('XS-PACKAGES', 'missing: the pack has no package list');
+  if (!pkgsFile) f.error('XS_LEGACY_PACKAGES_MISSING', 'XS-PACKAGES', 'missing: the pack has no package list');
   const metadataMd5 = createHash('md5').update(repoBytes).update(pkgBytes).digest('hex');
   const details: LegacyPackDetails = { identity: '', product: '', version: '', description: '', requires: [], metadataMd5, packages: [] };
   if (medium.label !== undefined) details.volumeId = medium.label;
@@ -77,14 +77,14 @@ export async function verifyXenserverLegacy(medium: OpenedMedium): Promise<{ fin
   try {
     const repo = parseXsRepository(repoText);
     const a = repo.attrs;
-    for (const k of REQUIRED_REPOSITORY) if (!a[k]) f.error('XS-REPOSITORY', `<repository> has no ${k}`);
-    for (const k of ['originator', 'name']) if (a[k] && !IDENT_RE.test(a[k])) f.error('XS-REPOSITORY', `${k} "${a[k]}" does not match [A-Za-z0-9._-]+`);
+    for (const k of REQUIRED_REPOSITORY) if (!a[k]) f.error('XS_LEGACY_REPOSITORY_ATTR', 'XS-REPOSITORY', `<repository> has no ${k}`);
+    for (const k of ['originator', 'name']) if (a[k] && !IDENT_RE.test(a[k])) f.error('XS_LEGACY_IDENT', 'XS-REPOSITORY', `${k} "${a[k]}" does not match [A-Za-z0-9._-]+`);
     if (!repo.first || repo.first.tag !== 'description' || !repo.first.firstIsText || repo.description.trim() === '') {
-      f.error('XS-REPOSITORY', 'the first child of <repository> is not a non-empty <description>: xapi leaves the pack out of software-version');
+      f.error('XS_LEGACY_DESCRIPTION_FIRST', 'XS-REPOSITORY', 'the first child of <repository> is not a non-empty <description>: xapi leaves the pack out of software-version');
     }
     for (const q of repo.requires) {
-      for (const k of ['originator', 'name', 'test', 'version']) if (!q[k]) f.error('XS-REPOSITORY', `a <requires> has no ${k}`);
-      if (q.test && !(TESTS as readonly string[]).includes(q.test)) f.error('XS-REPOSITORY', `requires ${q.originator}:${q.name}: test "${q.test}" is not one of ${TESTS.join(' ')}`);
+      for (const k of ['originator', 'name', 'test', 'version']) if (!q[k]) f.error('XS_LEGACY_REQUIRES_ATTR', 'XS-REPOSITORY', `a <requires> has no ${k}`);
+      if (q.test && !(TESTS as readonly string[]).includes(q.test)) f.error('XS_LEGACY_REQUIRES_TEST', 'XS-REPOSITORY', `requires ${q.originator}:${q.name}: test "${q.test}" is not one of ${TESTS.join(' ')}`);
     }
     Object.assign(details, {
       identity: `${a.originator ?? ''}:${a.name ?? ''}`,
@@ -95,10 +95,10 @@ export async function verifyXenserverLegacy(medium: OpenedMedium): Promise<{ fin
       requires: repo.requires.map((q) => `${q.originator}:${q.name} ${q.test} ${q.version}`),
     });
     if (medium.kind === 'iso' && medium.label !== undefined && medium.label !== repo.description) {
-      f.warning('', `volume id "${medium.label}" is not the description "${repo.description}" (the reference builder writes TEXT as both)`);
+      f.warning('XS_LEGACY_VOLUME_ID', '', `volume id "${medium.label}" is not the description "${repo.description}" (the reference builder writes TEXT as both)`);
     }
   } catch (err) {
-    f.error('XS-REPOSITORY', (err as Error).message);
+    f.error('XS_LEGACY_REPOSITORY_UNREADABLE', 'XS-REPOSITORY', (err as Error).message);
   }
 
   let listed: ParsedPackage[] = [];
@@ -107,28 +107,28 @@ export async function verifyXenserverLegacy(medium: OpenedMedium): Promise<{ fin
     try {
       listed = parseXsPackages(Buffer.from(pkgBytes).toString('utf8'));
     } catch (err) {
-      f.error('XS-PACKAGES', (err as Error).message);
+      f.error('XS_LEGACY_PACKAGES_UNREADABLE', 'XS-PACKAGES', (err as Error).message);
     }
   }
-  if (medium.get('XS-REPOSITORY-LIST')) f.warning('XS-REPOSITORY-LIST', 'present: the Python 3 xcp.repository parser fails on a non-empty list');
+  if (medium.get('XS-REPOSITORY-LIST')) f.warning('XS_LEGACY_REPOSITORY_LIST', 'XS-REPOSITORY-LIST', 'present: the Python 3 xcp.repository parser fails on a non-empty list');
   const install = medium.get('install');
-  if (!install || install.type !== 'file') f.error('install', 'missing: xe-install-supplemental-pack runs ./install from the pack');
-  else if (medium.kind !== 'directory' && (install.mode & 0o111) === 0) f.error('install', 'not executable');
+  if (!install || install.type !== 'file') f.error('XS_LEGACY_INSTALL_MISSING', 'install', 'missing: xe-install-supplemental-pack runs ./install from the pack');
+  else if (medium.kind !== 'directory' && (install.mode & 0o111) === 0) f.error('XS_LEGACY_INSTALL_NOT_EXECUTABLE', 'install', 'not executable');
 
   const order: OrderItem[] = [];
   for (const p of listed) {
     const a = p.attrs;
-    for (const k of REQUIRED_PACKAGE) if (!a[k]) f.error(p.file, `<package> has no ${k}`);
-    if (a.type && !TYPES.includes(a.type)) f.error(p.file, `type "${a.type}" is obsolete or unknown (rpm, driver-rpm, firmware)`);
-    if (a.type === 'driver-rpm' && !a.kernel) f.error(p.file, 'a driver-rpm needs a kernel attribute');
+    for (const k of REQUIRED_PACKAGE) if (!a[k]) f.error('XS_LEGACY_PACKAGE_ATTR', p.file, `<package> has no ${k}`);
+    if (a.type && !TYPES.includes(a.type)) f.error('XS_LEGACY_PACKAGE_TYPE', p.file, `type "${a.type}" is obsolete or unknown (rpm, driver-rpm, firmware)`);
+    if (a.type === 'driver-rpm' && !a.kernel) f.error('XS_LEGACY_DRIVER_KERNEL', p.file, 'a driver-rpm needs a kernel attribute');
     const file = medium.get(p.file);
     if (!file || file.type !== 'file') {
-      f.error(p.file, 'listed in XS-PACKAGES but missing ("FATAL: missing")');
+      f.error('XS_LEGACY_PACKAGE_MISSING', p.file, 'listed in XS-PACKAGES but missing ("FATAL: missing")');
       continue;
     }
     const md5 = await md5Of(medium.source(p.file));
-    if (String(file.size) !== a.size) f.error(p.file, `size ${file.size}, XS-PACKAGES says ${a.size}`);
-    if (md5 !== a.md5) f.error(p.file, `MD5 ${md5}, XS-PACKAGES says ${a.md5} ("FATAL: MD5 mismatch")`);
+    if (String(file.size) !== a.size) f.error('XS_LEGACY_PACKAGE_SIZE', p.file, `size ${file.size}, XS-PACKAGES says ${a.size}`);
+    if (md5 !== a.md5) f.error('XS_LEGACY_PACKAGE_MD5', p.file, `MD5 ${md5}, XS-PACKAGES says ${a.md5} ("FATAL: MD5 mismatch")`);
     details.packages.push({ file: p.file, type: a.type ?? '', label: a.label ?? '', ...(a.kernel ? { kernel: a.kernel } : {}), size: file.size, md5 });
     if (!p.file.endsWith('.rpm')) continue;
     try {
@@ -136,32 +136,32 @@ export async function verifyXenserverLegacy(medium: OpenedMedium): Promise<{ fin
       const pkg = await openRpm(loc.file, { offset: loc.offset, size: loc.size });
       const files = pkg.files.map((x) => x.path);
       const c = classifyRpm({ name: pkg.name, group: pkg.header.string(TAG.GROUP) ?? '', files });
-      for (const problem of c.problems) f.error(p.file, problem);
-      if (c.type !== a.type) f.error(p.file, `listed as ${a.type}, but its NAME and GROUP make it ${c.type}`);
-      else if (c.label !== a.label || (c.kernel ?? '') !== (a.kernel ?? '')) f.error(p.file, `listed as label "${a.label}" kernel "${a.kernel ?? ''}", the builder reads label "${c.label}" kernel "${c.kernel ?? ''}" from ${pkg.name}`);
+      for (const problem of c.problems) f.error('XS_LEGACY_CLASSIFY', p.file, problem);
+      if (c.type !== a.type) f.error('XS_LEGACY_TYPE_MISMATCH', p.file, `listed as ${a.type}, but its NAME and GROUP make it ${c.type}`);
+      else if (c.label !== a.label || (c.kernel ?? '') !== (a.kernel ?? '')) f.error('XS_LEGACY_LABEL_MISMATCH', p.file, `listed as label "${a.label}" kernel "${a.kernel ?? ''}", the builder reads label "${c.label}" kernel "${c.kernel ?? ''}" from ${pkg.name}`);
       const dep = (d: { name: string; flags: number; version: string }) => {
         const op = flagsOp(d.flags);
         return { name: d.name, ...(op && d.version ? { op, evr: d.version } : {}) };
       };
       order.push({ id: p.file, provides: pkg.provides.map(dep), requires: pkg.requires.map(dep), files });
     } catch (err) {
-      f.error(p.file, `not a readable RPM: ${(err as Error).message}`);
+      f.error('RPM_UNREADABLE', p.file, `not a readable RPM: ${(err as Error).message}`);
     }
   }
-  for (const problem of orderProblems(order)) f.error('XS-PACKAGES', problem);
+  for (const problem of orderProblems(order)) f.error('XS_LEGACY_ORDER', 'XS-PACKAGES', problem);
   const extra = medium.files.filter((x) => x.type === 'file' && !['XS-REPOSITORY', 'XS-PACKAGES', 'install', 'XS-REPOSITORY-LIST'].includes(x.path) && !listed.some((p) => p.file === x.path));
-  for (const x of extra) f.warning(x.path, 'on the pack but not listed in XS-PACKAGES');
+  for (const x of extra) f.warning('XS_LEGACY_UNLISTED', x.path, 'on the pack but not listed in XS-PACKAGES');
 
   // side files beside an ISO image (§3.5)
   if (medium.kind === 'iso') {
     const stem = basename(medium.path).replace(/\.iso$/i, '');
     const dir = dirname(medium.path);
     const meta = await sideFile(join(dir, `${stem}.metadata.md5`));
-    if (meta !== undefined && meta !== `${metadataMd5}\n`) f.error(`${stem}.metadata.md5`, `holds ${JSON.stringify(meta)}, the metadata MD5 is ${metadataMd5} (hash and LF)`);
+    if (meta !== undefined && meta !== `${metadataMd5}\n`) f.error('XS_LEGACY_METADATA_MD5', `${stem}.metadata.md5`, `holds ${JSON.stringify(meta)}, the metadata MD5 is ${metadataMd5} (hash and LF)`);
     const isoMd5 = await sideFile(join(dir, `${basename(medium.path)}.md5`));
     if (isoMd5 !== undefined) {
       const want = `${await md5Of(await fileSource(medium.path))}  ${basename(medium.path)}\n`;
-      if (isoMd5 !== want) f.error(`${basename(medium.path)}.md5`, `holds ${JSON.stringify(isoMd5)}, md5sum gives ${JSON.stringify(want)}`);
+      if (isoMd5 !== want) f.error('XS_LEGACY_ISO_MD5', `${basename(medium.path)}.md5`, `holds ${JSON.stringify(isoMd5)}, md5sum gives ${JSON.stringify(want)}`);
     }
   }
   return { findings: f, details };

@@ -17,7 +17,7 @@ import { parseUpdateXml, type UpdateDocument } from '../formats/xenserver/update
 import type { OpenedMedium } from '../media/medium.js';
 import { readKeysFromBytes, readPublicKeys, verifyArmoredDetached, verifyBinaryDetached } from '../sign/verify.js';
 import { readSource } from '../tree/source.js';
-import { Findings } from './report.js';
+import { Findings } from '../findings.js';
 
 export interface UpdatePackDetails {
   update?: UpdateDocument;
@@ -57,11 +57,11 @@ async function findKeys(medium: OpenedMedium, keyFile: string | undefined, keyNa
   if (!keyName || keyName.includes('/')) return undefined;
   const beside = join(dirname(resolve(medium.path)), keyName);
   if (await stat(beside).then((st) => st.isFile(), () => false)) {
-    f.info('', `signatures checked with ${beside} (found beside the medium)`);
+    f.info('XS_UPDATE_KEY_BESIDE', '', `signatures checked with ${beside} (found beside the medium)`);
     return readPublicKeys(beside);
   }
   if (medium.get(keyName)?.type === 'file') {
-    f.info('', `signatures checked with ${keyName} from the medium itself`);
+    f.info('XS_UPDATE_KEY_ON_MEDIUM', '', `signatures checked with ${keyName} from the medium itself`);
     return readKeysFromBytes(await readSource(medium.source(keyName)), keyName);
   }
   return undefined;
@@ -74,18 +74,18 @@ export async function verifyXenserverUpdate(medium: OpenedMedium, keyFile: strin
 
   // 1. update.xml, as update-upload parses it
   const parsed = parseUpdateXml(await read('update.xml'));
-  for (const p of parsed.problems) f.error('update.xml', `${p} (xapi: "The uploaded update package is invalid.")`);
+  for (const p of parsed.problems) f.error('XS_UPDATE_XML', 'update.xml', `${p} (xapi: "The uploaded update package is invalid.")`);
   const doc = parsed.doc;
   if (doc) details.update = doc;
-  if (doc && !doc.key) f.warning('update.xml', 'no key attribute: xapi installs the packages with gpgcheck=0');
+  if (doc && !doc.key) f.warning('XS_UPDATE_NO_KEY_ATTR', 'update.xml', 'no key attribute: xapi installs the packages with gpgcheck=0');
   const keys = await findKeys(medium, keyFile, doc?.key, f);
-  for (const legacy of ['XS-REPOSITORY', 'XS-PACKAGES', '.treeinfo']) if (medium.get(legacy)) f.error(legacy, 'a modern update pack carries no legacy pack files and no .treeinfo');
+  for (const legacy of ['XS-REPOSITORY', 'XS-PACKAGES', '.treeinfo']) if (medium.get(legacy)) f.error('XS_UPDATE_LEGACY_FILES', legacy, 'a modern update pack carries no legacy pack files and no .treeinfo');
 
   // 2. the detached signatures xapi checks with gpg (GOODSIG required)
   for (const file of ['update.xml', 'repodata/repomd.xml']) {
     const asc = `${file}.asc`;
     if (!medium.get(asc)) {
-      f.error(asc, `missing: xapi refuses the upload ("Invalid signature")`);
+      f.error('XS_UPDATE_SIGNATURE_MISSING', asc, `missing: xapi refuses the upload ("Invalid signature")`);
       details.signatures.push({ file: asc, status: 'missing' });
       continue;
     }
@@ -96,36 +96,36 @@ export async function verifyXenserverUpdate(medium: OpenedMedium, keyFile: strin
     }
     const check = await verifyArmoredDetached(new TextDecoder().decode(await read(asc)), await read(file), keys);
     details.signatures.push({ file: asc, status: check.ok ? 'good' : 'bad', ...(check.keyId ? { keyId: check.keyId } : {}) });
-    if (!check.ok) f.error(asc, `${check.problem ?? 'not a good signature'} (xapi: "Invalid signature")`);
+    if (!check.ok) f.error('XS_UPDATE_SIGNATURE_BAD', asc, `${check.problem ?? 'not a good signature'} (xapi: "Invalid signature")`);
   }
-  if (!keys) f.warning('', `signatures not checked: give the public key users import with --key${doc?.key ? ` (update.xml names ${doc.key})` : ''}`);
+  if (!keys) f.warning('XS_UPDATE_SIGNATURES_UNCHECKED', '', `signatures not checked: give the public key users import with --key${doc?.key ? ` (update.xml names ${doc.key})` : ''}`);
 
   // 3. repodata: every file and package matches, checksums sha256 (the installer reads only those)
   const rpmFiles = medium.files.filter((m) => m.type === 'file' && m.path.endsWith('.rpm')).map((m) => m.path);
   const repo = await checkRepository(async (p) => (medium.get(p)?.type === 'file' ? medium.source(p) : undefined), rpmFiles);
-  for (const p of repo.problems) f.error('repodata', p);
-  for (const d of repo.repomd?.data ?? []) if (d.checksum.type !== 'sha256') f.error('repodata/repomd.xml', `${d.type} checksum is ${d.checksum.type}, not sha256`);
+  for (const p of repo.problems) f.error('REPODATA_PROBLEM', 'repodata', p);
+  for (const d of repo.repomd?.data ?? []) if (d.checksum.type !== 'sha256') f.error('XS_UPDATE_REPOMD_CHECKSUM_TYPE', 'repodata/repomd.xml', `${d.type} checksum is ${d.checksum.type}, not sha256`);
   for (const p of repo.packages) {
-    if (p.checksum.type !== 'sha256') f.error(p.href, `primary.xml checksum is ${p.checksum.type}, not sha256: the host installer only reads sha256`);
-    if (!p.href.startsWith('Packages/')) f.warning(p.href, 'not under Packages/ (the DDK builder puts every RPM there)');
+    if (p.checksum.type !== 'sha256') f.error('XS_UPDATE_PRIMARY_CHECKSUM_TYPE', p.href, `primary.xml checksum is ${p.checksum.type}, not sha256: the host installer only reads sha256`);
+    if (!p.href.startsWith('Packages/')) f.warning('XS_UPDATE_NOT_UNDER_PACKAGES', p.href, 'not under Packages/ (the DDK builder puts every RPM there)');
   }
 
   // 4. comps groups: xapi installs @update; the host installer loads @drivers from driver disks
   const groupData = repo.repomd?.data.find((d) => d.type === 'group');
-  if (!groupData) f.error('repodata/repomd.xml', 'no group file: `xe update-apply` installs @update');
+  if (!groupData) f.error('XS_UPDATE_NO_GROUP_FILE', 'repodata/repomd.xml', 'no group file: `xe update-apply` installs @update');
   else if (medium.get(groupData.href)) {
     try {
       details.groups = parseGroups(await readMetadataBytes(medium.source(groupData.href)));
     } catch (err) {
-      f.error(groupData.href, (err as Error).message);
+      f.error('XS_UPDATE_GROUP_FILE_UNREADABLE', groupData.href, (err as Error).message);
     }
   }
   const label = doc?.nameLabel ?? '';
   const update = details.groups.find((g) => g.id === 'update');
-  if (groupData && !update) f.error('groups', 'no group with id "update": `xe update-apply` runs `install @update`');
-  else if (update && label && !update.packages.includes(`update-${label}`)) f.error('groups', `group "update" does not name update-${label}`);
+  if (groupData && !update) f.error('XS_UPDATE_NO_UPDATE_GROUP', 'groups', 'no group with id "update": `xe update-apply` runs `install @update`');
+  else if (update && label && !update.packages.includes(`update-${label}`)) f.error('XS_UPDATE_GROUP_PACKAGE', 'groups', `group "update" does not name update-${label}`);
   details.driverDisk = details.groups.some((g) => g.id === 'drivers');
-  if (!details.driverDisk) f.info('groups', 'no "drivers" group: an update pack, not a driver disk the host installer can load');
+  if (!details.driverDisk) f.info('XS_UPDATE_NO_DRIVERS_GROUP', 'groups', 'no "drivers" group: an update pack, not a driver disk the host installer can load');
 
   // 5. packages: signed by the key, payloads the dom0 rpm reads, the generated pair present
   const names = new Map<string, RpmPackage>();
@@ -135,28 +135,28 @@ export async function verifyXenserverUpdate(medium: OpenedMedium, keyFile: strin
     try {
       pkg = await openOnMedium(medium, path);
     } catch (err) {
-      f.error(path, (err as Error).message);
+      f.error('RPM_UNREADABLE', path, (err as Error).message);
       continue;
     }
     names.set(pkg.name, pkg);
     const packet = pkg.signature.bin(SIGTAG.RSA) ?? pkg.signature.bin(SIGTAG.DSA);
     const entry: UpdatePackDetails['packages'][number] = { file: path, nevra: pkg.nevra };
-    if (!packet) f.error(path, 'not signed: with gpgcheck=1 (set by xapi) dnf refuses it');
+    if (!packet) f.error('XS_UPDATE_RPM_UNSIGNED', path, 'not signed: with gpgcheck=1 (set by xapi) dnf refuses it');
     else if (keys) {
       const check = await verifyBinaryDetached(packet, pkg.header.bytes, keys);
       if (check.keyId) entry.signedBy = check.keyId;
-      if (!check.ok) f.error(path, `header signature: ${check.problem}`);
+      if (!check.ok) f.error('XS_UPDATE_RPM_SIGNATURE_BAD', path, `header signature: ${check.problem}`);
     }
-    if (pkg.payloadCompressor === 'zstd') f.error(path, 'zstd payload: the dom0 rpm 4.11 of XenServer 7/8 and XCP-ng 8 cannot read it');
+    if (pkg.payloadCompressor === 'zstd') f.error('XS_UPDATE_ZSTD_PAYLOAD', path, 'zstd payload: the dom0 rpm 4.11 of XenServer 7/8 and XCP-ng 8 cannot read it');
     details.packages.push(entry);
     if (label && pkg.name !== `update-${label}` && pkg.name !== `control-${label}`) payloadSize += pkg.header.number(TAG.SIZE) ?? 0;
   }
   if (doc && label) {
     const upd = names.get(`update-${label}`);
-    if (!upd) f.error('Packages', `no update-${label} package: nothing is installed by @update`);
-    else if (!upd.files.some((x) => x.path === `/var/update/applied/${doc.uuid}`)) f.error(upd.path, `does not own /var/update/applied/${doc.uuid}: the host never shows the update as applied`);
-    if (doc.control && !names.has(doc.control)) f.error('update.xml', `control package ${doc.control} is not in the pack: update-apply fails`);
-    if (doc.installationSize !== undefined && doc.installationSize !== payloadSize) f.warning('update.xml', `installation-size ${doc.installationSize} differs from the payload packages' installed size ${payloadSize}`);
+    if (!upd) f.error('XS_UPDATE_NO_UPDATE_PACKAGE', 'Packages', `no update-${label} package: nothing is installed by @update`);
+    else if (!upd.files.some((x) => x.path === `/var/update/applied/${doc.uuid}`)) f.error('XS_UPDATE_APPLIED_MARKER', upd.path, `does not own /var/update/applied/${doc.uuid}: the host never shows the update as applied`);
+    if (doc.control && !names.has(doc.control)) f.error('XS_UPDATE_CONTROL_MISSING', 'update.xml', `control package ${doc.control} is not in the pack: update-apply fails`);
+    if (doc.installationSize !== undefined && doc.installationSize !== payloadSize) f.warning('XS_UPDATE_INSTALLATION_SIZE', 'update.xml', `installation-size ${doc.installationSize} differs from the payload packages' installed size ${payloadSize}`);
   }
   return { findings: f, details };
 }
