@@ -16,6 +16,8 @@ export interface PayloadOptions {
   compressor: PayloadCompressor;
   level: number;
   fileDigest: 'sha256' | 'md5';
+  /** Told of every cpio chunk as it goes into the compressor (its size). */
+  onArchived?: (bytes: number) => void;
 }
 
 export interface SpooledPayload {
@@ -82,6 +84,7 @@ export async function spoolPayload(records: readonly FileRecord[], spoolPath: st
     for await (const chunk of writeCpio(members())) {
       alt.update(chunk);
       cpioBytes += chunk.length;
+      opts.onArchived?.(chunk.length);
       yield chunk;
     }
   }

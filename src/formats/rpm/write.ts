@@ -11,7 +11,7 @@ import { UserError } from '../../errors.js';
 import type { Scratch } from '../../tree/scratch.js';
 import { sliceSource, type Source } from '../../tree/source.js';
 import { encodeHeader, type HeaderEntry } from './header.js';
-import { spoolPayload, type PayloadCompressor } from './payload.js';
+import { cpioSize, spoolPayload, type PayloadCompressor } from './payload.js';
 import { FILEFLAG, LEAD, LEAD_ARCHNUM, RPM_TYPE, SENSE, SIGTAG, TAG } from './tags.js';
 import { depEntry, PHASE_SENSE, rpmlibRequires, sortDeps, type DepEntry, type DepKind, type Dependency, type ScriptPhase } from './write-deps.js';
 import { compressedNames, MAX_RPM_SIZE, planFiles, type FileRecord, type RpmFile } from './write-files.js';
@@ -80,6 +80,8 @@ export interface WriteRpmOptions {
    * (268 RSA or 267 DSA/EdDSA, BIN). Their size is taken from the reserved space.
    */
   sign?: (mainHeader: Uint8Array) => Promise<HeaderEntry[]>;
+  /** Shown the payload compression, the slow part: one phase, advanced by uncompressed bytes. */
+  progress?: { phase(label: string, total?: number): void; advance(amount: number): void };
 }
 
 /** The finished package: stream it like any Source. */
@@ -335,7 +337,10 @@ export async function writeRpm(pkg: RpmPackage, scratch: Scratch, options: Write
     throw err;
   }
 
-  const payload = await spoolPayload(planned.records, scratch.path(`${fileName}.payload`), { compressor, level, fileDigest }).catch((err: unknown) => {
+  const progress = options.progress;
+  progress?.phase(`compressing the payload of ${fileName} (${compressor})`, cpioSize(planned.records));
+  const onArchived = progress ? (n: number) => progress.advance(n) : undefined;
+  const payload = await spoolPayload(planned.records, scratch.path(`${fileName}.payload`), { compressor, level, fileDigest, ...(onArchived ? { onArchived } : {}) }).catch((err: unknown) => {
     throw err instanceof RangeError ? new UserError(err.message, fileName) : err;
   });
   const header = encodeHeader(mainHeaderEntries(pkg, planned, payload, { compressor, level, fileDigest }), 63);
