@@ -5,9 +5,10 @@
  */
 import { z } from 'zod';
 import { UserError } from '../src/errors.js';
-import { writeRpm, rpmFileName, type RpmPackage as RpmSpec } from '../src/formats/rpm/write.js';
+import { rpmFileName, type RpmPackage as RpmSpec } from '../src/formats/rpm/write.js';
 import { architectures, type DriverSet, type GivenRpm } from '../src/model/driverset.js';
 import { firmwarePackage } from '../src/packages/firmware.js';
+import { generatedRpm } from '../src/packages/generated.js';
 import { kmodPackage, type KernelModulesScheme } from '../src/packages/kmod.js';
 import { firmwarePackageName } from '../src/packages/meta.js';
 import type { Op } from '../src/formats/rpm/vercmp.js';
@@ -53,13 +54,9 @@ export const rhdd3Options = z.strictObject({
 });
 type Options = z.output<typeof rhdd3Options>;
 
-function generatedRpm(spec: RpmSpec, payload: Options['payload']): Generated {
-  return { kind: 'generated', deps: [], build: (_deps, scratch) => writeRpm(spec, scratch, { compressor: payload }) };
-}
-
 /** The same bytes at a second path, built once. */
 function copyOf(path: string): Generated {
-  return { kind: 'generated', deps: [path], build: async ([src]) => src! };
+  return { kind: 'generated', deps: [path], key: 'copy', build: async ([src]) => src! };
 }
 
 function specAsDiskPackage(spec: RpmSpec, payload: string): DiskPackage {
@@ -121,13 +118,13 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv) {
       buildTime: env.epoch,
       ...(firmwareSpec ? { firmwarePackage: { name: firmwarePackageName(set.meta) } } : {}),
     });
-    tree.file(`rpms/${build.arch}/${rpmFileName(spec)}`, generatedRpm(spec, o.payload));
+    tree.file(`rpms/${build.arch}/${rpmFileName(spec)}`, generatedRpm(spec, { compressor: o.payload }));
     pkgsByArch.get(build.arch)!.push(specAsDiskPackage(spec, o.payload));
     for (const k of scheme.op === '=' ? (scheme.kernels ?? []) : [build.kernelRelease]) kernels.add(k);
   }
 
   const noarch: { name: string; content: Generated | GivenRpm['source']; disk: DiskPackage }[] = [];
-  if (firmwareSpec) noarch.push({ name: rpmFileName(firmwareSpec), content: generatedRpm(firmwareSpec, o.payload), disk: specAsDiskPackage(firmwareSpec, o.payload) });
+  if (firmwareSpec) noarch.push({ name: rpmFileName(firmwareSpec), content: generatedRpm(firmwareSpec, { compressor: o.payload }), disk: specAsDiskPackage(firmwareSpec, o.payload) });
   for (const r of set.rpms) {
     const disk = diskPackageFromRpm(r.fileName, r.pkg);
     if (r.pkg.isSource) tree.file(`src/${r.fileName}`, r.source);

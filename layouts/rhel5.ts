@@ -14,13 +14,15 @@ import { UserError } from '../src/errors.js';
 import { compress } from '../src/formats/compress/index.js';
 import { writeCpio, type CpioMember } from '../src/formats/cpio/index.js';
 import { repodataDir } from '../src/formats/repodata/write.js';
-import { rpmFileName, writeRpm, type RpmPackage as RpmSpec } from '../src/formats/rpm/write.js';
+import { rpmFileName, type RpmPackage as RpmSpec } from '../src/formats/rpm/write.js';
 import type { DriverSet, KernelBuild, KernelModule } from '../src/model/driverset.js';
+import { generatedRpm } from '../src/packages/generated.js';
 import { kmodPackage } from '../src/packages/kmod.js';
 import {
   dudCapability, legacyKernel, memberName, MODULE_TYPES, modinfoText, modulesAliasText, modulesDepText, pcitableRow,
   RHEL5_ARCH_VARIANTS, typeFromAliases, variantOf, type ModinfoBlock,
 } from '../src/rules/rhel5.js';
+import { identityOf } from '../src/tree/identity.js';
 import { bytesSource, fileSource } from '../src/tree/source.js';
 import { comparePaths, Tree, type Generated } from '../src/tree/tree.js';
 import { defineLayout, type LayoutEnv, type Medium } from './types.js';
@@ -123,6 +125,7 @@ function modulesCgz(placed: PlacedBuild[], epoch: number): Generated {
   return {
     kind: 'generated',
     deps: [],
+    key: identityOf(['modules.cgz', members.map((x) => [x.name, x.module.plain]), epoch])!,
     async build(_deps, scratch) {
       // each module is opened only when the writer reaches it
       const each = function* (): Generator<CpioMember> {
@@ -191,7 +194,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Tree {
     for (const p of placed) {
       const spec = variantPackage(set, p, env.epoch);
       const path = `rpms/${rpmFileName(spec)}`;
-      tree.file(path, { kind: 'generated', deps: [], build: (_d, scratch) => writeRpm(spec, scratch, { compressor: 'gzip', fileDigest: 'md5' }) });
+      tree.file(path, generatedRpm(spec, { compressor: 'gzip', fileDigest: 'md5' }));
       rpms.push({ path, href: rpmFileName(spec) });
     }
     tree.generatedDir('rpms/repodata', repodataDir(rpms, { epoch: env.epoch, checksum: 'sha1' }));

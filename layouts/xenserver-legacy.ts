@@ -10,13 +10,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { UserError } from '../src/errors.js';
-import { writeRpm, rpmFileName, type RpmPackage as RpmSpec, type WriteRpmOptions } from '../src/formats/rpm/write.js';
+import { rpmFileName, type RpmPackage as RpmSpec, type WriteRpmOptions } from '../src/formats/rpm/write.js';
 import { TAG } from '../src/formats/rpm/tags.js';
 import { flagsOp } from '../src/formats/rpm/vercmp.js';
 import { installScript } from '../src/formats/xenserver/install.js';
 import { IDENT_RE, metadataMd5Line, TESTS, xsPackages, xsRepository, type Requirement, type XsPackage } from '../src/formats/xenserver/legacy.js';
 import { classifyRpm, installOrder, type OrderItem } from '../src/formats/xenserver/rules.js';
 import type { DriverSet } from '../src/model/driverset.js';
+import { generatedRpm } from '../src/packages/generated.js';
 import { xenDriverPackages, xenRpmFormat } from '../src/packages/xenserver.js';
 import { bytesSource, type Source } from '../src/tree/source.js';
 import { Tree, type Content, type Generated } from '../src/tree/tree.js';
@@ -198,7 +199,7 @@ function fromSpec(spec: RpmSpec, rpm: Resolved['rpm']): PackEntry {
   const evr = `${spec.epoch ? `${spec.epoch}:` : ''}${spec.version}-${spec.release}`;
   return {
     id: file,
-    content: { kind: 'generated', deps: [], build: (_d, scratch) => writeRpm(spec, scratch, rpm) },
+    content: generatedRpm(spec, rpm),
     type: c.type,
     label: c.label,
     ...(c.kernel ? { kernel: c.kernel } : {}),

@@ -7,13 +7,17 @@ import { layouts, loadLayout } from '../layouts/index.js';
 import type { Layout, LayoutEnv, Plan } from '../layouts/types.js';
 import { createContext, type Context } from './context.js';
 import { emitMedium, type Emitted } from './emit/index.js';
+import { mediumKey } from './emit/nested.js';
 import { buildSidecars, writeSidecars } from './emit/sidecars.js';
 import { UserError } from './errors.js';
 import { collectDriverSet } from './inputs/collect.js';
 import { describeIssues, loadManifest, type Target } from './manifest/load.js';
 import type { DriverSet } from './model/driverset.js';
+import { Artifacts } from './tree/artifacts.js';
+import { generatedIdentity } from './tree/identity.js';
 import { resolveTree } from './tree/resolve.js';
 import { Scratch } from './tree/scratch.js';
+import { fileSource } from './tree/source.js';
 
 export { createContext, type Context } from './context.js';
 export { UserError } from './errors.js';
@@ -103,8 +107,12 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
     seen.add(t.out);
   }
   await mkdir(outDir, { recursive: true });
-  const built: BuiltTarget[] = [];
-  for (const t of selected) built.push(await buildTarget(t, set, outDir, ctx, all, manifestPath, kinds));
+  // one store for the whole build: an artifact two targets share (a kmod RPM, a nested disk) is made once
+  const built = await Artifacts.with(async (artifacts) => {
+    const out: BuiltTarget[] = [];
+    for (const t of selected) out.push(await buildTarget(t, set, outDir, ctx, artifacts, all, manifestPath, kinds));
+    return out;
+  });
   return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings] };
 }
 
@@ -134,17 +142,21 @@ function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: Checked
   return t.layout.plan(set, t.options, env, prepared);
 }
 
-async function buildTarget(t: CheckedTarget, set: DriverSet, outDir: string, ctx: Context, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>): Promise<BuiltTarget> {
+async function buildTarget(t: CheckedTarget, set: DriverSet, outDir: string, ctx: Context, artifacts: Artifacts, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>): Promise<BuiltTarget> {
   const out = resolve(outDir, t.out);
   const prepared = await t.layout.prepare?.(t.options, { epoch: ctx.epoch, warn: (m) => ctx.warn(m), baseDir: dirname(resolve(manifestPath)) });
   const plan = planTarget(t, set, ctx, all, manifestPath, kinds, prepared);
   ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
+  const run = { progress: ctx.progress, artifacts };
   const emitted = await Scratch.with(async (scratch) => {
-    const entries = await resolveTree(plan.tree, scratch);
-    const sidecars = await buildSidecars(plan.sidecars ?? [], entries, scratch);
+    const entries = await resolveTree(plan.tree, scratch, run);
+    const sidecars = await buildSidecars(plan.sidecars ?? [], entries, scratch, run);
     await mkdir(dirname(out), { recursive: true });
     const medium = await emitMedium(entries, plan.medium, out, plan.checksums, ctx);
     return sidecars.length > 0 ? { ...medium, sidecars: await writeSidecars(out, sidecars) } : medium;
   });
+  // a later target nesting this very medium (pxe's dd.iso of this rhdd3 disk) copies the output file
+  const key = plan.medium.kind === 'directory' ? undefined : mediumKey(plan, ctx.epoch);
+  if (key !== undefined) artifacts.offer(generatedIdentity('file', key, []), await fileSource(out));
   return { target: t.target.kind, medium: plan.medium.kind, notes: plan.notes, ...emitted };
 }

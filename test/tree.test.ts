@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createContext } from '../src/context.js';
 import { emitDirectory } from '../src/emit/directory.js';
+import { silentProgress } from '../src/progress.js';
+import { Artifacts } from '../src/tree/artifacts.js';
 import { resolveTree } from '../src/tree/resolve.js';
 import { Scratch } from '../src/tree/scratch.js';
-import { bytesSource, readSource } from '../src/tree/source.js';
-import { Tree } from '../src/tree/tree.js';
+import { bytesSource, readSource, type Source } from '../src/tree/source.js';
+import { Tree, type ResolvedEntry } from '../src/tree/tree.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir();
@@ -80,5 +82,35 @@ describe('generated folders', () => {
     });
     const entries = await Scratch.with((s) => resolveTree(t, s));
     expect(entries.map((e) => `${e.type}:${e.path}`)).toEqual(['dir:rpms', 'file:rpms/a.rpm', 'dir:rpms/repodata', 'file:rpms/repodata/repomd.xml', 'dir:rpms/repodata/sub', 'file:rpms/repodata/sub/0f-primary.xml.gz']);
+  });
+});
+
+describe('artifacts of one build', () => {
+  it('builds equal keys over equal dependencies once, keyless or differing ones each time', async () => {
+    let builds = 0;
+    const upper = (key: string | undefined) => ({
+      kind: 'generated' as const,
+      deps: ['in.txt'],
+      ...(key !== undefined ? { key } : {}),
+      build: async ([src]: Source[]) => (builds++, bytesSource(new TextDecoder().decode(await readSource(src!)).toUpperCase())),
+    });
+    const tree = (input: string, key?: string) => new Tree().file('in.txt', bytesSource(input)).file('out.txt', upper(key));
+    const text = async (entries: ResolvedEntry[]) => {
+      const e = entries.find((x) => x.path === 'out.txt');
+      return e?.type === 'file' ? new TextDecoder().decode(await readSource(e.content)) : undefined;
+    };
+    await Artifacts.with(async (artifacts) => {
+      const run = { progress: silentProgress, artifacts };
+      await Scratch.with(async (s) => {
+        expect(await text(await resolveTree(tree('a', 'upper'), s, run))).toBe('A');
+        expect(await text(await resolveTree(tree('a', 'upper'), s, run))).toBe('A');
+        expect(builds).toBe(1);
+        expect(await text(await resolveTree(tree('b', 'upper'), s, run))).toBe('B');
+        expect(builds).toBe(2);
+        await resolveTree(tree('a'), s, run);
+        await resolveTree(tree('a'), s, run);
+        expect(builds).toBe(4);
+      });
+    });
   });
 });

@@ -5,6 +5,8 @@
  */
 import type { Plan } from '../../layouts/types.js';
 import { createContext } from '../context.js';
+import type { BuildRun } from '../tree/artifacts.js';
+import { identityOf, treeIdentity } from '../tree/identity.js';
 import { resolveTree } from '../tree/resolve.js';
 import type { Scratch } from '../tree/scratch.js';
 import { fileSource, type Source } from '../tree/source.js';
@@ -18,18 +20,30 @@ interface Env {
   warn(m: string): void;
 }
 
+/**
+ * What determines the bytes of a plan's medium: its settings, the clock and its tree (undefined when
+ * part of the tree has no identity). The key of the nested medium, and the identity under which a
+ * build offers a target's output to nested copies of the same medium.
+ */
+export function mediumKey(plan: Plan, epoch: number): string | undefined {
+  const tree = treeIdentity(plan.tree);
+  return tree === undefined ? undefined : identityOf([plan.medium, epoch, tree]);
+}
+
 /** Emit the inner plan into the scratch folder; sidecar checksums are taken as the bytes pass. */
-async function buildInner(plan: Plan, name: string, env: Env, scratch: Scratch, checksums: DigestName[]) {
-  const ctx = createContext({ epoch: env.epoch, onWarn: (m) => env.warn(m) });
-  const entries = await resolveTree(plan.tree, scratch);
-  const sidecars = await buildSidecars(plan.sidecars ?? [], entries, scratch);
+async function buildInner(plan: Plan, name: string, env: Env, scratch: Scratch, run: BuildRun, checksums: DigestName[]) {
+  const ctx = createContext({ epoch: env.epoch, progress: run.progress, onWarn: (m) => env.warn(m) });
+  const entries = await resolveTree(plan.tree, scratch, run);
+  const sidecars = await buildSidecars(plan.sidecars ?? [], entries, scratch, run);
   const path = scratch.path(name);
   const emitted: Emitted = await emitMedium(entries, plan.medium, path, checksums, ctx);
   return { source: await fileSource(path), emitted, entries, sidecars };
 }
 
+/** Same plan, same bytes: a build makes the medium once and nests that copy (or its own output) everywhere. */
 export function nestedMedium(plan: Plan, name: string, env: Env): Generated {
-  return { kind: 'generated', deps: [], build: async (_deps, scratch) => (await buildInner(plan, name, env, scratch, [])).source };
+  const key = mediumKey(plan, env.epoch);
+  return { kind: 'generated', deps: [], ...(key !== undefined ? { key } : {}), build: async (_deps, scratch, run) => (await buildInner(plan, name, env, scratch, run, [])).source };
 }
 
 export interface BuiltImage {
@@ -57,8 +71,8 @@ export function nestedImage(plan: Plan, name: string, at: string, env: Env): Nes
     image: {
       kind: 'generated',
       deps: [],
-      async build(_deps, scratch) {
-        const inner = await buildInner(plan, name, env, scratch, ['md5']);
+      async build(_deps, scratch, run) {
+        const inner = await buildInner(plan, name, env, scratch, run, ['md5']);
         if (!inner.emitted.md5) throw new Error(`${name}: the ${plan.medium.kind} emitter gave no MD5`);
         built = { md5: inner.emitted.md5, entries: inner.entries, sidecars: inner.sidecars };
         return inner.source;

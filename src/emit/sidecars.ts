@@ -5,6 +5,7 @@
 import { dirname, join } from 'node:path';
 import type { Sidecar } from '../../layouts/types.js';
 import { UserError } from '../errors.js';
+import type { BuildRun } from '../tree/artifacts.js';
 import type { Scratch } from '../tree/scratch.js';
 import type { Source } from '../tree/source.js';
 import type { ResolvedEntry } from '../tree/tree.js';
@@ -15,7 +16,7 @@ export interface BuiltSidecar {
   source: Source;
 }
 
-export async function buildSidecars(sidecars: readonly Sidecar[], entries: readonly ResolvedEntry[], scratch: Scratch): Promise<BuiltSidecar[]> {
+export async function buildSidecars(sidecars: readonly Sidecar[], entries: readonly ResolvedEntry[], scratch: Scratch, run: BuildRun): Promise<BuiltSidecar[]> {
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const out: BuiltSidecar[] = [];
   for (const s of sidecars) {
@@ -25,7 +26,7 @@ export async function buildSidecars(sidecars: readonly Sidecar[], entries: reado
       if (!e || e.type !== 'file') throw new UserError(`${s.name} depends on ${p}, which is not a file in the tree`);
       return e.content;
     });
-    out.push({ name: s.name, source: await s.content.build(deps, scratch) });
+    out.push({ name: s.name, source: await s.content.build(deps, scratch, run) });
   }
   return out;
 }

@@ -1,14 +1,24 @@
 import { UserError } from '../errors.js';
+import { silentProgress } from '../progress.js';
+import type { BuildRun } from './artifacts.js';
+import { entryIdentities } from './identity.js';
 import type { Scratch } from './scratch.js';
 import type { Source } from './source.js';
 import { checkPath, comparePaths, isGenerated, type Entry, type ResolvedEntry, type Tree } from './tree.js';
 
 /**
  * Build every generated entry, each after the entries it depends on (a cycle is an error), and
- * return the tree's entries with plain sources only, in path order.
+ * return the tree's entries with plain sources only, in path order. Within a build (`run.artifacts`),
+ * an entry whose identity the build has made already is taken from there, not built again.
  */
-export async function resolveTree(tree: Tree, scratch: Scratch): Promise<ResolvedEntry[]> {
+export async function resolveTree(tree: Tree, scratch: Scratch, run: BuildRun = { progress: silentProgress }): Promise<ResolvedEntry[]> {
   const entries = tree.entries();
+  const ids = entryIdentities(tree);
+  const { artifacts } = run;
+  const once = <T>(path: string, build: (scratch: Scratch) => Promise<T>): Promise<T> => {
+    const id = ids.get(path);
+    return artifacts && id !== undefined ? artifacts.once(id, () => build(artifacts.scratch)) : build(scratch);
+  };
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const done = new Map<string, Source>();
   const visiting = new Set<string>();
@@ -26,7 +36,8 @@ export async function resolveTree(tree: Tree, scratch: Scratch): Promise<Resolve
     visiting.add(path);
     const deps: Source[] = [];
     for (const d of e.content.deps) deps.push(await resolve(d, path));
-    const built = await e.content.build(deps, scratch);
+    const content = e.content;
+    const built = await once(path, (s) => content.build(deps, s, run));
     visiting.delete(path);
     done.set(path, built);
     return built;
@@ -46,7 +57,12 @@ export async function resolveTree(tree: Tree, scratch: Scratch): Promise<Resolve
     out.push({ type: 'dir', path: e.path, mode: e.mode });
     seen.add(e.path);
     const dirs = new Set<string>();
-    for (const f of await e.content.build(deps, scratch)) {
+    const content = e.content;
+    for (const f of await once(e.path, (s) => {
+      // reads every file it depends on (repodata hashes each package): a phase of its own
+      run.progress.phase(`generating ${e.path}/ from ${deps.length} files`);
+      return content.build(deps, s, run);
+    })) {
       const path = checkPath(`${e.path}/${f.path}`);
       if (seen.has(path)) throw new UserError(`two entries for the same output path: ${path}`);
       for (let i = path.lastIndexOf('/'); i > e.path.length; i = path.lastIndexOf('/', i - 1)) dirs.add(path.slice(0, i));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
@@ -16,13 +17,20 @@ export interface Source {
    * buffers. `whole`: the range is the entire file, so a file that grew is noticed too.
    */
   readonly file?: { readonly path: string; readonly offset: number; readonly whole: boolean };
+  /** A short string standing for the bytes, when one is known without reading them (see `tree/identity.ts`). */
+  readonly key?: string;
 }
 
 export function bytesSource(data: Uint8Array | string, origin = 'generated'): Source {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  let key: string | undefined;
   return {
     size: bytes.length,
     origin,
+    // hashed only when asked: most bytes sources are never compared
+    get key() {
+      return (key ??= `sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+    },
     async *open() {
       if (bytes.length > 0) yield bytes;
     },

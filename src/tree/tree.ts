@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import type { BuildRun } from './artifacts.js';
 import type { Source } from './source.js';
 import type { Scratch } from './scratch.js';
 
@@ -11,7 +12,13 @@ export interface Generated {
   readonly kind: 'generated';
   /** Tree paths whose resolved sources `build` receives, in this order. */
   readonly deps: readonly string[];
-  build(deps: Source[], scratch: Scratch): Promise<Source>;
+  /**
+   * What determines the bytes besides the dependencies' (an `identityOf` the recipe and its
+   * options): entries of equal keys and equal dependencies are built once per build and shared.
+   * None: built each time it is planned.
+   */
+  readonly key?: string;
+  build(deps: Source[], scratch: Scratch, run: BuildRun): Promise<Source>;
 }
 
 export type Content = Source | Generated;
@@ -22,7 +29,9 @@ export type Content = Source | Generated;
  */
 export interface GeneratedDir {
   readonly deps: readonly string[];
-  build(deps: Source[], scratch: Scratch): Promise<{ path: string; source: Source; mode?: number }[]>;
+  /** As `Generated.key`. */
+  readonly key?: string;
+  build(deps: Source[], scratch: Scratch, run: BuildRun): Promise<{ path: string; source: Source; mode?: number }[]>;
 }
 
 export interface FileEntry { readonly type: 'file'; readonly path: string; readonly mode: number; readonly content: Content }

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { asUserError, UserError } from '../../errors.js';
+import { identityOf } from '../../tree/identity.js';
 import type { Scratch } from '../../tree/scratch.js';
 import { bytesSource, type Source } from '../../tree/source.js';
 import { compsXml, type CompsGroup } from './comps.js';
@@ -162,10 +163,14 @@ export interface RepoTreePackage {
  */
 export function repodataDir(packages: readonly RepoTreePackage[], opts: RepodataOptions): {
   deps: readonly string[];
+  key?: string;
   build(deps: Source[], scratch: Scratch): Promise<{ path: string; source: Source }[]>;
 } {
+  // the same packages at the same places give the same metadata (unless a signer is involved)
+  const key = identityOf(['repodata', packages.map((p) => [p.href, p.mtime]), opts]);
   return {
     deps: packages.map((p) => p.path),
+    ...(key !== undefined ? { key } : {}),
     async build(deps, scratch) {
       const inputs = packages.map((p, i) => ({ href: p.href, source: deps[i]!, mtime: p.mtime }));
       const files = await buildRepodata(inputs, opts, scratch);
