@@ -205,7 +205,7 @@ async function hashFile(path: string, algorithms: readonly DigestName[]): Promis
  * wanted together with an implanted MD5, because those must cover the patched field.
  */
 export async function emitIso(entries: readonly ResolvedEntry[], out: string, options: EmitIsoOptions, ctx: Context): Promise<EmitIsoResult> {
-  const plan = await planIso(entries, { ...options, epoch: ctx.epoch, mediaCheck: Boolean(options.implantMd5) });
+  const plan = planIso(entries, { ...options, epoch: ctx.epoch, mediaCheck: Boolean(options.implantMd5) });
   const size = plan.volumeBlocks * 2048;
   const checksums = [...new Set(options.checksums ?? [])];
   const mediaCheck = options.implantMd5 ? new MediaCheckTap(size) : undefined;

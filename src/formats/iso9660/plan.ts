@@ -1,12 +1,14 @@
 /**
  * The planner: maps a resolved tree to ECMA-119 + Rock Ridge + Joliet + El Torito structures and
- * assigns every block address before a byte is written (spec "Planning algorithm"). Everything that
- * depends on LBAs but not on file contents is encoded later by the streamer from this plan.
+ * assigns every block address before a byte is written (spec "Planning algorithm"), in five phases:
+ * the node tree, names and order, directory records, block addresses, then boot entries and the
+ * system area. Everything that depends on LBAs is encoded later by the streamer from this plan.
+ * Pure: it reads no file (the streamer patches a BIOS image's boot-info table as its bytes pass).
  */
 import { UserError } from '../../errors.js';
-import { readSource, type Source } from '../../tree/source.js';
+import type { Source } from '../../tree/source.js';
 import type { ResolvedEntry } from '../../tree/tree.js';
-import { PLATFORM_BIOS, PLATFORM_EFI, patchBootInfo, type CatalogEntry } from './eltorito.js';
+import { PLATFORM_BIOS, PLATFORM_EFI, type CatalogEntry } from './eltorito.js';
 import { geometry, type HybridLayout } from './hybrid.js';
 import { ecmaIdentifiers, ecmaSortKey, jolietIdentifiers, NameTooLong, ucs2be, type JolietPolicy } from './names.js';
 import { BLOCK, blocks, isPrintableAscii } from './numbers.js';
@@ -97,29 +99,46 @@ interface NodeBase {
   readonly name: string;
   readonly parent: PlanDir;
   readonly mode: number;
+  /** Set by the naming phase. */
   ecmaId: Uint8Array;
   jolietId: Uint8Array;
 }
 
+/** A regular file; empty files share the one empty extent. */
 export interface PlanFile extends NodeBase {
-  readonly kind: 'file' | 'symlink' | 'catalog';
+  readonly kind: 'file';
   readonly size: number;
   lba: number;
-  readonly source?: Source;
-  readonly target?: string;
-  /** Replacement bytes (a BIOS image with its boot-info table). */
-  data?: Uint8Array;
+  readonly source: Source;
+  /** A BIOS image whose boot-info table (and GRUB2's, when asked) the streamer patches into its bytes. */
+  bootInfo?: { readonly grub2: boolean };
+}
+
+export interface PlanSymlink extends NodeBase {
+  readonly kind: 'symlink';
+  readonly size: 0;
+  /** The empty extent, as mkisofs points symlinks. */
+  lba: number;
+  readonly target: string;
+}
+
+/** The El Torito catalog shown as a file (`isolinux/boot.cat`): its extent is the catalog block. */
+export interface PlanCatalog extends NodeBase {
+  readonly kind: 'catalog';
+  readonly size: number;
+  lba: number;
 }
 
 export interface PlanDir extends NodeBase {
   readonly kind: 'dir';
   readonly depth: number;
   readonly children: PlanNode[];
+  /** Set by the records phase (sizes) and the blocks phase (addresses). */
   ecma: DirExtent;
   joliet: DirExtent;
 }
 
-export type PlanNode = PlanFile | PlanDir;
+export type PlanNode = PlanFile | PlanSymlink | PlanCatalog | PlanDir;
 
 export interface IsoPlan {
   readonly ids: { volumeId: string; systemId: string; volumeSetId: string; publisher: string; preparer: string; application: string };
@@ -160,18 +179,15 @@ const S_IFLNK = 0o120000;
 const MAX_NAME_BYTES = 253;
 const MAX_FILE_SIZE = 0xffffffff;
 
+type Joliet = JolietPolicy | undefined;
+
 function checkIdField(what: string, text: string, max: number): void {
   if (!isPrintableAscii(text)) throw new UserError(`${what} must be printable ASCII: ${JSON.stringify(text)}`);
   if (text.length > max) throw new UserError(`${what} longer than ${max} characters: ${JSON.stringify(text)}`);
   if (text.startsWith('_')) throw new UserError(`${what} must not start with "_" (that means "file name follows"): ${JSON.stringify(text)}`);
 }
 
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-/** Build the plan. Async only because a BIOS image with a boot-info table is read (≤ 1 MiB). */
-export async function planIso(entries: readonly ResolvedEntry[], options: IsoOptions): Promise<IsoPlan> {
+function volumeIds(options: IsoOptions): IsoPlan['ids'] {
   const ids = {
     volumeId: options.volumeId,
     systemId: options.systemId ?? '',
@@ -187,57 +203,86 @@ export async function planIso(entries: readonly ResolvedEntry[], options: IsoOpt
   checkIdField('publisher id', ids.publisher, 128);
   checkIdField('data preparer id', ids.preparer, 128);
   checkIdField('application id', ids.application, 128);
-  const joliet = options.joliet === false ? undefined : { limit: options.joliet?.limit ?? 64, overflow: options.joliet?.overflow ?? 'refuse' };
-  const epoch = options.epoch;
+  return ids;
+}
 
-  // 1. the tree
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Placeholder until the records phase sizes the directory. */
+const unplacedExtent = (): DirExtent => ({ lba: 0, size: 0, records: [], number: 0 });
+
+/** Phase 1: the node tree, with implied parents and the ISO limits on names, depth and sizes. */
+function nodeTree(entries: readonly ResolvedEntry[], options: IsoOptions): { root: PlanDir; nodes: Map<string, PlanNode> } {
   const empty = new Uint8Array(0);
-  const root = { kind: 'dir', path: '', name: '', mode: S_IFDIR | ((options.rootMode ?? 0o755) & 0o7777), depth: 1, children: [], ecmaId: Uint8Array.of(0), jolietId: Uint8Array.of(0) } as unknown as PlanDir;
-  (root as { parent: PlanDir }).parent = root;
+  const root: PlanDir = {
+    kind: 'dir',
+    path: '',
+    name: '',
+    // the root is its own parent (its ".." record)
+    get parent() {
+      return root;
+    },
+    mode: S_IFDIR | ((options.rootMode ?? 0o755) & 0o7777),
+    depth: 1,
+    children: [],
+    ecmaId: Uint8Array.of(0),
+    jolietId: Uint8Array.of(0),
+    ecma: unplacedExtent(),
+    joliet: unplacedExtent(),
+  };
   const nodes = new Map<string, PlanNode>([['', root]]);
   const dirAt = (path: string): PlanDir => {
     const hit = nodes.get(path);
-    if (hit) {
-      if (hit.kind !== 'dir') throw new UserError(`${path} is not a directory but has entries below it`);
-      return hit;
-    }
-    return addNode({ type: 'dir', path, mode: 0o755 }) as PlanDir;
+    if (!hit) return dirNode(path, 0o755);
+    if (hit.kind !== 'dir') throw new UserError(`${path} is not a directory but has entries below it`);
+    return hit;
   };
-  function addNode(e: ResolvedEntry | { type: 'catalog'; path: string }): PlanNode {
-    const slash = e.path.lastIndexOf('/');
-    const parent = dirAt(slash < 0 ? '' : e.path.slice(0, slash));
-    const name = baseName(e.path);
-    if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new UserError(`name longer than ${MAX_NAME_BYTES} bytes (Rock Ridge limit Linux reads correctly): ${e.path}`);
-    const base = { path: e.path, name, parent, ecmaId: empty, jolietId: empty };
-    let node: PlanNode;
-    if (e.type === 'dir') {
-      const depth = parent.depth + 1;
-      if (depth > 8) throw new UserError(`directory nested deeper than 8 levels (ISO 9660 limit; dudkit writes no Rock Ridge relocation): ${e.path}`);
-      node = { ...base, kind: 'dir', mode: S_IFDIR | (e.mode & 0o7777), depth, children: [] } as unknown as PlanDir;
-    } else if (e.type === 'symlink') {
-      node = { ...base, kind: 'symlink', mode: S_IFLNK | 0o777, size: 0, lba: 0, target: e.target };
-    } else if (e.type === 'catalog') {
-      node = { ...base, kind: 'catalog', mode: S_IFREG | 0o444, size: BLOCK, lba: 0 };
-    } else {
-      if (e.content.size > MAX_FILE_SIZE && !options.level3) {
-        throw new UserError(`file of 4 GiB or more needs ISO level 3 (multi-extent records); ask for level 3 to write it`, e.path);
-      }
-      node = { ...base, kind: 'file', mode: S_IFREG | (e.mode & 0o7777), size: e.content.size, lba: 0, source: e.content };
-    }
-    if (nodes.has(e.path)) throw new UserError(`two entries for the same path: ${e.path}`);
-    nodes.set(e.path, node);
-    parent.children.push(node);
+  // parents first (implied ones as 0755 folders), then this node's own checks
+  const baseOf = (path: string) => {
+    const slash = path.lastIndexOf('/');
+    const parent = dirAt(slash < 0 ? '' : path.slice(0, slash));
+    const name = baseName(path);
+    if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new UserError(`name longer than ${MAX_NAME_BYTES} bytes (Rock Ridge limit Linux reads correctly): ${path}`);
+    return { path, name, parent, ecmaId: empty, jolietId: empty };
+  };
+  const attach = <N extends PlanNode>(node: N): N => {
+    if (nodes.has(node.path)) throw new UserError(`two entries for the same path: ${node.path}`);
+    nodes.set(node.path, node);
+    node.parent.children.push(node);
     return node;
+  };
+  function dirNode(path: string, mode: number): PlanDir {
+    const base = baseOf(path);
+    const depth = base.parent.depth + 1;
+    if (depth > 8) throw new UserError(`directory nested deeper than 8 levels (ISO 9660 limit; dudkit writes no Rock Ridge relocation): ${path}`);
+    return attach({ ...base, kind: 'dir', mode: S_IFDIR | (mode & 0o7777), depth, children: [], ecma: unplacedExtent(), joliet: unplacedExtent() });
   }
+  const addNode = (e: ResolvedEntry): PlanNode => {
+    if (e.type === 'dir') return dirNode(e.path, e.mode);
+    const base = baseOf(e.path);
+    if (e.type === 'symlink') return attach({ ...base, kind: 'symlink', mode: S_IFLNK | 0o777, size: 0, lba: 0, target: e.target });
+    if (e.content.size > MAX_FILE_SIZE && !options.level3) {
+      throw new UserError(`file of 4 GiB or more needs ISO level 3 (multi-extent records); ask for level 3 to write it`, e.path);
+    }
+    return attach({ ...base, kind: 'file', mode: S_IFREG | (e.mode & 0o7777), size: e.content.size, lba: 0, source: e.content });
+  };
   for (const e of entries) {
     if (e.type === 'dir' && nodes.get(e.path)?.kind === 'dir') continue;
     addNode(e);
   }
   const boot = options.boot;
   if (boot && !boot.bios && !boot.efi) throw new UserError('boot options given without a BIOS or EFI boot image');
-  if (boot?.catalogPath !== undefined) addNode({ type: 'catalog', path: boot.catalogPath });
+  if (boot?.catalogPath !== undefined) attach({ ...baseOf(boot.catalogPath), kind: 'catalog', mode: S_IFREG | 0o444, size: BLOCK, lba: 0 });
+  return { root, nodes };
+}
 
-  // 2. names and sort order per directory (breadth-first = path-table order)
+/**
+ * Phase 2: identifiers of both trees and each directory's sort order; the directories
+ * breadth-first, which is path-table order (ECMA, and Joliet sorted by its own identifiers).
+ */
+function nameTrees(root: PlanDir, nodes: ReadonlyMap<string, PlanNode>, joliet: Joliet): { dirs: PlanDir[]; jolietDirs: PlanDir[] } {
   const dirs: PlanDir[] = [root];
   for (let i = 0; i < dirs.length; i++) {
     const d = dirs[i]!;
@@ -269,35 +314,58 @@ export async function planIso(entries: readonly ResolvedEntry[], options: IsoOpt
   if (joliet) {
     jolietDirs.push(root);
     for (let i = 0; i < jolietDirs.length; i++) {
-      const kids = [...jolietDirs[i]!.children].sort((a, b) => Buffer.compare(a.jolietId, b.jolietId));
-      for (const c of kids) if (c.kind === 'dir') jolietDirs.push(c);
+      for (const c of jolietOrder(jolietDirs[i]!)) if (c.kind === 'dir') jolietDirs.push(c);
     }
   }
+  return { dirs, jolietDirs };
+}
 
-  // 3. directory records, inline system use and continuation areas
-  const areas: CeArea[] = [];
-  let ceBlock = 0;
-  let ceOffset = 0;
-  const placeContinuation = (parts: Uint8Array[]): CeRef => {
+/** A directory's children in Joliet record order (by UCS-2 identifier bytes). */
+function jolietOrder(d: PlanDir): PlanNode[] {
+  return [...d.children].sort((a, b) => Buffer.compare(a.jolietId, b.jolietId));
+}
+
+/**
+ * Continuation areas for system-use entries that do not fit inline, packed into consecutive
+ * blocks of the continuation region; an area that fills its block chains on with a `CE`.
+ */
+class ContinuationSpace {
+  readonly areas: CeArea[] = [];
+  private block = 0;
+  private offset = 0;
+
+  place(parts: Uint8Array[]): CeRef {
     const total = parts.reduce((n, e) => n + e.length, 0);
     let take = parts.length;
     let used = total;
-    if (total > BLOCK - ceOffset) {
+    if (total > BLOCK - this.offset) {
       take = 0;
       used = 0;
-      while (take < parts.length && used + parts[take]!.length + CE_LENGTH <= BLOCK - ceOffset) used += parts[take++]!.length;
+      while (take < parts.length && used + parts[take]!.length + CE_LENGTH <= BLOCK - this.offset) used += parts[take++]!.length;
       if (take === 0) {
-        ceBlock++;
-        ceOffset = 0;
-        return placeContinuation(parts);
+        this.block++;
+        this.offset = 0;
+        return this.place(parts);
       }
     }
-    const area: CeArea = { block: ceBlock, offset: ceOffset, length: used + (take < parts.length ? CE_LENGTH : 0), parts: parts.slice(0, take) };
-    ceOffset += area.length;
-    areas.push(area);
-    if (take < parts.length) area.parts.push(placeContinuation(parts.slice(take)));
+    const area: CeArea = { block: this.block, offset: this.offset, length: used + (take < parts.length ? CE_LENGTH : 0), parts: parts.slice(0, take) };
+    this.offset += area.length;
+    this.areas.push(area);
+    if (take < parts.length) area.parts.push(this.place(parts.slice(take)));
     return area;
-  };
+  }
+
+  get blocks(): number {
+    return this.areas.length > 0 ? this.block + 1 : 0;
+  }
+}
+
+/**
+ * Phase 3: every directory's records (Rock Ridge entries inline, the rest in continuation areas),
+ * which fixes each directory extent's size.
+ */
+function directoryRecords(root: PlanDir, dirs: readonly PlanDir[], jolietDirs: readonly PlanDir[], epoch: number): ContinuationSpace {
+  const space = new ContinuationSpace();
   const links = (d: PlanDir) => 2 + d.children.filter((c) => c.kind === 'dir').length;
   // identical entries are shared: every TF is the same, and PX depends only on mode and links
   const tfEntry = tf(epoch);
@@ -309,7 +377,7 @@ export async function planIso(entries: readonly ResolvedEntry[], options: IsoOpt
     return e;
   };
   const rrEntries = (n: PlanNode): Uint8Array[] => [pxEntry(n.mode, n.kind === 'dir' ? links(n) : 1), tfEntry];
-  const extent = (records: { node: PlanNode; id: Uint8Array; su: Uint8Array[] }[]): DirExtent => {
+  const extent = (records: { node: PlanNode; id: Uint8Array; su: Uint8Array[] }[], number: number): DirExtent => {
     // a file over 4 GiB − 1 gets one record per section, each with the same identifier and entries
     const expanded = records.flatMap((r): { node: PlanNode; id: Uint8Array; su: Uint8Array[]; section?: number }[] => {
       const size = r.node.kind === 'dir' ? 0 : r.node.size;
@@ -319,89 +387,107 @@ export async function planIso(entries: readonly ResolvedEntry[], options: IsoOpt
     const planned = expanded.map((r) => {
       const { inline, spill } = splitInline(r.su, systemUseRoom(r.id.length));
       const systemUse: SystemUsePart[] = [...inline];
-      if (spill.length > 0) systemUse.push(placeContinuation(spill));
+      if (spill.length > 0) systemUse.push(space.place(spill));
       return { node: r.node, id: r.id, systemUse, ...(r.section !== undefined ? { section: r.section } : {}) };
     });
     const lengths = planned.map((r) => recordLength(r.id.length, r.systemUse.reduce((n, e) => n + (e instanceof Uint8Array ? e.length : CE_LENGTH), 0)));
     const { offsets, size } = layoutRecords(lengths);
-    return { lba: 0, size, number: 0, records: planned.map((r, i) => ({ ...r, offset: offsets[i]! })) };
+    return { lba: 0, size, number, records: planned.map((r, i) => ({ ...r, offset: offsets[i]! })) };
   };
   dirs.forEach((d, i) => {
     const self = d === root ? [sp(), ...rrEntries(d), er()] : rrEntries(d);
-    d.ecma = extent([
-      { node: d, id: Uint8Array.of(0), su: self },
-      { node: d.parent, id: Uint8Array.of(1), su: rrEntries(d.parent) },
-      ...d.children.map((c) => ({
-        node: c,
-        id: c.ecmaId,
-        su: [...rrEntries(c), ...nm(Buffer.from(c.name)), ...(c.kind === 'symlink' ? sl(c.target!) : [])],
-      })),
-    ]);
-    d.ecma.number = i + 1;
+    d.ecma = extent(
+      [
+        { node: d, id: Uint8Array.of(0), su: self },
+        { node: d.parent, id: Uint8Array.of(1), su: rrEntries(d.parent) },
+        ...d.children.map((c) => ({ node: c, id: c.ecmaId, su: [...rrEntries(c), ...nm(Buffer.from(c.name)), ...(c.kind === 'symlink' ? sl(c.target) : [])] })),
+      ],
+      i + 1,
+    );
   });
   jolietDirs.forEach((d, i) => {
-    const kids = [...d.children].sort((a, b) => Buffer.compare(a.jolietId, b.jolietId));
-    d.joliet = extent([
-      { node: d, id: Uint8Array.of(0), su: [] },
-      { node: d.parent, id: Uint8Array.of(1), su: [] },
-      ...kids.map((c) => ({ node: c, id: c.jolietId, su: [] })),
-    ]);
-    d.joliet.number = i + 1;
+    d.joliet = extent(
+      [
+        { node: d, id: Uint8Array.of(0), su: [] },
+        { node: d.parent, id: Uint8Array.of(1), su: [] },
+        ...jolietOrder(d).map((c) => ({ node: c, id: c.jolietId, su: [] })),
+      ],
+      i + 1,
+    );
   });
-  const continuationBlocks = areas.length > 0 ? ceBlock + 1 : 0;
+  return space;
+}
 
-  // 4. block addresses in emission order
-  const ptSize = pathTableSize(dirs.map((d) => ({ id: d.ecmaId })));
-  const jptSize = pathTableSize(jolietDirs.map((d) => ({ id: d.jolietId })));
+interface Allocation {
+  readonly lba: IsoPlan['lba'];
+  readonly files: PlanFile[];
+  readonly bios?: PlanFile;
+  readonly efi?: PlanFile;
+  /** First block after the last file. */
+  readonly end: number;
+}
+
+function bootFile(nodes: ReadonlyMap<string, PlanNode>, path: string, what: string): PlanFile {
+  const n = nodes.get(path);
+  if (!n || n.kind !== 'file') throw new UserError(`${what} boot image is not a file in the tree: ${path}`);
+  if (n.size === 0) throw new UserError(`${what} boot image is empty: ${path}`);
+  return n;
+}
+
+/**
+ * Phase 4: block addresses in emission order: descriptors, catalog, path tables, directories,
+ * continuation region, Joliet directories, the empty extent, then file data (boot images first;
+ * names given the very same Source share one extent).
+ */
+function allocateBlocks(
+  nodes: ReadonlyMap<string, PlanNode>,
+  trees: { dirs: readonly PlanDir[]; jolietDirs: readonly PlanDir[]; ptSize: number; jptSize: number; continuationBlocks: number },
+  boot: BootOptions | undefined,
+  joliet: Joliet,
+): Allocation {
   let lba = 17;
   const bootRecord = boot ? lba++ : undefined;
   const svd = joliet ? lba++ : undefined;
   const terminator = lba++;
   const catalog = boot ? lba++ : undefined;
   const lPath = lba;
-  lba += blocks(ptSize);
+  lba += blocks(trees.ptSize);
   const mPath = lba;
-  lba += blocks(ptSize);
+  lba += blocks(trees.ptSize);
   let jlPath: number | undefined;
   let jmPath: number | undefined;
   if (joliet) {
     jlPath = lba;
-    lba += blocks(jptSize);
+    lba += blocks(trees.jptSize);
     jmPath = lba;
-    lba += blocks(jptSize);
+    lba += blocks(trees.jptSize);
   }
-  for (const d of dirs) {
+  for (const d of trees.dirs) {
     d.ecma.lba = lba;
     lba += d.ecma.size / BLOCK;
   }
   const continuation = lba;
-  lba += continuationBlocks;
-  for (const d of jolietDirs) {
+  lba += trees.continuationBlocks;
+  for (const d of trees.jolietDirs) {
     d.joliet.lba = lba;
     lba += d.joliet.size / BLOCK;
   }
   const all = [...nodes.values()];
-  const needsEmpty = all.some((n) => n.kind === 'symlink' || (n.kind === 'file' && n.size === 0));
-  const emptyLba = needsEmpty ? lba++ : undefined;
-  const bootFile = (path: string, what: string): PlanFile => {
-    const n = nodes.get(path);
-    if (!n || n.kind !== 'file') throw new UserError(`${what} boot image is not a file in the tree: ${path}`);
-    if (n.size === 0) throw new UserError(`${what} boot image is empty: ${path}`);
-    return n;
-  };
-  const bios = boot?.bios ? bootFile(boot.bios.path, 'BIOS') : undefined;
-  const efi = boot?.efi ? bootFile(boot.efi.path, 'EFI') : undefined;
+  const isEmptyExtent = (n: PlanNode): n is PlanSymlink | PlanFile => n.kind === 'symlink' || (n.kind === 'file' && n.size === 0);
+  const empty = all.some(isEmptyExtent) ? lba++ : undefined;
+  const bios = boot?.bios ? bootFile(nodes, boot.bios.path, 'BIOS') : undefined;
+  const efi = boot?.efi ? bootFile(nodes, boot.efi.path, 'EFI') : undefined;
   const files: PlanFile[] = [];
   for (const f of [bios, efi]) if (f && !files.includes(f)) files.push(f);
   // names given the very same Source share one extent (hard links kept when an image is rebuilt)
-  const extentOf = new Map<Source, PlanFile>(files.map((f) => [f.source!, f]));
+  const extentOf = new Map<Source, PlanFile>(files.map((f) => [f.source, f]));
   const sharing: [PlanFile, PlanFile][] = [];
   for (const n of all) {
     if (n.kind !== 'file' || n.size === 0 || files.includes(n)) continue;
-    const first = extentOf.get(n.source!);
+    const first = extentOf.get(n.source);
     if (first) sharing.push([n, first]);
     else {
-      extentOf.set(n.source!, n);
+      extentOf.set(n.source, n);
       files.push(n);
     }
   }
@@ -412,63 +498,93 @@ export async function planIso(entries: readonly ResolvedEntry[], options: IsoOpt
   }
   for (const [n, first] of sharing) n.lba = first.lba;
   for (const n of all) {
-    if (n.kind === 'symlink' || (n.kind === 'file' && n.size === 0)) n.lba = emptyLba!;
-    if (n.kind === 'catalog') n.lba = catalog!;
+    if (isEmptyExtent(n) && empty !== undefined) n.lba = empty;
+    if (n.kind === 'catalog' && catalog !== undefined) n.lba = catalog;
   }
+  return {
+    lba: { bootRecord, svd, terminator, catalog, lPath, mPath, jlPath, jmPath, continuation, empty, data },
+    files,
+    ...(bios ? { bios } : {}),
+    ...(efi ? { efi } : {}),
+    end: lba,
+  };
+}
 
-  // 5. boot entries, tail padding and the system area
-  const bootEntries: CatalogEntry[] = [];
+/**
+ * Phase 5: the El Torito entries, the tail padding (media check, backup GPT) and the isohybrid
+ * system area, whose cylinder rounding fixes the volume size.
+ */
+function bootAndSystemArea(
+  alloc: Allocation,
+  options: IsoOptions,
+  volumeId: string,
+): { boot: CatalogEntry[]; hybrid?: HybridLayout; volumeBlocks: number } {
+  const { bios, efi } = alloc;
+  const boot = options.boot;
+  const entries: CatalogEntry[] = [];
   if (bios) {
     const loadSectors = boot?.bios?.loadSectors ?? 4;
     if (!Number.isInteger(loadSectors) || loadSectors < 1 || loadSectors > 65535) throw new UserError(`BIOS boot load size must be 1–65535 sectors, got ${loadSectors}`);
-    bootEntries.push({ platform: PLATFORM_BIOS, lba: bios.lba, sectors: loadSectors });
+    entries.push({ platform: PLATFORM_BIOS, lba: bios.lba, sectors: loadSectors });
     if (boot?.bios?.bootInfoTable) {
       if (bios.size > 1 << 20) throw new UserError(`BIOS boot image larger than 1 MiB cannot carry a boot-info table: ${bios.path}`);
       if (bios.size < 64) throw new UserError(`BIOS boot image shorter than 64 bytes cannot carry a boot-info table: ${bios.path}`);
-      bios.data = patchBootInfo(await readSource(bios.source!), bios.lba, Boolean(boot.bios.grub2BootInfo));
+      bios.bootInfo = { grub2: Boolean(boot.bios.grub2BootInfo) };
     }
   }
   if (efi) {
     const sectors = Math.ceil(efi.size / 512);
     if (sectors > 65535) throw new UserError(`EFI boot image larger than 32 MiB − 512 bytes (El Torito sector count limit): ${efi.path}`);
-    bootEntries.push({ platform: PLATFORM_EFI, lba: efi.lba, sectors });
+    entries.push({ platform: PLATFORM_EFI, lba: efi.lba, sectors });
   }
-  const fileEnd = lba;
+  const fileEnd = alloc.end;
+  let lba = fileEnd;
   // the media check never hashes the last 15 blocks, and needs ≥ 336 sectors to pass checkisomd5
   if (options.mediaCheck) lba = Math.max(fileEnd + 15, 336);
   // the backup GPT (63 sectors) lies in the tail, after every file
   if (options.hybrid?.gpt) lba = Math.max(lba, fileEnd + 16);
-  let hybrid: HybridLayout | undefined;
-  if (options.hybrid) {
-    const bootCode = options.hybrid.bootCode ?? new Uint8Array(432);
-    if (bootCode.length !== 432) throw new UserError(`isohybrid MBR boot code must be 432 bytes, got ${bootCode.length}`);
-    const cyl = geometry(lba * BLOCK).cylinderBytes / BLOCK;
-    lba = Math.ceil(lba / cyl) * cyl;
-    hybrid = {
-      bootCode,
-      imageBytes: lba * BLOCK,
-      biosLba: bios?.lba ?? 0,
-      gpt: Boolean(options.hybrid.gpt),
-      volumeId: ids.volumeId,
-      epoch,
-      ...(efi ? { efi: { lba: efi.lba, size: efi.size } } : {}),
-    };
-  }
+  if (!options.hybrid) return { boot: entries, volumeBlocks: lba };
+  const bootCode = options.hybrid.bootCode ?? new Uint8Array(432);
+  if (bootCode.length !== 432) throw new UserError(`isohybrid MBR boot code must be 432 bytes, got ${bootCode.length}`);
+  const cyl = geometry(lba * BLOCK).cylinderBytes / BLOCK;
+  lba = Math.ceil(lba / cyl) * cyl;
+  const hybrid: HybridLayout = {
+    bootCode,
+    imageBytes: lba * BLOCK,
+    biosLba: bios?.lba ?? 0,
+    gpt: Boolean(options.hybrid.gpt),
+    volumeId,
+    epoch: options.epoch,
+    ...(efi ? { efi: { lba: efi.lba, size: efi.size } } : {}),
+  };
+  return { boot: entries, hybrid, volumeBlocks: lba };
+}
 
+/** Plan the image of `entries`: the five phases in order. */
+export function planIso(entries: readonly ResolvedEntry[], options: IsoOptions): IsoPlan {
+  const ids = volumeIds(options);
+  const joliet: Joliet = options.joliet === false ? undefined : { limit: options.joliet?.limit ?? 64, overflow: options.joliet?.overflow ?? 'refuse' };
+  const { root, nodes } = nodeTree(entries, options);
+  const { dirs, jolietDirs } = nameTrees(root, nodes, joliet);
+  const continuation = directoryRecords(root, dirs, jolietDirs, options.epoch);
+  const ptSize = pathTableSize(dirs.map((d) => ({ id: d.ecmaId })));
+  const jptSize = pathTableSize(jolietDirs.map((d) => ({ id: d.jolietId })));
+  const alloc = allocateBlocks(nodes, { dirs, jolietDirs, ptSize, jptSize, continuationBlocks: continuation.blocks }, options.boot, joliet);
+  const { boot, hybrid, volumeBlocks } = bootAndSystemArea(alloc, options, ids.volumeId);
   return {
     ids,
-    epoch,
+    epoch: options.epoch,
     root,
     dirs,
     jolietDirs,
     pathTableSize: ptSize,
     jolietPathTableSize: jptSize,
-    lba: { bootRecord, svd, terminator, catalog, lPath, mPath, jlPath, jmPath, continuation, empty: emptyLba, data },
-    continuationAreas: areas,
-    continuationBlocks,
-    files,
-    boot: bootEntries,
+    lba: alloc.lba,
+    continuationAreas: continuation.areas,
+    continuationBlocks: continuation.blocks,
+    files: alloc.files,
+    boot,
     ...(hybrid ? { hybrid } : {}),
-    volumeBlocks: lba,
+    volumeBlocks,
   };
 }

@@ -5,14 +5,14 @@
  */
 import { UserError } from '../../errors.js';
 import { bootRecord, jolietDescriptor, primaryDescriptor, terminator } from './descriptors.js';
-import { bootCatalog } from './eltorito.js';
+import { bootCatalog, patchBootInfo } from './eltorito.js';
 import { gptBackup, SECTOR, systemArea } from './hybrid.js';
 import { encodePathTable } from './pathtable.js';
 import { SECTION_BYTES, type DirExtent, type IsoPlan, type PlanDir, type PlannedRecord, type SystemUsePart } from './plan.js';
 import { BLOCK, blocks } from './numbers.js';
 import { FLAG_DIRECTORY, FLAG_MULTI_EXTENT, writeRecord } from './records.js';
 import { ce } from './susp.js';
-import type { Source } from '../../tree/source.js';
+import { readSource, type Source } from '../../tree/source.js';
 
 export interface Sink {
   /** Called with consecutive parts of the image; the chunk may be reused once the promise settles. */
@@ -129,22 +129,23 @@ export async function streamIso(plan: IsoPlan, sink: Sink): Promise<void> {
   await w.padTo(lba.data);
   for (const f of plan.files) {
     await w.padTo(f.lba);
-    if (f.data) {
-      await w.write(f.data);
+    if (f.bootInfo) {
+      // a BIOS image is small (≤ 1 MiB, checked by the planner): patched whole
+      await w.write(patchBootInfo(await readSource(f.source), f.lba, f.bootInfo.grub2));
     } else {
-      const copied = await w.sink.copy?.(f.source!);
+      const copied = await w.sink.copy?.(f.source);
       if (copied !== undefined) {
-        if (copied !== f.size) throw new UserError(`changed size while being read (planned ${f.size} bytes, got ${copied})`, f.source!.origin);
+        if (copied !== f.size) throw new UserError(`changed size while being read (planned ${f.size} bytes, got ${copied})`, f.source.origin);
         w.position += copied;
         await w.padTo(f.lba + blocks(f.size));
         continue;
       }
       const start = w.position;
-      for await (const chunk of f.source!.open()) {
-        if (w.position - start + chunk.length > f.size) throw new UserError(`grew while being read (planned ${f.size} bytes)`, f.source!.origin);
+      for await (const chunk of f.source.open()) {
+        if (w.position - start + chunk.length > f.size) throw new UserError(`grew while being read (planned ${f.size} bytes)`, f.source.origin);
         await w.write(chunk);
       }
-      if (w.position - start !== f.size) throw new UserError(`shrank while being read (planned ${f.size} bytes, got ${w.position - start})`, f.source!.origin);
+      if (w.position - start !== f.size) throw new UserError(`shrank while being read (planned ${f.size} bytes, got ${w.position - start})`, f.source.origin);
     }
     await w.padTo(f.lba + blocks(f.size));
   }
