@@ -10,18 +10,17 @@
  * extent from the original image, edited configurations are bytes, the edited UEFI image is
  * generated (a copy with its grub.cfg rewritten in place) and the disk is a nested medium.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { asUserError, UserError } from '../src/errors.js';
 import { nestedMedium } from '../src/emit/nested.js';
 import { addKernelArgs, BOOT_CONFIGS, driverDiskArg, EFI_IMAGE_CONFIGS, kickstartArg, type ConfigKind } from '../src/formats/bootcfg/kernel-args.js';
 import { FatReader, replaceFatFiles } from '../src/formats/fat/index.js';
-import { IsoReader, type IsoEntry, type IsoVolume } from '../src/formats/iso9660/read.js';
+import { bootInfoOf } from '../src/formats/iso9660/eltorito.js';
+import { decodeSystemArea } from '../src/formats/iso9660/hybrid.js';
+import { IsoReader, isoEntrySource, type IsoEntry, type IsoVolume } from '../src/formats/iso9660/read.js';
 import { isPrintableAscii } from '../src/formats/iso9660/numbers.js';
-import { bytesSource, readSource, sliceSource, type Source } from '../src/tree/source.js';
+import { bytesSource, fileSource, readSource, sliceSource, type Source } from '../src/tree/source.js';
 import { Tree, type Generated } from '../src/tree/tree.js';
 import { defineLayout, type Plan, type PrepareEnv } from './types.js';
 
@@ -39,7 +38,6 @@ export const attachOptions = z.strictObject({
 });
 type Options = z.output<typeof attachOptions>;
 
-const BLOCK = 2048;
 /** Boot configurations are small text files; anything larger is not one. */
 const MAX_CONFIG = 1 << 20;
 
@@ -59,27 +57,7 @@ export interface InstallerIso {
   readonly configs: readonly { path: string; kind: ConfigKind; text: string }[];
   /** Installer architecture (`.discinfo`, else the boot file names); undefined when unknown. */
   readonly arch?: string;
-  readonly kickstart?: { path: string; name: string; size: number };
-}
-
-function le32(b: Uint8Array, off: number): number {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).readUInt32LE(off);
-}
-
-async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
-  const b = Buffer.alloc(length);
-  const { bytesRead } = await fh.read(b, 0, length, offset);
-  return b.subarray(0, bytesRead);
-}
-
-/** LBA of the El Torito catalog, from the boot record among the volume descriptors. */
-async function catalogLba(fh: FileHandle): Promise<number | undefined> {
-  for (let lba = 16; lba < 16 + 64; lba++) {
-    const d = await readAt(fh, lba * BLOCK, BLOCK);
-    if (d.length < BLOCK || d[0] === 255) return undefined;
-    if (d[0] === 0 && d.toString('latin1', 7, 30) === 'EL TORITO SPECIFICATION') return le32(d, 71);
-  }
-  return undefined;
+  readonly kickstart?: { name: string; source: Source };
 }
 
 /**
@@ -88,31 +66,24 @@ async function catalogLba(fh: FileHandle): Promise<number | undefined> {
  * (0x00 + 0xEF on the EFI image, 248-entry GPT at LBA 2). Anything else (RHEL 8's
  * `isohybrid --uefi`, RHEL 10's GRUB2 MBR with an appended partition) is refused, not guessed.
  */
-function classifySystemArea(area: Buffer, biosLba: number | undefined, efiLba: number | undefined, what: string): InstallerIso['hybrid'] {
-  if (area[510] !== 0x55 || area[511] !== 0xaa) {
-    if (area.every((b) => b === 0)) return undefined;
-    throw new UserError(`${what}: the system area holds data that is not an MBR; not a layout dudkit can rebuild`);
-  }
-  const parts = [0, 1, 2, 3]
-    .map((i) => area.subarray(446 + 16 * i, 462 + 16 * i))
-    .map((p) => ({ active: p[0] === 0x80, type: p[4]!, start: le32(p, 8), sectors: le32(p, 12) }))
-    .filter((p) => p.type !== 0 || p.sectors !== 0);
-  const gpt = area.toString('latin1', 512, 520) === 'EFI PART';
+function classifySystemArea(area: Uint8Array, biosLba: number | undefined, efiLba: number | undefined, what: string): InstallerIso['hybrid'] {
+  const decoded = decodeSystemArea(area);
+  if (decoded.kind === 'blank') return undefined;
+  if (decoded.kind === 'other') throw new UserError(`${what}: the system area holds data that is not an MBR; not a layout dudkit can rebuild`);
+  const { partitions: parts, gpt } = decoded;
   const refuse = (why: string) =>
     new UserError(`${what}: ${why}; dudkit rebuilds only the isohybrid forms it writes (RHEL 9: isohdpfx.bin MBR + GPT), not RHEL 8 (isohybrid --uefi) or RHEL 10 (GRUB2 MBR, appended partition) media`);
-  if (le32(area, 432) !== (biosLba ?? 0) * 4 || le32(area, 436) !== 0) throw refuse('the MBR boot code does not point to the El Torito BIOS image the isohybrid way');
+  if (decoded.bootImageSector !== (biosLba ?? 0) * 4) throw refuse('the MBR boot code does not point to the El Torito BIOS image the isohybrid way');
   const first = parts[0];
   if (!first || !first.active || first.start !== 0) throw refuse('the first MBR partition does not cover the image from sector 0');
   if (!gpt) {
     if (parts.length !== 1 || first.type !== 0x17) throw refuse('MBR partitions are not the single 0x17 isohybrid partition');
-    return { bootCode: area.subarray(0, 432), gpt: false };
+    return { bootCode: decoded.bootCode, gpt: false };
   }
   const efiPart = parts[1];
-  const entriesLba = Number(area.readBigUInt64LE(512 + 72));
-  const entries = area.readUInt32LE(512 + 80);
-  if (first.type !== 0x00 || parts.length > 2 || entriesLba !== 2 || entries !== 248) throw refuse('the MBR/GPT are not the xorriso -isohybrid-gpt-basdat layout');
+  if (first.type !== 0x00 || parts.length > 2 || gpt.entriesLba !== 2 || gpt.entries !== 248) throw refuse('the MBR/GPT are not the xorriso -isohybrid-gpt-basdat layout');
   if (efiPart && (efiPart.type !== 0xef || efiLba === undefined || efiPart.start !== efiLba * 4)) throw refuse('the 0xEF MBR partition is not the El Torito UEFI image');
-  return { bootCode: area.subarray(0, 432), gpt: true };
+  return { bootCode: decoded.bootCode, gpt: true };
 }
 
 /**
@@ -137,24 +108,16 @@ async function installerRelease(iso: IsoReader, byPath: Map<string, IsoEntry>): 
 }
 
 /** The El Torito BIOS entry as the writer must rebuild it: load size, boot-info tables found in the image. */
-async function biosBoot(fh: FileHandle, file: IsoEntry, lba: number, loadSectors: number): Promise<NonNullable<InstallerIso['bios']>> {
-  const head = await readAt(fh, lba * BLOCK, 64);
-  const grub = file.size >= 2556 ? await readAt(fh, lba * BLOCK + 2548, 8) : undefined;
-  return {
-    path: file.path,
-    loadSectors,
-    bootInfoTable: head.length === 64 && le32(head, 8) === 16 && le32(head, 12) === lba && le32(head, 16) === file.size,
-    grub2BootInfo: grub?.length === 8 && grub.readBigUInt64LE(0) === BigInt(lba * 4 + 5),
-  };
+async function biosBoot(iso: IsoReader, file: IsoEntry, lba: number, loadSectors: number): Promise<NonNullable<InstallerIso['bios']>> {
+  return { path: file.path, loadSectors, ...bootInfoOf(await iso.bootImageHead(lba, file.size), lba, file.size) };
 }
 
 async function kickstartFile(ks: string): Promise<InstallerIso['kickstart']> {
-  const st = await stat(ks).catch((err: unknown) => asUserError(err, ks));
-  if (!st.isFile()) throw new UserError('not a regular file', ks);
+  const source = await fileSource(ks).catch((err: unknown) => asUserError(err, ks));
   const name = basename(ks);
   // the name goes into inst.ks=hd:LABEL=…:/<name> unescaped
   if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(name)) throw new UserError('kickstart file name must be letters, digits and . _ + - (it is written into the kernel argument)', ks);
-  return { path: ks, name, size: st.size };
+  return { name, source };
 }
 
 /** Read what attaching needs from the installer ISO (metadata, boot structures, configurations). */
@@ -166,10 +129,6 @@ export async function readInstaller(path: string, ks: string | undefined): Promi
   } catch (err) {
     asUserError(err, path);
   }
-  const fh = await open(path, 'r').catch(async (err: unknown) => {
-    await iso.close();
-    asUserError(err, path);
-  });
   try {
     const entries = await iso.entries();
     const byPath = new Map(entries.map((e) => [e.path, e]));
@@ -189,14 +148,14 @@ export async function readInstaller(path: string, ks: string | undefined): Promi
       const where = `El Torito entry ${i + 1} (${b.platform}, block ${b.lba})`;
       if (b.emulation !== 'none') throw new UserError(`${where} uses ${b.emulation} emulation; only no-emulation boot images are kept`, path);
       if (!file) throw new UserError(`${where} is not a file of the ISO (an appended partition?); not a layout dudkit can rebuild`, path);
-      if (b.platform === 'bios' && !bios && i === 0) bios = await biosBoot(fh, file, b.lba, b.loadSectors);
+      if (b.platform === 'bios' && !bios && i === 0) bios = await biosBoot(iso, file, b.lba, b.loadSectors);
       else if (b.platform === 'uefi' && !efi) efi = { path: file.path, loadSectors: b.loadSectors };
       else throw new UserError(`${where}: only one BIOS image (as the default entry) and one UEFI image are kept`, path);
     }
-    const cat = boot.length > 0 ? await catalogLba(fh) : undefined;
+    const cat = boot.length > 0 ? iso.catalogLba : undefined;
     const catalogPath = cat === undefined ? undefined : byLba.get(cat)?.path;
     const lbaOf = (p: string | undefined) => (p === undefined ? undefined : byPath.get(p)!.extents[0]!.lba);
-    const hybrid = classifySystemArea(await readAt(fh, 0, 16 * BLOCK), lbaOf(bios?.path), lbaOf(efi?.path), path);
+    const hybrid = classifySystemArea(await iso.systemAreaBytes(), lbaOf(bios?.path), lbaOf(efi?.path), path);
 
     const configs: { path: string; kind: ConfigKind; text: string }[] = [];
     for (const c of BOOT_CONFIGS) {
@@ -225,7 +184,6 @@ export async function readInstaller(path: string, ks: string | undefined): Promi
   } catch (err) {
     asUserError(err, path);
   } finally {
-    await fh.close();
     await iso.close();
   }
 }
@@ -247,9 +205,7 @@ function editedEfiImage(installer: InstallerIso, entry: IsoEntry, args: readonly
     kind: 'generated',
     deps: [],
     async build(_deps, scratch) {
-      const copy = scratch.path(basename(entry.path));
-      const start = entry.extents[0]!.lba * BLOCK;
-      await pipeline(createReadStream(installer.path, { start, end: start + entry.size - 1 }), createWriteStream(copy));
+      const copy = await scratch.spool(isoEntrySource(installer.path, entry).open(), basename(entry.path));
       const replacements = new Map<string, Uint8Array>();
       try {
         const fat = await FatReader.open(copy);
@@ -273,31 +229,6 @@ function editedEfiImage(installer: InstallerIso, entry: IsoEntry, args: readonly
         asUserError(err, origin);
       }
       return sliceSource(copy, 0, entry.size, origin);
-    },
-  };
-}
-
-/**
- * An unchanged file, copied from its extents in the original image: one file range when they are
- * contiguous (as writers lay out multi-extent files), else the sections in order.
- */
-function extentSource(image: string, e: IsoEntry): Source {
-  const origin = `${image}:/${e.path}`;
-  const first = e.extents[0]?.lba ?? 0;
-  let next = first;
-  for (const x of e.extents) {
-    if (x.lba !== next) return concatSources(e.extents.map((y) => sliceSource(image, y.lba * BLOCK, y.size, origin)), e.size, origin);
-    next = x.lba + x.size / BLOCK;
-  }
-  return sliceSource(image, first * BLOCK, e.size, origin);
-}
-
-function concatSources(parts: Source[], size: number, origin: string): Source {
-  return {
-    size,
-    origin,
-    async *open() {
-      for (const p of parts) yield* p.open();
     },
   };
 }
@@ -338,7 +269,7 @@ export const attach = defineLayout({
       const lba = e.size > 0 ? e.extents[0]!.lba : -1;
       const hit = byExtent.get(lba);
       if (hit && hit.size === e.size) return hit;
-      const made = extentSource(installer.path, e);
+      const made = isoEntrySource(installer.path, e);
       if (lba >= 0) byExtent.set(lba, made);
       return made;
     };
@@ -355,7 +286,7 @@ export const attach = defineLayout({
       }
     }
     tree.file(o.name, nestedMedium(inner, o.name, env), 0o444);
-    if (installer.kickstart) tree.file(installer.kickstart.name, sliceSource(installer.kickstart.path, 0, installer.kickstart.size), 0o444);
+    if (installer.kickstart) tree.file(installer.kickstart.name, installer.kickstart.source, 0o444);
 
     const notes = [`every kernel line now carries ${args.join(' ')}; the installer loads /${o.name} from this medium (label ${label})`];
     if (byPath.has('images/cdboot.img') && installer.configs.some((c) => c.path === 'images/cdboot.prm')) {

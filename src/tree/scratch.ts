@@ -1,6 +1,9 @@
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { trackTemporary, untrackTemporary } from './leftovers.js';
 
 /** A private temporary folder for spooled intermediate files, removed when the work ends. */
@@ -17,6 +20,13 @@ export class Scratch {
   /** A fresh path inside the scratch folder; `hint` keeps names readable when debugging. */
   path(hint = 'spool'): string {
     return join(this.dir, `${++this.counter}-${hint.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  }
+
+  /** Write `chunks` to a fresh path (named as `path` names it) and return that path. */
+  async spool(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, hint?: string): Promise<string> {
+    const path = this.path(hint);
+    await pipeline(Readable.from(chunks), createWriteStream(path));
+    return path;
   }
 
   async dispose(): Promise<void> {

@@ -1,5 +1,5 @@
 /** El Torito boot catalog and the boot-info table patched into a BIOS boot image (isolinux, GRUB2). */
-import { BLOCK, le16, le32, le64, readLe32 } from './numbers.js';
+import { BLOCK, le16, le32, le64, readLe32, readLe64 } from './numbers.js';
 
 export const PLATFORM_BIOS = 0x00;
 export const PLATFORM_EFI = 0xef;
@@ -65,4 +65,18 @@ export function patchBootInfo(image: Uint8Array, imageLba: number, grub2: boolea
   le32(out, 20, sum);
   if (grub2) le64(out, 2548, imageLba * 4 + 5);
   return out;
+}
+
+/** Bytes of a BIOS image that `bootInfoOf` looks at: up to the end of GRUB2's field. */
+export const BOOT_INFO_BYTES = 2556;
+
+/**
+ * Which of the tables `patchBootInfo` writes an image at `imageLba` carries: `head` holds its first
+ * `BOOT_INFO_BYTES` bytes (or at least 64 of a shorter image).
+ */
+export function bootInfoOf(head: Uint8Array, imageLba: number, imageSize: number): { bootInfoTable: boolean; grub2BootInfo: boolean } {
+  return {
+    bootInfoTable: head.length >= 64 && readLe32(head, 8) === 16 && readLe32(head, 12) === imageLba && readLe32(head, 16) === imageSize,
+    grub2BootInfo: imageSize >= BOOT_INFO_BYTES && head.length >= BOOT_INFO_BYTES && readLe64(head, 2548) === imageLba * 4 + 5,
+  };
 }

@@ -1,9 +1,10 @@
 /**
  * isohybrid system area: an MBR whose partition covers the image (so `dd` to a USB stick works),
  * optionally with the GPT of xorriso's `-isohybrid-gpt-basdat` layout and its backup at the end.
+ * `systemArea` encodes it; `decodeSystemArea` reads the same fields back from any image.
  */
 import { createHash } from 'node:crypto';
-import { le32, le64 } from './numbers.js';
+import { le32, le64, readLe32, readLe64 } from './numbers.js';
 
 export const SECTOR = 512;
 const SECTORS_PER_TRACK = 32;
@@ -158,3 +159,53 @@ export function gptBackup(h: HybridLayout): Uint8Array {
   return out;
 }
 
+
+export interface MbrPartition {
+  /** 1–4: the slot in the partition table. */
+  readonly index: number;
+  readonly active: boolean;
+  readonly type: number;
+  readonly start: number;
+  readonly sectors: number;
+}
+
+/** What an image's system area holds: nothing, data that is no MBR, or an MBR (and GPT header). */
+export type DecodedSystemArea =
+  | { readonly kind: 'blank' }
+  | { readonly kind: 'other' }
+  | {
+      readonly kind: 'mbr';
+      /** Bytes 0–431. */
+      readonly bootCode: Uint8Array;
+      /** The LE64 at byte 432 where isohybrid boot code finds the El Torito BIOS image (512-byte sectors). */
+      readonly bootImageSector: number;
+      readonly signature: number;
+      /** Used slots only (type or size set). */
+      readonly partitions: MbrPartition[];
+      /** The primary GPT header at LBA 1, when there is one: where its entry array lies and how long it is. */
+      readonly gpt?: { readonly entriesLba: number; readonly entries: number };
+    };
+
+/** Decode the first ≥ 1024 bytes of an image (the whole 32 KiB area to tell blank from other data). */
+export function decodeSystemArea(area: Uint8Array): DecodedSystemArea {
+  if (area[510] !== 0x55 || area[511] !== 0xaa) return area.every((b) => b === 0) ? { kind: 'blank' } : { kind: 'other' };
+  const partitions: MbrPartition[] = [];
+  for (let i = 0; i < 4; i++) {
+    const o = 446 + 16 * i;
+    const type = area[o + 4]!;
+    const sectors = readLe32(area, o + 12);
+    if (type === 0 && sectors === 0) continue;
+    partitions.push({ index: i + 1, active: area[o] === 0x80, type, start: readLe32(area, o + 8), sectors });
+  }
+  const gpt = Buffer.from(area.subarray(512, 520)).toString('latin1') === 'EFI PART'
+    ? { entriesLba: readLe64(area, 512 + 72), entries: readLe32(area, 512 + 80) }
+    : undefined;
+  return {
+    kind: 'mbr',
+    bootCode: area.subarray(0, 432),
+    bootImageSector: readLe64(area, 432),
+    signature: readLe32(area, 440),
+    partitions,
+    ...(gpt ? { gpt } : {}),
+  };
+}

@@ -61,6 +61,11 @@ export function readLe32(buf: Uint8Array, off: number): number {
   return ((buf[off] ?? 0) | ((buf[off + 1] ?? 0) << 8) | ((buf[off + 2] ?? 0) << 16)) + (buf[off + 3] ?? 0) * 0x1000000;
 }
 
+/** Exact below 2^53, which every field read with it stays under. */
+export function readLe64(buf: Uint8Array, off: number): number {
+  return readLe32(buf, off) + readLe32(buf, off + 4) * 0x100000000;
+}
+
 let lastDate: { epoch: number; bytes: Uint8Array } | undefined;
 
 /** 7-byte directory-record date in GMT (offset byte 0); every record of an image has the same one. */

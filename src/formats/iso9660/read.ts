@@ -6,6 +6,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { FormatError } from '../../errors.js';
 import { sliceSource, type Source } from '../../tree/source.js';
+import { BOOT_INFO_BYTES } from './eltorito.js';
+import { decodeSystemArea, type MbrPartition } from './hybrid.js';
 import { BLOCK, readAscii, readDescDate, readDirDate, readLe16, readLe32 } from './numbers.js';
 
 /** An ISO image by its first 64 KiB: the primary volume descriptor (`1`, `CD001`) at byte 32768. */
@@ -39,13 +41,6 @@ export interface IsoBootEntry {
   readonly lba: number;
 }
 
-export interface IsoPartition {
-  readonly index: number;
-  readonly active: boolean;
-  readonly type: number;
-  readonly start: number;
-  readonly sectors: number;
-}
 
 export interface IsoVolume {
   readonly volumeId: string;
@@ -114,6 +109,30 @@ function parseRecords(extent: Uint8Array): RawRecord[] {
   return out;
 }
 
+/**
+ * A file of the image at `image` as a Source, usable after the reader is closed: one file range
+ * when its extents are contiguous (as writers lay out multi-extent files), else the sections in order.
+ */
+export function isoEntrySource(image: string, e: IsoEntry): Source {
+  const origin = `${image}:/${e.path}`;
+  const first = e.extents[0]?.lba ?? 0;
+  let next = first;
+  for (const x of e.extents) {
+    if (x.lba !== next) {
+      const parts = e.extents.map((y) => sliceSource(image, y.lba * BLOCK, y.size, origin));
+      return {
+        size: e.size,
+        origin,
+        async *open() {
+          for (const p of parts) yield* p.open();
+        },
+      };
+    }
+    next = x.lba + x.size / BLOCK;
+  }
+  return sliceSource(image, first * BLOCK, e.size, origin);
+}
+
 /** Open an ISO image for reading; call `close()` when done. */
 export class IsoReader {
   private constructor(
@@ -122,7 +141,8 @@ export class IsoReader {
     readonly volume: IsoVolume,
     private readonly root: IsoExtent,
     private readonly jolietRoot: IsoExtent | undefined,
-    private readonly catalogLba: number | undefined,
+    /** Block of the El Torito boot catalog (named by the boot record), when the image has one. */
+    readonly catalogLba: number | undefined,
     private readonly suSkip: number,
   ) {}
 
@@ -328,15 +348,7 @@ export class IsoReader {
   /** The file's bytes as a Source (its extents, in order). */
   source(e: IsoEntry): Source {
     if (e.type !== 'file') throw new FormatError(`${e.path} is not a file`);
-    if (e.extents.length === 1) return sliceSource(this.path, e.extents[0]!.lba * BLOCK, e.size, `${this.path}:/${e.path}`);
-    const parts = e.extents.map((x) => sliceSource(this.path, x.lba * BLOCK, x.size, `${this.path}:/${e.path}`));
-    return {
-      size: e.size,
-      origin: `${this.path}:/${e.path}`,
-      async *open() {
-        for (const p of parts) yield* p.open();
-      },
-    };
+    return isoEntrySource(this.path, e);
   }
 
   /** El Torito entries (empty when not bootable). */
@@ -371,18 +383,19 @@ export class IsoReader {
   }
 
   /** MBR partitions and whether a GPT header follows (hybrid images). */
-  async systemArea(): Promise<{ mbr: IsoPartition[]; gpt: boolean; signature?: number }> {
-    const s = await this.readBytes(0, 1024);
-    if (s[510] !== 0x55 || s[511] !== 0xaa) return { mbr: [], gpt: false };
-    const mbr: IsoPartition[] = [];
-    for (let i = 0; i < 4; i++) {
-      const o = 446 + 16 * i;
-      const type = s[o + 4]!;
-      const sectors = readLe32(s, o + 12);
-      if (type === 0 && sectors === 0) continue;
-      mbr.push({ index: i + 1, active: s[o] === 0x80, type, start: readLe32(s, o + 8), sectors });
-    }
-    return { mbr, gpt: s.toString('latin1', 512, 520) === 'EFI PART', signature: readLe32(s, 440) };
+  async systemArea(): Promise<{ mbr: MbrPartition[]; gpt: boolean; signature?: number }> {
+    const area = decodeSystemArea(await this.readBytes(0, 1024));
+    if (area.kind !== 'mbr') return { mbr: [], gpt: false };
+    return { mbr: area.partitions, gpt: area.gpt !== undefined, signature: area.signature };
+  }
+
+  /** The whole 32 KiB system area, for `decodeSystemArea` (blank only when all of it is zero). */
+  async systemAreaBytes(): Promise<Uint8Array> {
+    return this.readBytes(0, 16 * BLOCK);
+  }
+
+  /** The first bytes of a boot image at `lba` that `bootInfoOf` reads. */
+  async bootImageHead(lba: number, size: number): Promise<Uint8Array> {
+    return this.readBytes(lba * BLOCK, size >= BOOT_INFO_BYTES ? BOOT_INFO_BYTES : 64);
   }
 }
-
