@@ -63,8 +63,9 @@ export interface LayoutEnv extends PrepareEnv {
   /** The output path's file name, for layouts whose content names it. */
   outName: string;
   /**
-   * The plan of another medium of the same driver set (`of: rhdd3`), with the options of that
-   * target in the manifest when it has one, else its defaults.
+   * The plan of another medium of the same driver set, the kind named by this layout's `of`
+   * option (`of: rhdd3`), with the options of that target in the manifest when it has one, else
+   * its defaults. Its `prepare` step has run already.
    */
   inner(kind: string): Plan;
 }
@@ -79,9 +80,9 @@ export interface Layout<S extends z.ZodType = z.ZodType, P = unknown> {
   /** Output name when the manifest gives none. */
   defaultOut(set: DriverSet, options: z.output<S>): string;
   /**
-   * The reading a plan needs beyond the driver set (the installer ISO an `attach` target extends):
-   * run once before `plan`, which gets its result, so that `plan` itself stays free of I/O.
-   * Layouts with this step cannot be nested with `of:`.
+   * The reading a plan needs beyond the driver set (the installer ISO an `attach` target extends,
+   * a signing key): run before `plan`, which gets its result, so that `plan` and the generators
+   * it makes read nothing the build did not name. Runs too when the medium is nested with `of:`.
    */
   prepare?(options: z.output<S>, env: PrepareEnv): Promise<P>;
   plan(set: DriverSet, options: z.output<S>, env: LayoutEnv, prepared: P): Plan;

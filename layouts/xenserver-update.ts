@@ -5,13 +5,14 @@
  * signed), `repodata/` with sha256 checksums, the comps groups `update` (and `drivers` for a
  * driver disk) and `repomd.xml.asc`. The public key users import is written beside the output.
  *
- * The signing key is read when the tree is built (the plan itself does no I/O), so a pack can be
- * nested (`release-zip`'s `of:`). Signatures are dated SOURCE_DATE_EPOCH (or the key's creation,
- * if later) and RSA signatures are deterministic, so rebuilds are byte-identical.
+ * The signing key and the control scripts are read in the `prepare` step (also when the pack is
+ * nested, as `release-zip`'s `of:` does), so the plan and its generators read nothing else.
+ * Signatures are dated SOURCE_DATE_EPOCH (or the key's creation, if later) and RSA signatures
+ * are deterministic, so rebuilds are byte-identical.
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../src/errors.js';
+import { asUserError, UserError } from '../src/errors.js';
 import type { CompsGroup } from '../src/formats/repodata/comps.js';
 import { readRepoPackage } from '../src/formats/repodata/package.js';
 import { repodataDir, type RepoTreePackage } from '../src/formats/repodata/write.js';
@@ -28,7 +29,7 @@ import { armoredDetachedSignature, rpmHeaderSigner } from '../src/sign/sign.js';
 import type { Scratch } from '../src/tree/scratch.js';
 import { bytesSource, fileSource, readSource, type Source } from '../src/tree/source.js';
 import { Tree, type Generated, type GeneratedDir } from '../src/tree/tree.js';
-import { defineLayout, type LayoutEnv } from './types.js';
+import { defineLayout, type LayoutEnv, type PrepareEnv } from './types.js';
 
 /** DDK Makefile variables (`xenserver.md` §2) accepted as option names. */
 const DDK_ALIASES: Readonly<Record<string, string>> = {
@@ -107,28 +108,36 @@ type Options = z.output<typeof optionsObject>;
 const labelOf = (set: DriverSet, o: Pick<Options, 'label'>): string => o.label ?? set.meta.name.replace(/[^A-Za-z0-9_-]/g, '-');
 const versionOf = (set: DriverSet, o: Pick<Options, 'version'>): string => o.version ?? set.meta.version;
 
-/** Run once, on first use; later calls share the result. */
-function once<T>(fn: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => (p ??= fn());
+/** What the pack reads besides the driver set, in `prepare`: the signing key and the control scripts. */
+interface Prepared {
+  key: SigningKey;
+  scripts: Partial<Record<'precheck' | 'remove', Source>>;
 }
 
-/** The signing key, read and unlocked on first use, checked against what the hosts verify. */
-function keyLoader(o: Options, env: LayoutEnv): () => Promise<SigningKey> {
+/** The signing key, read and unlocked, checked against what the hosts verify. */
+async function signingKey(o: Options, env: PrepareEnv): Promise<SigningKey> {
   const path = resolve(env.baseDir, o.key);
-  return once(async () => {
-    const key = await loadSigningKey(path, passphraseFrom(o.passphraseEnv, path));
-    if (key.algorithm !== 'rsa' || (key.bits ?? 0) < 2048) throw new UserError(`update packs need an RSA key of at least 2048 bits (this is ${key.algorithm} ${key.bits ?? ''}): the dom0 rpm and xapi's gpg check RSA signatures`, path);
-    if (o.keyUid && !key.userIds.some((u) => u.includes(o.keyUid!))) throw new UserError(`no user ID of this key contains "${o.keyUid}" (has: ${key.userIds.join(', ')})`, path);
-    return key;
-  });
+  const key = await loadSigningKey(path, passphraseFrom(o.passphraseEnv, path));
+  if (key.algorithm !== 'rsa' || (key.bits ?? 0) < 2048) throw new UserError(`update packs need an RSA key of at least 2048 bits (this is ${key.algorithm} ${key.bits ?? ''}): the dom0 rpm and xapi's gpg check RSA signatures`, path);
+  if (o.keyUid && !key.userIds.some((u) => u.includes(o.keyUid!))) throw new UserError(`no user ID of this key contains "${o.keyUid}" (has: ${key.userIds.join(', ')})`, path);
+  return key;
 }
 
-type KeyLoader = () => Promise<SigningKey>;
+async function prepare(o: Options, env: PrepareEnv): Promise<Prepared> {
+  const key = await signingKey(o, env);
+  const scripts: Prepared['scripts'] = {};
+  for (const which of ['precheck', 'remove'] as const) {
+    const given = o[which];
+    if (!given) continue;
+    const path = resolve(env.baseDir, given);
+    scripts[which] = await fileSource(path).catch((err: unknown) => asUserError(err, path));
+  }
+  return { key, scripts };
+}
 
 /** An RPM written when the tree is built, its header signed with the pack key. */
-function signedRpm(spec: RpmSpec, o: Options, epoch: number, key: KeyLoader, scratch: Scratch): Promise<BuiltRpm> {
-  return key().then((k) => writeRpm(spec, scratch, { compressor: o.payload, sign: rpmHeaderSigner(k, epoch) }));
+function signedRpm(spec: RpmSpec, o: Options, epoch: number, key: SigningKey, scratch: Scratch): Promise<BuiltRpm> {
+  return writeRpm(spec, scratch, { compressor: o.payload, sign: rpmHeaderSigner(key, epoch) });
 }
 
 interface Payload {
@@ -138,7 +147,7 @@ interface Payload {
   isDriver: boolean;
 }
 
-function payloadPackages(set: DriverSet, o: Options, env: LayoutEnv, key: KeyLoader): { payload: Payload[]; kernels: string[] } {
+function payloadPackages(set: DriverSet, o: Options, env: LayoutEnv, key: SigningKey): { payload: Payload[]; kernels: string[] } {
   const label = labelOf(set, o);
   const kernels: string[] = [];
   const out: Payload[] = [];
@@ -178,7 +187,7 @@ function payloadPackages(set: DriverSet, o: Options, env: LayoutEnv, key: KeyLoa
       path: `Packages/${r.fileName}`,
       pkg: { name: r.pkg.name, ...(r.pkg.epoch ? { epoch: r.pkg.epoch } : {}), version: r.pkg.version, release: r.pkg.release },
       // every RPM of the pack carries the pack key's signature: given ones are re-signed
-      content: { kind: 'generated', deps: [], build: async () => resignedRpm(r.pkg, await key(), env.epoch) },
+      content: { kind: 'generated', deps: [], build: async () => resignedRpm(r.pkg, key, env.epoch) },
       isDriver: c.type === 'driver-rpm',
     });
   }
@@ -200,15 +209,15 @@ function baseRequirements(o: Options, kernels: string[]): Dependency[] {
 }
 
 /** `repodata/` with `repomd.xml.asc` over the final `repomd.xml`; read-only modes as on the ISO. */
-function signedRepodata(packages: RepoTreePackage[], groups: CompsGroup[], epoch: number, key: KeyLoader): GeneratedDir {
-  const repodata = repodataDir(packages, { epoch, groups, checksum: 'sha256', signRepomd: async (repomd) => armoredDetachedSignature(await key(), repomd, epoch) });
+function signedRepodata(packages: RepoTreePackage[], groups: CompsGroup[], epoch: number, key: SigningKey): GeneratedDir {
+  const repodata = repodataDir(packages, { epoch, groups, checksum: 'sha256', signRepomd: (repomd) => armoredDetachedSignature(key, repomd, epoch) });
   return {
     deps: repodata.deps,
     build: async (deps, scratch) => (await repodata.build(deps, scratch)).map((f) => ({ ...f, mode: 0o444 })),
   };
 }
 
-function plan(set: DriverSet, o: Options, env: LayoutEnv): { tree: Tree; keyName: string; publicKey: Generated } {
+function plan(set: DriverSet, o: Options, env: LayoutEnv, { key, scripts }: Prepared): { tree: Tree; keyName: string; publicKey: Generated } {
   const label = labelOf(set, o);
   const version = versionOf(set, o);
   const text = o.text ?? set.meta.summary;
@@ -218,7 +227,6 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): { tree: Tree; keyName
     uuid = uuidV5(`xenserver-update:${set.meta.vendor}:${label}:${version}`);
     env.warn(`xenserver-update: no uuid given; using ${uuid}, derived from vendor "${set.meta.vendor}", label "${label}" and version "${version}". Put \`uuid: ${uuid}\` in the target to keep it if any of these change`);
   }
-  const key = keyLoader(o, env);
   const { payload, kernels } = payloadPackages(set, o, env, key);
   const drivers = payload.filter((p) => p.isDriver).length;
   const driverDisk = o.driverDisk ?? drivers === 1;
@@ -250,10 +258,6 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): { tree: Tree; keyName
   const baseRequires = baseRequirements(o, kernels);
   const rpmInput = (doc: UpdateDocument): UpdateRpmsInput => ({ doc, payload: payload.map((p) => p.pkg), baseRequires, license: set.meta.license, vendor: set.meta.vendorName ?? set.meta.vendor, buildTime: env.epoch });
   const rpmName = (name: string) => rpmFileName({ name, version: updateRpmVersion(version), release: '1', arch: 'noarch' });
-  const script = async (which: 'precheck' | 'remove'): Promise<Partial<Record<typeof which, Source>>> => {
-    const given = o[which];
-    return given ? { [which]: await fileSource(resolve(env.baseDir, given)) } : {};
-  };
 
   const tree = new Tree();
   tree.dir('Packages', 0o555);
@@ -261,16 +265,16 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): { tree: Tree; keyName
   const updateRpm = `Packages/${rpmName(`update-${label}`)}`;
   const controlRpm = `Packages/${rpmName(`control-${label}`)}`;
   tree.file(updateRpm, { kind: 'generated', deps: payloadPaths, build: async (deps, scratch) => signedRpm(updatePackage(rpmInput(await documentOf(deps))), o, env.epoch, key, scratch) }, 0o444);
-  tree.file(controlRpm, { kind: 'generated', deps: payloadPaths, build: async (deps, scratch) => signedRpm(controlPackage({ ...rpmInput(await documentOf(deps)), ...(await script('precheck')), ...(await script('remove')) }), o, env.epoch, key, scratch) }, 0o444);
+  tree.file(controlRpm, { kind: 'generated', deps: payloadPaths, build: async (deps, scratch) => signedRpm(controlPackage({ ...rpmInput(await documentOf(deps)), ...scripts }), o, env.epoch, key, scratch) }, 0o444);
   tree.file('update.xml', { kind: 'generated', deps: payloadPaths, build: async (deps) => bytesSource(updateXml(await documentOf(deps)), 'generated update.xml') }, 0o444);
-  tree.file('update.xml.asc', { kind: 'generated', deps: ['update.xml'], build: async ([xml]) => bytesSource(await armoredDetachedSignature(await key(), await readSource(xml!), env.epoch), 'generated update.xml.asc') }, 0o444);
+  tree.file('update.xml.asc', { kind: 'generated', deps: ['update.xml'], build: async ([xml]) => bytesSource(await armoredDetachedSignature(key, await readSource(xml!), env.epoch), 'generated update.xml.asc') }, 0o444);
 
   const group = (id: string, name: string): CompsGroup => ({ id, name, description: text, default: true, uservisible: true, packages: [{ name: `update-${label}`, type: 'mandatory' }] });
   const groups = [group('update', 'update'), ...(driverDisk ? [group('drivers', 'Host Installer Driver Update')] : [])];
   const rpms = [...payloadPaths, updateRpm, controlRpm].map((path) => ({ path, href: path }));
   tree.generatedDir('repodata', signedRepodata(rpms, groups, env.epoch, key), 0o555);
 
-  const publicKey: Generated = { kind: 'generated', deps: [], build: async () => bytesSource((await key()).publicArmored, keyName) };
+  const publicKey: Generated = { kind: 'generated', deps: [], build: async () => bytesSource(key.publicArmored, keyName) };
   return { tree, keyName, publicKey };
 }
 
@@ -278,9 +282,10 @@ export const xenserverUpdate = defineLayout({
   kind: 'xenserver-update',
   options: xenserverUpdateOptions,
   defaultOut: (set, o) => `${labelOf(set, o)}-${versionOf(set, o)}.iso`,
-  plan(set, o, env) {
+  prepare,
+  plan(set, o, env, prepared) {
     const format = o.format ?? (/\.iso$/i.test(env.outName) ? 'iso' : 'directory');
-    const { tree, keyName, publicKey } = plan(set, o, env);
+    const { tree, keyName, publicKey } = plan(set, o, env, prepared);
     const label = labelOf(set, o);
     const text = o.text ?? set.meta.summary;
     // ISO 9660 id fields hold printable ASCII only; the application id is informational

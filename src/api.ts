@@ -121,8 +121,40 @@ function outName(c: Omit<CheckedTarget, 'out'>, set: DriverSet): string {
   return given ?? c.layout.defaultOut(set, c.options);
 }
 
+/** The target an `of: <kind>` names: the manifest's own target of that kind, else one with the layout's defaults. */
+function innerTarget(kind: string, t: CheckedTarget, set: DriverSet, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>): CheckedTarget {
+  const layout = kinds.get(kind);
+  if (!layout) throw new UserError(`targets[${t.target.index}].${t.target.kind}.of: unknown target kind "${kind}"`, manifestPath);
+  const given = all.find((c) => c.target.kind === kind);
+  return given ?? { target: { kind, index: t.target.index, options: {} }, layout, options: layout.options.parse({}), out: layout.defaultOut(set, layout.options.parse({})) };
+}
+
+/** What `prepare` reads for a target and for each medium its `of:` chain nests (by kind), before any planning. */
+interface Prepared {
+  own: unknown;
+  inner: Map<string, unknown>;
+}
+
+async function prepareTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>): Promise<Prepared> {
+  const env = { epoch: ctx.epoch, warn: (m: string) => ctx.warn(m), baseDir: dirname(resolve(manifestPath)) };
+  const inner = new Map<string, unknown>();
+  const own = await t.layout.prepare?.(t.options, env);
+  // a cycle stops here; planTarget reports it
+  for (let at = t, of = ofKind(t); of !== undefined && !inner.has(of) && of !== t.target.kind; of = ofKind(at)) {
+    at = innerTarget(of, at, set, all, manifestPath, kinds);
+    inner.set(of, await at.layout.prepare?.(at.options, env));
+  }
+  return { own, inner };
+}
+
+/** The kind a target nests, by the `of:` convention every nesting layout follows. */
+function ofKind(t: CheckedTarget): string | undefined {
+  const of = (t.options as { of?: unknown }).of;
+  return typeof of === 'string' ? of : undefined;
+}
+
 /** The plan of a target, with `inner` resolving `of:` references to other targets' layouts. */
-function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>, prepared: unknown, stack: string[] = []): Plan {
+function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>, prepared: Prepared, stack: string[] = []): Plan {
   const env: LayoutEnv = {
     epoch: ctx.epoch,
     warn: (m) => ctx.warn(m),
@@ -130,21 +162,17 @@ function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: Checked
     outName: t.out,
     inner(kind) {
       if (stack.includes(kind)) throw new UserError(`targets: ${[...stack, kind].join(' → ')} refer to each other`, manifestPath);
-      const layout = kinds.get(kind);
-      if (!layout) throw new UserError(`targets[${t.target.index}].${t.target.kind}.of: unknown target kind "${kind}"`, manifestPath);
-      if (layout.prepare) throw new UserError(`targets[${t.target.index}].${t.target.kind}.of: a ${kind} medium cannot be nested`, manifestPath);
-      // the manifest's own target of that kind gives the options; else the layout's defaults
-      const given = all.find((c) => c.target.kind === kind);
-      const inner: CheckedTarget = given ?? { target: { kind, index: t.target.index, options: {} }, layout, options: layout.options.parse({}), out: layout.defaultOut(set, layout.options.parse({})) };
-      return planTarget(inner, set, ctx, all, manifestPath, kinds, undefined, [...stack, t.target.kind]);
+      const inner = innerTarget(kind, t, set, all, manifestPath, kinds);
+      if (inner.layout.prepare && !prepared.inner.has(kind)) throw new Error(`${t.target.kind}: inner(${kind}) names no kind of its of: option, so its prepare step did not run`);
+      return planTarget(inner, set, ctx, all, manifestPath, kinds, { own: prepared.inner.get(kind), inner: prepared.inner }, [...stack, t.target.kind]);
     },
   };
-  return t.layout.plan(set, t.options, env, prepared);
+  return t.layout.plan(set, t.options, env, prepared.own);
 }
 
 async function buildTarget(t: CheckedTarget, set: DriverSet, outDir: string, ctx: Context, artifacts: Artifacts, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>): Promise<BuiltTarget> {
   const out = resolve(outDir, t.out);
-  const prepared = await t.layout.prepare?.(t.options, { epoch: ctx.epoch, warn: (m) => ctx.warn(m), baseDir: dirname(resolve(manifestPath)) });
+  const prepared = await prepareTarget(t, set, ctx, all, manifestPath, kinds);
   const plan = planTarget(t, set, ctx, all, manifestPath, kinds, prepared);
   ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
   const run = { progress: ctx.progress, artifacts };
