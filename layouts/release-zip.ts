@@ -6,16 +6,16 @@
  * root, deflated, at SOURCE_DATE_EPOCH.
  */
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readlink } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { z } from 'zod';
-import { AtomicFile, checksumLine } from '../src/emit/atomic.js';
+import { checksumLine } from '../src/emit/atomic.js';
 import { nestedImage } from '../src/emit/nested.js';
-import { asUserError, UserError } from '../src/errors.js';
+import { UserError } from '../src/errors.js';
 import { compress } from '../src/formats/compress/index.js';
 import { writeTar, type TarMember } from '../src/formats/tar/write.js';
 import { metadataMd5Line } from '../src/formats/xenserver/legacy.js';
 import type { DriverSet } from '../src/model/driverset.js';
+import { folderOrFile, type FolderEntry } from '../src/tree/folder.js';
 import type { Scratch } from '../src/tree/scratch.js';
 import { bytesSource, fileSource, sliceSource, type Source } from '../src/tree/source.js';
 import { Tree, type Generated } from '../src/tree/tree.js';
@@ -35,46 +35,19 @@ export const releaseZipOptions = z.strictObject({
 });
 type Options = z.output<typeof releaseZipOptions>;
 
-interface Walked {
-  rel: string;
-  type: 'file' | 'dir' | 'symlink';
-  mode: number;
-  size: number;
-  path: string;
-  target?: string;
-}
-
 interface Prepared {
-  folder?: Walked[];
+  folder?: FolderEntry[];
   archive?: Source & { name: string };
-}
-
-async function walk(root: string): Promise<Walked[]> {
-  const out: Walked[] = [];
-  async function visit(rel: string): Promise<void> {
-    const names = (await readdir(join(root, rel))).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    for (const n of names) {
-      const r = rel ? `${rel}/${n}` : n;
-      const path = join(root, r);
-      const st = await lstat(path);
-      if (st.isSymbolicLink()) out.push({ rel: r, type: 'symlink', mode: 0o777, size: 0, path, target: await readlink(path) });
-      else if (st.isDirectory()) {
-        out.push({ rel: r, type: 'dir', mode: st.mode & 0o7777, size: 0, path });
-        await visit(r);
-      } else if (st.isFile()) out.push({ rel: r, type: 'file', mode: st.mode & 0o7777, size: st.size, path });
-    }
-  }
-  await visit('');
-  return out;
 }
 
 async function prepare(o: Options, env: PrepareEnv): Promise<Prepared> {
   const out: Prepared = {};
   if (o.source) {
     const path = resolve(env.baseDir, o.source);
-    const st = await lstat(path).catch((err: unknown) => asUserError(err, path));
-    if (st.isDirectory()) out.folder = await walk(path);
-    else if (st.isFile()) out.archive = { ...sliceSource(path, 0, st.size, path), name: basename(path) };
+    const found = await folderOrFile(path);
+    // devices, sockets and fifos in a source folder are not sources
+    if (found.kind === 'folder') out.folder = found.entries.filter((e) => e.type !== 'other');
+    else if (found.kind === 'file') out.archive = { ...found.source, name: basename(path) };
     else throw new UserError('source: neither a folder nor a file', path);
   }
   return out;
@@ -83,7 +56,7 @@ async function prepare(o: Options, env: PrepareEnv): Promise<Prepared> {
 const SRPM_MODE = 0o644;
 
 /** `<label>-<ver>-src.tar.gz`: the source folder and the source RPMs under `<label>-<ver>/`, spooled to scratch. */
-function sourceArchive(top: string, folder: Walked[], srpms: { name: string; source: Source }[], epoch: number): Generated {
+function sourceArchive(top: string, folder: FolderEntry[], srpms: { name: string; source: Source }[], epoch: number): Generated {
   return {
     kind: 'generated',
     deps: [],
@@ -92,17 +65,13 @@ function sourceArchive(top: string, folder: Walked[], srpms: { name: string; sou
         yield { type: 'dir', name: top, mode: 0o755, mtime: epoch };
         for (const w of folder) {
           const name = `${top}/${w.rel}`;
-          if (w.type === 'dir') yield { type: 'dir', name, mode: w.mode, mtime: epoch };
-          else if (w.type === 'symlink') yield { type: 'symlink', name, mtime: epoch, target: w.target! };
-          else yield { type: 'file', name, mode: w.mode, mtime: epoch, size: w.size, data: sliceSource(w.path, 0, w.size).open() };
+          if (w.type === 'dir') yield { type: 'dir', name, mode: w.mode & 0o7777, mtime: epoch };
+          else if (w.type === 'symlink') yield { type: 'symlink', name, mtime: epoch, target: w.target };
+          else if (w.type === 'file') yield { type: 'file', name, mode: w.mode & 0o7777, mtime: epoch, size: w.size, data: sliceSource(w.path, 0, w.size).open() };
         }
         for (const s of srpms) yield { type: 'file', name: `${top}/${s.name}`, mode: SRPM_MODE, mtime: epoch, size: s.source.size, data: s.source.open() };
       }
-      const path = scratch.path(`${top}-src.tar.gz`);
-      await AtomicFile.with(path, [], async (f) => {
-        for await (const chunk of compress(writeTar(members()), 'gzip', { level: 9 })) await f.write(chunk);
-      });
-      return fileSource(path);
+      return fileSource(await scratch.spool(compress(writeTar(members()), 'gzip', { level: 9 }), `${top}-src.tar.gz`));
     },
   };
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { treeFromDirectory } from '../src/commands/iso.js';
+import { treeFromDirectory } from '../src/tree/folder.js';
 import { createContext } from '../src/context.js';
 import { emitIso, type EmitIsoOptions } from '../src/emit/iso.js';
 import { ecmaIdentifiers, jolietIdentifiers } from '../src/formats/iso9660/names.js';

@@ -1,43 +1,12 @@
 import { type Command, Option } from 'commander';
-import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { EmitIsoOptions } from '../emit/iso.js';
 import { asUserError, UserError } from '../errors.js';
 import type { DigestName } from '../emit/atomic.js';
-import { sliceSource } from '../tree/source.js';
-import { Tree, type ResolvedEntry } from '../tree/tree.js';
+import { treeFromDirectory } from '../tree/folder.js';
+import type { ResolvedEntry } from '../tree/tree.js';
 import { action, commandContext, printJson, type GlobalOpts } from './common.js';
-
-/**
- * Read a folder into a Tree: regular files (streamed from disk), folders and symlinks, with their
- * permission bits. Anything else (devices, sockets, fifos) is refused rather than skipped.
- */
-export async function treeFromDirectory(dir: string): Promise<Tree> {
-  const tree = new Tree();
-  const walk = async (abs: string, rel: string): Promise<void> => {
-    const names = (await readdir(abs)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    // stat a folder's entries together (thread-pool parallel), then add them in order
-    const stats = await Promise.all(names.map((name) => lstat(join(abs, name))));
-    for (const [i, name] of names.entries()) {
-      const p = join(abs, name);
-      const r = rel ? `${rel}/${name}` : name;
-      const st = stats[i]!;
-      if (st.isSymbolicLink()) tree.symlink(r, await readlink(p));
-      else if (st.isDirectory()) {
-        tree.dir(r, st.mode & 0o7777);
-        await walk(p, r);
-      } else if (st.isFile()) tree.file(r, sliceSource(p, 0, st.size, p, true), st.mode & 0o7777);
-      else throw new UserError('not a regular file, folder or symbolic link (ISO images hold only those)', p);
-    }
-  };
-  try {
-    if (!(await lstat(dir)).isDirectory()) throw new UserError('not a directory', dir);
-    await walk(dir, '');
-  } catch (err) {
-    asUserError(err, dir);
-  }
-  return tree;
-}
 
 interface IsoCommandOpts extends GlobalOpts {
   output: string;

@@ -5,12 +5,13 @@
  * back, the way the kernel unpacks it. `inspect` and `verify` work on these.
  */
 import { createReadStream } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asUserError, FormatError, UserError } from '../errors.js';
 import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
 import { FatReader, type FatFileRead } from '../formats/fat/index.js';
 import { IsoReader } from '../formats/iso9660/read.js';
+import { walkFolder } from '../tree/folder.js';
 import { sliceSource, type Source } from '../tree/source.js';
 
 export interface MediumFile {
@@ -43,19 +44,10 @@ export interface OpenedMedium {
 
 async function walkDirectory(root: string): Promise<MediumFile[]> {
   const out: MediumFile[] = [];
-  async function walk(rel: string): Promise<void> {
-    const names = (await readdir(join(root, rel))).sort();
-    for (const name of names) {
-      const path = rel ? `${rel}/${name}` : name;
-      const st = await lstat(join(root, path));
-      if (st.isSymbolicLink()) out.push({ path, type: 'symlink', size: 0, mode: st.mode, target: await readlink(join(root, path)) });
-      else if (st.isDirectory()) {
-        out.push({ path, type: 'dir', size: 0, mode: st.mode });
-        await walk(path);
-      } else if (st.isFile()) out.push({ path, type: 'file', size: st.size, mode: st.mode });
-    }
+  for (const e of await walkFolder(root)) {
+    if (e.type === 'symlink') out.push({ path: e.rel, type: 'symlink', size: 0, mode: e.mode, target: e.target });
+    else if (e.type !== 'other') out.push({ path: e.rel, type: e.type, size: e.size, mode: e.mode });
   }
-  await walk('');
   return out;
 }
 
