@@ -6,9 +6,6 @@
  * An OEMDRV ISO (also for `.img` names: RHEL 5 loop-mounts `dd=` images as iso9660 first), a
  * directory, or a partitioned FAT32 stick image.
  */
-import { createWriteStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { UserError } from '../src/errors.js';
 import { compress } from '../src/formats/compress/index.js';
@@ -132,9 +129,7 @@ function modulesCgz(placed: PlacedBuild[], epoch: number): Generated {
         for (const x of members) yield { name: x.name, mode: 0o100644, mtime: epoch, size: x.module.plain.size, data: x.module.plain.open() };
       };
       const cpio = writeCpio(each(), { format: 'newc' });
-      const path = scratch.path('modules.cgz');
-      await pipeline(Readable.from(compress(cpio, 'gzip', { level: 9 })), createWriteStream(path));
-      return fileSource(path);
+      return fileSource(await scratch.spool(compress(cpio, 'gzip', { level: 9 }), 'modules.cgz'));
     },
   };
 }
