@@ -2,9 +2,10 @@
  * `dudkit inspect DIR` for a yum/dnf repository folder (one holding `repodata/repomd.xml`), or
  * `dudkit inspect repomd.xml`: its metadata files and packages, checked as dnf would check them.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import { checkRepository } from '../formats/repodata/check.js';
+import { walkFolder } from '../tree/folder.js';
 import { fileSource } from '../tree/source.js';
 import type { Reader } from './types.js';
 
@@ -13,8 +14,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function rpmsUnder(root: string): Promise<string[]> {
-  const names = (await readdir(root, { recursive: true })) as string[];
-  return names.filter((n) => n.endsWith('.rpm')).map((n) => n.split(sep).join('/')).sort();
+  return (await walkFolder(root)).map((e) => e.rel).filter((n) => n.endsWith('.rpm')).sort();
 }
 
 export type RepositoryFacts = Awaited<ReturnType<typeof inspectRepository>>;
