@@ -1,10 +1,14 @@
-// El Torito, isohybrid and the media-check MD5, checked with xorriso, isoinfo, fdisk and isomd5sum.
+// El Torito, isohybrid and the media-check MD5, checked with xorriso, isoinfo, fdisk and isomd5sum; the
+// system-area and boot-info decoders checked against images xorriso wrote and its own reports.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../src/context.js';
 import { emitIso, type EmitIsoOptions } from '../src/emit/iso.js';
+import { bootInfoOf } from '../src/formats/iso9660/eltorito.js';
+import { decodeSystemArea } from '../src/formats/iso9660/hybrid.js';
+import { IsoReader } from '../src/formats/iso9660/read.js';
 import { checkMediaCheck, FIELD_OFFSET, implantMediaCheck, MediaCheckTap } from '../src/formats/isomd5.js';
 import { bytesSource } from '../src/tree/source.js';
 import { Tree, type ResolvedEntry } from '../src/tree/tree.js';
@@ -162,6 +166,65 @@ describe('isohybrid', () => {
     const again = join(dir, 'gpt-again.iso');
     await build(again, { boot, hybrid: { bootCode, gpt: true } });
     expect(readFileSync(again).equals(readFileSync(iso))).toBe(true);
+  });
+});
+
+describe.skipIf(!existsSync('/usr/lib/ISOLINUX/isolinux.bin'))('decoders of images xorriso wrote (what attach reads from an installer)', () => {
+  /** xorriso -as mkisofs over a tree with the real isolinux.bin and a FAT efiboot.img. */
+  function xorrisoImage(name: string, extra: string[]): string {
+    const tree = join(dir, `${name}-tree`);
+    mkdirSync(join(tree, 'isolinux'), { recursive: true });
+    mkdirSync(join(tree, 'images'), { recursive: true });
+    copyFileSync('/usr/lib/ISOLINUX/isolinux.bin', join(tree, 'isolinux/isolinux.bin'));
+    copyFileSync(efiPath, join(tree, 'images/efiboot.img'));
+    const out = join(dir, `${name}.iso`);
+    execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-o', out, '-R', '-V', 'XT', '-b', 'isolinux/isolinux.bin', '-c', 'isolinux/boot.cat', '-no-emul-boot', '-boot-load-size', '4', ...extra, tree], { stdio: 'ignore' });
+    return out;
+  }
+
+  /** Everything the decoders see of an image, and xorriso's report of the same image. */
+  async function both(iso: string) {
+    const report = run('xorriso', ['-indev', iso, '-report_el_torito', 'plain', '-report_system_area', 'plain']);
+    const r = await IsoReader.open(iso);
+    try {
+      const bios = (await r.entries()).find((e) => e.path === 'isolinux/isolinux.bin')!;
+      const lba = bios.extents[0]!.lba;
+      return { report, lba, area: decodeSystemArea(await r.systemAreaBytes()), info: bootInfoOf(await r.bootImageHead(lba, bios.size), lba, bios.size), catalogLba: r.catalogLba };
+    } finally {
+      await r.close();
+    }
+  }
+
+  it('-isohybrid-gpt-basdat: MBR partitions, boot-code pointer, GPT entry array and boot-info table as xorriso reports them', async () => {
+    const iso = xorrisoImage('xgpt', ['-boot-info-table', '-eltorito-alt-boot', '-e', 'images/efiboot.img', '-no-emul-boot', '-isohybrid-gpt-basdat', '-isohybrid-mbr', REAL_MBR]);
+    const { report, lba, area, info } = await both(iso);
+    expect(report).toMatch(new RegExp(`El Torito boot img :\\s+1\\s+BIOS\\s+y\\s+none\\s+\\S+\\s+\\S+\\s+4\\s+${lba}\\n`));
+    expect(area.kind).toBe('mbr');
+    if (area.kind !== 'mbr') return;
+    const reported = [...report.matchAll(/^MBR partition\s*:\s*(\d+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\d+)\s+(\d+)$/gm)].map((m) => ({
+      index: Number(m[1]), active: m[2] === '80', type: parseInt(m[3]!, 16), start: Number(m[4]), sectors: Number(m[5]),
+    }));
+    expect(reported.length).toBe(2);
+    expect(area.partitions).toEqual(reported);
+    const [, entriesLba, entries] = /^GPT entry array\s*:\s*(\d+)\s+(\d+)/m.exec(report)!;
+    expect(area.gpt).toEqual({ entriesLba: Number(entriesLba), entries: Number(entries) });
+    expect(area.bootCode).toEqual(readFileSync(REAL_MBR).subarray(0, 432));
+    expect(area.bootImageSector).toBe(lba * 4);
+    expect(report).toMatch(/El Torito img opts :\s+1\s+boot-info-table isohybrid-suitable\n/);
+    expect(info).toEqual({ bootInfoTable: true, grub2BootInfo: false });
+  });
+
+  it('--grub2-boot-info is seen; without -boot-info-table or a hybrid MBR, neither table and a blank system area', async () => {
+    const grub = await both(xorrisoImage('xgrub', ['-boot-info-table', '--grub2-boot-info']));
+    expect(grub.report).toMatch(/El Torito img opts :\s+1\s+boot-info-table isohybrid-suitable grub2-boot-info/);
+    expect(grub.info).toEqual({ bootInfoTable: true, grub2BootInfo: true });
+    const plain = await both(xorrisoImage('xplain', []));
+    expect(plain.report).not.toMatch(/boot-info-table/);
+    expect(plain.report).not.toMatch(/System area summary|MBR partition/);
+    expect(plain.info).toEqual({ bootInfoTable: false, grub2BootInfo: false });
+    expect(plain.area).toEqual({ kind: 'blank' });
+    // the catalog block the boot record names
+    expect(plain.report).toMatch(new RegExp(`El Torito catalog\\s*:\\s*${plain.catalogLba}\\s+1\\n`));
   });
 });
 
