@@ -196,9 +196,21 @@ export class Findings {
   info(code: FindingCode, subject: string, message: string): void {
     this.list.push({ code, severity: 'info', subject, message });
   }
+  /** The findings of a medium inside this one (a disk image), their subjects under its name. */
+  nested(member: string, list: readonly Finding[]): void {
+    for (const x of list) this.list.push({ ...x, subject: x.subject ? `${member}: ${x.subject}` : member });
+  }
   get ok(): boolean {
     return !this.list.some((f) => f.severity === 'error');
   }
+}
+
+/** A nested medium's account, indented under its member's line. */
+export function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
 }
 
 /** The errors and warnings, one line each (infos are in the JSON only). */

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decompress, type Compression } from '../formats/compress/index.js';
 import { readCpio, readInitrd, type InitrdCompression } from '../formats/cpio/index.js';
+import { indent } from '../findings.js';
 import type { CpioMedium, Opened } from '../media/medium.js';
 import { Scratch } from '../tree/scratch.js';
 import { pxeText, verifyPxe, type PxeDetails } from '../verify/pxe.js';
@@ -124,7 +125,7 @@ function initrdText({ segments, nested, refused }: InitrdFacts): string {
   }
   for (const n of nested) {
     const v = 'error' in n.verify ? `not a driver disk (${n.verify.error})` : `${n.verify.kind} driver disk, verify ${n.verify.ok ? 'OK' : `FAILED: ${n.verify.errors.join('; ')}`}`;
-    lines.push('', `${n.member}: ${v}`, ...n.text.split('\n').map((l) => `  ${l}`));
+    lines.push('', `${n.member}: ${v}`, indent(n.text));
   }
   return lines.join('\n');
 }

@@ -16,7 +16,7 @@ import type { OpenedMedium } from '../media/medium.js';
 import { readSource } from '../tree/source.js';
 import { Scratch } from '../tree/scratch.js';
 import type { Verification, VerifyEnv } from '../readers/types.js';
-import { Findings } from '../findings.js';
+import { Findings, indent } from '../findings.js';
 
 export interface ConfigFacts {
   path: string;
@@ -67,19 +67,32 @@ async function spool(medium: OpenedMedium, path: string, to: string): Promise<vo
   await pipeline(createReadStream(l.file, { start: l.offset, end: l.offset + l.size - 1 }), createWriteStream(to));
 }
 
-/** Verify an attached installer ISO; `env.nested` checks each top-level disk image. */
+/** Verify an attached installer ISO; `env.verifyNested` checks each top-level disk image. */
 export async function verifyAttached(medium: OpenedMedium, env: Pick<VerifyEnv, 'verifyNested'>): Promise<Verification<AttachDetails>> {
   const f = new Findings();
   const label = medium.label ?? '';
-  const arg = driverDiskArg(label);
-  const d: AttachDetails = { label, argument: arg, boot: [], configs: [], mediaCheck: 'absent', nested: [] };
+  const d: AttachDetails = { label, argument: driverDiskArg(label), boot: [], configs: [], mediaCheck: 'absent', nested: [] };
+  await checkBootConfigs(medium, d, f);
+  await checkBootEntries(medium, d, f);
+  await Scratch.with(async (scratch) => {
+    await checkEfiImage(medium, d, f, scratch);
+    await checkDiskImages(medium, env, d, f, scratch);
+  });
+  await checkMediaMd5(medium, d, f);
+  return { medium: medium.path, kind: 'attach', ok: f.ok, findings: f.list, details: d };
+}
 
+/** The kernel lines of every boot configuration on the ISO. */
+async function checkBootConfigs(medium: OpenedMedium, d: AttachDetails, f: Findings): Promise<void> {
   for (const c of BOOT_CONFIGS) {
     if (medium.get(c.path)?.type !== 'file') continue;
     const text = Buffer.from(await readSource(medium.source(c.path))).toString('latin1');
-    d.configs.push(checkConfig(c.kind, text, c.path, arg, medium, f));
+    d.configs.push(checkConfig(c.kind, text, c.path, d.argument, medium, f));
   }
+}
 
+/** The El Torito entries, each with the file it boots. */
+async function checkBootEntries(medium: OpenedMedium, d: AttachDetails, f: Findings): Promise<void> {
   const iso = await IsoReader.open(medium.path);
   try {
     const entries = await iso.entries();
@@ -90,53 +103,57 @@ export async function verifyAttached(medium: OpenedMedium, env: Pick<VerifyEnv, 
   }
   for (const b of d.boot) if (b.path === undefined) f.warning('ATTACH_BOOT_IMAGE_NOT_FILE', '', `El Torito ${b.platform} image at block ${b.lba} is not a file of the ISO; not checked`);
   if (d.boot.length === 0) f.warning('ATTACH_NO_BOOT', '', 'no El Torito boot entries: the ISO does not boot from optical media');
+}
 
-  await Scratch.with(async (scratch) => {
-    const efi = d.boot.find((b) => b.platform === 'uefi' && b.path !== undefined)?.path ?? (medium.get('images/efiboot.img')?.type === 'file' ? 'images/efiboot.img' : undefined);
-    if (efi) {
-      const copy = scratch.path(basename(efi));
-      d.efiImage = { path: efi, configs: [] };
-      try {
-        await spool(medium, efi, copy);
-        const fat = await FatReader.open(copy);
-        try {
-          for (const name of EFI_IMAGE_CONFIGS) {
-            const file = await fat.find(name);
-            if (!file || file.isDir) continue;
-            const parts: Uint8Array[] = [];
-            for await (const c of fat.read(file)) parts.push(c);
-            d.efiImage.configs.push(checkConfig('grub', Buffer.concat(parts).toString('latin1'), `${efi}:${name}`, arg, medium, f));
-          }
-        } finally {
-          await fat.close();
-        }
-        if (d.efiImage.configs.length === 0) f.error('ATTACH_NO_EFI_GRUB', efi, 'no EFI/BOOT/grub.cfg inside the UEFI boot image: UEFI boots do not get the argument');
-      } catch (err) {
-        f.error('ATTACH_EFI_UNREADABLE', efi, `UEFI boot image not readable as FAT: ${(err as Error).message}`);
+/** The GRUB configurations inside the UEFI boot image (a FAT image), which UEFI boots read. */
+async function checkEfiImage(medium: OpenedMedium, d: AttachDetails, f: Findings, scratch: Scratch): Promise<void> {
+  const efi = d.boot.find((b) => b.platform === 'uefi' && b.path !== undefined)?.path ?? (medium.get('images/efiboot.img')?.type === 'file' ? 'images/efiboot.img' : undefined);
+  if (!efi) return;
+  const copy = scratch.path(basename(efi));
+  const image: NonNullable<AttachDetails['efiImage']> = { path: efi, configs: [] };
+  d.efiImage = image;
+  try {
+    await spool(medium, efi, copy);
+    const fat = await FatReader.open(copy);
+    try {
+      for (const name of EFI_IMAGE_CONFIGS) {
+        const file = await fat.find(name);
+        if (!file || file.isDir) continue;
+        const parts: Uint8Array[] = [];
+        for await (const c of fat.read(file)) parts.push(c);
+        image.configs.push(checkConfig('grub', Buffer.concat(parts).toString('latin1'), `${efi}:${name}`, d.argument, medium, f));
       }
+    } finally {
+      await fat.close();
     }
+    if (image.configs.length === 0) f.error('ATTACH_NO_EFI_GRUB', efi, 'no EFI/BOOT/grub.cfg inside the UEFI boot image: UEFI boots do not get the argument');
+  } catch (err) {
+    f.error('ATTACH_EFI_UNREADABLE', efi, `UEFI boot image not readable as FAT: ${(err as Error).message}`);
+  }
+}
 
-    for (const file of medium.files.filter((x) => x.type === 'file' && TOP_LEVEL_ISO.test(x.path))) {
-      const copy = scratch.path(file.path);
-      try {
-        await spool(medium, file.path, copy);
-        const r = await env.verifyNested(copy, file.path);
-        d.nested.push({ member: file.path, kind: r.kind, ok: r.ok, details: r.details, text: indent(r.account) });
-        for (const x of r.findings) f.list.push({ ...x, subject: x.subject ? `${file.path}: ${x.subject}` : file.path });
-      } catch (err) {
-        f.error('NESTED_UNREADABLE', file.path, `not a driver disk: ${(err as Error).message.replace(`${copy}: `, '')}`);
-      }
+/** Each disk image at the top level, spooled out and verified in turn. */
+async function checkDiskImages(medium: OpenedMedium, env: Pick<VerifyEnv, 'verifyNested'>, d: AttachDetails, f: Findings, scratch: Scratch): Promise<void> {
+  for (const file of medium.files.filter((x) => x.type === 'file' && TOP_LEVEL_ISO.test(x.path))) {
+    const copy = scratch.path(file.path);
+    try {
+      await spool(medium, file.path, copy);
+      const r = await env.verifyNested(copy, file.path);
+      d.nested.push({ member: file.path, kind: r.kind, ok: r.ok, details: r.details, text: indent(r.account) });
+      f.nested(file.path, r.findings);
+    } catch (err) {
+      f.error('NESTED_UNREADABLE', file.path, `not a driver disk: ${(err as Error).message.replace(`${copy}: `, '')}`);
     }
-  });
+  }
+}
 
+/** The implanted media-check MD5 ("Test this media", checkisomd5). */
+async function checkMediaMd5(medium: OpenedMedium, d: AttachDetails, f: Findings): Promise<void> {
   const md5 = await checkMediaCheck(medium.path);
   d.mediaCheck = md5.state;
   if (md5.state === 'absent') f.error('MEDIA_CHECK_ABSENT', '', 'no media-check MD5: "Test this media" (rd.live.check) fails; implant one (implantisomd5)');
   else if (md5.state === 'fail') f.error('MEDIA_CHECK_FAIL', '', `media-check MD5 does not match${md5.failedFragment ? ` (fragment ${md5.failedFragment})` : ''}: checkisomd5 and rd.live.check fail`);
-  return { medium: medium.path, kind: 'attach', ok: f.ok, findings: f.list, details: d };
 }
-
-const indent = (text: string) => text.split('\n').map((l) => `  ${l}`).join('\n');
 
 export function attachText(path: string, d: AttachDetails): string {
   const lines = [`${path}: installer ISO "${d.label}" with driver disks attached; argument ${d.argument}`];

@@ -12,7 +12,7 @@ import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
 import { verifyDigests } from '../formats/rpm/read-verify.js';
 import { parsePrimary, parseRepomd, readMetadataBytes } from '../formats/repodata/read.js';
 import type { OpenedMedium } from '../media/medium.js';
-import { checkDisk, diskPackageFromRpm, matchKernels, relocatedModulePath, type DiskPackage } from '../rules/rhdd.js';
+import { checkDisk, diskPackageFromRpm, matchKernels, relocatedModulePath, type DiskPackage, type KernelMatch } from '../rules/rhdd.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from '../findings.js';
 
@@ -147,74 +147,94 @@ export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked
     else f.info('LABEL_OTHER', '', `volume label ${medium.label}: boot with inst.dd=hd:LABEL=${medium.label}`);
   }
   for (const disk of disks) {
-    const at = disk.root ? `${disk.root}/` : '';
-    const marker = medium.get(`${at}rhdd3`)!;
-    if (marker.type === 'file') {
-      disk.title = new TextDecoder().decode(await readSource(medium.source(`${at}rhdd3`))).replace(/\n$/, '');
-      if (marker.size === 0) f.warning('RHDD3_MARKER_EMPTY', `${at}rhdd3`, 'is empty: RHEL 6 rejects the disk');
-    }
-    if (disk.root) f.warning('RHDD3_NOT_AT_ROOT', `${at}rhdd3`, 'is not at the root of the medium: RHEL 6 looks only there');
-    if (disk.arches.length === 0) f.error('RHDD3_NO_ARCH', `${at}rpms`, 'has no <arch> folder');
-    if (disk.arches.includes('noarch')) f.warning('RHDD3_NOARCH_FOLDER', `${at}rpms/noarch`, 'is never read: noarch packages belong in every arch folder');
-    for (const arch of disk.arches) {
-      const repo = `${at}rpms/${arch}`;
-      const inRepo = medium.files.filter((x) => x.path.startsWith(`${repo}/`));
-      const rpmFiles = inRepo.filter((x) => x.type === 'file' && x.path.endsWith('.rpm') && !x.path.slice(repo.length + 1).includes('/')).map((x) => x.path);
-      for (const deep of inRepo.filter((x) => x.path.endsWith('.rpm') && x.path.slice(repo.length + 1).includes('/'))) f.warning('RHDD3_RPM_SUBFOLDER', deep.path, 'is in a subfolder: the installer reads only rpms/<arch>/*.rpm');
-      if (rpmFiles.length === 0) f.error('RHDD3_NO_RPMS', repo, 'has no RPMs');
-      const pkgs: DiskPackage[] = [];
-      for (const file of rpmFiles) {
-        let pkg: RpmPackage;
-        try {
-          const loc = medium.locate(file);
-          pkg = await openRpm(loc.file, loc);
-        } catch (err) {
-          f.error('RPM_UNREADABLE', file, (err as Error).message);
-          continue;
-        }
-        if (pkg.isSource) f.warning('RHDD3_SOURCE_RPM', file, 'is a source RPM: put source RPMs under src/');
-        else if (pkg.arch !== arch && pkg.arch !== 'noarch') f.error('RHDD3_ARCH_MISMATCH', file, `ARCH is ${pkg.arch}, in the ${arch} folder`);
-        const disk = diskPackageFromRpm(basename(file), pkg);
-        pkgs.push(disk);
-        const kernelModules = disk.provides.filter((p) => p.name === 'kernel-modules').map((p) => `${p.op} ${p.version}`.trim());
-        // the payload is read once: digests as rpm -K checks them, and the modules a driver package delivers
-        const moduleBytes: [string, Uint8Array][] = [];
-        const onFile = { wants: (p: string) => kernelModules.length > 0 && relocatedModulePath(p) !== undefined, take: (p: string, b: Uint8Array) => void moduleBytes.push([p, b]) };
-        try {
-          for (const d of await verifyDigests(pkg, { payload: true, onFile })) if (!d.ok) f.error('RPM_DIGEST', file, `${d.name} does not match (rpm -K fails)`);
-        } catch (err) {
-          f.error('RPM_DIGESTS_UNCHECKED', file, `digests cannot be checked (${(err as Error).message.replace(`${pkg.path}: `, '')}): the installer extracts nothing from it`);
-        }
-        if (pkg.payloadCompressor !== 'xz' && pkg.payloadCompressor !== 'gzip') {
-          f.error('RHDD_PAYLOAD_COMPRESSOR', file, `payload compressed with ${pkg.payloadCompressor}: the installer's extractor (RHEL 6–10) opens only xz and gzip, so nothing of it is used`);
-        }
-        const modules: PackageFacts['modules'] = [];
-        for (const [p, b] of moduleBytes) modules.push(await checkModule(p, b, file, f));
-        details.packages.push({ file, nevra: pkg.nevra, payloadCompressor: pkg.payloadCompressor, kernelModules, modules });
-      }
-      for (const p of checkDisk(pkgs, kernelsFor(arch, pkgs, asked))) {
-        if (p.code === 'RHDD_PAYLOAD_COMPRESSOR') continue; // reported above, as an error
-        f[p.severity](p.code, p.subject ? `${repo}/${p.subject}` : repo, p.message);
-      }
-      await checkRepodata(medium, repo, rpmFiles, f);
-      const kernels = kernelsFor(arch, pkgs, asked);
-      for (const m of matchKernels(pkgs, kernels)) {
-        const matched = pkgs.filter((p) => m.packages.includes(p.fileName));
-        const firmware = matched.flatMap((p) => p.files.filter((x) => x.startsWith('/lib/firmware/')).map((x) => ({ from: `${p.fileName}:${x}`, to: `/lib/firmware/updates/${x.slice('/lib/firmware/'.length)}` })));
-        details.kernels.push({
-          kernel: m.kernel,
-          arch,
-          disk: disk.root || '/',
-          packages: m.packages,
-          extracted: [...m.modules.map((x) => ({ from: `${x.package}:${x.path}`, to: `/lib/modules/${m.kernel}/${x.relocated}` })), ...firmware],
-          installedOnTarget: [...new Set(matched.map((p) => p.name))],
-        });
-        if (m.packages.length === 0) f.error('RHDD3_NO_MATCH', m.kernel, `no package on ${repo} matches this installer kernel: nothing is loaded`);
-      }
-      for (const k of asked.filter((k) => !kernels.includes(k))) f.info('KERNEL_OTHER_ARCH', k, `not an ${arch} kernel; ${repo} is not used for it`);
-    }
+    await checkDiskTree(medium, disk, f);
+    for (const arch of disk.arches) await checkArchFolder(medium, disk, arch, asked, f, details);
   }
   return { findings: f, details };
+}
+
+/** The disk's `rhdd3` marker (its title) and `rpms/` folder, as RHEL 6 and later look for them. */
+async function checkDiskTree(medium: OpenedMedium, disk: DiskTree, f: Findings): Promise<void> {
+  const at = disk.root ? `${disk.root}/` : '';
+  const marker = medium.get(`${at}rhdd3`)!;
+  if (marker.type === 'file') {
+    disk.title = new TextDecoder().decode(await readSource(medium.source(`${at}rhdd3`))).replace(/\n$/, '');
+    if (marker.size === 0) f.warning('RHDD3_MARKER_EMPTY', `${at}rhdd3`, 'is empty: RHEL 6 rejects the disk');
+  }
+  if (disk.root) f.warning('RHDD3_NOT_AT_ROOT', `${at}rhdd3`, 'is not at the root of the medium: RHEL 6 looks only there');
+  if (disk.arches.length === 0) f.error('RHDD3_NO_ARCH', `${at}rpms`, 'has no <arch> folder');
+  if (disk.arches.includes('noarch')) f.warning('RHDD3_NOARCH_FOLDER', `${at}rpms/noarch`, 'is never read: noarch packages belong in every arch folder');
+}
+
+/** One `rpms/<arch>/` folder: its packages, the installer's rules over them, its repodata, what each kernel loads. */
+async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: string, asked: string[], f: Findings, details: Rhdd3Details): Promise<void> {
+  const repo = `${disk.root ? `${disk.root}/` : ''}rpms/${arch}`;
+  const inRepo = medium.files.filter((x) => x.path.startsWith(`${repo}/`));
+  const rpmFiles = inRepo.filter((x) => x.type === 'file' && x.path.endsWith('.rpm') && !x.path.slice(repo.length + 1).includes('/')).map((x) => x.path);
+  for (const deep of inRepo.filter((x) => x.path.endsWith('.rpm') && x.path.slice(repo.length + 1).includes('/'))) f.warning('RHDD3_RPM_SUBFOLDER', deep.path, 'is in a subfolder: the installer reads only rpms/<arch>/*.rpm');
+  if (rpmFiles.length === 0) f.error('RHDD3_NO_RPMS', repo, 'has no RPMs');
+  const pkgs: DiskPackage[] = [];
+  for (const file of rpmFiles) {
+    const checked = await checkPackageFile(medium, file, arch, f);
+    if (!checked) continue;
+    pkgs.push(checked.disk);
+    details.packages.push(checked.facts);
+  }
+  const kernels = kernelsFor(arch, pkgs, asked);
+  for (const p of checkDisk(pkgs, kernels)) {
+    if (p.code === 'RHDD_PAYLOAD_COMPRESSOR') continue; // reported by checkPackageFile, as an error
+    f[p.severity](p.code, p.subject ? `${repo}/${p.subject}` : repo, p.message);
+  }
+  await checkRepodata(medium, repo, rpmFiles, f);
+  for (const m of matchKernels(pkgs, kernels)) {
+    details.kernels.push(kernelFacts(m, pkgs, arch, disk));
+    if (m.packages.length === 0) f.error('RHDD3_NO_MATCH', m.kernel, `no package on ${repo} matches this installer kernel: nothing is loaded`);
+  }
+  for (const k of asked.filter((k) => !kernels.includes(k))) f.info('KERNEL_OTHER_ARCH', k, `not an ${arch} kernel; ${repo} is not used for it`);
+}
+
+/** One RPM as the installer reads it: arch, digests (rpm -K), payload compressor, the modules it delivers. */
+async function checkPackageFile(medium: OpenedMedium, file: string, arch: string, f: Findings): Promise<{ disk: DiskPackage; facts: PackageFacts } | undefined> {
+  let pkg: RpmPackage;
+  try {
+    const loc = medium.locate(file);
+    pkg = await openRpm(loc.file, loc);
+  } catch (err) {
+    f.error('RPM_UNREADABLE', file, (err as Error).message);
+    return undefined;
+  }
+  if (pkg.isSource) f.warning('RHDD3_SOURCE_RPM', file, 'is a source RPM: put source RPMs under src/');
+  else if (pkg.arch !== arch && pkg.arch !== 'noarch') f.error('RHDD3_ARCH_MISMATCH', file, `ARCH is ${pkg.arch}, in the ${arch} folder`);
+  const disk = diskPackageFromRpm(basename(file), pkg);
+  const kernelModules = disk.provides.filter((p) => p.name === 'kernel-modules').map((p) => `${p.op} ${p.version}`.trim());
+  // the payload is read once: digests as rpm -K checks them, and the modules a driver package delivers
+  const moduleBytes: [string, Uint8Array][] = [];
+  const onFile = { wants: (p: string) => kernelModules.length > 0 && relocatedModulePath(p) !== undefined, take: (p: string, b: Uint8Array) => void moduleBytes.push([p, b]) };
+  try {
+    for (const d of await verifyDigests(pkg, { payload: true, onFile })) if (!d.ok) f.error('RPM_DIGEST', file, `${d.name} does not match (rpm -K fails)`);
+  } catch (err) {
+    f.error('RPM_DIGESTS_UNCHECKED', file, `digests cannot be checked (${(err as Error).message.replace(`${pkg.path}: `, '')}): the installer extracts nothing from it`);
+  }
+  if (pkg.payloadCompressor !== 'xz' && pkg.payloadCompressor !== 'gzip') {
+    f.error('RHDD_PAYLOAD_COMPRESSOR', file, `payload compressed with ${pkg.payloadCompressor}: the installer's extractor (RHEL 6–10) opens only xz and gzip, so nothing of it is used`);
+  }
+  const modules: PackageFacts['modules'] = [];
+  for (const [p, b] of moduleBytes) modules.push(await checkModule(p, b, file, f));
+  return { disk, facts: { file, nevra: pkg.nevra, payloadCompressor: pkg.payloadCompressor, kernelModules, modules } };
+}
+
+/** What the installer running one kernel does with the folder: packages used, files extracted, packages installed. */
+function kernelFacts(m: KernelMatch, pkgs: DiskPackage[], arch: string, disk: DiskTree): KernelFacts {
+  const matched = pkgs.filter((p) => m.packages.includes(p.fileName));
+  const firmware = matched.flatMap((p) => p.files.filter((x) => x.startsWith('/lib/firmware/')).map((x) => ({ from: `${p.fileName}:${x}`, to: `/lib/firmware/updates/${x.slice('/lib/firmware/'.length)}` })));
+  return {
+    kernel: m.kernel,
+    arch,
+    disk: disk.root || '/',
+    packages: m.packages,
+    extracted: [...m.modules.map((x) => ({ from: `${x.package}:${x.path}`, to: `/lib/modules/${m.kernel}/${x.relocated}` })), ...firmware],
+    installedOnTarget: [...new Set(matched.map((p) => p.name))],
+  };
 }
 
 export function rhdd3Text(path: string, d: Rhdd3Details): string {

@@ -135,7 +135,23 @@ export async function verifyRhel5(medium: OpenedMedium, asked: string[]): Promis
     f.error('RHEL5_NO_ROCK_RIDGE', '', `ISO without Rock Ridge: the loader sees 8.3 names (${medium.files.map((x) => x.path.toLowerCase()).join(', ')}), so modules.alias is missing and RHEL 5 rejects the disk`);
     return { findings: f, details: d };
   }
+  const has = (p: string) => medium.get(p)?.type === 'file';
+  await checkRootFiles(medium, f, d);
+  const names = has('modinfo') ? await checkModinfo(medium, f, d) : new Set<string>();
+  if (has('modules.cgz')) await checkCgz(medium, f, d);
+  const inCgz = new Set(d.members.map((m) => m.module));
+  for (const m of inCgz) if (has('modinfo') && !names.has(m)) f.error('RHEL5_MODINFO_NO_BLOCK', 'modinfo', `has no block for ${m}: the loader never takes it from this disk`);
+  for (const m of names) if (has('modules.cgz') && !inCgz.has(m)) f.error('RHEL5_CGZ_NO_MEMBER', 'modules.cgz', `has no member for ${m}, which modinfo lists: loading it fails`);
+  if (has('modules.dep')) await checkModulesDep(medium, f, inCgz);
+  if (has('modules.alias')) await checkModulesAlias(medium, f, inCgz);
+  if (has('pcitable')) await checkPcitable(medium, f);
+  checkKernels(d, asked, names, f);
+  if (medium.get('rpms')?.type === 'dir') await checkRpms(medium, f, d, inCgz);
+  return { findings: f, details: d };
+}
 
+/** Which releases read the disk (the files each needs at the root), and its `rhdd` title. */
+async function checkRootFiles(medium: OpenedMedium, f: Findings, d: Rhel5Details): Promise<void> {
   const has = (p: string) => medium.get(p)?.type === 'file';
   const rhel5 = RHEL5_FILES.filter((p) => !has(p));
   const rhel4 = RHEL4_FILES.filter((p) => !has(p));
@@ -145,52 +161,52 @@ export async function verifyRhel5(medium: OpenedMedium, asked: string[]): Promis
   if (d.serves.length === 0) f.error('RHEL5_FILES_MISSING', '', `missing ${[...new Set([...rhel5, ...rhel4])].join(', ')}: both RHEL 4 and RHEL 5 reject the disk${iso}`);
   else if (rhel4.length > 0) f.info('RHEL5_NO_RHEL4_FILES', '', `no ${rhel4.join(', ')}: RHEL 4 rejects the disk`);
   else if (rhel5.length > 0) f.warning('RHEL5_NO_RHEL5_FILES', '', `no ${rhel5.join(', ')}: RHEL 5 rejects the disk${iso}`);
-
   if (has('rhdd')) {
     d.title = (await text(medium, 'rhdd')).replace(/\n$/, '');
     if (medium.get('rhdd')!.size === 0) f.error('RHEL5_RHDD_EMPTY', 'rhdd', 'is empty: the loader rejects the disk');
   }
+}
+
+/** modinfo as loader2's `readModuleInfo()` reads it; the module names it lists. */
+async function checkModinfo(medium: OpenedMedium, f: Findings, d: Rhel5Details): Promise<Set<string>> {
   const names = new Set<string>();
-  if (has('modinfo')) {
-    const parsed = parseModinfo(await text(medium, 'modinfo'));
-    for (const p of parsed.problems) f[/rejects|crashes/.test(p) ? 'error' : 'warning']('RHEL5_MODINFO', 'modinfo', p);
-    for (const b of parsed.blocks) {
-      names.add(b.module);
-      d.modules.push({ module: b.module, ...(b.type !== undefined ? { type: b.type } : {}), typeClass: b.typeClass, ...(b.description !== undefined ? { description: b.description } : {}) });
-      if (b.description === undefined) f.warning('RHEL5_MODINFO_DESCRIPTION', 'modinfo', `${b.module} has no quoted description line`);
-    }
+  const parsed = parseModinfo(await text(medium, 'modinfo'));
+  for (const p of parsed.problems) f[/rejects|crashes/.test(p) ? 'error' : 'warning']('RHEL5_MODINFO', 'modinfo', p);
+  for (const b of parsed.blocks) {
+    names.add(b.module);
+    d.modules.push({ module: b.module, ...(b.type !== undefined ? { type: b.type } : {}), typeClass: b.typeClass, ...(b.description !== undefined ? { description: b.description } : {}) });
+    if (b.description === undefined) f.warning('RHEL5_MODINFO_DESCRIPTION', 'modinfo', `${b.module} has no quoted description line`);
   }
-  if (has('modules.cgz')) await checkCgz(medium, f, d);
-  const inCgz = new Set(d.members.map((m) => m.module));
-  for (const m of inCgz) if (has('modinfo') && !names.has(m)) f.error('RHEL5_MODINFO_NO_BLOCK', 'modinfo', `has no block for ${m}: the loader never takes it from this disk`);
-  for (const m of names) if (has('modules.cgz') && !inCgz.has(m)) f.error('RHEL5_CGZ_NO_MEMBER', 'modules.cgz', `has no member for ${m}, which modinfo lists: loading it fails`);
+  return names;
+}
 
-  if (has('modules.dep')) {
-    const dep = parseModulesDep(await text(medium, 'modules.dep'));
-    for (const p of dep.problems) f[/crashes/.test(p) ? 'error' : 'warning']('RHEL5_MODULES_DEP', 'modules.dep', p);
-    for (const [m, list] of dep.deps) for (const x of list) if (!inCgz.has(x)) f.info('RHEL5_DEP_OUTSIDE', 'modules.dep', `${m} needs ${x}, which must be in the installer image`);
-  }
-  if (has('modules.alias')) {
-    const al = parseModulesAlias(await text(medium, 'modules.alias'));
-    for (const p of al.problems) f.error('RHEL5_MODULES_ALIAS', 'modules.alias', p);
-    for (const a of al.aliases) if (!inCgz.has(a.module)) f.error('RHEL5_ALIAS_UNKNOWN', 'modules.alias', `alias ${a.alias} names ${a.module}, which is not in modules.cgz`);
-    if (al.aliases.length === 0 && inCgz.size > 0) f.warning('RHEL5_ALIAS_EMPTY', 'modules.alias', 'is empty: no hardware loads the modules by itself');
-  }
-  if (has('pcitable')) {
-    const t = await text(medium, 'pcitable');
-    if (t.length > 0 && !t.endsWith('\n')) f.warning('RHEL5_PCITABLE_NEWLINE', 'pcitable', 'does not end with a newline');
-    for (const line of t.split('\n').filter((l) => l !== '')) if (!PCITABLE_LINE.test(line)) f.error('RHEL5_PCITABLE_LINE', 'pcitable', `line "${line}" is not 0x<vendor>\\t0x<device>[\\t0x<sv>\\t0x<sd>]\\t"<module>"\\t"<description>"`);
-  }
+async function checkModulesDep(medium: OpenedMedium, f: Findings, inCgz: Set<string>): Promise<void> {
+  const dep = parseModulesDep(await text(medium, 'modules.dep'));
+  for (const p of dep.problems) f[/crashes/.test(p) ? 'error' : 'warning']('RHEL5_MODULES_DEP', 'modules.dep', p);
+  for (const [m, list] of dep.deps) for (const x of list) if (!inCgz.has(x)) f.info('RHEL5_DEP_OUTSIDE', 'modules.dep', `${m} needs ${x}, which must be in the installer image`);
+}
 
-  // which kernels get which modules: the members under their uname -r
+async function checkModulesAlias(medium: OpenedMedium, f: Findings, inCgz: Set<string>): Promise<void> {
+  const al = parseModulesAlias(await text(medium, 'modules.alias'));
+  for (const p of al.problems) f.error('RHEL5_MODULES_ALIAS', 'modules.alias', p);
+  for (const a of al.aliases) if (!inCgz.has(a.module)) f.error('RHEL5_ALIAS_UNKNOWN', 'modules.alias', `alias ${a.alias} names ${a.module}, which is not in modules.cgz`);
+  if (al.aliases.length === 0 && inCgz.size > 0) f.warning('RHEL5_ALIAS_EMPTY', 'modules.alias', 'is empty: no hardware loads the modules by itself');
+}
+
+async function checkPcitable(medium: OpenedMedium, f: Findings): Promise<void> {
+  const t = await text(medium, 'pcitable');
+  if (t.length > 0 && !t.endsWith('\n')) f.warning('RHEL5_PCITABLE_NEWLINE', 'pcitable', 'does not end with a newline');
+  for (const line of t.split('\n').filter((l) => l !== '')) if (!PCITABLE_LINE.test(line)) f.error('RHEL5_PCITABLE_LINE', 'pcitable', `line "${line}" is not 0x<vendor>\\t0x<device>[\\t0x<sv>\\t0x<sd>]\\t"<module>"\\t"<description>"`);
+}
+
+/** Which kernels get which modules: the members under their uname -r that modinfo names. */
+function checkKernels(d: Rhel5Details, asked: string[], names: Set<string>, f: Findings): void {
   const kernels = [...new Set(d.members.map((m) => m.kernel))].sort();
   for (const k of asked.length > 0 ? asked : kernels) {
     const mods = d.members.filter((m) => m.kernel === k && names.has(m.module)).map((m) => `${m.arch}/${m.module}`);
     d.kernels.push({ kernel: k, modules: mods });
     if (mods.length === 0) f.error('RHEL5_NO_MODULE', k, `no module for this kernel: the loader looks up ${k}/<arch>/<module>.ko and finds none${legacyKernel(k) ? '' : ' (not a RHEL 4/5 kernel release)'}`);
   }
-  if (medium.get('rpms')?.type === 'dir') await checkRpms(medium, f, d, inCgz);
-  return { findings: f, details: d };
 }
 
 export function rhel5Text(path: string, d: Rhel5Details): string {

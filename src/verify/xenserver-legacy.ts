@@ -65,7 +65,6 @@ async function sideFile(path: string): Promise<string | undefined> {
 export async function verifyXenserverLegacy(medium: OpenedMedium): Promise<{ findings: Findings; details: LegacyPackDetails }> {
   const f = new Findings();
   const repoBytes = await readSource(medium.source('XS-REPOSITORY'));
-  const repoText = Buffer.from(repoBytes).toString('utf8');
   const pkgsFile = medium.get('XS-PACKAGES');
   const pkgBytes = pkgsFile?.type === 'file' ? await readSource(medium.source('XS-PACKAGES')) : new Uint8Array(0);
   if (!pkgsFile) f.error('XS_LEGACY_PACKAGES_MISSING', 'XS-PACKAGES', 'missing: the pack has no package list');
@@ -73,9 +72,24 @@ export async function verifyXenserverLegacy(medium: OpenedMedium): Promise<{ fin
   const details: LegacyPackDetails = { identity: '', product: '', version: '', description: '', requires: [], metadataMd5, packages: [] };
   if (medium.label !== undefined) details.volumeId = medium.label;
 
-  checkForm(repoText, 'XS-REPOSITORY', 'repository', f);
+  checkRepositoryFile(medium, Buffer.from(repoBytes).toString('utf8'), f, details);
+  const listed = pkgsFile ? readPackageList(Buffer.from(pkgBytes).toString('utf8'), f) : [];
+  checkPackFiles(medium, listed, f);
+  const order: OrderItem[] = [];
+  for (const p of listed) {
+    const item = await checkListedPackage(medium, p, f, details);
+    if (item) order.push(item);
+  }
+  for (const problem of orderProblems(order)) f.error('XS_LEGACY_ORDER', 'XS-PACKAGES', problem);
+  if (medium.kind === 'iso') await checkSideFiles(medium, metadataMd5, f);
+  return { findings: f, details };
+}
+
+/** XS-REPOSITORY as xcp.repository and xapi read it; its facts go into `details`. */
+function checkRepositoryFile(medium: OpenedMedium, text: string, f: Findings, details: LegacyPackDetails): void {
+  checkForm(text, 'XS-REPOSITORY', 'repository', f);
   try {
-    const repo = parseXsRepository(repoText);
+    const repo = parseXsRepository(text);
     const a = repo.attrs;
     for (const k of REQUIRED_REPOSITORY) if (!a[k]) f.error('XS_LEGACY_REPOSITORY_ATTR', 'XS-REPOSITORY', `<repository> has no ${k}`);
     for (const k of ['originator', 'name']) if (a[k] && !IDENT_RE.test(a[k])) f.error('XS_LEGACY_IDENT', 'XS-REPOSITORY', `${k} "${a[k]}" does not match [A-Za-z0-9._-]+`);
@@ -100,71 +114,74 @@ export async function verifyXenserverLegacy(medium: OpenedMedium): Promise<{ fin
   } catch (err) {
     f.error('XS_LEGACY_REPOSITORY_UNREADABLE', 'XS-REPOSITORY', (err as Error).message);
   }
+}
 
-  let listed: ParsedPackage[] = [];
-  if (pkgsFile) {
-    checkForm(Buffer.from(pkgBytes).toString('utf8'), 'XS-PACKAGES', 'packages', f);
-    try {
-      listed = parseXsPackages(Buffer.from(pkgBytes).toString('utf8'));
-    } catch (err) {
-      f.error('XS_LEGACY_PACKAGES_UNREADABLE', 'XS-PACKAGES', (err as Error).message);
-    }
+function readPackageList(text: string, f: Findings): ParsedPackage[] {
+  checkForm(text, 'XS-PACKAGES', 'packages', f);
+  try {
+    return parseXsPackages(text);
+  } catch (err) {
+    f.error('XS_LEGACY_PACKAGES_UNREADABLE', 'XS-PACKAGES', (err as Error).message);
+    return [];
   }
+}
+
+/** The pack's other files: the install script it runs, nothing unlisted, no repository list. */
+function checkPackFiles(medium: OpenedMedium, listed: ParsedPackage[], f: Findings): void {
   if (medium.get('XS-REPOSITORY-LIST')) f.warning('XS_LEGACY_REPOSITORY_LIST', 'XS-REPOSITORY-LIST', 'present: the Python 3 xcp.repository parser fails on a non-empty list');
   const install = medium.get('install');
   if (!install || install.type !== 'file') f.error('XS_LEGACY_INSTALL_MISSING', 'install', 'missing: xe-install-supplemental-pack runs ./install from the pack');
   else if (medium.kind !== 'directory' && (install.mode & 0o111) === 0) f.error('XS_LEGACY_INSTALL_NOT_EXECUTABLE', 'install', 'not executable');
-
-  const order: OrderItem[] = [];
-  for (const p of listed) {
-    const a = p.attrs;
-    for (const k of REQUIRED_PACKAGE) if (!a[k]) f.error('XS_LEGACY_PACKAGE_ATTR', p.file, `<package> has no ${k}`);
-    if (a.type && !TYPES.includes(a.type)) f.error('XS_LEGACY_PACKAGE_TYPE', p.file, `type "${a.type}" is obsolete or unknown (rpm, driver-rpm, firmware)`);
-    if (a.type === 'driver-rpm' && !a.kernel) f.error('XS_LEGACY_DRIVER_KERNEL', p.file, 'a driver-rpm needs a kernel attribute');
-    const file = medium.get(p.file);
-    if (!file || file.type !== 'file') {
-      f.error('XS_LEGACY_PACKAGE_MISSING', p.file, 'listed in XS-PACKAGES but missing ("FATAL: missing")');
-      continue;
-    }
-    const md5 = await md5Of(medium.source(p.file));
-    if (String(file.size) !== a.size) f.error('XS_LEGACY_PACKAGE_SIZE', p.file, `size ${file.size}, XS-PACKAGES says ${a.size}`);
-    if (md5 !== a.md5) f.error('XS_LEGACY_PACKAGE_MD5', p.file, `MD5 ${md5}, XS-PACKAGES says ${a.md5} ("FATAL: MD5 mismatch")`);
-    details.packages.push({ file: p.file, type: a.type ?? '', label: a.label ?? '', ...(a.kernel ? { kernel: a.kernel } : {}), size: file.size, md5 });
-    if (!p.file.endsWith('.rpm')) continue;
-    try {
-      const loc = medium.locate(p.file);
-      const pkg = await openRpm(loc.file, { offset: loc.offset, size: loc.size });
-      const files = pkg.files.map((x) => x.path);
-      const c = classifyRpm({ name: pkg.name, group: pkg.header.string(TAG.GROUP) ?? '', files });
-      for (const problem of c.problems) f.error('XS_LEGACY_CLASSIFY', p.file, problem);
-      if (c.type !== a.type) f.error('XS_LEGACY_TYPE_MISMATCH', p.file, `listed as ${a.type}, but its NAME and GROUP make it ${c.type}`);
-      else if (c.label !== a.label || (c.kernel ?? '') !== (a.kernel ?? '')) f.error('XS_LEGACY_LABEL_MISMATCH', p.file, `listed as label "${a.label}" kernel "${a.kernel ?? ''}", the builder reads label "${c.label}" kernel "${c.kernel ?? ''}" from ${pkg.name}`);
-      const dep = (d: { name: string; flags: number; version: string }) => {
-        const op = flagsOp(d.flags);
-        return { name: d.name, ...(op && d.version ? { op, evr: d.version } : {}) };
-      };
-      order.push({ id: p.file, provides: pkg.provides.map(dep), requires: pkg.requires.map(dep), files });
-    } catch (err) {
-      f.error('RPM_UNREADABLE', p.file, `not a readable RPM: ${(err as Error).message}`);
-    }
-  }
-  for (const problem of orderProblems(order)) f.error('XS_LEGACY_ORDER', 'XS-PACKAGES', problem);
   const extra = medium.files.filter((x) => x.type === 'file' && !['XS-REPOSITORY', 'XS-PACKAGES', 'install', 'XS-REPOSITORY-LIST'].includes(x.path) && !listed.some((p) => p.file === x.path));
   for (const x of extra) f.warning('XS_LEGACY_UNLISTED', x.path, 'on the pack but not listed in XS-PACKAGES');
+}
 
-  // side files beside an ISO image (§3.5)
-  if (medium.kind === 'iso') {
-    const stem = basename(medium.path).replace(/\.iso$/i, '');
-    const dir = dirname(medium.path);
-    const meta = await sideFile(join(dir, `${stem}.metadata.md5`));
-    if (meta !== undefined && meta !== `${metadataMd5}\n`) f.error('XS_LEGACY_METADATA_MD5', `${stem}.metadata.md5`, `holds ${JSON.stringify(meta)}, the metadata MD5 is ${metadataMd5} (hash and LF)`);
-    const isoMd5 = await sideFile(join(dir, `${basename(medium.path)}.md5`));
-    if (isoMd5 !== undefined) {
-      const want = `${await md5Of(await fileSource(medium.path))}  ${basename(medium.path)}\n`;
-      if (isoMd5 !== want) f.error('XS_LEGACY_ISO_MD5', `${basename(medium.path)}.md5`, `holds ${JSON.stringify(isoMd5)}, md5sum gives ${JSON.stringify(want)}`);
-    }
+/** One XS-PACKAGES entry: there, with its size and MD5, classified as listed; its deps for the order check. */
+async function checkListedPackage(medium: OpenedMedium, p: ParsedPackage, f: Findings, details: LegacyPackDetails): Promise<OrderItem | undefined> {
+  const a = p.attrs;
+  for (const k of REQUIRED_PACKAGE) if (!a[k]) f.error('XS_LEGACY_PACKAGE_ATTR', p.file, `<package> has no ${k}`);
+  if (a.type && !TYPES.includes(a.type)) f.error('XS_LEGACY_PACKAGE_TYPE', p.file, `type "${a.type}" is obsolete or unknown (rpm, driver-rpm, firmware)`);
+  if (a.type === 'driver-rpm' && !a.kernel) f.error('XS_LEGACY_DRIVER_KERNEL', p.file, 'a driver-rpm needs a kernel attribute');
+  const file = medium.get(p.file);
+  if (!file || file.type !== 'file') {
+    f.error('XS_LEGACY_PACKAGE_MISSING', p.file, 'listed in XS-PACKAGES but missing ("FATAL: missing")');
+    return undefined;
   }
-  return { findings: f, details };
+  const md5 = await md5Of(medium.source(p.file));
+  if (String(file.size) !== a.size) f.error('XS_LEGACY_PACKAGE_SIZE', p.file, `size ${file.size}, XS-PACKAGES says ${a.size}`);
+  if (md5 !== a.md5) f.error('XS_LEGACY_PACKAGE_MD5', p.file, `MD5 ${md5}, XS-PACKAGES says ${a.md5} ("FATAL: MD5 mismatch")`);
+  details.packages.push({ file: p.file, type: a.type ?? '', label: a.label ?? '', ...(a.kernel ? { kernel: a.kernel } : {}), size: file.size, md5 });
+  if (!p.file.endsWith('.rpm')) return undefined;
+  try {
+    const loc = medium.locate(p.file);
+    const pkg = await openRpm(loc.file, { offset: loc.offset, size: loc.size });
+    const files = pkg.files.map((x) => x.path);
+    const c = classifyRpm({ name: pkg.name, group: pkg.header.string(TAG.GROUP) ?? '', files });
+    for (const problem of c.problems) f.error('XS_LEGACY_CLASSIFY', p.file, problem);
+    if (c.type !== a.type) f.error('XS_LEGACY_TYPE_MISMATCH', p.file, `listed as ${a.type}, but its NAME and GROUP make it ${c.type}`);
+    else if (c.label !== a.label || (c.kernel ?? '') !== (a.kernel ?? '')) f.error('XS_LEGACY_LABEL_MISMATCH', p.file, `listed as label "${a.label}" kernel "${a.kernel ?? ''}", the builder reads label "${c.label}" kernel "${c.kernel ?? ''}" from ${pkg.name}`);
+    const dep = (d: { name: string; flags: number; version: string }) => {
+      const op = flagsOp(d.flags);
+      return { name: d.name, ...(op && d.version ? { op, evr: d.version } : {}) };
+    };
+    return { id: p.file, provides: pkg.provides.map(dep), requires: pkg.requires.map(dep), files };
+  } catch (err) {
+    f.error('RPM_UNREADABLE', p.file, `not a readable RPM: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The MD5 side files beside an ISO image (§3.5), when they are there. */
+async function checkSideFiles(medium: OpenedMedium, metadataMd5: string, f: Findings): Promise<void> {
+  const stem = basename(medium.path).replace(/\.iso$/i, '');
+  const dir = dirname(medium.path);
+  const meta = await sideFile(join(dir, `${stem}.metadata.md5`));
+  if (meta !== undefined && meta !== `${metadataMd5}\n`) f.error('XS_LEGACY_METADATA_MD5', `${stem}.metadata.md5`, `holds ${JSON.stringify(meta)}, the metadata MD5 is ${metadataMd5} (hash and LF)`);
+  const isoMd5 = await sideFile(join(dir, `${basename(medium.path)}.md5`));
+  if (isoMd5 !== undefined) {
+    const want = `${await md5Of(await fileSource(medium.path))}  ${basename(medium.path)}\n`;
+    if (isoMd5 !== want) f.error('XS_LEGACY_ISO_MD5', `${basename(medium.path)}.md5`, `holds ${JSON.stringify(isoMd5)}, md5sum gives ${JSON.stringify(want)}`);
+  }
 }
 
 export function legacyPackText(path: string, d: LegacyPackDetails): string {

@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { PublicKey } from 'openpgp';
-import { checkRepository } from '../formats/repodata/check.js';
+import { checkRepository, type RepositoryCheck } from '../formats/repodata/check.js';
 import { readMetadataBytes } from '../formats/repodata/read.js';
 import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
 import { SIGTAG, TAG } from '../formats/rpm/tags.js';
@@ -67,21 +67,40 @@ async function findKeys(medium: OpenedMedium, keyFile: string | undefined, keyNa
   return undefined;
 }
 
-export async function verifyXenserverUpdate(medium: OpenedMedium, keyFile: string | undefined): Promise<{ findings: Findings; details: UpdatePackDetails }> {
-  const f = new Findings();
-  const details: UpdatePackDetails = { signatures: [], packages: [], groups: [], driverDisk: false };
-  const read = async (path: string) => readSource(medium.source(path));
+/** What every check of one pack shares: the medium, the findings so far and the account. */
+interface Check {
+  medium: OpenedMedium;
+  f: Findings;
+  details: UpdatePackDetails;
+}
 
-  // 1. update.xml, as update-upload parses it
-  const parsed = parseUpdateXml(await read('update.xml'));
+const read = (medium: OpenedMedium, path: string) => readSource(medium.source(path));
+
+export async function verifyXenserverUpdate(medium: OpenedMedium, keyFile: string | undefined): Promise<{ findings: Findings; details: UpdatePackDetails }> {
+  const c: Check = { medium, f: new Findings(), details: { signatures: [], packages: [], groups: [], driverDisk: false } };
+  const doc = await checkUpdateXml(c);
+  const keys = await findKeys(medium, keyFile, doc?.key, c.f);
+  await checkDetachedSignatures(c, keys, doc);
+  const rpmFiles = medium.files.filter((m) => m.type === 'file' && m.path.endsWith('.rpm')).map((m) => m.path);
+  const repo = await checkRepodata(c, rpmFiles);
+  await checkGroups(c, repo, doc?.nameLabel ?? '');
+  await checkPackages(c, rpmFiles, keys, doc);
+  return { findings: c.f, details: c.details };
+}
+
+/** update.xml, as update-upload parses it; a modern pack carries no legacy pack files. */
+async function checkUpdateXml({ medium, f, details }: Check): Promise<UpdateDocument | undefined> {
+  const parsed = parseUpdateXml(await read(medium, 'update.xml'));
   for (const p of parsed.problems) f.error('XS_UPDATE_XML', 'update.xml', `${p} (xapi: "The uploaded update package is invalid.")`);
   const doc = parsed.doc;
   if (doc) details.update = doc;
   if (doc && !doc.key) f.warning('XS_UPDATE_NO_KEY_ATTR', 'update.xml', 'no key attribute: xapi installs the packages with gpgcheck=0');
-  const keys = await findKeys(medium, keyFile, doc?.key, f);
   for (const legacy of ['XS-REPOSITORY', 'XS-PACKAGES', '.treeinfo']) if (medium.get(legacy)) f.error('XS_UPDATE_LEGACY_FILES', legacy, 'a modern update pack carries no legacy pack files and no .treeinfo');
+  return doc;
+}
 
-  // 2. the detached signatures xapi checks with gpg (GOODSIG required)
+/** The detached signatures xapi checks with gpg (GOODSIG required). */
+async function checkDetachedSignatures({ medium, f, details }: Check, keys: PublicKey[] | undefined, doc: UpdateDocument | undefined): Promise<void> {
   for (const file of ['update.xml', 'repodata/repomd.xml']) {
     const asc = `${file}.asc`;
     if (!medium.get(asc)) {
@@ -94,14 +113,15 @@ export async function verifyXenserverUpdate(medium: OpenedMedium, keyFile: strin
       details.signatures.push({ file: asc, status: 'unchecked' });
       continue;
     }
-    const check = await verifyArmoredDetached(new TextDecoder().decode(await read(asc)), await read(file), keys);
+    const check = await verifyArmoredDetached(new TextDecoder().decode(await read(medium, asc)), await read(medium, file), keys);
     details.signatures.push({ file: asc, status: check.ok ? 'good' : 'bad', ...(check.keyId ? { keyId: check.keyId } : {}) });
     if (!check.ok) f.error('XS_UPDATE_SIGNATURE_BAD', asc, `${check.problem ?? 'not a good signature'} (xapi: "Invalid signature")`);
   }
   if (!keys) f.warning('XS_UPDATE_SIGNATURES_UNCHECKED', '', `signatures not checked: give the public key users import with --key${doc?.key ? ` (update.xml names ${doc.key})` : ''}`);
+}
 
-  // 3. repodata: every file and package matches, checksums sha256 (the installer reads only those)
-  const rpmFiles = medium.files.filter((m) => m.type === 'file' && m.path.endsWith('.rpm')).map((m) => m.path);
+/** Every file and package matches the repodata, checksums sha256 (the installer reads only those). */
+async function checkRepodata({ medium, f }: Check, rpmFiles: string[]): Promise<RepositoryCheck> {
   const repo = await checkRepository(async (p) => (medium.get(p)?.type === 'file' ? medium.source(p) : undefined), rpmFiles);
   for (const p of repo.problems) f.error('REPODATA_PROBLEM', 'repodata', p);
   for (const d of repo.repomd?.data ?? []) if (d.checksum.type !== 'sha256') f.error('XS_UPDATE_REPOMD_CHECKSUM_TYPE', 'repodata/repomd.xml', `${d.type} checksum is ${d.checksum.type}, not sha256`);
@@ -109,8 +129,11 @@ export async function verifyXenserverUpdate(medium: OpenedMedium, keyFile: strin
     if (p.checksum.type !== 'sha256') f.error('XS_UPDATE_PRIMARY_CHECKSUM_TYPE', p.href, `primary.xml checksum is ${p.checksum.type}, not sha256: the host installer only reads sha256`);
     if (!p.href.startsWith('Packages/')) f.warning('XS_UPDATE_NOT_UNDER_PACKAGES', p.href, 'not under Packages/ (the DDK builder puts every RPM there)');
   }
+  return repo;
+}
 
-  // 4. comps groups: xapi installs @update; the host installer loads @drivers from driver disks
+/** The comps groups: xapi installs @update; the host installer loads @drivers from driver disks. */
+async function checkGroups({ medium, f, details }: Check, repo: RepositoryCheck, label: string): Promise<void> {
   const groupData = repo.repomd?.data.find((d) => d.type === 'group');
   if (!groupData) f.error('XS_UPDATE_NO_GROUP_FILE', 'repodata/repomd.xml', 'no group file: `xe update-apply` installs @update');
   else if (medium.get(groupData.href)) {
@@ -120,14 +143,16 @@ export async function verifyXenserverUpdate(medium: OpenedMedium, keyFile: strin
       f.error('XS_UPDATE_GROUP_FILE_UNREADABLE', groupData.href, (err as Error).message);
     }
   }
-  const label = doc?.nameLabel ?? '';
   const update = details.groups.find((g) => g.id === 'update');
   if (groupData && !update) f.error('XS_UPDATE_NO_UPDATE_GROUP', 'groups', 'no group with id "update": `xe update-apply` runs `install @update`');
   else if (update && label && !update.packages.includes(`update-${label}`)) f.error('XS_UPDATE_GROUP_PACKAGE', 'groups', `group "update" does not name update-${label}`);
   details.driverDisk = details.groups.some((g) => g.id === 'drivers');
   if (!details.driverDisk) f.info('XS_UPDATE_NO_DRIVERS_GROUP', 'groups', 'no "drivers" group: an update pack, not a driver disk the host installer can load');
+}
 
-  // 5. packages: signed by the key, payloads the dom0 rpm reads, the generated pair present
+/** The packages: signed by the key, payloads the dom0 rpm reads, the generated pair present. */
+async function checkPackages({ medium, f, details }: Check, rpmFiles: string[], keys: PublicKey[] | undefined, doc: UpdateDocument | undefined): Promise<void> {
+  const label = doc?.nameLabel ?? '';
   const names = new Map<string, RpmPackage>();
   let payloadSize = 0;
   for (const path of rpmFiles) {
@@ -151,14 +176,12 @@ export async function verifyXenserverUpdate(medium: OpenedMedium, keyFile: strin
     details.packages.push(entry);
     if (label && pkg.name !== `update-${label}` && pkg.name !== `control-${label}`) payloadSize += pkg.header.number(TAG.SIZE) ?? 0;
   }
-  if (doc && label) {
-    const upd = names.get(`update-${label}`);
-    if (!upd) f.error('XS_UPDATE_NO_UPDATE_PACKAGE', 'Packages', `no update-${label} package: nothing is installed by @update`);
-    else if (!upd.files.some((x) => x.path === `/var/update/applied/${doc.uuid}`)) f.error('XS_UPDATE_APPLIED_MARKER', upd.path, `does not own /var/update/applied/${doc.uuid}: the host never shows the update as applied`);
-    if (doc.control && !names.has(doc.control)) f.error('XS_UPDATE_CONTROL_MISSING', 'update.xml', `control package ${doc.control} is not in the pack: update-apply fails`);
-    if (doc.installationSize !== undefined && doc.installationSize !== payloadSize) f.warning('XS_UPDATE_INSTALLATION_SIZE', 'update.xml', `installation-size ${doc.installationSize} differs from the payload packages' installed size ${payloadSize}`);
-  }
-  return { findings: f, details };
+  if (!doc || !label) return;
+  const upd = names.get(`update-${label}`);
+  if (!upd) f.error('XS_UPDATE_NO_UPDATE_PACKAGE', 'Packages', `no update-${label} package: nothing is installed by @update`);
+  else if (!upd.files.some((x) => x.path === `/var/update/applied/${doc.uuid}`)) f.error('XS_UPDATE_APPLIED_MARKER', upd.path, `does not own /var/update/applied/${doc.uuid}: the host never shows the update as applied`);
+  if (doc.control && !names.has(doc.control)) f.error('XS_UPDATE_CONTROL_MISSING', 'update.xml', `control package ${doc.control} is not in the pack: update-apply fails`);
+  if (doc.installationSize !== undefined && doc.installationSize !== payloadSize) f.warning('XS_UPDATE_INSTALLATION_SIZE', 'update.xml', `installation-size ${doc.installationSize} differs from the payload packages' installed size ${payloadSize}`);
 }
 
 export function updatePackText(path: string, d: UpdatePackDetails): string {
