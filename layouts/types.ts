@@ -1,55 +1,8 @@
 import type { z } from 'zod';
-import type { JolietPolicy } from '../src/formats/iso9660/names.js';
-import type { BootOptions, HybridOptions } from '../src/formats/iso9660/plan.js';
 import type { DriverSet } from '../src/model/driverset.js';
-import type { Generated, Tree } from '../src/tree/tree.js';
+import type { Plan } from '../src/emit/plan.js';
 
-/** How a layout's tree becomes bytes on disk; the emitter is chosen from this. */
-export type Medium =
-  | { kind: 'directory' }
-  | {
-      kind: 'iso';
-      volumeId: string;
-      /** true: 64-character Joliet names, refusing longer ones. */
-      joliet: boolean | JolietPolicy;
-      implantMd5: boolean;
-      application?: string;
-      publisher?: string;
-      systemId?: string;
-      preparer?: string;
-      /** El Torito entries and the isohybrid system area (bootable media: an attached installer ISO). */
-      boot?: BootOptions;
-      hybrid?: HybridOptions;
-      /** ISO level 3: files of 4 GiB and more as multi-extent sections. */
-      level3?: boolean;
-      /** Permission bits of the root folder (default 0755; XenServer packs: 0555). */
-      rootMode?: number;
-    }
-  | { kind: 'fat'; label: string }
-  | { kind: 'cpio'; compression: 'none' | 'gzip' }
-  /** Deflated entries at fixed times, in tree order (release archives). */
-  | { kind: 'zip' };
-
-/**
- * A small file written beside the output once the output is complete (XenServer's
- * `<name>.metadata.md5`): generated from entries of the tree (`deps` are tree paths).
- */
-export interface Sidecar {
-  /** File name in the output's folder (no `/`). */
-  name: string;
-  content: Generated;
-}
-
-export interface Plan {
-  tree: Tree;
-  medium: Medium;
-  /** Sidecar checksum files to write beside the output. */
-  checksums: ('md5' | 'sha256')[];
-  /** Other files beside the output, written after it. */
-  sidecars?: Sidecar[];
-  /** What the user should know or do next (kernel arguments, bootloader lines). */
-  notes: string[];
-}
+export type { Medium, Plan, Sidecar } from '../src/emit/plan.js';
 
 /** What a layout's `prepare` step gets: where relative option paths resolve, and the warning sink. */
 export interface PrepareEnv {

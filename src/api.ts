@@ -4,7 +4,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { layouts, loadLayout } from '../layouts/index.js';
-import type { Layout, LayoutEnv, Plan } from '../layouts/types.js';
+import type { Layout, LayoutEnv } from '../layouts/types.js';
+import type { Plan } from './emit/plan.js';
 import { createContext, type Context } from './context.js';
 import { emitMedium, type Emitted } from './emit/index.js';
 import { mediumKey } from './emit/nested.js';

@@ -1,4 +1,4 @@
-import type { Medium } from '../../layouts/types.js';
+import type { Medium } from './plan.js';
 import type { Context } from '../context.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 import type { DigestName } from './atomic.js';

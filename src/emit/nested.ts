@@ -3,7 +3,7 @@
  * ISO, the pack ISO inside a release zip): built into the scratch folder when the outer tree is
  * resolved, then streamed from there like any file.
  */
-import type { Plan } from '../../layouts/types.js';
+import type { Plan } from './plan.js';
 import { createContext } from '../context.js';
 import type { BuildRun } from '../tree/artifacts.js';
 import { identityOf, treeIdentity } from '../tree/identity.js';

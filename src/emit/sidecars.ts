@@ -3,7 +3,7 @@
  * written, so a failure leaves nothing behind, and written atomically beside it afterwards.
  */
 import { dirname, join } from 'node:path';
-import type { Sidecar } from '../../layouts/types.js';
+import type { Sidecar } from './plan.js';
 import { UserError } from '../errors.js';
 import type { BuildRun } from '../tree/artifacts.js';
 import type { Scratch } from '../tree/scratch.js';
