@@ -4,8 +4,8 @@
  */
 export class UserError extends Error {
   readonly exitCode = 2;
-  constructor(message: string, readonly file?: string) {
-    super(file ? `${file}: ${message}` : message);
+  constructor(message: string, readonly file?: string, options?: ErrorOptions) {
+    super(file ? `${file}: ${message}` : message, options);
     this.name = 'UserError';
   }
 }
@@ -21,7 +21,7 @@ export class FormatError extends Error {
 /** Re-throw anything a format reader raised on user input as a UserError naming the file. */
 export function asUserError(err: unknown, file: string): never {
   if (err instanceof UserError) throw err;
-  if (err instanceof FormatError || err instanceof RangeError) throw new UserError(err.message, file);
+  if (err instanceof FormatError || err instanceof RangeError) throw new UserError(err.message, file, { cause: err });
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') throw new UserError('no such file or directory', file);
   if (code === 'EACCES') throw new UserError('permission denied', file);

@@ -10,8 +10,9 @@ import { asUserError, UserError } from '../errors.js';
 import { interpretDkmsConf, type DkmsConf } from '../formats/dkms/conf.js';
 import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
 import { readTar, type TarListing } from '../formats/dkms/tar.js';
-import { bytesSource, sliceSource, type Source } from '../tree/source.js';
-import { moduleFromBytes, type ModuleFile } from './ko.js';
+import { bytesSource, fileSource, sliceSource, type Source } from '../tree/source.js';
+import { ReadBudget } from '../tree/bounded.js';
+import { loadModuleFile, moduleFromBytes, type ModuleFile } from './ko.js';
 
 export interface DkmsModule extends ModuleFile {
   /** DEST_MODULE_LOCATION from dkms.conf (e.g. `/extra`), when dkms.conf could be read. */
@@ -174,11 +175,10 @@ async function readVersion(versionDir: string, tree: DkmsTree, opts: DkmsReadOpt
       for (const e of await readdir(moduleFolder, { withFileTypes: true })) {
         if (!e.isFile() || !MODULE_FILE.test(e.name)) continue;
         const path = join(moduleFolder, e.name);
-        const bytes = await readFile(path).catch((err: unknown) => asUserError(err, path));
         // decompressed again on each read, so no module stays in memory
         const plain = (data: Uint8Array, compressed: boolean): Source =>
           compressed ? { size: data.length, origin: path, open: () => decompress(createReadStream(path) as AsyncIterable<Uint8Array>) } : sliceSource(path, 0, data.length);
-        files.push({ name: e.name, path, bytes, source: sliceSource(path, 0, bytes.length), plain });
+        files.push({ name: e.name, path, read: (warn) => loadModuleFile(path, warn), source: await fileSource(path).catch((err: unknown) => asUserError(err, path)), plain });
       }
       const text = confText === undefined ? undefined : confText + (await overrides(opts.etcDkms, module, version, kernel, arch));
       const installed = await isInstalled(moduleDir, kernel, arch, buildDir);
@@ -191,7 +191,8 @@ async function readVersion(versionDir: string, tree: DkmsTree, opts: DkmsReadOpt
 interface BuiltFile {
   name: string;
   path: string;
-  bytes: Uint8Array;
+  /** Its facts and plain bytes, within the budget of the file or of the archive holding it. */
+  read(warn?: (message: string) => void): Promise<{ file: ModuleFile; plain: Uint8Array }>;
   source: Source;
   plain(data: Uint8Array, compressed: boolean): Source;
 }
@@ -224,7 +225,7 @@ async function assembleBuild(b: BuildInput, opts: DkmsReadOptions, warned: Set<s
   const found = new Set<string>();
   for (const f of [...b.files].sort((x, y) => (x.name < y.name ? -1 : 1))) {
     const m = MODULE_FILE.exec(f.name)!;
-    const { file: info, plain } = await moduleFromBytes(f.bytes, f.path, opts.warn);
+    const { file: info, plain } = await f.read(opts.warn);
     checkModule(info, f.path, SUFFIX_COMPRESSION[m[2] ?? ''] ?? 'none', b.kernel, b.arch);
     const wanted = conf.modules.find((c) => c.destName === m[1]);
     const entry: DkmsModule = { ...info, source: f.source, plain: f.plain(plain, info.compression !== 'none') };
@@ -247,9 +248,11 @@ const TAR_META = new Set(['dkms_source_tree/dkms.conf', 'dkms_binaries_only/dkms
  */
 export async function readDkmsTarball(path: string, opts: DkmsReadOptions = {}): Promise<DkmsTree> {
   let listing: TarListing;
+  // everything kept from the archive (its modules, compressed and plain, and dkms.conf) shares one budget
+  const budget = new ReadBudget();
   try {
     const keep = (name: string) => TAR_META.has(name) || (TAR_MODULE.test(name) && MODULE_FILE.test(basename(name)));
-    listing = await readTar(decompress(createReadStream(path) as AsyncIterable<Uint8Array>), keep);
+    listing = await readTar(decompress(createReadStream(path) as AsyncIterable<Uint8Array>), keep, budget);
   } catch (err) {
     asUserError(err, path);
   }
@@ -278,7 +281,7 @@ export async function readDkmsTarball(path: string, opts: DkmsReadOptions = {}):
     if (name === `dkms_main_tree/${key}/module` || name.startsWith(`dkms_main_tree/${key}/module/`)) b.built = true;
     const bytes = listing.files.get(name);
     const label = `${path}:${name}`;
-    if (bytes && TAR_MODULE.test(name)) b.files.push({ name: basename(name), path: label, bytes, source: bytesSource(bytes, label), plain: (data) => bytesSource(data, label) });
+    if (bytes && TAR_MODULE.test(name)) b.files.push({ name: basename(name), path: label, read: (warn) => moduleFromBytes(bytes, label, warn, budget), source: bytesSource(bytes, label), plain: (data) => bytesSource(data, label) });
   }
   const warned = new Set<string>();
   for (const b of builds.values()) {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import { UserError } from '../errors.js';
 import { decompressBuffer } from '../formats/compress/index.js';
 import { parseModule } from '../formats/elf/index.js';
 import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
@@ -13,6 +14,7 @@ import { verifyDigests } from '../formats/rpm/read-verify.js';
 import { parsePrimary, parseRepomd, readMetadataBytes } from '../formats/repodata/read.js';
 import type { OpenedMedium } from '../media/medium.js';
 import { checkDisk, diskPackageFromRpm, matchKernels, relocatedModulePath, type DiskPackage, type KernelMatch } from '../rules/rhdd.js';
+import { ReadBudget, tooLarge } from '../tree/bounded.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from '../findings.js';
 
@@ -121,13 +123,15 @@ async function checkRepodata(medium: OpenedMedium, repo: string, rpmFiles: strin
 }
 
 /** Check a module the package delivers the way the installer's modinfo does. */
-async function checkModule(path: string, bytes: Uint8Array, subject: string, f: Findings): Promise<PackageFacts['modules'][number]> {
+async function checkModule(medium: string, path: string, bytes: Uint8Array, subject: string, f: Findings, budget: ReadBudget): Promise<PackageFacts['modules'][number]> {
   try {
-    const info = parseModule((await decompressBuffer(bytes)).data, basename(path));
+    const info = parseModule((await decompressBuffer(bytes, budget, path)).data, basename(path));
     const kdir = path.split('/')[3];
     if (path.startsWith('/lib/modules/') && info.kernelRelease !== kdir) f.error('VERMAGIC_RELEASE', subject, `${path}: vermagic says ${info.kernelRelease}, not the folder's ${kdir}`);
     return { path, vermagic: info.vermagic };
   } catch (err) {
+    const limit = tooLarge(err);
+    if (limit) throw new UserError(`${subject}: ${limit.message}`, medium);
     f.error('MODULE_INVALID', subject, `${path}: not a valid kernel module (${(err as Error).message}); the installer's modinfo fails and it drops the whole disk`);
     return { path };
   }
@@ -209,17 +213,22 @@ async function checkPackageFile(medium: OpenedMedium, file: string, arch: string
   const kernelModules = disk.provides.filter((p) => p.name === 'kernel-modules').map((p) => `${p.op} ${p.version}`.trim());
   // the payload is read once: digests as rpm -K checks them, and the modules a driver package delivers
   const moduleBytes: [string, Uint8Array][] = [];
-  const onFile = { wants: (p: string) => kernelModules.length > 0 && relocatedModulePath(p) !== undefined, take: (p: string, b: Uint8Array) => void moduleBytes.push([p, b]) };
+  // the package's modules, compressed and plain, are held together: one budget for them all
+  const budget = new ReadBudget();
+  const onFile = { wants: (p: string) => kernelModules.length > 0 && relocatedModulePath(p) !== undefined, take: (p: string, b: Uint8Array) => void moduleBytes.push([p, b]), budget };
   try {
     for (const d of await verifyDigests(pkg, { payload: true, onFile })) if (!d.ok) f.error('RPM_DIGEST', file, `${d.name} does not match (rpm -K fails)`);
   } catch (err) {
+    // a dudkit limit, not a defect of the medium: no finding, but an error naming the file
+    const limit = tooLarge(err);
+    if (limit) throw new UserError(`${file}: ${limit.message}`, medium.path);
     f.error('RPM_DIGESTS_UNCHECKED', file, `digests cannot be checked (${(err as Error).message.replace(`${pkg.path}: `, '')}): the installer extracts nothing from it`);
   }
   if (pkg.payloadCompressor !== 'xz' && pkg.payloadCompressor !== 'gzip') {
     f.error('RHDD_PAYLOAD_COMPRESSOR', file, `payload compressed with ${pkg.payloadCompressor}: the installer's extractor (RHEL 6–10) opens only xz and gzip, so nothing of it is used`);
   }
   const modules: PackageFacts['modules'] = [];
-  for (const [p, b] of moduleBytes) modules.push(await checkModule(p, b, file, f));
+  for (const [p, b] of moduleBytes) modules.push(await checkModule(medium.path, p, b, file, f, budget));
   return { disk, facts: { file, nevra: pkg.nevra, payloadCompressor: pkg.payloadCompressor, kernelModules, modules } };
 }
 

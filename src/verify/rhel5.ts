@@ -3,6 +3,7 @@
  * (`rhdd`, `modinfo`, `modules.dep`, `modules.cgz`, `modules.alias`, `pcitable`), the cgz members
  * it extracts for each kernel, and the optional `rpms/` repo RHEL 5 installs on the target.
  */
+import { UserError } from '../errors.js';
 import { decompress, detectCompression } from '../formats/compress/index.js';
 import { readCpio } from '../formats/cpio/index.js';
 import { parseModule } from '../formats/elf/index.js';
@@ -12,6 +13,7 @@ import type { OpenedMedium } from '../media/medium.js';
 import {
   legacyKernel, MEMBER_RE, parseModinfo, parseModulesAlias, parseModulesDep, PCITABLE_LINE, RHEL4_FILES, RHEL5_FILES,
 } from '../rules/rhel5.js';
+import { readExactly, ReadBudget, tooLarge } from '../tree/bounded.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from '../findings.js';
 
@@ -81,10 +83,9 @@ async function checkCgz(medium: OpenedMedium, f: Findings, d: Rhel5Details): Pro
       }
       const [kernel, arch, file] = entry.name.split('/') as [string, string, string];
       const member: Rhel5Member = { name: entry.name, kernel, arch, module: file.slice(0, -3), size: entry.size };
-      const parts: Uint8Array[] = [];
-      for await (const c of data) parts.push(c);
+      const bytes = await readExactly(data, entry.size, new ReadBudget(), entry.name);
       try {
-        const info = parseModule(Buffer.concat(parts), file);
+        const info = parseModule(bytes, file);
         member.vermagic = info.vermagic;
         if (!info.vermagic.startsWith(`${kernel} `)) f.error('VERMAGIC_RELEASE', at, `${entry.name}: vermagic "${info.vermagic.trim()}" is not for ${kernel}: that kernel refuses the module`);
         if (info.arch !== arch) f.warning('RHEL5_MODULE_ARCH', at, `${entry.name}: an ${info.arch} module in the ${arch} folder`);
@@ -94,6 +95,9 @@ async function checkCgz(medium: OpenedMedium, f: Findings, d: Rhel5Details): Pro
       d.members.push(member);
     }
   } catch (err) {
+    // a dudkit limit, not a defect of the medium: no finding, but an error naming the file
+    const limit = tooLarge(err);
+    if (limit) throw new UserError(`${at}: ${limit.message}`, medium.path);
     f.error('RHEL5_CGZ_UNREADABLE', at, `cannot be read (${(err as Error).message}): the loader extracts nothing from it`);
   }
   if (d.members.length === 0) f.error('RHEL5_CGZ_EMPTY', at, 'holds no module');

@@ -1,11 +1,12 @@
 /**
  * Whole-stream compressors recognised by magic bytes (never by file name): what kernel modules,
- * RPM payloads and initrd segments use. Everything streams; `decompressBuffer` is for small
- * inputs such as a single kernel module.
+ * RPM payloads and initrd segments use. Everything streams; `decompressWhole` is for small
+ * inputs such as a single kernel module, within a `ReadBudget`.
  */
 import { PassThrough, Readable, type Transform } from 'node:stream';
 import { createGunzip, createGzip, constants as zc } from 'node:zlib';
 import { FormatError } from '../../errors.js';
+import { readWhole, type ReadBudget } from '../../tree/bounded.js';
 import { peek } from '../../tree/peek.js';
 
 export type Compression = 'none' | 'gzip' | 'xz' | 'zstd' | 'bzip2';
@@ -33,12 +34,13 @@ export async function* decompress(input: AsyncIterable<Uint8Array> | Iterable<Ui
     yield* stream;
     return;
   }
+  const pieces = sliced(stream, SLICE[detected]);
   if (detected === 'zstd') {
-    yield* zstdDecode(stream);
+    yield* zstdDecode(pieces);
     return;
   }
   const transform = await decoderFor(detected);
-  const source = Readable.from(stream, { objectMode: false });
+  const source = Readable.from(pieces, { objectMode: false });
   source.on('error', (e) => transform.destroy(e));
   source.pipe(transform);
   // old-style streams (unbzip2-stream) are not async-iterable: pipe them into a real one,
@@ -56,6 +58,21 @@ export async function* decompress(input: AsyncIterable<Uint8Array> | Iterable<Ui
   }
 }
 
+/**
+ * Decoders turn each input chunk they are given into all of its output at once, and a few bytes
+ * of a bomb are megabytes of output. Feeding them slices no larger than 16 MiB divided by the
+ * format's highest expansion ratio bounds what one call can produce (deflate 1032:1; xz's
+ * LZMA2 about 7000:1; a zstd RLE block turns 4 bytes into 128 KiB), and the stream's backpressure
+ * then stops the decoder until its output is consumed.
+ */
+const SLICE: Record<Exclude<Compression, 'none'>, number> = { gzip: 16 << 10, xz: 2 << 10, zstd: 512, bzip2: 16 << 10 };
+
+async function* sliced(input: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+  for await (const chunk of input) {
+    for (let at = 0; at < chunk.length; at += size) yield chunk.subarray(at, at + size);
+  }
+}
+
 // Codecs other than gzip are loaded on first use: most runs need one of them, or none.
 async function decoderFor(kind: 'gzip' | 'xz' | 'bzip2'): Promise<Transform> {
   switch (kind) {
@@ -64,7 +81,7 @@ async function decoderFor(kind: 'gzip' | 'xz' | 'bzip2'): Promise<Transform> {
     case 'xz': {
       const { default: lzma } = await import('lzma-native');
       // CONCATENATED: an xz file may hold several streams, like gzip members
-      return lzma.createStream('autoDecoder', { flags: lzma.CONCATENATED });
+      return lzma.createStream('autoDecoder', { flags: lzma.CONCATENATED, synchronous: true });
     }
     case 'bzip2': {
       const { default: unbzip2 } = await import('unbzip2-stream');
@@ -89,13 +106,19 @@ async function* zstdDecode(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uin
   while (out.length) yield out.shift()!;
 }
 
-/** Decompress a small buffer whole (a kernel module), reporting what it was. */
-export async function decompressBuffer(data: Uint8Array): Promise<{ data: Uint8Array; compression: Compression }> {
+/**
+ * Decompress a stream that can be opened again into one buffer, within the budget (a kernel
+ * module: parsed whole, so a bomb must be refused before it is held).
+ */
+export async function decompressWhole(open: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>, kind: Compression, budget: ReadBudget, what = ''): Promise<Uint8Array> {
+  return readWhole(() => decompress(open(), kind), budget, `${what ? `${what} ` : ''}decompresses to`);
+}
+
+/** Decompress a buffer held in memory (a module from an archive), reporting what it was. */
+export async function decompressBuffer(data: Uint8Array, budget: ReadBudget, what = ''): Promise<{ data: Uint8Array; compression: Compression }> {
   const compression = detectCompression(data);
   if (compression === 'none') return { data, compression };
-  const parts: Uint8Array[] = [];
-  for await (const c of decompress([data], compression)) parts.push(c);
-  return { data: Buffer.concat(parts), compression };
+  return { data: await decompressWhole(() => [data], compression, budget, what), compression };
 }
 
 export interface CompressOptions {

@@ -11,6 +11,7 @@ declare module 'lzma-native' {
     check?: number;
     threads?: number;
     flags?: number;
+    synchronous?: boolean;
   }
   const lzma: {
     createStream(coder: 'autoDecoder' | 'easyEncoder', options?: StreamOptions): Transform;

@@ -1,9 +1,11 @@
 /**
  * The tar subset `dkms mktarball` archives use (GNU tar: ustar headers, GNU long names, pax
  * path records), read as a stream: every member's name is reported, and only the members the
- * caller asks for are kept in memory (kernel modules and dkms.conf, never the sources).
+ * caller asks for are kept in memory (kernel modules and dkms.conf, never the sources), within a
+ * budget: a member's size is checked before any of it is read.
  */
 import { FormatError } from '../../errors.js';
+import type { ReadBudget } from '../../tree/bounded.js';
 
 const BLOCK = 512;
 
@@ -31,32 +33,28 @@ class ByteQueue {
     return true;
   }
 
+  /** The next n bytes in one new buffer, copied as they arrive (never n bytes of chunks and a copy). */
   async take(n: number, what: string): Promise<Uint8Array> {
-    if (!(await this.fill(n))) throw new FormatError(`truncated tar archive: ${what} is cut short`);
     const out = new Uint8Array(n);
-    let at = 0;
-    while (at < n) {
-      const c = this.chunks[0]!;
-      const k = Math.min(c.length, n - at);
-      out.set(c.subarray(0, k), at);
-      at += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    this.length -= n;
+    await this.consume(n, what, (c, at) => out.set(c, at));
     return out;
   }
 
   async skip(n: number, what: string): Promise<void> {
-    let left = n;
-    while (left > 0) {
+    await this.consume(n, what);
+  }
+
+  private async consume(n: number, what: string, use?: (chunk: Uint8Array, at: number) => void): Promise<void> {
+    let at = 0;
+    while (at < n) {
       if (!(await this.fill(1))) throw new FormatError(`truncated tar archive: ${what} is cut short`);
       const c = this.chunks[0]!;
-      const k = Math.min(c.length, left);
+      const k = Math.min(c.length, n - at);
+      use?.(c.subarray(0, k), at);
       if (k === c.length) this.chunks.shift();
       else this.chunks[0] = c.subarray(k);
       this.length -= k;
-      left -= k;
+      at += k;
     }
   }
 
@@ -111,8 +109,8 @@ function paxPath(data: Uint8Array): string | undefined {
   return path;
 }
 
-/** Walk a tar stream; keep the regular files `keep` selects. */
-export async function readTar(input: AsyncIterable<Uint8Array>, keep: (name: string) => boolean): Promise<TarListing> {
+/** Walk a tar stream; keep the regular files `keep` selects, charged to the budget before they are read. */
+export async function readTar(input: AsyncIterable<Uint8Array>, keep: (name: string) => boolean, budget: ReadBudget): Promise<TarListing> {
   const q = new ByteQueue(input[Symbol.asyncIterator]());
   const listing: TarListing = { names: [], files: new Map() };
   let longName: string | undefined;
@@ -129,6 +127,7 @@ export async function readTar(input: AsyncIterable<Uint8Array>, keep: (name: str
       continue;
     }
     if (type === 'L' || type === 'x') {
+      budget.charge(n, 'a long-name record');
       const data = await q.take(n, 'a long-name record');
       await q.skip(padded - n, 'padding');
       const name = type === 'L' ? field(data, 0, data.length) : paxPath(data);
@@ -143,6 +142,7 @@ export async function readTar(input: AsyncIterable<Uint8Array>, keep: (name: str
     if (name) listing.names.push(name);
     const regular = type === '0' || type === '\0' || type === '7';
     if (regular && keep(name)) {
+      budget.charge(n, name);
       listing.files.set(name, await q.take(n, name));
       await q.skip(padded - n, 'padding');
     } else {

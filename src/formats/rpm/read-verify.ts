@@ -6,6 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { asUserError, FormatError } from '../../errors.js';
+import { readExactly, type ReadBudget } from '../../tree/bounded.js';
 import { sliceSource } from '../../tree/source.js';
 import type { RpmPackage } from './read.js';
 import { DIGEST_ALGO, SIGTAG, TAG, tagLabel } from './tags.js';
@@ -36,8 +37,9 @@ export interface VerifyOptions {
   /**
    * With `payload`: hand the bytes of the files the caller wants (small ones, such as kernel
    * modules to check) over as they are read for their digests, so the payload is read once.
+   * Their sizes are charged to `budget` before they are read.
    */
-  onFile?: { wants(path: string): boolean; take(path: string, bytes: Uint8Array): void };
+  onFile?: { wants(path: string): boolean; take(path: string, bytes: Uint8Array): void; budget: ReadBudget };
 }
 
 /** Every digest the package carries, compared with what its bytes hash to. */
@@ -83,15 +85,18 @@ export async function verifyDigests(pkg: RpmPackage, opts: VerifyOptions = {}): 
     const seen = new Set<string>();
     for await (const { file, size, data } of pkg.members(tapped)) {
       seen.add(file.path);
-      const kept: Uint8Array[] | undefined = file.type === 'file' && opts.onFile?.wants(file.path) ? [] : undefined;
+      const kept = file.type === 'file' && opts.onFile?.wants(file.path);
       if (file.type !== 'file' || ((!file.digest || size === 0) && !kept)) continue;
       const fh: Hash = createHash(pkg.fileDigestAlgo.name);
-      for await (const chunk of data) {
-        fh.update(chunk);
-        kept?.push(chunk);
-      }
+      const hashed = (async function* () {
+        for await (const chunk of data) {
+          fh.update(chunk);
+          yield chunk;
+        }
+      })();
+      if (kept) opts.onFile!.take(file.path, await readExactly(hashed, size, opts.onFile!.budget, file.path));
+      else for await (const _ of hashed) void _;
       if (file.digest && size > 0) out.push(check(`File ${file.path} digest`, file.digest, fh.digest('hex')));
-      if (kept) opts.onFile!.take(file.path, Buffer.concat(kept));
     }
     // the archive's padding after TRAILER!!! counts in PAYLOADSIZE
     for await (const _ of tapped) void _;
