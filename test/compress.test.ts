@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compress, decompress, decompressBuffer, detectCompression } from '../src/formats/compress/index.js';
+import { ReadBudget } from '../src/tree/bounded.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir();
@@ -41,7 +42,7 @@ describe('decompress', () => {
     const small = Buffer.from('a small module\n');
     writeFileSync(join(dir, 'small'), small);
     const packed = execFileSync('bzip2', ['-c', join(dir, 'small')]);
-    expect((await decompressBuffer(packed)).data.equals(small)).toBe(true);
+    expect((await decompressBuffer(packed, new ReadBudget())).data.equals(small)).toBe(true);
   });
 
   it('reads concatenated xz streams like xz -d does', async () => {
@@ -50,7 +51,7 @@ describe('decompress', () => {
   });
 
   it('passes uncompressed data through and reports corrupt data as a FormatError', async () => {
-    expect((await decompressBuffer(plain)).compression).toBe('none');
+    expect((await decompressBuffer(plain, new ReadBudget())).compression).toBe('none');
     const bad = execFileSync('xz', ['-c', join(dir, 'data')]);
     bad[bad.length >> 1] ^= 0xff;
     await expect(collect(decompress([bad]))).rejects.toThrow(/corrupt xz data/);
