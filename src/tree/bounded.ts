@@ -59,7 +59,8 @@ export class ReadBudget {
 /** A stream of known length (a tar or cpio member), read into one buffer charged to the budget. */
 export async function readExactly(stream: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number, budget: ReadBudget, what: string): Promise<Uint8Array> {
   budget.charge(size, what);
-  const out = new Uint8Array(size);
+  // a Buffer, as the readers it replaces gave; every byte is written before it is returned
+  const out = Buffer.allocUnsafeSlow(size);
   let at = 0;
   for await (const chunk of stream) {
     if (at + chunk.length > size) throw new FormatError(`${what} is longer than its ${size} bytes`);
