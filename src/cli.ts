@@ -1,27 +1,8 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { createRequire } from 'node:module';
+// Only the tiny leftovers module loads before the signal handlers are in place; the commands and
+// their dependencies (which take a while to load) come after, so an interrupt at any moment of
+// dudkit's own code removes the temporaries and exits with the one-line message.
 import { removeTemporaries } from './tree/leftovers.js';
-import { register as registerBuild } from './commands/build.js';
-import { register as registerInspect } from './commands/inspect.js';
-import { register as registerVerify } from './commands/verify.js';
-import { register as registerIso } from './commands/iso.js';
-import { register as registerKeygen } from './commands/keygen.js';
-
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
-
-const program = new Command()
-  .name('dudkit')
-  .description('Build installer-time driver media (driver update disks, SUSE DUDs, XenServer packs, ESXi VIBs) from one manifest.')
-  .version(version)
-  .showHelpAfterError()
-  .configureOutput({ outputError: (s, write) => write(s) });
-program.exitOverride((err) => {
-  // usage errors exit 2 (design.md); --help and --version exit 0
-  process.exit(err.exitCode === 0 ? 0 : 2);
-});
-
-for (const register of [registerBuild, registerInspect, registerIso, registerVerify, registerKeygen]) register(program);
 
 // an interrupted build leaves nothing behind: no hidden temp file beside the output, no scratch folder
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -32,4 +13,5 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-await program.parseAsync(process.argv);
+const { runCli } = await import('./program.js');
+await runCli(process.argv);

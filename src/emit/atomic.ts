@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { trackTemporary, untrackTemporary } from '../tree/leftovers.js';
+import { basename, dirname } from 'node:path';
+import { removeStaleTemporaries, temporaryName, trackTemporary, untrackTemporary } from '../tree/leftovers.js';
 
 /** A stage that sees every byte of the output as it passes (a hash, a size counter). */
 export interface Tap {
@@ -42,7 +42,8 @@ export class AtomicFile {
   ) {}
 
   static async create(path: string, taps: Tap[] = []): Promise<AtomicFile> {
-    const tempPath = join(dirname(path), `.${basename(path)}.dudkit-${process.pid}-${Date.now().toString(36)}.tmp`);
+    await removeStaleTemporaries(dirname(path));
+    const tempPath = temporaryName(path);
     const fh = await open(tempPath, 'wx', 0o644);
     trackTemporary(tempPath);
     return new AtomicFile(path, tempPath, fh, taps);

@@ -1,10 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { trackTemporary, untrackTemporary } from './leftovers.js';
+import { removeStaleScratch, scratchPrefix, trackTemporary, untrackTemporary } from './leftovers.js';
 
 /** A private temporary folder for spooled intermediate files, removed when the work ends. */
 export class Scratch {
@@ -12,7 +11,8 @@ export class Scratch {
   private constructor(readonly dir: string) {}
 
   static async create(): Promise<Scratch> {
-    const dir = await mkdtemp(join(tmpdir(), 'dudkit-'));
+    await removeStaleScratch();
+    const dir = await mkdtemp(scratchPrefix());
     trackTemporary(dir);
     return new Scratch(dir);
   }
