@@ -6,7 +6,7 @@
  * root, deflated, at SOURCE_DATE_EPOCH.
  */
 import { createHash } from 'node:crypto';
-import { basename, resolve } from 'node:path';
+import { basename, posix, resolve } from 'node:path';
 import { z } from 'zod';
 import { checksumLine } from '../src/emit/atomic.js';
 import { nestedImage } from '../src/emit/nested.js';
@@ -40,13 +40,27 @@ interface Prepared {
   archive?: Source & { name: string };
 }
 
+/**
+ * Refuse a link leading out of the source folder: the archive carries links as links,
+ * and one leading out of the folder would point users' extracted copies at files outside it.
+ */
+function checkLink(rel: string, target: string, path: string): void {
+  const resolved = posix.normalize(posix.join(posix.dirname(rel), target));
+  if (target.startsWith('/') || resolved === '..' || resolved.startsWith('../')) {
+    throw new UserError(`source: a symbolic link to ${JSON.stringify(target)}, outside the source folder; replace it by the file it points to, or remove it`, path);
+  }
+}
+
 async function prepare(o: Options, env: PrepareEnv): Promise<Prepared> {
   const out: Prepared = {};
   if (o.source) {
     const path = resolve(env.baseDir, o.source);
     const found = await folderOrFile(path);
     // devices, sockets and fifos in a source folder are not sources
-    if (found.kind === 'folder') out.folder = found.entries.filter((e) => e.type !== 'other');
+    if (found.kind === 'folder') {
+      out.folder = found.entries.filter((e) => e.type !== 'other');
+      for (const e of out.folder) if (e.type === 'symlink') checkLink(e.rel, e.target, e.path);
+    }
     else if (found.kind === 'file') out.archive = { ...found.source, name: basename(path) };
     else throw new UserError('source: neither a folder nor a file', path);
   }

@@ -9,6 +9,7 @@ import type { Plan } from './emit/plan.js';
 import { createContext, type Context } from './context.js';
 import { emitMedium, type Emitted } from './emit/index.js';
 import { mediumKey } from './emit/nested.js';
+import { checkOutFolders, checkOutName } from './emit/out-path.js';
 import { buildSidecars, writeSidecars } from './emit/sidecars.js';
 import { UserError } from './errors.js';
 import { collectDriverSet } from './inputs/collect.js';
@@ -99,7 +100,7 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
   const kinds = new Map<string, Layout>();
   const checked = await checkTargets(manifestPath, loaded.targets, kinds);
   const set = await collectDriverSet(loaded, ctx);
-  const withOut = checked.map((c) => ({ ...c, out: outName(c, set) }));
+  const withOut = checked.map((c) => ({ ...c, out: outName(c, set, manifestPath) }));
   const all = withOut;
   const selected = selectTargets(withOut, opts.only, manifestPath);
   const seen = new Set<string>();
@@ -108,6 +109,7 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
     seen.add(t.out);
   }
   await mkdir(outDir, { recursive: true });
+  for (const t of selected) await checkOutFolders(outDir, t.out, outKey(t.target), manifestPath);
   // one store for the whole build: an artifact two targets share (a kmod RPM, a nested disk) is made once
   const built = await Artifacts.with(async (artifacts) => {
     const out: BuiltTarget[] = [];
@@ -117,9 +119,11 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
   return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings] };
 }
 
-function outName(c: Omit<CheckedTarget, 'out'>, set: DriverSet): string {
+const outKey = (t: Target) => `targets[${t.index}].${t.kind}.out`;
+
+function outName(c: Omit<CheckedTarget, 'out'>, set: DriverSet, manifestPath: string): string {
   const given = (c.options as { out?: string }).out;
-  return given ?? c.layout.defaultOut(set, c.options);
+  return checkOutName(given ?? c.layout.defaultOut(set, c.options), outKey(c.target), manifestPath);
 }
 
 /** The target an `of: <kind>` names: the manifest's own target of that kind, else one with the layout's defaults. */

@@ -109,14 +109,20 @@ export class Tree {
     return this;
   }
 
-  /** All entries, parents implied, sorted by path bytes (so parents come before children). */
+  /**
+   * All entries, parents implied, sorted by path bytes (so parents come before children). Nothing
+   * lies below a file or symlink, whatever order the entries were added in: an emitter writing
+   * `a/x` after a symlink `a` would write wherever the link points.
+   */
   entries(): Entry[] {
     const all = new Map(this.map);
     for (const path of this.map.keys()) {
       let i = path.lastIndexOf('/');
       while (i > 0) {
         const parent = path.slice(0, i);
-        if (!all.has(parent)) all.set(parent, { type: 'dir', path: parent, mode: 0o755 });
+        const there = all.get(parent);
+        if (!there) all.set(parent, { type: 'dir', path: parent, mode: 0o755 });
+        else if (there.type !== 'dir' && there.type !== 'generated-dir') throw new UserError(`${path}: parent ${parent} is not a directory`);
         i = parent.lastIndexOf('/');
       }
     }
