@@ -1,7 +1,7 @@
 // Nothing is written or deleted outside the output folder (-o), whatever `out:` says, whatever
 // stands in -o already, and whatever names the inputs carry (issue 10, item 1).
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build, createContext, UserError } from '../src/api.js';
 import { emitDirectory } from '../src/emit/directory.js';
@@ -189,6 +189,21 @@ describe('an existing directory out: is replaced only when all it holds is dudki
 });
 
 describe('paths the inputs steer', () => {
+  for (const dest of ['../../etc/x.bin', '/lib/firmware/x.bin', 'acme/../../x.bin']) {
+    it(`firmware dest: ${dest} is refused naming firmware[0].dest, nothing written`, async () => {
+      const { base, o, manifest } = setup(`fw-${dest.replace(/\W/g, '_')}`, 'rhdd3: { out: dd, format: directory }', `  - ko: ${FIXTURES}/ko/${K94}/*.ko\nfirmware:\n  - file: ${FIXTURES}/firmware/acmenet.bin\n    dest: ${dest}\n`);
+      const before = snapshot(base);
+      expect(await buildAt(manifest, o)).toMatch(/^.*dudkit\.yaml: firmware\[0\]\.dest: must be a relative path without `\.\.`/);
+      expect(snapshot(base)).toEqual(before);
+    });
+  }
+
+  it('a scratch path named after an archive member stays in the scratch folder, whatever the name', async () => {
+    await Scratch.with(async (s) => {
+      for (const hint of ['../../x', '/etc/passwd', '..', 'a/../../b']) expect(dirname(s.path(hint))).toBe(s.dir);
+    });
+  });
+
   it('release-zip source: a link out of the source folder is refused naming it (the tar would carry it)', async () => {
     const src = join(dir, 'zip-src');
     mkdirSync(src);
@@ -209,5 +224,105 @@ describe('paths the inputs steer', () => {
     const x = join(dir, 'zip-x');
     run('unzip', ['-q', join(o, 'acmenet-2.4.1.zip'), '-d', x]);
     expect(run('tar', ['tvzf', join(x, 'acmenet-2.4.1-src.tar.gz')]).stdout).toMatch(/acmenet-2\.4\.1\/alias\.c -> acmenet\.c/);
+  });
+});
+
+describe('hostile archive members never produce a file outside the output', () => {
+  /** base/ with a nested TMPDIR, so a member's `../../x` from a scratch folder would land in base. */
+  function hostileBase(name: string): { base: string; tmp: string; o: string } {
+    const base = join(dir, name);
+    const tmp = join(base, 'tmp/a/b');
+    mkdirSync(tmp, { recursive: true });
+    mkdirSync(join(base, 'abs'));
+    writeFileSync(join(base, 'sentinel.txt'), 'keep\n');
+    return { base, tmp, o: join(base, 'o') };
+  }
+
+  it('a dkms tarball (GNU tar -P) with ../, absolute, mid-path .. and symlink module members: only its real modules are packaged', () => {
+    const { base, tmp, o } = hostileBase('hostile-dkms');
+    const K = '5.14.0-427.13.1.el9_4.x86_64';
+    const stage = join(base, 'stage');
+    const version = join(FIXTURES, 'dkms/acmenet/2.4.1');
+    mkdirSync(join(stage, 'dkms_main_tree'), { recursive: true });
+    run('cp', ['-r', join(version, K), join(stage, 'dkms_main_tree', K)]);
+    run('cp', ['-r', join(version, 'source'), join(stage, 'dkms_source_tree')]);
+    const ko = join(version, K, 'x86_64/module/acmenet.ko.xz');
+    const module = join(stage, 'dkms_main_tree', K, 'x86_64/module');
+    symlinkSync(join(base, 'abs'), join(module, 'link.ko'));
+    mkdirSync(join(stage, 'a/b'), { recursive: true });
+    run('cp', [ko, join(base, 'evil-rel.ko.xz')]);
+    run('cp', [ko, join(base, 'abs/evil-abs.ko.xz')]);
+    run('cp', [ko, join(base, 'evil-mid.ko.xz')]);
+    const tarball = join(base, `acmenet-2.4.1-kernel${K}-x86_64.dkms.tar.gz`);
+    const made = run('tar', ['-P', '--format=gnu', '-czf', tarball, '-C', stage, 'dkms_main_tree', 'dkms_source_tree', `dkms_main_tree/${K}/x86_64/module/../../../../../evil-mid.ko.xz`, '-C', join(stage, 'a/b'), '../../../evil-rel.ko.xz', join(base, 'abs/evil-abs.ko.xz')]);
+    expect(made.status, made.stderr).toBe(0);
+    const names = run('tar', ['-tzf', tarball]).stdout;
+    for (const n of ['../../../evil-rel.ko.xz', join(base, 'abs/evil-abs.ko.xz'), `module/../../../../../evil-mid.ko.xz`, 'module/link.ko']) expect(names).toContain(n);
+    const manifest = join(base, 'dudkit.yaml');
+    writeFileSync(manifest, `${ACME}sources:\n  - dkms: ${tarball}\ntargets:\n  - rhdd3: { out: dd, format: directory }\n`);
+    const before = snapshot(base);
+    const r = dudkit(['build', manifest, '-o', o], { env: { ...EPOCH, TMPDIR: tmp } });
+    expect(r.status, r.stderr).toBe(0);
+    // everything new is inside -o
+    expect(snapshot(base).filter((l) => !l.includes(o))).toEqual(before);
+    expect(readdirSync(tmp)).toEqual([]);
+    const rpm = readdirSync(join(o, 'dd/rpms/x86_64')).find((f) => f.endsWith('.rpm'))!;
+    expect(run('rpm', ['-qpl', join(o, 'dd/rpms/x86_64', rpm)]).stdout.trim().split('\n')).toEqual([
+      '/etc/depmod.d/acmenet.conf',
+      `/lib/modules/${K}/extra/acmenet`,
+      `/lib/modules/${K}/extra/acmenet/acmenet.ko`,
+      `/lib/modules/${K}/extra/acmenet/acmestor.ko`,
+    ]);
+  });
+
+  it('a PXE cpio (GNU cpio) with ../../dd.iso, an absolute dd.iso and a dd2.iso symlink out: inspect and verify write nothing outside their scratch folder', () => {
+    const { base, tmp } = hostileBase('hostile-cpio');
+    const work = join(base, 'w/x');
+    mkdirSync(work, { recursive: true });
+    const iso = join(base, 'dd.iso');
+    expect(run('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-V', 'OEMDRV', '-o', iso, join(FIXTURES, 'firmware')]).status).toBe(0);
+    symlinkSync(join(base, 'abs'), join(work, 'dd2.iso'));
+    run('cp', [iso, join(work, 'dd.iso')]);
+    const cpio = join(base, 'hostile.cpio');
+    const made = run('sh', ['-c', `printf '../../dd.iso\\n%s\\ndd2.iso\\ndd.iso\\n' "$1" | cpio -o -H newc > "$2"`, 'sh', iso, cpio], { cwd: work });
+    expect(made.status, made.stderr).toBe(0);
+    expect(run('sh', ['-c', 'cpio -it < "$1"', 'sh', cpio]).stdout.split('\n')).toEqual(expect.arrayContaining(['../../dd.iso', iso, 'dd2.iso', 'dd.iso']));
+    const before = snapshot(base);
+    for (const command of ['inspect', 'verify']) {
+      const r = dudkit([command, cpio], { env: { TMPDIR: tmp } });
+      expect(r.status, r.stderr).toBeLessThanOrEqual(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(snapshot(base)).toEqual(before);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('an installer ISO (xorriso, Rock Ridge names patched to ".." and "/b", as bsdtar lists them): attach and inspect refuse it in one line, writing nothing', () => {
+    const { base, tmp, o } = hostileBase('hostile-iso');
+    const src = join(base, 'isrc');
+    mkdirSync(src);
+    writeFileSync(join(src, 'aa'), 'a\n');
+    writeFileSync(join(src, 'bb'), 'b\n');
+    const iso = join(base, 'hostile.iso');
+    expect(run('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-V', 'HOSTILE', '-o', iso, src]).status).toBe(0);
+    const bytes = readFileSync(iso);
+    for (const [from, to] of [['aa', '..'], ['bb', '/b']]) {
+      const at = bytes.indexOf(Buffer.from(`NM\x07\x01\x00${from}`, 'latin1'));
+      expect(at).toBeGreaterThan(0);
+      bytes.write(to, at + 5, 'latin1');
+    }
+    writeFileSync(iso, bytes);
+    expect(run('bsdtar', ['-tf', iso]).stdout.split('\n')).toEqual(expect.arrayContaining(['..', '/b']));
+    const manifest = join(base, 'dudkit.yaml');
+    writeFileSync(manifest, `${ACME}sources:\n  - ko: ${FIXTURES}/ko/${K94}/*.ko\ntargets:\n  - attach: { installer: hostile.iso, out: x.iso }\n`);
+    const before = snapshot(base);
+    const attach = dudkit(['build', manifest, '-o', o], { env: { ...EPOCH, TMPDIR: tmp } });
+    expect(attach.status).toBe(2);
+    expect(attach.stderr).toBe(`dudkit: ${iso}: bad file name ".." in /\n`);
+    const inspect = dudkit(['inspect', iso], { env: { TMPDIR: tmp } });
+    expect(inspect.status).toBe(2);
+    expect(inspect.stderr).toBe(`dudkit: ${iso}: bad file name ".." in /\n`);
+    expect(snapshot(base).filter((l) => !l.includes(o))).toEqual(before);
+    expect(readdirSync(o)).toEqual([]);
   });
 });
