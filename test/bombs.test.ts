@@ -196,4 +196,22 @@ describe('archives with a 1 GiB member', { timeout: 120_000 }, () => {
     expect(build.maxRssKiB).toBeLessThanOrEqual(MAX_RSS_KIB);
     expect(execFileSync('xorriso', ['-indev', join(out, 'dd.iso'), '-find', '/rpms', '-name', '*.rpm'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toContain('kmod-acme-acmenet');
   });
+
+  it('repodata whose primary.xml.gz (createrepo_c, then swapped for gzip) decompresses to 1 GiB: verify and inspect refuse it', () => {
+    const disk = join(dir, 'repo-disk');
+    const arch = join(disk, 'rpms', 'x86_64');
+    mkdirSync(arch, { recursive: true });
+    writeFileSync(join(disk, 'rhdd3'), 'ACME driver disk\n');
+    copyFileSync(join(FIXTURES, 'rpms', 'kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm'), join(arch, 'kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm'));
+    execFileSync('createrepo_c', ['-q', '--simple-md-filenames', arch]);
+    const primary = join(arch, 'repodata', 'primary.xml.gz');
+    expect(readFileSync(join(arch, 'repodata', 'repomd.xml'), 'utf8')).toContain('href="repodata/primary.xml.gz"');
+    if (!zeroMember.has('gzip')) zeroMember.set('gzip', pack('gzip', ZEROS));
+    writeFileSync(primary, Buffer.concat(Array<Buffer>(GiB / SEGMENT).fill(zeroMember.get('gzip')!)));
+    expect(execFileSync('sh', ['-c', 'gzip -dc "$1" | wc -c', 'sh', primary], { encoding: 'utf8' }).trim()).toBe(String(GiB));
+    const verify = limited(['verify', disk]);
+    expectRefused(verify, disk);
+    expect(verify.stderr).toContain('primary.xml.gz decompresses to more than');
+    expectRefused(limited(['inspect', arch]), arch);
+  });
 });

@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { FormatError } from '../../errors.js';
 import type { Source } from '../../tree/source.js';
-import { decompress } from '../compress/index.js';
-import { parsePrimary, parseRepomd, type PrimaryPackage, type Repomd } from './read.js';
+import { TooLargeError } from '../../tree/bounded.js';
+import { parsePrimary, parseRepomd, readMetadataBytes, type PrimaryPackage, type Repomd } from './read.js';
 
 /** A file of the repository by its path relative to the repository root, or undefined. */
 export type RepoLookup = (path: string) => Promise<Source | undefined>;
@@ -82,7 +82,7 @@ export async function checkRepository(lookup: RepoLookup, rpmFiles?: readonly st
     if (got.hex !== d.checksum.value) problems.push(`${d.href}: checksum doesn't match repomd.xml (${d.checksum.type} ${got.hex})`);
     if (d.openChecksum || d.type === 'primary') {
       try {
-        const xml = await collect(decompress(file.open()));
+        const xml = await readMetadataBytes(file);
         if (d.openChecksum) {
           const open = await digest([xml], d.openChecksum.type);
           if (d.openSize !== undefined && open.size !== d.openSize) problems.push(`${d.href}: ${open.size} bytes uncompressed, repomd.xml says ${d.openSize}`);
@@ -90,7 +90,8 @@ export async function checkRepository(lookup: RepoLookup, rpmFiles?: readonly st
         }
         if (d.type === 'primary') packages = parsePrimary(xml);
       } catch (err) {
-        if (!(err instanceof FormatError)) throw err;
+        // a dudkit limit is not a defect of the repository: it ends the check, it is not a finding
+        if (!(err instanceof FormatError) || err instanceof TooLargeError) throw err;
         problems.push(`${d.href}: ${err.message}`);
       }
     }

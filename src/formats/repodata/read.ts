@@ -6,6 +6,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { FormatError } from '../../errors.js';
 import type { Source } from '../../tree/source.js';
+import { ReadBudget, readWhole } from '../../tree/bounded.js';
 import { decompress } from '../compress/index.js';
 import { DEPENDENCY_KINDS, type DependencyKind, type DepFlags, type RepoChangelog, type RepoDependency, type RepoFile } from './package.js';
 
@@ -208,9 +209,10 @@ export function parseOther(xml: Uint8Array | string): (PackageId & { changelogs:
   }));
 }
 
-/** A metadata file's XML bytes, decompressed by magic (gzip, xz, zstd, bzip2 or plain). */
+/**
+ * A metadata file's XML bytes, decompressed by magic (gzip, xz, zstd, bzip2 or plain). Parsed
+ * whole, so held within a read budget: a 150 KB primary.xml.gz may decompress to gigabytes.
+ */
 export async function readMetadataBytes(source: Source): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of decompress(source.open())) parts.push(chunk);
-  return Buffer.concat(parts);
+  return readWhole(() => decompress(source.open()), new ReadBudget(), `${source.origin} decompresses to`);
 }
