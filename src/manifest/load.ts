@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { asUserError, UserError } from '../errors.js';
+import { keyPath } from './keypath.js';
+import { scalarProblem } from './scalars.js';
 import { manifestSchema, type Manifest } from './schema.js';
 
 export interface Target {
@@ -24,13 +26,7 @@ export interface LoadedManifest {
 export function describeIssues(error: z.ZodError, prefix: (string | number)[] = []): string {
   return error.issues
     .slice(0, 5)
-    .map((i) => {
-      const path = [...prefix, ...i.path].reduce<string>(
-        (s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)),
-        '',
-      );
-      return `${path || '(top level)'}: ${i.message}`;
-    })
+    .map((i) => `${keyPath([...prefix, ...i.path])}: ${i.message}`)
     .join('; ');
 }
 
@@ -42,10 +38,17 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
   } catch (err) {
     asUserError(err, path);
   }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const [syntax] = doc.errors;
+  if (syntax) throw new UserError(`not valid YAML/JSON: ${syntax.message.split('\n')[0]}`, path);
+  // before the schema: it sees values, not what was written
+  const problem = scalarProblem(doc);
+  if (problem) throw new UserError(problem, path);
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+    raw = doc.toJS();
   } catch (err) {
+    // e.g. an alias expanding beyond yaml's alias count limit
     throw new UserError(`not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`, path);
   }
   const parsed = manifestSchema.safeParse(raw);
