@@ -12,6 +12,7 @@
  */
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
+import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { asUserError, UserError } from '../src/errors.js';
 import { nestedMedium } from '../src/emit/nested.js';
 import { addKernelArgs, BOOT_CONFIGS, driverDiskArg, EFI_IMAGE_CONFIGS, kickstartArg, type ConfigKind } from '../src/formats/bootcfg/kernel-args.js';
@@ -31,7 +32,7 @@ export const attachOptions = z.strictObject({
   /** The medium to attach: a RHEL 6–10 disk (rhdd3). */
   of: z.enum(['rhdd3']).default('rhdd3'),
   /** The disk's name at the top level; the installer scans the top level for `*.iso`. */
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\.iso$/, 'must be a bare file name ending in .iso, e.g. dd.iso').default('dd.iso'),
+  name: z.string().max(MAX_LENGTH.name, tooLong(MAX_LENGTH.name)).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\.iso$/, 'must be a bare file name ending in .iso, e.g. dd.iso').default('dd.iso'),
   /** A kickstart file put at the root and named by `inst.ks=hd:LABEL=<volid>:/<name>` (as mkksiso --ks). */
   ks: z.string().min(1).optional(),
   checksums: z.array(z.enum(['md5', 'sha256'])).default(['sha256']),

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { basename, posix, resolve } from 'node:path';
 import { z } from 'zod';
 import { checksumLine } from '../src/emit/atomic.js';
+import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { nestedImage } from '../src/emit/nested.js';
 import { UserError } from '../src/errors.js';
 import { compress } from '../src/formats/compress/index.js';
@@ -26,11 +27,11 @@ export const releaseZipOptions = z.strictObject({
   /** The pack to ship. */
   of: z.enum(['xenserver-legacy', 'xenserver-update']).default('xenserver-legacy'),
   /** The ISO's file stem in the zip; default the pack's own (`<label>` legacy, `<label>-<version>` update). */
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be a plain file stem').optional(),
+  name: z.string().max(MAX_LENGTH.name, tooLong(MAX_LENGTH.name)).regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be a plain file stem').optional(),
   /** Driver sources: a folder (archived into the source tar.gz) or a ready source archive (shipped as is). */
   source: z.string().min(1).optional(),
   /** `RPM_VERSION` in the source archive's name; default the manifest's version. */
-  rpmVersion: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM version')).optional(),
+  rpmVersion: z.union([z.string(), z.number()]).transform(String).pipe(z.string().max(MAX_LENGTH.version, tooLong(MAX_LENGTH.version)).regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM version')).optional(),
   checksums: z.array(z.enum(['md5', 'sha256'])).default([]),
 });
 type Options = z.output<typeof releaseZipOptions>;

@@ -4,6 +4,7 @@
  * source RPMs under `src/`, repodata per arch folder; an `OEMDRV` ISO or a directory.
  */
 import { z } from 'zod';
+import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { UserError } from '../src/errors.js';
 import { rpmFileName, type RpmPackage as RpmSpec } from '../src/formats/rpm/write.js';
 import { architectures, type DriverSet, type GivenRpm } from '../src/model/driverset.js';
@@ -19,7 +20,7 @@ import { repodataDir } from '../src/formats/repodata/write.js';
 import { defineLayout, type LayoutEnv } from './types.js';
 
 const KERNEL_ARCH = /\.(x86_64|aarch64|ppc64le|ppc64|s390x|i686|i586|i386)$/;
-const kernelRelease = z.string().regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a full `uname -r`, arch included');
+const kernelRelease = z.string().max(MAX_LENGTH.kernel, tooLong(MAX_LENGTH.kernel)).regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a full `uname -r`, arch included');
 
 export const rhdd3Options = z.strictObject({
   out: z.string().min(1).optional(),

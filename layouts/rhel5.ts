@@ -7,6 +7,7 @@
  * directory, or a partitioned FAT32 stick image.
  */
 import { z } from 'zod';
+import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { UserError } from '../src/errors.js';
 import { compress } from '../src/formats/compress/index.js';
 import { writeCpio, type CpioMember } from '../src/formats/cpio/index.js';
@@ -24,7 +25,7 @@ import { bytesSource, fileSource } from '../src/tree/source.js';
 import { comparePaths, Tree, type Generated } from '../src/tree/tree.js';
 import { defineLayout, type LayoutEnv, type Medium } from './types.js';
 
-const baseRelease = z.string().regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a kernel release without variant suffix, e.g. 2.6.18-398.el5');
+const baseRelease = z.string().max(MAX_LENGTH.kernel, tooLong(MAX_LENGTH.kernel)).regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a kernel release without variant suffix, e.g. 2.6.18-398.el5');
 
 export const rhel5Options = z.strictObject({
   out: z.string().min(1).optional(),

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { UserError } from '../src/errors.js';
 import { rpmFileName, type RpmPackage as RpmSpec, type WriteRpmOptions } from '../src/formats/rpm/write.js';
 import { TAG } from '../src/formats/rpm/tags.js';
@@ -66,10 +67,10 @@ function normaliseKeys(input: unknown, ctx: z.RefinementCtx): unknown {
 
 const printable = z.string().regex(/^[\x20-\x7e]+$/, 'must be printable ASCII (the XenServer ≤ 7.0 tools are Python 2)');
 const word = z.union([z.string(), z.number()]).transform(String);
-const rpmWord = word.pipe(z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM version or release (no `-`)'));
-const ident = z.string().regex(IDENT_RE, 'must match [A-Za-z0-9._-]+');
+const rpmWord = word.pipe(z.string().max(MAX_LENGTH.version, tooLong(MAX_LENGTH.version)).regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM version or release (no `-`)'));
+const ident = z.string().max(MAX_LENGTH.name, tooLong(MAX_LENGTH.name)).regex(IDENT_RE, 'must match [A-Za-z0-9._-]+');
 const baseVersion = word.pipe(z.string().regex(/^\d+(\.\d+){1,2}$/, 'must be a XenServer release like 6.5.0 or 7.0.0'));
-const kernel = z.string().regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a kernel release (`uname -r`)');
+const kernel = z.string().max(MAX_LENGTH.kernel, tooLong(MAX_LENGTH.kernel)).regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a kernel release (`uname -r`)');
 
 /** `originator:name test version`, e.g. `xs:main eq 6.5.0`. */
 const REQUIRES_RE = new RegExp(`^([A-Za-z0-9._-]+):([A-Za-z0-9._-]+)\\s+(${TESTS.join('|')})\\s+(\\S+)$`);

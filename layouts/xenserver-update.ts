@@ -13,6 +13,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { asUserError, UserError } from '../src/errors.js';
+import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import type { CompsGroup } from '../src/formats/repodata/comps.js';
 import { readRepoPackage } from '../src/formats/repodata/package.js';
 import { repodataDir, type RepoTreePackage } from '../src/formats/repodata/write.js';
@@ -47,8 +48,8 @@ const DDK_ALIASES: Readonly<Record<string, string>> = {
   DATA_RPM_RELEASE: 'dataRpmRelease',
 };
 
-const kernelRelease = z.string().regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a full `uname -r`');
-const rpmWord = z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'letters, digits and ._+~^ only'));
+const kernelRelease = z.string().max(MAX_LENGTH.kernel, tooLong(MAX_LENGTH.kernel)).regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a full `uname -r`');
+const rpmWord = z.union([z.string(), z.number()]).transform(String).pipe(z.string().max(MAX_LENGTH.version, tooLong(MAX_LENGTH.version)).regex(/^[A-Za-z0-9._+~^]+$/, 'letters, digits and ._+~^ only'));
 
 const optionsObject = z.strictObject({
   out: z.string().min(1).optional(),
@@ -57,15 +58,15 @@ const optionsObject = z.strictObject({
   /** The pack's identity: same pack → same uuid on every rebuild. Default: derived (UUID v5) from vendor, label and version. */
   uuid: z.string().regex(UUID_RE, 'must be a lower-case RFC 4122 UUID (8-4-4-4-12 hex), e.g. from `uuidgen`').optional(),
   /** `name-label`; default the driver name with other characters than [A-Za-z0-9_-] made `-`. */
-  label: z.string().regex(LABEL_RE, 'must be letters, digits, "_" or "-" (no dots)').optional(),
+  label: z.string().max(MAX_LENGTH.name, tooLong(MAX_LENGTH.name)).regex(LABEL_RE, 'must be letters, digits, "_" or "-" (no dots)').optional(),
   /** `<name-description>`, shown by xapi; default the manifest's summary. */
   text: z.string().trim().min(1, 'must not be empty (xapi refuses the upload)').optional(),
   /** Pack version; default the manifest's version. */
-  version: z.union([z.string(), z.number()]).transform(String).pipe(z.string().min(1)).optional(),
+  version: z.union([z.string(), z.number()]).transform(String).pipe(z.string().max(MAX_LENGTH.version, tooLong(MAX_LENGTH.version)).min(1)).optional(),
   /** Armoured OpenPGP secret key (RSA ≥ 2048, v4) that signs everything; relative to the manifest. */
   key: z.string().min(1, 'a modern pack must be signed: give the secret key file'),
   /** Basename of the public key file users import (`key` attribute); default `RPM-GPG-KEY-<vendor>`. */
-  keyName: z.string().min(1).transform((s) => s.slice(s.lastIndexOf('/') + 1)).pipe(z.string().regex(/^[A-Za-z0-9._+-]+$/, 'must be a plain file name')).optional(),
+  keyName: z.string().min(1).transform((s) => s.slice(s.lastIndexOf('/') + 1)).pipe(z.string().max(MAX_LENGTH.name, tooLong(MAX_LENGTH.name)).regex(/^[A-Za-z0-9._+-]+$/, 'must be a plain file name')).optional(),
   /** When given, the key must carry a user ID containing it (`GPG_UID`). */
   keyUid: z.string().min(1).optional(),
   /** Environment variable holding the key's passphrase. */

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { MAX_LENGTH, tooLong } from './limits.js';
 
-/** A single-line, non-empty text. */
-const line = z.string().trim().min(1).refine((s) => !/[\r\n]/.test(s), 'must be a single line');
+/** A non-empty text; that it is one line is checked on the document (`scalars.ts`). */
+const line = z.string().trim().min(1);
 
-const kernelRelease = z.string().regex(/^[A-Za-z0-9._+~^-]+$/, 'must look like `uname -r`, e.g. 5.14.0-362.8.1.el9_3.x86_64');
+const kernelRelease = z.string().max(MAX_LENGTH.kernel, tooLong(MAX_LENGTH.kernel)).regex(/^[A-Za-z0-9._+~^-]+$/, 'must look like `uname -r`, e.g. 5.14.0-362.8.1.el9_3.x86_64');
 
 export const sourceSchema = z.union([
   z.strictObject({
@@ -25,10 +26,10 @@ export const firmwareSchema = z.strictObject({
 });
 
 export const manifestSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be a package-name-like word: letters, digits, . _ + -'),
-  version: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM version (no `-`)')),
-  release: z.union([z.string(), z.number()]).default('1').transform(String).pipe(z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM release (no `-`)')),
-  vendor: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must match [A-Za-z0-9._-]+'),
+  name: z.string().max(MAX_LENGTH.name, tooLong(MAX_LENGTH.name)).regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be a package-name-like word: letters, digits, . _ + -'),
+  version: z.union([z.string(), z.number()]).transform(String).pipe(z.string().max(MAX_LENGTH.version, tooLong(MAX_LENGTH.version)).regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM version (no `-`)')),
+  release: z.union([z.string(), z.number()]).default('1').transform(String).pipe(z.string().max(MAX_LENGTH.release, tooLong(MAX_LENGTH.release)).regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM release (no `-`)')),
+  vendor: z.string().max(MAX_LENGTH.vendor, tooLong(MAX_LENGTH.vendor)).regex(/^[A-Za-z0-9._-]+$/, 'must match [A-Za-z0-9._-]+'),
   vendorName: line.optional(),
   summary: line,
   description: z.string().min(1).optional(),
