@@ -29,3 +29,25 @@ export function asUserError(err: unknown, file: string): never {
   if (code === 'ENOTDIR') throw new UserError('not a directory', file);
   throw err;
 }
+
+/**
+ * Run one step the manifest key `key` asks for; a user error from it (or a reader's error about
+ * `file`) is re-raised naming the manifest and the key first: `m.yaml: sources[2].ko: x.ko: …`.
+ * Errors already about the manifest pass as they are.
+ */
+export async function atKey<T>(manifest: string, key: string, step: () => Promise<T> | T, file?: string): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    let e = err;
+    if (file !== undefined) {
+      try {
+        asUserError(err, file);
+      } catch (converted) {
+        e = converted;
+      }
+    }
+    if (!(e instanceof UserError) || e.file === manifest) throw e;
+    throw new UserError(`${key}: ${e.file || file === undefined ? e.message : `${file}: ${e.message}`}`, manifest);
+  }
+}

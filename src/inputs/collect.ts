@@ -1,25 +1,44 @@
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { Context } from '../context.js';
-import { UserError } from '../errors.js';
+import { atKey, UserError } from '../errors.js';
 import { decompress } from '../formats/compress/index.js';
+import { openRpm } from '../formats/rpm/read.js';
 import { expandGlob } from '../manifest/glob.js';
 import type { LoadedManifest } from '../manifest/load.js';
 import type { DriverSet, FirmwareFile, GivenRpm, KernelBuild, KernelModule } from '../model/driverset.js';
-import { openRpm } from '../formats/rpm/read.js';
-import { basename } from 'node:path';
+import { kernelArch } from '../model/kernel-arch.js';
 import { fileSource, type Source } from '../tree/source.js';
 import { chooseBuilds, readDkms } from './dkms.js';
 import { loadModuleFile } from './ko.js';
 
-/** Paths a source pattern names; a pattern that matches nothing is an error (a typo, usually). */
+/** Paths a source pattern names; a pattern that matches nothing, or a path that does not exist, is an error (a typo, usually). */
 async function expand(patterns: string | string[], loaded: LoadedManifest, key: string): Promise<string[]> {
   const out: string[] = [];
-  for (const p of Array.isArray(patterns) ? patterns : [patterns]) {
+  const list = Array.isArray(patterns) ? patterns : [patterns];
+  for (const [j, p] of list.entries()) {
     const found = await expandGlob(p, loaded.baseDir);
-    if (found.length === 0) throw new UserError(`${key}: "${p}" matches no file`, loaded.path);
+    const missing = found.length === 0 ? `"${p}" matches no file` : found.length === 1 && !(await stat(found[0]!).catch(() => undefined)) ? `${p}: no such file or directory` : undefined;
+    const at = Array.isArray(patterns) ? `${key}[${j}]` : key;
+    if (missing) throw new UserError(`${at}: ${missing} (relative paths resolve against ${loaded.baseDir}): correct the path`, loaded.path);
     out.push(...found);
   }
   return out;
+}
+
+/**
+ * A module filed for a kernel of another architecture would be packaged under that module's
+ * arch with the kernel's release (`…x86_64.aarch64.rpm`) and never load: refuse it.
+ * `from` says where the kernel release came from.
+ */
+function checkArch(mod: KernelModule, loaded: LoadedManifest, key: string, from: string): void {
+  const arch = kernelArch(mod.facts.kernelRelease);
+  if (arch === undefined || arch === mod.facts.arch) return;
+  throw new UserError(
+    `${key}: ${mod.origin} is an ${mod.facts.arch} module but kernel ${mod.facts.kernelRelease} (${from}) is ${arch}: give the module built for ${arch}, or the ${mod.facts.arch} kernel release it was built for`,
+    loaded.path,
+  );
 }
 
 /** The uncompressed module, decompressed again on each read so no module stays in memory. */
@@ -31,21 +50,20 @@ function plainSource(path: string, size: number, compressed: boolean): Source {
   };
 }
 
-async function moduleFromFile(path: string, kernel: string | undefined, ctx: Context): Promise<KernelModule> {
+/** `check` sees the module with the kernel release it is filed for, before any warning about it. */
+async function moduleFromFile(path: string, kernel: string | undefined, ctx: Context, check: (mod: KernelModule) => void): Promise<KernelModule> {
   const { file, plain } = await loadModuleFile(path, (m) => ctx.warn(m));
-  const facts = { ...file };
-  if (kernel && kernel !== file.kernelRelease) {
-    // kABI-compatible modules are meant to load on later kernels of the same stream
-    ctx.warn(`${path}: built for ${file.kernelRelease} (vermagic) but the manifest says kernel ${kernel}; using ${kernel}`);
-    facts.kernelRelease = kernel;
-  }
-  return {
-    facts,
+  const mod: KernelModule = {
+    facts: { ...file, kernelRelease: kernel ?? file.kernelRelease },
     origin: path,
     original: await fileSource(path),
     compression: file.compression,
     plain: plainSource(path, plain.length, file.compression !== 'none'),
   };
+  check(mod);
+  // kABI-compatible modules are meant to load on later kernels of the same stream
+  if (kernel && kernel !== file.kernelRelease) ctx.warn(`${path}: built for ${file.kernelRelease} (vermagic) but the manifest says kernel ${kernel}; using ${kernel}`);
+  return mod;
 }
 
 /** Read every source of the manifest into a DriverSet: modules grouped by kernel release and arch. */
@@ -55,35 +73,39 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
   const rpms: GivenRpm[] = [];
   for (const [i, src] of m.sources.entries()) {
     if ('ko' in src) {
-      for (const path of await expand(src.ko, loaded, `sources[${i}].ko`)) modules.push(await moduleFromFile(path, src.kernel, ctx));
+      const key = `sources[${i}].ko`;
+      for (const path of await expand(src.ko, loaded, key)) {
+        const check = (mod: KernelModule) => checkArch(mod, loaded, key, src.kernel ? `sources[${i}].kernel` : 'its vermagic');
+        modules.push(await atKey(loaded.path, key, () => moduleFromFile(path, src.kernel, ctx, check), path));
+      }
     } else if ('rpm' in src) {
-      for (const path of await expand(src.rpm, loaded, `sources[${i}].rpm`)) {
-        rpms.push({ origin: path, fileName: basename(path), pkg: await openRpm(path), source: await fileSource(path) });
+      const key = `sources[${i}].rpm`;
+      for (const path of await expand(src.rpm, loaded, key)) {
+        rpms.push(await atKey(loaded.path, key, async () => ({ origin: path, fileName: basename(path), pkg: await openRpm(path), source: await fileSource(path) }), path));
       }
     } else {
-      const [path] = await expand(src.dkms, loaded, `sources[${i}].dkms`);
-      const tree = await readDkms(path!, { warn: (m) => ctx.warn(m) });
+      const key = `sources[${i}].dkms`;
+      const [path] = await expand(src.dkms, loaded, key);
+      const tree = await atKey(loaded.path, key, () => readDkms(path!, { warn: (m) => ctx.warn(m) }), path!);
       let builds = chooseBuilds(tree);
       if (src.kernel) {
         builds = builds.filter((b) => b.kernelRelease === src.kernel);
         if (builds.length === 0) throw new UserError(`sources[${i}].kernel: no dkms build for ${src.kernel} in ${path}`, loaded.path);
       }
       for (const b of builds) {
-        for (const mod of b.modules) modules.push({ facts: mod, origin: mod.path, original: mod.source, compression: mod.compression, plain: mod.plain });
+        for (const m of b.modules) {
+          const mod = { facts: m, origin: m.path, original: m.source, compression: m.compression, plain: m.plain };
+          checkArch(mod, loaded, key, 'the dkms kernel folder');
+          modules.push(mod);
+        }
       }
     }
   }
   const firmware: FirmwareFile[] = [];
   for (const [i, fw] of m.firmware.entries()) {
-    const [path] = await expand(fw.file, loaded, `firmware[${i}].file`);
-    let source: Source;
-    try {
-      source = await fileSource(path!);
-    } catch (err) {
-      if (err instanceof UserError) throw err;
-      throw new UserError(`firmware[${i}].file: cannot read (${(err as Error).message})`, path);
-    }
-    firmware.push({ dest: fw.dest, source, origin: path! });
+    const key = `firmware[${i}].file`;
+    const [path] = await expand(fw.file, loaded, key);
+    firmware.push({ dest: fw.dest, source: await atKey(loaded.path, key, () => fileSource(path!), path!), origin: path! });
   }
   return {
     meta: {
