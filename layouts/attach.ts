@@ -243,6 +243,7 @@ export const attach = defineLayout({
   kind: 'attach',
   options: attachOptions,
   defaultOut: (_set, o: Options) => `${basename(o.installer).replace(/\.iso$/i, '')}-dd.iso`,
+  inputs: (o: Options) => ({ installer: o.installer, ks: o.ks }),
   prepare: (o: Options, env: PrepareEnv) => readInstaller(resolve(env.baseDir, o.installer), o.ks === undefined ? undefined : resolve(env.baseDir, o.ks)),
   plan(_set, o, env, installer: InstallerIso) {
     const inner = asImage(env.inner(o.of));

@@ -149,6 +149,7 @@ export const releaseZip = defineLayout({
   kind: 'release-zip',
   options: releaseZipOptions,
   defaultOut: (set) => `${set.meta.name}-${set.meta.version}.zip`,
+  inputs: (o: Options) => ({ source: o.source }),
   prepare,
   plan,
 });

@@ -38,6 +38,11 @@ export interface Layout<S extends z.ZodType = z.ZodType, P = unknown> {
    * it makes read nothing the build did not name. Runs too when the medium is nested with `of:`.
    */
   prepare?(options: z.output<S>, env: PrepareEnv): Promise<P>;
+  /**
+   * Files the options name (option key → path as given, relative to the manifest's folder):
+   * checked to exist before anything is built, so a typo is reported at its key.
+   */
+  inputs?(options: z.output<S>): Record<string, string | undefined>;
   plan(set: DriverSet, options: z.output<S>, env: LayoutEnv, prepared: P): Plan;
 }
 

@@ -282,6 +282,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, { key, scripts }: Prep
 export const xenserverUpdate = defineLayout({
   kind: 'xenserver-update',
   options: xenserverUpdateOptions,
+  inputs: (o: Options) => ({ key: o.key, precheck: o.precheck, remove: o.remove }),
   defaultOut: (set, o) => `${labelOf(set, o)}-${versionOf(set, o)}.iso`,
   prepare,
   plan(set, o, env, prepared) {

@@ -1,17 +1,18 @@
 /**
  * dudkit's library API. The CLI is a thin shell over these functions; nothing here prints.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { layouts, loadLayout } from '../layouts/index.js';
 import type { Layout, LayoutEnv } from '../layouts/types.js';
 import type { Plan } from './emit/plan.js';
 import { createContext, type Context } from './context.js';
 import { emitMedium, type Emitted } from './emit/index.js';
+import { checkNames } from './emit/names.js';
 import { mediumKey } from './emit/nested.js';
 import { checkOutFolders, checkOutName } from './emit/out-path.js';
 import { buildSidecars, writeSidecars } from './emit/sidecars.js';
-import { UserError } from './errors.js';
+import { atKey, IncompleteBuild, UserError } from './errors.js';
 import { collectDriverSet } from './inputs/collect.js';
 import { describeIssues, loadManifest, type Target } from './manifest/load.js';
 import type { DriverSet } from './model/driverset.js';
@@ -22,7 +23,7 @@ import { Scratch } from './tree/scratch.js';
 import { fileSource } from './tree/source.js';
 
 export { createContext, type Context } from './context.js';
-export { UserError } from './errors.js';
+export { IncompleteBuild, UserError } from './errors.js';
 export { loadManifest } from './manifest/load.js';
 export { collectDriverSet } from './inputs/collect.js';
 export type { DriverSet } from './model/driverset.js';
@@ -92,7 +93,23 @@ function selectTargets<T extends { target: Target; out: string }>(all: T[], only
   return all.filter((t) => only.includes(t.target.kind) || only.includes(`${t.target.kind}:${t.out}`));
 }
 
-/** Build every target of a manifest (or those named in `only`). */
+/** Files the selected targets' options name exist: a typo is reported at its key, before anything is built. */
+async function checkInputs(targets: CheckedTarget[], baseDir: string, path: string): Promise<void> {
+  for (const t of targets) {
+    for (const [key, given] of Object.entries(t.layout.inputs?.(t.options) ?? {})) {
+      if (given === undefined || (await stat(resolve(baseDir, given)).catch(() => undefined))) continue;
+      throw new UserError(`targets[${t.target.index}].${t.target.kind}.${key}: ${given}: no such file or directory (relative paths resolve against ${baseDir}): correct the path`, path);
+    }
+  }
+}
+
+/**
+ * Build every target of a manifest (or those named in `only`). Everything that can be checked
+ * without writing is checked for every target before the first output is written: options,
+ * sources (existence, arch), the files options name, each target's plan and its file names. A target that fails
+ * while being written leaves the outputs already written in place, complete; the error
+ * (`IncompleteBuild`) lists them.
+ */
 export async function build(manifestPath: string, opts: BuildOptions = {}): Promise<BuildResult> {
   const ctx = opts.ctx ?? createContext();
   const loaded = await loadManifest(manifestPath);
@@ -100,20 +117,34 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
   const kinds = new Map<string, Layout>();
   const checked = await checkTargets(manifestPath, loaded.targets, kinds);
   const set = await collectDriverSet(loaded, ctx);
-  const withOut = checked.map((c) => ({ ...c, out: outName(c, set, manifestPath) }));
-  const all = withOut;
-  const selected = selectTargets(withOut, opts.only, manifestPath);
+  const all = checked.map((c) => ({ ...c, out: outName(c, set, manifestPath) }));
+  const selected = selectTargets(all, opts.only, manifestPath);
   const seen = new Set<string>();
   for (const t of selected) {
     if (seen.has(t.out)) throw new UserError(`two targets write ${t.out}`, manifestPath);
     seen.add(t.out);
+  }
+  await checkInputs(selected, loaded.baseDir, manifestPath);
+  const planned: { t: CheckedTarget; plan: Plan }[] = [];
+  for (const t of selected) {
+    const key = `targets[${t.target.index}].${t.target.kind}`;
+    const prepared = await atKey(manifestPath, key, () => prepareTarget(t, set, ctx, all, manifestPath, kinds));
+    const plan = await atKey(manifestPath, key, () => planTarget(t, set, ctx, all, manifestPath, kinds, prepared));
+    await atKey(manifestPath, key, () => checkNames(plan.tree, plan.medium));
+    planned.push({ t, plan });
   }
   await mkdir(outDir, { recursive: true });
   for (const t of selected) await checkOutFolders(outDir, t.out, outKey(t.target), manifestPath);
   // one store for the whole build: an artifact two targets share (a kmod RPM, a nested disk) is made once
   const built = await Artifacts.with(async (artifacts) => {
     const out: BuiltTarget[] = [];
-    for (const t of selected) out.push(await buildTarget(t, set, outDir, ctx, artifacts, all, manifestPath, kinds));
+    for (const { t, plan } of planned) {
+      try {
+        out.push(await emitTarget(t, plan, outDir, ctx, artifacts));
+      } catch (err) {
+        throw out.length === 0 ? err : new IncompleteBuild(err, out.map((b) => b.path));
+      }
+    }
     return out;
   });
   return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings] };
@@ -175,10 +206,8 @@ function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: Checked
   return t.layout.plan(set, t.options, env, prepared.own);
 }
 
-async function buildTarget(t: CheckedTarget, set: DriverSet, outDir: string, ctx: Context, artifacts: Artifacts, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>): Promise<BuiltTarget> {
+async function emitTarget(t: CheckedTarget, plan: Plan, outDir: string, ctx: Context, artifacts: Artifacts): Promise<BuiltTarget> {
   const out = resolve(outDir, t.out);
-  const prepared = await prepareTarget(t, set, ctx, all, manifestPath, kinds);
-  const plan = planTarget(t, set, ctx, all, manifestPath, kinds, prepared);
   ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
   const run = { progress: ctx.progress, artifacts };
   const emitted = await Scratch.with(async (scratch) => {

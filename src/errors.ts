@@ -31,6 +31,20 @@ export function asUserError(err: unknown, file: string): never {
 }
 
 /**
+ * A build that failed after some targets were written. Outputs already written stay, complete
+ * (each appeared atomically); `written` lists them, and the CLI's one line says so.
+ */
+export class IncompleteBuild extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly written: string[],
+  ) {
+    super(`${cause instanceof Error ? cause.message : String(cause)}; already written and complete: ${written.join(', ')}`);
+    this.name = 'IncompleteBuild';
+  }
+}
+
+/**
  * Run one step the manifest key `key` asks for; a user error from it (or a reader's error about
  * `file`) is re-raised naming the manifest and the key first: `m.yaml: sources[2].ko: x.ko: …`.
  * Errors already about the manifest pass as they are.

@@ -11,7 +11,14 @@ export function register(program: Command): void {
     .option('--only <target>', 'build only this target kind (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print one JSON document describing the outputs on stdout')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
-    .addHelpText('after', `\nTarget kinds (the keys of a manifest's targets: list):\n${layouts.map((l) => `  ${l.kind.padEnd(17)} ${l.summary}`).join('\n')}\n`)
+    .addHelpText(
+      'after',
+      `\nTarget kinds (the keys of a manifest's targets: list):\n${layouts.map((l) => `  ${l.kind.padEnd(17)} ${l.summary}`).join('\n')}\n` +
+        `\nEverything that can be checked (options, sources, module arches, files named by options, each\n` +
+        `target's plan) is checked before anything is written; a mistake there leaves OUTDIR untouched.\n` +
+        `Targets are then written one by one, each whole or not at all. If one fails, those written\n` +
+        `before it stay, complete, and the error line ends "already written and complete: <paths>".\n`,
+    )
     .action(
       action(async (manifest: string, opts: { outDir: string; only: string[]; json?: boolean; progress?: boolean }) => {
         const ctx = commandContext(opts);

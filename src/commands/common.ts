@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createContext, type Context } from '../context.js';
-import { UserError } from '../errors.js';
+import { IncompleteBuild, UserError } from '../errors.js';
 import type { Progress } from '../progress.js';
 
 /** Raised by `verify` when the medium fails a consumer check: exit code 1. */
@@ -73,24 +73,29 @@ function isFsError(err: unknown): err is NodeJS.ErrnoException {
   return typeof e?.code === 'string' && typeof e.syscall === 'string';
 }
 
-/** Wrap a command action: user errors become one line and exit 2, failed checks exit 1. */
+/**
+ * Wrap a command action: user errors become one line and exit 2, failed checks exit 1. A build
+ * that failed after writing some outputs says which on the same line.
+ */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);
-    } catch (err) {
+    } catch (thrown) {
+      const err = thrown instanceof IncompleteBuild ? thrown.cause : thrown;
+      const written = thrown instanceof IncompleteBuild ? `; already written and complete: ${thrown.written.join(', ')}` : '';
       if (err instanceof UserError) {
-        process.stderr.write(`dudkit: ${err.message}\n`);
+        process.stderr.write(`dudkit: ${err.message}${written}\n`);
         process.exitCode = 2;
       } else if (isFsError(err)) {
         // the file system refused (no space, not a folder, permission…): the user's to fix, no trace
-        process.stderr.write(`dudkit: ${err.path ? `${err.path}: ` : ''}${FS_ERRORS[err.code!] ?? err.message}\n`);
+        process.stderr.write(`dudkit: ${err.path ? `${err.path}: ` : ''}${FS_ERRORS[err.code!] ?? err.message}${written}\n`);
         process.exitCode = 2;
       } else if (err instanceof VerificationFailed) {
-        process.stderr.write(`dudkit: ${err.message}\n`);
+        process.stderr.write(`dudkit: ${err.message}${written}\n`);
         process.exitCode = 1;
       } else {
-        throw err;
+        throw thrown;
       }
     }
   };

@@ -62,6 +62,11 @@ export interface IsoOptions {
   readonly epoch: number;
 }
 
+
+/** The Joliet rules an image gets: none, or the limit (default 64) and what a longer name meets (default: refusal). */
+export function jolietPolicy(joliet: false | Partial<JolietPolicy> | undefined): JolietPolicy | undefined {
+  return joliet === false ? undefined : { limit: joliet?.limit ?? 64, overflow: joliet?.overflow ?? 'refuse' };
+}
 /** Where a record's continuation area lies: block inside the continuation region, offset, length. */
 export interface CeRef {
   readonly block: number;
@@ -563,7 +568,7 @@ function bootAndSystemArea(
 /** Plan the image of `entries`: the five phases in order. */
 export function planIso(entries: readonly ResolvedEntry[], options: IsoOptions): IsoPlan {
   const ids = volumeIds(options);
-  const joliet: Joliet = options.joliet === false ? undefined : { limit: options.joliet?.limit ?? 64, overflow: options.joliet?.overflow ?? 'refuse' };
+  const joliet: Joliet = jolietPolicy(options.joliet);
   const { root, nodes } = nodeTree(entries, options);
   const { dirs, jolietDirs } = nameTrees(root, nodes, joliet);
   const continuation = directoryRecords(root, dirs, jolietDirs, options.epoch);
