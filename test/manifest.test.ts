@@ -221,22 +221,25 @@ describe('wrong input refused at its manifest key, nothing written (issue 10, it
   it('a later target that cannot be planned stops the build before the first output', async () => {
     // the dom0 kernel mapping is missing: found while planning, after rhdd3 and pxe were planned
     await refused([[acme('plan-fails.yaml', `  - ko: ${KO}/*.ko\n`, '  - rhdd3: { out: dd.iso }\n  - pxe: { out: dd.cpio.gz }\n  - xenserver-update: { out: x.iso, key: k.asc }\n'), /: targets\[2\]\.xenserver-update\.key: k\.asc: no such file or directory/]]);
-    writeFileSync(join(dir, 'k.asc'), 'not read before planning');
+    writeFileSync(join(dir, 'k.asc'), 'not a key');
+    // the signing key is read in prepare, before anything is written
+    await refused([[acme('bad-key.yaml', `  - ko: ${KO}/*.ko\n`, '  - rhdd3: { out: dd.iso }\n  - xenserver-update: { out: x.iso, key: k.asc }\n'), /: targets\[1\]\.xenserver-update: \S+k\.asc: not an ASCII-armoured OpenPGP secret key/]]);
     // a file name too long for the pack's Joliet names: found from the plan, not while writing
     const long = `  - xenserver-legacy: { out: x.iso, label: ${'l'.repeat(64)}, rpmVersion: 2.4.${'4'.repeat(28)}, kernels: { ${K93}: 4.19.0+1 } }\n`;
     await refused([[acme('plan-names.yaml', `  - ko: ${KO}/*.ko\n`, `  - rhdd3: { out: dd.iso }\n${long}`), /: targets\[1\]\.xenserver-legacy: name longer than 103 Joliet characters: l+-4\.19\.0\+1-modules-\S+\.rpm \(in \/\): shorten the values that name it$/]]);
-    await refused([[acme('plan-fails2.yaml', `  - ko: ${KO}/*.ko\n`, '  - rhdd3: { out: dd.iso }\n  - pxe: { out: dd.cpio.gz }\n  - xenserver-update: { out: x.iso, key: k.asc, uuid: 67468750-b094-5669-b893-902772861a12 }\n'), /: targets\[2\]\.xenserver-update: kernel release "5\.14\.0-362\.8\.1\.el9_3\.x86_64" contains "-"/]]);
+    await refused([[acme('plan-fails2.yaml', `  - ko: ${KO}/*.ko\n`, `  - rhdd3: { out: dd.iso }\n  - pxe: { out: dd.cpio.gz }\n  - xenserver-update: { out: x.iso, key: ${FIXTURES}/rpms/signing/secret.asc, uuid: 67468750-b094-5669-b893-902772861a12 }\n`), /: targets\[2\]\.xenserver-update: kernel release "5\.14\.0-362\.8\.1\.el9_3\.x86_64" contains "-"/]]);
   });
 
   it('a target failing while written keeps the complete earlier outputs and lists them (sha256sum -c)', () => {
-    // the signing key is read while the pack is written (it may be nested in a release zip)
-    writeFileSync(join(dir, 'bad.asc'), 'not a key\n');
+    // a file where the third target needs a folder: met only when that output is written
     const out = join(dir, 'out-partial');
-    const m = acme('partial.yaml', `  - ko: ${KO}/*.ko\n`, `  - rhdd3: { out: dd.iso }\n  - pxe: { out: dd.cpio.gz }\n  - xenserver-update: { out: x.iso, key: bad.asc, uuid: 67468750-b094-5669-b893-902772861a12, kernels: { ${K93}: 4.19.0+1 } }\n`);
+    mkdirSync(out);
+    writeFileSync(join(out, 'blocker'), 'a file');
+    const m = acme('partial.yaml', `  - ko: ${KO}/*.ko\n`, '  - rhdd3: { out: dd.iso }\n  - pxe: { out: dd.cpio.gz }\n  - rhdd3: { out: blocker/dd2.iso }\n');
     const r = dudkit(['build', m, '-o', out]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe(`dudkit: ${join(dir, 'bad.asc')}: not an ASCII-armoured OpenPGP secret key (Misformed armored text); already written and complete: ${join(out, 'dd.iso')}, ${join(out, 'dd.cpio.gz')}\n`);
-    expect(listing(out)).toEqual(['dd.cpio.gz', 'dd.cpio.gz.sha256', 'dd.iso', 'dd.iso.sha256']);
+    expect(r.stderr).toMatch(new RegExp(`^dudkit: [^\\n]*blocker[^\\n]*; already written and complete: ${join(out, 'dd.iso')}, ${join(out, 'dd.cpio.gz')}\\n$`));
+    expect(listing(out)).toEqual(['blocker', 'dd.cpio.gz', 'dd.cpio.gz.sha256', 'dd.iso', 'dd.iso.sha256']);
     const check = run('sha256sum', ['-c', 'dd.iso.sha256', 'dd.cpio.gz.sha256'], { cwd: out });
     expect(check.stdout).toBe('dd.iso: OK\ndd.cpio.gz: OK\n');
   });
