@@ -230,17 +230,15 @@ describe('wrong input refused at its manifest key, nothing written (issue 10, it
     await refused([[acme('plan-fails2.yaml', `  - ko: ${KO}/*.ko\n`, `  - rhdd3: { out: dd.iso }\n  - pxe: { out: dd.cpio.gz }\n  - xenserver-update: { out: x.iso, key: ${FIXTURES}/rpms/signing/secret.asc, uuid: 67468750-b094-5669-b893-902772861a12 }\n`), /: targets\[2\]\.xenserver-update: kernel release "5\.14\.0-362\.8\.1\.el9_3\.x86_64" contains "-"/]]);
   });
 
-  it('a target failing while written keeps the complete earlier outputs and lists them (sha256sum -c)', () => {
-    // a file where the third target needs a folder: met only when that output is written
+  it('a file in the way of a later target is found before the first output', () => {
     const out = join(dir, 'out-partial');
     mkdirSync(out);
     writeFileSync(join(out, 'blocker'), 'a file');
     const m = acme('partial.yaml', `  - ko: ${KO}/*.ko\n`, '  - rhdd3: { out: dd.iso }\n  - pxe: { out: dd.cpio.gz }\n  - rhdd3: { out: blocker/dd2.iso }\n');
     const r = dudkit(['build', m, '-o', out]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^dudkit: [^\\n]*blocker[^\\n]*; already written and complete: ${join(out, 'dd.iso')}, ${join(out, 'dd.cpio.gz')}\\n$`));
-    expect(listing(out)).toEqual(['blocker', 'dd.cpio.gz', 'dd.cpio.gz.sha256', 'dd.iso', 'dd.iso.sha256']);
-    const check = run('sha256sum', ['-c', 'dd.iso.sha256', 'dd.cpio.gz.sha256'], { cwd: out });
-    expect(check.stdout).toBe('dd.iso: OK\ndd.cpio.gz: OK\n');
+    expect(r.stderr.split('\n')).toHaveLength(2);
+    expect(r.stderr).toContain('blocker');
+    expect(listing(out)).toEqual(['blocker']);
   });
 });
