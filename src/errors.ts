@@ -18,16 +18,72 @@ export class FormatError extends Error {
   }
 }
 
+const FS_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EEXIST: 'exists and is in the way (a file where a folder is needed, or the reverse)',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'is a folder, a file is needed',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system',
+  EDQUOT: 'disk quota exceeded',
+  EMFILE: 'too many open files',
+};
+
+/** An error the file system raised (it carries the syscall), e.g. ENOENT from open(). */
+export function isFsError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return typeof e?.code === 'string' && typeof e.syscall === 'string';
+}
+
+/** The one-line text of a file-system refusal, without the path. */
+export function fsErrorText(err: NodeJS.ErrnoException): string {
+  return FS_ERRORS[err.code!] ?? err.message;
+}
+
+/**
+ * The message of an error that malformed input makes a reader raise, or undefined for anything
+ * else (a bug). Besides FormatError: bounds checks of Buffer/DataView reads (RangeError), the
+ * decoders of Node and its libraries (zlib's Z_* codes), and crypto refusing a digest that the
+ * input names.
+ */
+function readerErrorText(err: unknown): string | undefined {
+  if (err instanceof FormatError || err instanceof RangeError) return err.message;
+  if (!(err instanceof Error)) return undefined;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && code.startsWith('Z_')) return `corrupt compressed data: ${err.message}`;
+  if (err.message === 'Digest method not supported') return 'names a digest this system does not support';
+  return undefined;
+}
+
+/**
+ * The UserError naming `file` for what a reader or the file system raised on it, or undefined
+ * when `err` is neither (an internal error). A UserError names its file already and is kept.
+ */
+export function userErrorFor(err: unknown, file: string): UserError | undefined {
+  if (err instanceof UserError) return err;
+  const text = readerErrorText(err);
+  if (text !== undefined) return new UserError(text, file, { cause: err });
+  // the caller's name for the file, unless the refusal is about a path below it (a folder's member)
+  if (isFsError(err)) return new UserError(fsErrorText(err), err.path?.startsWith(`${file}/`) ? err.path : file);
+  return undefined;
+}
+
 /** Re-throw anything a format reader raised on user input as a UserError naming the file. */
 export function asUserError(err: unknown, file: string): never {
-  if (err instanceof UserError) throw err;
-  if (err instanceof FormatError || err instanceof RangeError) throw new UserError(err.message, file, { cause: err });
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') throw new UserError('no such file or directory', file);
-  if (code === 'EACCES') throw new UserError('permission denied', file);
-  if (code === 'EISDIR') throw new UserError('is a directory, expected a file', file);
-  if (code === 'ENOTDIR') throw new UserError('not a directory', file);
-  throw err;
+  throw userErrorFor(err, file) ?? err;
+}
+
+/** Run a reader on `file`: what malformed input makes it raise becomes a UserError naming the file. */
+export async function readingFile<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    asUserError(err, file);
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createContext, type Context } from '../context.js';
-import { IncompleteBuild, UserError } from '../errors.js';
+import { fsErrorText, IncompleteBuild, isFsError, UserError, userErrorFor } from '../errors.js';
 import type { Progress } from '../progress.js';
 
 /** Raised by `verify` when the medium fails a consumer check: exit code 1. */
@@ -55,48 +55,51 @@ export function commandContext(opts: GlobalOpts): Context {
   });
 }
 
-const FS_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EEXIST: 'exists and is in the way (a file where a folder is needed, or the reverse)',
-  ENOTDIR: 'a part of the path is not a folder',
-  EISDIR: 'is a folder, a file is needed',
-  ENOSPC: 'no space left on the device',
-  EROFS: 'read-only file system',
-  EDQUOT: 'disk quota exceeded',
-  EMFILE: 'too many open files',
-};
+let debug = process.env.DUDKIT_DEBUG === '1';
 
-function isFsError(err: unknown): err is NodeJS.ErrnoException {
-  const e = err as NodeJS.ErrnoException | undefined;
-  return typeof e?.code === 'string' && typeof e.syscall === 'string';
+/** `--debug`: an internal error also prints its stack. */
+export function enableDebug(): void {
+  debug = true;
 }
 
 /**
- * Wrap a command action: user errors become one line and exit 2, failed checks exit 1. A build
- * that failed after writing some outputs says which on the same line.
+ * The one place an error that ended a command is told to the user; returns the exit code.
+ * `file` is the command's input (the medium given to `verify`/`inspect`): what a reader raised
+ * without naming a file is about it. Anything that is neither the user's input nor a refused
+ * check is dudkit's own fault: one line, exit 70 (EX_SOFTWARE), never 1 ("verification failed").
  */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function reportError(thrown: unknown, file?: string): number {
+  // a build that failed after writing some outputs says which on the same line
+  const err = thrown instanceof IncompleteBuild ? thrown.cause : thrown;
+  const written = thrown instanceof IncompleteBuild ? `; already written and complete: ${thrown.written.join(', ')}` : '';
+  if (err instanceof VerificationFailed) {
+    process.stderr.write(`dudkit: ${err.message}${written}\n`);
+    return 1;
+  }
+  // a file-system refusal names its own path (a key file, the output…), not necessarily `file`
+  const user = err instanceof UserError ? err : isFsError(err) ? new UserError(fsErrorText(err), err.path) : file !== undefined ? userErrorFor(err, file) : undefined;
+  if (user) {
+    process.stderr.write(`dudkit: ${oneLine(user.message)}${written}\n`);
+    return 2;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`dudkit: internal error: ${oneLine(`${e.name}: ${e.message}`)} — please report it (run with --debug or DUDKIT_DEBUG=1 for the stack)\n`);
+  if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+  return 70;
+}
+
+const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ');
+
+/**
+ * Wrap a command action so every error ends in one line and its exit code (`reportError`);
+ * `input` picks the argument reader errors are about, for commands that read one medium.
+ */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>, input?: (...args: A) => string): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);
-    } catch (thrown) {
-      const err = thrown instanceof IncompleteBuild ? thrown.cause : thrown;
-      const written = thrown instanceof IncompleteBuild ? `; already written and complete: ${thrown.written.join(', ')}` : '';
-      if (err instanceof UserError) {
-        process.stderr.write(`dudkit: ${err.message}${written}\n`);
-        process.exitCode = 2;
-      } else if (isFsError(err)) {
-        // the file system refused (no space, not a folder, permission…): the user's to fix, no trace
-        process.stderr.write(`dudkit: ${err.path ? `${err.path}: ` : ''}${FS_ERRORS[err.code!] ?? err.message}${written}\n`);
-        process.exitCode = 2;
-      } else if (err instanceof VerificationFailed) {
-        process.stderr.write(`dudkit: ${err.message}${written}\n`);
-        process.exitCode = 1;
-      } else {
-        throw thrown;
-      }
+    } catch (err) {
+      process.exitCode = reportError(err, input?.(...args));
     }
   };
 }

@@ -14,6 +14,6 @@ export function register(program: Command): void {
         const report = await inspect(path, { ctx: commandContext(opts) });
         if (opts.json) printJson(report.json);
         else process.stdout.write(report.text.endsWith('\n') ? report.text : `${report.text}\n`);
-      }),
+      }, (path) => path),
     );
 }

@@ -16,6 +16,6 @@ export function register(program: Command): void {
         if (opts.json) printJson({ medium: report.medium, kind: report.kind, ok: report.ok, findings: report.findings, details: report.details });
         else process.stdout.write(`${report.text}\n`);
         if (!report.ok) throw new VerificationFailed(`${path}: verification failed`);
-      }),
+      }, (path) => path),
     );
 }

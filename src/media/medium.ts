@@ -5,9 +5,9 @@
  * back, the way the kernel unpacks it. `inspect` and `verify` work on these.
  */
 import { createReadStream } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asUserError, FormatError, UserError } from '../errors.js';
+import { FormatError, readingFile, UserError, userErrorFor } from '../errors.js';
 import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
 import { FatReader, type FatFileRead } from '../formats/fat/index.js';
 import { IsoReader } from '../formats/iso9660/read.js';
@@ -56,9 +56,20 @@ function indexed(files: MediumFile[]): (path: string) => MediumFile | undefined 
   return (p) => map.get(p);
 }
 
+/**
+ * A member's bytes on the image, refused when they lie past its end (a short image) rather than
+ * found missing half-way through a read.
+ */
+function within(imageSize: number, member: string, l: Location): Location {
+  if (l.offset + l.size > imageSize) throw new FormatError(`${member}: its data ends at byte ${l.offset + l.size}, past the end of the image (${imageSize} bytes): the image is cut short`);
+  return l;
+}
+
 /** A FAT volume: long names as the installer's vfat driver shows them; files located by cluster run. */
-async function openFat(path: string): Promise<OpenedMedium> {
-  const fat = await FatReader.open(path);
+async function openFat(path: string, imageSize: number): Promise<OpenedMedium> {
+  const fat = await FatReader.open(path).catch((err: unknown) => {
+    throw err instanceof FormatError ? new FormatError(`not an ISO 9660 or FAT image: ${err.message}`) : err;
+  });
   const byPath = new Map<string, FatFileRead>();
   const files: MediumFile[] = [];
   try {
@@ -76,7 +87,7 @@ async function openFat(path: string): Promise<OpenedMedium> {
     const runs = [...fat.chain(e.firstCluster, p)];
     if (runs.length > 1) throw new UserError(`${p} is fragmented on the FAT volume; not supported`, path);
     const g = fat.geometry;
-    return { file: path, offset: runs[0] ? g.firstDataByte + (runs[0].first - 2) * g.clusterBytes : 0, size: e.size };
+    return within(imageSize, p, { file: path, offset: runs[0] ? g.firstDataByte + (runs[0].first - 2) * g.clusterBytes : 0, size: e.size });
   };
   return {
     kind: 'fat',
@@ -105,43 +116,32 @@ async function isIso(path: string): Promise<boolean> {
   }
 }
 
-/** Open a folder, an ISO image (`CD001` at byte 32769) or a FAT image (decided by content). */
-export async function openMedium(path: string): Promise<OpenedMedium> {
-  let st;
+function openFolder(path: string, files: MediumFile[]): OpenedMedium {
+  const get = indexed(files);
+  const locate = (p: string): Location => {
+    const f = get(p);
+    if (!f || f.type !== 'file') throw new UserError(`no file ${p} on the medium`, path);
+    return { file: join(path, p), offset: 0, size: f.size };
+  };
+  return { kind: 'directory', path, files, get, locate, source: (p) => sliceSource(join(path, p), 0, locate(p).size, p), close: async () => {} };
+}
+
+async function openIso(path: string, imageSize: number): Promise<OpenedMedium> {
+  const iso = await IsoReader.open(path);
+  let entries;
   try {
-    st = await lstat(path);
+    entries = await iso.entries();
   } catch (err) {
-    asUserError(err, path);
+    await iso.close();
+    throw err;
   }
-  if (st.isDirectory()) {
-    const files = await walkDirectory(path);
-    const get = indexed(files);
-    const locate = (p: string): Location => {
-      const f = get(p);
-      if (!f || f.type !== 'file') throw new UserError(`no file ${p} on the medium`, path);
-      return { file: join(path, p), offset: 0, size: f.size };
-    };
-    return { kind: 'directory', path, files, get, locate, source: (p) => sliceSource(join(path, p), 0, locate(p).size, p), close: async () => {} };
-  }
-  let iso: IsoReader;
-  try {
-    if (!(await isIso(path))) {
-      return await openFat(path).catch((err: unknown) => {
-        throw err instanceof FormatError ? new FormatError(`not an ISO 9660 or FAT image: ${err.message}`) : err;
-      });
-    }
-    iso = await IsoReader.open(path);
-  } catch (err) {
-    asUserError(err, path);
-  }
-  const entries = await iso.entries();
   const files: MediumFile[] = entries.map((e) => ({ path: e.path, type: e.type, size: e.size, mode: e.mode, ...(e.target !== undefined ? { target: e.target } : {}) }));
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const locate = (p: string): Location => {
     const e = byPath.get(p);
     if (!e || e.type !== 'file') throw new UserError(`no file ${p} on the medium`, path);
     if (e.extents.length > 1) throw new UserError(`${p} is stored in several extents; not supported`, path);
-    return { file: path, offset: (e.extents[0]?.lba ?? 0) * 2048, size: e.size };
+    return within(imageSize, p, { file: path, offset: (e.extents[0]?.lba ?? 0) * 2048, size: e.size });
   };
   return {
     kind: 'iso',
@@ -203,4 +203,31 @@ export async function openAny(path: string, head: Uint8Array, isDirectory: boole
     if (cpio) return cpio;
   }
   return openMedium(path);
+}
+
+/**
+ * Open a folder, an ISO image (`CD001` at byte 32769) or a FAT image (decided by content). A
+ * damaged medium (bad directory records, loops, cut short…) is a UserError naming it.
+ */
+export async function openMedium(path: string): Promise<OpenedMedium> {
+  const medium = await readingFile(path, async () => {
+    const st = await stat(path);
+    if (st.isDirectory()) return openFolder(path, await walkDirectory(path));
+    return (await isIso(path)) ? await openIso(path, st.size) : await openFat(path, st.size);
+  });
+  return { ...medium, source: (p) => naming(path, medium.source(p)) };
+}
+
+/** A member's bytes whose read errors name the medium too: `dd.iso: update.xml: …`. */
+function naming(medium: string, s: Source): Source {
+  return {
+    ...s,
+    async *open() {
+      try {
+        yield* s.open();
+      } catch (err) {
+        throw err instanceof UserError ? new UserError(err.message, medium) : (userErrorFor(err, medium) ?? err);
+      }
+    },
+  };
 }

@@ -26,6 +26,8 @@ const HASHES = new Set(['sha256', 'sha1', 'sha512', 'sha384', 'sha224', 'md5']);
 const hashName = (t: string): string => (t === 'sha' ? 'sha1' : t);
 
 async function digest(stream: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, type: string): Promise<{ hex: string; size: number }> {
+  // the type comes from the metadata: one this reader does not know is the repository's fault
+  if (!HASHES.has(hashName(type))) throw new FormatError(`unknown checksum type ${JSON.stringify(type)}`);
   const h = createHash(hashName(type));
   let size = 0;
   for await (const c of stream) {
