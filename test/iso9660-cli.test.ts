@@ -81,6 +81,22 @@ describe('dudkit iso', () => {
     expect(text.stdout).toMatch(/lrwxrwxrwx +0 \/link -> rpms/);
   });
 
+  it('takes the mkisofs spellings -R -J -l -r and says so in --help (isoinfo, xorriso)', () => {
+    const out = join(dir, 'mkisofs.iso');
+    const r = dudkit('iso', '-R', '-J', '-l', '-r', '-V', 'OEMDRV', '-o', out, src);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const d = execFileSync('isoinfo', ['-d', '-i', out], { encoding: 'utf8' });
+    expect(d).toContain('Rock Ridge signatures version 1 found');
+    expect(d).toContain('Joliet with UCS level 3 found');
+    expect(execFileSync('isoinfo', ['-R', '-l', '-i', out], { encoding: 'utf8' })).toMatch(/-rw-r--r-- .* kmod-acme\.rpm /);
+    const found = execFileSync('xorriso', ['-indev', out, '-find', '/', '-exec', 'lsdl'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(found).toContain("'/rpms/x86_64/kmod-acme.rpm'");
+    expect(found).toContain("'/link' -> 'rpms'");
+    const help = dudkit('iso', '--help').stdout;
+    for (const flag of ['-R, --rock', '-r, --rational-rock', '-l, --full-iso9660-filenames', '-J, --joliet']) expect(help).toContain(flag);
+  });
+
   it('bad input exits 2 with one line and nothing at the output path', () => {
     mkdirSync(join(dir, 'bad'));
     const fifoDir = join(dir, 'withfifo');

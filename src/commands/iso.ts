@@ -104,12 +104,16 @@ export function register(program: Command): void {
   program.enablePositionalOptions();
   program
     .command('iso')
-    .description('write a folder as an ISO 9660 image with Rock Ridge and Joliet (a mkisofs-like subset)')
+    .description('write a folder as an ISO 9660 image with Rock Ridge and Joliet (a mkisofs-like subset: -o, -V, -R, -r, -J, -l are understood)')
     .argument('<dir>', 'folder whose contents become the image root')
     .requiredOption('-o, --output <file>', 'image to write (atomically)')
     .option('-V, --volid <label>', 'volume id, printable ASCII, at most 32 characters', 'CDROM')
     .addOption(new Option('--iso-level <level>', 'ISO 9660 level: 1 (8.3 names), or 3 to also allow files of 4 GiB and more (multi-extent)').choices(['1', '3']).default('1'))
-    .option('--joliet', 'add a Joliet tree', true)
+    // mkisofs spellings of what dudkit always writes, accepted so mkisofs command lines work
+    .option('-R, --rock', 'Rock Ridge names, modes and links (always written; mkisofs -R)')
+    .option('-r, --rational-rock', 'mkisofs -r: the same Rock Ridge tree (uid and gid are always 0; modes are kept as in DIR)')
+    .option('-l, --full-iso9660-filenames', 'accepted for mkisofs -l: the ISO 9660 names stay level-1 8.3; Rock Ridge and Joliet carry the full names')
+    .option('-J, --joliet', 'add a Joliet tree (the default; mkisofs -J)', true)
     .option('--no-joliet', 'no Joliet tree')
     .option('--joliet-long', 'allow 103-character Joliet names (non-standard, like -joliet-long)')
     .option('--joliet-truncate', 'cut longer Joliet names instead of refusing them')
