@@ -51,6 +51,7 @@ export const FINDING_CODES = {
   RHDD3_SOURCE_RPM: 'a source RPM in an arch folder',
   RHDD3_ARCH_MISMATCH: 'an RPM of another arch than its folder',
   RHDD3_NO_MATCH: 'no package matches an installer kernel: nothing is loaded',
+  RHDD3_NO_MODULE: 'packages match an installer kernel but none carries a module for it: no driver is loaded',
   KERNEL_OTHER_ARCH: 'an installer kernel of another arch than the folder',
   // RHEL 4/5 disks (verify/rhel5.ts)
   RHEL5_CGZ_NOT_GZIP: 'modules.cgz is not gzip-compressed',

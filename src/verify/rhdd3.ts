@@ -190,9 +190,12 @@ async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: strin
     f[p.severity](p.code, p.subject ? `${repo}/${p.subject}` : repo, p.message);
   }
   await checkRepodata(medium, repo, rpmFiles, f);
+  // a disk that carries a driver is for loading it: a kernel that gets only firmware loads none
+  const carriesDriver = pkgs.some((p) => p.files.some((x) => relocatedModulePath(x) !== undefined));
   for (const m of matchKernels(pkgs, kernels)) {
     details.kernels.push(kernelFacts(m, pkgs, arch, disk));
     if (m.packages.length === 0) f.error('RHDD3_NO_MATCH', m.kernel, `no package on ${repo} matches this installer kernel: nothing is loaded`);
+    else if (carriesDriver && m.modules.length === 0) f.error('RHDD3_NO_MODULE', m.kernel, `no module for kernel ${m.kernel}: only ${m.packages.join(', ')} match${m.packages.length === 1 ? 'es' : ''} on ${repo}, so no driver is loaded`);
   }
   for (const k of asked.filter((k) => !kernels.includes(k))) f.info('KERNEL_OTHER_ARCH', k, `not an ${arch} kernel; ${repo} is not used for it`);
 }
