@@ -241,11 +241,34 @@ describe('ISO 9660 writer limits', () => {
     }
   });
 
-  it('refuses long Joliet names unless truncation or -joliet-long is asked for', async () => {
+  it('refuses long Joliet names when refusal or -joliet-long is asked for', async () => {
     const t = new Tree().file('a'.repeat(80), bytesSource('x'));
-    await expect(emitIso(tiny(t), join(dir, 'j.iso'), { volumeId: 'X' }, ctx())).rejects.toThrow(/longer than 64 Joliet characters/);
+    await expect(emitIso(tiny(t), join(dir, 'j.iso'), { volumeId: 'X', joliet: { overflow: 'refuse' } }, ctx())).rejects.toThrow(/longer than 64 Joliet characters/);
     await emitIso(tiny(t), join(dir, 'j.iso'), { volumeId: 'X', joliet: { limit: 103 } }, ctx());
     expect(run('isoinfo', ['-J', '-l', '-i', join(dir, 'j.iso')])).toContain(` ${'a'.repeat(80)} `);
+  });
+
+  it('cuts long Joliet names by default, unique and with a warning, as xorriso does; Rock Ridge keeps them (isoinfo, bsdtar)', async () => {
+    // three names alike in their first 64 characters, and a folder; xorriso 1.5 -J makes them unique the same way
+    // (a counter before the extension: x…x0.txt, x…x1.txt, x…x2.txt) but one character past 64
+    const x = 'x'.repeat(70);
+    const t = new Tree().file(`${x}a.txt`, bytesSource('a')).file(`${x}b.txt`, bytesSource('b')).file(`${x}c.txt`, bytesSource('c')).dir('d'.repeat(70)).file(`${'d'.repeat(70)}/f`, bytesSource('f'));
+    const out = join(dir, 'cut.iso');
+    const c = ctx();
+    await emitIso(tiny(t), out, { volumeId: 'X' }, c);
+    const cut = ['0', '1', '2'].map((n) => `${'x'.repeat(59)}${n}.txt`);
+    expect([...c.warnings].sort()).toEqual(
+      [
+        ...['a', 'b', 'c'].map((s, i) => `Joliet name cut to 64 characters: /${x}${s}.txt is "${cut[i]}" for Windows readers (Rock Ridge keeps the full name; -joliet-long allows 103)`),
+        `Joliet name cut to 64 characters: /${'d'.repeat(70)} is "${'d'.repeat(64)}" for Windows readers (Rock Ridge keeps the full name; -joliet-long allows 103)`,
+      ].sort(),
+    );
+    const j = run('isoinfo', ['-J', '-l', '-i', out]);
+    for (const id of cut) expect(j).toContain(` ${id} `);
+    expect(j).toContain(`Directory listing of /${'d'.repeat(64)}/`);
+    const rr = run('isoinfo', ['-R', '-l', '-i', out]);
+    for (const s of ['a', 'b', 'c']) expect(rr).toContain(` ${x}${s}.txt `);
+    expect(run('bsdtar', ['-tf', out]).split('\n').sort()).toEqual(expect.arrayContaining([`${x}a.txt`, `${x}b.txt`, `${x}c.txt`, `${'d'.repeat(70)}/f`]));
   });
 
   it('aborts when a source changes size between plan and emit, leaving no output', async () => {

@@ -13,7 +13,6 @@ interface IsoCommandOpts extends GlobalOpts {
   volid: string;
   joliet: boolean;
   jolietLong?: boolean;
-  jolietTruncate?: boolean;
   implantMd5?: boolean;
   supportedIso?: boolean;
   md5?: boolean;
@@ -51,7 +50,7 @@ export async function isoCommand(dir: string, opts: IsoCommandOpts): Promise<voi
     publisher: opts.publisher ?? '',
     preparer: opts.preparer ?? '',
     application: opts.application ?? '',
-    joliet: opts.joliet ? { limit: opts.jolietLong ? 103 : 64, overflow: opts.jolietTruncate ? 'truncate' : 'refuse' } : false,
+    joliet: opts.joliet ? { limit: opts.jolietLong ? 103 : 64, overflow: 'truncate' } : false,
     level3: opts.isoLevel === '3',
     implantMd5: Boolean(opts.implantMd5),
     supportedIso: Boolean(opts.supportedIso),
@@ -115,8 +114,7 @@ export function register(program: Command): void {
     .option('-l, --full-iso9660-filenames', 'accepted for mkisofs -l: the ISO 9660 names stay level-1 8.3; Rock Ridge and Joliet carry the full names')
     .option('-J, --joliet', 'add a Joliet tree (the default; mkisofs -J)', true)
     .option('--no-joliet', 'no Joliet tree')
-    .option('--joliet-long', 'allow 103-character Joliet names (non-standard, like -joliet-long)')
-    .option('--joliet-truncate', 'cut longer Joliet names instead of refusing them')
+    .option('--joliet-long', 'allow 103-character Joliet names (non-standard, like -joliet-long); longer ones are cut with a warning, as xorriso cuts them past 64')
     .option('--implant-md5', 'implant the media-check MD5 (what implantisomd5 writes)')
     .option('--supported-iso', 'mark the media-check record RHLISOSTATUS=1')
     .option('--md5', 'write OUT.md5 (md5sum format)')

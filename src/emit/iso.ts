@@ -206,6 +206,9 @@ async function hashFile(path: string, algorithms: readonly DigestName[]): Promis
  */
 export async function emitIso(entries: readonly ResolvedEntry[], out: string, options: EmitIsoOptions, ctx: Context): Promise<EmitIsoResult> {
   const plan = planIso(entries, { ...options, epoch: ctx.epoch, mediaCheck: Boolean(options.implantMd5) });
+  for (const { path, joliet } of plan.jolietCut) {
+    ctx.warn(`Joliet name cut to ${joliet.length} characters: /${path} is "${joliet}" for Windows readers (Rock Ridge keeps the full name${joliet.length < 103 ? '; -joliet-long allows 103' : ''})`);
+  }
   const size = plan.volumeBlocks * 2048;
   const checksums = [...new Set(options.checksums ?? [])];
   const mediaCheck = options.implantMd5 ? new MediaCheckTap(size) : undefined;

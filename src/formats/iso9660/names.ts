@@ -89,6 +89,11 @@ function jolietChars(name: string): string[] {
   return out;
 }
 
+/** Characters a name takes in Joliet (UCS-2: a character outside the BMP becomes one `_`). */
+export function jolietLength(name: string): number {
+  return jolietChars(name).length;
+}
+
 /**
  * Joliet identifiers for the children of one directory, in input order (as JS strings of UCS-2
  * code units). Forbidden and non-BMP characters become `_`; a name over the limit is refused or

@@ -10,7 +10,7 @@ import type { Source } from '../../tree/source.js';
 import type { ResolvedEntry } from '../../tree/tree.js';
 import { PLATFORM_BIOS, PLATFORM_EFI, type CatalogEntry } from './eltorito.js';
 import { geometry, type HybridLayout } from './hybrid.js';
-import { ecmaIdentifiers, ecmaSortKey, jolietIdentifiers, NameTooLong, ucs2be, type JolietPolicy } from './names.js';
+import { ecmaIdentifiers, ecmaSortKey, jolietIdentifiers, jolietLength, NameTooLong, ucs2be, type JolietPolicy } from './names.js';
 import { BLOCK, blocks, isPrintableAscii } from './numbers.js';
 import { pathTableSize } from './pathtable.js';
 import { layoutRecords, recordLength, systemUseRoom } from './records.js';
@@ -48,7 +48,7 @@ export interface IsoOptions {
   readonly publisher?: string;
   readonly preparer?: string;
   readonly application?: string;
-  /** Joliet tree: on by default with 64-character names and refusal of longer ones. */
+  /** Joliet tree: on by default with 64-character names, longer ones cut (as xorriso cuts them). */
   readonly joliet?: false | Partial<JolietPolicy>;
   readonly boot?: BootOptions;
   readonly hybrid?: HybridOptions;
@@ -63,9 +63,9 @@ export interface IsoOptions {
 }
 
 
-/** The Joliet rules an image gets: none, or the limit (default 64) and what a longer name meets (default: refusal). */
+/** The Joliet rules an image gets: none, or the limit (default 64) and what a longer name meets (default: cut). */
 export function jolietPolicy(joliet: false | Partial<JolietPolicy> | undefined): JolietPolicy | undefined {
-  return joliet === false ? undefined : { limit: joliet?.limit ?? 64, overflow: joliet?.overflow ?? 'refuse' };
+  return joliet === false ? undefined : { limit: joliet?.limit ?? 64, overflow: joliet?.overflow ?? 'truncate' };
 }
 /** Where a record's continuation area lies: block inside the continuation region, offset, length. */
 export interface CeRef {
@@ -154,6 +154,8 @@ export interface IsoPlan {
   readonly jolietDirs: PlanDir[];
   readonly pathTableSize: number;
   readonly jolietPathTableSize: number;
+  /** Paths whose Joliet name was cut to the limit (Rock Ridge keeps the full name): the emitter warns. */
+  readonly jolietCut: { readonly path: string; readonly joliet: string }[];
   readonly lba: {
     bootRecord?: number;
     svd?: number;
@@ -287,8 +289,9 @@ function nodeTree(entries: readonly ResolvedEntry[], options: IsoOptions): { roo
  * Phase 2: identifiers of both trees and each directory's sort order; the directories
  * breadth-first, which is path-table order (ECMA, and Joliet sorted by its own identifiers).
  */
-function nameTrees(root: PlanDir, nodes: ReadonlyMap<string, PlanNode>, joliet: Joliet): { dirs: PlanDir[]; jolietDirs: PlanDir[] } {
+function nameTrees(root: PlanDir, nodes: ReadonlyMap<string, PlanNode>, joliet: Joliet): { dirs: PlanDir[]; jolietDirs: PlanDir[]; jolietCut: IsoPlan['jolietCut'] } {
   const dirs: PlanDir[] = [root];
+  const jolietCut: { path: string; joliet: string }[] = [];
   for (let i = 0; i < dirs.length; i++) {
     const d = dirs[i]!;
     const req = d.children.map((c) => ({ name: c.name, isDir: c.kind === 'dir' }));
@@ -301,7 +304,11 @@ function nameTrees(root: PlanDir, nodes: ReadonlyMap<string, PlanNode>, joliet: 
         if (err instanceof NameTooLong) throw new UserError(`${err.message} (in /${d.path}); use Joliet truncation, -joliet-long names, or no Joliet`);
         throw err;
       }
-      jids.forEach((id, j) => (d.children[j]!.jolietId = ucs2be(id)));
+      jids.forEach((id, j) => {
+        const c = d.children[j]!;
+        c.jolietId = ucs2be(id);
+        if (jolietLength(c.name) > joliet.limit) jolietCut.push({ path: c.path, joliet: id });
+      });
     }
     const key = new Map(d.children.map((c) => [c, Buffer.from(ecmaSortKey(Buffer.from(c.ecmaId).toString('latin1')), 'latin1')]));
     d.children.sort((a, b) => Buffer.compare(key.get(a)!, key.get(b)!));
@@ -322,7 +329,7 @@ function nameTrees(root: PlanDir, nodes: ReadonlyMap<string, PlanNode>, joliet: 
       for (const c of jolietOrder(jolietDirs[i]!)) if (c.kind === 'dir') jolietDirs.push(c);
     }
   }
-  return { dirs, jolietDirs };
+  return { dirs, jolietDirs, jolietCut };
 }
 
 /** A directory's children in Joliet record order (by UCS-2 identifier bytes). */
@@ -570,7 +577,7 @@ export function planIso(entries: readonly ResolvedEntry[], options: IsoOptions):
   const ids = volumeIds(options);
   const joliet: Joliet = jolietPolicy(options.joliet);
   const { root, nodes } = nodeTree(entries, options);
-  const { dirs, jolietDirs } = nameTrees(root, nodes, joliet);
+  const { dirs, jolietDirs, jolietCut } = nameTrees(root, nodes, joliet);
   const continuation = directoryRecords(root, dirs, jolietDirs, options.epoch);
   const ptSize = pathTableSize(dirs.map((d) => ({ id: d.ecmaId })));
   const jptSize = pathTableSize(jolietDirs.map((d) => ({ id: d.jolietId })));
@@ -584,6 +591,7 @@ export function planIso(entries: readonly ResolvedEntry[], options: IsoOptions):
     jolietDirs,
     pathTableSize: ptSize,
     jolietPathTableSize: jptSize,
+    jolietCut,
     lba: alloc.lba,
     continuationAreas: continuation.areas,
     continuationBlocks: continuation.blocks,
