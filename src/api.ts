@@ -124,16 +124,17 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
     if (seen.has(t.out)) throw new UserError(`two targets write ${t.out}`, manifestPath);
     seen.add(t.out);
   }
+  await mkdir(outDir, { recursive: true });
   await checkInputs(selected, loaded.baseDir, manifestPath);
   const planned: { t: CheckedTarget; plan: Plan }[] = [];
   for (const t of selected) {
     const key = `targets[${t.target.index}].${t.target.kind}`;
-    const prepared = await atKey(manifestPath, key, () => prepareTarget(t, set, ctx, all, manifestPath, kinds));
+    // prepare's errors name the file it reads (installer ISO, key, source folder)
+    const prepared = await prepareTarget(t, set, ctx, all, manifestPath, kinds);
     const plan = await atKey(manifestPath, key, () => planTarget(t, set, ctx, all, manifestPath, kinds, prepared));
     await atKey(manifestPath, key, () => checkNames(plan.tree, plan.medium));
     planned.push({ t, plan });
   }
-  await mkdir(outDir, { recursive: true });
   for (const t of selected) await checkOutFolders(outDir, t.out, outKey(t.target), manifestPath);
   // one store for the whole build: an artifact two targets share (a kmod RPM, a nested disk) is made once
   const built = await Artifacts.with(async (artifacts) => {

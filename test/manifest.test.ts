@@ -223,7 +223,10 @@ describe('wrong input refused at its manifest key, nothing written (issue 10, it
     await refused([[acme('plan-fails.yaml', `  - ko: ${KO}/*.ko\n`, '  - rhdd3: { out: dd.iso }\n  - pxe: { out: dd.cpio.gz }\n  - xenserver-update: { out: x.iso, key: k.asc }\n'), /: targets\[2\]\.xenserver-update\.key: k\.asc: no such file or directory/]]);
     writeFileSync(join(dir, 'k.asc'), 'not a key');
     // the signing key is read in prepare, before anything is written
-    await refused([[acme('bad-key.yaml', `  - ko: ${KO}/*.ko\n`, '  - rhdd3: { out: dd.iso }\n  - xenserver-update: { out: x.iso, key: k.asc }\n'), /: targets\[1\]\.xenserver-update: \S+k\.asc: not an ASCII-armoured OpenPGP secret key/]]);
+    const badKey = dudkit(['build', acme('bad-key.yaml', `  - ko: ${KO}/*.ko\n`, '  - rhdd3: { out: dd.iso }\n  - xenserver-update: { out: x.iso, key: k.asc }\n'), '-o', join(dir, 'out-bad-key')]);
+    expect(badKey.status).toBe(2);
+    expect(badKey.stderr).toBe(`dudkit: ${join(dir, 'k.asc')}: not an ASCII-armoured OpenPGP secret key (Misformed armored text)\n`);
+    expect(listing(join(dir, 'out-bad-key'))).toEqual([]);
     // a file name too long for the pack's Joliet names: found from the plan, not while writing
     const long = `  - xenserver-legacy: { out: x.iso, label: ${'l'.repeat(64)}, rpmVersion: 2.4.${'4'.repeat(28)}, kernels: { ${K93}: 4.19.0+1 } }\n`;
     await refused([[acme('plan-names.yaml', `  - ko: ${KO}/*.ko\n`, `  - rhdd3: { out: dd.iso }\n${long}`), /: targets\[1\]\.xenserver-legacy: name longer than 103 Joliet characters: l+-4\.19\.0\+1-modules-\S+\.rpm \(in \/\): shorten the values that name it$/]]);

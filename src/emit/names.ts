@@ -1,4 +1,4 @@
-import type { Medium } from '../../layouts/types.js';
+import type { Medium } from './plan.js';
 import { UserError } from '../errors.js';
 import { jolietIdentifiers, NameTooLong } from '../formats/iso9660/names.js';
 import { jolietPolicy } from '../formats/iso9660/plan.js';
