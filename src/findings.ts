@@ -9,6 +9,7 @@ export const FINDING_CODES = {
   // media of every kind
   LABEL_OEMDRV: 'the volume label is OEMDRV: the installer finds the disk by itself',
   LABEL_OTHER: 'another volume label: the installer needs inst.dd=hd:LABEL=<label>',
+  FOUND_THROUGH_OUTER: 'a disk inside another medium, found through that medium (its own label does not matter)',
   MODULE_INVALID: 'a kernel module that modinfo cannot read',
   VERMAGIC_RELEASE: "a module's vermagic names another kernel release than the one it is for",
   RPM_UNREADABLE: 'an RPM that cannot be read',

@@ -81,6 +81,18 @@ describe('verify attached installer ISOs', () => {
     expect(d.boot.map((b) => [b.platform, b.path])).toEqual([['bios', 'isolinux/isolinux.bin'], ['uefi', 'images/efiboot.img']]);
   });
 
+  it('says the nested dd.iso is found through the outer medium\'s inst.dd=hd:LABEL=…, not as OEMDRV (issue 12 item 7)', async () => {
+    // anaconda (dracut/driver_updates.py, process_driver_disk -> find_repos/find_isos): the device
+    // inst.dd=hd:LABEL=<volume id> names is this ISO; with no rhdd3 at its root, the top-level
+    // *.iso files are loop-mounted and read; the nested image's own label (OEMDRV) plays no part.
+    const r = await verifyMedium(attached);
+    const codes = r.findings.map((f) => f.code);
+    expect(codes).not.toContain('LABEL_OEMDRV');
+    expect(r.findings).toContainEqual(expect.objectContaining({ code: 'FOUND_THROUGH_OUTER', subject: expect.stringContaining('dd.iso') }));
+    expect(r.text).not.toMatch(/finds the disk by itself|found automatically/);
+    expect(r.text).toContain(`found through ${ARG} on the installer ISO's kernel lines`);
+  });
+
   it('the mkksiso way with the same edits (xorriso -update … -boot_image any replay + implantisomd5) verifies too', async () => {
     const files: [string, string][] = ['isolinux/isolinux.cfg', 'EFI/BOOT/grub.cfg', 'boot/grub2/grub.cfg', 'images/efiboot.img'].map((p, i) => {
       const to = join(dir, `edited-${i}`);

@@ -40,12 +40,16 @@ export function verify(path: string, opts: VerifyCallOptions = {}): Promise<Veri
   return verifyAs(path, path, registry, ctx, { kernels, ...(key !== undefined ? { key } : {}) });
 }
 
-function env(registry: Registry, ctx: Context, opts: { kernels: string[]; key?: string }): VerifyEnv {
+type VerifyOpts = Pick<VerifyEnv, 'kernels' | 'key' | 'foundBy'>;
+
+function env(registry: Registry, ctx: Context, opts: VerifyOpts): VerifyEnv {
+  const { foundBy: _own, ...inherited } = opts;
   return {
     ctx,
     ...opts,
     inspectNested: (path, name) => inspectAs(path, name, registry, ctx),
-    verifyNested: (path, name) => verifyAs(path, name, registry, ctx, opts),
+    // kernels and key carry over to the nested medium; how it is found is the outer medium's say
+    verifyNested: (path, name, foundBy) => verifyAs(path, name, registry, ctx, { ...inherited, ...(foundBy !== undefined ? { foundBy } : {}) }),
   };
 }
 
@@ -71,7 +75,7 @@ async function inspectAs(path: string, name: string, registry: Registry, ctx: Co
   });
 }
 
-async function verifyAs(path: string, name: string, registry: Registry, ctx: Context, opts: { kernels: string[]; key?: string }): Promise<VerifyReport> {
+async function verifyAs(path: string, name: string, registry: Registry, ctx: Context, opts: VerifyOpts): Promise<VerifyReport> {
   return withChosen(registry, path, async ({ reader, opened, openError, head }) => {
     if (!reader?.verify || !reader.render.verify) {
       // a file that is no medium at all: why it did not open says most

@@ -6,7 +6,7 @@ export const rhdd3Reader = diskReader({
   kind: 'rhdd3',
   bid: 50,
   holds: (m) => findDisks(m).length > 0,
-  check: (m, { kernels }) => verifyRhdd3(m, findDisks(m), kernels),
+  check: (m, { kernels, foundBy }) => verifyRhdd3(m, findDisks(m), kernels, foundBy),
   text: rhdd3Text,
   inspectImage: 'image',
 });

@@ -61,13 +61,18 @@ export interface InspectReport<F = unknown> extends Inspection<F> {
 export interface ReadEnv {
   ctx: Context;
   inspectNested(path: string, name: string): Promise<InspectReport>;
-  /** With the installer kernels and key of this verification (none when inspecting). */
-  verifyNested(path: string, name: string): Promise<VerifyReport>;
+  /**
+   * With the installer kernels and key of this verification (none when inspecting); `foundBy` is
+   * how the consumer finds the nested medium when the outer one decides it (not its own label).
+   */
+  verifyNested(path: string, name: string, foundBy?: string): Promise<VerifyReport>;
 }
 
 export interface VerifyEnv extends ReadEnv {
   kernels: string[];
   key?: string;
+  /** Set for a medium inside another: the outer medium's rule that finds it. */
+  foundBy?: string;
 }
 
 export interface Reader<F = unknown, D = unknown> {

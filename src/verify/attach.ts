@@ -138,7 +138,7 @@ async function checkDiskImages(medium: OpenedMedium, env: Pick<VerifyEnv, 'verif
     const copy = scratch.path(file.path);
     try {
       await spool(medium, file.path, copy);
-      const r = await env.verifyNested(copy, file.path);
+      const r = await env.verifyNested(copy, file.path, `${d.argument} on the installer ISO's kernel lines (its volume id ${d.label})`);
       d.nested.push({ member: file.path, kind: r.kind, ok: r.ok, details: r.details, text: indent(r.account) });
       f.nested(file.path, r.findings);
     } catch (err) {

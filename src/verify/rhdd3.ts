@@ -46,6 +46,8 @@ export interface KernelFacts {
 
 export interface Rhdd3Details {
   label?: string;
+  /** How the installer finds a disk inside another medium (its own label then does not matter). */
+  foundBy?: string;
   disks: DiskTree[];
   packages: PackageFacts[];
   kernels: KernelFacts[];
@@ -143,10 +145,11 @@ function kernelsFor(arch: string, pkgs: DiskPackage[], asked: string[]): string[
   return ks.filter((k) => (KERNEL_ARCH.exec(k)?.[1] ?? arch) === arch);
 }
 
-export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked: string[]): Promise<{ findings: Findings; details: Rhdd3Details }> {
+export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked: string[], foundBy?: string): Promise<{ findings: Findings; details: Rhdd3Details }> {
   const f = new Findings();
-  const details: Rhdd3Details = { ...(medium.label !== undefined ? { label: medium.label } : {}), disks, packages: [], kernels: [] };
-  if (medium.label !== undefined) {
+  const details: Rhdd3Details = { ...(medium.label !== undefined ? { label: medium.label } : {}), ...(foundBy !== undefined ? { foundBy } : {}), disks, packages: [], kernels: [] };
+  if (foundBy !== undefined) f.info('FOUND_THROUGH_OUTER', '', `found through ${foundBy}, not by its own volume label`);
+  else if (medium.label !== undefined) {
     if (medium.label === 'OEMDRV') f.info('LABEL_OEMDRV', '', 'volume label OEMDRV: the installer finds the disk by itself');
     else f.info('LABEL_OTHER', '', `volume label ${medium.label}: boot with inst.dd=hd:LABEL=${medium.label}`);
   }
@@ -250,7 +253,8 @@ function kernelFacts(m: KernelMatch, pkgs: DiskPackage[], arch: string, disk: Di
 }
 
 export function rhdd3Text(path: string, d: Rhdd3Details): string {
-  const lines = [`${path}: Red Hat driver update disk${d.label !== undefined ? ` (label ${d.label}${d.label === 'OEMDRV' ? ', found automatically' : `, boot with inst.dd=hd:LABEL=${d.label}`})` : ''}`];
+  const found = d.foundBy !== undefined ? `found through ${d.foundBy}` : d.label === 'OEMDRV' ? 'found automatically' : `boot with inst.dd=hd:LABEL=${d.label}`;
+  const lines = [`${path}: Red Hat driver update disk${d.label !== undefined || d.foundBy !== undefined ? ` (${d.label !== undefined ? `label ${d.label}, ` : ''}${found})` : ''}`];
   for (const disk of d.disks) lines.push(`disk at /${disk.root}: "${disk.title}", arches ${disk.arches.join(', ') || 'none'}`);
   for (const p of d.packages) {
     lines.push(`  ${p.file}: ${p.nevra}, ${p.payloadCompressor} payload${p.kernelModules.length ? `, kernel-modules ${p.kernelModules.join(' | ')}` : ''}`);
