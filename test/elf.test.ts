@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { FormatError, UserError } from '../src/errors.js';
 import { parseElf, parseModule } from '../src/formats/elf/index.js';
 import { readModuleFile } from '../src/inputs/ko.js';
+import { dudkit } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir();
@@ -66,6 +67,7 @@ describe('kernel modules agree with modinfo', () => {
       expect([...m.aliases].sort()).toEqual(modinfo('alias', file).sort());
       expect(m.firmware).toEqual(modinfo('firmware', file));
       expect(m.license).toBe(one('license'));
+      expect(m.licenses).toEqual(modinfo('license', file));
       expect(m.version ?? '').toBe(one('version'));
       expect(m.srcversion ?? '').toBe(one('srcversion'));
       expect(m.description ?? '').toBe(one('description'));
@@ -151,6 +153,27 @@ describe('ELF classes and byte orders (readelf, modprobe)', () => {
     expect(parseElf(bytes).sections).toHaveLength(shnum);
     expect(m.name).toBe('acmenet');
     expect(m.aliases).toEqual(parseModule(readFileSync(plainAcmenet)).aliases);
+  });
+});
+
+describe('several license= entries (objcopy-edited module, modinfo)', () => {
+  it('keeps every license= entry as modinfo -F license prints them; inspect lists each', async () => {
+    const section = join(dir, 'modinfo.bin');
+    execFileSync('objcopy', ['-O', 'binary', '--only-section=.modinfo', plainAcmenet, section]);
+    const original = readFileSync(section);
+    const at = original.indexOf('license=GPL\0');
+    expect(at).toBeGreaterThanOrEqual(0);
+    // A module linked from objects with their own MODULE_LICENSE carries one entry per object.
+    writeFileSync(section, Buffer.concat([original.subarray(0, at), Buffer.from('license=Dual MIT/GPL\0'), original.subarray(at)]));
+    const twoLicenses = join(dir, 'two-licenses.ko');
+    execFileSync('objcopy', [`--update-section`, `.modinfo=${section}`, plainAcmenet, twoLicenses]);
+    expect(modinfo('license', twoLicenses)).toEqual(['Dual MIT/GPL', 'GPL']);
+    const m = await readModuleFile(twoLicenses);
+    expect(m.licenses).toEqual(modinfo('license', twoLicenses));
+    expect(m.license).toBe('Dual MIT/GPL');
+    const shown = dudkit(['inspect', twoLicenses]);
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toMatch(/^ {2}license {9}Dual MIT\/GPL\n {18}GPL$/m);
   });
 });
 

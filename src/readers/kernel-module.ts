@@ -35,7 +35,7 @@ function describeModule(m: ModuleFacts): string {
     ['kernel release', [m.kernelRelease]],
     ['arch', [m.arch]],
     ['version', m.version === undefined ? [] : [m.version]],
-    ['license', m.license === undefined ? [] : [m.license]],
+    ['license', m.licenses],
     ['description', m.description === undefined ? [] : m.description.split('\n')],
     ['compression', [m.compression]],
     ['signed', [m.signature ? `yes (${[m.signature.idType, m.signature.signer && `signer ${m.signature.signer}`, m.signature.hashAlgorithm].filter(Boolean).join(', ')})` : 'no']],

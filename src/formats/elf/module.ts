@@ -29,7 +29,10 @@ export interface ModuleInfo {
   aliases: string[];
   depends: string[];
   firmware: string[];
+  /** The first `license=` entry: what a single-licence consumer (an RPM's License tag) takes. */
   license?: string;
+  /** Every `license=` entry in file order (modinfo prints each; linked objects can add more). */
+  licenses: string[];
   version?: string;
   /** `description=` strings joined by newlines (usually one). */
   description?: string;
@@ -83,6 +86,7 @@ export function parseModule(bytes: Uint8Array, fileName?: string): ModuleInfo {
     aliases: all('alias'),
     depends: depends ? depends.split(',').filter((d) => d !== '') : [],
     firmware: all('firmware'),
+    licenses: all('license'),
     authors: all('author'),
     flags: FLAG_KEYS.filter((k) => one(k) === 'Y'),
     parms: parms(modinfo),
