@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { createContext, type Context } from '../context.js';
 import { fsErrorText, IncompleteBuild, isFsError, UserError, userErrorFor } from '../errors.js';
 import type { Progress } from '../progress.js';
@@ -107,5 +106,3 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>, i
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
-
-export type Register = (program: Command) => void;

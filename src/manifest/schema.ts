@@ -6,7 +6,7 @@ const line = z.string().trim().min(1);
 
 const kernelRelease = z.string().max(MAX_LENGTH.kernel, tooLong(MAX_LENGTH.kernel)).regex(/^[A-Za-z0-9._+~^-]+$/, 'must look like `uname -r`, e.g. 5.14.0-362.8.1.el9_3.x86_64');
 
-export const sourceSchema = z.union([
+const sourceSchema = z.union([
   z.strictObject({
     ko: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     /** Overrides the kernel release read from vermagic (kABI-compatible modules). */
@@ -41,6 +41,4 @@ export const manifestSchema = z.strictObject({
   targets: z.array(z.record(z.string(), z.unknown())).min(1, 'needs at least one target'),
 });
 
-export type ManifestInput = z.input<typeof manifestSchema>;
 export type Manifest = z.output<typeof manifestSchema>;
-export type SourceSpec = z.output<typeof sourceSchema>;

@@ -45,9 +45,6 @@ export function bootCatalog(entries: readonly CatalogEntry[]): Uint8Array {
   return b;
 }
 
-/** The magic at bytes 64–67 of an isohybrid-capable isolinux.bin. */
-export const ISOLINUX_HYBRID_MAGIC = 0x7078c0fb;
-
 /**
  * A copy of the boot image with the boot-info table at bytes 8–63 (PVD LBA, own LBA, length,
  * checksum of the LE32 words from byte 64 on) and, when asked, GRUB2's LE64 at byte 2548.

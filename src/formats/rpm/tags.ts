@@ -202,8 +202,6 @@ export const TAG = numbersOf(MAIN_TAGS);
 export const SIGTAG = numbersOf(SIG_TAGS);
 /** rpmtag.h type of each known main-header tag. */
 export const TAG_TYPE = typesOf(MAIN_TAGS);
-/** Type of each known signature-header tag. */
-export const SIGTAG_TYPE = typesOf(SIG_TAGS);
 
 const TAG_NAMES = new Map(Object.entries(MAIN_TAGS).map(([k, v]) => [v[0] as number, k]));
 const SIGTAG_NAMES = new Map(Object.entries(SIG_TAGS).map(([k, v]) => [v[0] as number, k]));

@@ -139,10 +139,6 @@ export function parseEvr(evr: string): Evr {
   return epoch === undefined ? { version, release } : { epoch, version, release };
 }
 
-export function formatEvr(evr: Evr): string {
-  return `${evr.epoch !== undefined ? `${evr.epoch}:` : ''}${evr.version}${evr.release !== undefined ? `-${evr.release}` : ''}`;
-}
-
 /**
  * rpm's `rpmverCmp` (rpm's Lua `rpm.vercmp`, `rpm.ver` ordering): a missing epoch counts as 0, a
  * missing release as the empty string (so `2.3 < 2.3-4`). Dependency ranges use `satisfies`.
