@@ -54,4 +54,26 @@ describe('verify vs anaconda (issue 12)', () => {
     // the kernel the driver is for stays OK
     expect(dudkit(['verify', join(dir, 'dd'), '--kernel', K93]).status).toBe(0);
   });
+
+  it('a zstd-payload kmod is extracted and loaded, with a warning naming the releases that may not read it', async () => {
+    writeFileSync(join(dir, 'z.yaml'), `${ACME}sources:\n  - ko: ${FIXTURES}/ko/${K93}/*.ko\n  - rpm: ${FIXTURES}/rpms/kmod-acme-acmenet-2.4.1-3.el9_4.x86_64.rpm\ntargets:\n  - rhdd3: { out: z, format: directory }\n`);
+    await build(join(dir, 'z.yaml'), { outDir: join(dir, 'z-out'), ctx: createContext({ epoch: 1700000000 }) });
+    const zstd = 'kmod-acme-acmenet-2.4.1-3.el9_4.x86_64.rpm';
+    expect(run('rpm', ['-qp', '--nosignature', '--qf', '%{PAYLOADCOMPRESSOR}', join(FIXTURES, 'rpms', zstd)]).stdout).toBe('zstd');
+    const r = dudkit(['verify', join(dir, 'z-out/z'), '--kernel', K94, '--json']);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; findings: { code: string; severity: string; message: string }[]; details: { kernels: { kernel: string; packages: string[]; extracted: { from: string; to: string }[] }[] } };
+    // anaconda rhel-9/rhel-10 utils/dd/rpmutils.c and main dracut/dd/rpmutils.c, explodeDDRPM:
+    // Fdopen(fdi, "r.zstddio") is no rpmio mode, so the zstd stream reaches libarchive, whose
+    // archive_read_support_filter_all() reads it where libarchive has zstd (the consumer runs:
+    // both modules extracted to /lib/modules/K94/updates/extra/acme-acmenet/ and loaded).
+    const k = doc.details.kernels.find((x) => x.kernel === K94)!;
+    expect(k.packages).toEqual([zstd]);
+    expect(k.extracted.map((e) => e.to)).toEqual([`/lib/modules/${K94}/updates/extra/acme-acmenet/acmenet.ko`, `/lib/modules/${K94}/updates/extra/acme-acmenet/acmestor.ko`]);
+    const payload = doc.findings.filter((f) => f.code === 'RHDD_PAYLOAD_COMPRESSOR');
+    expect(payload.map((f) => f.severity)).toEqual(['warning']);
+    expect(payload[0]!.message).toMatch(/RHEL 9 and 10 installers extract it.*RHEL 6 loader cannot, RHEL 7 and 8 only where their libarchive has zstd/);
+    expect(payload[0]!.message).not.toMatch(/nothing of it is used|unused/);
+    expect(doc.ok).toBe(true);
+    expect(r.status).toBe(0);
+  });
 });

@@ -91,7 +91,9 @@ export function checkPackage(pkg: DiskPackage): Problem[] {
   }
   if (pkg.description.split('\n').some((l) => l === '---')) add('RHDD_DESCRIPTION_SEPARATOR', 'error', 'a line of its %description is exactly `---`, which corrupts the installer\'s `dd_list` output');
   if (pkg.payloadCompressor !== 'xz' && pkg.payloadCompressor !== 'gzip') {
-    add('RHDD_PAYLOAD_COMPRESSOR', 'warning', `payload compressed with ${pkg.payloadCompressor}: the installer's extractor on RHEL 6–10 opens only xz and gzip payloads (fixed upstream 2026-06, in no RHEL release yet); repack it with xz`);
+    // dd_extract asks rpmio for `r.<compressor>dio`, which only gzip and xz name: the stream goes
+    // on still compressed and libarchive's own filter decides (redhat-dud.md §3.3)
+    add('RHDD_PAYLOAD_COMPRESSOR', 'warning', `payload compressed with ${pkg.payloadCompressor}: of RHEL 6–10, the RHEL 9 and 10 installers extract it (their libarchive reads it); the RHEL 6 loader cannot, RHEL 7 and 8 only where their libarchive has ${pkg.payloadCompressor}; repack it with xz to be sure`);
   }
   const compressed = modules.filter((f) => !f.endsWith('.ko'));
   if (compressed.length > 0) add('RHDD_COMPRESSED_MODULES', 'warning', `compressed modules (${compressed[0]}…): installers before RHEL 9.6 (anaconda-34.25.5.11) take only plain .ko files`);

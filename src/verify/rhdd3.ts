@@ -189,7 +189,6 @@ async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: strin
   }
   const kernels = kernelsFor(arch, pkgs, asked);
   for (const p of checkDisk(pkgs, kernels)) {
-    if (p.code === 'RHDD_PAYLOAD_COMPRESSOR') continue; // reported by checkPackageFile, as an error
     f[p.severity](p.code, p.subject ? `${repo}/${p.subject}` : repo, p.message);
   }
   await checkRepodata(medium, repo, rpmFiles, f);
@@ -229,9 +228,6 @@ async function checkPackageFile(medium: OpenedMedium, file: string, arch: string
     const limit = tooLarge(err);
     if (limit) throw new UserError(`${file}: ${limit.message}`, medium.path);
     f.error('RPM_DIGESTS_UNCHECKED', file, `digests cannot be checked (${(err as Error).message.replace(`${pkg.path}: `, '')}): the installer extracts nothing from it`);
-  }
-  if (pkg.payloadCompressor !== 'xz' && pkg.payloadCompressor !== 'gzip') {
-    f.error('RHDD_PAYLOAD_COMPRESSOR', file, `payload compressed with ${pkg.payloadCompressor}: the installer's extractor (RHEL 6–10) opens only xz and gzip, so nothing of it is used`);
   }
   const modules: PackageFacts['modules'] = [];
   for (const [p, b] of moduleBytes) modules.push(await checkModule(medium.path, p, b, file, f, budget));
