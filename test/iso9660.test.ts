@@ -1,5 +1,5 @@
 // The ISO writer checked with the real readers: isoinfo, xorriso, bsdtar, 7z, md5sum/sha256sum.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -189,11 +189,36 @@ describe('ISO 9660 writer limits', () => {
   const tiny = (t: Tree) => t.entries() as ResolvedEntry[];
   const ctx = () => createContext({ epoch: EPOCH });
 
-  it('refuses directories nested deeper than 8 levels, with nothing at the output path', async () => {
-    const out = join(dir, 'deep.iso');
-    const t = new Tree().file('a/b/c/d/e/f/g/h/file', bytesSource('x'));
-    await expect(emitIso(tiny(t), out, { volumeId: 'X' }, ctx())).rejects.toThrow(/deeper than 8 levels/);
-    expect(existsSync(out)).toBe(false);
+  it('relocates a 12-deep tree through rr_moved (CL/PL/RE) as genisoimage does (bsdtar, xorriso, isoinfo)', async () => {
+    const deep = join(dir, 'deep12');
+    const path12 = Array.from({ length: 12 }, (_, i) => `l${i + 1}`).join('/');
+    mkdirSync(join(deep, path12), { recursive: true });
+    writeFileSync(join(deep, path12, 'leaf.txt'), 'leaf\n');
+    writeFileSync(join(deep, 'l1/l2/l3/l4/l5/l6/l7/l8/l9/mid.txt'), 'mid\n');
+    const out = join(dir, 'deep12.iso');
+    await emitIso((await treeFromDirectory(deep)).entries() as ResolvedEntry[], out, { volumeId: 'DEEP' }, ctx());
+    const bx = join(dir, 'deep12-bsdtar');
+    mkdirSync(bx);
+    run('bsdtar', ['-xf', out, '-C', bx]);
+    expect(run('diff', ['-r', deep, bx])).toBe('');
+    const xx = join(dir, 'deep12-xorriso');
+    execFileSync('xorriso', ['-osirrox', 'on', '-indev', out, '-extract', '/', xx], { stdio: 'ignore' });
+    // xorriso (like Linux) shows the relocation folder itself, empty, as it does on genisoimage's images
+    expect(spawnSync('diff', ['-r', deep, xx], { encoding: 'utf8' }).stdout).toBe(`Only in ${xx}: rr_moved\n`);
+    // isoinfo does not follow CL: it lists the ECMA tree with Rock Ridge names, the moved part under rr_moved
+    const rr = run('isoinfo', ['-R', '-l', '-i', out]);
+    expect(rr).toContain('Directory listing of /l1/l2/l3/l4/l5/l6/l7/\n');
+    expect(rr).toMatch(/Directory listing of \/rr_moved\/l8\/l9\/\n(.*\n)*.* mid\.txt \n/);
+    expect(rr).toMatch(/Directory listing of \/rr_moved\/l8\/l9\/l10\/l11\/l12\/\n(.*\n)*.* leaf\.txt \n/);
+    // dudkit's reader follows the relocation
+    const r = await IsoReader.open(out);
+    try {
+      const paths = (await r.entries()).map((e) => e.path);
+      expect(paths).toContain(`${path12}/leaf.txt`);
+      expect(paths).toContain('l1/l2/l3/l4/l5/l6/l7/l8/l9/mid.txt');
+    } finally {
+      await r.close();
+    }
   });
 
   it('refuses files of 4 GiB or more and names over 253 bytes', async () => {

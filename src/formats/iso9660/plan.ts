@@ -11,10 +11,10 @@ import type { ResolvedEntry } from '../../tree/tree.js';
 import { PLATFORM_BIOS, PLATFORM_EFI, type CatalogEntry } from './eltorito.js';
 import { geometry, type HybridLayout } from './hybrid.js';
 import { ecmaIdentifiers, ecmaSortKey, jolietIdentifiers, jolietLength, NameTooLong, ucs2be, type JolietPolicy } from './names.js';
-import { BLOCK, blocks, isPrintableAscii } from './numbers.js';
+import { BLOCK, blocks, both32, isPrintableAscii } from './numbers.js';
 import { pathTableSize } from './pathtable.js';
 import { layoutRecords, recordLength, systemUseRoom } from './records.js';
-import { CE_LENGTH, er, nm, px, sl, sp, splitInline, tf } from './susp.js';
+import { CE_LENGTH, cl, er, nm, pl, px, re, sl, sp, splitInline, tf } from './susp.js';
 
 export interface BootOptions {
   /** No-emulation BIOS image (isolinux.bin, GRUB2 eltorito.img): a file path in the tree. */
@@ -86,6 +86,8 @@ export interface PlannedRecord {
   readonly systemUse: SystemUsePart[];
   /** Which section of a multi-extent file (level 3) this record describes. */
   readonly section?: number;
+  /** The empty file record left where a relocated directory was (its `CL` points to it). */
+  readonly placeholder?: boolean;
 }
 
 /** Size of every section of a multi-extent file but the last: 4 GiB − 2 KiB, block-aligned. */
@@ -136,8 +138,13 @@ export interface PlanCatalog extends NodeBase {
 
 export interface PlanDir extends NodeBase {
   readonly kind: 'dir';
-  readonly depth: number;
   readonly children: PlanNode[];
+  /** Parent in the ECMA tree: `rr_moved` for a directory relocated for the 8-level limit. */
+  ecmaParent: PlanDir;
+  /** ECMA identifier of the placeholder left in the original parent (relocated directories). */
+  placeholderId?: Uint8Array;
+  /** The ECMA records' nodes after `.` and `..`, in order (set by the naming phase). */
+  ecmaEntries: { readonly node: PlanNode; readonly id: Uint8Array; readonly placeholder: boolean }[];
   /** Set by the records phase (sizes) and the blocks phase (addresses). */
   ecma: DirExtent;
   joliet: DirExtent;
@@ -221,7 +228,7 @@ function baseName(path: string): string {
 const unplacedExtent = (): DirExtent => ({ lba: 0, size: 0, records: [], number: 0 });
 
 /** Phase 1: the node tree, with implied parents and the ISO limits on names, depth and sizes. */
-function nodeTree(entries: readonly ResolvedEntry[], options: IsoOptions): { root: PlanDir; nodes: Map<string, PlanNode> } {
+function nodeTree(entries: readonly ResolvedEntry[], options: IsoOptions): { root: PlanDir; nodes: Map<string, PlanNode>; rrMoved: PlanDir | undefined } {
   const empty = new Uint8Array(0);
   const root: PlanDir = {
     kind: 'dir',
@@ -232,8 +239,11 @@ function nodeTree(entries: readonly ResolvedEntry[], options: IsoOptions): { roo
       return root;
     },
     mode: S_IFDIR | ((options.rootMode ?? 0o755) & 0o7777),
-    depth: 1,
     children: [],
+    get ecmaParent() {
+      return root;
+    },
+    ecmaEntries: [],
     ecmaId: Uint8Array.of(0),
     jolietId: Uint8Array.of(0),
     ecma: unplacedExtent(),
@@ -262,9 +272,7 @@ function nodeTree(entries: readonly ResolvedEntry[], options: IsoOptions): { roo
   };
   function dirNode(path: string, mode: number): PlanDir {
     const base = baseOf(path);
-    const depth = base.parent.depth + 1;
-    if (depth > 8) throw new UserError(`directory nested deeper than 8 levels (ISO 9660 limit; dudkit writes no Rock Ridge relocation): ${path}`);
-    return attach({ ...base, kind: 'dir', mode: S_IFDIR | (mode & 0o7777), depth, children: [], ecma: unplacedExtent(), joliet: unplacedExtent() });
+    return attach({ ...base, kind: 'dir', mode: S_IFDIR | (mode & 0o7777), ecmaParent: base.parent, ecmaEntries: [], children: [], ecma: unplacedExtent(), joliet: unplacedExtent() });
   }
   const addNode = (e: ResolvedEntry): PlanNode => {
     if (e.type === 'dir') return dirNode(e.path, e.mode);
@@ -282,24 +290,68 @@ function nodeTree(entries: readonly ResolvedEntry[], options: IsoOptions): { roo
   const boot = options.boot;
   if (boot && !boot.bios && !boot.efi) throw new UserError('boot options given without a BIOS or EFI boot image');
   if (boot?.catalogPath !== undefined) attach({ ...baseOf(boot.catalogPath), kind: 'catalog', mode: S_IFREG | 0o444, size: BLOCK, lba: 0 });
-  return { root, nodes };
+  return { root, nodes, rrMoved: relocateDeep(root) };
+}
+
+const RR_MOVED = 'rr_moved';
+
+/**
+ * ECMA-119 allows 8 directory levels (the root is level 1). A directory that would be deeper moves,
+ * in the ECMA tree only, to `/rr_moved` (genisoimage's place for it), and Rock Ridge readers put it
+ * back through CL/PL/RE; Joliet keeps the real tree. Returns `rr_moved`, when anything moved.
+ */
+function relocateDeep(root: PlanDir): PlanDir | undefined {
+  let rrMoved: PlanDir | undefined;
+  const walk = (d: PlanDir, level: number): void => {
+    for (const c of d.children) {
+      if (c.kind !== 'dir') continue;
+      if (level + 1 <= 8) {
+        walk(c, level + 1);
+        continue;
+      }
+      if (!rrMoved) {
+        if (root.children.some((n) => n.name === RR_MOVED)) throw new UserError(`directory nested deeper than 8 levels needs /${RR_MOVED} for its Rock Ridge relocation, but the tree has its own ${RR_MOVED}: ${c.path}`);
+        rrMoved = { kind: 'dir', path: RR_MOVED, name: RR_MOVED, parent: root, ecmaParent: root, mode: root.mode, children: [], ecmaEntries: [], ecmaId: new Uint8Array(0), jolietId: new Uint8Array(0), ecma: unplacedExtent(), joliet: unplacedExtent() };
+      }
+      c.ecmaParent = rrMoved;
+      rrMoved.children.push(c);
+      walk(c, 3);
+    }
+  };
+  walk(root, 1);
+  return rrMoved;
 }
 
 /**
  * Phase 2: identifiers of both trees and each directory's sort order; the directories
  * breadth-first, which is path-table order (ECMA, and Joliet sorted by its own identifiers).
  */
-function nameTrees(root: PlanDir, nodes: ReadonlyMap<string, PlanNode>, joliet: Joliet): { dirs: PlanDir[]; jolietDirs: PlanDir[]; jolietCut: IsoPlan['jolietCut'] } {
-  const dirs: PlanDir[] = [root];
+function nameTrees(
+  root: PlanDir,
+  nodes: ReadonlyMap<string, PlanNode>,
+  joliet: Joliet,
+  rrMoved: PlanDir | undefined,
+): { dirs: PlanDir[]; jolietDirs: PlanDir[]; jolietCut: IsoPlan['jolietCut'] } {
   const jolietCut: { path: string; joliet: string }[] = [];
-  for (let i = 0; i < dirs.length; i++) {
-    const d = dirs[i]!;
-    const req = d.children.map((c) => ({ name: c.name, isDir: c.kind === 'dir' }));
-    ecmaIdentifiers(req).forEach((id, j) => (d.children[j]!.ecmaId = Buffer.from(id, 'latin1')));
+  const relocated = (n: PlanNode): n is PlanDir => n.kind === 'dir' && n.ecmaParent !== n.parent;
+  const sortKey = (id: Uint8Array) => Buffer.from(ecmaSortKey(Buffer.from(id).toString('latin1')), 'latin1');
+  // the real tree, breadth-first: both trees' names, and each directory's ECMA records
+  const tree: PlanDir[] = [root];
+  for (let i = 0; i < tree.length; i++) {
+    const d = tree[i]!;
+    const extra = d === root && rrMoved ? [rrMoved] : [];
+    const named = [...d.children, ...extra];
+    const req = named.map((c) => ({ name: c.name, isDir: c.kind === 'dir' }));
+    ecmaIdentifiers(req).forEach((text, j) => {
+      const c = named[j]!;
+      const id = Buffer.from(text, 'latin1');
+      if (relocated(c)) c.placeholderId = id;
+      else c.ecmaId = id;
+    });
     if (joliet) {
       let jids: string[];
       try {
-        jids = jolietIdentifiers(req, joliet);
+        jids = jolietIdentifiers(d.children.map((c) => ({ name: c.name, isDir: c.kind === 'dir' })), joliet);
       } catch (err) {
         if (err instanceof NameTooLong) throw new UserError(`${err.message} (in /${d.path}); use Joliet truncation, -joliet-long names, or no Joliet`);
         throw err;
@@ -310,9 +362,22 @@ function nameTrees(root: PlanDir, nodes: ReadonlyMap<string, PlanNode>, joliet: 
         if (jolietLength(c.name) > joliet.limit) jolietCut.push({ path: c.path, joliet: id });
       });
     }
-    const key = new Map(d.children.map((c) => [c, Buffer.from(ecmaSortKey(Buffer.from(c.ecmaId).toString('latin1')), 'latin1')]));
+    const idOf = (c: PlanNode) => (relocated(c) ? c.placeholderId! : c.ecmaId);
+    const key = new Map(named.map((c) => [c, sortKey(idOf(c))]));
     d.children.sort((a, b) => Buffer.compare(key.get(a)!, key.get(b)!));
-    for (const c of d.children) if (c.kind === 'dir') dirs.push(c);
+    named.sort((a, b) => Buffer.compare(key.get(a)!, key.get(b)!));
+    d.ecmaEntries = named.map((c) => ({ node: c, id: idOf(c), placeholder: relocated(c) }));
+    for (const c of d.children) if (c.kind === 'dir') tree.push(c);
+  }
+  if (rrMoved) {
+    ecmaIdentifiers(rrMoved.children.map((c) => ({ name: c.name, isDir: true }))).forEach((id, j) => (rrMoved.children[j]!.ecmaId = Buffer.from(id, 'latin1')));
+    rrMoved.children.sort((a, b) => Buffer.compare(sortKey(a.ecmaId), sortKey(b.ecmaId)));
+    rrMoved.ecmaEntries = rrMoved.children.map((c) => ({ node: c, id: c.ecmaId, placeholder: false }));
+  }
+  // the ECMA tree breadth-first: its path-table order
+  const dirs: PlanDir[] = [root];
+  for (let i = 0; i < dirs.length; i++) {
+    for (const e of dirs[i]!.ecmaEntries) if (e.node.kind === 'dir' && !e.placeholder) dirs.push(e.node);
   }
   if (dirs.length > 65535) throw new UserError(`more than 65535 directories (path table limit)`);
   if (joliet && joliet.overflow === 'refuse') {
@@ -376,8 +441,13 @@ class ContinuationSpace {
  * Phase 3: every directory's records (Rock Ridge entries inline, the rest in continuation areas),
  * which fixes each directory extent's size.
  */
-function directoryRecords(root: PlanDir, dirs: readonly PlanDir[], jolietDirs: readonly PlanDir[], epoch: number): ContinuationSpace {
+function directoryRecords(root: PlanDir, dirs: readonly PlanDir[], jolietDirs: readonly PlanDir[], epoch: number): { space: ContinuationSpace; relocationLinks: { entry: Uint8Array; dir: PlanDir }[] } {
   const space = new ContinuationSpace();
+  const relocationLinks: { entry: Uint8Array; dir: PlanDir }[] = [];
+  const link = (entry: Uint8Array, dir: PlanDir) => {
+    relocationLinks.push({ entry, dir });
+    return entry;
+  };
   const links = (d: PlanDir) => 2 + d.children.filter((c) => c.kind === 'dir').length;
   // identical entries are shared: every TF is the same, and PX depends only on mode and links
   const tfEntry = tf(epoch);
@@ -389,9 +459,9 @@ function directoryRecords(root: PlanDir, dirs: readonly PlanDir[], jolietDirs: r
     return e;
   };
   const rrEntries = (n: PlanNode): Uint8Array[] => [pxEntry(n.mode, n.kind === 'dir' ? links(n) : 1), tfEntry];
-  const extent = (records: { node: PlanNode; id: Uint8Array; su: Uint8Array[] }[], number: number): DirExtent => {
+  const extent = (records: { node: PlanNode; id: Uint8Array; su: Uint8Array[]; placeholder?: boolean }[], number: number): DirExtent => {
     // a file over 4 GiB − 1 gets one record per section, each with the same identifier and entries
-    const expanded = records.flatMap((r): { node: PlanNode; id: Uint8Array; su: Uint8Array[]; section?: number }[] => {
+    const expanded = records.flatMap((r): { node: PlanNode; id: Uint8Array; su: Uint8Array[]; section?: number; placeholder?: boolean }[] => {
       const size = r.node.kind === 'dir' ? 0 : r.node.size;
       if (size <= MAX_FILE_SIZE) return [r];
       return Array.from({ length: Math.ceil(size / SECTION_BYTES) }, (_, section) => ({ ...r, section }));
@@ -400,7 +470,7 @@ function directoryRecords(root: PlanDir, dirs: readonly PlanDir[], jolietDirs: r
       const { inline, spill } = splitInline(r.su, systemUseRoom(r.id.length));
       const systemUse: SystemUsePart[] = [...inline];
       if (spill.length > 0) systemUse.push(space.place(spill));
-      return { node: r.node, id: r.id, systemUse, ...(r.section !== undefined ? { section: r.section } : {}) };
+      return { node: r.node, id: r.id, systemUse, ...(r.section !== undefined ? { section: r.section } : {}), ...(r.placeholder ? { placeholder: true } : {}) };
     });
     const lengths = planned.map((r) => recordLength(r.id.length, r.systemUse.reduce((n, e) => n + (e instanceof Uint8Array ? e.length : CE_LENGTH), 0)));
     const { offsets, size } = layoutRecords(lengths);
@@ -408,11 +478,17 @@ function directoryRecords(root: PlanDir, dirs: readonly PlanDir[], jolietDirs: r
   };
   dirs.forEach((d, i) => {
     const self = d === root ? [sp(), ...rrEntries(d), er()] : rrEntries(d);
+    const moved = d.ecmaParent !== d.parent;
     d.ecma = extent(
       [
         { node: d, id: Uint8Array.of(0), su: self },
-        { node: d.parent, id: Uint8Array.of(1), su: rrEntries(d.parent) },
-        ...d.children.map((c) => ({ node: c, id: c.ecmaId, su: [...rrEntries(c), ...nm(Buffer.from(c.name)), ...(c.kind === 'symlink' ? sl(c.target) : [])] })),
+        { node: d.ecmaParent, id: Uint8Array.of(1), su: [...rrEntries(d.ecmaParent), ...(moved ? [link(pl(), d.parent)] : [])] },
+        ...d.ecmaEntries.map(({ node: c, id, placeholder }) => {
+          const su = [...rrEntries(c), ...nm(Buffer.from(c.name)), ...(c.kind === 'symlink' ? sl(c.target) : [])];
+          if (placeholder) su.push(link(cl(), c as PlanDir));
+          else if (c.kind === 'dir' && c.ecmaParent !== c.parent) su.push(re());
+          return { node: c, id, su, placeholder };
+        }),
       ],
       i + 1,
     );
@@ -427,7 +503,7 @@ function directoryRecords(root: PlanDir, dirs: readonly PlanDir[], jolietDirs: r
       i + 1,
     );
   });
-  return space;
+  return { space, relocationLinks };
 }
 
 interface Allocation {
@@ -486,7 +562,9 @@ function allocateBlocks(
   }
   const all = [...nodes.values()];
   const isEmptyExtent = (n: PlanNode): n is PlanSymlink | PlanFile => n.kind === 'symlink' || (n.kind === 'file' && n.size === 0);
-  const empty = all.some(isEmptyExtent) ? lba++ : undefined;
+  // relocation placeholders point at the empty extent, as genisoimage's do
+  const placeholders = trees.dirs.some((d) => d.ecmaParent !== d.parent);
+  const empty = all.some(isEmptyExtent) || placeholders ? lba++ : undefined;
   const bios = boot?.bios ? bootFile(nodes, boot.bios.path, 'BIOS') : undefined;
   const efi = boot?.efi ? bootFile(nodes, boot.efi.path, 'EFI') : undefined;
   const files: PlanFile[] = [];
@@ -576,12 +654,13 @@ function bootAndSystemArea(
 export function planIso(entries: readonly ResolvedEntry[], options: IsoOptions): IsoPlan {
   const ids = volumeIds(options);
   const joliet: Joliet = jolietPolicy(options.joliet);
-  const { root, nodes } = nodeTree(entries, options);
-  const { dirs, jolietDirs, jolietCut } = nameTrees(root, nodes, joliet);
-  const continuation = directoryRecords(root, dirs, jolietDirs, options.epoch);
+  const { root, nodes, rrMoved } = nodeTree(entries, options);
+  const { dirs, jolietDirs, jolietCut } = nameTrees(root, nodes, joliet, rrMoved);
+  const { space: continuation, relocationLinks } = directoryRecords(root, dirs, jolietDirs, options.epoch);
   const ptSize = pathTableSize(dirs.map((d) => ({ id: d.ecmaId })));
   const jptSize = pathTableSize(jolietDirs.map((d) => ({ id: d.jolietId })));
   const alloc = allocateBlocks(nodes, { dirs, jolietDirs, ptSize, jptSize, continuationBlocks: continuation.blocks }, options.boot, joliet);
+  for (const { entry, dir } of relocationLinks) both32(entry, 4, dir.ecma.lba);
   const { boot, hybrid, volumeBlocks } = bootAndSystemArea(alloc, options, ids.volumeId);
   return {
     ids,

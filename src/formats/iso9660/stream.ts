@@ -53,8 +53,9 @@ function encodeSystemUse(plan: IsoPlan, parts: readonly SystemUsePart[]): Uint8A
   return parts.map((p) => (p instanceof Uint8Array ? p : ce(plan.lba.continuation + p.block, p.offset, p.length)));
 }
 
-function target(r: PlannedRecord, tree: 'ecma' | 'joliet'): { lba: number; length: number; flags: number } {
+function target(plan: IsoPlan, r: PlannedRecord, tree: 'ecma' | 'joliet'): { lba: number; length: number; flags: number } {
   const n = r.node;
+  if (r.placeholder) return { lba: plan.lba.empty!, length: 0, flags: 0 };
   if (n.kind === 'dir') return { lba: n[tree].lba, length: n[tree].size, flags: FLAG_DIRECTORY };
   if (r.section === undefined) return { lba: n.lba, length: n.size, flags: 0 };
   // multi-extent: contiguous sections, all but the last flagged
@@ -67,7 +68,7 @@ function encodeDirectory(plan: IsoPlan, d: PlanDir, tree: 'ecma' | 'joliet'): Ui
   const ext: DirExtent = d[tree];
   const buf = new Uint8Array(ext.size);
   for (const r of ext.records) {
-    writeRecord(buf, r.offset, { ...target(r, tree), id: r.id, epoch: plan.epoch, systemUse: encodeSystemUse(plan, r.systemUse) });
+    writeRecord(buf, r.offset, { ...target(plan, r, tree), id: r.id, epoch: plan.epoch, systemUse: encodeSystemUse(plan, r.systemUse) });
   }
   return buf;
 }
@@ -86,7 +87,7 @@ function encodeContinuation(plan: IsoPlan): Uint8Array {
 
 function pathTable(dirs: readonly PlanDir[], tree: 'ecma' | 'joliet', bigEndian: boolean): Uint8Array {
   return encodePathTable(
-    dirs.map((d) => ({ id: tree === 'ecma' ? d.ecmaId : d.jolietId, lba: d[tree].lba, parent: d.parent[tree].number })),
+    dirs.map((d) => ({ id: tree === 'ecma' ? d.ecmaId : d.jolietId, lba: d[tree].lba, parent: (tree === 'ecma' ? d.ecmaParent : d.parent)[tree].number })),
     bigEndian,
   );
 }

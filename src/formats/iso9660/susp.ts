@@ -67,6 +67,21 @@ export function tf(epoch: number): Uint8Array {
   return e;
 }
 
+/**
+ * Relocation (RRIP §4.1.5): `CL` in the placeholder where a deep directory was, pointing to its
+ * extent; `PL` in the moved directory's `..`, pointing to the original parent; `RE` on the moved
+ * directory's record. The LBAs are known only after allocation: the planner fills them in.
+ */
+export function cl(): Uint8Array {
+  return entry('CL', 8);
+}
+export function pl(): Uint8Array {
+  return entry('PL', 8);
+}
+export function re(): Uint8Array {
+  return entry('RE', 0);
+}
+
 /** Alternate name, split into several `NM` entries (flag 0x01 = continues) when long. */
 export function nm(name: Uint8Array): Uint8Array[] {
   const room = MAX_ENTRY - 5;
