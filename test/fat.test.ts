@@ -268,6 +268,25 @@ describe('FAT reader', () => {
     });
   }
 
+  it('types a small mkfs.fat -F 32 volume (8034 clusters) FAT32 by its BPB, as fsck.fat does', async () => {
+    const image = join(dir, 'small32.img');
+    execFileSync('mkfs.fat', ['-F', '32', '-s', '1', '-n', 'SMALL32', '-C', image, '4096'], { stdio: 'ignore' });
+    const fsck = spawnSync('fsck.fat', ['-n', '-v', image], { encoding: 'utf8' });
+    expect(fsck.status).toBe(0);
+    expect(fsck.stdout).toMatch(/2 FATs, 32 bit entries/);
+    const clusters = Number(/(\d+) data clusters/.exec(fsck.stdout)![1]);
+    expect(clusters).toBeLessThan(65525);
+    // (mtools cannot write to such a volume: "No directory slots"; the label is read from the
+    // root directory, found through the FAT32 root cluster)
+    const { reader, files: got } = await listAndRead(image);
+    try {
+      expect(reader.info).toMatchObject({ fatType: 32, clusterCount: clusters, label: 'SMALL32', bootLabel: 'SMALL32' });
+      expect(got.size).toBe(0);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('gives FormatError for a looping cluster chain and for a file that is no FAT image', async () => {
     const bad = join(dir, 'loop.img');
     copyFileSync(part, bad);

@@ -91,13 +91,16 @@ export class FatReader {
       const fats = bs[16]!;
       const rootEntries = bs.readUInt16LE(17);
       const totalSectors = bs.readUInt16LE(19) || bs.readUInt32LE(32);
-      const fatSectors = bs.readUInt16LE(22) || bs.readUInt32LE(36);
+      const fatSz16 = bs.readUInt16LE(22);
+      const fatSectors = fatSz16 || bs.readUInt32LE(36);
       const rootDirSectors = Math.ceil((rootEntries * 32) / bytesPerSector);
       const dataSectors = totalSectors - reserved - fats * fatSectors - rootDirSectors;
       if (fats < 1 || fatSectors === 0 || dataSectors <= 0) throw new FormatError(`inconsistent FAT boot sector at offset ${offset}`);
       const clusterCount = Math.floor(dataSectors / spc);
-      // the FAT type follows from the cluster count alone (Microsoft's rule, which Linux also uses)
-      const fatType = clusterCount < 4085 ? 12 : clusterCount < 65525 ? 16 : 32;
+      // As Linux (fs/fat/inode.c) and fsck.fat decide: BPB_FATSz16 == 0 with a BPB_FATSz32 is FAT32
+      // whatever the cluster count (mkfs.fat -F 32 makes small ones); otherwise 12 or 16 by count.
+      const fatType = fatSz16 === 0 ? 32 : clusterCount < 4085 ? 12 : 16;
+      if (fatType === 16 && clusterCount >= 65525) throw new FormatError(`FAT16 boot sector at offset ${offset} with ${clusterCount} clusters, more than FAT16 can address`);
       if (offset + totalSectors * bytesPerSector > size) throw new FormatError(`FAT volume at offset ${offset} needs ${totalSectors * bytesPerSector} bytes, the file ends before`);
       const ext = fatType === 32 ? 64 : 36; // extended BPB position
       const fatBytes = Math.min(fatSectors * bytesPerSector, Math.ceil(((clusterCount + 2) * fatType) / 8));
