@@ -8,18 +8,16 @@
 import { createHash } from 'node:crypto';
 import { basename, posix, resolve } from 'node:path';
 import { z } from 'zod';
+import { archiveOf } from '../src/emit/archive.js';
 import { checksumLine } from '../src/emit/atomic.js';
 import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { nestedImage } from '../src/emit/nested.js';
 import { UserError } from '../src/errors.js';
-import { compress } from '../src/formats/compress/index.js';
-import { writeTar, type TarMember } from '../src/formats/tar/write.js';
 import { metadataMd5Line } from '../src/formats/xenserver/legacy.js';
 import type { DriverSet } from '../src/model/driverset.js';
 import { folderOrFile, type FolderEntry } from '../src/tree/folder.js';
-import type { Scratch } from '../src/tree/scratch.js';
-import { bytesSource, fileSource, sliceSource, type Source } from '../src/tree/source.js';
-import { Tree, type Generated } from '../src/tree/tree.js';
+import { bytesSource, sliceSource, type Source } from '../src/tree/source.js';
+import { Tree, type Generated, type ResolvedEntry } from '../src/tree/tree.js';
 import { defineLayout, type LayoutEnv, type Plan, type PrepareEnv } from './types.js';
 
 export const releaseZipOptions = z.strictObject({
@@ -70,25 +68,17 @@ async function prepare(o: Options, env: PrepareEnv): Promise<Prepared> {
 
 const SRPM_MODE = 0o644;
 
-/** `<label>-<ver>-src.tar.gz`: the source folder and the source RPMs under `<label>-<ver>/`, spooled to scratch. */
+/** `<label>-<ver>-src.tar.gz`: the source folder and the source RPMs under `<label>-<ver>/`, as tar, gzip. */
 function sourceArchive(top: string, folder: FolderEntry[], srpms: { name: string; source: Source }[], epoch: number): Generated {
-  return {
-    kind: 'generated',
-    deps: [],
-    async build(_deps, scratch: Scratch) {
-      function* members(): Generator<TarMember> {
-        yield { type: 'dir', name: top, mode: 0o755, mtime: epoch };
-        for (const w of folder) {
-          const name = `${top}/${w.rel}`;
-          if (w.type === 'dir') yield { type: 'dir', name, mode: w.mode & 0o7777, mtime: epoch };
-          else if (w.type === 'symlink') yield { type: 'symlink', name, mtime: epoch, target: w.target };
-          else if (w.type === 'file') yield { type: 'file', name, mode: w.mode & 0o7777, mtime: epoch, size: w.size, data: sliceSource(w.path, 0, w.size).open() };
-        }
-        for (const s of srpms) yield { type: 'file', name: `${top}/${s.name}`, mode: SRPM_MODE, mtime: epoch, size: s.source.size, data: s.source.open() };
-      }
-      return fileSource(await scratch.spool(compress(writeTar(members()), 'gzip', { level: 9 }), `${top}-src.tar.gz`));
-    },
-  };
+  const members: ResolvedEntry[] = [{ type: 'dir', path: top, mode: 0o755 }];
+  for (const w of folder) {
+    const path = `${top}/${w.rel}`;
+    if (w.type === 'dir') members.push({ type: 'dir', path, mode: w.mode & 0o7777 });
+    else if (w.type === 'symlink') members.push({ type: 'symlink', path, target: w.target });
+    else if (w.type === 'file') members.push({ type: 'file', path, mode: w.mode & 0o7777, content: sliceSource(w.path, 0, w.size) });
+  }
+  for (const s of srpms) members.push({ type: 'file', path: `${top}/${s.name}`, mode: SRPM_MODE, content: s.source });
+  return archiveOf({ name: `${top}-src.tar.gz`, format: 'tar', members, filters: ['gzip'], epoch });
 }
 
 const README = (key: string) => `Before installing this update on a host, import its signing key there once:

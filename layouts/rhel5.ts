@@ -9,8 +9,7 @@
 import { z } from 'zod';
 import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { UserError } from '../src/errors.js';
-import { compress } from '../src/formats/compress/index.js';
-import { writeCpio, type CpioMember } from '../src/formats/cpio/index.js';
+import { archiveOf } from '../src/emit/archive.js';
 import { repodataDir } from '../src/formats/repodata/write.js';
 import { rpmFileName, type RpmPackage as RpmSpec } from '../src/formats/rpm/write.js';
 import type { DriverSet, KernelBuild, KernelModule } from '../src/model/driverset.js';
@@ -20,9 +19,8 @@ import {
   dudCapability, legacyKernel, memberName, MODULE_TYPES, modinfoText, modulesAliasText, modulesDepText, pcitableRow,
   RHEL5_ARCH_VARIANTS, typeFromAliases, variantOf, type ModinfoBlock,
 } from '../src/rules/rhel5.js';
-import { identityOf } from '../src/tree/identity.js';
-import { bytesSource, fileSource } from '../src/tree/source.js';
-import { comparePaths, Tree, type Generated } from '../src/tree/tree.js';
+import { bytesSource } from '../src/tree/source.js';
+import { comparePaths, Tree, type Generated, type ResolvedEntry } from '../src/tree/tree.js';
 import { defineLayout, type LayoutEnv, type Medium } from './types.js';
 
 const baseRelease = z.string().max(MAX_LENGTH.kernel, tooLong(MAX_LENGTH.kernel)).regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a kernel release without variant suffix, e.g. 2.6.18-398.el5');
@@ -117,22 +115,10 @@ function modulesByName(placed: PlacedBuild[]): Map<string, { first: KernelModule
 
 /** modules.cgz: the members sorted by name (the loader bisects a sorted list), newc, gzip -9. */
 function modulesCgz(placed: PlacedBuild[], epoch: number): Generated {
-  const members = placed
-    .flatMap(({ build }) => build.modules.map((m) => ({ name: memberName(build.kernelRelease, build.arch, m.facts.name), module: m })))
-    .sort((a, b) => comparePaths(a.name, b.name));
-  return {
-    kind: 'generated',
-    deps: [],
-    key: identityOf(['modules.cgz', members.map((x) => [x.name, x.module.plain]), epoch])!,
-    async build(_deps, scratch) {
-      // each module is opened only when the writer reaches it
-      const each = function* (): Generator<CpioMember> {
-        for (const x of members) yield { name: x.name, mode: 0o100644, mtime: epoch, size: x.module.plain.size, data: x.module.plain.open() };
-      };
-      const cpio = writeCpio(each(), { format: 'newc' });
-      return fileSource(await scratch.spool(compress(cpio, 'gzip', { level: 9 }), 'modules.cgz'));
-    },
-  };
+  const members: ResolvedEntry[] = placed
+    .flatMap(({ build }) => build.modules.map((m) => ({ type: 'file' as const, path: memberName(build.kernelRelease, build.arch, m.facts.name), mode: 0o644, content: m.plain })))
+    .sort((a, b) => comparePaths(a.path, b.path));
+  return archiveOf({ name: 'modules.cgz', format: 'cpio', members, filters: ['gzip'], epoch });
 }
 
 /** The package for one build: named per variant (kernel-PAE gets kmod-…-PAE), RHEL 5's rpm 4.4 formats. */

@@ -1,9 +1,10 @@
 import type { Context } from '../context.js';
-import { compress } from '../formats/compress/index.js';
 import { writeCpio, type CpioMember } from '../formats/cpio/index.js';
 import type { ResolvedEntry } from '../tree/tree.js';
-import { AtomicFile, HashTap, writeChecksumFiles, type DigestName } from './atomic.js';
+import type { DigestName } from './atomic.js';
 import type { Emitted } from './index.js';
+import { emitOutput } from './output.js';
+import { drain, type Stage } from './pipeline.js';
 
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -18,24 +19,12 @@ function* members(entries: readonly ResolvedEntry[], epoch: number): Generator<C
   }
 }
 
-/** A cpio archive of the tree as bytes (newc), optionally gzip-compressed; streams. */
-export function cpioStream(entries: readonly ResolvedEntry[], compression: 'none' | 'gzip', epoch: number): AsyncIterable<Uint8Array> {
-  const archive = writeCpio(members(entries, epoch), { format: 'newc' });
-  return compression === 'gzip' ? compress(archive, 'gzip', { level: 9 }) : archive;
+/** Write the tree as a cpio (newc) initrd overlay at `out`, through `stages` (a compressor), atomically. */
+export function emitCpio(entries: readonly ResolvedEntry[], out: string, stages: readonly Stage[], checksums: readonly DigestName[], ctx: Context): Promise<Emitted> {
+  return emitOutput(out, { stages, checksums }, ctx, (sink) => drain(cpioArchive(entries, ctx.epoch), sink));
 }
 
-/** Write the tree as a cpio(.gz) initrd overlay at `out`, atomically, hashing as it streams. */
-export async function emitCpio(entries: readonly ResolvedEntry[], out: string, compression: 'none' | 'gzip', checksums: DigestName[], ctx: Context): Promise<Emitted> {
-  const taps = checksums.map((a) => new HashTap(a));
-  ctx.progress.phase(`writing ${out}`);
-  const size = await AtomicFile.with(out, taps, async (f) => {
-    for await (const chunk of cpioStream(entries, compression, ctx.epoch)) {
-      await f.write(chunk);
-      ctx.progress.advance(chunk.length);
-    }
-    return f.size;
-  });
-  const digests = Object.fromEntries(taps.map((t) => [t.algorithm, t.hex()])) as Partial<Record<DigestName, string>>;
-  await writeChecksumFiles(out, digests);
-  return { path: out, size, ...digests };
+/** The tree as a newc archive's bytes, streamed. */
+export function cpioArchive(entries: readonly ResolvedEntry[], epoch: number): AsyncIterable<Uint8Array> {
+  return writeCpio(members(entries, epoch), { format: 'newc' });
 }

@@ -6,6 +6,7 @@ import { emitCpio } from './cpio.js';
 import { emitDirectory } from './directory.js';
 import { emitIso } from './iso.js';
 import { emitUsbImage } from './usb.js';
+import { gzip } from './pipeline.js';
 import { emitZip } from './zip.js';
 
 export interface Emitted {
@@ -44,7 +45,7 @@ export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: 
       return { path: out, size: r.size, ...(r.md5 ? { md5: r.md5 } : {}), ...(r.sha256 ? { sha256: r.sha256 } : {}) };
     }
     case 'cpio':
-      return emitCpio(entries, out, medium.compression, checksums, ctx);
+      return emitCpio(entries, out, medium.compression === 'gzip' ? [gzip(9)] : [], checksums, ctx);
     case 'fat':
       return emitUsbImage(entries, out, { label: medium.label, checksums }, ctx);
     case 'zip':

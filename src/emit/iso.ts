@@ -9,10 +9,11 @@ import { asUserError, UserError } from '../errors.js';
 import type { Context } from '../context.js';
 import { FIELD_OFFSET, MediaCheckTap } from '../formats/isomd5.js';
 import { planIso, type IsoOptions } from '../formats/iso9660/plan.js';
-import { streamIso, type Sink } from '../formats/iso9660/stream.js';
+import { streamIso } from '../formats/iso9660/stream.js';
 import type { Source } from '../tree/source.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 import { AtomicFile, HashTap, writeChecksumFiles, type DigestName, type Tap } from './atomic.js';
+import { compose, tap, type Sink } from './pipeline.js';
 
 export interface EmitIsoOptions extends Omit<IsoOptions, 'epoch' | 'mediaCheck'> {
   /** Implant the isomd5sum media-check record (what `implantisomd5` writes). */
@@ -42,7 +43,8 @@ const SMALL_FILE = 256 << 10;
  * The hot path: three 4 MiB buffers in a pipeline. One fills (metadata copied in, file ranges
  * read straight into it), the one before is hashed by the taps, the one before that is written;
  * hashing and writing each stay in order, and nothing is allocated per chunk. The taps run here
- * rather than inside AtomicFile.write so that hashing one buffer overlaps writing the previous one.
+ * rather than inside AtomicFile.write so that hashing one buffer overlaps writing the previous one:
+ * it is the output sink of the pipeline, and gets the taps that end it (`compose`).
  */
 class PooledSink implements Sink {
   private readonly buffers = Array.from({ length: 3 }, () => Buffer.allocUnsafe(POOL_BUFFER));
@@ -59,11 +61,18 @@ class PooledSink implements Sink {
   private flushing: Promise<void> = Promise.resolve();
   private unflushed = 0;
 
+  private taps: readonly Tap[] = [];
+
   constructor(
     private readonly out: AtomicFile,
-    private readonly taps: readonly Tap[],
     private readonly onBytes: (n: number) => void,
   ) {}
+
+  /** This sink, running `taps` on its buffers. */
+  tapped(taps: readonly Tap[]): this {
+    this.taps = taps;
+    return this;
+  }
 
   async write(chunk: Uint8Array): Promise<void> {
     this.onBytes(chunk.length);
@@ -180,7 +189,7 @@ class PooledSink implements Sink {
     this.check();
   }
 
-  async finish(): Promise<void> {
+  async end(): Promise<void> {
     if (this.used > 0) await this.rotate();
     await this.settle();
     await this.close();
@@ -219,10 +228,11 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
   const result: EmitIsoResult = { size, sidecars: [] };
   let digests: Partial<Record<DigestName, string>> = {};
   await AtomicFile.with(out, [], async (file) => {
-    const sink = new PooledSink(file, taps, (n) => ctx.progress.advance(n));
+    const sink = new PooledSink(file, (n) => ctx.progress.advance(n));
     try {
-      await streamIso(plan, sink);
-      await sink.finish();
+      const piped = compose(taps.map(tap), (last) => sink.tapped(last));
+      await streamIso(plan, piped);
+      await piped.end();
     } finally {
       // never leave a write in flight when the file is committed or removed
       await sink.settle().catch(() => undefined);

@@ -2,8 +2,10 @@ import type { Context } from '../context.js';
 import { asUserError } from '../errors.js';
 import { planFat, writeFatImage, type FatPlan } from '../formats/fat/index.js';
 import type { ResolvedEntry } from '../tree/tree.js';
-import { AtomicFile, HashTap, writeChecksumFiles, type DigestName } from './atomic.js';
+import type { DigestName } from './atomic.js';
 import type { Emitted } from './index.js';
+import { emitOutput } from './output.js';
+import { drain } from './pipeline.js';
 
 export interface UsbImageOptions {
   /** FAT volume label; the installer looks for OEMDRV. */
@@ -24,15 +26,5 @@ export async function emitUsbImage(entries: ResolvedEntry[], out: string, opts: 
     // what FAT cannot hold (a symlink, a name clash, a bad label) is the user's tree: name the medium
     asUserError(err, out);
   }
-  const taps = (opts.checksums ?? []).map((alg) => new HashTap(alg));
-  ctx.progress.phase(`writing ${out}`, plan.imageSize);
-  await AtomicFile.with(out, taps, async (f) => {
-    for await (const chunk of writeFatImage(plan)) {
-      await f.write(chunk);
-      ctx.progress.advance(chunk.length);
-    }
-  });
-  const digests = Object.fromEntries(taps.map((t) => [t.algorithm, t.hex()])) as Partial<Record<DigestName, string>>;
-  await writeChecksumFiles(out, digests);
-  return { path: out, size: plan.imageSize, ...digests };
+  return emitOutput(out, { checksums: opts.checksums ?? [], total: plan.imageSize }, ctx, (sink) => drain(writeFatImage(plan), sink));
 }

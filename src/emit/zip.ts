@@ -3,14 +3,16 @@
  * order), deflated (folders and links stored), Unix modes, every timestamp the same fixed time
  * from SOURCE_DATE_EPOCH, so equal inputs give equal archives. Streams through fflate's `Zip`:
  * each chunk is compressed and written before the next is read, the archive is never held in
- * memory; checksum taps see the bytes as they are written.
+ * memory; the pipeline's stages and checksum taps see the bytes as they are written.
  */
 import { Zip, ZipDeflate, ZipPassThrough, type ZipInputFile } from 'fflate';
 import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
 import type { ResolvedEntry } from '../tree/tree.js';
-import { AtomicFile, HashTap, writeChecksumFiles, type DigestName } from './atomic.js';
+import type { DigestName } from './atomic.js';
 import type { Emitted } from './index.js';
+import { emitOutput } from './output.js';
+import type { Sink } from './pipeline.js';
 
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -31,63 +33,65 @@ function dosDate(epoch: number): Date {
 }
 
 /** Write the tree as a zip archive at `out`, atomically, hashing as it streams. */
-export async function emitZip(entries: readonly ResolvedEntry[], out: string, checksums: DigestName[], ctx: Context): Promise<Emitted> {
-  const taps = checksums.map((a) => new HashTap(a));
-  const mtime = dosDate(ctx.epoch);
+export function emitZip(entries: readonly ResolvedEntry[], out: string, checksums: readonly DigestName[], ctx: Context): Promise<Emitted> {
   const total = entries.reduce((n, e) => n + (e.type === 'file' ? e.content.size : 0), 0);
-  ctx.progress.phase(`writing ${out}`, total);
-  const size = await AtomicFile.with(out, taps, async (f) => {
-    let pending: Uint8Array[] = [];
-    let failure: Error | undefined;
-    let ended = false;
-    const zip = new Zip((err, data, final) => {
-      if (err) failure = err;
-      else pending.push(data);
-      if (final) ended = true;
-    });
-    const flush = async (): Promise<void> => {
-      if (failure) throw new UserError(`zip: ${failure.message}`, out);
-      const chunks = pending;
-      pending = [];
-      for (const c of chunks) await f.write(c);
-      if (f.size >= LIMIT) throw new UserError('the archive reaches 4 GiB: zip64 is not supported', out);
-    };
-    const add = (file: ZipInputFile, mode: number): void => {
-      Object.assign(file, { mtime, os: OS_UNIX, attrs: (mode << 16) >>> 0 });
-      zip.add(file);
-    };
-    for (const e of entries) {
-      if (e.type === 'dir') {
-        const d = new ZipPassThrough(`${e.path}/`);
-        add(d, S_IFDIR | e.mode);
-        d.push(new Uint8Array(0), true);
-      } else if (e.type === 'symlink') {
-        const l = new ZipPassThrough(e.path);
-        add(l, S_IFLNK | 0o777);
-        l.push(new TextEncoder().encode(e.target), true);
-      } else {
-        if (e.content.size >= LIMIT) throw new UserError(`${e.path}: ${e.content.size} bytes; zip members of 4 GiB or more need zip64, which is not supported`, out);
-        const z = new ZipDeflate(e.path, { level: 9 });
-        add(z, S_IFREG | e.mode);
-        let seen = 0;
-        for await (const chunk of e.content.open()) {
-          seen += chunk.length;
-          if (seen > e.content.size) break;
-          z.push(chunk);
-          ctx.progress.advance(chunk.length);
-          await flush();
-        }
-        if (seen !== e.content.size) throw new UserError(`${seen > e.content.size ? 'longer' : 'shorter'} than its planned ${e.content.size} bytes`, e.content.origin);
-        z.push(new Uint8Array(0), true);
-      }
-      await flush();
-    }
-    zip.end();
-    await flush();
-    if (!ended) throw new Error('zip: the archive did not end');
-    return f.size;
+  // progress counts the members' bytes read: the compressed size is not known ahead
+  return emitOutput(out, { checksums, total, countWritten: false }, ctx, (sink) => writeZip(entries, sink, dosDate(ctx.epoch), out, (n) => ctx.progress.advance(n)));
+}
+
+/** The zip format writer: members in tree order into `sink`, each chunk compressed and passed on before the next is read. */
+async function writeZip(entries: readonly ResolvedEntry[], sink: Sink, mtime: Date, out: string, advance: (n: number) => void): Promise<void> {
+  let pending: Uint8Array[] = [];
+  let failure: Error | undefined;
+  let ended = false;
+  let written = 0;
+  const zip = new Zip((err, data, final) => {
+    if (err) failure = err;
+    else pending.push(data);
+    if (final) ended = true;
   });
-  const digests = Object.fromEntries(taps.map((t) => [t.algorithm, t.hex()])) as Partial<Record<DigestName, string>>;
-  await writeChecksumFiles(out, digests);
-  return { path: out, size, ...digests };
+  const flush = async (): Promise<void> => {
+    if (failure) throw new UserError(`zip: ${failure.message}`, out);
+    const chunks = pending;
+    pending = [];
+    for (const c of chunks) {
+      await sink.write(c);
+      written += c.length;
+    }
+    if (written >= LIMIT) throw new UserError('the archive reaches 4 GiB: zip64 is not supported', out);
+  };
+  const add = (file: ZipInputFile, mode: number): void => {
+    Object.assign(file, { mtime, os: OS_UNIX, attrs: (mode << 16) >>> 0 });
+    zip.add(file);
+  };
+  for (const e of entries) {
+    if (e.type === 'dir') {
+      const d = new ZipPassThrough(`${e.path}/`);
+      add(d, S_IFDIR | e.mode);
+      d.push(new Uint8Array(0), true);
+    } else if (e.type === 'symlink') {
+      const l = new ZipPassThrough(e.path);
+      add(l, S_IFLNK | 0o777);
+      l.push(new TextEncoder().encode(e.target), true);
+    } else {
+      if (e.content.size >= LIMIT) throw new UserError(`${e.path}: ${e.content.size} bytes; zip members of 4 GiB or more need zip64, which is not supported`, out);
+      const z = new ZipDeflate(e.path, { level: 9 });
+      add(z, S_IFREG | e.mode);
+      let seen = 0;
+      for await (const chunk of e.content.open()) {
+        seen += chunk.length;
+        if (seen > e.content.size) break;
+        z.push(chunk);
+        advance(chunk.length);
+        await flush();
+      }
+      if (seen !== e.content.size) throw new UserError(`${seen > e.content.size ? 'longer' : 'shorter'} than its planned ${e.content.size} bytes`, e.content.origin);
+      z.push(new Uint8Array(0), true);
+    }
+    await flush();
+  }
+  zip.end();
+  await flush();
+  if (!ended) throw new Error('zip: the archive did not end');
+  await sink.end();
 }
