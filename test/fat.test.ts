@@ -181,11 +181,30 @@ describe('FAT32 USB image', () => {
     }
   });
 
-  it('gives thousands of similar long names unique short names quickly', () => {
+  it('gives thousands of similar long names unique short names that fsck.fat and mdir accept', async () => {
     const many: ResolvedEntry[] = Array.from({ length: 5000 }, (_, i) => ({ type: 'file', path: `d/kmod-acme-driver-${i}.rpm`, mode: 0o644, content: bytesSource('x') }));
-    const t = Date.now();
     const plan = planFat(many, { epoch: EPOCH });
-    expect(Date.now() - t).toBeLessThan(5000);
+    // the speed goal lives in the benchmark; here the real tools check the directory it makes
+    const manyImg = join(dir, 'many.img');
+    const fd = openSync(manyImg, 'w');
+    try {
+      for await (const c of writeFatImage(plan)) writeSync(fd, c);
+    } finally {
+      closeSync(fd);
+    }
+    // the image is a whole disk: its FAT partition starts at 1 MiB
+    const manyPart = join(dir, 'many-part.img');
+    execFileSync('dd', [`if=${manyImg}`, `of=${manyPart}`, 'bs=1M', 'skip=1', 'status=none']);
+    const fsck = spawnSync('fsck.fat', ['-n', manyPart], { encoding: 'utf8' });
+    rmSync(manyPart, { force: true });
+    expect(fsck.status, fsck.stdout + fsck.stderr).toBe(0);
+    expect(fsck.stdout).not.toMatch(/duplicate|differ/i);
+    const longNames = run('mdir', ['-b', '-i', `${manyImg}@@1M`, '::/d']).split('\n').filter(Boolean);
+    expect(longNames.length).toBe(5000);
+    expect(new Set(longNames).size).toBe(5000);
+    expect(longNames).toContain('::/d/kmod-acme-driver-4999.rpm');
+    expect(run('mtype', ['-i', `${manyImg}@@1M`, '::/d/kmod-acme-driver-1234.rpm'])).toBe('x');
+    rmSync(manyImg, { force: true });
     const d = plan.items.find((i) => i.kind === 'dir' && i.path === 'd');
     expect(d?.kind).toBe('dir');
     const shorts = new Set(d!.kind === 'dir' ? d!.children.map((c) => Buffer.from(c.name.short).toString('latin1')) : []);
