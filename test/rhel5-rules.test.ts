@@ -1,4 +1,8 @@
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FIXTURES, run } from './helpers/run.js';
+import { tempDir } from './helpers/tmp.js';
 import {
   legacyKernel, modinfoText, modulesAliasText, modulesDepText, parseModinfo, parseModulesDep, pcitableRow, PCITABLE_LINE, typeFromAliases, variantOf,
 } from '../src/rules/rhel5.js';
@@ -48,5 +52,39 @@ describe('RHEL 4/5 loader rules (rhel5-dud.md)', () => {
     expect(variantOf('2.6.18-398.el5xen', '2.6.18-398.el5')).toBe('xen');
     expect(variantOf('2.6.18-398.el5debug2', '2.6.18-398.el5')).toBeUndefined();
     expect(variantOf('2.6.18-400.el5', '2.6.18-398.el5')).toBeUndefined();
+  });
+
+  it("kmod as outside reader: depmod's modules.alias equals ours for the same .ko files, its modules.dep reads back as ours", () => {
+    // depmod + modprobe read the aliases and dependencies out of the real fixture modules
+    const base = tempDir('dudkit-rhel5-kmod-');
+    const kdir = join(base, 'lib/modules/9.9');
+    mkdirSync(join(kdir, 'extra'), { recursive: true });
+    const kos = ['acmenet', 'acmestor'].map((m) => join(FIXTURES, 'ko/5.14.0-362.8.1.el9_3.x86_64', `${m}.ko`));
+    for (const ko of kos) copyFileSync(ko, join(kdir, 'extra', basename(ko)));
+    expect(run('depmod', ['-b', base, '9.9']).status).toBe(0);
+
+    const facts = kos.map((ko) => ({
+      module: basename(ko, '.ko'),
+      aliases: run('modinfo', ['-F', 'alias', ko]).stdout.split('\n').filter(Boolean),
+      depends: run('modinfo', ['-F', 'depends', ko]).stdout.trim().split(',').filter(Boolean),
+    }));
+    const ours = modulesAliasText(facts.flatMap((f) => f.aliases.map((alias) => ({ alias, module: f.module })))).split('\n').filter(Boolean);
+    const depmods = readFileSync(join(kdir, 'modules.alias'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(ours.length).toBe(4);
+    expect([...ours].sort()).toEqual([...depmods].sort());
+
+    const ourDep = modulesDepText(facts);
+    expect(ourDep).toBe('acmestor: acmenet\n');
+    // depmod writes paths and lists modules without dependencies; the RHEL 5 loader wants neither
+    const depmodAsRhel5 = readFileSync(join(kdir, 'modules.dep'), 'utf8').split('\n').filter((l) => /: ./.test(l)).map((l) => l.replace(/extra\/|\.ko/g, '') + '\n').join('');
+    expect(depmodAsRhel5).toBe(ourDep);
+    expect(parseModulesDep(depmodAsRhel5)).toEqual({ deps: new Map([['acmestor', ['acmenet']]]), problems: [] });
+    const byName = (p: string) => basename(p, '.ko');
+    // modprobe resolves the same load order and maps a device to the module our pcitable row names
+    const order = run('modprobe', ['-d', base, '-S', '9.9', '--show-depends', 'acmestor']).stdout.split('\n').filter(Boolean).map((l) => byName(l.split(' ')[1] ?? ''));
+    expect(order).toEqual(['acmenet', 'acmestor']);
+    const row = pcitableRow('pci:v0000AC3Ed00001001sv*sd*bc*sc*i*', 'acmenet', 'AcmeNet');
+    expect(row).toEqual({ row: '0xac3e\t0x1001\t"acmenet"\t"AcmeNet"' });
+    expect(run('modprobe', ['-d', base, '-S', '9.9', '-R', 'pci:v0000AC3Ed00001001sv00001028sd000001F0bc02sc00i00']).stdout.trim().split('\n')).toContain('acmenet');
   });
 });
