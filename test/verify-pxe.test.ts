@@ -56,13 +56,22 @@ describe('dudkit verify (PXE overlay)', () => {
     expect(r.stdout).toMatch(/OK: 0 errors, 0 warnings$/m);
   });
 
-  it('an uncompressed overlay passes too; its length is a multiple of 4', () => {
-    const r = dudkit(['verify', join(dir, 'dd.cpio'), '--json']);
+  it('an uncompressed overlay passes too (GNU cpio -t/-itv/-i agree); its length is a multiple of 4', () => {
+    const raw = join(dir, 'dd.cpio');
+    const r = dudkit(['verify', raw, '--json']);
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout) as { kind: string; details: { compression: string; archiveSize: number } };
     expect(doc.kind).toBe('pxe');
     expect(doc.details.compression).toBe('none');
     expect(doc.details.archiveSize % 4).toBe(0);
+    expect(doc.details.archiveSize).toBe(statSync(raw).size);
+    expect(sh(`head -c 6 ${raw}`).stdout).toBe('070701');
+    expect(sh(`cpio -it --quiet < ${raw}`)).toMatchObject({ status: 0, stdout: 'dd.iso\n' });
+    const size = statSync(join(dir, 'dd.iso')).size;
+    expect(sh(`cpio -itv --quiet < ${raw}`).stdout).toMatch(new RegExp(`^-rw-r--r-- +1 root +root +${size} `));
+    expect(sh(`cpio -i --quiet --to-stdout dd.iso < ${raw} | cmp - dd.iso`).status).toBe(0);
+    // the same archive as the gzip overlay's payload
+    expect(sh(`zcat dd.cpio.gz | cmp - ${raw}`).status).toBe(0);
   });
 
   it('GNU cpio -H newc | gzip -9 (the reference producer) with a RHEL 5 dd.img: no kernel argument for RHEL 5/6', () => {
