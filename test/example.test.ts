@@ -39,6 +39,28 @@ describe('the bundled example manifest', () => {
     expect(run('unzip', ['-t', join(out, 'acmenet-2.4.1.zip')]).status).toBe(0);
   });
 
+  it('each medium, read by its real tool: isoinfo/bsdtar/rpm -K on the disk, cpio on the overlay, blkid/mdir on the USB image, xorriso on the installer, md5sum -c on the pack', () => {
+    const sh = (script: string) => run('sh', ['-c', script], { cwd: out, env: { MTOOLS_SKIP_CHECK: '1' } });
+    expect(run('isoinfo', ['-d', '-i', join(out, 'dd-acmenet.iso')]).stdout).toMatch(/^Volume id: OEMDRV$/m);
+    const x = join(tempDir(), 'iso');
+    expect(sh(`mkdir -p ${x} && bsdtar -xf dd-acmenet.iso -C ${x}`).status).toBe(0);
+    expect(existsSync(join(x, 'rhdd3'))).toBe(true);
+    const rpms = sh(`find ${x}/rpms -name '*.rpm' | LC_ALL=C sort`).stdout.split('\n').filter(Boolean);
+    expect(rpms.length).toBe(3);
+    const k = run('rpm', ['-K', '--nosignature', ...rpms]);
+    expect(k.status, k.stdout + k.stderr).toBe(0);
+    expect(k.stdout.match(/: digests OK$/gm)?.length).toBe(3);
+    for (const r of rpms) expect(run('rpm', ['-qp', '--provides', r]).stdout).toMatch(/^(kmod-acme-acmenet|acme-acmenet-firmware) = /m);
+    // the PXE overlay holds the very same disk
+    expect(sh('zcat dd-acmenet.cpio.gz | cpio -i --quiet --to-stdout dd.iso | cmp - dd-acmenet.iso').status).toBe(0);
+    expect(run('blkid', ['-p', '-O', String(1 << 20), join(out, 'dd-acmenet-usb.img')]).stdout).toMatch(/LABEL="OEMDRV".* TYPE="vfat"/);
+    expect(sh(`mdir -b -i dd-acmenet-usb.img@@1M ::/`).stdout.split('\n')).toContain('::/rhdd3');
+    const eltorito = sh('xorriso -indev test-9.4-dd.iso -report_el_torito plain 2>/dev/null').stdout;
+    expect(eltorito).toMatch(/El Torito boot img : +1 +BIOS +y/);
+    expect(eltorito).toMatch(/El Torito boot img : +2 +UEFI +y/);
+    expect(sh('md5sum -c --quiet acmenet.iso.md5').status).toBe(0);
+  });
+
   it('is deterministic: a second build (another time zone, later) gives byte-identical files', () => {
     const again = join(tempDir(), 'again');
     const r = dudkit(['build', join(ROOT, 'examples/acmenet/dudkit.yaml'), '-o', again], { env: { SOURCE_DATE_EPOCH: '1700000000', TZ: 'America/New_York' } });
