@@ -46,6 +46,28 @@ targets:
   await build(m, { outDir: join(dir, 'out'), ctx: createContext({ epoch: EPOCH }) });
 });
 
+describe('the attached installer, read by the real tools', () => {
+  it('checkisomd5 passes, xorriso reports both boot images, the disk extracts byte-equal, every kernel line carries the argument', () => {
+    const sh = (script: string) => execFileSync('sh', ['-c', script], { cwd: dir, encoding: 'utf8' });
+    expect(sh(`checkisomd5 ${attached} 2>&1`)).toMatch(/PASS/);
+    const eltorito = sh(`xorriso -indev ${attached} -report_el_torito plain 2>/dev/null`);
+    expect(eltorito).toMatch(/El Torito boot img : +1 +BIOS +y/);
+    expect(eltorito).toMatch(/El Torito boot img : +2 +UEFI +y/);
+    const x = join(dir, 'extracted');
+    sh(`xorriso -osirrox on -indev ${attached} -extract /dd.iso ${x}/dd.iso -extract /isolinux/isolinux.cfg ${x}/isolinux.cfg -extract /EFI/BOOT/grub.cfg ${x}/grub.cfg 2>/dev/null`);
+    expect(readFileSync(join(x, 'dd.iso')).equals(readFileSync(disk))).toBe(true);
+    expect(sh(`isoinfo -d -i ${x}/dd.iso`)).toMatch(/^Volume id: OEMDRV$/m);
+    expect(sh(`isoinfo -d -i ${attached}`)).toContain(`Volume id: ${LABEL}`);
+    const arg = ARG.replace(/\\/g, '\\');
+    const kernelLines = (cfg: string, kw: RegExp) => readFileSync(join(x, cfg), 'utf8').split('\n').filter((l) => kw.test(l));
+    for (const [cfg, kw] of [['isolinux.cfg', /^\s*append\b/], ['grub.cfg', /^\s*linux(efi)?\b/]] as const) {
+      const lines = kernelLines(cfg, kw);
+      expect(lines.length, cfg).toBeGreaterThan(0);
+      for (const l of lines) expect(l, cfg).toContain(arg);
+    }
+  });
+});
+
 describe('inspect installer ISOs', () => {
   it('dudkit inspect --json lists every kernel line and whether it carries the argument, and the top-level disks', () => {
     type Installer = { argument: string; disks: string[]; configs: { path: string; kernelLines: { line: string; driverDisk: boolean }[] }[] };
