@@ -76,4 +76,24 @@ describe('verify vs anaconda (issue 12)', () => {
     expect(doc.ok).toBe(true);
     expect(r.status).toBe(0);
   });
+
+  it('a given kmod with only .ko.xz modules loads nothing on RHEL 8, though the package is recorded', async () => {
+    const K89 = '4.18.0-513.5.1.el8_9.x86_64';
+    const koxz = 'kmod-acme-acmenet-2.4.1-4.el8_9.x86_64.rpm';
+    expect(run('rpm', ['-qpl', '--nosignature', join(FIXTURES, 'rpms-koxz', koxz)]).stdout).toContain(`/lib/modules/${K89}/extra/acme-acmenet/acmenet.ko.xz`);
+    writeFileSync(join(dir, 'x.yaml'), `${ACME}sources:\n  - rpm: ${FIXTURES}/rpms-koxz/${koxz}\ntargets:\n  - rhdd3: { out: x, format: directory }\n`);
+    await build(join(dir, 'x.yaml'), { outDir: join(dir, 'x-out'), ctx: createContext({ epoch: 1700000000 }) });
+    const r = dudkit(['verify', join(dir, 'x-out/x'), '--kernel', K89, '--json']);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; findings: { code: string; severity: string; subject: string; message: string }[]; details: { kernels: { kernel: string; packages: string[]; extracted: unknown[]; installedOnTarget: string[] }[] } };
+    // anaconda rhel-8 utils/dd/dd_extract.c, dlabelFilter: a name not ending exactly ".ko" is
+    // skipped, so no module lands; driver_updates.py extract_drivers still lists the package
+    // (dd_list) and writes its name to dd_packages for the target install.
+    const k = doc.details.kernels.find((x) => x.kernel === K89)!;
+    expect(k.packages).toEqual([koxz]);
+    expect(k.extracted).toEqual([]);
+    expect(k.installedOnTarget).toEqual(['kmod-acme-acmenet']);
+    expect(doc.findings).toContainEqual(expect.objectContaining({ code: 'RHDD3_NO_MODULE', severity: 'error', subject: K89 }));
+    expect(doc.findings.find((f) => f.code === 'RHDD3_NO_MODULE')!.message).toMatch(/takes only \.ko files, not acmenet\.ko\.xz/);
+    expect(r.status).toBe(1);
+  });
 });

@@ -109,20 +109,36 @@ export interface KernelMatch {
   kernel: string;
   packages: string[];
   modules: { package: string; path: string; relocated: string }[];
+  /** Compressed modules of matching packages that K's installer does not extract. */
+  skipped: string[];
+}
+
+/**
+ * Does the installer of kernel K extract compressed modules (`.ko.xz`, …)? The rhel-8 (and
+ * rhel-7) `dd_extract` takes names ending `.ko` only; rhel-9 from anaconda-34.25.5.11 (9.6) and
+ * rhel-10 also take compressed ones (redhat-dud.md §6.3). Read from K's release; other K: yes.
+ */
+export function takesCompressedModules(K: string): boolean {
+  const el = /\.el(\d+)(?:_(\d+))?/.exec(K);
+  if (!el) return true;
+  const major = Number(el[1]);
+  return major >= 10 || (major === 9 && Number(el[2] ?? 0) >= 6);
 }
 
 export function matchKernels(pkgs: DiskPackage[], kernels: string[]): KernelMatch[] {
   return kernels.map((kernel) => {
     const matching = pkgs.filter((p) => !p.isSource && matchesKernel(p, kernel));
+    const compressedOk = takesCompressedModules(kernel);
     return {
       kernel,
       packages: matching.map((p) => p.fileName),
       modules: matching.flatMap((p) =>
         p.files.flatMap((path) => {
           const relocated = relocatedModulePath(path);
-          return relocated ? [{ package: p.fileName, path, relocated }] : [];
+          return relocated && (compressedOk || path.endsWith('.ko')) ? [{ package: p.fileName, path, relocated }] : [];
         }),
       ),
+      skipped: compressedOk ? [] : matching.flatMap((p) => p.files.filter((path) => relocatedModulePath(path) !== undefined && !path.endsWith('.ko')).map((path) => `${p.fileName}:${path}`)),
     };
   });
 }

@@ -197,7 +197,10 @@ async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: strin
   for (const m of matchKernels(pkgs, kernels)) {
     details.kernels.push(kernelFacts(m, pkgs, arch, disk));
     if (m.packages.length === 0) f.error('RHDD3_NO_MATCH', m.kernel, `no package on ${repo} matches this installer kernel: nothing is loaded`);
-    else if (carriesDriver && m.modules.length === 0) f.error('RHDD3_NO_MODULE', m.kernel, `no module for kernel ${m.kernel}: only ${m.packages.join(', ')} match${m.packages.length === 1 ? 'es' : ''} on ${repo}, so no driver is loaded`);
+    else if (carriesDriver && m.modules.length === 0) {
+      const why = m.skipped.length > 0 ? `its installer's dd_extract takes only .ko files, not ${m.skipped.map((s) => s.slice(s.lastIndexOf('/') + 1)).join(', ')}` : `only ${m.packages.join(', ')} match${m.packages.length === 1 ? 'es' : ''} on ${repo}`;
+      f.error('RHDD3_NO_MODULE', m.kernel, `no module for kernel ${m.kernel}: ${why}, so no driver is loaded`);
+    }
   }
   for (const k of asked.filter((k) => !kernels.includes(k))) f.info('KERNEL_OTHER_ARCH', k, `not an ${arch} kernel; ${repo} is not used for it`);
 }
