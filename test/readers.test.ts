@@ -3,7 +3,7 @@
  * and media made by the real tools: xorriso, mkfs.fat + mcopy, GNU cpio, createrepo_c) exactly
  * one reader bids highest, and it is the expected one.
  */
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
@@ -89,6 +89,33 @@ describe('the read registry', () => {
     const vermagic = run('modinfo', ['-F', 'vermagic', path]).stdout.trim();
     expect(r.kind).toBe('kernel-module');
     expect((r.facts as { vermagic: string }).vermagic.trim()).toBe(vermagic);
+  });
+
+  it('initrd members show setuid/setgid/sticky bits and device nodes as cpio -tv does (GNU cpio archive)', async () => {
+    const tree = join(dir, 'special');
+    mkdirSync(join(tree, 'tmp'), { recursive: true });
+    mkdirSync(join(tree, 'shared'));
+    writeFileSync(join(tree, 'su'), '#!/bin/sh\n');
+    writeFileSync(join(tree, 'nox'), '');
+    chmodSync(join(tree, 'su'), 0o4755);
+    chmodSync(join(tree, 'nox'), 0o6644);
+    chmodSync(join(tree, 'tmp'), 0o1777);
+    chmodSync(join(tree, 'shared'), 0o2775);
+    const names = ['su', 'nox', 'tmp', 'shared'];
+    if (process.getuid?.() === 0) {
+      ok('mknod', [join(tree, 'console'), 'c', '5', '1']);
+      chmodSync(join(tree, 'console'), 0o600);
+      names.push('console');
+    }
+    const archive = join(dir, 'special.cpio');
+    ok('sh', ['-c', `printf '%s\\n' ${names.join(' ')} | cpio -o --quiet -H newc > ${archive}`], tree);
+    const listed = run('cpio', ['-tv', '--quiet', '-F', archive]).stdout.trim().split('\n');
+    const want = new Map(listed.map((l) => [l.split(/\s+/).pop()!, l.split(' ')[0]!]));
+    const r = await inspect(archive);
+    const members = (r.facts as { segments: { members: { name: string; mode: string }[] }[] }).segments.flatMap((g) => g.members);
+    expect(new Map(members.map((m) => [m.name, m.mode]))).toEqual(want);
+    expect(want.get('su')).toBe('-rwsr-xr-x');
+    expect(want.get('tmp')).toBe('drwxrwxrwt');
   });
 
   it('verify --json gives every finding a code from the catalogue; nested findings keep theirs', () => {

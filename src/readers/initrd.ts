@@ -36,10 +36,17 @@ interface Nested {
   text: string;
 }
 
+/** `ls -l`'s (and `cpio -tv`'s) mode string: file type, then rwx with setuid/setgid/sticky folded in. */
 function modeString(mode: number): string {
-  const type = { 0o040000: 'd', 0o120000: 'l', [S_IFREG]: '-' }[mode & S_IFMT] ?? '?';
-  let s = type;
+  const types: Record<number, string> = { 0o140000: 's', 0o120000: 'l', [S_IFREG]: '-', 0o060000: 'b', 0o040000: 'd', 0o020000: 'c', 0o010000: 'p' };
+  let s = types[mode & S_IFMT] ?? '?';
   for (let i = 0; i < 9; i++) s += mode & (1 << (8 - i)) ? 'rwx'[i % 3] : '-';
+  const special = (pos: number, bit: number, set: string) => {
+    if (mode & bit) s = s.slice(0, pos) + (s[pos] === 'x' ? set : set.toUpperCase()) + s.slice(pos + 1);
+  };
+  special(3, 0o4000, 's');
+  special(6, 0o2000, 's');
+  special(9, 0o1000, 't');
   return s;
 }
 
