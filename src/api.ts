@@ -13,8 +13,7 @@ import { mediumKey } from './emit/nested.js';
 import { checkOutFolders, checkOutName } from './emit/out-path.js';
 import { buildSidecars, writeSidecars } from './emit/sidecars.js';
 import { atKey, IncompleteBuild, UserError } from './errors.js';
-import { collectDriverSet } from './inputs/collect.js';
-import { describeIssues, loadManifest, type Target } from './manifest/load.js';
+import type { Target } from './manifest/load.js';
 import type { DriverSet } from './model/driverset.js';
 import { Artifacts } from './tree/artifacts.js';
 import { generatedIdentity } from './tree/identity.js';
@@ -22,12 +21,24 @@ import { resolveTree } from './tree/resolve.js';
 import { Scratch } from './tree/scratch.js';
 import { fileSource } from './tree/source.js';
 
+import type { InspectOptions, InspectReport, VerifyCallOptions, VerifyReport } from './readers/index.js';
+import type { WriteIsoOptions, WriteIsoResult } from './emit/write-iso.js';
+import type { KeygenOptions, KeygenResult } from './sign/key-files.js';
+
 export { createContext, type Context } from './context.js';
-export { IncompleteBuild, UserError } from './errors.js';
-export { loadManifest } from './manifest/load.js';
-export { collectDriverSet } from './inputs/collect.js';
-export type { DriverSet } from './model/driverset.js';
-export { Tree } from './tree/tree.js';
+export type { Progress } from './progress.js';
+export { FormatError, IncompleteBuild, UserError } from './errors.js';
+export type { Finding, FindingCode } from './findings.js';
+// the readers load with the first inspect/verify call, so `import 'dudkit'` stays light
+export type { InspectOptions, InspectReport, Inspection, Reader, Registry, Verification, VerifyCallOptions, VerifyOptions, VerifyReport } from './readers/index.js';
+export type { BootOptions, WriteIsoOptions, WriteIsoResult } from './emit/write-iso.js';
+export type { KeygenOptions, KeygenResult } from './sign/key-files.js';
+export { removeTemporaries } from './tree/leftovers.js';
+
+/** The target kinds a manifest can name, with a line on each (for help texts). */
+export function targetKinds(): { kind: string; summary: string }[] {
+  return layouts.map(({ kind, summary }) => ({ kind, summary }));
+}
 
 export interface BuildOptions {
   /** Folder the targets' `out` paths resolve against (default: the current folder). */
@@ -37,11 +48,21 @@ export interface BuildOptions {
   ctx?: Context;
 }
 
-export interface BuiltTarget extends Emitted {
+/** How a target's files are written: a folder, or one image or archive file. */
+export type MediumKind = 'directory' | 'iso' | 'fat' | 'cpio' | 'zip';
+
+export interface BuiltTarget {
+  /** The target's kind (rhdd3, pxe, …). */
   target: string;
+  /** The medium written (absolute). */
+  path: string;
+  medium: MediumKind;
+  size?: number;
+  md5?: string;
+  sha256?: string;
   /** Files written beside the output besides its checksum files (`Plan.sidecars`). */
   sidecars?: string[];
-  medium: Plan['medium']['kind'];
+  /** What the user should know or do next (e.g. the kernel arguments of a PXE overlay). */
   notes: string[];
 }
 
@@ -63,6 +84,7 @@ interface CheckedTarget {
  * layouts the manifest names, and those its targets name with `of:` (for `env.inner`).
  */
 async function checkTargets(path: string, targets: Target[], loaded: Map<string, Layout>): Promise<Omit<CheckedTarget, 'out'>[]> {
+  const { describeIssues } = await import('./manifest/load.js');
   const load = async (kind: string, where: string): Promise<Layout> => {
     const hit = loaded.get(kind);
     if (hit) return hit;
@@ -112,6 +134,8 @@ async function checkInputs(targets: CheckedTarget[], baseDir: string, path: stri
  */
 export async function build(manifestPath: string, opts: BuildOptions = {}): Promise<BuildResult> {
   const ctx = opts.ctx ?? createContext();
+  // the manifest reader (zod, yaml) and the input readers load here, so `import 'dudkit'` stays light
+  const [{ loadManifest }, { collectDriverSet }] = await Promise.all([import('./manifest/load.js'), import('./inputs/collect.js')]);
   const loaded = await loadManifest(manifestPath);
   const outDir = resolve(opts.outDir ?? '.');
   const kinds = new Map<string, Layout>();
@@ -222,4 +246,28 @@ async function emitTarget(t: CheckedTarget, plan: Plan, outDir: string, ctx: Con
   const key = plan.medium.kind === 'directory' ? undefined : mediumKey(plan, ctx.epoch);
   if (key !== undefined) artifacts.offer(generatedIdentity('file', key, []), await fileSource(out));
   return { target: t.target.kind, medium: plan.medium.kind, notes: plan.notes, ...emitted };
+}
+
+/** The facts `inspect` reports: an object whose fields depend on the kind (vermagic for a module, …). */
+export type Facts = { readonly [fact: string]: unknown };
+
+/** What a path is and holds: the facts its reader finds (the registry's highest bidder), and what is wrong. */
+export async function inspect(path: string, opts: InspectOptions = {}): Promise<InspectReport<Facts>> {
+  // every reader's facts are an object (the JSON document spreads them)
+  return (await import('./readers/index.js')).inspect(path, opts) as Promise<InspectReport<Facts>>;
+}
+
+/** Check a medium the way its consumer (installer, xapi…) does; `ok` is false when the consumer would fail. */
+export async function verify(path: string, opts: VerifyCallOptions = {}): Promise<VerifyReport> {
+  return (await import('./readers/index.js')).verify(path, opts);
+}
+
+/** Write the folder `dir` as an ISO 9660 image at `out`, what `dudkit iso` does. */
+export async function writeIso(dir: string, out: string, opts: WriteIsoOptions = {}): Promise<WriteIsoResult> {
+  return (await import('./emit/write-iso.js')).writeIso(dir, out, opts);
+}
+
+/** Make an RSA OpenPGP key pair for signing test media: `PREFIX.asc` (secret, 0600) and `PREFIX.pub.asc`. */
+export async function keygen(prefix: string, opts: KeygenOptions = {}): Promise<KeygenResult> {
+  return (await import('./sign/key-files.js')).keygen(prefix, opts);
 }

@@ -11,7 +11,7 @@ export interface Context {
   readonly warnings: readonly string[];
 }
 
-export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number {
+export function sourceDateEpoch(env: { readonly [name: string]: string | undefined } = process.env): number {
   const raw = env.SOURCE_DATE_EPOCH;
   if (raw === undefined || raw === '') return Math.floor(Date.now() / 1000);
   if (!/^\d+$/.test(raw)) throw new UserError(`SOURCE_DATE_EPOCH must be a whole number of seconds, got ${JSON.stringify(raw)}`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { layouts } from '../../layouts/index.js';
+import { build, targetKinds } from '../api.js';
 import { action, commandContext, printJson } from './common.js';
 
 export function register(program: Command): void {
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .addHelpText(
       'after',
-      `\nTarget kinds (the keys of a manifest's targets: list):\n${layouts.map((l) => `  ${l.kind.padEnd(17)} ${l.summary}`).join('\n')}\n` +
+      `\nTarget kinds (the keys of a manifest's targets: list):\n${targetKinds().map((l) => `  ${l.kind.padEnd(17)} ${l.summary}`).join('\n')}\n` +
         `\nEverything that can be checked (options, sources, module arches, files named by options, each\n` +
         `target's plan) is checked before anything is written; a mistake there leaves OUTDIR untouched.\n` +
         `Targets are then written one by one, each whole or not at all. If one fails, those written\n` +
@@ -22,7 +22,6 @@ export function register(program: Command): void {
     .action(
       action(async (manifest: string, opts: { outDir: string; only: string[]; json?: boolean; progress?: boolean }) => {
         const ctx = commandContext(opts);
-        const { build } = await import('../api.js');
         const result = await build(manifest, { outDir: opts.outDir, only: opts.only, ctx });
         if (opts.json) {
           printJson(result);

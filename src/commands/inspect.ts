@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { inspect } from '../api.js';
 import { action, commandContext, printJson } from './common.js';
 
 export function register(program: Command): void {
@@ -10,7 +11,6 @@ export function register(program: Command): void {
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .action(
       action(async (path: string, opts: { json?: boolean; progress?: boolean }) => {
-        const { inspect } = await import('../readers/index.js');
         const report = await inspect(path, { ctx: commandContext(opts) });
         if (opts.json) printJson(report.json);
         else process.stdout.write(report.text.endsWith('\n') ? report.text : `${report.text}\n`);

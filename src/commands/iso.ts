@@ -1,11 +1,5 @@
 import { type Command, Option } from 'commander';
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import type { EmitIsoOptions } from '../emit/iso.js';
-import { asUserError, UserError } from '../errors.js';
-import type { DigestName } from '../emit/atomic.js';
-import { treeFromDirectory } from '../tree/folder.js';
-import type { ResolvedEntry } from '../tree/tree.js';
+import { UserError, writeIso, type WriteIsoOptions } from '../api.js';
 import { action, commandContext, printJson, type GlobalOpts } from './common.js';
 
 interface IsoCommandOpts extends GlobalOpts {
@@ -35,60 +29,42 @@ interface IsoCommandOpts extends GlobalOpts {
 const treePath = (p: string) => p.replace(/^\/+/, '');
 
 /** `dudkit iso DIR -o OUT.iso …`: the writer on its own, a mkisofs-like subset. */
-export async function isoCommand(dir: string, opts: IsoCommandOpts): Promise<void> {
+async function isoCommand(dir: string, opts: IsoCommandOpts): Promise<void> {
   const ctx = commandContext(opts);
-  const out = resolve(opts.output);
-  const rel = relative(resolve(dir), out);
-  if (!isAbsolute(rel) && rel.split(sep)[0] !== '..') {
-    throw new UserError(`output lies inside the input folder ${dir}; write it elsewhere`, opts.output);
-  }
-  if (!(await stat(dirname(out)).catch(() => undefined))?.isDirectory()) throw new UserError('output folder does not exist', dirname(out));
-  if ((await stat(out).catch(() => undefined))?.isDirectory()) throw new UserError('is a folder; the output must be a file', opts.output);
-  const options: EmitIsoOptions = {
+  const options: WriteIsoOptions = {
     volumeId: opts.volid,
-    systemId: opts.sysid ?? '',
-    publisher: opts.publisher ?? '',
-    preparer: opts.preparer ?? '',
-    application: opts.application ?? '',
-    joliet: opts.joliet ? { limit: opts.jolietLong ? 103 : 64, overflow: 'truncate' } : false,
-    level3: opts.isoLevel === '3',
+    ...(opts.sysid !== undefined ? { systemId: opts.sysid } : {}),
+    ...(opts.publisher !== undefined ? { publisher: opts.publisher } : {}),
+    ...(opts.preparer !== undefined ? { preparer: opts.preparer } : {}),
+    ...(opts.application !== undefined ? { application: opts.application } : {}),
+    joliet: opts.joliet ? { longNames: Boolean(opts.jolietLong) } : false,
+    level: opts.isoLevel === '3' ? 3 : 1,
     implantMd5: Boolean(opts.implantMd5),
     supportedIso: Boolean(opts.supportedIso),
-    checksums: [...(opts.md5 ? ['md5'] : []), ...(opts.sha256 ? ['sha256'] : [])] as DigestName[],
+    checksums: [...(opts.md5 ? (['md5'] as const) : []), ...(opts.sha256 ? (['sha256'] as const) : [])],
+    ctx,
   };
   if (opts.bootBios || opts.bootEfi) {
     const loadSectors = opts.bootLoadSize === undefined ? 4 : Number(opts.bootLoadSize);
-    Object.assign(options, {
-      boot: {
-        ...(opts.bootBios
-          ? { bios: { path: treePath(opts.bootBios), loadSectors, bootInfoTable: Boolean(opts.bootInfoTable), grub2BootInfo: Boolean(opts.grub2BootInfo) } }
-          : {}),
-        ...(opts.bootEfi ? { efi: { path: treePath(opts.bootEfi) } } : {}),
-        ...(opts.bootCatalog ? { catalogPath: treePath(opts.bootCatalog) } : {}),
-      },
-    });
+    options.boot = {
+      ...(opts.bootBios ? { bios: { path: opts.bootBios, loadSectors, bootInfoTable: Boolean(opts.bootInfoTable), grub2BootInfo: Boolean(opts.grub2BootInfo) } } : {}),
+      ...(opts.bootEfi ? { efi: { path: opts.bootEfi } } : {}),
+      ...(opts.bootCatalog ? { catalogPath: opts.bootCatalog } : {}),
+    };
   } else if (opts.bootInfoTable || opts.bootCatalog || opts.bootLoadSize || opts.grub2BootInfo) {
     throw new UserError('boot options need --boot-bios or --boot-efi');
   }
   if (opts.hybrid !== undefined && opts.hybrid !== false) {
-    const kind = opts.hybrid === true ? 'mbr' : opts.hybrid;
-    let bootCode: Uint8Array | undefined;
-    if (opts.isohybridMbr) {
-      bootCode = await readFile(opts.isohybridMbr).catch((err: unknown) => asUserError(err, opts.isohybridMbr!));
-      if (bootCode.length !== 432) throw new UserError(`isohybrid MBR code must be exactly 432 bytes (syslinux isohdpfx.bin), got ${bootCode.length}`, opts.isohybridMbr);
-    } else {
-      ctx.warn('--hybrid without --isohybrid-mbr: the MBR has a partition table but no boot code, so the image is readable but not bootable from USB');
-    }
-    Object.assign(options, { hybrid: { gpt: kind === 'gpt', ...(bootCode ? { bootCode } : {}) } });
+    if (!opts.isohybridMbr) ctx.warn('--hybrid without --isohybrid-mbr: the MBR has a partition table but no boot code, so the image is readable but not bootable from USB');
+    options.hybrid = { gpt: opts.hybrid === 'gpt', ...(opts.isohybridMbr ? { mbrFile: opts.isohybridMbr } : {}) };
   } else if (opts.isohybridMbr) {
     throw new UserError('--isohybrid-mbr needs --hybrid');
   }
 
-  const entries = (await treeFromDirectory(dir)).entries() as ResolvedEntry[];
-  const { emitIso } = await import('../emit/iso.js');
-  const result = await emitIso(entries, out, options, ctx);
+  const result = await writeIso(dir, opts.output, options);
   if (opts.json) {
-    printJson({ output: out, volumeId: opts.volid, ...result });
+    const { path, ...rest } = result;
+    printJson({ output: path, volumeId: opts.volid, ...rest });
   } else {
     const lines = [`wrote ${opts.output} (${result.size} bytes)`];
     if (result.implantedMd5) lines.push(`media-check MD5 ${result.implantedMd5}`);

@@ -1,8 +1,5 @@
-import { chmod, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { AtomicFile } from '../emit/atomic.js';
-import { UserError } from '../errors.js';
-import { sourceDateEpoch } from '../context.js';
+import { keygen, UserError } from '../api.js';
 import { action, printJson } from './common.js';
 
 interface KeygenOpts {
@@ -12,13 +9,6 @@ interface KeygenOpts {
   passphraseEnv?: string;
   force?: boolean;
   json?: boolean;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 export function register(program: Command): void {
@@ -35,25 +25,15 @@ export function register(program: Command): void {
     .action(
       action(async (prefix: string, opts: KeygenOpts) => {
         const bits = Number(opts.bits);
-        if (![2048, 3072, 4096].includes(bits)) throw new UserError(`--bits ${opts.bits}: choose 2048, 3072 or 4096`);
+        if (bits !== 2048 && bits !== 3072 && bits !== 4096) throw new UserError(`--bits ${opts.bits}: choose 2048, 3072 or 4096`);
         let passphrase: string | undefined;
         if (opts.passphraseEnv !== undefined) {
           passphrase = process.env[opts.passphraseEnv];
           if (!passphrase) throw new UserError(`--passphrase-env ${opts.passphraseEnv}: that environment variable is not set or empty`);
         }
-        const secret = `${prefix}.asc`;
-        const pub = `${prefix}.pub.asc`;
-        for (const f of [secret, pub]) if (!opts.force && (await exists(f))) throw new UserError('exists already (use --force to replace it)', f);
-        // OpenPGP.js is large: loaded only when a key is made
-        const { generateKeyPair } = await import('../sign/keygen.js');
-        const pair = await generateKeyPair({ name: opts.name, ...(opts.email ? { email: opts.email } : {}), bits, ...(passphrase ? { passphrase } : {}), created: sourceDateEpoch() });
-        await AtomicFile.with(secret, [], async (f) => {
-          await chmod(f.tempPath, 0o600);
-          await f.write(Buffer.from(pair.secretArmored));
-        });
-        await AtomicFile.with(pub, [], (f) => f.write(Buffer.from(pair.publicArmored)));
-        if (opts.json) printJson({ secret, public: pub, fingerprint: pair.fingerprint, bits, protected: passphrase !== undefined });
-        else process.stdout.write(`${secret} (secret${passphrase ? ', passphrase-protected' : ', NOT protected: for tests only'})\n${pub} (public)\nfingerprint ${pair.fingerprint}\n`);
+        const r = await keygen(prefix, { name: opts.name, ...(opts.email ? { email: opts.email } : {}), bits, ...(passphrase ? { passphrase } : {}), force: Boolean(opts.force) });
+        if (opts.json) printJson(r);
+        else process.stdout.write(`${r.secret} (secret${r.protected ? ', passphrase-protected' : ', NOT protected: for tests only'})\n${r.public} (public)\nfingerprint ${r.fingerprint}\n`);
       }),
     );
 }

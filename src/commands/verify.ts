@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { verify } from '../api.js';
 import { action, printJson, VerificationFailed } from './common.js';
 
 export function register(program: Command): void {
@@ -11,7 +12,6 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document on stdout')
     .action(
       action(async (path: string, opts: { kernel: string[]; key?: string; json?: boolean }) => {
-        const { verify } = await import('../readers/index.js');
         const report = await verify(path, { kernels: opts.kernel, ...(opts.key ? { key: opts.key } : {}) });
         if (opts.json) printJson({ medium: report.medium, kind: report.kind, ok: report.ok, findings: report.findings, details: report.details });
         else process.stdout.write(`${report.text}\n`);

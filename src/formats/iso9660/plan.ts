@@ -15,30 +15,9 @@ import { BLOCK, blocks, both32, isPrintableAscii } from './numbers.js';
 import { pathTableSize } from './pathtable.js';
 import { layoutRecords, recordLength, systemUseRoom } from './records.js';
 import { CE_LENGTH, cl, er, nm, pl, px, re, sl, sp, splitInline, tf } from './susp.js';
+import type { BootOptions, HybridOptions } from './boot-options.js';
 
-export interface BootOptions {
-  /** No-emulation BIOS image (isolinux.bin, GRUB2 eltorito.img): a file path in the tree. */
-  readonly bios?: {
-    readonly path: string;
-    /** 512-byte sectors the firmware loads (default 4, as isolinux wants). */
-    readonly loadSectors?: number;
-    /** Patch the boot-info table into the image's copy (mkisofs `-boot-info-table`). */
-    readonly bootInfoTable?: boolean;
-    /** Also GRUB2's boot info at byte 2548 (`--grub2-boot-info`). */
-    readonly grub2BootInfo?: boolean;
-  };
-  /** UEFI image (a FAT image such as efiboot.img): a file path in the tree. */
-  readonly efi?: { readonly path: string };
-  /** Where the catalog also appears as a file (`isolinux/boot.cat`); hidden when absent. */
-  readonly catalogPath?: string;
-}
-
-export interface HybridOptions {
-  /** 432 bytes of MBR boot code (syslinux isohdpfx.bin); zeros when absent (not bootable from USB). */
-  readonly bootCode?: Uint8Array;
-  /** Add the GPT (xorriso `-isohybrid-gpt-basdat` form) for UEFI boot from USB. */
-  readonly gpt?: boolean;
-}
+export type { BootOptions, HybridOptions };
 
 export interface IsoOptions {
   /** Volume label (printable ASCII, ≤ 32 bytes), e.g. `OEMDRV` for driver disks. */
