@@ -56,7 +56,7 @@ describe('architecture: import rules (TypeScript import scanner)', () => {
     expect(layoutImports.map((i) => i.specifier)).toContain('zod');
     // a type-only import and a dynamic import()
     expect(layoutImports.map(pair)).toContain('layouts/types.ts -> src/model/driverset.ts');
-    expect(sourceFiles('src/commands').flatMap(importsOf).map(pair)).toContain('src/commands/iso.ts -> src/emit/iso.ts');
+    expect(importsOf('src/api.ts').map(pair)).toContain('src/api.ts -> src/readers/index.ts');
     expect(sourceFiles('layouts').length).toBeGreaterThanOrEqual(10);
     expect(sourceFiles('src/formats').length).toBeGreaterThanOrEqual(40);
   });
@@ -78,5 +78,12 @@ describe('architecture: import rules (TypeScript import scanner)', () => {
     // Plan, Medium and Sidecar live in src/emit/plan.ts; layouts/types.ts takes them from there
     expect(layoutImports.map(pair)).toContain('layouts/types.ts -> src/emit/plan.ts');
     check(emitImports, (i) => under(['layouts'])(i.to), []);
+  });
+
+  it('the CLI (src/cli.ts, src/commands/) uses only the library API: commander, node: built-ins, src/api.ts and its own modules', () => {
+    const cli = ['src/cli.ts', ...sourceFiles('src/commands')].flatMap(importsOf);
+    const allowed = (i: Import) => i.specifier === 'commander' || i.specifier.startsWith('node:') || i.to === 'src/api.ts' || under(['src/commands'])(i.to);
+    expect(cli.map(pair)).toContain('src/commands/build.ts -> src/api.ts');
+    check(cli, (i) => !allowed(i), []);
   });
 });

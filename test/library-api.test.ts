@@ -4,7 +4,7 @@
  * .mjs importing 'dudkit' and a strict TypeScript file checked with tsc. Oracles: modinfo (kmod)
  * for the module facts, isoinfo for the disk the packaged `build` wrote, tsc for the types.
  */
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACME } from './helpers/manifest.js';
@@ -118,18 +118,4 @@ export const b = writeIso('d', 'o', { level: 2 });
       expect(r.stdout.trim().split('\n').map((l) => l.replace(/: error (TS\d+).*/, ' $1')), `types: [${types}]`).toEqual(['misuse.ts(2,32) TS2322', 'misuse.ts(3,39) TS2322']);
     }
   }, 180_000);
-});
-
-describe('the CLI is a shell over the API', () => {
-  it('src/cli.ts and src/commands/ import only the API, commander, node: built-ins and each other', () => {
-    const files = ['src/cli.ts', ...readdirSync(join(ROOT, 'src/commands')).map((f) => `src/commands/${f}`)];
-    const foreign: string[] = [];
-    for (const file of files) {
-      const text = readFileSync(join(ROOT, file), 'utf8');
-      const specifiers = [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*'([^']+)'/g)].map((m) => m[1]!);
-      const ok = file === 'src/cli.ts' ? /^(commander|node:.*|\.\/api\.js|\.\/commands\/[\w-]+\.js)$/ : /^(commander|node:.*|\.\.\/api\.js|\.\/[\w-]+\.js)$/;
-      for (const s of specifiers) if (!ok.test(s)) foreign.push(`${file}: ${s}`);
-    }
-    expect(foreign).toEqual([]);
-  });
 });
