@@ -33,14 +33,21 @@ const FS_ERRORS: Record<string, string> = {
   EMFILE: 'too many open files',
 };
 
+/** What Node's file-system errors carry (declared here so the public types need no @types/node). */
+export interface FsError extends Error {
+  code?: string;
+  syscall?: string;
+  path?: string;
+}
+
 /** An error the file system raised (it carries the syscall), e.g. ENOENT from open(). */
-export function isFsError(err: unknown): err is NodeJS.ErrnoException {
-  const e = err as NodeJS.ErrnoException | undefined;
+export function isFsError(err: unknown): err is FsError {
+  const e = err as FsError | undefined;
   return typeof e?.code === 'string' && typeof e.syscall === 'string';
 }
 
 /** The one-line text of a file-system refusal, without the path. */
-export function fsErrorText(err: NodeJS.ErrnoException): string {
+export function fsErrorText(err: FsError): string {
   return FS_ERRORS[err.code!] ?? err.message;
 }
 

@@ -111,7 +111,7 @@ export const b = writeIso('d', 'o', { level: 2 });
     );
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     // skipLibCheck stays off: every declaration file the API reaches is checked too
-    for (const types of [['node'], []]) {
+    for (const types of [['node']]) {
       writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, types }, files: ['use.ts', 'misuse.ts'] }));
       const r = run(process.execPath, [tsc, '-p', '.', '--pretty', 'false'], { cwd: project });
       // the two misuses, and nothing else
