@@ -18,7 +18,7 @@ import { nestedMedium } from '../src/emit/nested.js';
 import { addKernelArgs, BOOT_CONFIGS, driverDiskArg, EFI_IMAGE_CONFIGS, kickstartArg, type ConfigKind } from '../src/formats/bootcfg/kernel-args.js';
 import { FatReader, replaceFatFiles } from '../src/formats/fat/index.js';
 import { bootInfoOf } from '../src/formats/iso9660/eltorito.js';
-import { decodeSystemArea } from '../src/formats/iso9660/hybrid.js';
+import { decodeSystemArea, type DecodedSystemArea, type KeptIds } from '../src/formats/iso9660/hybrid.js';
 import { IsoReader, isoEntrySource, type IsoEntry, type IsoVolume } from '../src/formats/iso9660/read.js';
 import { isPrintableAscii } from '../src/formats/iso9660/numbers.js';
 import { bytesSource, fileSource, readSource, sliceSource, type Source } from '../src/tree/source.js';
@@ -52,8 +52,8 @@ export interface InstallerIso {
   readonly efi?: { path: string; loadSectors: number };
   /** The boot catalog's path when it is visible as a file (`isolinux/boot.cat`). */
   readonly catalogPath?: string;
-  /** isohybrid system area: the original MBR boot code, and whether a GPT follows. */
-  readonly hybrid?: { bootCode: Uint8Array; gpt: boolean };
+  /** isohybrid system area: the original MBR boot code, whether a GPT follows, and in which form. */
+  readonly hybrid?: { bootCode: Uint8Array; gpt: boolean; isohybridUefi?: KeptIds };
   /** The boot configurations present, as text (latin1, so bytes round-trip exactly). */
   readonly configs: readonly { path: string; kind: ConfigKind; text: string }[];
   /** Installer architecture (`.discinfo`, else the boot file names); undefined when unknown. */
@@ -61,11 +61,19 @@ export interface InstallerIso {
   readonly kickstart?: { name: string; source: Source };
 }
 
+/** What a system area holds, in the words of the refusal: MBR slots and the GPT's shape. */
+function describeArea(decoded: Extract<DecodedSystemArea, { kind: 'mbr' }>): string {
+  const hex = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
+  const parts = decoded.partitions.map((p) => `${p.index}: ${p.active ? 'active ' : ''}type ${hex(p.type)} from sector ${p.start}`).join(', ');
+  const gpt = decoded.gpt ? `, a GPT of ${decoded.gpt.entries} entries at sector ${decoded.gpt.entriesLba} (first usable ${decoded.gpt.firstUsable})` : ', no GPT';
+  return `found MBR boot code pointing to sector ${decoded.bootImageSector}, partitions ${parts || 'none'}${gpt}`;
+}
+
 /**
- * Classify the system area as one of the forms the writer produces (`iso9660.md` isohybrid):
- * none, MBR-only isohybrid (one active 0x17 partition), or xorriso's `-isohybrid-gpt-basdat`
- * (0x00 + 0xEF on the EFI image, 248-entry GPT at LBA 2). Anything else (RHEL 8's
- * `isohybrid --uefi`, RHEL 10's GRUB2 MBR with an appended partition) is refused, not guessed.
+ * Classify the system area as one of the forms the writer rebuilds (`delivery.md` §6.3): none,
+ * MBR-only isohybrid (one active 0x17 partition), xorriso's `-isohybrid-gpt-basdat` (RHEL 9: 0x00 +
+ * 0xEF on the EFI image, 248-entry GPT at LBA 2) or syslinux `isohybrid --uefi` (RHEL 7/8: the same
+ * MBR, 128-entry GPT from sector 34, identifiers kept). Anything else is refused, not guessed.
  */
 function classifySystemArea(area: Uint8Array, biosLba: number | undefined, efiLba: number | undefined, what: string): InstallerIso['hybrid'] {
   const decoded = decodeSystemArea(area);
@@ -73,7 +81,7 @@ function classifySystemArea(area: Uint8Array, biosLba: number | undefined, efiLb
   if (decoded.kind === 'other') throw new UserError(`${what}: the system area holds data that is not an MBR; not a layout dudkit can rebuild`);
   const { partitions: parts, gpt } = decoded;
   const refuse = (why: string) =>
-    new UserError(`${what}: ${why}; dudkit rebuilds only the isohybrid forms it writes (RHEL 9: isohdpfx.bin MBR + GPT), not RHEL 8 (isohybrid --uefi) or RHEL 10 (GRUB2 MBR, appended partition) media`);
+    new UserError(`${what}: ${why} (${describeArea(decoded)}); dudkit rebuilds the isohybrid forms of RHEL 7/8 (isohybrid --uefi) and RHEL 9 (xorriso isohdpfx.bin MBR + GPT) only`);
   if (decoded.bootImageSector !== (biosLba ?? 0) * 4) throw refuse('the MBR boot code does not point to the El Torito BIOS image the isohybrid way');
   const first = parts[0];
   if (!first || !first.active || first.start !== 0) throw refuse('the first MBR partition does not cover the image from sector 0');
@@ -82,9 +90,19 @@ function classifySystemArea(area: Uint8Array, biosLba: number | undefined, efiLb
     return { bootCode: decoded.bootCode, gpt: false };
   }
   const efiPart = parts[1];
-  if (first.type !== 0x00 || parts.length > 2 || gpt.entriesLba !== 2 || gpt.entries !== 248) throw refuse('the MBR/GPT are not the xorriso -isohybrid-gpt-basdat layout');
+  if (first.type !== 0x00 || parts.length > 2 || gpt.entriesLba !== 2) throw refuse('the MBR/GPT are not an isohybrid layout');
   if (efiPart && (efiPart.type !== 0xef || efiLba === undefined || efiPart.start !== efiLba * 4)) throw refuse('the 0xEF MBR partition is not the El Torito UEFI image');
-  return { bootCode: decoded.bootCode, gpt: true };
+  if (gpt.entries === 248 && gpt.firstUsable === 64) return { bootCode: decoded.bootCode, gpt: true };
+  const [g1, g2] = gpt.partitions;
+  if (gpt.entries === 128 && gpt.firstUsable === 34 && g1?.index === 1 && g1.first === 0 && (!efiPart || (g2?.index === 2 && g2.first === efiPart.start))) {
+    const none = new Uint8Array(16);
+    return {
+      bootCode: decoded.bootCode,
+      gpt: true,
+      isohybridUefi: { signature: decoded.signatureBytes, diskGuid: gpt.diskGuid, partitionGuids: [g1.guid, g2?.guid ?? none] },
+    };
+  }
+  throw refuse('the GPT is neither xorriso\'s -isohybrid-gpt-basdat (248 entries from sector 64) nor isohybrid --uefi\'s (128 entries from sector 34, entry 1 from sector 0, entry 2 at the UEFI image)');
 }
 
 /**
@@ -295,10 +313,6 @@ export const attach = defineLayout({
       notes.push('images/cdboot.img embeds its own copy of cdboot.prm, which dudkit does not rebuild: boots from that image do not get inst.dd');
     }
     if (installer.configs.length === 0 && efiImages.size === 0) env.warn(`${installer.path}: no boot configuration found; no kernel line carries ${args[0]}`);
-    const efiEntry = installer.efi && byPath.get(installer.efi.path);
-    if (installer.efi && efiEntry && installer.efi.loadSectors !== Math.ceil(efiEntry.size / 512)) {
-      env.warn(`${installer.path}: the UEFI El Torito entry loaded ${installer.efi.loadSectors} sectors; the new one loads the whole image (${Math.ceil(efiEntry.size / 512)}), as xorriso writes it`);
-    }
     const v = installer.volume;
     const systemId = keptId(v.systemId, 32);
     const publisher = keptId(v.publisher, 128);
@@ -321,7 +335,8 @@ export const attach = defineLayout({
           ? {
               boot: {
                 ...(installer.bios ? { bios: installer.bios } : {}),
-                ...(installer.efi ? { efi: { path: installer.efi.path } } : {}),
+                // the edited image keeps its size, so the entry keeps the input's load size (delivery.md §6.3)
+                ...(installer.efi ? { efi: { path: installer.efi.path, loadSectors: installer.efi.loadSectors } } : {}),
                 ...(installer.catalogPath !== undefined ? { catalogPath: installer.catalogPath } : {}),
               },
             }

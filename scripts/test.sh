@@ -14,6 +14,7 @@ declare -A tools=(
   [dkms]=dkms
   [rpm2archive]=rpm2cpio [rpmkeys]=rpm
   [file]=file
+  [isohybrid]=syslinux-utils [sgdisk]=gdisk [genisoimage]=genisoimage
   [/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
 )
 missing=()

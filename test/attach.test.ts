@@ -272,14 +272,16 @@ describe('attach: refusals', () => {
     await expect(buildQuiet(m, join(dir, 'el6'))).rejects.toThrow(/el6\.iso: CentOS Linux 6: RHEL 5\/6 installers take no inst\.dd=/);
   });
 
-  it('a GPT of another shape (128 entries, as isohybrid --uefi writes for RHEL 8) is refused, not rebuilt as xorriso\'s', async () => {
-    const patched = join(dir, 'gpt128.iso');
+  it('a GPT of a shape neither xorriso nor isohybrid --uefi writes (200 entries) is refused, saying what it found', async () => {
+    const patched = join(dir, 'gpt200.iso');
     const buf = readFileSync(installer);
     expect(buf.toString('latin1', 512, 520)).toBe('EFI PART');
-    buf.writeUInt32LE(128, 512 + 80);
+    buf.writeUInt32LE(200, 512 + 80);
     writeFileSync(patched, buf);
-    const m = manifest('gpt128.yaml', `  - attach: { installer: gpt128.iso }\n`);
-    await expect(buildQuiet(m, join(dir, 'gpt128'))).rejects.toThrow(/gpt128\.iso: the MBR\/GPT are not the xorriso -isohybrid-gpt-basdat layout; dudkit rebuilds only/);
+    const m = manifest('gpt200.yaml', `  - attach: { installer: gpt200.iso }\n`);
+    await expect(buildQuiet(m, join(dir, 'gpt200'))).rejects.toThrow(
+      /gpt200\.iso: the GPT is neither xorriso's -isohybrid-gpt-basdat .* \(found MBR boot code pointing to sector \d+, partitions 1: active type 0x00 from sector 0, 2: type 0xef from sector \d+, a GPT of 200 entries at sector 2 \(first usable 64\)\); dudkit rebuilds/,
+    );
   });
 
   it('a file that is not an ISO is a one-line user error naming it', async () => {

@@ -207,7 +207,14 @@ describe.skipIf(!existsSync('/usr/lib/ISOLINUX/isolinux.bin'))('decoders of imag
     expect(reported.length).toBe(2);
     expect(area.partitions).toEqual(reported);
     const [, entriesLba, entries] = /^GPT entry array\s*:\s*(\d+)\s+(\d+)/m.exec(report)!;
-    expect(area.gpt).toEqual({ entriesLba: Number(entriesLba), entries: Number(entries) });
+    expect(area.gpt).toMatchObject({ entriesLba: Number(entriesLba), entries: Number(entries) });
+    const [, firstUsable] = /^GPT lba range\s*:\s*(\d+)/m.exec(report)!;
+    expect(area.gpt?.firstUsable).toBe(Number(firstUsable));
+    expect(Buffer.from(area.gpt!.diskGuid).toString('hex')).toBe(/^GPT disk GUID\s*:\s*([0-9a-f]{32})$/m.exec(report)![1]);
+    const names = [...report.matchAll(/^GPT partname local :\s+(\d+)\s+(.+)$/gm)].map((m) => ({ index: Number(m[1]), name: m[2] }));
+    const starts = [...report.matchAll(/^GPT start and size :\s+\d+\s+(\d+)\s+(\d+)$/gm)].map((m) => ({ first: Number(m[1]), last: Number(m[1]) + Number(m[2]) - 1 }));
+    expect(area.gpt?.partitions.map((p) => ({ index: p.index, name: p.name }))).toEqual(names);
+    expect(area.gpt?.partitions.map((p) => ({ first: p.first, last: p.last }))).toEqual(starts);
     expect(area.bootCode).toEqual(readFileSync(REAL_MBR).subarray(0, 432));
     expect(area.bootImageSector).toBe(lba * 4);
     expect(report).toMatch(/El Torito img opts :\s+1\s+boot-info-table isohybrid-suitable\n/);

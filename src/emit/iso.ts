@@ -218,9 +218,9 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
   for (const { path, joliet } of plan.jolietCut) {
     ctx.warn(`Joliet name cut to ${joliet.length} characters: /${path} is "${joliet}" for Windows readers (Rock Ridge keeps the full name${joliet.length < 103 ? '; -joliet-long allows 103' : ''})`);
   }
-  const size = plan.volumeBlocks * 2048;
+  const size = plan.imageBlocks * 2048;
   const checksums = [...new Set(options.checksums ?? [])];
-  const mediaCheck = options.implantMd5 ? new MediaCheckTap(size) : undefined;
+  const mediaCheck = options.implantMd5 ? new MediaCheckTap(plan.volumeBlocks * 2048) : undefined;
   const hashTaps = options.implantMd5 ? [] : checksums.map((a) => new HashTap(a));
   const taps: Tap[] = [...(mediaCheck ? [mediaCheck] : []), ...hashTaps];
 

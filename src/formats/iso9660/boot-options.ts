@@ -1,4 +1,6 @@
 /** El Torito and isohybrid options of an image: plain data, part of the library's public types. */
+import type { KeptIds } from './hybrid.js';
+
 export interface BootOptions {
   /** No-emulation BIOS image (isolinux.bin, GRUB2 eltorito.img): a file path in the tree. */
   readonly bios?: {
@@ -11,7 +13,11 @@ export interface BootOptions {
     readonly grub2BootInfo?: boolean;
   };
   /** UEFI image (a FAT image such as efiboot.img): a file path in the tree. */
-  readonly efi?: { readonly path: string };
+  readonly efi?: {
+    readonly path: string;
+    /** 512-byte sectors the firmware loads; default the whole image, ⌈size/512⌉ (as xorriso's replay). */
+    readonly loadSectors?: number;
+  };
   /** Where the catalog also appears as a file (`isolinux/boot.cat`); hidden when absent. */
   readonly catalogPath?: string;
 }
@@ -21,4 +27,9 @@ export interface HybridOptions {
   readonly bootCode?: Uint8Array;
   /** Add the GPT (xorriso `-isohybrid-gpt-basdat` form) for UEFI boot from USB. */
   readonly gpt?: boolean;
+  /**
+   * With `gpt`: write syslinux `isohybrid --uefi`'s form instead (RHEL 7/8: 128 entries, GPT entry 1
+   * over the ISO volume, image padded to whole cylinders past it), with these identifiers.
+   */
+  readonly isohybridUefi?: KeptIds;
 }

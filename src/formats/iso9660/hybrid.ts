@@ -1,14 +1,14 @@
 /**
  * isohybrid system area: an MBR whose partition covers the image (so `dd` to a USB stick works),
- * optionally with the GPT of xorriso's `-isohybrid-gpt-basdat` layout and its backup at the end.
- * `systemArea` encodes it; `decodeSystemArea` reads the same fields back from any image.
+ * optionally with a GPT and its backup at the end, in one of two forms (`delivery.md` §6.3): xorriso's
+ * `-isohybrid-gpt-basdat` (248 entries, RHEL 9) or syslinux `isohybrid --uefi` (128 entries,
+ * RHEL 7/8). `systemArea` encodes it; `decodeSystemArea` reads the same fields back from any image.
  */
 import { createHash } from 'node:crypto';
 import { le32, le64, readLe32, readLe64 } from './numbers.js';
 
 export const SECTOR = 512;
 const SECTORS_PER_TRACK = 32;
-const GPT_ENTRIES = 248;
 
 export interface Geometry {
   readonly heads: number;
@@ -64,6 +64,15 @@ export function crc32(data: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
+/** Identifiers of an `isohybrid --uefi` area, kept from the input: isohybrid draws them at random. */
+export interface KeptIds {
+  /** MBR disk signature (bytes 440–443). */
+  readonly signature: Uint8Array;
+  readonly diskGuid: Uint8Array;
+  /** Unique GUIDs of GPT entries 1 and 2. */
+  readonly partitionGuids: readonly [Uint8Array, Uint8Array];
+}
+
 export interface HybridLayout {
   /** 432 bytes of boot code (isohdpfx.bin), or zeros. */
   readonly bootCode: Uint8Array;
@@ -75,6 +84,22 @@ export interface HybridLayout {
   readonly gpt: boolean;
   readonly volumeId: string;
   readonly epoch: number;
+  /**
+   * syslinux `isohybrid --uefi` form instead of xorriso's: identifiers kept, GPT entry 1 over the ISO
+   * volume only (the image is padded past it to whole cylinders), entry 2 and MBR entry 2 as long as
+   * the El Torito UEFI entry loads.
+   */
+  readonly isohybridUefi?: { readonly ids: KeptIds; readonly volumeBytes: number; readonly efiSectors: number };
+}
+
+/** Entry count, first usable sector and backup length (entry array + header) of each GPT form. */
+function gptShape(h: HybridLayout): { entries: number; firstUsable: number; backupSectors: number } {
+  return h.isohybridUefi ? { entries: 128, firstUsable: 34, backupSectors: 33 } : { entries: 248, firstUsable: 64, backupSectors: 63 };
+}
+
+/** Sectors the GPT form needs after the ISO data: its backup entry array and header. */
+export function gptBackupSectors(isohybridUefi: boolean): number {
+  return isohybridUefi ? 33 : 63;
 }
 
 function partition(b: Uint8Array, off: number, p: { active: boolean; type: number; start: number; count: number }, g: Geometry): void {
@@ -93,11 +118,11 @@ export function systemArea(h: HybridLayout): Uint8Array {
   const sectors = h.imageBytes / SECTOR;
   b.set(h.bootCode.subarray(0, 432), 0);
   le32(b, 432, h.biosLba * 4);
-  b.set(derived(h.volumeId, h.epoch, 'mbr-signature', 4), 440);
+  b.set(h.isohybridUefi?.ids.signature ?? derived(h.volumeId, h.epoch, 'mbr-signature', 4), 440);
   partition(b, 446, { active: true, type: h.gpt ? 0x00 : 0x17, start: 0, count: sectors }, g);
   if (h.gpt && h.efi) {
     const efiStart = h.efi.lba * 4;
-    const efiCount = Math.ceil(h.efi.size / SECTOR);
+    const efiCount = h.isohybridUefi?.efiSectors ?? Math.ceil(h.efi.size / SECTOR);
     b.set([0x00, 0xfe, 0xff, 0xff, 0xef, 0xfe, 0xff, 0xff], 462);
     le32(b, 462 + 8, efiStart);
     le32(b, 462 + 12, efiCount);
@@ -114,48 +139,58 @@ export function systemArea(h: HybridLayout): Uint8Array {
 
 function gptEntries(h: HybridLayout): Uint8Array {
   const sectors = h.imageBytes / SECTOR;
-  const lastUsable = sectors - 1 - 63;
-  const e = new Uint8Array(GPT_ENTRIES * 128);
-  const put = (i: number, first: number, last: number, name: string) => {
+  const { entries, backupSectors } = gptShape(h);
+  const lastUsable = sectors - 1 - backupSectors;
+  const e = new Uint8Array(entries * 128);
+  const put = (i: number, first: number, last: number, name: string, attributes: bigint, id: Uint8Array) => {
     const o = i * 128;
     e.set(BASIC_DATA, o);
-    e.set(guid(h.volumeId, h.epoch, `partition-${i}`), o + 16);
+    e.set(id, o + 16);
     le64(e, o + 32, first);
     le64(e, o + 40, last);
-    le32(e, o + 48, 1);
-    le32(e, o + 52, 0x10000000);
+    new DataView(e.buffer, e.byteOffset + o + 48, 8).setBigUint64(0, attributes, true);
     e.set(Buffer.from(name, 'utf16le'), o + 56);
   };
-  put(0, 0, lastUsable - 1, 'ISOHybrid');
-  if (h.efi) put(1, h.efi.lba * 4, h.efi.lba * 4 + Math.ceil(h.efi.size / SECTOR) - 1, 'ISOHybrid1');
+  const u = h.isohybridUefi;
+  if (u) {
+    // Debian's isohybrid: both entries Basic Data, attributes 0, entry 1 ends with the ISO volume
+    put(0, 0, u.volumeBytes / SECTOR - 1, 'ISOHybrid ISO', 0n, u.ids.partitionGuids[0]);
+    if (h.efi) put(1, h.efi.lba * 4, h.efi.lba * 4 + u.efiSectors - 1, 'ISOHybrid', 0n, u.ids.partitionGuids[1]);
+    return e;
+  }
+  const required = 0x1000000000000001n;
+  put(0, 0, lastUsable - 1, 'ISOHybrid', required, guid(h.volumeId, h.epoch, 'partition-0'));
+  if (h.efi) put(1, h.efi.lba * 4, h.efi.lba * 4 + Math.ceil(h.efi.size / SECTOR) - 1, 'ISOHybrid1', required, guid(h.volumeId, h.epoch, 'partition-1'));
   return e;
 }
 
 function gptHeader(h: HybridLayout, entries: Uint8Array, backup: boolean): Uint8Array {
   const last = h.imageBytes / SECTOR - 1;
+  const shape = gptShape(h);
   const b = new Uint8Array(SECTOR);
   b.set(Buffer.from('EFI PART', 'latin1'), 0);
   le32(b, 8, 0x00010000);
   le32(b, 12, 92);
   le64(b, 24, backup ? last : 1);
   le64(b, 32, backup ? 1 : last);
-  le64(b, 40, 64);
-  le64(b, 48, last - 63);
-  b.set(guid(h.volumeId, h.epoch, 'disk'), 56);
-  le64(b, 72, backup ? last - 62 : 2);
-  le32(b, 80, GPT_ENTRIES);
+  le64(b, 40, shape.firstUsable);
+  le64(b, 48, last - shape.backupSectors);
+  b.set(h.isohybridUefi?.ids.diskGuid ?? guid(h.volumeId, h.epoch, 'disk'), 56);
+  le64(b, 72, backup ? last - (shape.backupSectors - 1) : 2);
+  le32(b, 80, shape.entries);
   le32(b, 84, 128);
   le32(b, 88, crc32(entries));
   le32(b, 16, crc32(b.subarray(0, 92)));
   return b;
 }
 
-/** The last 63 sectors of a GPT image: backup entry array, then the backup header. */
+/** The last sectors of a GPT image (63 or 33 by form): backup entry array, then the backup header. */
 export function gptBackup(h: HybridLayout): Uint8Array {
   const entries = gptEntries(h);
-  const out = new Uint8Array(63 * SECTOR);
+  const { backupSectors } = gptShape(h);
+  const out = new Uint8Array(backupSectors * SECTOR);
   out.set(entries, 0);
-  out.set(gptHeader(h, entries, true), 62 * SECTOR);
+  out.set(gptHeader(h, entries, true), (backupSectors - 1) * SECTOR);
   return out;
 }
 
@@ -180,11 +215,54 @@ export type DecodedSystemArea =
       /** The LE64 at byte 432 where isohybrid boot code finds the El Torito BIOS image (512-byte sectors). */
       readonly bootImageSector: number;
       readonly signature: number;
+      /** Bytes 440–443 as stored. */
+      readonly signatureBytes: Uint8Array;
       /** Used slots only (type or size set). */
       readonly partitions: MbrPartition[];
-      /** The primary GPT header at LBA 1, when there is one: where its entry array lies and how long it is. */
-      readonly gpt?: { readonly entriesLba: number; readonly entries: number };
+      /** The primary GPT header at LBA 1, when there is one. */
+      readonly gpt?: DecodedGpt;
     };
+
+export interface GptPartition {
+  /** 1-based slot in the entry array. */
+  readonly index: number;
+  /** Type GUID as stored (mixed-endian bytes). */
+  readonly type: Uint8Array;
+  readonly guid: Uint8Array;
+  readonly first: number;
+  readonly last: number;
+  readonly attributes: bigint;
+  readonly name: string;
+}
+
+export interface DecodedGpt {
+  /** Where its entry array lies and how long it is. */
+  readonly entriesLba: number;
+  readonly entries: number;
+  readonly firstUsable: number;
+  readonly diskGuid: Uint8Array;
+  /** Used entries, when the array lies within the bytes decoded. */
+  readonly partitions: readonly GptPartition[];
+}
+
+function decodeGpt(area: Uint8Array): DecodedGpt | undefined {
+  if (area.length < 2 * SECTOR || Buffer.from(area.subarray(512, 520)).toString('latin1') !== 'EFI PART') return undefined;
+  const h = area.subarray(SECTOR, 2 * SECTOR);
+  const entriesLba = readLe64(h, 72);
+  const entries = readLe32(h, 80);
+  const size = readLe32(h, 84);
+  const partitions: GptPartition[] = [];
+  for (let i = 0; size >= 128 && i < entries; i++) {
+    const o = entriesLba * SECTOR + i * size;
+    if (o + 128 > area.length) break;
+    const e = area.subarray(o, o + 128);
+    if (e.subarray(0, 16).every((b) => b === 0)) continue;
+    const name = Buffer.from(e.subarray(56, 128)).toString('utf16le').replace(/\0[\s\S]*$/, '');
+    const attributes = new DataView(e.buffer, e.byteOffset + 48, 8).getBigUint64(0, true);
+    partitions.push({ index: i + 1, type: e.slice(0, 16), guid: e.slice(16, 32), first: readLe64(e, 32), last: readLe64(e, 40), attributes, name });
+  }
+  return { entriesLba, entries, firstUsable: readLe64(h, 40), diskGuid: h.slice(56, 72), partitions };
+}
 
 /** Decode the first ≥ 1024 bytes of an image (the whole 32 KiB area to tell blank from other data). */
 export function decodeSystemArea(area: Uint8Array): DecodedSystemArea {
@@ -197,14 +275,13 @@ export function decodeSystemArea(area: Uint8Array): DecodedSystemArea {
     if (type === 0 && sectors === 0) continue;
     partitions.push({ index: i + 1, active: area[o] === 0x80, type, start: readLe32(area, o + 8), sectors });
   }
-  const gpt = Buffer.from(area.subarray(512, 520)).toString('latin1') === 'EFI PART'
-    ? { entriesLba: readLe64(area, 512 + 72), entries: readLe32(area, 512 + 80) }
-    : undefined;
+  const gpt = decodeGpt(area);
   return {
     kind: 'mbr',
     bootCode: area.subarray(0, 432),
     bootImageSector: readLe64(area, 432),
     signature: readLe32(area, 440),
+    signatureBytes: area.slice(440, 444),
     partitions,
     ...(gpt ? { gpt } : {}),
   };

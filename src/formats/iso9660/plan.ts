@@ -9,7 +9,7 @@ import { UserError } from '../../errors.js';
 import type { Source } from '../../tree/source.js';
 import type { ResolvedEntry } from '../../tree/tree.js';
 import { PLATFORM_BIOS, PLATFORM_EFI, type CatalogEntry } from './eltorito.js';
-import { geometry, type HybridLayout } from './hybrid.js';
+import { geometry, gptBackupSectors, SECTOR, type HybridLayout } from './hybrid.js';
 import { ecmaIdentifiers, ecmaSortKey, jolietIdentifiers, jolietLength, NameTooLong, ucs2be, type JolietPolicy } from './names.js';
 import { BLOCK, blocks, both32, isPrintableAscii } from './numbers.js';
 import { pathTableSize } from './pathtable.js';
@@ -163,6 +163,8 @@ export interface IsoPlan {
   readonly hybrid?: HybridLayout;
   /** Total blocks, tail padding included (the PVD volume space size). */
   readonly volumeBlocks: number;
+  /** Blocks of the whole image: the volume, or more when `isohybrid --uefi` pads past it. */
+  readonly imageBlocks: number;
 }
 
 const S_IFREG = 0o100000;
@@ -587,7 +589,7 @@ function bootAndSystemArea(
   alloc: Allocation,
   options: IsoOptions,
   volumeId: string,
-): { boot: CatalogEntry[]; hybrid?: HybridLayout; volumeBlocks: number } {
+): { boot: CatalogEntry[]; hybrid?: HybridLayout; volumeBlocks: number; imageBlocks: number } {
   const { bios, efi } = alloc;
   const boot = options.boot;
   const entries: CatalogEntry[] = [];
@@ -602,7 +604,8 @@ function bootAndSystemArea(
     }
   }
   if (efi) {
-    const sectors = Math.ceil(efi.size / 512);
+    const sectors = boot?.efi?.loadSectors ?? Math.ceil(efi.size / 512);
+    if (!Number.isInteger(sectors) || sectors < 1) throw new UserError(`EFI boot load size must be 1–65535 sectors, got ${sectors}`);
     if (sectors > 65535) throw new UserError(`EFI boot image larger than 32 MiB − 512 bytes (El Torito sector count limit): ${efi.path}`);
     entries.push({ platform: PLATFORM_EFI, lba: efi.lba, sectors });
   }
@@ -610,13 +613,18 @@ function bootAndSystemArea(
   let lba = fileEnd;
   // the media check never hashes the last 15 blocks, and needs ≥ 336 sectors to pass checkisomd5
   if (options.mediaCheck) lba = Math.max(fileEnd + 15, 336);
-  // the backup GPT (63 sectors) lies in the tail, after every file
-  if (options.hybrid?.gpt) lba = Math.max(lba, fileEnd + 16);
-  if (!options.hybrid) return { boot: entries, volumeBlocks: lba };
+  const kept = options.hybrid?.gpt ? options.hybrid.isohybridUefi : undefined;
+  // xorriso's form: the backup GPT (63 sectors) lies in the volume's tail, after every file
+  if (options.hybrid?.gpt && !kept) lba = Math.max(lba, fileEnd + 16);
+  if (!options.hybrid) return { boot: entries, volumeBlocks: lba, imageBlocks: lba };
   const bootCode = options.hybrid.bootCode ?? new Uint8Array(432);
   if (bootCode.length !== 432) throw new UserError(`isohybrid MBR boot code must be 432 bytes, got ${bootCode.length}`);
+  const volumeBlocks = lba;
+  // isohybrid --uefi pads past the volume, to whole cylinders with room for its 33-sector backup GPT
+  if (kept) lba += blocks(gptBackupSectors(true) * SECTOR);
   const cyl = geometry(lba * BLOCK).cylinderBytes / BLOCK;
   lba = Math.ceil(lba / cyl) * cyl;
+  const efiEntry = entries.find((e) => e.platform === PLATFORM_EFI);
   const hybrid: HybridLayout = {
     bootCode,
     imageBytes: lba * BLOCK,
@@ -625,8 +633,9 @@ function bootAndSystemArea(
     volumeId,
     epoch: options.epoch,
     ...(efi ? { efi: { lba: efi.lba, size: efi.size } } : {}),
+    ...(kept ? { isohybridUefi: { ids: kept, volumeBytes: volumeBlocks * BLOCK, efiSectors: efiEntry?.sectors ?? 0 } } : {}),
   };
-  return { boot: entries, hybrid, volumeBlocks: lba };
+  return { boot: entries, hybrid, volumeBlocks: kept ? volumeBlocks : lba, imageBlocks: lba };
 }
 
 /** Plan the image of `entries`: the five phases in order. */
@@ -640,7 +649,7 @@ export function planIso(entries: readonly ResolvedEntry[], options: IsoOptions):
   const jptSize = pathTableSize(jolietDirs.map((d) => ({ id: d.jolietId })));
   const alloc = allocateBlocks(nodes, { dirs, jolietDirs, ptSize, jptSize, continuationBlocks: continuation.blocks }, options.boot, joliet);
   for (const { entry, dir } of relocationLinks) both32(entry, 4, dir.ecma.lba);
-  const { boot, hybrid, volumeBlocks } = bootAndSystemArea(alloc, options, ids.volumeId);
+  const { boot, hybrid, volumeBlocks, imageBlocks } = bootAndSystemArea(alloc, options, ids.volumeId);
   return {
     ids,
     epoch: options.epoch,
@@ -657,5 +666,6 @@ export function planIso(entries: readonly ResolvedEntry[], options: IsoOptions):
     boot,
     ...(hybrid ? { hybrid } : {}),
     volumeBlocks,
+    imageBlocks,
   };
 }

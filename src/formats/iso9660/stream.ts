@@ -6,7 +6,7 @@
 import { UserError } from '../../errors.js';
 import { bootRecord, jolietDescriptor, primaryDescriptor, terminator } from './descriptors.js';
 import { bootCatalog, patchBootInfo } from './eltorito.js';
-import { gptBackup, SECTOR, systemArea } from './hybrid.js';
+import { gptBackup, systemArea } from './hybrid.js';
 import { encodePathTable } from './pathtable.js';
 import { SECTION_BYTES, type DirExtent, type IsoPlan, type PlanDir, type PlannedRecord, type SystemUsePart } from './plan.js';
 import { BLOCK, blocks } from './numbers.js';
@@ -150,11 +150,11 @@ export async function streamIso(plan: IsoPlan, sink: Sink): Promise<void> {
     }
     await w.padTo(f.lba + blocks(f.size));
   }
-  const end = plan.volumeBlocks * BLOCK;
+  const end = plan.imageBlocks * BLOCK;
   if (plan.hybrid?.gpt) {
     const backup = gptBackup(plan.hybrid);
-    await w.zeros(end - 63 * SECTOR - w.position);
+    await w.zeros(end - backup.length - w.position);
     await w.write(backup);
   }
-  await w.padTo(plan.volumeBlocks);
+  await w.padTo(plan.imageBlocks);
 }
