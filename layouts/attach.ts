@@ -12,6 +12,7 @@
  */
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
+import { checksumFiles } from '../src/emit/derived.js';
 import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { asUserError, UserError } from '../src/errors.js';
 import { nestedMedium } from '../src/emit/nested.js';
@@ -343,7 +344,7 @@ export const attach = defineLayout({
           : {}),
         ...(installer.hybrid ? { hybrid: installer.hybrid } : {}),
       },
-      checksums: o.checksums,
+      derived: checksumFiles(o.checksums),
       notes,
     };
   },

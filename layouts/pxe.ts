@@ -3,6 +3,7 @@
  * list beside the installer's initrd (or append to it); prints the kernel arguments to use.
  */
 import { z } from 'zod';
+import { checksumFiles } from '../src/emit/derived.js';
 import { UserError } from '../src/errors.js';
 import { nestedMedium } from '../src/emit/nested.js';
 import { Tree } from '../src/tree/tree.js';
@@ -41,7 +42,7 @@ export const pxe = defineLayout({
     return {
       tree,
       medium: { kind: 'cpio', compression: o.compression },
-      checksums: o.checksums,
+      derived: checksumFiles(o.checksums),
       notes: [
         legacy
           ? 'RHEL 5/6: no kernel argument needed, the installer loads /dd.img from the initrd by itself (do not add dd=path:/dd.img: RHEL 6 would load it twice); RHEL 7–10: add inst.dd=/dd.img'

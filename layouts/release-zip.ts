@@ -9,16 +9,16 @@ import { createHash } from 'node:crypto';
 import { basename, posix, resolve } from 'node:path';
 import { z } from 'zod';
 import { archiveOf } from '../src/emit/archive.js';
-import { checksumLine } from '../src/emit/atomic.js';
+import { checksumFile, checksumFiles, derivedFiles } from '../src/emit/derived.js';
 import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
-import { nestedImage } from '../src/emit/nested.js';
+import { nest } from '../src/emit/nested.js';
 import { UserError } from '../src/errors.js';
 import { metadataMd5Line } from '../src/formats/xenserver/legacy.js';
 import type { DriverSet } from '../src/model/driverset.js';
 import { folderOrFile, type FolderEntry } from '../src/tree/folder.js';
 import { bytesSource, sliceSource, type Source } from '../src/tree/source.js';
 import { Tree, type Generated, type ResolvedEntry } from '../src/tree/tree.js';
-import { defineLayout, type LayoutEnv, type Plan, type PrepareEnv } from './types.js';
+import { defineLayout, type Derived, type LayoutEnv, type Plan, type PrepareEnv } from './types.js';
 
 export const releaseZipOptions = z.strictObject({
   out: z.string().min(1).optional(),
@@ -96,27 +96,26 @@ async function md5Hex(source: Source): Promise<string> {
 function plan(set: DriverSet, o: Options, env: LayoutEnv, prepared: Prepared): Plan {
   const inner = env.inner(o.of);
   if (inner.medium.kind !== 'iso') throw new UserError(`release-zip: the ${o.of} target writes a ${inner.medium.kind}, not an ISO; the release zip ships the ISO`);
-  const isMetadataMd5 = (n: string) => n.endsWith('.metadata.md5');
-  const innerMd5 = inner.sidecars?.find((s) => isMetadataMd5(s.name));
-  const name = o.name ?? (innerMd5 ? innerMd5.name.slice(0, -'.metadata.md5'.length) : `${set.meta.name}-${set.meta.version}`);
+  // a legacy pack keeps its own stem (its .metadata.md5 is named after it)
+  const name = o.name ?? (o.of === 'xenserver-legacy' ? env.innerOutName(o.of).replace(/\.iso$/i, '') : `${set.meta.name}-${set.meta.version}`);
   const iso = `${name}.iso`;
-  const nested = nestedImage(inner, iso, iso, env);
+  const metadataName = `${name}.metadata.md5`;
+  const nested = nest(inner, iso, env);
   const tree = new Tree().file(iso, nested.image);
-  tree.file(`${iso}.md5`, nested.derived(`${iso}.md5`, (b) => bytesSource(checksumLine(b.md5, iso), `${iso}.md5`)));
-  // the pack's own side files: the legacy metadata MD5, an update pack's public key
-  const others = (inner.sidecars ?? []).filter((s) => !isMetadataMd5(s.name));
-  for (const side of others) tree.file(side.name, nested.derived(side.name, (b) => b.sidecars.find((s) => s.name === side.name)!.source));
-  tree.file(
-    `${name}.metadata.md5`,
-    nested.derived(`${name}.metadata.md5`, async (b) => {
-      const side = b.sidecars.find((s) => isMetadataMd5(s.name));
-      if (side) return side.source;
-      // an update pack: MD5 of update.xml (dudkit convention, §5)
-      const doc = b.entries.find((e) => e.path === 'update.xml');
-      if (!doc || doc.type !== 'file') throw new UserError(`release-zip: the ${o.of} pack has neither a metadata MD5 nor an update.xml`);
-      return bytesSource(metadataMd5Line(await md5Hex(doc.content)), `${name}.metadata.md5`);
-    }),
-  );
+  const put = (d: Derived) => tree.file(d.name(iso), nested.derived(d));
+  put(checksumFile('md5'));
+  // the pack's own side files, not its checksum files: the legacy metadata MD5, an update pack's public key
+  const sides = derivedFiles(inner).filter((d) => !d.digests?.length);
+  for (const d of sides) put(d);
+  const others = sides.map((d) => d.name(iso)).filter((n) => n !== metadataName);
+  if (others.length === sides.length) {
+    // an update pack: MD5 of update.xml (dudkit convention, §5)
+    put({
+      name: () => metadataName,
+      deps: ['update.xml'],
+      make: async ({ deps: [doc] }) => bytesSource(metadataMd5Line(await md5Hex(doc!)), metadataName),
+    });
+  }
 
   const srpms = set.rpms.filter((r) => r.pkg.isSource).map((r) => ({ name: r.fileName, source: r.source }));
   if (prepared.archive) tree.file(prepared.archive.name, prepared.archive);
@@ -128,11 +127,11 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, prepared: Prepared): P
   }
   if (o.of === 'xenserver-update') {
     // the update pack writes its public key beside itself; users import it on every host
-    const key = others[0]?.name;
+    const key = others[0];
     if (!key) throw new UserError('release-zip: the xenserver-update pack names no public key file to ship');
     tree.file('README', bytesSource(README(key), 'README'));
   }
-  return { tree, medium: { kind: 'zip' }, checksums: o.checksums, notes: [] };
+  return { tree, medium: { kind: 'zip' }, derived: checksumFiles(o.checksums), notes: [] };
 }
 
 export const releaseZip = defineLayout({

@@ -4,6 +4,7 @@
  * source RPMs under `src/`, repodata per arch folder; an `OEMDRV` ISO or a directory.
  */
 import { z } from 'zod';
+import { checksumFiles } from '../src/emit/derived.js';
 import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { UserError } from '../src/errors.js';
 import { rpmFileName, type RpmPackage as RpmSpec } from '../src/formats/rpm/write.js';
@@ -176,7 +177,7 @@ export const rhdd3 = defineLayout({
     return {
       tree: plan(set, o, env),
       medium: format === 'iso' ? { kind: 'iso', volumeId: o.volumeId, joliet: o.joliet, implantMd5: o.implantMd5 } : { kind: 'directory' },
-      checksums: format === 'iso' ? o.checksums : [],
+      derived: checksumFiles(format === 'iso' ? o.checksums : []),
       notes: format === 'iso' ? [`boot the installer with inst.dd=hd:LABEL=${o.volumeId}${o.volumeId === 'OEMDRV' ? ' (or nothing: OEMDRV media are found automatically)' : ''}`] : [],
     };
   },

@@ -7,6 +7,7 @@
  * directory, or a partitioned FAT32 stick image.
  */
 import { z } from 'zod';
+import { checksumFiles } from '../src/emit/derived.js';
 import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { UserError } from '../src/errors.js';
 import { archiveOf } from '../src/emit/archive.js';
@@ -202,7 +203,7 @@ export const rhel5 = defineLayout({
     return {
       tree: plan(set, o, env),
       medium,
-      checksums: format === 'directory' ? [] : o.checksums,
+      derived: checksumFiles(format === 'directory' ? [] : o.checksums),
       notes: notes[format],
     };
   },

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { DriverSet } from '../src/model/driverset.js';
 import type { Plan } from '../src/emit/plan.js';
 
-export type { Medium, Plan, Sidecar } from '../src/emit/plan.js';
+export type { Derived, DerivedFrom, Medium, Plan } from '../src/emit/plan.js';
 
 /** What a layout's `prepare` step gets: where relative option paths resolve, and the warning sink. */
 export interface PrepareEnv {
@@ -21,6 +21,8 @@ export interface LayoutEnv extends PrepareEnv {
    * its defaults. Its `prepare` step has run already.
    */
   inner(kind: string): Plan;
+  /** The file name (no folder) that target writes its output under: its `out:`, else its default. */
+  innerOutName(kind: string): string;
 }
 
 /**

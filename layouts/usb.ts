@@ -3,6 +3,7 @@
  * OEMDRV holding the driver disk's tree (default), or the disk's ISO image for writing raw.
  */
 import { z } from 'zod';
+import { checksumFiles } from '../src/emit/derived.js';
 import { Tree } from '../src/tree/tree.js';
 import { defineLayout } from './types.js';
 
@@ -28,7 +29,7 @@ export const usb = defineLayout({
     return {
       tree,
       medium: o.form === 'fat' ? { kind: 'fat', label: o.label } : { kind: 'iso', volumeId: o.label.replace(/-/g, '_'), joliet: false, implantMd5: false },
-      checksums: o.checksums,
+      derived: checksumFiles(o.checksums),
       notes: [`write it to a stick: dd if=${env.outName} of=/dev/sdX bs=4M conv=fsync (the installer finds the ${o.label} label by itself)`],
     };
   },

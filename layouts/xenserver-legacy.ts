@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { checksumFiles } from '../src/emit/derived.js';
 import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { UserError } from '../src/errors.js';
 import { rpmFileName, type RpmPackage as RpmSpec, type WriteRpmOptions } from '../src/formats/rpm/write.js';
@@ -22,7 +23,7 @@ import { generatedRpm } from '../src/packages/generated.js';
 import { xenDriverPackages, xenRpmFormat } from '../src/packages/xenserver.js';
 import { bytesSource, type Source } from '../src/tree/source.js';
 import { Tree, type Content, type Generated } from '../src/tree/tree.js';
-import { defineLayout, type LayoutEnv, type Plan } from './types.js';
+import { defineLayout, type Derived, type LayoutEnv, type Plan } from './types.js';
 
 /** DDK Makefile variable → option. */
 const ALIASES: Readonly<Record<string, string>> = {
@@ -277,21 +278,20 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
   };
   tree.file('XS-PACKAGES', packagesXml, 0o444).file('install', install, 0o555);
 
-  const stem = env.outName.replace(/^.*\//, '').replace(/\.iso$/i, '');
-  const metadataMd5: Generated = {
-    kind: 'generated',
+  // `<stem>.metadata.md5` beside `<stem>.iso` (in a release zip too, under the zip's name)
+  const metadataMd5: Derived = {
+    name: (iso) => `${iso.replace(/\.iso$/i, '')}.metadata.md5`,
     deps: ['XS-REPOSITORY', 'XS-PACKAGES'],
-    async build(deps) {
+    async make({ medium, deps }) {
       const h = createHash('md5');
       for (const d of deps) for await (const chunk of d.open()) h.update(chunk);
-      return bytesSource(metadataMd5Line(h.digest('hex')), `${stem}.metadata.md5`);
+      return bytesSource(metadataMd5Line(h.digest('hex')), `${medium.replace(/\.iso$/i, '')}.metadata.md5`);
     },
   };
   return {
     tree,
     medium: { kind: 'iso', volumeId: r.text, joliet: { limit: 103, overflow: 'refuse' }, implantMd5: false, application: o.vendorName ?? set.meta.vendorName ?? set.meta.vendor, rootMode: 0o555 },
-    checksums: o.checksums,
-    sidecars: [{ name: `${stem}.metadata.md5`, content: metadataMd5 }],
+    derived: [...checksumFiles(o.checksums), metadataMd5],
     notes: [`install on XenServer ${r.requires.map((q) => `${q.originator}:${q.name} ${q.test} ${q.version}`).join(', ')}: xe-install-supplemental-pack ${env.outName.replace(/^.*\//, '')} (or mount it and run ./install)`],
   };
 }

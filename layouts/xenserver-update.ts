@@ -12,6 +12,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { checksumFiles } from '../src/emit/derived.js';
 import { asUserError, UserError } from '../src/errors.js';
 import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import type { CompsGroup } from '../src/formats/repodata/comps.js';
@@ -30,7 +31,7 @@ import { armoredDetachedSignature, rpmHeaderSigner } from '../src/sign/sign.js';
 import type { Scratch } from '../src/tree/scratch.js';
 import { bytesSource, fileSource, readSource, type Source } from '../src/tree/source.js';
 import { Tree, type Generated, type GeneratedDir } from '../src/tree/tree.js';
-import { defineLayout, type LayoutEnv, type PrepareEnv } from './types.js';
+import { defineLayout, type Derived, type LayoutEnv, type PrepareEnv } from './types.js';
 
 /** DDK Makefile variables (`xenserver.md` §2) accepted as option names. */
 const DDK_ALIASES: Readonly<Record<string, string>> = {
@@ -218,7 +219,7 @@ function signedRepodata(packages: RepoTreePackage[], groups: CompsGroup[], epoch
   };
 }
 
-function plan(set: DriverSet, o: Options, env: LayoutEnv, { key, scripts }: Prepared): { tree: Tree; keyName: string; publicKey: Generated } {
+function plan(set: DriverSet, o: Options, env: LayoutEnv, { key, scripts }: Prepared): { tree: Tree; keyName: string; publicKey: Derived } {
   const label = labelOf(set, o);
   const version = versionOf(set, o);
   const text = o.text ?? set.meta.summary;
@@ -275,7 +276,8 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, { key, scripts }: Prep
   const rpms = [...payloadPaths, updateRpm, controlRpm].map((path) => ({ path, href: path }));
   tree.generatedDir('repodata', signedRepodata(rpms, groups, env.epoch, key), 0o555);
 
-  const publicKey: Generated = { kind: 'generated', deps: [], build: async () => bytesSource(key.publicArmored, keyName) };
+  // beside the pack: users import it on each host
+  const publicKey: Derived = { name: () => keyName, make: () => bytesSource(key.publicArmored, keyName) };
   return { tree, keyName, publicKey };
 }
 
@@ -297,8 +299,7 @@ export const xenserverUpdate = defineLayout({
       medium: format === 'iso'
         ? { kind: 'iso', volumeId: label.slice(0, 32), joliet: { limit: 103, overflow: 'refuse' }, implantMd5: false, ...(/^[\x20-\x7e]*$/.test(application) ? { application } : {}) }
         : { kind: 'directory' },
-      checksums: format === 'iso' ? o.checksums : [],
-      sidecars: [{ name: keyName, content: publicKey }],
+      derived: [...checksumFiles(format === 'iso' ? o.checksums : []), publicKey],
       notes: [
         `public key written beside the pack as ${keyName}: on each host run /opt/xensource/debug/import-update-key ${keyName}`,
         format === 'iso'

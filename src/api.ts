@@ -2,22 +2,20 @@
  * dudkit's library API. The CLI is a thin shell over these functions; nothing here prints.
  */
 import { mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { layouts, loadLayout } from '../layouts/index.js';
 import type { Layout, LayoutEnv } from '../layouts/types.js';
 import type { Plan } from './emit/plan.js';
 import { createContext, type Context } from './context.js';
-import { emitMedium, type Emitted } from './emit/index.js';
+import { emitPlan } from './emit/index.js';
+import { derivedFiles, writeDerived } from './emit/derived.js';
 import { checkNames } from './emit/names.js';
-import { mediumKey } from './emit/nested.js';
+import { offerBuilt } from './emit/nested.js';
 import { checkOutFolders, checkOutName } from './emit/out-path.js';
-import { buildSidecars, writeSidecars } from './emit/sidecars.js';
 import { atKey, IncompleteBuild, UserError } from './errors.js';
 import type { Target } from './manifest/load.js';
 import type { DriverSet } from './model/driverset.js';
 import { Artifacts } from './tree/artifacts.js';
-import { generatedIdentity } from './tree/identity.js';
-import { resolveTree } from './tree/resolve.js';
 import { Scratch } from './tree/scratch.js';
 import { fileSource } from './tree/source.js';
 
@@ -60,7 +58,7 @@ export interface BuiltTarget {
   size?: number;
   md5?: string;
   sha256?: string;
-  /** Files written beside the output besides its checksum files (`Plan.sidecars`). */
+  /** Files written beside the output, derived from it (`Plan.derived`: checksum files and others). */
   sidecars?: string[];
   /** What the user should know or do next (e.g. the kernel arguments of a PXE overlay). */
   notes: string[];
@@ -227,6 +225,7 @@ function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: Checked
       if (inner.layout.prepare && !prepared.inner.has(kind)) throw new Error(`${t.target.kind}: inner(${kind}) names no kind of its of: option, so its prepare step did not run`);
       return planTarget(inner, set, ctx, all, manifestPath, kinds, { own: prepared.inner.get(kind), inner: prepared.inner }, [...stack, t.target.kind]);
     },
+    innerOutName: (kind) => basename(innerTarget(kind, t, set, all, manifestPath, kinds).out),
   };
   return t.layout.plan(set, t.options, env, prepared.own);
 }
@@ -235,17 +234,11 @@ async function emitTarget(t: CheckedTarget, plan: Plan, outDir: string, ctx: Con
   const out = resolve(outDir, t.out);
   ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
   const run = { progress: ctx.progress, artifacts };
-  const emitted = await Scratch.with(async (scratch) => {
-    const entries = await resolveTree(plan.tree, scratch, run);
-    const sidecars = await buildSidecars(plan.sidecars ?? [], entries, scratch, run);
-    await mkdir(dirname(out), { recursive: true });
-    const medium = await emitMedium(entries, plan.medium, out, plan.checksums, ctx);
-    return sidecars.length > 0 ? { ...medium, sidecars: await writeSidecars(out, sidecars) } : medium;
-  });
+  const { entries, derived, ...emitted } = await Scratch.with((scratch) => emitPlan(plan, derivedFiles(plan), out, basename(out), ctx, scratch, run));
+  const beside = await writeDerived(out, derived);
   // a later target nesting this very medium (pxe's dd.iso of this rhdd3 disk) copies the output file
-  const key = plan.medium.kind === 'directory' ? undefined : mediumKey(plan, ctx.epoch);
-  if (key !== undefined) artifacts.offer(generatedIdentity('file', key, []), await fileSource(out));
-  return { target: t.target.kind, medium: plan.medium.kind, notes: plan.notes, ...emitted };
+  if (plan.medium.kind !== 'directory') offerBuilt(artifacts, plan, ctx.epoch, { source: await fileSource(out), digests: emitted, entries });
+  return { target: t.target.kind, medium: plan.medium.kind, notes: plan.notes, ...emitted, ...(beside.length > 0 ? { sidecars: beside } : {}) };
 }
 
 /** The facts `inspect` reports: an object whose fields depend on the kind (vermagic for a module, …). */

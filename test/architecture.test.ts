@@ -75,7 +75,7 @@ describe('architecture: import rules (TypeScript import scanner)', () => {
   });
 
   it('emitters (src/emit/) import nothing from layouts/', () => {
-    // Plan, Medium and Sidecar live in src/emit/plan.ts; layouts/types.ts takes them from there
+    // Plan, Medium and Derived live in src/emit/plan.ts; layouts/types.ts takes them from there
     expect(layoutImports.map(pair)).toContain('layouts/types.ts -> src/emit/plan.ts');
     check(emitImports, (i) => under(['layouts'])(i.to), []);
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../src/context.js';
 import { emitUsbImage } from '../src/emit/usb.js';
+import { checksumFiles, writeDerivedOf } from '../src/emit/derived.js';
 import { FatReader, lfnChecksum, planFat, replaceFatFiles, writeFatImage, MIN_CLUSTERS } from '../src/formats/fat/index.js';
 import { FormatError, UserError } from '../src/errors.js';
 import { bytesSource, type Source } from '../src/tree/source.js';
@@ -65,7 +66,8 @@ const part = join(dir, 'part.img');
 
 describe('FAT32 USB image', () => {
   beforeAll(async () => {
-    const res = await emitUsbImage(entries(), img, { checksums: ['md5', 'sha256'] }, createContext({ epoch: EPOCH }));
+    const res = await emitUsbImage(entries(), img, { digests: ['md5', 'sha256'] }, createContext({ epoch: EPOCH }));
+    await writeDerivedOf(img, checksumFiles(['md5', 'sha256']), res);
     expect(res.size).toBe(statSync(img).size);
     execFileSync('dd', [`if=${img}`, `of=${part}`, 'bs=1M', 'skip=1', 'status=none']);
   });

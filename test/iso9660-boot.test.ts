@@ -239,7 +239,7 @@ describe('media-check MD5', () => {
   it('checkisomd5 passes, equals implantisomd5 --force byte for byte, and fails after a flipped byte', async () => {
     const iso = join(dir, 'md5.iso');
     const notes: string[] = [];
-    const res = await build(iso, { boot, hybrid: { bootCode: pattern(432, 9) }, implantMd5: true, checksums: ['md5', 'sha256'] });
+    const res = await build(iso, { boot, hybrid: { bootCode: pattern(432, 9) }, implantMd5: true, digests: ['md5', 'sha256'] });
     expect(res.implantedMd5).toMatch(/^[0-9a-f]{32}$/);
     expect(checkisomd5(iso)).toMatchObject({ status: 0, out: expect.stringContaining('PASS') });
     const field = readFileSync(iso).subarray(FIELD_OFFSET, FIELD_OFFSET + 512).toString('latin1');
@@ -251,7 +251,7 @@ describe('media-check MD5', () => {
     // the sidecars cover the implanted bytes (one re-read, announced)
     expect(run('md5sum', [iso]).split(' ')[0]).toBe(res.md5);
     expect(run('sha256sum', [iso]).split(' ')[0]).toBe(res.sha256);
-    await build(join(dir, 'md5-2.iso'), { implantMd5: true, checksums: ['md5'] }, notes);
+    await build(join(dir, 'md5-2.iso'), { implantMd5: true, digests: ['md5'] }, notes);
     expect(notes.join('\n')).toMatch(/re-reading .* once for md5/);
     expect(await checkMediaCheck(iso)).toMatchObject({ state: 'pass' });
 

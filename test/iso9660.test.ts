@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { treeFromDirectory } from '../src/tree/folder.js';
 import { createContext } from '../src/context.js';
 import { emitIso, type EmitIsoOptions } from '../src/emit/iso.js';
+import { checksumFiles, writeDerivedOf } from '../src/emit/derived.js';
 import { ecmaIdentifiers, jolietIdentifiers } from '../src/formats/iso9660/names.js';
 import { planIso } from '../src/formats/iso9660/plan.js';
 import { IsoReader } from '../src/formats/iso9660/read.js';
@@ -99,7 +100,8 @@ async function build(from: string, out: string, options: Partial<EmitIsoOptions>
 const iso = join(dir, 'out.iso');
 beforeAll(async () => {
   makeSource(src, true);
-  await build(src, iso, { checksums: ['md5', 'sha256'], publisher: 'ACME Networks', application: 'DUDKIT' });
+  const written = await build(src, iso, { digests: ['md5', 'sha256'], publisher: 'ACME Networks', application: 'DUDKIT' });
+  await writeDerivedOf(iso, checksumFiles(['md5', 'sha256']), written);
 });
 
 describe('ISO 9660 writer read by the real tools', () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createContext } from '../src/context.js';
 import { HashTap } from '../src/emit/atomic.js';
 import { emitCpio } from '../src/emit/cpio.js';
+import { checksumFiles, writeDerivedOf } from '../src/emit/derived.js';
 import { gzip, SizeCounter, tap, xz } from '../src/emit/pipeline.js';
 import { bytesSource } from '../src/tree/source.js';
 import type { ResolvedEntry } from '../src/tree/tree.js';
@@ -31,6 +32,7 @@ describe('pipeline: stages compose in any order', () => {
     const out = join(dir, 'gz-then-tap.cpio.gz');
     const sha = new HashTap('sha256');
     const emitted = await emitCpio(entries, out, [gzip(), tap(sha)], ['sha256'], ctx());
+    await writeDerivedOf(out, checksumFiles(['sha256']), emitted);
     expect(run('gzip', ['-t', out]).status).toBe(0);
     expect(sh('zcat "$1" | cpio -t --quiet', out).stdout).toBe(NAMES);
     expect(run('sha256sum', ['-c', 'gz-then-tap.cpio.gz.sha256'], { cwd: dir }).stdout).toBe('gz-then-tap.cpio.gz: OK\n');

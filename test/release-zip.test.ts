@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import { emitZip } from '../src/emit/zip.js';
+import { checksumFiles, writeDerivedOf } from '../src/emit/derived.js';
 import { bytesSource } from '../src/tree/source.js';
 import { dudkit, FIXTURES, ROOT, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
@@ -120,7 +121,7 @@ describe('zip emitter', () => {
     const out = join(dir, 'tree.zip');
     const ctx = createContext({ epoch: 0, onWarn: () => {} });
     const big = new Uint8Array(3 << 20).map((_, i) => (i * 7) & 0xff);
-    await emitZip(
+    const emitted = await emitZip(
       [
         { type: 'dir', path: 'a', mode: 0o755 },
         { type: 'file', path: 'a/big.bin', mode: 0o600, content: bytesSource(big) },
@@ -131,6 +132,7 @@ describe('zip emitter', () => {
       ['md5'],
       ctx,
     );
+    await writeDerivedOf(out, checksumFiles(['md5']), emitted);
     expect(run('unzip', ['-t', out]).status).toBe(0);
     const info = run('zipinfo', [out]).stdout;
     expect(info).toMatch(/drwxr-xr-x .* 80-Jan-01 00:00 a\/\n/);

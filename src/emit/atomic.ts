@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import { removeStaleTemporaries, temporaryName, trackTemporary, untrackTemporary } from '../tree/leftovers.js';
 
 /** A stage that sees every byte of the output as it passes (a hash, a size counter). */
@@ -25,14 +25,35 @@ export class HashTap implements Tap {
 }
 
 /**
- * An output file that appears atomically: bytes go to a hidden temporary file beside the target,
- * which is fsynced and renamed over the target on `commit()`, or removed on `abort()`. Writes are
- * sequential; taps see every byte once, in order. `patch()` rewrites bytes already written (the
- * implanted media-check MD5) without passing them through the taps again.
+ * The one atomic-output step, for files and folders alike: `fill` makes the output at a hidden
+ * temporary path beside `path` (tracked, so an interrupt removes it), `place` puts it at `path`
+ * once complete (a rename), and a failure anywhere removes it: the output appears whole or not
+ * at all.
+ */
+export async function atomically<T>(path: string, fill: (temp: string) => Promise<T>, place: (temp: string) => Promise<void> = (temp) => rename(temp, path)): Promise<T> {
+  await removeStaleTemporaries(dirname(path));
+  const temp = temporaryName(path);
+  trackTemporary(temp);
+  try {
+    const result = await fill(temp);
+    await place(temp);
+    return result;
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    throw err;
+  } finally {
+    untrackTemporary(temp);
+  }
+}
+
+/**
+ * An output file written through `atomically`: bytes go to the temporary file, which is fsynced
+ * before it is renamed over the target. Writes are sequential; taps see every byte once, in order.
+ * `patch()` rewrites bytes already written (the implanted media-check MD5) without passing them
+ * through the taps again.
  */
 export class AtomicFile {
   private position = 0;
-  private finished = false;
 
   private constructor(
     readonly path: string,
@@ -40,14 +61,6 @@ export class AtomicFile {
     private readonly fh: FileHandle,
     private readonly taps: Tap[],
   ) {}
-
-  static async create(path: string, taps: Tap[] = []): Promise<AtomicFile> {
-    await removeStaleTemporaries(dirname(path));
-    const tempPath = temporaryName(path);
-    const fh = await open(tempPath, 'wx', 0o644);
-    trackTemporary(tempPath);
-    return new AtomicFile(path, tempPath, fh, taps);
-  }
 
   get size(): number {
     return this.position;
@@ -68,48 +81,20 @@ export class AtomicFile {
     await this.fh.write(bytes, 0, bytes.length, offset);
   }
 
-  async commit(): Promise<void> {
-    this.finished = true;
-    await this.fh.sync();
-    await this.fh.close();
-    await rename(this.tempPath, this.path);
-    untrackTemporary(this.tempPath);
-  }
-
-  async abort(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    await this.fh.close().catch(() => undefined);
-    await rm(this.tempPath, { force: true });
-    untrackTemporary(this.tempPath);
-  }
-
-  /** Run `fn` on a new atomic file; commit if it returns, remove the temporary file if it throws. */
-  static async with<T>(path: string, taps: Tap[], fn: (f: AtomicFile) => Promise<T>): Promise<T> {
-    const f = await AtomicFile.create(path, taps);
-    try {
-      const result = await fn(f);
-      await f.commit();
+  /** Run `fn` on a new atomic file; it appears at `path` if `fn` returns, and not at all if it throws. */
+  static with<T>(path: string, taps: Tap[], fn: (f: AtomicFile) => Promise<T>): Promise<T> {
+    return atomically(path, async (temp) => {
+      const fh = await open(temp, 'wx', 0o644);
+      let result: T;
+      try {
+        result = await fn(new AtomicFile(path, temp, fh, taps));
+        await fh.sync();
+      } catch (err) {
+        await fh.close().catch(() => undefined);
+        throw err;
+      }
+      await fh.close();
       return result;
-    } catch (err) {
-      await f.abort();
-      throw err;
-    }
+    });
   }
-}
-
-/** Sidecar line in coreutils format: `md5sum -c` / `sha256sum -c` verify it in the file's folder. */
-export function checksumLine(hex: string, file: string): string {
-  return `${hex}  ${basename(file)}\n`;
-}
-
-/** Write `<file>.md5` / `<file>.sha256` atomically. */
-export async function writeChecksumFiles(file: string, digests: Partial<Record<DigestName, string>>): Promise<string[]> {
-  const written: string[] = [];
-  for (const [alg, hex] of Object.entries(digests) as [DigestName, string][]) {
-    const side = `${file}.${alg}`;
-    await AtomicFile.with(side, [], (f) => f.write(Buffer.from(checksumLine(hex, file))));
-    written.push(side);
-  }
-  return written;
 }

@@ -20,8 +20,8 @@ function* members(entries: readonly ResolvedEntry[], epoch: number): Generator<C
 }
 
 /** Write the tree as a cpio (newc) initrd overlay at `out`, through `stages` (a compressor), atomically. */
-export function emitCpio(entries: readonly ResolvedEntry[], out: string, stages: readonly Stage[], checksums: readonly DigestName[], ctx: Context): Promise<Emitted> {
-  return emitOutput(out, { stages, checksums }, ctx, (sink) => drain(cpioArchive(entries, ctx.epoch), sink));
+export function emitCpio(entries: readonly ResolvedEntry[], out: string, stages: readonly Stage[], digests: readonly DigestName[], ctx: Context): Promise<Emitted> {
+  return emitOutput(out, { stages, digests }, ctx, (sink) => drain(cpioArchive(entries, ctx.epoch), sink));
 }
 
 /** The tree as a newc archive's bytes, streamed. */

@@ -1,18 +1,19 @@
 import { createWriteStream } from 'node:fs';
-import { chmod, lstat, lutimes, mkdir, readdir, rename, rm, rmdir, symlink, unlink, utimes } from 'node:fs/promises';
+import { chmod, lstat, lutimes, mkdir, readdir, rename, rmdir, symlink, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
-import { removeStaleTemporaries, temporaryName, trackTemporary, untrackTemporary } from '../tree/leftovers.js';
+import { temporaryName } from '../tree/leftovers.js';
+import { atomically } from './atomic.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 
 /**
  * Write a resolved tree as plain files. Everything goes into a hidden folder beside `out`, which
- * takes the place of `out` only when complete. Tree paths are already checked (no `..`, no absolute
- * paths, nothing below a symlink), and the folder is new, so no existing symlink can redirect a
- * write outside it.
+ * takes the place of `out` only when complete (the one atomic-output step, `atomically`). Tree
+ * paths are already checked (no `..`, no absolute paths, nothing below a symlink), and the folder
+ * is new, so no existing symlink can redirect a write outside it.
  *
  * An existing `out` may be a user's folder (a mistyped `out:`), so it is replaced only when all
  * it holds is dudkit's (see `replaceable`). The old folder is renamed aside, the new one put in
@@ -20,47 +21,43 @@ import type { ResolvedEntry } from '../tree/tree.js';
  */
 export async function emitDirectory(entries: ResolvedEntry[], out: string, ctx: Context): Promise<void> {
   const previous = await replaceable(out, new Set(entries.map((e) => e.path)));
-  await removeStaleTemporaries(dirname(out));
-  const temp = temporaryName(out);
-  await mkdir(temp);
-  trackTemporary(temp);
-  try {
-    const total = entries.reduce((n, e) => n + (e.type === 'file' ? e.content.size : 0), 0);
-    ctx.progress.phase(`writing ${out}`, total);
-    for (const e of entries) {
-      const p = join(temp, e.path);
-      if (e.type === 'dir') await mkdir(p, { recursive: true, mode: e.mode });
-      else if (e.type === 'symlink') await symlink(e.target, p);
-      else {
-        await mkdir(dirname(p), { recursive: true });
-        const counted = Readable.from(e.content.open());
-        counted.on('data', (c: Buffer) => ctx.progress.advance(c.length));
-        await pipeline(counted, createWriteStream(p, { mode: e.mode, flags: 'wx' }));
-        await chmod(p, e.mode);
-      }
-    }
-    // mtimes last and deepest first, so writing children does not disturb a parent's time
-    for (const e of [...entries].reverse()) {
-      const p = join(temp, e.path);
-      if (e.type === 'symlink') await lutimes(p, ctx.epoch, ctx.epoch);
-      else {
-        if (e.type === 'dir') await chmod(p, e.mode);
-        await utimes(p, ctx.epoch, ctx.epoch);
-      }
-    }
-    await chmod(temp, 0o755);
-    await utimes(temp, ctx.epoch, ctx.epoch);
+  await atomically(out, (temp) => fill(temp, entries, out, ctx), async (temp) => {
     // the old folder is not tracked: an interrupt between the two renames must not delete it
     const aside = previous && temporaryName(out);
     if (aside) await rename(out, aside);
     await rename(temp, out);
-    untrackTemporary(temp);
     if (aside && !(await emptyOut(aside, previous))) ctx.warn(`${out}: the previous folder changed during the build; kept it as ${aside}`);
-  } catch (err) {
-    await rm(temp, { recursive: true, force: true });
-    untrackTemporary(temp);
-    throw err;
+  });
+}
+
+/** Write the entries into the new folder `temp`, then its modes and times. */
+async function fill(temp: string, entries: ResolvedEntry[], out: string, ctx: Context): Promise<void> {
+  await mkdir(temp);
+  const total = entries.reduce((n, e) => n + (e.type === 'file' ? e.content.size : 0), 0);
+  ctx.progress.phase(`writing ${out}`, total);
+  for (const e of entries) {
+    const p = join(temp, e.path);
+    if (e.type === 'dir') await mkdir(p, { recursive: true, mode: e.mode });
+    else if (e.type === 'symlink') await symlink(e.target, p);
+    else {
+      await mkdir(dirname(p), { recursive: true });
+      const counted = Readable.from(e.content.open());
+      counted.on('data', (c: Buffer) => ctx.progress.advance(c.length));
+      await pipeline(counted, createWriteStream(p, { mode: e.mode, flags: 'wx' }));
+      await chmod(p, e.mode);
+    }
   }
+  // mtimes last and deepest first, so writing children does not disturb a parent's time
+  for (const e of [...entries].reverse()) {
+    const p = join(temp, e.path);
+    if (e.type === 'symlink') await lutimes(p, ctx.epoch, ctx.epoch);
+    else {
+      if (e.type === 'dir') await chmod(p, e.mode);
+      await utimes(p, ctx.epoch, ctx.epoch);
+    }
+  }
+  await chmod(temp, 0o755);
+  await utimes(temp, ctx.epoch, ctx.epoch);
 }
 
 /**

@@ -1,8 +1,14 @@
-import type { Medium } from './plan.js';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Derived, Medium, Plan } from './plan.js';
 import type { Context } from '../context.js';
+import type { BuildRun } from '../tree/artifacts.js';
+import { resolveTree } from '../tree/resolve.js';
+import type { Scratch } from '../tree/scratch.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 import type { DigestName } from './atomic.js';
 import { emitCpio } from './cpio.js';
+import { deriveFrom, digestsFor, type MadeDerived } from './derived.js';
 import { emitDirectory } from './directory.js';
 import { emitIso } from './iso.js';
 import { emitUsbImage } from './usb.js';
@@ -16,8 +22,8 @@ export interface Emitted {
   sha256?: string;
 }
 
-/** Write a resolved tree as the given medium at `out` (atomically), with sidecar checksums. */
-export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: string, checksums: DigestName[], ctx: Context): Promise<Emitted> {
+/** Write a resolved tree as the given medium at `out` (atomically), taking these digests of its bytes. */
+export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: string, digests: readonly DigestName[], ctx: Context): Promise<Emitted> {
   switch (medium.kind) {
     case 'directory':
       await emitDirectory(entries, out, ctx);
@@ -30,7 +36,7 @@ export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: 
           volumeId: medium.volumeId,
           joliet: medium.joliet === true ? {} : medium.joliet,
           implantMd5: medium.implantMd5,
-          checksums,
+          digests,
           ...(medium.application ? { application: medium.application } : {}),
           ...(medium.publisher ? { publisher: medium.publisher } : {}),
           ...(medium.systemId ? { systemId: medium.systemId } : {}),
@@ -45,10 +51,31 @@ export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: 
       return { path: out, size: r.size, ...(r.md5 ? { md5: r.md5 } : {}), ...(r.sha256 ? { sha256: r.sha256 } : {}) };
     }
     case 'cpio':
-      return emitCpio(entries, out, medium.compression === 'gzip' ? [gzip(9)] : [], checksums, ctx);
+      return emitCpio(entries, out, medium.compression === 'gzip' ? [gzip(9)] : [], digests, ctx);
     case 'fat':
-      return emitUsbImage(entries, out, { label: medium.label, checksums }, ctx);
+      return emitUsbImage(entries, out, { label: medium.label, digests }, ctx);
     case 'zip':
-      return emitZip(entries, out, checksums, ctx);
+      return emitZip(entries, out, digests, ctx);
   }
+}
+
+export interface EmittedPlan extends Emitted {
+  /** The medium's tree as written. */
+  entries: ResolvedEntry[];
+  /** The derived files asked for, made but not written. */
+  derived: MadeDerived[];
+}
+
+/**
+ * The one write sequence of a plan, for a target and a nested medium alike: resolve the tree,
+ * make the derived files that need no digest, write the medium at `out` taking the digests the
+ * others need, then make those. `name` is the medium's file name the derived files are named
+ * after (a nested medium's name in the outer tree, not its scratch path); `digests`: more to take.
+ */
+export async function emitPlan(plan: Plan, derived: readonly Derived[], out: string, name: string, ctx: Context, scratch: Scratch, run: BuildRun, digests: readonly DigestName[] = []): Promise<EmittedPlan> {
+  const entries = await resolveTree(plan.tree, scratch, run);
+  const finish = await deriveFrom(derived, name, entries);
+  await mkdir(dirname(out), { recursive: true });
+  const emitted = await emitMedium(entries, plan.medium, out, [...new Set([...digestsFor(derived), ...digests])], ctx);
+  return { ...emitted, entries, derived: await finish(emitted) };
 }

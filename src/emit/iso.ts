@@ -1,7 +1,7 @@
 /**
- * ISO 9660 emitter: plans the image, streams it once into an atomic output file through checksum
- * taps, implants the media-check MD5 with one 512-byte patch, and writes `.md5` / `.sha256`
- * sidecars. Layouts call `emitIso`; the `dudkit iso` command is a thin shell over it.
+ * ISO 9660 emitter: plans the image, streams it once into an atomic output file through digest
+ * taps and implants the media-check MD5 with one 512-byte patch. Layouts reach it through
+ * `emitMedium`; `writeIso` (the `dudkit iso` command) is a thin shell over it.
  */
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { planIso, type IsoOptions } from '../formats/iso9660/plan.js';
 import { streamIso } from '../formats/iso9660/stream.js';
 import type { Source } from '../tree/source.js';
 import type { ResolvedEntry } from '../tree/tree.js';
-import { AtomicFile, HashTap, writeChecksumFiles, type DigestName, type Tap } from './atomic.js';
+import { AtomicFile, HashTap, type DigestName, type Tap } from './atomic.js';
 import { compose, tap, type Sink } from './pipeline.js';
 
 export interface EmitIsoOptions extends Omit<IsoOptions, 'epoch' | 'mediaCheck'> {
@@ -20,8 +20,8 @@ export interface EmitIsoOptions extends Omit<IsoOptions, 'epoch' | 'mediaCheck'>
   readonly implantMd5?: boolean;
   /** `RHLISOSTATUS=1` in that record (`implantisomd5 --supported-iso`). */
   readonly supportedIso?: boolean;
-  /** Sidecar checksum files to write beside the image (`<out>.md5`, `<out>.sha256`). */
-  readonly checksums?: readonly DigestName[];
+  /** Digests of the image as written (covering the implanted record). */
+  readonly digests?: readonly DigestName[];
 }
 
 export interface EmitIsoResult {
@@ -31,8 +31,6 @@ export interface EmitIsoResult {
   sha256?: string;
   /** The implanted media-check MD5 (not the MD5 of the file). */
   implantedMd5?: string;
-  /** Sidecar files written. */
-  sidecars: string[];
 }
 
 const POOL_BUFFER = 4 << 20;
@@ -210,8 +208,8 @@ async function hashFile(path: string, algorithms: readonly DigestName[]): Promis
 
 /**
  * Write `entries` as an ISO image at `out` (atomically: nothing appears at `out` on failure).
- * Single pass over the inputs; the written image is re-read once only when sidecar checksums are
- * wanted together with an implanted MD5, because those must cover the patched field.
+ * Single pass over the inputs; the written image is re-read once only when digests are wanted
+ * together with an implanted MD5, because they must cover the patched field.
  */
 export async function emitIso(entries: readonly ResolvedEntry[], out: string, options: EmitIsoOptions, ctx: Context): Promise<EmitIsoResult> {
   const plan = planIso(entries, { ...options, epoch: ctx.epoch, mediaCheck: Boolean(options.implantMd5) });
@@ -219,13 +217,13 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
     ctx.warn(`Joliet name cut to ${joliet.length} characters: /${path} is "${joliet}" for Windows readers (Rock Ridge keeps the full name${joliet.length < 103 ? '; -joliet-long allows 103' : ''})`);
   }
   const size = plan.imageBlocks * 2048;
-  const checksums = [...new Set(options.checksums ?? [])];
+  const wanted = [...new Set(options.digests ?? [])];
   const mediaCheck = options.implantMd5 ? new MediaCheckTap(plan.volumeBlocks * 2048) : undefined;
-  const hashTaps = options.implantMd5 ? [] : checksums.map((a) => new HashTap(a));
+  const hashTaps = options.implantMd5 ? [] : wanted.map((a) => new HashTap(a));
   const taps: Tap[] = [...(mediaCheck ? [mediaCheck] : []), ...hashTaps];
 
   ctx.progress.phase(`writing ${out}`, size);
-  const result: EmitIsoResult = { size, sidecars: [] };
+  const result: EmitIsoResult = { size };
   let digests: Partial<Record<DigestName, string>> = {};
   await AtomicFile.with(out, [], async (file) => {
     const sink = new PooledSink(file, (n) => ctx.progress.advance(n));
@@ -242,9 +240,9 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
       const field = mediaCheck.field(options.supportedIso);
       await file.patch(FIELD_OFFSET, field);
       result.implantedMd5 = /ISO MD5SUM = ([0-9a-f]{32})/.exec(Buffer.from(field).toString('latin1'))![1]!;
-      if (checksums.length > 0) {
-        ctx.progress.note(`re-reading ${out} once for ${checksums.join(' and ')}: they must cover the implanted media-check MD5`);
-        digests = await hashFile(file.tempPath, checksums);
+      if (wanted.length > 0) {
+        ctx.progress.note(`re-reading ${out} once for ${wanted.join(' and ')}: they must cover the implanted media-check MD5`);
+        digests = await hashFile(file.tempPath, wanted);
       }
     } else {
       digests = Object.fromEntries(hashTaps.map((t) => [t.algorithm, t.hex()]));
@@ -252,6 +250,5 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
   });
   if (digests.md5) result.md5 = digests.md5;
   if (digests.sha256) result.sha256 = digests.sha256;
-  result.sidecars = await writeChecksumFiles(out, digests);
   return result;
 }

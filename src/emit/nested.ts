@@ -1,23 +1,31 @@
 /**
  * A medium nested in another as a file (the driver disk ISO inside a PXE overlay or an installer
- * ISO, the pack ISO inside a release zip): built into the scratch folder when the outer tree is
- * resolved, then streamed from there like any file.
+ * ISO, the pack ISO inside a release zip), with the files derived from it that the outer tree
+ * carries next to it (the release zip's `<name>.iso.md5`). Built once per build, into the scratch
+ * folder, by the same sequence as a target (`emitPlan`); a target's own output of the same medium
+ * is reused instead (`offerBuilt`).
  */
-import type { Plan } from './plan.js';
+import type { Derived, Plan } from './plan.js';
 import { createContext } from '../context.js';
-import type { BuildRun } from '../tree/artifacts.js';
+import type { Artifacts, BuildRun } from '../tree/artifacts.js';
 import { identityOf, treeIdentity } from '../tree/identity.js';
-import { resolveTree } from '../tree/resolve.js';
 import type { Scratch } from '../tree/scratch.js';
 import { fileSource, type Source } from '../tree/source.js';
 import type { Generated, ResolvedEntry } from '../tree/tree.js';
-import type { DigestName } from './atomic.js';
-import { emitMedium, type Emitted } from './index.js';
-import { buildSidecars, type BuiltSidecar } from './sidecars.js';
+import { HashTap, type DigestName } from './atomic.js';
+import { deriveFrom, digestsFor } from './derived.js';
+import { emitPlan } from './index.js';
 
 interface Env {
   epoch: number;
   warn(m: string): void;
+}
+
+/** A written medium: its bytes, the digests its emitter took, the tree it holds. */
+export interface BuiltMedium {
+  source: Source;
+  digests: Partial<Record<DigestName, string>>;
+  entries: ResolvedEntry[];
 }
 
 /**
@@ -30,63 +38,68 @@ export function mediumKey(plan: Plan, epoch: number): string | undefined {
   return tree === undefined ? undefined : identityOf([plan.medium, epoch, tree]);
 }
 
-/** Emit the inner plan into the scratch folder; sidecar checksums are taken as the bytes pass. */
-async function buildInner(plan: Plan, name: string, env: Env, scratch: Scratch, run: BuildRun, checksums: DigestName[]) {
-  const ctx = createContext({ epoch: env.epoch, progress: run.progress, onWarn: (m) => env.warn(m) });
-  const entries = await resolveTree(plan.tree, scratch, run);
-  const sidecars = await buildSidecars(plan.sidecars ?? [], entries, scratch, run);
-  const path = scratch.path(name);
-  const emitted: Emitted = await emitMedium(entries, plan.medium, path, checksums, ctx);
-  return { source: await fileSource(path), emitted, entries, sidecars };
+const builtId = (key: string) => `built-medium:${key}`;
+
+/** A target's written output, for nested copies of the same medium later in the build. */
+export function offerBuilt(artifacts: Artifacts, plan: Plan, epoch: number, built: BuiltMedium): void {
+  const key = plan.medium.kind === 'directory' ? undefined : mediumKey(plan, epoch);
+  if (key !== undefined) artifacts.offer(builtId(key), built);
 }
 
-/** Same plan, same bytes: a build makes the medium once and nests that copy (or its own output) everywhere. */
-export function nestedMedium(plan: Plan, name: string, env: Env): Generated {
-  const key = mediumKey(plan, env.epoch);
-  return { kind: 'generated', deps: [], ...(key !== undefined ? { key } : {}), build: async (_deps, scratch, run) => (await buildInner(plan, name, env, scratch, run, [])).source };
-}
-
-export interface BuiltImage {
-  /** Lowercase hex MD5 of the image bytes. */
-  md5: string;
-  entries: ResolvedEntry[];
-  sidecars: BuiltSidecar[];
-}
-
-export interface NestedImage {
+export interface NestedMedium {
+  /** The medium as a file of the outer tree. */
   image: Generated;
-  /** A file made from the built image's facts; depends on the image (at its tree path). */
-  derived(origin: string, make: (built: BuiltImage) => Source | Promise<Source>): Generated;
+  /** A file derived from the medium, for the outer tree next to it (named by `d.name(name)`). */
+  derived(d: Derived): Generated;
 }
 
 /**
- * Like `nestedMedium`, but keeping what its one write learned: the image's MD5 from the emitter's
- * tap and the inner tree's resolved files, so that files derived from them (`<name>.iso.md5`, the
- * inner plan's sidecars) are made without reading the image again. `at`: where the caller puts
- * `image` in its tree.
+ * Same plan, same bytes: a build makes the medium once and nests that copy (or a target's own
+ * output) everywhere. `name` is the medium's file name in the outer tree, `at` its tree path.
  */
-export function nestedImage(plan: Plan, name: string, at: string, env: Env): NestedImage {
-  let built: BuiltImage | undefined;
+export function nest(plan: Plan, name: string, env: Env, at = name): NestedMedium {
+  const key = mediumKey(plan, env.epoch);
+  const wanted: Derived[] = [];
+  let local: Promise<BuiltMedium> | undefined;
+  const build = async (scratch: Scratch, run: BuildRun): Promise<BuiltMedium> => {
+    const ctx = createContext({ epoch: env.epoch, progress: run.progress, onWarn: (m) => env.warn(m) });
+    const path = scratch.path(name);
+    // the derived files are made by `derived` below, from what this returns
+    const emitted = await emitPlan(plan, [], path, name, ctx, scratch, run, digestsFor(wanted));
+    return { source: await fileSource(path), digests: emitted, entries: emitted.entries };
+  };
+  const built = (scratch: Scratch, run: BuildRun): Promise<BuiltMedium> =>
+    run.artifacts && key !== undefined ? run.artifacts.once(builtId(key), () => build(run.artifacts!.scratch, run)) : (local ??= build(scratch, run));
   return {
-    image: {
-      kind: 'generated',
-      deps: [],
-      async build(_deps, scratch, run) {
-        const inner = await buildInner(plan, name, env, scratch, run, ['md5']);
-        if (!inner.emitted.md5) throw new Error(`${name}: the ${plan.medium.kind} emitter gave no MD5`);
-        built = { md5: inner.emitted.md5, entries: inner.entries, sidecars: inner.sidecars };
-        return inner.source;
-      },
-    },
-    derived(origin, make) {
+    image: { kind: 'generated', deps: [], ...(key !== undefined ? { key } : {}), build: async (_deps, scratch, run) => (await built(scratch, run)).source },
+    derived(d) {
+      wanted.push(d);
       return {
         kind: 'generated',
         deps: [at],
-        build: async () => {
-          if (!built) throw new Error(`${origin} built before ${at}`);
-          return make(built);
+        async build(_deps, scratch, run) {
+          const medium = await built(scratch, run);
+          const finish = await deriveFrom([d], name, medium.entries);
+          const [made] = await finish(await withDigests(medium, d.digests ?? [], name, run));
+          return made!.source;
         },
       };
     },
   };
+}
+
+/** The nested medium as a file of the outer tree (no derived files). */
+export function nestedMedium(plan: Plan, name: string, env: Env): Generated {
+  return nest(plan, name, env).image;
+}
+
+/** The medium's digests, with those its emitter did not take (a reused output) read from its bytes. */
+async function withDigests(medium: BuiltMedium, needed: readonly DigestName[], name: string, run: BuildRun): Promise<Partial<Record<DigestName, string>>> {
+  const missing = needed.filter((a) => medium.digests[a] === undefined);
+  if (missing.length === 0) return medium.digests;
+  run.progress.note(`re-reading ${name} once for ${missing.join(' and ')}`);
+  const taps = missing.map((a) => new HashTap(a));
+  for await (const chunk of medium.source.open()) for (const t of taps) t.update(chunk);
+  for (const t of taps) medium.digests[t.algorithm] = t.hex();
+  return medium.digests;
 }

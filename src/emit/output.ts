@@ -1,32 +1,31 @@
 /**
- * The one way a medium file is written: the format writes into the composed stages, the checksum
- * taps of the written bytes come last, the file appears atomically, and its checksum files go
- * beside it. The ISO emitter shares the pieces but brings its own pooled output sink.
+ * The one way a medium file is written: the format writes into the composed stages, the digest
+ * taps of the written bytes come last, and the file appears atomically. The ISO emitter shares
+ * the pieces but brings its own pooled output sink. Files derived from the medium (its checksum
+ * files among them) are made from the digests by `derived.ts`.
  */
 import type { Context } from '../context.js';
-import { AtomicFile, HashTap, writeChecksumFiles, type DigestName } from './atomic.js';
+import { AtomicFile, HashTap, type DigestName } from './atomic.js';
 import type { Emitted } from './index.js';
 import { compose, fileSink, tap, type Sink, type Stage } from './pipeline.js';
 
 export interface OutputOptions {
   /** Stages between the format writer and the file, in the order the bytes meet them (a compressor). */
   stages?: readonly Stage[];
-  /** Digests of the file as written, filed beside it as `<out>.md5` / `<out>.sha256`. */
-  checksums?: readonly DigestName[];
+  /** Digests of the file as written, taken as the bytes pass. */
+  digests?: readonly DigestName[];
   /** Progress: the bytes the phase expects, and whether the written bytes advance it (else the writer does). */
   total?: number;
   countWritten?: boolean;
 }
 
 export async function emitOutput(out: string, opts: OutputOptions, ctx: Context, write: (sink: Sink) => Promise<void>): Promise<Emitted> {
-  const hashes = [...new Set(opts.checksums ?? [])].map((a) => new HashTap(a));
+  const hashes = [...new Set(opts.digests ?? [])].map((a) => new HashTap(a));
   ctx.progress.phase(`writing ${out}`, opts.total);
   const count = opts.countWritten === false ? undefined : (n: number) => ctx.progress.advance(n);
   const size = await AtomicFile.with(out, [], async (file) => {
     await write(compose([...(opts.stages ?? []), ...hashes.map(tap)], (taps) => fileSink(file, taps, count)));
     return file.size;
   });
-  const digests = Object.fromEntries(hashes.map((t) => [t.algorithm, t.hex()])) as Partial<Record<DigestName, string>>;
-  await writeChecksumFiles(out, digests);
-  return { path: out, size, ...digests };
+  return { path: out, size, ...Object.fromEntries(hashes.map((t) => [t.algorithm, t.hex()])) };
 }

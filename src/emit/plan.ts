@@ -5,7 +5,8 @@
  */
 import type { JolietPolicy } from '../formats/iso9660/names.js';
 import type { BootOptions, HybridOptions } from '../formats/iso9660/plan.js';
-import type { Generated, Tree } from '../tree/tree.js';
+import type { Source } from '../tree/source.js';
+import type { Tree } from '../tree/tree.js';
 import type { DigestName } from './atomic.js';
 
 /** How a layout's tree becomes bytes on disk; the emitter is chosen from this. */
@@ -34,23 +35,44 @@ export type Medium =
   /** Deflated entries at fixed times, in tree order (release archives). */
   | { kind: 'zip' };
 
+/** What a derived file is made from: the emitted medium's name, its digests and the tree files it names. */
+export interface DerivedFrom {
+  /** The medium's file name, without folder (`dd.iso`). */
+  medium: string;
+  /** Digests of the medium's bytes as written: at least those the derived file asks for. */
+  digests: Partial<Record<DigestName, string>>;
+  /** The resolved sources of `deps`, in that order. */
+  deps: Source[];
+}
+
 /**
- * A small file written beside the output once the output is complete (XenServer's
- * `<name>.metadata.md5`): generated from entries of the tree (`deps` are tree paths).
+ * A file derived from an emitted medium, written beside it (`dd.iso.sha256`, XenServer's
+ * `<name>.metadata.md5`, an update pack's public key) or, when the medium is nested in another,
+ * put next to it in the outer tree. The one way to make such files (`emit/derived.ts` has the
+ * checksum files): digests are taken as the medium's bytes pass, and a file that needs none is
+ * made before the medium is written, so its failure leaves nothing behind.
  */
-export interface Sidecar {
-  /** File name in the output's folder (no `/`). */
-  name: string;
-  content: Generated;
+export interface Derived {
+  /** Its file name, from the medium's (`dd.iso` → `dd.iso.sha256`); a plain name, no `/`. */
+  name(medium: string): string;
+  /** Digests of the medium's bytes it is made from. */
+  readonly digests?: readonly DigestName[];
+  /** Tree paths of the medium whose contents it is made from (`XS-REPOSITORY`). */
+  readonly deps?: readonly string[];
+  make(from: DerivedFrom): Source | Promise<Source>;
 }
 
 export interface Plan {
   tree: Tree;
   medium: Medium;
-  /** Sidecar checksum files to write beside the output. */
-  checksums: DigestName[];
-  /** Other files beside the output, written after it. */
-  sidecars?: Sidecar[];
+  /** Files made from the written medium, written beside it. */
+  derived?: Derived[];
+  /**
+   * Shorthand for `derived: checksumFiles(checksums)` (`<out>.md5`, `<out>.sha256`), joined to
+   * `derived` in one place (`derivedFiles`).
+   * @deprecated give `derived: checksumFiles(…)` instead.
+   */
+  checksums?: DigestName[];
   /** What the user should know or do next (kernel arguments, bootloader lines). */
   notes: string[];
 }

@@ -10,8 +10,8 @@ import { drain } from './pipeline.js';
 export interface UsbImageOptions {
   /** FAT volume label; the installer looks for OEMDRV. */
   label?: string;
-  /** Sidecar checksum files to write beside the image, hashed as the bytes pass. */
-  checksums?: DigestName[];
+  /** Digests of the image, taken as the bytes pass. */
+  digests?: readonly DigestName[];
 }
 
 /**
@@ -26,5 +26,5 @@ export async function emitUsbImage(entries: ResolvedEntry[], out: string, opts: 
     // what FAT cannot hold (a symlink, a name clash, a bad label) is the user's tree: name the medium
     asUserError(err, out);
   }
-  return emitOutput(out, { checksums: opts.checksums ?? [], total: plan.imageSize }, ctx, (sink) => drain(writeFatImage(plan), sink));
+  return emitOutput(out, { digests: opts.digests ?? [], total: plan.imageSize }, ctx, (sink) => drain(writeFatImage(plan), sink));
 }

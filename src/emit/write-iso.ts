@@ -10,6 +10,7 @@ import { asUserError, UserError } from '../errors.js';
 import type { BootOptions } from '../formats/iso9660/boot-options.js';
 import { treeFromDirectory } from '../tree/folder.js';
 import type { ResolvedEntry } from '../tree/tree.js';
+import { checksumFiles, writeDerivedOf } from './derived.js';
 import { emitIso, type EmitIsoOptions } from './iso.js';
 
 export type { BootOptions };
@@ -71,7 +72,7 @@ export async function writeIso(dir: string, out: string, opts: WriteIsoOptions =
     level3: opts.level === 3,
     implantMd5: Boolean(opts.implantMd5),
     supportedIso: Boolean(opts.supportedIso),
-    checksums: opts.checksums ?? [],
+    digests: opts.checksums ?? [],
     ...(opts.boot
       ? {
           boot: {
@@ -84,7 +85,8 @@ export async function writeIso(dir: string, out: string, opts: WriteIsoOptions =
     ...(opts.hybrid ? { hybrid: { gpt: Boolean(opts.hybrid.gpt), ...(opts.hybrid.mbrFile ? { bootCode: await mbrCode(opts.hybrid.mbrFile) } : {}) } } : {}),
   };
   const entries = (await treeFromDirectory(dir)).entries() as ResolvedEntry[];
-  return { path, ...(await emitIso(entries, path, options, ctx)) };
+  const written = await emitIso(entries, path, options, ctx);
+  return { path, ...written, sidecars: await writeDerivedOf(path, checksumFiles(opts.checksums ?? []), written) };
 }
 
 async function mbrCode(file: string): Promise<Uint8Array> {

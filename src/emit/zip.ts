@@ -33,10 +33,10 @@ function dosDate(epoch: number): Date {
 }
 
 /** Write the tree as a zip archive at `out`, atomically, hashing as it streams. */
-export function emitZip(entries: readonly ResolvedEntry[], out: string, checksums: readonly DigestName[], ctx: Context): Promise<Emitted> {
+export function emitZip(entries: readonly ResolvedEntry[], out: string, digests: readonly DigestName[], ctx: Context): Promise<Emitted> {
   const total = entries.reduce((n, e) => n + (e.type === 'file' ? e.content.size : 0), 0);
   // progress counts the members' bytes read: the compressed size is not known ahead
-  return emitOutput(out, { checksums, total, countWritten: false }, ctx, (sink) => writeZip(entries, sink, dosDate(ctx.epoch), out, (n) => ctx.progress.advance(n)));
+  return emitOutput(out, { digests, total, countWritten: false }, ctx, (sink) => writeZip(entries, sink, dosDate(ctx.epoch), out, (n) => ctx.progress.advance(n)));
 }
 
 /** The zip format writer: members in tree order into `sink`, each chunk compressed and passed on before the next is read. */
