@@ -18,6 +18,7 @@ export const layouts: readonly LayoutEntry[] = [
   { kind: 'attach', summary: 'installer ISO with the driver disk attached (dd.iso + inst.dd=hd:LABEL=… on every kernel line, boot layout kept)', load: async () => (await import('./attach.js')).attach },
   { kind: 'xenserver-legacy', summary: 'XenServer 5.6–7.0 supplemental pack ISO (XS-REPOSITORY, XS-PACKAGES, install, driver RPMs) with .metadata.md5 and .iso.md5', load: async () => (await import('./xenserver-legacy.js')).xenserverLegacy },
   { kind: 'xenserver-update', summary: 'XenServer 7.1+ / Citrix Hypervisor 8 / XCP-ng signed update pack or driver disk (update.xml, Packages/, repodata, GPG signatures), ISO or directory', load: async () => (await import('./xenserver-update.js')).xenserverUpdate },
+  { kind: 'suse', summary: 'SUSE driver update for linuxrc/YaST and Agama (linux/suse/<arch>-<dist>/, dud.config, module.order) as cpio.gz/xz, ISO or RPM, optionally signed', load: async () => (await import('./suse.js')).suse },
   { kind: 'release-zip', summary: 'XenServer release zip: pack ISO, its .iso.md5 and .metadata.md5, driver source archive (and the signing key for update packs)', load: async () => (await import('./release-zip.js')).releaseZip },
 ];
 

@@ -36,10 +36,11 @@ export interface Layout<S extends z.ZodType = z.ZodType, P = unknown> {
   defaultOut(set: DriverSet, options: z.output<S>): string;
   /**
    * The reading a plan needs beyond the driver set (the installer ISO an `attach` target extends,
-   * a signing key): run before `plan`, which gets its result, so that `plan` and the generators
-   * it makes read nothing the build did not name. Runs too when the medium is nested with `of:`.
+   * a signing key, digests of the inputs the medium names itself by): run before `plan`, which
+   * gets its result, so that `plan` and the generators it makes read nothing the build did not
+   * name. Runs too when the medium is nested with `of:`.
    */
-  prepare?(options: z.output<S>, env: PrepareEnv): Promise<P>;
+  prepare?(options: z.output<S>, env: PrepareEnv, set: DriverSet): Promise<P>;
   /**
    * Files the options name (option key → path as given, relative to the manifest's folder):
    * checked to exist before anything is built, so a typo is reported at its key.

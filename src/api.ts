@@ -47,7 +47,7 @@ export interface BuildOptions {
 }
 
 /** How a target's files are written: a folder, or one image or archive file. */
-export type MediumKind = 'directory' | 'iso' | 'fat' | 'cpio' | 'zip';
+export type MediumKind = 'directory' | 'iso' | 'fat' | 'cpio' | 'zip' | 'file';
 
 export interface BuiltTarget {
   /** The target's kind (rhdd3, pxe, …). */
@@ -197,11 +197,11 @@ interface Prepared {
 async function prepareTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>): Promise<Prepared> {
   const env = { epoch: ctx.epoch, warn: (m: string) => ctx.warn(m), baseDir: dirname(resolve(manifestPath)) };
   const inner = new Map<string, unknown>();
-  const own = await t.layout.prepare?.(t.options, env);
+  const own = await t.layout.prepare?.(t.options, env, set);
   // a cycle stops here; planTarget reports it
   for (let at = t, of = ofKind(t); of !== undefined && !inner.has(of) && of !== t.target.kind; of = ofKind(at)) {
     at = innerTarget(of, at, set, all, manifestPath, kinds);
-    inner.set(of, await at.layout.prepare?.(at.options, env));
+    inner.set(of, await at.layout.prepare?.(at.options, env, set));
   }
   return { own, inner };
 }

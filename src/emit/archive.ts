@@ -8,7 +8,7 @@ import { identityOf } from '../tree/identity.js';
 import { fileSource } from '../tree/source.js';
 import type { Generated, ResolvedEntry } from '../tree/tree.js';
 import { AtomicFile } from './atomic.js';
-import { cpioArchive } from './cpio.js';
+import { cpioArchive, type CpioStyle } from './cpio.js';
 import { compose, drain, fileSink, filterStage, type Filter } from './pipeline.js';
 
 export interface ArchiveSpec {
@@ -20,6 +20,8 @@ export interface ArchiveSpec {
   /** Applied in order to the archive's bytes (`['gzip']`: a .cgz, a .tar.gz). */
   filters: readonly Filter[];
   epoch: number;
+  /** cpio only (default `initrd`). */
+  cpioStyle?: CpioStyle;
 }
 
 function* tarMembers(members: readonly ResolvedEntry[], epoch: number): Generator<TarMember> {
@@ -33,14 +35,14 @@ function* tarMembers(members: readonly ResolvedEntry[], epoch: number): Generato
 
 /** The archive as a generated file; its identity is the spec's (the members' sources by theirs). */
 export function archiveOf(spec: ArchiveSpec): Generated {
-  const key = identityOf(['archive', spec.format, spec.filters, spec.epoch, spec.members]);
+  const key = identityOf(['archive', spec.format, spec.filters, spec.epoch, spec.cpioStyle ?? 'initrd', spec.members]);
   return {
     kind: 'generated',
     deps: [],
     ...(key !== undefined ? { key } : {}),
     async build(_deps, scratch) {
       const path = scratch.path(spec.name);
-      const bytes = spec.format === 'cpio' ? cpioArchive(spec.members, spec.epoch) : writeTar(tarMembers(spec.members, spec.epoch));
+      const bytes = spec.format === 'cpio' ? cpioArchive(spec.members, spec.epoch, spec.cpioStyle) : writeTar(tarMembers(spec.members, spec.epoch));
       await AtomicFile.with(path, [], (file) => drain(bytes, compose(spec.filters.map(filterStage), (taps) => fileSink(file, taps))));
       return fileSource(path);
     },

@@ -10,10 +10,31 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
-/** Tree entries as newc members: bare names, parents first (the kernel creates no parents). */
-function* members(entries: readonly ResolvedEntry[], epoch: number): Generator<CpioMember> {
+/**
+ * How the archive is laid out. `initrd` (default): the entries alone, 4-byte padding. `tree`: as
+ * `find . | cpio -o -H newc` from the tree's parent makes it (SUSE driver updates): `.` first,
+ * directories with their real link count (2 + subdirectories), padded to GNU cpio's 512-byte block.
+ */
+export type CpioStyle = 'initrd' | 'tree';
+
+/** Subdirectories per directory ('' is the root). */
+function subdirCounts(entries: readonly ResolvedEntry[]): Map<string, number> {
+  const counts = new Map<string, number>();
   for (const e of entries) {
-    if (e.type === 'dir') yield { name: e.path, mode: S_IFDIR | e.mode, mtime: epoch, size: 0 };
+    if (e.type !== 'dir') continue;
+    const parent = e.path.includes('/') ? e.path.slice(0, e.path.lastIndexOf('/')) : '';
+    counts.set(parent, (counts.get(parent) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Tree entries as newc members: bare names, parents first (the kernel creates no parents). */
+function* members(entries: readonly ResolvedEntry[], epoch: number, style: CpioStyle): Generator<CpioMember> {
+  const subdirs = style === 'tree' ? subdirCounts(entries) : undefined;
+  const nlink = (dir: string) => (subdirs ? { nlink: 2 + (subdirs.get(dir) ?? 0) } : {});
+  if (style === 'tree') yield { name: '.', mode: S_IFDIR | 0o755, mtime: epoch, size: 0, ...nlink('') };
+  for (const e of entries) {
+    if (e.type === 'dir') yield { name: e.path, mode: S_IFDIR | e.mode, mtime: epoch, size: 0, ...nlink(e.path) };
     else if (e.type === 'symlink') yield { name: e.path, mode: S_IFLNK | 0o777, mtime: epoch, size: Buffer.byteLength(e.target), linkTarget: e.target };
     else yield { name: e.path, mode: S_IFREG | e.mode, mtime: epoch, size: e.content.size, data: e.content.open() };
   }
@@ -25,6 +46,6 @@ export function emitCpio(entries: readonly ResolvedEntry[], out: string, stages:
 }
 
 /** The tree as a newc archive's bytes, streamed. */
-export function cpioArchive(entries: readonly ResolvedEntry[], epoch: number): AsyncIterable<Uint8Array> {
-  return writeCpio(members(entries, epoch), { format: 'newc' });
+export function cpioArchive(entries: readonly ResolvedEntry[], epoch: number, style: CpioStyle = 'initrd'): AsyncIterable<Uint8Array> {
+  return writeCpio(members(entries, epoch, style), { format: 'newc', ...(style === 'tree' ? { blockSize: 512 } : {}) });
 }

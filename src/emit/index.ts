@@ -12,7 +12,8 @@ import { deriveFrom, digestsFor, type MadeDerived } from './derived.js';
 import { emitDirectory } from './directory.js';
 import { emitIso } from './iso.js';
 import { emitUsbImage } from './usb.js';
-import { gzip } from './pipeline.js';
+import { emitOutput } from './output.js';
+import { drain, gzip } from './pipeline.js';
 import { emitZip } from './zip.js';
 
 export interface Emitted {
@@ -56,6 +57,11 @@ export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: 
       return emitUsbImage(entries, out, { label: medium.label, digests }, ctx);
     case 'zip':
       return emitZip(entries, out, digests, ctx);
+    case 'file': {
+      const file = entries.find((e) => e.path === medium.path);
+      if (file?.type !== 'file') throw new Error(`the plan's output ${medium.path} is not a file of its tree`);
+      return emitOutput(out, { digests, total: file.content.size }, ctx, (sink) => drain(file.content.open(), sink));
+    }
   }
 }
 

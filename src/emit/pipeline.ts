@@ -36,11 +36,14 @@ export class SizeCounter implements Tap {
   }
 }
 
-/** A compressor named in a plan (plans are data: a stage holds state, so it is made per write). */
-export type Filter = 'gzip' | 'xz';
+/**
+ * A compressor named in a plan (plans are data: a stage holds state, so it is made per write).
+ * `xz-crc32`: xz with the CRC32 check, the only one the kernel's initramfs decoder and linuxrc know.
+ */
+export type Filter = 'gzip' | 'xz' | 'xz-crc32';
 
 export function filterStage(f: Filter): Stage {
-  return f === 'gzip' ? gzip() : xz();
+  return f === 'gzip' ? gzip() : f === 'xz' ? xz() : xz({ check: 'crc32' });
 }
 
 /** gzip -9 as `formats/compress` writes it: no name, no mtime, so equal bytes in give equal bytes out. */

@@ -32,6 +32,11 @@ export type Medium =
     }
   | { kind: 'fat'; label: string }
   | { kind: 'cpio'; compression: 'none' | 'gzip' }
+  /**
+   * The output is one file of the tree, as built (an archive or image the layout makes as a
+   * generated entry): its sidecars can then be made from the output's bytes (a detached signature).
+   */
+  | { kind: 'file'; path: string }
   /** Deflated entries at fixed times, in tree order (release archives). */
   | { kind: 'zip' };
 

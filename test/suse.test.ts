@@ -1,0 +1,251 @@
+// The `suse` target (suse-dud.md §11) read by the real tools: GNU cpio, bsdtar, gzip/xz, isoinfo,
+// xorriso, rpm/rpm2cpio, gpg, uuidgen (the UpdateID derivation), modinfo; and compared with the tree
+// mkdud 173a908 made from the same inputs (`mkdud --create x.dud --dist sle15 acmenet.ko acmestor.ko
+// <KMP> module.order`, normalised as §12 check 13 says: its UpdateID, comment line, the directory
+// part of UpdateName's first field, the `.update.<id>` name, install/update.pre and update.post2
+// taken out; mkdud on Debian keeps inst-sys/usr/share/doc because its `rm -rf …/{doc,…}` runs under
+// dash, which has no brace expansion).
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ACME } from './helpers/manifest.js';
+import { dudkit, FIXTURES, run, type Ran } from './helpers/run.js';
+import { tempDir } from './helpers/tmp.js';
+
+const dir = tempDir();
+const EPOCH = '1700000000';
+const KS = '6.4.0-150600.21-default';
+const KMP = 'acme-acmenet-kmp-default-2.4.1_k6.4.0_150600.21-1.1.x86_64';
+const env = { SOURCE_DATE_EPOCH: EPOCH };
+
+const must = (r: Ran) => {
+  if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+};
+const sh = (script: string, cwd = dir) => must(run('bash', ['-eo', 'pipefail', '-c', script], { cwd }));
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function manifest(name: string, targets: string, firmware = true): string {
+  const p = join(dir, `${name}.yaml`);
+  writeFileSync(p, `${ACME}sources:
+  - ko: ${FIXTURES}/ko/${KS}/*.ko
+  - rpm: ${FIXTURES}/rpms-suse/${KMP}.rpm
+${firmware ? `firmware:\n  - { file: ${FIXTURES}/firmware/acmenet.bin, dest: acme/acmenet.bin }\n` : ''}targets:
+${targets}`);
+  return p;
+}
+
+/** Every file and symlink below `root`: `path sha256` / `path -> target`, sorted. */
+function listing(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      if (st.isSymbolicLink()) out.push(`${relative(root, p)} -> ${readlinkSync(p)}`);
+      else if (st.isDirectory()) walk(p);
+      else out.push(`${relative(root, p)} ${sha256(readFileSync(p)).slice(0, 16)}`);
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+const extract = (cmd: string, name: string) => {
+  const to = join(dir, name);
+  mkdirSync(to, { recursive: true });
+  sh(cmd, to);
+  return to;
+};
+
+const FW = sha256(readFileSync(join(FIXTURES, 'firmware/acmenet.bin')));
+const NET = sha256(readFileSync(join(FIXTURES, 'ko', KS, 'acmenet.ko')));
+const STOR = sha256(readFileSync(join(FIXTURES, 'ko', KS, 'acmestor.ko')));
+const RPM = sha256(readFileSync(join(FIXTURES, 'rpms-suse', `${KMP}.rpm`)));
+
+/** The tree mkdud made (normalised), with the firmware entry dudkit adds from `firmware:`. */
+const MKDUD_TREE = [
+  `linux/suse/x86_64-sled15/inst-sys/lib/modules/${KS}/updates/acmenet.ko ${NET.slice(0, 16)}`,
+  `linux/suse/x86_64-sled15/inst-sys/lib/modules/${KS}/updates/acmestor.ko ${STOR.slice(0, 16)}`,
+  `linux/suse/x86_64-sled15/install/${KMP}.rpm ${RPM.slice(0, 16)}`,
+  `linux/suse/x86_64-sled15/modules/acmenet.ko ${NET.slice(0, 16)}`,
+  `linux/suse/x86_64-sled15/modules/acmestor.ko ${STOR.slice(0, 16)}`,
+  `linux/suse/x86_64-sled15/modules/module.order ${sha256(Buffer.from('acmenet\nacmestor\n')).slice(0, 16)}`,
+  'linux/suse/x86_64-sles15 -> x86_64-sled15',
+];
+
+const out = join(dir, 'out');
+let id = '';
+
+beforeAll(() => {
+  must(dudkit(['build', manifest('all', `  - suse: { out: acmenet.dud, dist: [sle15] }
+  - suse: { out: acmenet.dud.xz, dist: [sle15, "15.6"] }
+  - suse: { out: acmenet.cpio, dist: [sle15] }
+  - suse: { out: acmenet.iso, dist: [sle15] }
+  - suse: { out: acmenet.rpm, dist: [sle15], key: ${join(FIXTURES, '../examples/acmenet/keys/example-signing-key.asc')} }
+  - suse: { out: both.dud, dist: [sle15, "16.0"] }
+  - suse: { out: noarch.dud, dist: [sle15], arch: [x86_64], install: false, instsys: false }
+`), '-o', out], { env }));
+  id = /UpdateID:\t(\S+)/.exec(sh(`zcat ${out}/acmenet.dud | cpio -i --to-stdout linux/suse/x86_64-sled15/dud.config 2>/dev/null`))![1]!;
+}, 120_000);
+
+describe('suse cpio wrapping (GNU cpio, bsdtar, gzip, xz)', () => {
+  it('zcat | cpio -itv: "." first, then linux, no ./ or / names, owner root root, 0755 folders and 0644 files, gzip -9n header', () => {
+    const lines = sh(`zcat ${out}/acmenet.dud | cpio -itv 2>/dev/null`).trim().split('\n');
+    const names = lines.map((l) => l.split(/\s+/).slice(8).join(' '));
+    expect(names.slice(0, 4)).toEqual(['.', 'linux', 'linux/suse', 'linux/suse/x86_64-sled15']);
+    expect(names.every((n) => !n.startsWith('./') && !n.startsWith('/'))).toBe(true);
+    for (const l of lines) {
+      const [mode, , user, group] = l.split(/\s+/);
+      expect([user, group]).toEqual(['root', 'root']);
+      expect(mode).toMatch(/^(drwxr-xr-x|-rw-r--r--|lrwxrwxrwx)$/);
+    }
+    // link counts as for a real tree: x86_64-sled15 holds inst-sys, install and modules
+    expect(lines.find((l) => l.endsWith(' linux/suse/x86_64-sled15'))!.split(/\s+/)[1]).toBe('5');
+    expect(sh(`head -c 10 ${out}/acmenet.dud | od -An -tx1`).replace(/\s+/g, ' ').trim()).toBe('1f 8b 08 00 00 00 00 00 02 03');
+    expect(sh(`set +o pipefail; zcat ${out}/acmenet.dud | head -c 6`)).toBe('070701');
+  });
+
+  it('bsdtar -tvf lists the same tree with uid/gid 0', () => {
+    const bsd = sh(`bsdtar -tvf ${out}/acmenet.dud`).trim().split('\n');
+    const cpio = sh(`zcat ${out}/acmenet.dud | cpio -t 2>/dev/null`).trim().split('\n');
+    expect(bsd.map((l) => l.split(/\s+/).slice(8).join(' ').replace(/ -> .*/, ''))).toEqual(cpio);
+    for (const l of bsd) expect(l.split(/\s+/).slice(2, 4)).toEqual(['0', '0']);
+  });
+
+  it('gzip -t and xz -t pass; xz --robot --list reports CRC32; the cpio ends with TRAILER!!! and NULs, a multiple of 512 bytes', () => {
+    sh(`gzip -t ${out}/acmenet.dud && xz -t ${out}/acmenet.dud.xz`);
+    expect(sh(`xz --robot --list ${out}/acmenet.dud.xz`)).toMatch(/^file\t.*\tCRC32\t/m);
+    for (const raw of [readFileSync(join(out, 'acmenet.cpio')), Buffer.from(sh(`zcat ${out}/acmenet.dud | od -An -v -tx1 | tr -d ' \\n'`), 'hex')]) {
+      expect(raw.length % 512).toBe(0);
+      const at = raw.lastIndexOf('TRAILER!!!');
+      expect(raw.subarray(at + 11).every((b) => b === 0)).toBe(true);
+    }
+    expect(sh(`xz -dc ${out}/acmenet.dud.xz | cpio -t 2>/dev/null | grep -c '^linux/suse/x86_64-leap15.6/modules/'`).trim()).toBe('3');
+  });
+
+  it('cpio -idm: one real folder per arch, every other entry a relative symlink that resolves; the tree equals mkdud’s (normalised)', () => {
+    const t = extract(`zcat ${out}/acmenet.dud | cpio -idm 2>/dev/null`, 'x-cpio');
+    const suse = join(t, 'linux/suse');
+    expect(readdirSync(suse).sort()).toEqual(['x86_64-sled15', 'x86_64-sles15']);
+    expect(lstatSync(join(suse, 'x86_64-sled15')).isDirectory()).toBe(true);
+    expect(readlinkSync(join(suse, 'x86_64-sles15'))).toBe('x86_64-sled15');
+    expect(statSync(join(suse, 'x86_64-sles15')).isDirectory()).toBe(true);
+    const normalised = listing(t).filter((l) => !/\/dud\.config |\/\.update\.|\/lib\/firmware\//.test(l));
+    expect(normalised).toEqual(MKDUD_TREE);
+    expect(listing(t)).toContain(`linux/suse/x86_64-sled15/inst-sys/lib/firmware/acme/acmenet.bin ${FW.slice(0, 16)}`);
+    expect(readFileSync(join(suse, 'x86_64-sled15/modules/module.order'), 'utf8')).toBe('acmenet\nacmestor\n');
+    expect(readFileSync(join(suse, `x86_64-sled15/inst-sys/.update.${id}`), 'utf8')).toBe(`package: ${KMP}\n`);
+    // modinfo reads the shipped modules: the installer kernel's release, then a space
+    expect(must(run('modinfo', ['-F', 'vermagic', join(suse, 'x86_64-sled15/modules/acmenet.ko')]))).toMatch(new RegExp(`^${KS.replace(/\./g, '\\.')} `));
+    expect(must(run('modinfo', ['-F', 'depends', join(suse, 'x86_64-sled15/modules/acmestor.ko')])).trim()).toBe('acmenet');
+  });
+
+  it('dud.config: the bytes of §4 (UpdateName as mkdud writes it, file names without folders), UpdateID = uuidgen --sha1 of the content listing (§11.3)', () => {
+    const t = join(dir, 'x-cpio');
+    const config = readFileSync(join(t, 'linux/suse/x86_64-sled15/dud.config'), 'utf8');
+    expect(config).toBe(`# created by dudkit 0.1.0
+UpdateID:\t${id}
+UpdateProduct:\tSUSE Linux Enterprise Desktop 15, SUSE Linux Enterprise Server 15
+UpdateInstaller:\tyast
+UpdateName:\tacmenet.ko\t${KS}.x86_64\t2.4.1
+UpdateName:\tacmestor.ko\t${KS}.x86_64\t2.4.1
+UpdateName:\t${KMP}\tTue Nov 14 22:13:20 2023
+`);
+    // the listing by find + sha256sum, its hash, the UUID by uuidgen
+    const hex = sh(`(find linux -type f ! -name dud.config ! -name '.update.*' -exec sha256sum {} + | sed 's/ \\*\\?/  /; s/   */  /'; \
+      find linux -type l -printf '-> %l  %p\\n') | LC_ALL=C sort | sha256sum | cut -d' ' -f1`, t).trim();
+    expect(must(run('uuidgen', ['--sha1', '--namespace', '@url', '--name', `dudkit:suse:${hex}`])).trim()).toBe(id);
+  });
+
+  it('two updates in one file: 01/ YaST (sled15 real, sles15 link), 02/ Agama (opensuse-leap16.0 real, sles16.0 link), distinct UpdateIDs', () => {
+    const t = extract(`zcat ${out}/both.dud | cpio -idm 2>/dev/null`, 'x-both');
+    expect(readlinkSync(join(t, '01/linux/suse/x86_64-sles15'))).toBe('x86_64-sled15');
+    expect(readlinkSync(join(t, '02/linux/suse/x86_64-sles16.0'))).toBe('x86_64-opensuse-leap16.0');
+    const yast = readFileSync(join(t, '01/linux/suse/x86_64-sled15/dud.config'), 'utf8');
+    const agama = readFileSync(join(t, '02/linux/suse/x86_64-opensuse-leap16.0/dud.config'), 'utf8');
+    expect(yast).toContain('UpdateInstaller:\tyast\n');
+    expect(agama).toContain('UpdateInstaller:\tagama\n');
+    expect(agama).toContain('UpdateProduct:\tSUSE Linux Enterprise Server 16.0, openSUSE Leap 16.0\n');
+    const ids = [yast, agama].map((c) => /UpdateID:\t(\S+)/.exec(c)![1]);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect(ids[0]).toBe(id); // the YaST update has the same content as acmenet.dud
+    // Agama's view: <uname -m>-<ID><VERSION_ID> under a numeric prefix holds the modules
+    expect(existsSync(join(t, '02/linux/suse/x86_64-opensuse-leap16.0/modules/acmenet.ko'))).toBe(true);
+    expect(existsSync(join(t, '02/linux/suse/x86_64-sles16.0/modules/acmestor.ko'))).toBe(true);
+  });
+
+  it('modules only (install: false, instsys: false): no install/ or inst-sys/, UpdateName lines for the modules only', () => {
+    const names = sh(`zcat ${out}/noarch.dud | cpio -t 2>/dev/null`);
+    expect(names).not.toMatch(/install|inst-sys/);
+    expect(sh(`zcat ${out}/noarch.dud | cpio -i --to-stdout linux/suse/x86_64-sled15/dud.config 2>/dev/null`)).not.toContain(KMP);
+  });
+});
+
+describe('suse ISO and RPM wrappings (isoinfo, xorriso, bsdtar, rpm, rpm2cpio), signature (gpg)', () => {
+  it('isoinfo -d: volume id OEMDRV, application id dud <UpdateID>, system id LINUX, Rock Ridge; xorriso -extract and bsdtar give the cpio tree', () => {
+    const info = must(run('isoinfo', ['-d', '-i', join(out, 'acmenet.iso')]));
+    expect(info).toContain('Volume id: OEMDRV\n');
+    expect(info).toContain(`Application id: dud ${id}\n`);
+    expect(info).toContain('System id: LINUX\n');
+    expect(info).toMatch(/Rock Ridge signatures/);
+    const x = join(dir, 'x-iso');
+    must(run('xorriso', ['-osirrox', 'on', '-indev', join(out, 'acmenet.iso'), '-extract', '/', x]));
+    expect(listing(x)).toEqual(listing(join(dir, 'x-cpio')));
+    const bsd = sh(`bsdtar -tvf ${out}/acmenet.iso`);
+    expect(bsd).toMatch(/^dr-xr-xr-x .* linux\/suse\/x86_64-sled15$/m);
+    expect(bsd).toMatch(/^-r--r--r-- .* linux\/suse\/x86_64-sled15\/modules\/acmenet\.ko$/m);
+    expect(bsd).toMatch(/^lrwxrwxrwx .* linux\/suse\/x86_64-sles15 -> x86_64-sled15$/m);
+  });
+
+  it('rpm -qpl lists only /linux/suse/ and its parents, rpm -K is OK, no scripts; rpm2cpio | cpio -idm gives the cpio tree', () => {
+    const rpm = join(out, 'acmenet.rpm');
+    const files = must(run('rpm', ['-qpl', '--nosignature', rpm])).trim().split('\n');
+    expect(files.slice(0, 2)).toEqual(['/linux', '/linux/suse']);
+    expect(files.every((f) => f === '/linux' || f === '/linux/suse' || f.startsWith('/linux/suse/'))).toBe(true);
+    expect(must(run('rpm', ['-K', '--nosignature', rpm]))).toMatch(/digests OK/);
+    expect(must(run('rpm', ['-qp', '--nosignature', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}', rpm]))).toBe('acmenet-dud-2.4.1-3.noarch');
+    expect(must(run('rpm', ['-qp', '--nosignature', '--scripts', rpm]))).toBe('');
+    const x = extract(`rpm2cpio ${rpm} | cpio -idm 2>/dev/null`, 'x-rpm');
+    expect(listing(x)).toEqual(listing(join(dir, 'x-cpio')));
+  });
+
+  it('gpg --verify <out>.asc <out>: a good signature by the example key', () => {
+    const home = join(dir, 'gnupg');
+    mkdirSync(home, { mode: 0o700 });
+    must(run('gpg', ['--homedir', home, '--batch', '--import', join(FIXTURES, '../examples/acmenet/keys/example-signing-key.pub.asc')]));
+    const r = run('gpg', ['--homedir', home, '--batch', '--status-fd', '1', '--verify', join(out, 'acmenet.rpm.asc'), join(out, 'acmenet.rpm')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\[GNUPG:\] GOODSIG /);
+    expect(readFileSync(join(out, 'acmenet.rpm.asc'), 'utf8')).toMatch(/^-----BEGIN PGP SIGNATURE-----/);
+  });
+});
+
+describe('suse: determinism and refusals', () => {
+  it('a second build is byte-identical, .asc included', () => {
+    const again = join(dir, 'again');
+    must(dudkit(['build', join(dir, 'all.yaml'), '-o', again], { env }));
+    for (const f of readdirSync(out)) expect(sha256(readFileSync(join(again, f))), f).toBe(sha256(readFileSync(join(out, f))));
+  });
+
+  it.each([
+    ['dist: [16.0] (unquoted)', '{ dist: [16.0] }', /dist\[0\].*quote/],
+    ['dist: [15] (a number)', '{ dist: [15] }', /dist\[0\].*quote it/],
+    ['tw without installer', '{ dist: [tw] }', /dist\[0\]: tw may use Agama or YaST: say which with installer/],
+    ['installer contradicting a dist', '{ dist: [sle15], installer: agama }', /installer: agama contradicts dist\[0\] sle15/],
+    ['an unknown dist', '{ dist: [sle14] }', /dist\[0\]: sle14 is not a dist name/],
+    ['an unknown key', '{ dist: [sle15], vendorId: x }', /vendorId/],
+    ['rpm for Agama', '{ dist: ["16.0"], format: rpm }', /format: rpm is read by linuxrc\/YaST only/],
+    ['compression for an ISO', '{ dist: [sle15], format: iso, compression: xz }', /compression: xz is for format cpio only/],
+    ['moduleOrder missing a module', '{ dist: [sle15], moduleOrder: [acmestor] }', /moduleOrder: must list every shipped module exactly once.*missing acmenet/],
+    ['id with two updates', '{ dist: [sle15, "16.0"], id: 0123456789abcdef }', /id: the dists give two updates/],
+  ])('%s: exit 2, one line naming the option, nothing written', (name, target, message) => {
+    const o = join(dir, `bad-${name.replace(/\W+/g, '-')}`);
+    const r = dudkit(['build', manifest(`bad-${name.replace(/\W+/g, '-')}`, `  - suse: ${target}\n`), '-o', o], { env });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(o) ? readdirSync(o) : []).toEqual([]);
+  });
+});
