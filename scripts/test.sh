@@ -16,6 +16,8 @@ declare -A tools=(
   [file]=file [uuidgen]=uuid-runtime
   [isohybrid]=syslinux-utils [sgdisk]=gdisk [genisoimage]=genisoimage
   [/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
+  [/usr/lib/ipxe/qemu/efi-e1000.rom]=ipxe-qemu [/usr/share/seabios/vgabios-stdvga.bin]=seabios [qemu-system-x86_64]=qemu-system-x86
+  [gcc]=gcc [objcopy]=binutils [ld]=binutils [cmp]=diffutils [timeout]=coreutils
 )
 missing=()
 # keys are commands, or absolute paths of files a package provides (boot loader images)

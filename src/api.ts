@@ -22,6 +22,8 @@ import { fileSource } from './tree/source.js';
 import type { InspectOptions, InspectReport, VerifyCallOptions, VerifyReport } from './readers/index.js';
 import type { WriteIsoOptions, WriteIsoResult } from './emit/write-iso.js';
 import type { KeygenOptions, KeygenResult } from './sign/key-files.js';
+import type { FixOptions, RomReport } from './formats/optionrom/index.js';
+import type { RomFixResult } from './emit/option-rom.js';
 
 export { createContext, type Context } from './context.js';
 export type { Progress } from './progress.js';
@@ -31,6 +33,8 @@ export type { Finding, FindingCode } from './findings.js';
 export type { InspectOptions, InspectReport, Inspection, Reader, Registry, Verification, VerifyCallOptions, VerifyOptions, VerifyReport } from './readers/index.js';
 export type { BootOptions, WriteIsoOptions, WriteIsoResult } from './emit/write-iso.js';
 export type { KeygenOptions, KeygenResult } from './sign/key-files.js';
+export type { EfiReport, PcirReport, RomImageReport, RomReport, SubHeaderReport } from './formats/optionrom/index.js';
+export type { RomFixResult } from './emit/option-rom.js';
 export { removeTemporaries } from './tree/leftovers.js';
 
 /** The target kinds a manifest can name, with a line on each (for help texts). */
@@ -263,4 +267,30 @@ export async function writeIso(dir: string, out: string, opts: WriteIsoOptions =
 /** Make an RSA OpenPGP key pair for signing test media: `PREFIX.asc` (secret, 0600) and `PREFIX.pub.asc`. */
 export async function keygen(prefix: string, opts: KeygenOptions = {}): Promise<KeygenResult> {
   return (await import('./sign/key-files.js')).keygen(prefix, opts);
+}
+
+export interface RomFixOptions {
+  /** PCI vendor and device IDs written into every image's PCIR. */
+  vendor?: number;
+  device?: number;
+  /** The 24-bit class code as configuration space reads it (`0x020000` = Ethernet controller). */
+  classCode?: number;
+  /** The byte an image cut short is padded with (default 0). */
+  fill?: number;
+  ctx?: Context;
+}
+
+/**
+ * Make a valid PCI option ROM at `out` from `input` (a ROM, `objcopy -O binary` output or a
+ * 32-bit x86 ELF file): sizes, IDs, last-image flags, sub-header and image checksums of every
+ * image, in that order (what `dudkit rom fix` does). `out` appears atomically and may be `input`.
+ */
+export async function romFix(input: string, out: string, opts: RomFixOptions = {}): Promise<RomFixResult> {
+  const { ctx = createContext(), ...fix } = opts;
+  return (await import('./emit/option-rom.js')).fixRomFile(input, out, fix satisfies FixOptions, ctx);
+}
+
+/** Check an option ROM as firmware walks it: every image's fields, `valid` when firmware runs them all (`dudkit rom check`). */
+export async function romCheck(path: string): Promise<{ report: RomReport; text: string }> {
+  return (await import('./readers/option-rom.js')).checkRomFile(path);
 }

@@ -5,6 +5,7 @@ import { register as registerInspect } from './commands/inspect.js';
 import { register as registerVerify } from './commands/verify.js';
 import { register as registerIso } from './commands/iso.js';
 import { register as registerKeygen } from './commands/keygen.js';
+import { register as registerRom } from './commands/rom.js';
 import { enableDebug, reportError } from './commands/common.js';
 import { removeTemporaries } from './tree/leftovers.js';
 
@@ -31,9 +32,10 @@ export async function runCli(argv: string[]): Promise<void> {
     // usage errors exit 2 (design.md); --help and --version exit 0
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
-  for (const register of [registerBuild, registerInspect, registerIso, registerVerify, registerKeygen]) register(program);
+  for (const register of [registerBuild, registerInspect, registerIso, registerVerify, registerKeygen, registerRom]) register(program);
   // `--debug` before or after the command's name
-  for (const command of program.commands) command.option('--debug', 'print the stack of an internal error (also DUDKIT_DEBUG=1)');
+  const withSubcommands = (c: Command): Command[] => c.commands.flatMap((s) => [s, ...withSubcommands(s)]);
+  for (const command of withSubcommands(program)) command.option('--debug', 'print the stack of an internal error (also DUDKIT_DEBUG=1)');
   program.hook('preAction', (_program, command) => {
     if (program.opts().debug || command.opts().debug) enableDebug();
   });

@@ -65,6 +65,8 @@ const specimens: [string, () => string, string | undefined][] = [
   ['a RHEL 5 disk folder', () => join(out, 'el5'), 'rhel5'],
   ['an xorriso ISO of a plain folder', () => join(dir, 'plain.iso'), 'iso9660'],
   ['an mkfs.fat image', () => join(dir, 'plain.img'), 'fat'],
+  ['an iPXE option ROM (Debian ipxe-qemu)', () => '/usr/lib/ipxe/qemu/efi-e1000.rom', 'option-rom'],
+  ['a SeaBIOS VGA BIOS', () => '/usr/share/seabios/vgabios-stdvga.bin', 'option-rom'],
   ['a release zip', () => join(out, 'acmenet-2.4.1.zip'), undefined],
   ['a folder of modules', () => join(FIXTURES, 'ko', K93), undefined],
 ];

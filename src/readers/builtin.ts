@@ -8,6 +8,7 @@ import { initrdReader } from './initrd.js';
 import { installerIsoReader } from './installer-iso.js';
 import { iso9660Reader } from './iso9660.js';
 import { kernelModuleReader } from './kernel-module.js';
+import { optionRomReader } from './option-rom.js';
 import { repositoryReader } from './repository.js';
 import { rhdd3Reader } from './rhdd3.js';
 import { rhel5Reader } from './rhel5.js';
@@ -29,4 +30,5 @@ export const builtinReaders: Registry = [
   rhel5Reader,
   xenserverLegacyReader,
   xenserverUpdateReader,
+  optionRomReader,
 ];

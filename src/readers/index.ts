@@ -24,7 +24,7 @@ export interface VerifyCallOptions extends VerifyOptions {
   ctx?: Context;
 }
 
-const UNKNOWN = 'not a medium or input dudkit knows (kernel module, RPM, dkms tree, ISO, cpio, …)';
+const UNKNOWN = 'not a medium or input dudkit knows (kernel module, RPM, dkms tree, ISO, cpio, option ROM, …)';
 const NO_DISK = 'no driver disk found: no folder holds both an rhdd3 file and an rpms/ folder, and there is no rhdd at the root (the installer logs "No driver disks found")';
 
 const join = (...parts: string[]) => parts.filter(Boolean).join('\n');
