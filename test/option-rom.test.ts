@@ -231,6 +231,9 @@ describe('bad input and limits', () => {
     refused(b, /size byte \(2 × 512 bytes\) is larger than the image \(512 bytes/);
     refused(raw(512), /--vendor 0x12345: give a number from 0 to 0xffff/, ['--vendor', '0x12345']);
     refused(raw(512), /has no PCIR structure/, ['--device', '1']);
+    const r = dudkit(['rom', 'fix', write('ok.bin', raw(512)), '-o', join(dir, 'missing', 'out.rom')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`dudkit: ${join(dir, 'missing', 'out.rom')}: the folder ${join(dir, 'missing')} does not exist: create it first\n`);
   });
 
   it('rom check reports a PCIR image length of 0 and one past the file as corrupt (exit 1), without looping', () => {

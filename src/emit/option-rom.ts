@@ -3,8 +3,10 @@
  * the result through the one atomic output, so a refused input leaves nothing at `out` and `out`
  * may be the input itself.
  */
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Context } from '../context.js';
-import { readingFile } from '../errors.js';
+import { readingFile, UserError } from '../errors.js';
 import { checkRom, describeRom, fixRom, romBytesFromElf, type FixOptions, type RomReport } from '../formats/optionrom/index.js';
 import { readRomInput } from '../readers/option-rom.js';
 import { emitOutput } from './output.js';
@@ -23,6 +25,8 @@ export async function fixRomFile(input: string, out: string, opts: FixOptions, c
   const bytes = await readRomInput(input);
   const { rom, changes } = await readingFile(input, async () => fixRom(romBytesFromElf(bytes), opts));
   const report = checkRom(rom);
+  // the temporary file goes beside `out`: say which folder is missing, not the temporary name
+  if (!(await stat(dirname(out)).catch(() => undefined))?.isDirectory()) throw new UserError(`the folder ${dirname(out)} does not exist: create it first`, out);
   const written = await emitOutput(out, {}, ctx, async (sink) => {
     await sink.write(rom);
     await sink.end();
