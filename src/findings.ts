@@ -15,6 +15,7 @@ export const FINDING_CODES = {
   RPM_UNREADABLE: 'an RPM that cannot be read',
   RPM_DIGEST: 'an RPM digest does not match (rpm -K fails)',
   RPM_DIGESTS_UNCHECKED: "an RPM's digests cannot be checked",
+  RPM_SIZE_TAG: 'an RPM size tag (SIZE, PAYLOADSIZE) that does not match; rpm never checks them',
   REPODATA_PROBLEM: 'repository metadata that does not describe the files beside it',
   REPOMD_MISSING: 'repodata/ without repomd.xml',
   REPOMD_HREF: 'a repomd.xml href outside repodata/',

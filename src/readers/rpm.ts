@@ -6,7 +6,9 @@
  */
 import { formatDependency, type RpmDependency } from '../formats/rpm/read-meta.js';
 import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
+import { type DigestCheck, digestsOk, verifyDigests } from '../formats/rpm/read-verify.js';
 import { signatures } from '../formats/rpm/read-signature.js';
+import { Findings } from '../findings.js';
 import { LEAD } from '../formats/rpm/tags.js';
 import type { Reader } from './types.js';
 
@@ -20,7 +22,17 @@ function versioned(deps: RpmDependency[], name: string): string[] {
 
 export type RpmFacts = ReturnType<typeof describeRpmFacts>;
 
-export function describeRpmFacts(pkg: RpmPackage) {
+/** rpm -K's verdict line, and the checks behind it that failed (rpm's own names). */
+function digestFacts(checks: readonly DigestCheck[]) {
+  return {
+    ok: digestsOk(checks),
+    failed: checks.filter((c) => !c.ok && !c.advisory).map((c) => ({ name: c.name, expected: c.expected, actual: c.actual })),
+    /** Size tags rpm does not check: a mismatch is only worth a warning. */
+    unchecked: checks.filter((c) => !c.ok && c.advisory).map((c) => ({ name: c.name, expected: c.expected, actual: c.actual })),
+  };
+}
+
+export function describeRpmFacts(pkg: RpmPackage, checks: readonly DigestCheck[]) {
   const modules = pkg.files.flatMap((f) => {
     const m = MODULE.exec(f.path);
     return m ? [{ path: f.path, kernelRelease: m[1]!, size: f.size }] : [];
@@ -56,7 +68,9 @@ export function describeRpmFacts(pkg: RpmPackage) {
       created: s.created,
       covers: s.covers,
     })),
-    payload: { format: pkg.payloadFormat, compressor: pkg.payloadCompressor, flags: pkg.payloadFlags ?? null, size: pkg.payloadSize },
+    /** `compressor` as the tag says (null when absent: rpm reads the payload as gzip then). */
+    payload: { format: pkg.payloadFormat, compressor: pkg.payloadCompressorTag ?? null, flags: pkg.payloadFlags ?? null, size: pkg.payloadSize },
+    digests: digestFacts(checks),
     kernelModules,
     installerEnhancement,
     /** `kernel` Provides (a kernel package) and Requires (a kmod's kernel dependency). */
@@ -97,7 +111,8 @@ function describeRpm(f: RpmFacts): string {
     ['summary', [f.summary]],
     ['license', [f.license]],
     ['signed', f.signatures.length ? f.signatures.map((s) => `${s.algorithm}, key ID ${s.keyId}, ${new Date(s.created * 1000).toISOString()}`) : ['no']],
-    ['payload', [`${f.payload.format}, ${f.payload.compressor}${f.payload.flags ? ` (level ${f.payload.flags})` : ''}, ${f.payload.size} bytes`]],
+    ['payload', [`${f.payload.format}, ${f.payload.compressor ?? 'no compressor tag (rpm: (none), read as gzip)'}${f.payload.flags ? ` (level ${f.payload.flags})` : ''}, ${f.payload.size} bytes`]],
+    ['digests', [f.digests.ok ? 'OK' : `NOT OK: ${f.digests.failed.map((c) => (c.name === 'Payload' ? 'payload does not unpack' : c.name)).join(', ')}`]],
     ['kernel-modules', f.kernelModules],
     ['installer-enh.', f.installerEnhancement],
     ['kernel', [...f.kernel.provides.map((v) => `provides ${v}`), ...f.kernel.requires.map((v) => `requires ${v}`)]],
@@ -129,7 +144,17 @@ export const rpmReader: Reader<RpmFacts> = {
     return path.endsWith('.rpm') ? 1 : 0;
   },
   async inspect(path) {
-    return { kind: 'rpm', path, facts: describeRpmFacts(await openRpm(path)), findings: [] };
+    const pkg = await openRpm(path);
+    // what rpm -K checks, the payload read once
+    const checks = await verifyDigests(pkg, { payload: true });
+    const f = new Findings();
+    for (const c of checks) {
+      if (c.ok) continue;
+      const detail = c.name === 'Payload' ? `the payload does not unpack: ${c.actual}` : `${c.name}: expected ${c.expected}, got ${c.actual}`;
+      if (c.advisory) f.warning('RPM_SIZE_TAG', '', `${detail} (rpm does not check it)`);
+      else f.error('RPM_DIGEST', '', `${detail} (rpm -K: digests NOT OK)`);
+    }
+    return { kind: 'rpm', path, facts: describeRpmFacts(pkg, checks), findings: f.list };
   },
   render: { inspect: (r) => describeRpm(r.facts) },
 };

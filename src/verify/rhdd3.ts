@@ -225,7 +225,12 @@ async function checkPackageFile(medium: OpenedMedium, file: string, arch: string
   const budget = new ReadBudget();
   const onFile = { wants: (p: string) => kernelModules.length > 0 && relocatedModulePath(p) !== undefined, take: (p: string, b: Uint8Array) => void moduleBytes.push([p, b]), budget };
   try {
-    for (const d of await verifyDigests(pkg, { payload: true, onFile })) if (!d.ok) f.error('RPM_DIGEST', file, `${d.name} does not match (rpm -K fails)`);
+    for (const d of await verifyDigests(pkg, { payload: true, onFile })) {
+      if (d.ok) continue;
+      if (d.advisory) f.warning('RPM_SIZE_TAG', file, `${d.name} does not match (rpm does not check it)`);
+      else if (d.name === 'Payload') f.error('RPM_DIGEST', file, `payload cannot be unpacked (${d.actual}): the installer extracts nothing from it`);
+      else f.error('RPM_DIGEST', file, `${d.name} does not match (rpm -K fails)`);
+    }
   } catch (err) {
     // a dudkit limit, not a defect of the medium: no finding, but an error naming the file
     const limit = tooLarge(err);

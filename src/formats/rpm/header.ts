@@ -286,13 +286,14 @@ export function decodeHeader(buf: Uint8Array, offset: number, expectRegion: 62 |
   const storeStart = ENTRY_SIZE + il * ENTRY_SIZE;
   const info = (i: number): Info => {
     const at = ENTRY_SIZE * (i + 1);
-    return { tag: dv.getUint32(at), type: dv.getUint32(at + 4), offset: dv.getInt32(at + 8), count: dv.getUint32(at + 12) };
+    return { tag: dv.getInt32(at), type: dv.getUint32(at + 4), offset: dv.getInt32(at + 8), count: dv.getUint32(at + 12) };
   };
   if (il < 1) fail('no index entries');
 
   // Region (hdrblobVerifyRegion)
   const first = info(0);
   let regionTag: RegionTag | null = null;
+  // the data bytes the region covers (rdl); entries after it are rpm's "dribbles"
   let regionDataEnd = dl;
   if (first.tag === REGION.IMAGE || first.tag === REGION.SIGNATURES || first.tag === REGION.IMMUTABLE) {
     regionTag = first.tag;
@@ -301,29 +302,34 @@ export function decodeHeader(buf: Uint8Array, offset: number, expectRegion: 62 |
     if (first.type !== RPM_TYPE.BIN || first.count !== ENTRY_SIZE) fail(`region tag ${regionTag}: type ${first.type} count ${first.count} (expected BIN, 16)`);
     if (first.offset < 0 || first.offset + ENTRY_SIZE > dl) fail(`region ${regionTag}: trailer offset ${first.offset} outside the ${dl}-byte store`);
     const t = storeStart + first.offset;
-    const trailer: Info = { tag: dv.getUint32(t), type: dv.getUint32(t + 4), offset: dv.getInt32(t + 8), count: dv.getUint32(t + 12) };
+    const trailer: Info = { tag: dv.getInt32(t), type: dv.getUint32(t + 4), offset: dv.getInt32(t + 8), count: dv.getUint32(t + 12) };
+    // rpm fixes up old packages whose signature trailer says HEADERIMAGE
+    if (regionTag === REGION.SIGNATURES && trailer.tag === REGION.IMAGE) trailer.tag = REGION.SIGNATURES;
     if (trailer.tag !== regionTag || trailer.type !== RPM_TYPE.BIN || trailer.count !== ENTRY_SIZE) {
       fail(`region trailer: tag ${trailer.tag} type ${trailer.type} count ${trailer.count} (expected ${regionTag}, BIN, 16)`);
     }
     const regionBytes = -trailer.offset;
     regionDataEnd = first.offset + ENTRY_SIZE;
-    if (regionBytes < 0 || regionBytes % ENTRY_SIZE !== 0 || regionBytes / ENTRY_SIZE > il) {
+    if (regionBytes < ENTRY_SIZE || regionBytes % ENTRY_SIZE !== 0 || regionBytes / ENTRY_SIZE > il) {
       fail(`region ${regionTag} size: trailer offset ${trailer.offset} for ${il} index entries`);
     }
-    // In package files the region must cover the whole header.
-    if (regionBytes / ENTRY_SIZE !== il || regionDataEnd !== dl) {
+    // The main header's region must cover the whole header; rpm reads the signature header with
+    // exact_size off, so entries may follow its region (rpmsign --signfiles once appended them).
+    if (kind === 'main' && (regionBytes / ENTRY_SIZE !== il || regionDataEnd !== dl)) {
       fail(`region ${regionTag}: tag number mismatch (il ${il}, region il ${regionBytes / ENTRY_SIZE}, dl ${dl}, region dl ${regionDataEnd})`);
     }
   }
 
   // Entries (hdrblobVerifyInfo), decoded as they are checked.
   const store = bytes.subarray(storeStart, storeStart + dl);
-  const dataLimit = regionTag === null ? dl : regionDataEnd - ENTRY_SIZE;
   const entries: HeaderEntry[] = [];
   let end = 0;
+  // what rpm's headerImport adds up (regionSwab): each entry's length after aligning the running sum
+  let packed = 0;
   for (let i = regionTag === null ? 0 : 1; i < il; i++) {
     const e = info(i);
     const bad = (msg: string): never => fail(`index entry ${i} (${tagLabel(e.tag, kind === 'signature')}, type ${e.type}, offset ${e.offset}, count ${e.count}): ${msg}`);
+    // rpm's tag is a signed int32: a "tag" of 0xa50003e8 is negative, below 100, and refused
     if (e.tag < 100) bad('reserved tag number');
     if (e.type < RPM_TYPE.CHAR || e.type > RPM_TYPE.I18NSTRING) bad('unknown type');
     if (e.offset < end) bad(`data overlaps the previous entry's (ends at ${end})`);
@@ -337,12 +343,18 @@ export function decodeHeader(buf: Uint8Array, offset: number, expectRegion: 62 |
         bad(`rpmtag.h declares ${TYPE_NAMES[known]}`);
       }
     }
-    const decoded = decodeValue(store, e, dataLimit);
-    if (decoded === null) bad(`data runs past the end of the ${regionTag === null ? 'store' : 'region data'}`);
+    const decoded = decodeValue(store, e, dl);
+    if (decoded === null) bad(`data runs past the end of the store`);
     const [value, len] = decoded!;
     end = e.offset + len;
+    if (regionTag !== null && end > regionDataEnd - ENTRY_SIZE && e.offset < regionDataEnd) bad('data overlaps the region trailer');
+    packed += ((TYPE_ALIGN[e.type]! - (packed % TYPE_ALIGN[e.type]!)) % TYPE_ALIGN[e.type]!) + len;
+    // Entries after the region are kept like the others; of two with one tag the first is the one
+    // rpm's digest checks use (hdrblobGet), and so does Header.
     entries.push({ tag: e.tag, type: e.type as RpmType, value });
   }
+  // headerImport refuses a store with bytes no entry accounts for (rpm -qp and rpm -i fail)
+  if (packed + (regionTag === null ? 0 : ENTRY_SIZE) !== dl) fail(`the entries' data adds up to ${packed} bytes of the ${dl}-byte store${regionTag === null ? '' : ' (less its 16-byte trailer)'}`);
   const header = new Header(entries, regionTag, bytes, { start: fileOffset + offset, end: fileOffset + offset + length });
   return { header, length };
 }

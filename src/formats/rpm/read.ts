@@ -180,9 +180,13 @@ export class RpmPackage {
   get payloadFormat(): string {
     return this.header.string(TAG.PAYLOADFORMAT) ?? 'cpio';
   }
-  /** PAYLOADCOMPRESSOR as written; rpm assumes gzip when it is absent. */
+  /** PAYLOADCOMPRESSOR as written (rpm -qp shows an absent one as `(none)`). */
+  get payloadCompressorTag(): string | undefined {
+    return this.header.string(TAG.PAYLOADCOMPRESSOR);
+  }
+  /** The compressor rpm opens the payload with: the tag, or gzip when it is absent. */
   get payloadCompressor(): string {
-    return this.header.string(TAG.PAYLOADCOMPRESSOR) ?? 'gzip';
+    return this.payloadCompressorTag ?? 'gzip';
   }
   get payloadFlags(): string | undefined {
     return this.header.string(TAG.PAYLOADFLAGS);
