@@ -339,3 +339,57 @@ describe('a ROM built with gcc -m32 -c + objcopy -O binary, fixed by dudkit, run
     expect(e.stderr).toMatch(/^dudkit: [^\n]*ext\.o: [^\n]*refers to elsewhere, which is not in \.text: link the ROM first\n$/);
   });
 });
+
+describe('rom fix options', () => {
+  const pxe = join(IPXE, 'pxe-e1000.rom');
+
+  it("--fill 0xff: pxe-e1000.rom cut before its FF padding, byte 6 zeroed, fixed → cmp-identical (iPXE pads legacy images with FF)", () => {
+    const b = new Uint8Array(readFileSync(pxe));
+    let end = b.length;
+    while (b[end - 1] === 0xff) end--;
+    expect(end).toBeLessThan(b.length);
+    const cut = Uint8Array.from(b.subarray(0, end));
+    cut[6] = 0;
+    const input = write('pxe-cut.bin', cut);
+    const out = join(dir, 'pxe-cut.rom');
+    const r = dudkit(['rom', 'fix', input, '-o', out, '--fill', '0xff', '--verbose']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`padded with ${b.length - end} bytes of 0xff`);
+    expect(r.stderr).toMatch(/checksum byte 0x00 → 0x[0-9a-f]{2}/);
+    expect(run('cmp', [out, pxe]).status).toBe(0);
+  });
+
+  it('--class 0x030000 writes the bytes 00 00 03 at PCIR+0x0d; --json prints the check report of OUT', () => {
+    const out = join(dir, 'vga-class.rom');
+    const r = dudkit(['rom', 'fix', pxe, '-o', out, '--class', '0x030000', '--json']);
+    expect(r.status).toBe(0);
+    expect([...readFileSync(out).subarray(0x1c + 0x0d, 0x1c + 0x10)]).toEqual([0, 0, 3]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'option-rom', valid: true, images: [{ pcir: { class: '0x030000' }, checksum: { sum: 0 } }] });
+    expect(dudkit(['rom', 'fix', pxe, '-o', out, '--class', 'ethernet']).status).toBe(2);
+  });
+
+  it('OUT may be IN; bytes after the last image are kept and reported (warning, rom check exits 1)', () => {
+    const inPlace = write('in-place.rom', zeroChecksums(new Uint8Array(readFileSync(pxe))));
+    expect(dudkit(['rom', 'fix', inPlace, '-o', inPlace]).status).toBe(0);
+    expect(run('cmp', [inPlace, pxe]).status).toBe(0);
+
+    const withTail = write('tail.rom', Buffer.concat([readFileSync(pxe), Buffer.from('not a ROM\n')]));
+    const out = join(dir, 'tail-fixed.rom');
+    const r = dudkit(['rom', 'fix', withTail, '-o', out]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/warning: .*10 bytes after the last image/);
+    expect(run('cmp', [out, withTail]).status).toBe(0);
+    const check = dudkit(['rom', 'check', out, '--json']);
+    expect(check.status).toBe(1);
+    expect(JSON.parse(check.stdout)).toMatchObject({ valid: false, trailing: 10 });
+  });
+
+  it('a 64-bit x86 object (gcc -c without -m32) is refused with one line', () => {
+    const src = join(dir, 'x64.S');
+    writeFileSync(src, '.text\n.byte 0x55,0xaa,0\n');
+    expect(run('gcc', ['-c', src, '-o', join(dir, 'x64.o')]).status).toBe(0);
+    const r = dudkit(['rom', 'fix', join(dir, 'x64.o'), '-o', join(dir, 'x64.rom')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^dudkit: [^\n]*x64\.o: an ELF file that is not 32-bit[^\n]*gcc -m32[^\n]*\n$/);
+  });
+});

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { Context } from '../context.js';
 import { readingFile, UserError } from '../errors.js';
 import { checkRom, describeRom, fixRom, romBytesFromElf, type FixOptions, type RomReport } from '../formats/optionrom/index.js';
-import { readRomInput } from '../readers/option-rom.js';
+import { readRomInput } from '../inputs/option-rom.js';
 import { emitOutput } from './output.js';
 
 export interface RomFixResult {
