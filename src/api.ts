@@ -152,29 +152,53 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
   }
   await mkdir(outDir, { recursive: true });
   await checkInputs(selected, loaded.baseDir, manifestPath);
+  const planner = new Planner(set, ctx, all, manifestPath, kinds);
   const planned: { t: CheckedTarget; plan: Plan }[] = [];
   for (const t of selected) {
     const key = `targets[${t.target.index}].${t.target.kind}`;
     // prepare's errors name the file it reads (installer ISO, key, source folder)
-    const prepared = await prepareTarget(t, set, ctx, all, manifestPath, kinds);
-    const plan = await atKey(manifestPath, key, () => planTarget(t, set, ctx, all, manifestPath, kinds, prepared));
+    await planner.prepare(t);
+    const plan = await atKey(manifestPath, key, () => planner.plan(t));
     await atKey(manifestPath, key, () => checkNames(plan.tree, plan.medium));
     planned.push({ t, plan });
   }
   for (const t of selected) await checkOutFolders(outDir, t.out, outKey(t.target), manifestPath);
   // one store for the whole build: an artifact two targets share (a kmod RPM, a nested disk) is made once
   const built = await Artifacts.with(async (artifacts) => {
-    const out: BuiltTarget[] = [];
-    for (const { t, plan } of planned) {
+    const out = new Map<CheckedTarget, BuiltTarget>();
+    const innerOf = (t: CheckedTarget) => {
+      const of = ofKind(t);
+      return of === undefined ? undefined : planner.inner(of, t);
+    };
+    for (const { t, plan } of nestedFirst(planned, innerOf)) {
       try {
-        out.push(await emitTarget(t, plan, outDir, ctx, artifacts));
+        out.set(t, await emitTarget(t, plan, outDir, ctx, artifacts));
       } catch (err) {
-        throw out.length === 0 ? err : new IncompleteBuild(err, out.map((b) => b.path));
+        throw out.size === 0 ? err : new IncompleteBuild(err, [...out.values()].map((b) => b.path));
       }
     }
-    return out;
+    // reported in manifest order
+    return planned.map(({ t }) => out.get(t)!);
   });
   return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings] };
+}
+
+/**
+ * The order targets are written in: a target whose medium another nests (`of:`) before that one,
+ * so the nested copy is its output (made once), not a second build of the same medium.
+ */
+function nestedFirst<T extends { t: CheckedTarget }>(planned: readonly T[], innerOf: (t: CheckedTarget) => CheckedTarget | undefined): T[] {
+  const order: T[] = [];
+  const seen = new Set<T>();
+  const visit = (p: T | undefined): void => {
+    if (!p || seen.has(p)) return;
+    seen.add(p);
+    const inner = innerOf(p.t);
+    visit(planned.find((q) => q.t === inner));
+    order.push(p);
+  };
+  for (const p of planned) visit(p);
+  return order;
 }
 
 const outKey = (t: Target) => `targets[${t.index}].${t.kind}.out`;
@@ -184,54 +208,79 @@ function outName(c: Omit<CheckedTarget, 'out'>, set: DriverSet, manifestPath: st
   return checkOutName(given ?? c.layout.defaultOut(set, c.options), outKey(c.target), manifestPath);
 }
 
-/** The target an `of: <kind>` names: the manifest's own target of that kind, else one with the layout's defaults. */
-function innerTarget(kind: string, t: CheckedTarget, set: DriverSet, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>): CheckedTarget {
-  const layout = kinds.get(kind);
-  if (!layout) throw new UserError(`targets[${t.target.index}].${t.target.kind}.of: unknown target kind "${kind}"`, manifestPath);
-  const given = all.find((c) => c.target.kind === kind);
-  return given ?? { target: { kind, index: t.target.index, options: {} }, layout, options: layout.options.parse({}), out: layout.defaultOut(set, layout.options.parse({})) };
-}
-
-/** What `prepare` reads for a target and for each medium its `of:` chain nests (by kind), before any planning. */
-interface Prepared {
-  own: unknown;
-  inner: Map<string, unknown>;
-}
-
-async function prepareTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>): Promise<Prepared> {
-  const env = { epoch: ctx.epoch, warn: (m: string) => ctx.warn(m), baseDir: dirname(resolve(manifestPath)) };
-  const inner = new Map<string, unknown>();
-  const own = await t.layout.prepare?.(t.options, env, set);
-  // a cycle stops here; planTarget reports it
-  for (let at = t, of = ofKind(t); of !== undefined && !inner.has(of) && of !== t.target.kind; of = ofKind(at)) {
-    at = innerTarget(of, at, set, all, manifestPath, kinds);
-    inner.set(of, await at.layout.prepare?.(at.options, env, set));
-  }
-  return { own, inner };
-}
-
 /** The kind a target nests, by the `of:` convention every nesting layout follows. */
 function ofKind(t: CheckedTarget): string | undefined {
   const of = (t.options as { of?: unknown }).of;
   return typeof of === 'string' ? of : undefined;
 }
 
-/** The plan of a target, with `inner` resolving `of:` references to other targets' layouts. */
-function planTarget(t: CheckedTarget, set: DriverSet, ctx: Context, all: CheckedTarget[], manifestPath: string, kinds: Map<string, Layout>, prepared: Prepared, stack: string[] = []): Plan {
-  const env: LayoutEnv = {
-    epoch: ctx.epoch,
-    warn: (m) => ctx.warn(m),
-    baseDir: dirname(resolve(manifestPath)),
-    outName: t.out,
-    inner(kind) {
-      if (stack.includes(kind)) throw new UserError(`targets: ${[...stack, kind].join(' → ')} refer to each other`, manifestPath);
-      const inner = innerTarget(kind, t, set, all, manifestPath, kinds);
-      if (inner.layout.prepare && !prepared.inner.has(kind)) throw new Error(`${t.target.kind}: inner(${kind}) names no kind of its of: option, so its prepare step did not run`);
-      return planTarget(inner, set, ctx, all, manifestPath, kinds, { own: prepared.inner.get(kind), inner: prepared.inner }, [...stack, t.target.kind]);
-    },
-    innerOutName: (kind) => basename(innerTarget(kind, t, set, all, manifestPath, kinds).out),
-  };
-  return t.layout.plan(set, t.options, env, prepared.own);
+/**
+ * Prepares and plans the targets of one build, each once: a medium nested with `of:` gets the
+ * very plan of the manifest's target of that kind (or of one with the layout's defaults), so that
+ * the build recognises it as the same artifact and writes it once, whichever target comes first.
+ */
+class Planner {
+  /** What each target's `prepare` read. */
+  private readonly prepared = new Map<CheckedTarget, unknown>();
+  private readonly plans = new Map<CheckedTarget, Plan>();
+  /** Targets with the layout's defaults, made for an `of:` the manifest has no target of. */
+  private readonly defaults = new Map<string, CheckedTarget>();
+
+  constructor(
+    private readonly set: DriverSet,
+    private readonly ctx: Context,
+    private readonly all: CheckedTarget[],
+    private readonly manifestPath: string,
+    private readonly kinds: Map<string, Layout>,
+  ) {}
+
+  /** The target an `of: <kind>` names: the manifest's own target of that kind, else one with the layout's defaults. */
+  inner(kind: string, t: CheckedTarget): CheckedTarget {
+    const layout = this.kinds.get(kind);
+    if (!layout) throw new UserError(`targets[${t.target.index}].${t.target.kind}.of: unknown target kind "${kind}"`, this.manifestPath);
+    const given = this.all.find((c) => c.target.kind === kind);
+    if (given) return given;
+    let made = this.defaults.get(kind);
+    if (!made) {
+      const options = layout.options.parse({});
+      this.defaults.set(kind, (made = { target: { kind, index: t.target.index, options: {} }, layout, options, out: layout.defaultOut(this.set, options) }));
+    }
+    return made;
+  }
+
+  /** Run `prepare` for a target and for each medium its `of:` chain nests, before any planning. */
+  async prepare(t: CheckedTarget): Promise<void> {
+    const env = { epoch: this.ctx.epoch, warn: (m: string) => this.ctx.warn(m), baseDir: dirname(resolve(this.manifestPath)) };
+    // a cycle stops here (each target is prepared once); plan reports it
+    for (let at: CheckedTarget | undefined = t; at && !this.prepared.has(at); ) {
+      this.prepared.set(at, await at.layout.prepare?.(at.options, env, this.set));
+      const of = ofKind(at);
+      at = of === undefined ? undefined : this.inner(of, at);
+    }
+  }
+
+  /** The plan of a prepared target, with `inner` resolving `of:` references to other targets' plans. */
+  plan(t: CheckedTarget, stack: string[] = []): Plan {
+    const hit = this.plans.get(t);
+    if (hit) return hit;
+    const env: LayoutEnv = {
+      epoch: this.ctx.epoch,
+      warn: (m) => this.ctx.warn(m),
+      baseDir: dirname(resolve(this.manifestPath)),
+      outName: t.out,
+      inner: (kind) => {
+        const path = [...stack, t.target.kind];
+        if (path.includes(kind)) throw new UserError(`targets: ${[...path, kind].join(' → ')} refer to each other`, this.manifestPath);
+        const inner = this.inner(kind, t);
+        if (inner.layout.prepare && !this.prepared.has(inner)) throw new Error(`${t.target.kind}: inner(${kind}) names no kind of its of: option, so its prepare step did not run`);
+        return this.plan(inner, path);
+      },
+      innerOutName: (kind) => basename(this.inner(kind, t).out),
+    };
+    const plan = t.layout.plan(this.set, t.options, env, this.prepared.get(t));
+    this.plans.set(t, plan);
+    return plan;
+  }
 }
 
 async function emitTarget(t: CheckedTarget, plan: Plan, outDir: string, ctx: Context, artifacts: Artifacts): Promise<BuiltTarget> {

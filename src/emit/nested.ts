@@ -8,7 +8,7 @@
 import type { Derived, Plan } from './plan.js';
 import { createContext } from '../context.js';
 import type { Artifacts, BuildRun } from '../tree/artifacts.js';
-import { identityOf, treeIdentity } from '../tree/identity.js';
+import { identityOf, objectIdentity, treeIdentity } from '../tree/identity.js';
 import type { Scratch } from '../tree/scratch.js';
 import { fileSource, type Source } from '../tree/source.js';
 import type { Generated, ResolvedEntry } from '../tree/tree.js';
@@ -29,13 +29,13 @@ export interface BuiltMedium {
 }
 
 /**
- * What determines the bytes of a plan's medium: its settings, the clock and its tree (undefined when
- * part of the tree has no identity). The key of the nested medium, and the identity under which a
- * build offers a target's output to nested copies of the same medium.
+ * What determines the bytes of a plan's medium: its settings, the clock and its tree: the tree's
+ * content identity, else the tree object itself (a build plans each target once, and nests that
+ * very plan: `Planner`). The key of the nested medium, and the identity under which a build
+ * offers a target's output to nested copies of the same medium.
  */
 export function mediumKey(plan: Plan, epoch: number): string | undefined {
-  const tree = treeIdentity(plan.tree);
-  return tree === undefined ? undefined : identityOf([plan.medium, epoch, tree]);
+  return identityOf([plan.medium, epoch, treeIdentity(plan.tree) ?? objectIdentity(plan.tree)]);
 }
 
 const builtId = (key: string) => `built-medium:${key}`;

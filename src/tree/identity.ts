@@ -24,8 +24,13 @@ function isSource(v: object): v is Source {
 export function sourceIdentity(s: Source): string {
   if (s.key !== undefined) return s.key;
   if (s.file) return `file:${s.file.path}@${s.file.offset}+${s.size}`;
-  let id = objectIds.get(s);
-  if (id === undefined) objectIds.set(s, (id = ++nextObjectId));
+  return objectIdentity(s);
+}
+
+/** An object's identity within this process: the same object, the same identity. */
+export function objectIdentity(o: object): string {
+  let id = objectIds.get(o);
+  if (id === undefined) objectIds.set(o, (id = ++nextObjectId));
   return `object:${id}`;
 }
 
