@@ -137,7 +137,9 @@ describe('option ROMs of Debian ipxe-qemu and seabios', () => {
     it(`split and concatenate: the first image of efi-${nic}.rom fixed is cmp-identical to pxe-${nic}.rom; pxe + the EFI image fixed is efi-${nic}.rom`, async () => {
       const efi = new Uint8Array(readFileSync(join(IPXE, `efi-${nic}.rom`)));
       const [legacy] = images(efi);
-      const split = await apiFixedEquals(write(`split-${nic}.rom`, efi.subarray(0, legacy!.length)), join(IPXE, `pxe-${nic}.rom`), `split-fixed-${nic}.rom`);
+      const cut = write(`split-${nic}.rom`, efi.subarray(0, legacy!.length));
+      expect((await romCheck(cut)).report.problems).toEqual(['image 0 is not marked as the last image (PCIR indicator bit 7 clear), but the file ends after it']);
+      const split = await apiFixedEquals(cut, join(IPXE, `pxe-${nic}.rom`), `split-fixed-${nic}.rom`);
       expect(split.status, split.stdout).toBe(0);
       const joined = Buffer.concat([readFileSync(join(IPXE, `pxe-${nic}.rom`)), efi.subarray(legacy!.length)]);
       const cat = await apiFixedEquals(write(`cat-${nic}.rom`, joined), join(IPXE, `efi-${nic}.rom`), `cat-fixed-${nic}.rom`);
@@ -170,13 +172,16 @@ describe('option ROMs of Debian ipxe-qemu and seabios', () => {
     expect(dudkit(['rom', 'check', out]).status).toBe(0);
   });
 
-  it('the system BIOS images (bios.bin, bios-256k.bin) are no option ROMs: rom check and inspect exit 2 with one line', () => {
+  it('the system BIOS images (bios.bin, bios-256k.bin) are no option ROMs: rom check and inspect exit 2 with one line; so does a missing file', () => {
     for (const name of ['bios.bin', 'bios-256k.bin']) {
       const r = dudkit(['rom', 'check', join(SEABIOS, name)]);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^dudkit: ${join(SEABIOS, name)}: not an option ROM: .*55 AA\\n$`));
       expect(dudkit(['inspect', join(SEABIOS, name)]).status).toBe(2);
     }
+    const missing = dudkit(['rom', 'check', join(dir, 'no-such.rom')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe(`dudkit: ${join(dir, 'no-such.rom')}: no such file or directory\n`);
   });
 });
 
