@@ -19,6 +19,8 @@ export const layouts: readonly LayoutEntry[] = [
   { kind: 'xenserver-legacy', summary: 'XenServer 5.6–7.0 supplemental pack ISO (XS-REPOSITORY, XS-PACKAGES, install, driver RPMs) with .metadata.md5 and .iso.md5', load: async () => (await import('./xenserver-legacy.js')).xenserverLegacy },
   { kind: 'xenserver-update', summary: 'XenServer 7.1+ / Citrix Hypervisor 8 / XCP-ng signed update pack or driver disk (update.xml, Packages/, repodata, GPG signatures), ISO or directory', load: async () => (await import('./xenserver-update.js')).xenserverUpdate },
   { kind: 'suse', summary: 'SUSE driver update for linuxrc/YaST and Agama (linux/suse/<arch>-<dist>/, dud.config, module.order) as cpio.gz/xz, ISO or RPM, optionally signed', load: async () => (await import('./suse.js')).suse },
+  { kind: 'esxi-vib', summary: 'ESXi VIB: ar of descriptor.xml, sig.pkcs7 (empty, or a CMS signature with sign:) and a tgz payload of the files: given', load: async () => (await import('./esxi-vib.js')).esxiVib },
+  { kind: 'esxi-bundle', summary: 'ESXi offline bundle / component zip (index.xml, vendor-index.xml, metadata.zip, vib20/<name>/<VIB ID>.vib) of the esxi-vib target', load: async () => (await import('./esxi-bundle.js')).esxiBundle },
   { kind: 'release-zip', summary: 'XenServer release zip: pack ISO, its .iso.md5 and .metadata.md5, driver source archive (and the signing key for update packs)', load: async () => (await import('./release-zip.js')).releaseZip },
 ];
 

@@ -23,6 +23,8 @@ export interface LayoutEnv extends PrepareEnv {
   inner(kind: string): Plan;
   /** The file name (no folder) that target writes its output under: its `out:`, else its default. */
   innerOutName(kind: string): string;
+  /** The options of that same target (parsed, defaults filled in), for layouts that name what it holds. */
+  innerOptions(kind: string): unknown;
 }
 
 /**
@@ -32,8 +34,13 @@ export interface LayoutEnv extends PrepareEnv {
 export interface Layout<S extends z.ZodType = z.ZodType, P = unknown> {
   readonly kind: string;
   readonly options: S;
-  /** Output name when the manifest gives none. */
-  defaultOut(set: DriverSet, options: z.output<S>): string;
+  /**
+   * The medium takes its files from its own options (ESXi VIBs carry vmkernel modules, not Linux
+   * ones): a manifest whose targets all say so needs no `sources:`.
+   */
+  readonly withoutSources?: boolean;
+  /** Output name when the manifest gives none; `innerOptions` as in `LayoutEnv`. */
+  defaultOut(set: DriverSet, options: z.output<S>, innerOptions: (kind: string) => unknown): string;
   /**
    * The reading a plan needs beyond the driver set (the installer ISO an `attach` target extends,
    * a signing key, digests of the inputs the medium names itself by): run before `plan`, which

@@ -13,7 +13,7 @@ declare -A tools=(
   [xmllint]=libxml2-utils [fdisk]=fdisk [blkid]=util-linux [unzip]=unzip [zip]=zip
   [dkms]=dkms
   [rpm2archive]=rpm2cpio [rpmkeys]=rpm
-  [file]=file [uuidgen]=uuid-runtime
+  [file]=file [uuidgen]=uuid-runtime [openssl]=openssl
   [isohybrid]=syslinux-utils [sgdisk]=gdisk [genisoimage]=genisoimage
   [/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
   [/usr/lib/ipxe/qemu/efi-e1000.rom]=ipxe-qemu [/usr/share/seabios/vgabios-stdvga.bin]=seabios [qemu-system-x86_64]=qemu-system-x86

@@ -51,7 +51,7 @@ export interface BuildOptions {
 }
 
 /** How a target's files are written: a folder, or one image or archive file. */
-export type MediumKind = 'directory' | 'iso' | 'fat' | 'cpio' | 'zip' | 'file';
+export type MediumKind = 'directory' | 'iso' | 'fat' | 'cpio' | 'zip' | 'file' | 'ar';
 
 export interface BuiltTarget {
   /** The target's kind (rhdd3, pxe, …). */
@@ -143,8 +143,13 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
   const kinds = new Map<string, Layout>();
   const checked = await checkTargets(manifestPath, loaded.targets, kinds);
   const set = await collectDriverSet(loaded, ctx);
-  const all = checked.map((c) => ({ ...c, out: outName(c, set, manifestPath) }));
+  const all: CheckedTarget[] = [];
+  for (const c of checked) all.push({ ...c, out: outName(c, set, manifestPath, (kind) => innerOptions(kind, c, set, checked, manifestPath, kinds)) });
   const selected = selectTargets(all, opts.only, manifestPath);
+  if (loaded.manifest.sources.length === 0) {
+    const needs = selected.find((t) => !t.layout.withoutSources);
+    if (needs) throw new UserError(`sources: the ${needs.target.kind} target needs at least one source (ko, rpm or dkms)`, manifestPath);
+  }
   const seen = new Set<string>();
   for (const t of selected) {
     if (seen.has(t.out)) throw new UserError(`two targets write ${t.out}`, manifestPath);
@@ -203,9 +208,23 @@ function nestedFirst<T extends { t: CheckedTarget }>(planned: readonly T[], inne
 
 const outKey = (t: Target) => `targets[${t.index}].${t.kind}.out`;
 
-function outName(c: Omit<CheckedTarget, 'out'>, set: DriverSet, manifestPath: string): string {
+function outName(c: Omit<CheckedTarget, 'out'>, set: DriverSet, manifestPath: string, inner: (kind: string) => unknown): string {
   const given = (c.options as { out?: string }).out;
-  return checkOutName(given ?? c.layout.defaultOut(set, c.options), outKey(c.target), manifestPath);
+  return checkOutName(given ?? c.layout.defaultOut(set, c.options, inner), outKey(c.target), manifestPath);
+}
+
+/** The options of the target an `of: <kind>` names (the manifest's own, else the layout's defaults). */
+function innerOptions(kind: string, t: Omit<CheckedTarget, 'out'>, set: DriverSet, all: Omit<CheckedTarget, 'out'>[], manifestPath: string, kinds: Map<string, Layout>): unknown {
+  const layout = kinds.get(kind);
+  if (!layout) throw new UserError(`targets[${t.target.index}].${t.target.kind}.of: unknown target kind "${kind}"`, manifestPath);
+  return all.find((c) => c.target.kind === kind)?.options ?? defaultsOf(layout, kind, t, manifestPath);
+}
+
+/** A layout's options with nothing given; a layout with required options cannot be implied. */
+function defaultsOf(layout: Layout, kind: string, t: Omit<CheckedTarget, 'out'>, manifestPath: string): unknown {
+  const parsed = layout.options.safeParse({});
+  if (!parsed.success) throw new UserError(`targets[${t.target.index}].${t.target.kind}: needs a ${kind} target in the manifest (it has required options)`, manifestPath);
+  return parsed.data;
 }
 
 /** The kind a target nests, by the `of:` convention every nesting layout follows. */
@@ -242,8 +261,8 @@ class Planner {
     if (given) return given;
     let made = this.defaults.get(kind);
     if (!made) {
-      const options = layout.options.parse({});
-      this.defaults.set(kind, (made = { target: { kind, index: t.target.index, options: {} }, layout, options, out: layout.defaultOut(this.set, options) }));
+      const options = defaultsOf(layout, kind, t, this.manifestPath);
+      this.defaults.set(kind, (made = { target: { kind, index: t.target.index, options: {} }, layout, options, out: layout.defaultOut(this.set, options, (k) => this.inner(k, t).options) }));
     }
     return made;
   }
@@ -276,6 +295,7 @@ class Planner {
         return this.plan(inner, path);
       },
       innerOutName: (kind) => basename(this.inner(kind, t).out),
+      innerOptions: (kind) => this.inner(kind, t).options,
     };
     const plan = t.layout.plan(this.set, t.options, env, this.prepared.get(t));
     this.plans.set(t, plan);

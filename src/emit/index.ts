@@ -7,6 +7,7 @@ import { resolveTree } from '../tree/resolve.js';
 import type { Scratch } from '../tree/scratch.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 import type { DigestName } from './atomic.js';
+import { emitAr } from './ar.js';
 import { emitCpio } from './cpio.js';
 import { deriveFrom, digestsFor, type MadeDerived } from './derived.js';
 import { emitDirectory } from './directory.js';
@@ -56,12 +57,14 @@ export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: 
     case 'fat':
       return emitUsbImage(entries, out, { label: medium.label, digests }, ctx);
     case 'zip':
-      return emitZip(entries, out, digests, ctx);
+      return emitZip(entries, out, digests, ctx, medium);
     case 'file': {
       const file = entries.find((e) => e.path === medium.path);
       if (file?.type !== 'file') throw new Error(`the plan's output ${medium.path} is not a file of its tree`);
       return emitOutput(out, { digests, total: file.content.size }, ctx, (sink) => drain(file.content.open(), sink));
     }
+    case 'ar':
+      return emitAr(entries, medium.members, out, digests, ctx);
   }
 }
 

@@ -37,8 +37,13 @@ export type Medium =
    * generated entry): its sidecars can then be made from the output's bytes (a detached signature).
    */
   | { kind: 'file'; path: string }
-  /** Deflated entries at fixed times, in tree order (release archives). */
-  | { kind: 'zip' };
+  /**
+   * Deflated entries at fixed times, in tree order (release archives); `order`: these paths
+   * first, in this order (ESXi bundles); `directories: false`: no folder entries.
+   */
+  | { kind: 'zip'; order?: readonly string[]; directories?: boolean }
+  /** An ar archive of the tree's files, in the order given (ESXi VIBs). */
+  | { kind: 'ar'; members: readonly string[] };
 
 /** What a derived file is made from: the emitted medium's name, its digests and the tree files it names. */
 export interface DerivedFrom {

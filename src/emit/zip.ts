@@ -9,10 +9,10 @@ import { Zip, ZipDeflate, ZipPassThrough, type ZipInputFile } from 'fflate';
 import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
 import type { ResolvedEntry } from '../tree/tree.js';
-import type { DigestName } from './atomic.js';
+import { AtomicFile, type DigestName } from './atomic.js';
 import type { Emitted } from './index.js';
 import { emitOutput } from './output.js';
-import type { Sink } from './pipeline.js';
+import { fileSink, type Sink } from './pipeline.js';
 
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -32,11 +32,36 @@ function dosDate(epoch: number): Date {
   return new Date(u.getUTCFullYear(), u.getUTCMonth(), u.getUTCDate(), u.getUTCHours(), u.getUTCMinutes(), u.getUTCSeconds());
 }
 
+export interface ZipLayout {
+  /** These paths first, in this order; the rest in tree order. */
+  order?: readonly string[];
+  /** false: no folder entries (ESXi bundles). */
+  directories?: boolean;
+}
+
+/** The entries in the order the archive holds them. */
+export function zipMembers(entries: readonly ResolvedEntry[], layout: ZipLayout = {}): ResolvedEntry[] {
+  const kept = layout.directories === false ? entries.filter((e) => e.type !== 'dir') : [...entries];
+  const order = layout.order ?? [];
+  const rank = (e: ResolvedEntry) => {
+    const i = order.indexOf(e.path);
+    return i < 0 ? order.length : i;
+  };
+  // stable: entries not named keep their tree order
+  return kept.map((e, i) => [e, i] as const).sort(([a, i], [b, j]) => rank(a) - rank(b) || i - j).map(([e]) => e);
+}
+
 /** Write the tree as a zip archive at `out`, atomically, hashing as it streams. */
-export function emitZip(entries: readonly ResolvedEntry[], out: string, digests: readonly DigestName[], ctx: Context): Promise<Emitted> {
-  const total = entries.reduce((n, e) => n + (e.type === 'file' ? e.content.size : 0), 0);
+export function emitZip(entries: readonly ResolvedEntry[], out: string, digests: readonly DigestName[], ctx: Context, layout: ZipLayout = {}): Promise<Emitted> {
+  const members = zipMembers(entries, layout);
+  const total = members.reduce((n, e) => n + (e.type === 'file' ? e.content.size : 0), 0);
   // progress counts the members' bytes read: the compressed size is not known ahead
-  return emitOutput(out, { digests, total, countWritten: false }, ctx, (sink) => writeZip(entries, sink, dosDate(ctx.epoch), out, (n) => ctx.progress.advance(n)));
+  return emitOutput(out, { digests, total, countWritten: false }, ctx, (sink) => writeZip(members, sink, dosDate(ctx.epoch), out, (n) => ctx.progress.advance(n)));
+}
+
+/** A small zip file (a bundle's metadata zip) written into `path`, members in the order given, no folder entries. */
+export async function zipFile(members: readonly ResolvedEntry[], path: string, epoch: number): Promise<void> {
+  await AtomicFile.with(path, [], (file) => writeZip(members, fileSink(file, []), dosDate(epoch), path, () => undefined));
 }
 
 /** The zip format writer: members in tree order into `sink`, each chunk compressed and passed on before the next is read. */

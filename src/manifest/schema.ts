@@ -35,7 +35,8 @@ export const manifestSchema = z.strictObject({
   description: z.string().min(1).optional(),
   license: line.default('GPL-2.0-only'),
   url: line.optional(),
-  sources: z.array(sourceSchema).min(1, 'needs at least one source (ko, rpm or dkms)'),
+  /** Needed by the Linux targets; ESXi VIBs take their files from their own options. */
+  sources: z.array(sourceSchema).default([]),
   firmware: z.array(firmwareSchema).default([]),
   /** Each item is `{ <target kind>: { …options } }`; options are checked by the target's layout. */
   targets: z.array(z.record(z.string(), z.unknown())).min(1, 'needs at least one target'),
