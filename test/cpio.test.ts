@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../src/errors.js';
 import { decompress } from '../src/formats/compress/index.js';
-import { readCpio, readInitrd, safeMemberPath, writeCpio, type CpioEntry, type CpioMember } from '../src/formats/cpio/index.js';
+import { displayName, readCpio, readInitrd, safeMemberPath, writeCpio, type CpioEntry, type CpioMember } from '../src/formats/cpio/index.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('dudkit-cpio-');
@@ -345,5 +345,61 @@ describe('cpio member names', () => {
     expect(safeMemberPath('.')).toBe('');
     expect(() => safeMemberPath('a/../../etc/passwd')).toThrow(FormatError);
     expect(() => safeMemberPath('..')).toThrow(/contains "\.\."/);
+  });
+});
+
+describe('names GNU cpio stores as bytes, and a member named TRAILER!!!', () => {
+  const sh = (cmd: string, cwd: string) => execFileSync('sh', ['-c', cmd], { cwd, maxBuffer: 1 << 24 });
+
+  it('keeps names that are not UTF-8 (GNU cpio -t lists their bytes) and shows them escaped as bsdtar -t does', async () => {
+    const tree = join(dir, 'latin1');
+    mkdirSync(tree);
+    const names = [Buffer.from('caf\xe9', 'latin1'), Buffer.from('x\x01y', 'latin1'), Buffer.from('back\\slash'), Buffer.from('crème')];
+    // file names as bytes: node takes a Buffer path as it is
+    const at = (n: Buffer) => Buffer.concat([Buffer.from(`${tree}/`), n]);
+    for (const n of names) writeFileSync(at(n), 'x');
+    names.push(Buffer.from('to-caf\xe9', 'latin1'));
+    symlinkSync(Buffer.from('caf\xe9', 'latin1'), at(names.at(-1)!));
+    writeFileSync(join(dir, 'latin1.list'), Buffer.concat(names.flatMap((n) => [n, Buffer.from('\n')])));
+    const archive = join(dir, 'latin1.cpio');
+    sh(`cpio -o -H newc --quiet < ${join(dir, 'latin1.list')} > ${archive}`, tree);
+    const read = await readAll(readFileSync(archive));
+    // GNU cpio -t prints each name's bytes as stored
+    const listed = sh(`cpio -t --quiet < ${archive}`, tree);
+    expect(Buffer.concat(read.flatMap((r) => [Buffer.from(r.entry.nameBytes), Buffer.from('\n')]))).toEqual(listed);
+    expect(Buffer.from(read.at(-1)!.entry.linkTargetBytes!)).toEqual(Buffer.from('caf\xe9', 'latin1'));
+    // bsdtar -t escapes what is not printable UTF-8 (caf\351, x\001y, back\\slash)
+    const shown = sh(`bsdtar -tf ${archive}`, tree).toString('utf8').trim().split('\n');
+    expect(read.map((r) => displayName(r.entry.nameBytes))).toEqual(shown);
+    const { inspect } = await import('../src/readers/index.js');
+    const r = await inspect(archive);
+    expect(r.text).toContain('caf\\351');
+    expect((r.facts as { segments: { members: { name: string }[] }[] }).segments[0]!.members.map((m) => m.name)).toEqual(shown);
+  });
+
+  it('a symlink named TRAILER!!! ends the archive, as for GNU cpio -t and bsdtar -t (libarchive symlink_trailer.cpio); the kernel skips its body and reads on', async () => {
+    const tree = join(dir, 'trailer');
+    mkdirSync(tree);
+    writeFileSync(join(tree, 'a'), 'a\n');
+    writeFileSync(join(tree, 'b'), 'b\n');
+    symlinkSync('x'.repeat(4000), join(tree, 'TRAILER!!!'));
+    const archive = join(dir, 'trailer.cpio');
+    sh(`printf 'a\\nTRAILER!!!\\nb\\n' | cpio -o -H newc --quiet > ${archive}`, tree);
+    const listed = sh(`cpio -t --quiet < ${archive}`, tree).toString().trim().split('\n');
+    expect(listed).toEqual(['a']);
+    expect(sh(`bsdtar -tf ${archive}`, tree).toString().trim().split('\n')).toEqual(listed);
+    const bytes = readFileSync(archive);
+    expect((await readAll(bytes)).map((r) => r.entry.name)).toEqual(listed);
+    // init/initramfs.c do_name: TRAILER!!! → SkipIt (its 4000-byte body) → Reset: b's header starts a new archive
+    const walked: string[] = [];
+    for await (const { entry } of readInitrd(chunked(bytes, 4096))) walked.push(entry.name);
+    expect(walked).toEqual(['a', 'b']);
+    // alone, as in libarchive's specimen: an empty archive, not junk after its name
+    const lone = join(dir, 'lone-trailer.cpio');
+    sh(`echo 'TRAILER!!!' | cpio -o -H newc --quiet > ${lone}`, tree);
+    expect(sh(`cpio -t --quiet < ${lone}`, tree).toString()).toBe('');
+    const { inspect } = await import('../src/readers/index.js');
+    const r = await inspect(lone);
+    expect((r.facts as { segments: { members: unknown[] }[] }).segments.flatMap((s) => s.members)).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decompress, type Compression } from '../formats/compress/index.js';
-import { readCpio, readInitrd, type InitrdCompression } from '../formats/cpio/index.js';
+import { displayName, readCpio, readInitrd, type InitrdCompression } from '../formats/cpio/index.js';
 import { indent } from '../findings.js';
 import type { CpioMedium, Opened } from '../media/medium.js';
 import { Scratch } from '../tree/scratch.js';
@@ -57,7 +57,7 @@ function modeString(mode: number): string {
 async function odcSegment({ path, compression }: CpioMedium): Promise<Segment> {
   const segment: Segment = { offset: 0, compression, members: [], unread: 'odc cpio (070707): the kernel rejects it ("incorrect cpio method used: use -H newc option")' };
   for await (const { entry } of readCpio(decompress(createReadStream(path), compression))) {
-    segment.members.push({ name: entry.name, mode: modeString(entry.mode), size: entry.size, uid: entry.uid, gid: entry.gid, archiveOffset: 0 });
+    segment.members.push({ name: displayName(entry.nameBytes), mode: modeString(entry.mode), size: entry.size, uid: entry.uid, gid: entry.gid, archiveOffset: 0 });
   }
   return segment;
 }
@@ -82,7 +82,7 @@ async function walkInitrd(path: string, env: ReadEnv): Promise<Inspection<Initrd
       let r = await walk.next();
       for (; !r.done; r = await walk.next()) {
         const { entry, data, archiveOffset } = r.value;
-        segment.members.push({ name: entry.name, mode: modeString(entry.mode), size: entry.size, uid: entry.uid, gid: entry.gid, archiveOffset });
+        segment.members.push({ name: displayName(entry.nameBytes), mode: modeString(entry.mode), size: entry.size, uid: entry.uid, gid: entry.gid, archiveOffset });
         if ((entry.mode & S_IFMT) === S_IFREG && NESTED_DISK.test(entry.name)) {
           const p = scratch.path(entry.name);
           await pipeline(Readable.from(data), createWriteStream(p));

@@ -4,12 +4,18 @@ import {
   decodeNewcHeader, decodeOdcHeader, detectMagic, MAX_NAME_SIZE, NEWC_HEADER_SIZE, ODC_HEADER_SIZE, pad4,
   S_IFLNK, S_IFMT, S_IFREG, TRAILER_NAME, type CpioFields, type CpioFormat,
 } from './header.js';
+import { nameText } from './names.js';
 import { byteSum } from './write.js';
 
 export interface CpioEntry extends CpioFields {
   format: CpioFormat;
+  /** The name as text; one that is not UTF-8 is given in its escaped display form (`nameBytes` has it). */
   name: string;
+  /** The name's bytes as stored (without the NUL). */
+  nameBytes: Uint8Array;
+  /** A symlink's target, as text like `name` (`linkTargetBytes` as stored). */
   linkTarget?: string;
+  linkTargetBytes?: Uint8Array;
   /** Offset of the header in the input. */
   offset: number;
 }
@@ -27,7 +33,7 @@ export interface CpioEnd {
 
 /** File types a cpio member may have (socket, symlink, file, block, dir, char, fifo). */
 const KNOWN_TYPES = new Set([0o140000, 0o120000, 0o100000, 0o060000, 0o040000, 0o020000, 0o010000]);
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const TRAILER_BYTES = new TextEncoder().encode(TRAILER_NAME);
 
 /**
  * Read one archive member by member up to TRAILER!!! (newc, crc with its sum verified, odc).
@@ -58,16 +64,17 @@ export async function* readArchive(reader: ByteReader): AsyncGenerator<CpioMembe
     if (nameBytes[namesize - 1] !== 0) throw new FormatError(`bad cpio header at offset ${offset}: name is not NUL-terminated`);
     const raw = nameBytes.subarray(0, namesize - 1);
     if (raw.includes(0)) throw new FormatError(`bad cpio header at offset ${offset}: name contains NUL`);
-    let name: string;
-    try {
-      name = utf8.decode(raw);
-    } catch {
-      throw new FormatError(`bad cpio header at offset ${offset}: name is not valid UTF-8`);
+    // The name alone ends the archive, whatever the member's type (GNU cpio, libarchive; the
+    // kernel skips its data first, as done here, before looking for the next archive).
+    if (raw.length === TRAILER_BYTES.length && raw.every((b, i) => b === TRAILER_BYTES[i])) {
+      for (let left = fields.size; left > 0; ) left -= (await reader.readSome(left, `data of ${TRAILER_NAME} (header at offset ${offset})`)).length;
+      await reader.read(aligned(0), 'cpio data padding');
+      return;
     }
-    if (name === TRAILER_NAME) return;
+    const name = nameText(raw);
     const type = fields.mode & S_IFMT;
     if (!KNOWN_TYPES.has(type)) throw new FormatError(`bad cpio header at offset ${offset}: ${name} has unknown file type in mode ${fields.mode.toString(8)}`);
-    const entry: CpioEntry = { format, name, ...fields, offset };
+    const entry: CpioEntry = { format, name, nameBytes: raw.slice(), ...fields, offset };
     const what = `data of ${name} (header at offset ${offset})`;
     let data: AsyncIterable<Uint8Array>;
     let drain: () => Promise<void>;
@@ -75,11 +82,8 @@ export async function* readArchive(reader: ByteReader): AsyncGenerator<CpioMembe
     if (type === S_IFLNK) {
       if (fields.size < 1 || fields.size >= MAX_NAME_SIZE) throw new FormatError(`bad cpio header at offset ${offset}: symlink ${name} has target size ${fields.size}`);
       const target = (await reader.read(fields.size, what)).slice();
-      try {
-        entry.linkTarget = utf8.decode(target);
-      } catch {
-        throw new FormatError(`bad cpio member at offset ${offset}: symlink ${name} target is not valid UTF-8`);
-      }
+      entry.linkTarget = nameText(target);
+      entry.linkTargetBytes = target;
       data = (async function* () {
         yield target;
       })();
