@@ -389,3 +389,88 @@ describe('ISO reader', () => {
     }
   });
 });
+
+describe('ISO reader on what genisoimage and mkzftree make (libarchive test_fuzz_1.iso, zisofs, CE loops)', () => {
+  const listing = async (file: string) => {
+    const r = await IsoReader.open(file);
+    try {
+      return await r.entries();
+    } finally {
+      await r.close();
+    }
+  };
+
+  it('follows a 200-deep tree genisoimage relocated through rr_moved (CL/PL/RE), as bsdtar does; isoinfo shows the moved part under /rr_moved', async () => {
+    const deep = join(dir, 'deep200');
+    const path200 = Array.from({ length: 200 }, () => 'A').join('/');
+    mkdirSync(join(deep, path200), { recursive: true });
+    writeFileSync(join(deep, path200, 'leaf.txt'), 'leaf\n');
+    const out = join(dir, 'deep200.iso');
+    execFileSync('genisoimage', ['-quiet', '-R', '-o', out, deep], { stdio: 'ignore' });
+    const isoinfo = run('isoinfo', ['-R', '-l', '-i', out]);
+    expect(isoinfo).toMatch(/Directory listing of \/rr_moved\/A\//);
+    const bsdtar = run('bsdtar', ['-tf', out]).split('\n').filter((l) => l !== '' && l !== '.').map((l) => l.replace(/\/$/, '')).sort();
+    expect(bsdtar).toContain(`${path200}/leaf.txt`);
+    const entries = await listing(out);
+    // rr_moved itself stays visible, empty, as Linux and xorriso show it (bsdtar hides it)
+    expect(entries.map((e) => e.path).filter((p) => p !== 'rr_moved').sort()).toEqual(bsdtar);
+    expect(entries.find((e) => e.path === `${path200}/leaf.txt`)?.size).toBe(5);
+  });
+
+  it('shows zisofs files (mkzftree, genisoimage -z) at the real size bsdtar -tv shows, says they are compressed, and reads the bytes bsdtar extracts', async () => {
+    const plain = join(dir, 'zplain');
+    const packed = join(dir, 'zpacked');
+    mkdirSync(plain);
+    writeFileSync(join(plain, 'zeros.bin'), Buffer.alloc(100_000));
+    writeFileSync(join(plain, 'pattern.bin'), pattern(150_000, 7).map((b) => b & 0x0f));
+    writeFileSync(join(plain, 'small.txt'), 'small\n');
+    execFileSync('mkzftree', [plain, packed]);
+    const out = join(dir, 'zisofs.iso');
+    execFileSync('genisoimage', ['-quiet', '-R', '-z', '-o', out, packed], { stdio: 'ignore' });
+    const sizes = new Map(run('bsdtar', ['-tvf', out]).trim().split('\n').map((l) => [l.split(/\s+/).pop()!, Number(l.split(/\s+/)[4])]));
+    const stored = new Map(run('isoinfo', ['-R', '-l', '-i', out]).split('\n').filter((l) => l.startsWith('-')).map((l) => [l.trim().split(/\s+/).pop()!, Number(l.split(/\s+/)[4])]));
+    const extracted = join(dir, 'zisofs-bsdtar');
+    mkdirSync(extracted);
+    run('bsdtar', ['-xf', out, '-C', extracted]);
+    const r = await IsoReader.open(out);
+    try {
+      const files = (await r.entries()).filter((e) => e.type === 'file');
+      expect(files.map((e) => [e.path, e.size])).toEqual([...sizes].filter(([n]) => n !== '.').sort());
+      for (const e of files) {
+        expect(e.zisofs?.storedSize ?? e.size, `isoinfo -R -l shows what is stored: ${e.path}`).toBe(stored.get(e.path));
+        expect(Boolean(e.zisofs), e.path).toBe(e.path !== 'small.txt');
+        expect(Buffer.from(await readSource(r.source(e))).equals(readFileSync(join(extracted, e.path))), e.path).toBe(true);
+      }
+    } finally {
+      await r.close();
+    }
+    const { inspect } = await import('../src/readers/index.js');
+    expect((await inspect(out)).text).toMatch(/ 100000 \/zeros\.bin \(zisofs-compressed, \d+ bytes stored\)/);
+  });
+
+  it('refuses a Rock Ridge CE that leads back to itself with one line, where bsdtar says "Invalid parameter in SUSP CE"', async () => {
+    const tree = join(dir, 'ce');
+    mkdirSync(tree);
+    writeFileSync(join(tree, 'f'), 'hi\n');
+    // a 272-byte target does not fit the directory record: genisoimage moves part of it to a CE area
+    symlinkSync(`${'x'.repeat(90)}/${'y'.repeat(90)}/${'z'.repeat(90)}`, join(tree, 'link'));
+    const good = join(dir, 'ce.iso');
+    execFileSync('genisoimage', ['-quiet', '-R', '-o', good, tree], { stdio: 'ignore' });
+    const b = readFileSync(good);
+    const at = b.lastIndexOf(Buffer.from('CE\x1c\x01', 'latin1'));
+    expect(at).toBeGreaterThan(16 * 2048);
+    // the link's CE now names a continuation area holding just itself
+    const both = (v: number, o: number) => {
+      b.writeUInt32LE(v, o);
+      b.writeUInt32BE(v, o + 4);
+    };
+    both(Math.floor(at / 2048), at + 4);
+    both(at % 2048, at + 12);
+    both(28, at + 20);
+    const bad = join(dir, 'ce-loop.iso');
+    writeFileSync(bad, b);
+    expect(spawnSync('bsdtar', ['-tf', bad], { encoding: 'utf8' }).stderr).toMatch(/Invalid parameter in SUSP "CE" extension/);
+    expect((await listing(good)).find((e) => e.path === 'link')?.target).toBe(readlinkSync(join(tree, 'link')));
+    await expect(listing(bad)).rejects.toThrow(/^Rock Ridge continuation loop in the record of \/LINK\.;1: CE points back to block \d+ offset \d+$/);
+  });
+});

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { FormatError, readingFile, UserError, userErrorFor } from '../errors.js';
 import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
 import { FatReader, type FatFileRead } from '../formats/fat/index.js';
-import { IsoReader } from '../formats/iso9660/read.js';
+import { isoEntrySource, IsoReader } from '../formats/iso9660/read.js';
 import { walkFolder } from '../tree/folder.js';
 import { sliceSource, type Source } from '../tree/source.js';
 
@@ -141,6 +141,8 @@ async function openIso(path: string, imageSize: number): Promise<OpenedMedium> {
     const e = byPath.get(p);
     if (!e || e.type !== 'file') throw new UserError(`no file ${p} on the medium`, path);
     if (e.extents.length > 1) throw new UserError(`${p} is stored in several extents; not supported`, path);
+    // a byte range of the image is what callers copy or hand on: a compressed file has none
+    if (e.zisofs) throw new UserError(`${p} is stored zisofs-compressed (Rock Ridge ZF): not usable as a byte range of the image`, path);
     return within(imageSize, p, { file: path, offset: (e.extents[0]?.lba ?? 0) * 2048, size: e.size });
   };
   return {
@@ -151,6 +153,8 @@ async function openIso(path: string, imageSize: number): Promise<OpenedMedium> {
     get: indexed(files),
     locate,
     source: (p) => {
+      const e = byPath.get(p);
+      if (e?.zisofs) return { ...isoEntrySource(path, e), origin: p };
       const l = locate(p);
       return sliceSource(l.file, l.offset, l.size, p);
     },

@@ -33,7 +33,7 @@ export async function isoFacts(path: string, ctx: Context) {
       boot: bootJson,
       systemArea: system,
       mediaCheck: { state: mediaCheck.state, ...(mediaCheck.stored ? { md5: mediaCheck.stored.md5, supported: mediaCheck.stored.supported } : {}), ...(mediaCheck.failedFragment ? { failedFragment: mediaCheck.failedFragment } : {}) },
-      entries: entries.map((e) => ({ path: e.path, type: e.type, mode: e.mode, size: e.size, mtime: e.mtime, ...(e.target !== undefined ? { target: e.target } : {}) })),
+      entries: entries.map((e) => ({ path: e.path, type: e.type, mode: e.mode, size: e.size, mtime: e.mtime, ...(e.target !== undefined ? { target: e.target } : {}), ...(e.zisofs ? { zisofs: { storedSize: e.zisofs.storedSize, algorithm: e.zisofs.algorithm, blockSize: e.zisofs.blockSize } } : {}) })),
     };
   } finally {
     await iso.close();
@@ -53,7 +53,7 @@ export function isoText(f: IsoFacts): string {
     ...(f.systemArea.gpt ? ['GPT present'] : []),
     `media check: ${mediaCheck.state}${mediaCheck.md5 ? ` (${mediaCheck.md5})` : ''}${mediaCheck.failedFragment ? `, fragment ${mediaCheck.failedFragment} differs` : ''}`,
     '',
-    ...f.entries.map((e) => `${modeString(e.mode)} ${String(e.size).padStart(12)} /${e.path}${e.target !== undefined ? ` -> ${e.target}` : ''}`),
+    ...f.entries.map((e) => `${modeString(e.mode)} ${String(e.size).padStart(12)} /${e.path}${e.target !== undefined ? ` -> ${e.target}` : ''}${e.zisofs ? ` (zisofs-compressed, ${e.zisofs.storedSize} bytes stored)` : ''}`),
   ];
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@ import { sliceSource, type Source } from '../../tree/source.js';
 import { BOOT_INFO_BYTES } from './eltorito.js';
 import { decodeSystemArea, type MbrPartition } from './hybrid.js';
 import { BLOCK, readAscii, readDescDate, readDirDate, readLe16, readLe32 } from './numbers.js';
+import { decodeZf, type ZisofsInfo, zisofsSource } from './zisofs.js';
 
 /** An ISO image by its first 64 KiB: the primary volume descriptor (`1`, `CD001`) at byte 32768. */
 export function isIsoHead(head: Uint8Array): boolean {
@@ -26,8 +27,11 @@ export interface IsoEntry {
   readonly type: 'file' | 'dir' | 'symlink';
   /** Full st_mode from Rock Ridge `PX` (synthesised without Rock Ridge). */
   readonly mode: number;
+  /** Bytes of the file as read: for a zisofs file its real (uncompressed) size. */
   readonly size: number;
   readonly extents: readonly IsoExtent[];
+  /** Set for a file stored compressed (Rock Ridge `ZF`): what is stored, and how. */
+  readonly zisofs?: ZisofsInfo & { readonly storedSize: number };
   readonly target?: string;
   /** Modification time (seconds): `TF` when present, else the record date. */
   readonly mtime: number;
@@ -59,7 +63,10 @@ export interface IsoVolume {
 
 const PLATFORMS: Record<number, string> = { 0: 'bios', 1: 'powerpc', 2: 'mac', 0xef: 'uefi' };
 const EMULATION = ['none', '1.2M floppy', '1.44M floppy', '2.88M floppy', 'hard disk'] as const;
+/** Linux gives up after 32 continuation areas for one record (fs/isofs/rock.c RR_MAX_CE_ENTRIES). */
 const MAX_CE_CHAIN = 32;
+/** libarchive's limit; Linux has none, but real trees stay far below it. */
+const MAX_DEPTH = 1000;
 /** No real directory extent comes near this; a larger one is a damaged image. */
 const MAX_DIRECTORY_BYTES = 64 << 20;
 
@@ -78,6 +85,7 @@ interface RockRidgeInfo {
   target?: string;
   mtime?: number;
   childLink?: number;
+  zisofs?: ZisofsInfo;
   relocated: boolean;
   er: boolean;
   sp: boolean;
@@ -111,17 +119,25 @@ function parseRecords(extent: Uint8Array): RawRecord[] {
 
 /**
  * A file of the image at `image` as a Source, usable after the reader is closed: one file range
- * when its extents are contiguous (as writers lay out multi-extent files), else the sections in order.
+ * when its extents are contiguous (as writers lay out multi-extent files), else the sections in
+ * order; a zisofs file decompressed.
  */
 export function isoEntrySource(image: string, e: IsoEntry): Source {
   const origin = `${image}:/${e.path}`;
+  if (e.zisofs) return zisofsSource(storedSource(image, e, origin), e.zisofs, origin);
+  return storedSource(image, e, origin);
+}
+
+/** The bytes of a file as stored in its extents. */
+function storedSource(image: string, e: IsoEntry, origin: string): Source {
+  const size = e.extents.reduce((n, x) => n + x.size, 0);
   const first = e.extents[0]?.lba ?? 0;
   let next = first;
   for (const x of e.extents) {
     if (x.lba !== next) {
       const parts = e.extents.map((y) => sliceSource(image, y.lba * BLOCK, y.size, origin));
       return {
-        size: e.size,
+        size,
         origin,
         async *open() {
           for (const p of parts) yield* p.open();
@@ -130,7 +146,7 @@ export function isoEntrySource(image: string, e: IsoEntry): Source {
     }
     next = x.lba + x.size / BLOCK;
   }
-  return sliceSource(image, first * BLOCK, e.size, origin);
+  return sliceSource(image, first * BLOCK, size, origin);
 }
 
 /** Open an ISO image for reading; call `close()` when done. */
@@ -204,15 +220,20 @@ export class IsoReader {
     return b;
   }
 
-  /** Parse the SUSP entries of one record, following `CE` continuation areas. */
-  private async rockRidge(su: Uint8Array): Promise<RockRidgeInfo> {
+  /**
+   * Parse the SUSP entries of one record, following `CE` continuation areas: one that leads back
+   * to an area already read, or a chain longer than Linux follows, is refused (a listing would
+   * otherwise hide what the kernel cannot read).
+   */
+  private async rockRidge(su: Uint8Array, where = '/'): Promise<RockRidgeInfo> {
     const info: RockRidgeInfo = { relocated: false, er: false, sp: false };
     let name = '';
     let hasName = false;
     const link: string[] = [];
     let linkPart = '';
     let area: Uint8Array | undefined = su.subarray(this.suSkip);
-    for (let hops = 0; area && hops <= MAX_CE_CHAIN; hops++) {
+    const visited = new Set<string>();
+    for (let hops = 0; area; hops++) {
       let next: { lba: number; off: number; len: number } | undefined;
       let p = 0;
       while (p + 4 <= area.length) {
@@ -274,11 +295,20 @@ export class IsoReader {
           case 'RE':
             info.relocated = true;
             break;
+          case 'ZF':
+            info.zisofs = decodeZf(e);
+            break;
         }
         if (sig === 'ST') break;
         p += len;
       }
-      area = next && next.off + next.len <= BLOCK ? await this.readBytes(next.lba * BLOCK + next.off, next.len) : undefined;
+      if (next && next.off + next.len <= BLOCK) {
+        const key = `${next.lba}:${next.off}`;
+        if (visited.has(key)) throw new FormatError(`Rock Ridge continuation loop in the record of ${where}: CE points back to block ${next.lba} offset ${next.off}`);
+        if (hops === MAX_CE_CHAIN) throw new FormatError(`Rock Ridge record of ${where} has more than ${MAX_CE_CHAIN} continuation areas (Linux reads no more)`);
+        visited.add(key);
+        area = await this.readBytes(next.lba * BLOCK + next.off, next.len);
+      } else area = undefined;
     }
     if (hasName) info.name = name;
     if (link.length > 0 || linkPart) {
@@ -294,7 +324,9 @@ export class IsoReader {
     const out: IsoEntry[] = [];
     const seen = new Set<number>();
     const walk = async (dir: IsoExtent, prefix: string, depth: number): Promise<void> => {
-      if (seen.has(dir.lba) || depth > 64) throw new FormatError(`directory loop at block ${dir.lba}`);
+      // relocated trees (CL/PL/RE) may be deeper than ECMA-119's 8 levels: only a loop or an absurd depth stops the walk
+      if (seen.has(dir.lba)) throw new FormatError(`directory loop at block ${dir.lba} (/${prefix})`);
+      if (depth > MAX_DEPTH) throw new FormatError(`directory tree deeper than ${MAX_DEPTH} levels at /${prefix.slice(0, 200)}…`);
       if (dir.size > MAX_DIRECTORY_BYTES) throw new FormatError(`directory /${prefix} claims ${dir.size} bytes`);
       seen.add(dir.lba);
       const records = parseRecords(await this.readBytes(dir.lba * BLOCK, Math.ceil(dir.size / BLOCK) * BLOCK)).slice(2);
@@ -308,7 +340,7 @@ export class IsoReader {
           last = records[++i]!;
           extents.push({ lba: last.lba, size: last.size });
         }
-        const rr = this.volume.rockRidge ? await this.rockRidge(r.su) : undefined;
+        const rr = this.volume.rockRidge ? await this.rockRidge(r.su, `/${prefix ? `${prefix}/` : ''}${Buffer.from(r.id).toString('latin1')}`) : undefined;
         if (rr?.relocated) continue;
         let name: string;
         if (rr?.name !== undefined) name = rr.name;
@@ -327,7 +359,9 @@ export class IsoReader {
         } else if ((mode & 0o170000) === 0o120000 || rr?.target !== undefined) {
           out.push({ path, type: 'symlink', mode, size: 0, extents: [], target: rr?.target ?? '', mtime });
         } else {
-          out.push({ path, type: 'file', mode, size: extents.reduce((n, e) => n + e.size, 0), extents, mtime });
+          const stored = extents.reduce((n, e) => n + e.size, 0);
+          const zisofs = rr?.zisofs ? { ...rr.zisofs, storedSize: stored } : undefined;
+          out.push({ path, type: 'file', mode, size: zisofs ? zisofs.realSize : stored, extents, ...(zisofs ? { zisofs } : {}), mtime });
         }
       }
       for (const [ext, path] of subdirs) {
