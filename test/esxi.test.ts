@@ -313,3 +313,56 @@ describe('esxi-vib options: mistakes exit 2 naming the key, nothing written', ()
   it('a file that does not exist', () => refuse(manifest('missing.yaml', '      sign: { key: nokey.pem, cert: cert.pem }\n'), /targets\[0\]\.esxi-vib\.sign\.key: nokey\.pem: no such file/));
   it('a Linux target in a manifest without sources', () => refuse(manifest('linux.yaml', '', '  - rhdd3: {}\n'), /sources: the rhdd3 target needs at least one source/));
 });
+
+describe("dudkit verify of dudkit's VIBs and bundle (the esxcli checks), and of damaged copies", () => {
+  const verify = (path: string, ...args: string[]) => dudkit(['verify', '--json', ...args, path]);
+  /** A copy of the VIB with one byte of a member changed (same size: the ar stays readable). */
+  const damaged = (from: string, name: string, member: string, at: (data: Buffer) => number): string => {
+    const bytes = readFileSync(from);
+    let pos = 8;
+    while (pos < bytes.length) {
+      const size = Number(bytes.subarray(pos + 48, pos + 58).toString('latin1').trim());
+      if (bytes.subarray(pos, pos + 16).toString('latin1').trim() === member) {
+        const data = bytes.subarray(pos + 60, pos + 60 + size);
+        data[at(data)] ^= 0x20;
+        break;
+      }
+      pos += 60 + size + (size % 2);
+    }
+    const out = join(dir, name);
+    writeFileSync(out, bytes);
+    return out;
+  };
+
+  it('the VIB, the bundle and the signed VIB (--ca cert.pem) pass; the signer chains to the given certificate', () => {
+    for (const path of [join(dir, 'a', VIB), join(dir, 'a', BUNDLE)]) {
+      const r = verify(path);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+    }
+    const signed = verify(join(dir, 's1', VIB), '--ca', join(dir, 'cert.pem'));
+    expect(signed.status, signed.stdout).toBe(0);
+    const details = JSON.parse(signed.stdout).details;
+    expect(details.signature.cms).toMatchObject({ ok: true, trusted: true, digestAlgorithm: 'sha256', signatureAlgorithm: 'rsaEncryption', signingTime: '2023-11-14T22:13:20.000Z' });
+    expect(details.signature.cms.signer.subject).toBe('CN=dudkit test VIB signing');
+    const inspect = dudkit(['inspect', '--ca', join(dir, 'cert.pem'), join(dir, 's1', VIB)]);
+    expect(inspect.status, inspect.stderr).toBe(0);
+    expect(inspect.stdout).toMatch(/signature +valid CMS over descriptor\.xml, signer CN=dudkit test VIB signing, sha256, signed 2023-11-14T22:13:20\.000Z, chains to the given certificate/);
+  });
+
+  it('a changed payload byte fails its checksums (exit 1), as gzip -t and sha256sum see too', () => {
+    const bad = damaged(join(dir, 'a', VIB), 'bad-payload.vib', PAYLOAD, (d) => d.length - 20);
+    expect(sh(`ar p "${bad}" ${PAYLOAD} | sha256sum`).stdout.split(' ')[0]).not.toBe(sh(`ar p "${join(dir, 'a', VIB)}" ${PAYLOAD} | sha256sum`).stdout.split(' ')[0]);
+    const r = verify(bad);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).findings.map((f: { code: string }) => f.code)).toContain('ESXI_PAYLOAD_CHECKSUM');
+  });
+
+  it('a changed descriptor byte breaks the signature (exit 1), as openssl cms -verify says', () => {
+    const bad = damaged(join(dir, 's1', VIB), 'bad-descriptor.vib', 'descriptor.xml', (d) => d.indexOf('25GbE'));
+    const r = verify(bad);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).findings.map((f: { code: string }) => f.code)).toContain('ESXI_SIGNATURE_BAD');
+    writeFileSync(join(dir, 'sig/bad.xml'), arBytes(bad, 'descriptor.xml'));
+    expect(sh('openssl cms -verify -binary -inform PEM -in sig/sig.pkcs7 -content sig/bad.xml -CAfile cert.pem -purpose any -out /dev/null 2>&1').status).not.toBe(0);
+  });
+});

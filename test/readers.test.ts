@@ -37,6 +37,13 @@ beforeAll(async () => {
   ok('sh', ['-c', 'echo readme.txt | cpio -o --quiet -H newc > ../initrd.cpio', ''], join(dir, 'plain'));
   cpSync(join(FIXTURES, 'rpms'), join(dir, 'repo'), { recursive: true, filter: (p) => !p.includes('signing') });
   ok('createrepo_c', ['-q', join(dir, 'repo')]);
+  // ESXi: dudkit's VIB and bundle; GNU ar archives as the shell VIB builders make them, and one that is no VIB
+  writeFileSync(join(dir, 'esxi.yaml'), `${ACME}targets:\n  - esxi-vib: { esx: ["8.0.0"], files: [{ file: ${FIXTURES}/elf/modlike-i686.ko, dest: usr/lib/vmware/vmkmod/acmenet }] }\n  - esxi-bundle: { out: esxi-bundle.zip }\n  - esxi-vib: { out: esxi.vib, esx: ["8.0.0"], files: [{ file: ${FIXTURES}/elf/modlike-i686.ko, dest: usr/lib/vmware/vmkmod/acmenet }] }\n`);
+  await build(join(dir, 'esxi.yaml'), { outDir: out, ctx: ctx() });
+  writeFileSync(join(dir, 'plain/descriptor.xml'), '<vib version="5.0"/>');
+  writeFileSync(join(dir, 'plain/sig.pkcs7'), '');
+  ok('ar', ['rc', '../gnu.vib', 'descriptor.xml', 'sig.pkcs7', 'readme.txt'], join(dir, 'plain'));
+  ok('ar', ['rc', '../plain.a', 'readme.txt'], join(dir, 'plain'));
 });
 
 /** Specimen → the reader kind that must win it (undefined: no reader bids). */
@@ -68,6 +75,10 @@ const specimens: [string, () => string, string | undefined][] = [
   ['an iPXE option ROM (Debian ipxe-qemu)', () => '/usr/lib/ipxe/qemu/efi-e1000.rom', 'option-rom'],
   ['a SeaBIOS VGA BIOS', () => '/usr/share/seabios/vgabios-stdvga.bin', 'option-rom'],
   ['a release zip', () => join(out, 'acmenet-2.4.1.zip'), undefined],
+  ['an ESXi VIB', () => join(out, 'esxi.vib'), 'esxi-vib'],
+  ['an ESXi offline bundle', () => join(out, 'esxi-bundle.zip'), 'esxi-bundle'],
+  ['a VIB made by GNU ar (descriptor.xml/ names)', () => join(dir, 'gnu.vib'), 'esxi-vib'],
+  ['a GNU ar archive of other files', () => join(dir, 'plain.a'), undefined],
   ['a folder of modules', () => join(FIXTURES, 'ko', K93), undefined],
 ];
 

@@ -5,13 +5,14 @@ import { action, commandContext, printJson } from './common.js';
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description('show what is on a medium or in an input: kernel module, RPM, dkms tree, ISO, cpio')
+    .description('show what is on a medium or in an input: kernel module, RPM, dkms tree, ISO, cpio, ESXi VIB or bundle')
     .argument('<path>', 'file or folder to inspect')
+    .option('--ca <pem>', 'certificates to check X.509 signatures against (ESXi VIBs: the signer, or a CA it chains to)')
     .option('--json', 'print one JSON document on stdout')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .action(
-      action(async (path: string, opts: { json?: boolean; progress?: boolean }) => {
-        const report = await inspect(path, { ctx: commandContext(opts) });
+      action(async (path: string, opts: { ca?: string; json?: boolean; progress?: boolean }) => {
+        const report = await inspect(path, { ctx: commandContext(opts), ...(opts.ca ? { ca: opts.ca } : {}) });
         if (opts.json) printJson(report.json);
         else process.stdout.write(report.text.endsWith('\n') ? report.text : `${report.text}\n`);
       }, (path) => path),

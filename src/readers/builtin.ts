@@ -3,6 +3,7 @@
  * matter, bids decide). A new medium or input adds its reader here.
  */
 import { dkmsReader } from './dkms.js';
+import { esxiBundleReader, esxiVibReader } from './esxi.js';
 import { fatReader } from './fat.js';
 import { initrdReader } from './initrd.js';
 import { installerIsoReader } from './installer-iso.js';
@@ -31,4 +32,6 @@ export const builtinReaders: Registry = [
   xenserverLegacyReader,
   xenserverUpdateReader,
   optionRomReader,
+  esxiVibReader,
+  esxiBundleReader,
 ];

@@ -17,6 +17,8 @@ export interface InspectOptions {
   /** The readers to choose from (default: dudkit's own). */
   registry?: Registry;
   ctx?: Context;
+  /** PEM certificates X.509 signatures are checked against (ESXi VIBs). */
+  ca?: string;
 }
 
 export interface VerifyCallOptions extends VerifyOptions {
@@ -31,23 +33,23 @@ const join = (...parts: string[]) => parts.filter(Boolean).join('\n');
 
 /** What a path is and holds: the facts its reader finds, and what is wrong with it if it checks. */
 export function inspect(path: string, opts: InspectOptions = {}): Promise<InspectReport> {
-  return inspectAs(path, path, opts.registry ?? builtinReaders, opts.ctx ?? createContext());
+  return inspectAs(path, path, opts.registry ?? builtinReaders, opts.ctx ?? createContext(), opts.ca);
 }
 
 /** Check a medium the way its consumer does; `ok` is false when the consumer would fail. */
 export function verify(path: string, opts: VerifyCallOptions = {}): Promise<VerifyReport> {
-  const { registry = builtinReaders, ctx = createContext(), kernels = [], key } = opts;
-  return verifyAs(path, path, registry, ctx, { kernels, ...(key !== undefined ? { key } : {}) });
+  const { registry = builtinReaders, ctx = createContext(), kernels = [], key, ca } = opts;
+  return verifyAs(path, path, registry, ctx, { kernels, ...(key !== undefined ? { key } : {}), ...(ca !== undefined ? { ca } : {}) });
 }
 
-type VerifyOpts = Pick<VerifyEnv, 'kernels' | 'key' | 'foundBy'>;
+type VerifyOpts = Pick<VerifyEnv, 'kernels' | 'key' | 'foundBy' | 'ca'>;
 
 function env(registry: Registry, ctx: Context, opts: VerifyOpts): VerifyEnv {
   const { foundBy: _own, ...inherited } = opts;
   return {
     ctx,
     ...opts,
-    inspectNested: (path, name) => inspectAs(path, name, registry, ctx),
+    inspectNested: (path, name) => inspectAs(path, name, registry, ctx, opts.ca),
     // kernels and key carry over to the nested medium; how it is found is the outer medium's say
     verifyNested: (path, name, foundBy) => verifyAs(path, name, registry, ctx, { ...inherited, ...(foundBy !== undefined ? { foundBy } : {}) }),
   };
@@ -65,10 +67,10 @@ async function withChosen<T>(registry: Registry, path: string, use: (c: Chosen &
   }
 }
 
-async function inspectAs(path: string, name: string, registry: Registry, ctx: Context): Promise<InspectReport> {
+async function inspectAs(path: string, name: string, registry: Registry, ctx: Context, ca?: string): Promise<InspectReport> {
   return withChosen(registry, path, async ({ reader, opened }) => {
     if (!reader) throw new UserError(UNKNOWN, path);
-    const readEnv: ReadEnv = env(registry, ctx, { kernels: [] });
+    const readEnv: ReadEnv = env(registry, ctx, { kernels: [], ...(ca !== undefined ? { ca } : {}) });
     const r = await reader.inspect(path, opened, readEnv);
     const json = { kind: r.kind, ...(reader.render.json ? reader.render.json(r) : (r.facts as object)), findings: r.findings };
     return { ...r, text: join(reader.render.inspect(r, name), findingsText(r.findings)), json };

@@ -45,6 +45,8 @@ export interface VerifyOptions {
   kernels?: string[];
   /** Public key file signed media are checked against (XenServer update packs). */
   key?: string;
+  /** PEM certificates X.509 signatures are checked against (ESXi VIBs): signer lookup and trust anchors. */
+  ca?: string;
 }
 
 /** An inspection rendered: its text (the account, then the findings) and its JSON document. */
@@ -60,6 +62,8 @@ export interface InspectReport<F = unknown> extends Inspection<F> {
  */
 export interface ReadEnv {
   ctx: Context;
+  /** As `VerifyOptions.ca`, for inspect too. */
+  ca?: string;
   inspectNested(path: string, name: string): Promise<InspectReport>;
   /**
    * With the installer kernels and key of this verification (none when inspecting); `foundBy` is
