@@ -340,7 +340,9 @@ export class IsoReader {
           last = records[++i]!;
           extents.push({ lba: last.lba, size: last.size });
         }
-        const rr = this.volume.rockRidge ? await this.rockRidge(r.su, `/${prefix ? `${prefix}/` : ''}${Buffer.from(r.id).toString('latin1')}`) : undefined;
+        // (its Rock Ridge name is in the entries being read: messages name the ECMA-119 one)
+        const ecmaName = Buffer.from(r.id).toString('latin1').replace(/;1$/, '').replace(/\.$/, '');
+        const rr = this.volume.rockRidge ? await this.rockRidge(r.su, `/${prefix ? `${prefix}/` : ''}${ecmaName}`) : undefined;
         if (rr?.relocated) continue;
         let name: string;
         if (rr?.name !== undefined) name = rr.name;
