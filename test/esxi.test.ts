@@ -366,3 +366,32 @@ describe("dudkit verify of dudkit's VIBs and bundle (the esxcli checks), and of 
     expect(sh('openssl cms -verify -binary -inform PEM -in sig/sig.pkcs7 -content sig/bad.xml -CAfile cert.pem -purpose any -out /dev/null 2>&1').status).not.toBe(0);
   });
 });
+
+describe('esxi-vib sign with an encrypted key: the passphrase comes from the environment', () => {
+  beforeAll(() => {
+    const r = sh('openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -aes256 -pass pass:secret -out enc.pem 2>&1 && openssl req -x509 -key enc.pem -passin pass:secret -out enc-cert.pem -subj "/CN=encrypted" -days 10 2>&1');
+    expect(r.status, r.stdout).toBe(0);
+    manifest('enc.yaml', '      acceptance: partner\n      sign: { key: enc.pem, cert: enc-cert.pem, passphraseEnv: ACME_PASS }\n');
+  });
+
+  it('ACME_PASS set: the VIB is signed, openssl cms -verify accepts it', () => {
+    const r = dudkit(['build', join(dir, 'enc.yaml'), '-o', join(dir, 'enc')], { env: { SOURCE_DATE_EPOCH: EPOCH, ACME_PASS: 'secret' } });
+    expect(r.status, r.stderr).toBe(0);
+    const vib = join(dir, 'enc', VIB);
+    writeFileSync(join(dir, 'enc/d.xml'), arBytes(vib, 'descriptor.xml'));
+    writeFileSync(join(dir, 'enc/s.pem'), arBytes(vib, 'sig.pkcs7'));
+    const v = sh('openssl cms -verify -binary -inform PEM -in enc/s.pem -content enc/d.xml -CAfile enc-cert.pem -purpose any -out /dev/null 2>&1');
+    expect(v.status, v.stdout).toBe(0);
+  });
+
+  it('ACME_PASS unset: exit 2, one line naming the variable; a wrong one: exit 2 naming sign.key', () => {
+    // an undefined value leaves the variable out of the child's environment
+    const unset = dudkit(['build', join(dir, 'enc.yaml'), '-o', join(dir, 'enc-unset')], { env: { SOURCE_DATE_EPOCH: EPOCH, ACME_PASS: undefined } });
+    expect(unset.status, unset.stderr).toBe(2);
+    expect(unset.stderr).toMatch(/set the environment variable ACME_PASS/);
+    const wrong = dudkit(['build', join(dir, 'enc.yaml'), '-o', join(dir, 'enc-wrong')], { env: { SOURCE_DATE_EPOCH: EPOCH, ACME_PASS: 'nope' } });
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/sign\.key: cannot decrypt the key with the passphrase from \$ACME_PASS/);
+    expect(existsSync(join(dir, 'enc-wrong', VIB))).toBe(false);
+  });
+});

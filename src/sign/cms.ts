@@ -39,6 +39,11 @@ export interface CmsSignOptions {
   signedAttributes?: { signingTime: Date };
   /** Carry the certificates in the SignedData (default true). */
   includeCertificates?: boolean;
+  /**
+   * The digest AlgorithmIdentifier's parameters: `null` (an explicit NULL, as VMware's signed
+   * VIBs have) or `absent` (as OpenSSL 3 and so sign-file write). Not covered by the signature.
+   */
+  digestParams?: 'null' | 'absent';
 }
 
 const ab = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
@@ -82,6 +87,11 @@ export async function signDetached(content: Uint8Array, opts: CmsSignOptions): P
   await signed.sign(key as unknown as Parameters<pkijs.SignedData['sign']>[0], 0, hash, ab(content), engine);
   // PKI.js names the algorithm sha256WithRSAEncryption; VMware and sign-file write rsaEncryption (not signed, so safe to set)
   signer.signatureAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsaEncryption, algorithmParams: new asn1js.Null() });
+  if (opts.digestParams === 'absent') {
+    const digest = () => new pkijs.AlgorithmIdentifier({ algorithmId: signer.digestAlgorithm.algorithmId });
+    signer.digestAlgorithm = digest();
+    signed.digestAlgorithms = [digest()];
+  }
   const info = new pkijs.ContentInfo({ contentType: OID.signedData, content: signed.toSchema(true) });
   return new Uint8Array(info.toSchema().toBER(false));
 }
