@@ -5,6 +5,8 @@ import { dudkit, ROOT, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
 
 const out = join(tempDir(), 'out');
+const VIB = 'acme_bootbank_net-acmenet_2.4.1-1OEM.800.1.0.20613240.vib';
+const BUNDLE = 'acme-net-acmenet_2.4.1-1OEM.800.1.0.20613240-offline_bundle.zip';
 let built = { status: -1, stdout: '', stderr: '' };
 
 beforeAll(() => {
@@ -17,12 +19,12 @@ describe('the bundled example manifest', () => {
     expect(built.stderr).toBe('');
     expect(built.status).toBe(0);
     const doc = JSON.parse(built.stdout) as { targets: { target: string; path: string }[] };
-    expect(doc.targets.map((t) => t.target)).toEqual(['rhdd3', 'rhdd3', 'pxe', 'usb', 'attach', 'xenserver-update', 'xenserver-legacy', 'release-zip']);
+    expect(doc.targets.map((t) => t.target)).toEqual(['rhdd3', 'rhdd3', 'pxe', 'usb', 'attach', 'xenserver-update', 'xenserver-legacy', 'release-zip', 'esxi-vib', 'esxi-bundle']);
     for (const t of doc.targets) expect(existsSync(t.path)).toBe(true);
   });
 
   it('every medium passes dudkit verify (the consumers\' checks)', () => {
-    for (const m of ['dd-acmenet.iso', 'dd-acmenet', 'dd-acmenet.cpio.gz', 'dd-acmenet-usb.img', 'test-9.4-dd.iso', 'acmenet.iso']) {
+    for (const m of ['dd-acmenet.iso', 'dd-acmenet', 'dd-acmenet.cpio.gz', 'dd-acmenet-usb.img', 'test-9.4-dd.iso', 'acmenet.iso', VIB, BUNDLE]) {
       const r = dudkit(['verify', join(out, m)]);
       expect([m, r.status, r.stderr]).toEqual([m, 0, '']);
     }
@@ -30,13 +32,16 @@ describe('the bundled example manifest', () => {
     expect(u.status).toBe(0);
   });
 
-  it('the real tools accept the headline media: checkisomd5, sha256sum -c, cpio -t, unzip -t', () => {
+  it('the real tools accept the headline media: checkisomd5, sha256sum -c, cpio -t, unzip -t, ar t', () => {
     const check = run('checkisomd5', [join(out, 'test-9.4-dd.iso')]);
     expect(check.status).toBe(0);
     expect(check.stdout + check.stderr).toMatch(/PASS/);
     expect(run('sha256sum', ['-c', 'dd-acmenet.iso.sha256'], { cwd: out }).status).toBe(0);
     expect(run('sh', ['-c', 'zcat "$0" | cpio -t --quiet', join(out, 'dd-acmenet.cpio.gz')]).stdout).toBe('dd.iso\n');
     expect(run('unzip', ['-t', join(out, 'acmenet-2.4.1.zip')]).status).toBe(0);
+    expect(run('ar', ['t', join(out, VIB)]).stdout).toBe('descriptor.xml\nsig.pkcs7\nnet-acme\n');
+    expect(run('unzip', ['-tq', join(out, BUNDLE)]).status).toBe(0);
+    expect(run('sh', ['-c', 'unzip -p "$0" "vib20/net-acmenet/$1" | cmp - "$2"', join(out, BUNDLE), VIB, join(out, VIB)]).status).toBe(0);
   });
 
   it('each medium, read by its real tool: isoinfo/bsdtar/rpm -K on the disk, cpio on the overlay, blkid/mdir on the USB image, xorriso on the installer, md5sum -c on the pack', () => {
