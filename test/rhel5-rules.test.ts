@@ -19,15 +19,17 @@ describe('RHEL 4/5 loader rules (rhel5-dud.md)', () => {
     expect(text).toBe(`Version 0\nm\n\teth\n\t"say 'hi'"\n`);
     const p = parseModinfo('Version 0\n# comment\nm\n   network eth  \n\tunquoted\n');
     expect(p.blocks[0]).toMatchObject({ module: 'm', type: 'eth', typeClass: 'network (ethernet)' });
-    expect(p.problems).toEqual(['line 5: description of m is not in double quotes (ignored)']);
-    expect(parseModinfo('Version 1\n').problems).toEqual(['does not start with "Version 0\\n": the loader rejects it']);
+    // a structured verdict, not words to match: a skipped line is a warning, a rejected file an error
+    expect(p.problems).toEqual([{ code: 'RHEL5_MODINFO', severity: 'warning', message: 'line 5: description of m is not in double quotes (ignored)' }]);
+    expect(parseModinfo('Version 1\n').problems).toEqual([{ code: 'RHEL5_MODINFO_REJECTED', severity: 'error', message: 'does not start with "Version 0\\n": the loader rejects it' }]);
+    expect(parseModinfo('Version 0\nm\n\teth').problems).toContainEqual(expect.objectContaining({ code: 'RHEL5_MODINFO_CRASH', severity: 'error' }));
   });
 
   it('modules.dep: only modules with dependencies, single spaces, final newline; continuations joined on reading', () => {
     expect(modulesDepText([{ module: 'a', depends: [] }])).toBe('');
     expect(modulesDepText([{ module: 'b', depends: ['x', 'y'] }])).toBe('b: x y\n');
     expect(parseModulesDep('b: x \\\ny\n').deps.get('b')).toEqual(['x', 'y']);
-    expect(parseModulesDep('b: x').problems).toEqual(['does not end with a newline: the loader crashes on its last line']);
+    expect(parseModulesDep('b: x').problems).toEqual([{ code: 'RHEL5_MODULES_DEP_CRASH', severity: 'error', message: 'does not end with a newline: the loader crashes on its last line' }]);
   });
 
   it('modules.alias and pcitable rows from PCI aliases', () => {

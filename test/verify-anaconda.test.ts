@@ -4,8 +4,8 @@
  * redhat-dud.md). The media are built by dudkit from real modules (fixtures/ko) and firmware, or
  * carry rpmbuild-made kmods (fixtures/rpms); rpm reads each package to confirm what it holds.
  */
-import { copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import { tempDir } from './helpers/tmp.js';
@@ -94,6 +94,193 @@ describe('verify vs anaconda (issue 12)', () => {
     expect(k.installedOnTarget).toEqual(['kmod-acme-acmenet']);
     expect(doc.findings).toContainEqual(expect.objectContaining({ code: 'RHDD3_NO_MODULE', severity: 'error', subject: K89 }));
     expect(doc.findings.find((f) => f.code === 'RHDD3_NO_MODULE')!.message).toMatch(/takes only \.ko files, not acmenet\.ko\.xz/);
+    expect(r.status).toBe(1);
+  });
+});
+
+const ENH = join(FIXTURES, 'rpms-enhancement');
+const KMOD93 = 'kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm';
+
+interface KernelJson {
+  kernel: string;
+  packages: string[];
+  extracted: { from: string; to: string }[];
+  ddPackages: string[];
+  loaded: string[];
+  dropped?: string[];
+  installedOnTarget: string[];
+}
+interface VerifyJson {
+  ok: boolean;
+  findings: { code: string; severity: string; subject: string; message: string }[];
+  details: { kernels: KernelJson[]; foundBy?: string; nested?: { member: string; details: { foundBy?: string } }[] };
+}
+
+/** A disk made elsewhere: rhdd3, the given RPMs in rpms/x86_64/, repodata by createrepo_c. */
+function diskOf(name: string, rpms: string[]): string {
+  const disk = join(dir, name);
+  mkdirSync(join(disk, 'rpms/x86_64'), { recursive: true });
+  writeFileSync(join(disk, 'rhdd3'), 'Driver Update Disk version 3');
+  for (const r of rpms) copyFileSync(r, join(disk, 'rpms/x86_64', basename(r)));
+  expect(run('createrepo_c', ['-q', join(disk, 'rpms/x86_64')]).status).toBe(0);
+  return disk;
+}
+
+function verifyJson(path: string, kernel: string): { r: ReturnType<typeof dudkit>; doc: VerifyJson; k: KernelJson } {
+  const r = dudkit(['verify', path, '--kernel', kernel, '--json']);
+  const doc = JSON.parse(r.stdout) as VerifyJson;
+  return { r, doc, k: doc.details.kernels.find((x) => x.kernel === kernel)! };
+}
+
+describe('verify vs anaconda: installer-enhancement packages, dd_packages, modinfo (issue 12 items 1, 5)', () => {
+  it('an installer-enhancement package is listed and extracted whole for every kernel, never installed (rpmbuild fixture, rpm -qpl)', async () => {
+    const diag = join(ENH, 'acme-diag-tools-1.0-1.x86_64.rpm');
+    expect(run('rpm', ['-qp', '--nosignature', '--provides', diag]).stdout).toContain('installer-enhancement = 19.0');
+    expect(run('rpm', ['-qpl', '--nosignature', diag]).stdout.split('\n').filter(Boolean)).toEqual(['/usr/bin/acme-tool', '/usr/lib64/libacme.so', '/usr/lib64/libacme.so.1']);
+    writeFileSync(join(dir, 'e.yaml'), `${ACME}sources:\n  - ko: ${FIXTURES}/ko/${K93}/*.ko\n  - rpm: ${diag}\ntargets:\n  - rhdd3: { out: e, format: directory }\n`);
+    const warnings: string[] = [];
+    await build(join(dir, 'e.yaml'), { outDir: join(dir, 'e-out'), ctx: createContext({ epoch: 1700000000, onWarn: (m) => warnings.push(m) }) });
+    expect(warnings.join('\n')).not.toMatch(/ignores it completely/);
+    const { r, doc, k } = verifyJson(join(dir, 'e-out/e'), K93);
+    // anaconda driver_updates.py extract_drivers(): dd_list -a 19.0 lists the package (dd_list.c
+    // dlabelProvides: installer-enhancement matches ANACONDAVER, flags "binaries libraries"),
+    // dd_extract -blmf writes /updates/usr/bin/acme-tool and /updates/usr/lib64/libacme.so{,.1}
+    // (dd_extract.c dlabelFilter), which overlay the installer's root; its NAME is not appended to
+    // dd_packages (only "modules"/"firmwares" packages are), so the target never gets it. The kmod's
+    // modules are relocated and loaded (grab_driver_files, load_drivers). Measured with the rhel-8,
+    // rhel-9, rhel-10 and main branches.
+    expect(k.packages).toEqual(['acme-diag-tools-1.0-1.x86_64.rpm', 'kmod-acme-acmenet-2.4.1-3.362.8.1.el9_3.x86_64.rpm']);
+    expect(k.extracted.filter((e) => e.from.startsWith('acme-diag-tools')).map((e) => e.to)).toEqual(['/usr/bin/acme-tool', '/usr/lib64/libacme.so', '/usr/lib64/libacme.so.1']);
+    expect(k.extracted.filter((e) => e.from.startsWith('kmod-')).map((e) => e.to)).toEqual([`/lib/modules/${K93}/updates/extra/acmenet/acmenet.ko`, `/lib/modules/${K93}/updates/extra/acmenet/acmestor.ko`]);
+    expect(k.ddPackages).toEqual(['kmod-acme-acmenet']);
+    expect(k.loaded).toEqual(['acmenet', 'acmestor']);
+    expect(k.installedOnTarget).toEqual(['kmod-acme-acmenet']);
+    expect(doc.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.status).toBe(0);
+    expect(dudkit(['verify', join(dir, 'e-out/e'), '--kernel', K93]).stdout).toContain('acme-diag-tools-1.0-1.x86_64.rpm:/usr/bin/acme-tool -> /usr/bin/acme-tool');
+  });
+
+  it('build refuses an installer-enhancement input carrying a module: exit 2, one line naming the manifest key and both files, nothing written', () => {
+    const tools = join(ENH, 'acme-installer-tools-1.0-1.x86_64.rpm');
+    writeFileSync(join(dir, 'r.yaml'), `${ACME}sources:\n  - ko: ${FIXTURES}/ko/${K93}/*.ko\n  - rpm: ${tools}\ntargets:\n  - rhdd3: { out: r, format: directory }\n`);
+    const r = dudkit(['build', join(dir, 'r.yaml'), '-o', join(dir, 'r-out')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`${join(dir, 'r.yaml')}: sources[1].rpm: ${tools}: an installer-enhancement package carrying /lib/modules/4.18.0-513.5.1.el8_9.x86_64/extra/acme-acmenet/acmenet.ko`);
+    expect(existsSync(join(dir, 'r-out'))).toBe(false);
+  });
+
+  it("a disk made elsewhere: the enhancement package's 4.18 module replaces the kmod's acmenet.ko for K93: an error naming both", () => {
+    const tools = join(ENH, 'acme-installer-tools-1.0-1.x86_64.rpm');
+    expect(run('rpm', ['-qpl', '--nosignature', tools]).stdout).toContain('/lib/modules/4.18.0-513.5.1.el8_9.x86_64/extra/acme-acmenet/acmenet.ko');
+    const disk = diskOf('foreign', [join(FIXTURES, 'rpms', KMOD93), tools]);
+    const { r, doc, k } = verifyJson(disk, K93);
+    // anaconda driver_updates.py: extract_drivers() runs dd_extract -blmf on both listed packages
+    // (the tool for installer-enhancement, the kmod for kernel-modules = K93), then
+    // grab_driver_files() copies every *.ko* below /updates/lib/modules, whatever its kernel folder,
+    // to /lib/modules/K93/updates/<path without the kernel folder> (dest_strip): both acmenet.ko
+    // land on one path, and in the consumer runs the 4.18 one, walked last, was kept.
+    const dest = `/lib/modules/${K93}/updates/extra/acme-acmenet/acmenet.ko`;
+    expect(k.packages).toEqual(['acme-installer-tools-1.0-1.x86_64.rpm', KMOD93]);
+    expect(k.extracted.filter((e) => e.to === dest).map((e) => e.from)).toEqual([
+      'acme-installer-tools-1.0-1.x86_64.rpm:/lib/modules/4.18.0-513.5.1.el8_9.x86_64/extra/acme-acmenet/acmenet.ko',
+      `${KMOD93}:/lib/modules/${K93}/extra/acme-acmenet/acmenet.ko`,
+    ]);
+    expect(k.extracted.map((e) => e.to)).toEqual(expect.arrayContaining(['/usr/bin/acme-tool', '/usr/lib64/libacme.so.1']));
+    expect(k.ddPackages).toEqual(['kmod-acme-acmenet']);
+    expect(k.installedOnTarget).toEqual(['kmod-acme-acmenet']);
+    const clash = doc.findings.filter((f) => f.code === 'RHDD_MODULE_CLASH');
+    expect(clash).toHaveLength(1);
+    expect(clash[0]).toMatchObject({ severity: 'error' });
+    expect(clash[0]!.message).toContain('acme-installer-tools-1.0-1.x86_64.rpm:/lib/modules/4.18.0-513.5.1.el8_9.x86_64/extra/acme-acmenet/acmenet.ko');
+    expect(clash[0]!.message).toContain(`copies both to ${dest}: the one copied last (directory order) replaces the other`);
+    expect(doc.findings).toContainEqual(expect.objectContaining({ code: 'RHDD_ENHANCEMENT_DRIVER_FILES', severity: 'warning' }));
+    expect(r.status).toBe(1);
+  });
+
+  it('dd_packages gets a NAME once per matching RPM; the target installs it once', () => {
+    // the rpmbuild kmods for el8_9 (kernel-modules >= 4.18.0-513.5.1.el8_9.x86_64) and el9_3 (= K93) both match K93
+    const disk = diskOf('twice', [join(FIXTURES, 'rpms', KMOD93), join(FIXTURES, 'rpms/kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm')]);
+    const { doc, k } = verifyJson(disk, K93);
+    // anaconda driver_updates.py extract_drivers(): append_line(pkglist, driver.name) for each
+    // listed driver flagged modules/firmwares (the consumer runs: "kmod-acme-acmenet" twice);
+    // the payload's dnf installs each name of dd_packages once
+    expect(k.ddPackages).toEqual(['kmod-acme-acmenet', 'kmod-acme-acmenet']);
+    expect(k.installedOnTarget).toEqual(['kmod-acme-acmenet']);
+    expect(doc.findings).toContainEqual(expect.objectContaining({ code: 'RHDD_NAME_CLASH', severity: 'warning' }));
+    expect(dudkit(['verify', disk, '--kernel', K93]).stdout).toContain('  dd_packages: kmod-acme-acmenet, kmod-acme-acmenet');
+  });
+
+  it('a module modinfo cannot read drops the whole disk after dd_packages and the repo copy were written', () => {
+    const broken = join(ENH, 'acme-broken-tools-1.0-1.x86_64.rpm');
+    expect(run('rpm', ['-qpl', '--nosignature', broken]).stdout).toContain(`/lib/modules/${K93}/extra/acme-acmenet/acmediag.ko`);
+    const disk = diskOf('dropped', [join(FIXTURES, 'rpms', KMOD93), broken]);
+    const { r, doc, k } = verifyJson(disk, K93);
+    // anaconda driver_updates.py _process_driver_disk(): extract_drivers() has written
+    // dd_packages and copied the repo to /run/install/DD-1 when grab_driver_files() runs
+    // modinfo -F alias on every extracted module; it fails on acmediag.ko (CalledProcessError,
+    // caught in process_driver_disk), so nothing is relocated and load_drivers() gets no module.
+    // The extracted files stay in /updates (the consumer runs: /updates/lib/modules/K93/extra/…).
+    const bad = `acme-broken-tools-1.0-1.x86_64.rpm:/lib/modules/${K93}/extra/acme-acmenet/acmediag.ko`;
+    expect(k.packages).toEqual(['acme-broken-tools-1.0-1.x86_64.rpm', KMOD93]);
+    expect(k.ddPackages).toEqual(['kmod-acme-acmenet']);
+    expect(k.loaded).toEqual([]);
+    expect(k.dropped).toEqual([bad]);
+    expect(k.extracted.map((e) => e.to)).toEqual([
+      `/lib/modules/${K93}/extra/acme-acmenet/acmediag.ko`, '/usr/bin/acme-tool', '/usr/lib64/libacme.so', '/usr/lib64/libacme.so.1',
+      `/lib/modules/${K93}/extra/acme-acmenet/acmenet.ko`, `/lib/modules/${K93}/extra/acme-acmenet/acmestor.ko`,
+    ]);
+    expect(k.installedOnTarget).toEqual(['kmod-acme-acmenet']);
+    const drop = doc.findings.find((f) => f.code === 'RHDD3_DISK_DROPPED')!;
+    expect(drop).toMatchObject({ severity: 'error', subject: K93 });
+    expect(drop.message).toContain(`modinfo fails on ${bad}`);
+    expect(drop.message).toContain('after writing dd_packages (kmod-acme-acmenet) and copying the repo');
+    expect(r.status).toBe(1);
+  });
+});
+
+describe('vermagic: one rule in build and verify, the one the kernel applies (issue 12 item 6)', () => {
+  const K94_ = '5.14.0-427.13.1.el9_4.x86_64';
+  const warning = `vermagic release ${K93} is not ${K94_}: ${K94_} loads it only if the CRCs of the symbols it imports match its own (kABI), which is not checked`;
+
+  it('modules with symbol versions filed for another release: the same warning in build and verify, exit 0 both', async () => {
+    const ko = join(FIXTURES, 'ko', K93, 'acmenet.ko');
+    // modprobe --dump-modversions lists the CRCs the loader compares instead of the release
+    expect(run('modprobe', ['--dump-modversions', ko]).stdout).toMatch(/^0x[0-9a-f]{8}\t/m);
+    writeFileSync(join(dir, 'v.yaml'), `${ACME}sources:\n  - ko: ${ko}\n    kernel: ${K94_}\ntargets:\n  - rhdd3: { out: v, format: directory }\n`);
+    const b = dudkit(['build', join(dir, 'v.yaml'), '-o', join(dir, 'v-out')]);
+    expect(b.status).toBe(0);
+    // kernel/module/main.c check_modinfo() -> kernel/module/version.c same_magic(): with
+    // __versions (has_crcs) the release word of both vermagic strings is skipped; the symbol CRCs
+    // decide (check_version()), which needs K94's own symbol versions
+    expect(b.stderr).toContain(`dudkit: warning: ${ko}: ${warning}`);
+    const { r, doc } = verifyJson(join(dir, 'v-out/v'), K94_);
+    const v = doc.findings.filter((f) => f.code === 'VERMAGIC_RELEASE');
+    expect(v).toEqual([{ code: 'VERMAGIC_RELEASE', severity: 'warning', subject: expect.stringMatching(/^rpms\/x86_64\/kmod-.*\.rpm$/) as unknown as string, message: `/lib/modules/${K94_}/extra/acmenet/acmenet.ko: ${warning}` }]);
+    expect(r.status).toBe(0);
+  });
+
+  it('without symbol versions (objcopy --remove-section=__versions): build refuses, verify of a disk made by rpmbuild errors, in the same words', () => {
+    const ko = join(dir, 'noversions/acmenet.ko');
+    mkdirSync(join(dir, 'noversions'), { recursive: true });
+    copyFileSync(join(FIXTURES, 'ko', K93, 'acmenet.ko'), ko);
+    expect(run('objcopy', ['--remove-section=__versions', ko]).status).toBe(0);
+    expect(run('modprobe', ['--dump-modversions', ko]).status).not.toBe(0);
+    const error = `vermagic release ${K93} is not ${K94_}, and it has no symbol versions: ${K94_} refuses it`;
+    writeFileSync(join(dir, 'nv.yaml'), `${ACME}sources:\n  - ko: ${ko}\n    kernel: ${K94_}\ntargets:\n  - rhdd3: { out: nv, format: directory }\n`);
+    const b = dudkit(['build', join(dir, 'nv.yaml'), '-o', join(dir, 'nv-out')]);
+    // same_magic() without has_crcs compares the whole strings: K94 refuses the module
+    expect(b.status).toBe(2);
+    expect(b.stderr.trim()).toBe(`dudkit: ${join(dir, 'nv.yaml')}: sources[0].ko: ${ko}: ${error}`);
+    expect(existsSync(join(dir, 'nv-out'))).toBe(false);
+    // the same module packaged elsewhere (rpmbuild) under K94's folder
+    const top = join(dir, 'nv-rpm');
+    const spec = join(dir, 'nv.spec');
+    writeFileSync(spec, `Name: kmod-acme-nv\nVersion: 1\nRelease: 1\nSummary: s\nLicense: GPLv2\nAutoReqProv: no\nProvides: kernel-modules = ${K94_}\n%description\nd\n%install\nmkdir -p %{buildroot}/lib/modules/${K94_}/extra\ninstall -m 0644 ${ko} %{buildroot}/lib/modules/${K94_}/extra/acmenet.ko\n%files\n/lib/modules/${K94_}/extra/acmenet.ko\n`);
+    expect(run('rpmbuild', ['-bb', '--quiet', '--target', 'x86_64', '--define', `_topdir ${top}`, '--define', '__os_install_post %{nil}', '--define', 'debug_package %{nil}', spec]).status).toBe(0);
+    const disk = diskOf('nv-disk', [join(top, 'RPMS/x86_64/kmod-acme-nv-1-1.x86_64.rpm')]);
+    const { r, doc } = verifyJson(disk, K94_);
+    expect(doc.findings.filter((f) => f.code === 'VERMAGIC_RELEASE')).toEqual([{ code: 'VERMAGIC_RELEASE', severity: 'error', subject: 'rpms/x86_64/kmod-acme-nv-1-1.x86_64.rpm', message: `/lib/modules/${K94_}/extra/acmenet.ko: ${error}` }]);
     expect(r.status).toBe(1);
   });
 });

@@ -7,6 +7,7 @@ import { dudkit, FIXTURES, run } from './helpers/run.js';
 import { ACME } from './helpers/manifest.js';
 
 const dir = tempDir();
+let notes: Record<string, string[]> = {};
 const K93 = '5.14.0-362.8.1.el9_3.x86_64';
 const sh = (script: string, cwd = dir) => run('sh', ['-c', script], { cwd });
 
@@ -24,7 +25,8 @@ targets:
   - rhel5: { out: el5.iso, kernels: [${K93}] }
 `,
   );
-  await build(join(dir, 'm.yaml'), { outDir: dir, ctx: createContext({ epoch: 1700000000, onWarn: () => {} }) });
+  const built = await build(join(dir, 'm.yaml'), { outDir: dir, ctx: createContext({ epoch: 1700000000, onWarn: () => {} }) });
+  notes = Object.fromEntries(built.targets.map((t) => [t.path, t.notes]));
 });
 
 /** A cpio made by GNU cpio from files in a folder: `names` fed on stdin, then `post` (e.g. gzip). */
@@ -80,6 +82,24 @@ describe('dudkit verify (PXE overlay)', () => {
     expect(r.stdout).toContain('kernel arguments (RHEL 5/6): (none: the installer loads /dd.img by itself; do not add dd=path:/dd.img)');
     expect(r.stdout).toContain('dd.img: rhel5 disk, OK');
     expect(r.status).toBe(0);
+  });
+
+  it('the nested disk says how the installer finds it: the kernel argument the pxe layout printed, or /dd.img by itself on RHEL 5/6', () => {
+    const gz = join(dir, 'dd.cpio.gz');
+    // the pxe layout's own note for this overlay names the argument (delivery.md §4.3)
+    expect(notes[gz]).toContain('kernel argument: inst.dd=/dd.iso');
+    const doc = JSON.parse(dudkit(['verify', gz, '--json']).stdout) as { findings: { code: string; subject: string; message: string }[]; details: { nested: { member: string; details: { foundBy?: string } }[] } };
+    // anaconda dracut/parse-anaconda-dd.sh + driver_updates.py main(): inst.dd=/dd.iso names the
+    // file in the initramfs ("--disk /dd.iso /dd.iso", mounted and scanned); its label plays no part
+    expect(doc.details.nested[0]!.details.foundBy).toBe("inst.dd=/dd.iso on the installer's kernel command line (RHEL 7–10), with the overlay as a second initrd");
+    expect(doc.findings).toContainEqual(expect.objectContaining({ code: 'FOUND_THROUGH_OUTER', subject: 'dd.iso' }));
+    expect(doc.findings.map((f) => f.code)).not.toContain('LABEL_OEMDRV');
+    expect(dudkit(['verify', gz]).stdout).toContain("(label OEMDRV, found through inst.dd=/dd.iso on the installer's kernel command line");
+    // RHEL 5 loader: a dd.img in the initrd root is loaded without any argument (rhel5-dud.md, delivery.md §1)
+    const el5 = gnuCpio('el5-found.cpio.gz', { 'dd.img': join(dir, 'el5.iso') }, 'newc', 'gzip -9');
+    const t = dudkit(['verify', el5]);
+    expect(t.stdout).toContain('RHEL 4/5 driver disk "acmenet-2.4.1 driver disk" (label OEMDRV, found through the initrd: RHEL 5/6 load /dd.img from it without an argument (RHEL 7–10 need inst.dd=/dd.img))');
+    expect(t.status).toBe(0);
   });
 
   it('a dd.rpm member is opened as an RPM (RHEL 7–10 only)', () => {

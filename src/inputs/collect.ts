@@ -9,6 +9,8 @@ import { expandGlob } from '../manifest/glob.js';
 import type { LoadedManifest } from '../manifest/load.js';
 import type { DriverSet, FirmwareFile, GivenRpm, KernelBuild, KernelModule } from '../model/driverset.js';
 import { kernelArch } from '../model/kernel-arch.js';
+import { diskPackageFromRpm, driverFiles, enhancementDriverFilesMessage, matchesInstallerEnhancement } from '../rules/rhdd.js';
+import { vermagicVerdict } from '../rules/vermagic.js';
 import { fileSource, type Source } from '../tree/source.js';
 import { chooseBuilds, readDkms } from './dkms.js';
 import { loadModuleFile } from './ko.js';
@@ -61,9 +63,22 @@ async function moduleFromFile(path: string, kernel: string | undefined, ctx: Con
     plain: plainSource(path, plain.length, file.compression !== 'none'),
   };
   check(mod);
-  // kABI-compatible modules are meant to load on later kernels of the same stream
-  if (kernel && kernel !== file.kernelRelease) ctx.warn(`${path}: built for ${file.kernelRelease} (vermagic) but the manifest says kernel ${kernel}; using ${kernel}`);
+  // the kernel's own rule (rules/vermagic.ts), the same verify applies to the disk
+  const verdict = kernel ? vermagicVerdict(file, kernel) : undefined;
+  if (verdict?.severity === 'error') throw new UserError(verdict.message, path);
+  if (verdict) ctx.warn(`${path}: ${verdict.message}`);
   return mod;
+}
+
+/**
+ * anaconda extracts an installer-enhancement package for every installer kernel and relocates its
+ * modules beside the driver's whatever kernel they were built for (redhat-dud.md §3.2 rule 13):
+ * one that carries modules or firmware could silently replace the driver, so it is refused.
+ */
+function refuseEnhancementDrivers(given: GivenRpm, loaded: LoadedManifest, key: string): void {
+  const pkg = diskPackageFromRpm(given.fileName, given.pkg);
+  const driver = matchesInstallerEnhancement(pkg) ? driverFiles(pkg) : [];
+  if (driver.length > 0) throw new UserError(`${key}: ${given.origin}: ${enhancementDriverFilesMessage(driver)}`, loaded.path);
 }
 
 /** Read every source of the manifest into a DriverSet: modules grouped by kernel release and arch. */
@@ -81,7 +96,9 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
     } else if ('rpm' in src) {
       const key = `sources[${i}].rpm`;
       for (const path of await expand(src.rpm, loaded, key)) {
-        rpms.push(await atKey(loaded.path, key, async () => ({ origin: path, fileName: basename(path), pkg: await openRpm(path), source: await fileSource(path) }), path));
+        const given = await atKey(loaded.path, key, async () => ({ origin: path, fileName: basename(path), pkg: await openRpm(path), source: await fileSource(path) }), path);
+        refuseEnhancementDrivers(given, loaded, key);
+        rpms.push(given);
       }
     } else {
       const key = `sources[${i}].dkms`;

@@ -12,7 +12,7 @@ import { displayName, readCpio, readInitrd, type InitrdCompression } from '../fo
 import { indent } from '../findings.js';
 import type { CpioMedium, Opened } from '../media/medium.js';
 import { Scratch } from '../tree/scratch.js';
-import { pxeText, verifyPxe, type PxeDetails } from '../verify/pxe.js';
+import { pxeFoundBy, pxeText, verifyPxe, type PxeDetails } from '../verify/pxe.js';
 import type { Inspection, ReadEnv, Reader } from './types.js';
 
 const S_IFMT = 0o170000;
@@ -111,7 +111,7 @@ async function walkInitrd(path: string, env: ReadEnv): Promise<Inspection<Initrd
     for (const s of spooled) {
       const bare = (err: unknown) => (err as Error).message.replace(`${s.path}: `, '');
       const report = await env.inspectNested(s.path, s.member).catch((err: unknown) => ({ kind: 'unknown', facts: { error: bare(err) }, text: bare(err) }));
-      const verify = await env.verifyNested(s.path, s.member).then(
+      const verify = await env.verifyNested(s.path, s.member, pxeFoundBy(s.member)).then(
         (v) => ({ kind: v.kind, ok: v.ok, errors: v.findings.filter((f) => f.severity === 'error').map((f) => `${f.subject ? `${f.subject}: ` : ''}${f.message}`) }),
         (err: unknown) => ({ error: bare(err) }),
       );

@@ -7,7 +7,7 @@ export const rhel5Reader = diskReader({
   // below rhdd3: a medium with both is read by RHEL 6+ as an rhdd3 disk
   bid: 40,
   holds: isRhel5Disk,
-  check: (m, { kernels }) => verifyRhel5(m, kernels),
+  check: (m, { kernels, foundBy }) => verifyRhel5(m, kernels, foundBy),
   text: rhel5Text,
   inspectImage: 'image',
 });

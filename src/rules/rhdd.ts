@@ -45,6 +45,8 @@ export interface Problem {
 /** The RHEL 6.0/6.1 compatibility hack present in every release: these versions match any kernel. */
 const LEGACY_ANY = /^2\.6\.32-(71|131)(\D|$)/;
 const MODULE_FILE = /\.ko(\.(xz|gz|zst|bz2))?$/;
+/** The version `dd_list -a` compares `installer-enhancement` with on RHEL 7–10 (driver_updates.py `ANACONDAVER`). */
+export const INSTALLER_ENHANCEMENT_VERSION = '19.0';
 
 export function kernelModulesProvides(pkg: DiskPackage): DiskPackage['provides'] {
   return pkg.provides.filter((p) => p.name === 'kernel-modules');
@@ -59,18 +61,46 @@ export function matchesKernel(pkg: DiskPackage, K: string): boolean {
   });
 }
 
+/** Does `dd_list` flag it `binaries libraries` (an `installer-enhancement` entry matching 19.0, every kernel alike)? */
+export function matchesInstallerEnhancement(pkg: DiskPackage): boolean {
+  return pkg.provides.some((p) => p.name === 'installer-enhancement' && p.op !== '' && p.version !== '' && rawSenseMatches(INSTALLER_ENHANCEMENT_VERSION, opFlags(p.op), p.version));
+}
+
 /**
  * Where `dd_extract` puts a module file: below `/lib/modules/<K>/updates/`, with everything up to
  * `lib/modules/`, a following kernel-version folder and a leading `kernel/` dropped (§3.4).
  */
 export function relocatedModulePath(path: string): string | undefined {
   const p = path.replace(/^\.?\//, '');
-  const i = p.startsWith('lib/modules/') ? 'lib/modules/'.length : -1;
-  if (i < 0 || !MODULE_FILE.test(p)) return undefined;
-  let rest = p.slice(i).split('/');
-  if (/^\d/.test(rest[0] ?? '')) rest = rest.slice(1);
-  if (rest[0] === 'kernel') rest = rest.slice(1);
-  return `updates/${rest.join('/')}`;
+  if (!p.startsWith('lib/modules/') || !MODULE_FILE.test(p)) return undefined;
+  // driver_updates.py dest_strip(): the kernel folder (a leading digit), then `kernel/` after it
+  let rest = p.slice('lib/modules/'.length);
+  if (rest.includes('/') && /^\d/.test(rest)) {
+    rest = rest.slice(rest.indexOf('/') + 1);
+    if (rest.startsWith('kernel/')) rest = rest.slice('kernel/'.length);
+  }
+  return `updates/${rest}`;
+}
+
+/** The classes `dd_extract -blmf` takes (dd_extract.c `dlabelFilter()`), paths without the leading `/`. */
+const BINARY_DIRS = ['bin/', 'sbin/', 'usr/bin/', 'usr/sbin/'];
+const LIBRARY_DIRS = ['lib64/', 'usr/lib/', 'usr/lib64/'];
+
+/** Does `dd_extract -blmf` of the installer running K write this file into `/updates`? */
+export function extractedByInstaller(path: string, K: string): boolean {
+  const p = path.replace(/^\.?\//, '');
+  if (BINARY_DIRS.some((d) => p.startsWith(d)) || LIBRARY_DIRS.some((d) => p.startsWith(d))) return true;
+  if (p.startsWith('lib/')) return !p.startsWith('lib/modules/') || moduleNameTaken(p, K);
+  return moduleNameTaken(p, K);
+}
+
+function moduleNameTaken(p: string, K: string): boolean {
+  return p.endsWith('.ko') || (MODULE_FILE.test(p) && takesCompressedModules(K));
+}
+
+/** A package's kernel modules and firmware: what an installer-enhancement package must not carry. */
+export function driverFiles(pkg: DiskPackage): string[] {
+  return pkg.files.filter((f) => MODULE_FILE.test(f) || f.startsWith('/lib/firmware/'));
 }
 
 function isFirmwareOnly(pkg: DiskPackage): boolean {
@@ -84,7 +114,10 @@ export function checkPackage(pkg: DiskPackage): Problem[] {
   if (pkg.isSource) return out;
   const km = kernelModulesProvides(pkg);
   const modules = pkg.files.filter((f) => MODULE_FILE.test(f));
-  if (km.length === 0 && modules.length > 0) add('RHDD_NO_KERNEL_MODULES', 'warning', 'has no `kernel-modules` Provides: the installer ignores it completely');
+  const enhancement = matchesInstallerEnhancement(pkg);
+  if (km.length === 0 && !enhancement && modules.length > 0) add('RHDD_NO_KERNEL_MODULES', 'warning', 'has no `kernel-modules` Provides: the installer ignores it completely');
+  const driver = enhancement ? driverFiles(pkg) : [];
+  if (driver.length > 0) add('RHDD_ENHANCEMENT_DRIVER_FILES', 'warning', enhancementDriverFilesMessage(driver));
   for (const p of km) {
     if (p.op === '' || p.version === '') add('RHDD_UNVERSIONED_PROVIDES', 'error', 'its `kernel-modules` Provides has no version: the installer ignores it (write `kernel-modules = <uname -r>` or `>=`)');
     else if (LEGACY_ANY.test(p.version)) add('RHDD_LEGACY_ANY', 'warning', `kernel-modules ${p.op} ${p.version} matches every installer kernel (RHEL 6.0/6.1 compatibility rule)`);
@@ -104,10 +137,28 @@ export function checkPackage(pkg: DiskPackage): Problem[] {
   return out;
 }
 
-/** Which packages match each installer kernel, and what would be extracted. */
+/** One file `dd_extract` writes for a listed package, and where it ends up for K. */
+export interface ExtractedFile {
+  package: string;
+  path: string;
+  /** `/lib/modules/<K>/updates/…` and `/lib/firmware/updates/…` once relocated; else `/<path>` (what `/updates` overlays). */
+  to: string;
+  /** Set for a module relocated below `/lib/modules/<K>/`: `updates/<rest>`. */
+  relocated?: string;
+}
+
+/** What the installer running one kernel does with the packages of one arch folder (§6, §6.3). */
 export interface KernelMatch {
   kernel: string;
+  /** Every package `dd_list` lists: `kernel-modules` or `installer-enhancement` matches. */
   packages: string[];
+  /** The NAMEs `extract_drivers()` appends to dd_packages: once per listed package flagged modules/firmwares. */
+  ddPackages: string[];
+  /** Some listed package is flagged modules/firmwares: `grab_driver_files()` relocates modules and firmware. */
+  relocates: boolean;
+  /** Every file extracted from the listed packages, in listing order. */
+  extracted: ExtractedFile[];
+  /** The relocated modules (loaded unless modinfo fails on one of them). */
   modules: { package: string; path: string; relocated: string }[];
   /** Compressed modules of matching packages that K's installer does not extract. */
   skipped: string[];
@@ -127,18 +178,28 @@ export function takesCompressedModules(K: string): boolean {
 
 export function matchKernels(pkgs: DiskPackage[], kernels: string[]): KernelMatch[] {
   return kernels.map((kernel) => {
-    const matching = pkgs.filter((p) => !p.isSource && matchesKernel(p, kernel));
-    const compressedOk = takesCompressedModules(kernel);
+    // driver_updates.py extract_drivers(): dd_list, then dd_extract -blmf of each listed package
+    const listed = pkgs.filter((p) => !p.isSource && (matchesKernel(p, kernel) || matchesInstallerEnhancement(p)));
+    const flagged = listed.filter((p) => matchesKernel(p, kernel));
+    const relocates = flagged.length > 0;
+    // grab_driver_files(): only after a modules/firmwares package, every *.ko* below
+    // /updates/lib/modules and every file below /updates/lib/firmware is relocated
+    const extracted = listed.flatMap((p) =>
+      p.files.filter((path) => extractedByInstaller(path, kernel)).map((path): ExtractedFile => {
+        const relocated = relocates ? relocatedModulePath(path) : undefined;
+        if (relocated) return { package: p.fileName, path, to: `/lib/modules/${kernel}/${relocated}`, relocated };
+        if (relocates && path.startsWith('/lib/firmware/')) return { package: p.fileName, path, to: `/lib/firmware/updates/${path.slice('/lib/firmware/'.length)}` };
+        return { package: p.fileName, path, to: path };
+      }),
+    );
     return {
       kernel,
-      packages: matching.map((p) => p.fileName),
-      modules: matching.flatMap((p) =>
-        p.files.flatMap((path) => {
-          const relocated = relocatedModulePath(path);
-          return relocated && (compressedOk || path.endsWith('.ko')) ? [{ package: p.fileName, path, relocated }] : [];
-        }),
-      ),
-      skipped: compressedOk ? [] : matching.flatMap((p) => p.files.filter((path) => relocatedModulePath(path) !== undefined && !path.endsWith('.ko')).map((path) => `${p.fileName}:${path}`)),
+      packages: listed.map((p) => p.fileName),
+      ddPackages: flagged.map((p) => p.name),
+      relocates,
+      extracted,
+      modules: extracted.flatMap((x) => (x.relocated ? [{ package: x.package, path: x.path, relocated: x.relocated }] : [])),
+      skipped: takesCompressedModules(kernel) ? [] : listed.flatMap((p) => p.files.filter((path) => relocatedModulePath(path) !== undefined && !path.endsWith('.ko')).map((path) => `${p.fileName}:${path}`)),
     };
   });
 }
@@ -149,19 +210,23 @@ export function checkDisk(pkgs: DiskPackage[], kernels: string[]): Problem[] {
   for (const m of matchKernels(pkgs, kernels)) {
     // dd_extract drops the kernel folder and depmod loads one module of a name: two matching
     // packages with the same module (same relocated path, or same name elsewhere) is a coin toss
-    const seen = new Map<string, { package: string; relocated: string }>();
+    const seen = new Map<string, { package: string; path: string; relocated: string }>();
     for (const mod of m.modules) {
       const name = mod.relocated.slice(mod.relocated.lastIndexOf('/') + 1).replace(/\.ko(\..*)?$/, '').replace(/-/g, '_');
       const other = seen.get(name);
       if (other && other.package !== mod.package) {
-        const where = other.relocated === mod.relocated ? `both at /lib/modules/${m.kernel}/${mod.relocated}` : `at ${other.relocated} and ${mod.relocated}`;
-        out.push({ code: 'RHDD_MODULE_CLASH', severity: 'error', subject: mod.package, message: `for installer kernel ${m.kernel} both ${other.package} and ${mod.package} match and carry module ${name} (${where}); one RPM per kernel` });
+        const message =
+          other.relocated === mod.relocated
+            ? `for installer kernel ${m.kernel} the installer extracts ${other.package}:${other.path} and ${mod.package}:${mod.path} and copies both to /lib/modules/${m.kernel}/${mod.relocated}: the one copied last (directory order) replaces the other; one package per module and kernel`
+            : `for installer kernel ${m.kernel} both ${other.package} and ${mod.package} are extracted and carry module ${name} (at ${other.relocated} and ${mod.relocated}): depmod loads one of them; one package per module and kernel`;
+        out.push({ code: 'RHDD_MODULE_CLASH', severity: 'error', subject: mod.package, message });
       }
       seen.set(name, mod);
     }
     const names = new Map<string, string>();
     for (const file of m.packages) {
       const pkg = pkgs.find((p) => p.fileName === file)!;
+      if (!matchesKernel(pkg, m.kernel)) continue;
       const other = names.get(pkg.name);
       if (other) out.push({ code: 'RHDD_NAME_CLASH', severity: 'warning', subject: file, message: `shares the name ${pkg.name} with ${other}, and both match installer kernel ${m.kernel}: the target install picks only one` });
       names.set(pkg.name, file);
@@ -172,4 +237,9 @@ export function checkDisk(pkgs: DiskPackage[], kernels: string[]): Problem[] {
     if (!kernels.some((k) => matchesKernel(pkg, k))) out.push({ code: 'RHDD_MATCHES_NONE', severity: 'warning', subject: pkg.fileName, message: `matches none of the installer kernels (${kernels.join(', ')})` });
   }
   return out;
+}
+
+/** Why an installer-enhancement package must carry no module or firmware (build refuses it, verify warns). */
+export function enhancementDriverFilesMessage(files: string[]): string {
+  return `an installer-enhancement package carrying ${files[0]}${files.length > 1 ? ` (and ${files.length - 1} more module or firmware file${files.length > 2 ? 's' : ''})` : ''}: the installer extracts it for every installer kernel, whatever kernel it was built for, and relocates its modules beside the driver's (one of the same path replaces the driver); put modules and firmware in a kmod or firmware package with a kernel-modules Provides`;
 }

@@ -3,6 +3,7 @@
  * text tables dudkit writes (`modinfo`, `modules.dep`, `modules.alias`, `pcitable`), the cgz
  * member names, kernel variants, and the parsers the loader applies when it reads them back.
  */
+import type { FindingCode } from '../findings.js';
 
 /** The first 10 bytes of `modinfo`; anything else and `readModuleInfo()` rejects the file. */
 export const MODINFO_MAGIC = 'Version 0\n';
@@ -119,9 +120,17 @@ export function pcitableRow(alias: string, module: string, description: string):
 
 // ---------------------------------------------------------------- reading (as the loader does)
 
+/** What the loader does wrong with a file, with the finding code `verify` reports it under. */
+export interface LoaderProblem {
+  code: Extract<FindingCode, 'RHEL5_MODINFO_REJECTED' | 'RHEL5_MODINFO_CRASH' | 'RHEL5_MODINFO' | 'RHEL5_MODULES_DEP_CRASH' | 'RHEL5_MODULES_DEP'>;
+  /** error: the loader rejects the file or crashes; warning: it skips or misreads a line. */
+  severity: 'error' | 'warning';
+  message: string;
+}
+
 export interface ParsedModinfo {
   blocks: { module: string; type?: string; typeClass: string; description?: string; params: string[] }[];
-  problems: string[];
+  problems: LoaderProblem[];
 }
 
 const TYPE_CLASS: Readonly<Record<string, string>> = {
@@ -131,10 +140,11 @@ const TYPE_CLASS: Readonly<Record<string, string>> = {
 
 /** loader2's `readModuleInfo()`; `problems` are what makes it reject the file or skip a block's line. */
 export function parseModinfo(text: string): ParsedModinfo {
-  const problems: string[] = [];
+  const problems: LoaderProblem[] = [];
   const blocks: ParsedModinfo['blocks'] = [];
-  if (!text.startsWith(MODINFO_MAGIC)) return { blocks, problems: ['does not start with "Version 0\\n": the loader rejects it'] };
-  if (!text.endsWith('\n')) problems.push('does not end with a newline: the loader crashes reading the last line');
+  if (!text.startsWith(MODINFO_MAGIC)) return { blocks, problems: [{ code: 'RHEL5_MODINFO_REJECTED', severity: 'error', message: 'does not start with "Version 0\\n": the loader rejects it' }] };
+  const misread = (message: string) => problems.push({ code: 'RHEL5_MODINFO', severity: 'warning', message });
+  if (!text.endsWith('\n')) problems.push({ code: 'RHEL5_MODINFO_CRASH', severity: 'error', message: 'does not end with a newline: the loader crashes reading the last line' });
   let current: ParsedModinfo['blocks'][number] | undefined;
   let indented = 0;
   for (const [i, raw] of text.slice(MODINFO_MAGIC.length).split('\n').entries()) {
@@ -148,7 +158,7 @@ export function parseModinfo(text: string): ParsedModinfo {
       continue;
     }
     if (!current) {
-      problems.push(`line ${i + 2}: indented line before any module name`);
+      misread(`line ${i + 2}: indented line before any module name`);
       continue;
     }
     indented++;
@@ -157,22 +167,22 @@ export function parseModinfo(text: string): ParsedModinfo {
       current.typeClass = TYPE_CLASS[current.type] ?? 'other';
     } else if (indented === 2) {
       if (body.length >= 2 && body.startsWith('"') && body.endsWith('"')) current.description = body.slice(1, -1);
-      else problems.push(`line ${i + 2}: description of ${current.module} is not in double quotes (ignored)`);
+      else misread(`line ${i + 2}: description of ${current.module} is not in double quotes (ignored)`);
     } else current.params.push(body.split(/\s+/)[0]!);
   }
-  for (const b of blocks) if (b.type === undefined) problems.push(`${b.module} has no type line`);
+  for (const b of blocks) if (b.type === undefined) misread(`${b.module} has no type line`);
   return { blocks, problems };
 }
 
 /** loader2's `mlLoadDeps()`: continuations joined, `name: dep dep`, lines without deps skipped. */
-export function parseModulesDep(text: string): { deps: Map<string, string[]>; problems: string[] } {
-  const problems: string[] = [];
+export function parseModulesDep(text: string): { deps: Map<string, string[]>; problems: LoaderProblem[] } {
+  const problems: LoaderProblem[] = [];
   const deps = new Map<string, string[]>();
-  if (text.length > 0 && !text.endsWith('\n')) problems.push('does not end with a newline: the loader crashes on its last line');
+  if (text.length > 0 && !text.endsWith('\n')) problems.push({ code: 'RHEL5_MODULES_DEP_CRASH', severity: 'error', message: 'does not end with a newline: the loader crashes on its last line' });
   const joined = text.replace(/\\\r?\n?/g, ' ');
   for (const line of joined.split('\n')) {
     if (line === '') continue;
-    if (!/^[A-Za-z0-9_-]+:( [A-Za-z0-9_-]+)*$/.test(line)) problems.push(`line "${line}" is not "module: dep dep" with single spaces and bare names`);
+    if (!/^[A-Za-z0-9_-]+:( [A-Za-z0-9_-]+)*$/.test(line)) problems.push({ code: 'RHEL5_MODULES_DEP', severity: 'warning', message: `line "${line}" is not "module: dep dep" with single spaces and bare names` });
     const colon = line.indexOf(':');
     const list = colon < 0 ? [] : line.slice(colon + 1).split(' ').filter((d) => d !== '');
     if (colon > 0 && list.length > 0) deps.set(line.slice(0, colon), list);

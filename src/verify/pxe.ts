@@ -45,6 +45,12 @@ function modeString(mode: number): string {
   return s;
 }
 
+/** How the installer finds a disk image the overlay carries (delivery.md §4: the argument is what the pxe layout prints). */
+export function pxeFoundBy(member: string): string {
+  if (member === 'dd.img') return 'the initrd: RHEL 5/6 load /dd.img from it without an argument (RHEL 7–10 need inst.dd=/dd.img)';
+  return `inst.dd=/${member} on the installer's kernel command line (RHEL 7–10), with the overlay as a second initrd`;
+}
+
 function kernelArguments(members: string[]): PxeDetails['kernelArguments'] {
   const out: PxeDetails['kernelArguments'] = [];
   if (members.length > 0) out.push({ release: 'RHEL 7–10', arguments: members.map((m) => `inst.dd=/${m}`).join(' ') });
@@ -154,7 +160,7 @@ async function checkSpooled(s: { member: string; path: string }, env: Pick<Verif
     return;
   }
   try {
-    const r = await env.verifyNested(s.path, s.member);
+    const r = await env.verifyNested(s.path, s.member, pxeFoundBy(s.member));
     d.nested.push({ member: s.member, kind: r.kind, ok: r.ok, details: r.details, text: indent(r.account) });
     f.nested(s.member, r.findings);
   } catch (err) {

@@ -13,7 +13,8 @@ import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
 import { verifyDigests } from '../formats/rpm/read-verify.js';
 import { parsePrimary, parseRepomd, readMetadataBytes } from '../formats/repodata/read.js';
 import type { OpenedMedium } from '../media/medium.js';
-import { checkDisk, diskPackageFromRpm, matchKernels, relocatedModulePath, type DiskPackage, type KernelMatch } from '../rules/rhdd.js';
+import { checkDisk, diskPackageFromRpm, matchesInstallerEnhancement, matchesKernel, matchKernels, relocatedModulePath, type DiskPackage, type KernelMatch } from '../rules/rhdd.js';
+import { vermagicVerdict } from '../rules/vermagic.js';
 import { ReadBudget, tooLarge } from '../tree/bounded.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from '../findings.js';
@@ -32,7 +33,7 @@ export interface PackageFacts {
   nevra: string;
   payloadCompressor: string;
   kernelModules: string[];
-  modules: { path: string; vermagic?: string }[];
+  modules: { path: string; vermagic?: string; valid: boolean }[];
 }
 
 export interface KernelFacts {
@@ -41,6 +42,12 @@ export interface KernelFacts {
   disk: string;
   packages: string[];
   extracted: { from: string; to: string }[];
+  /** The lines `extract_drivers()` appends to /run/install/dd_packages: a NAME once per listed modules/firmwares package. */
+  ddPackages: string[];
+  /** The module names `load_drivers()` passes to `modprobe -a` (none when the disk is dropped). */
+  loaded: string[];
+  /** `modinfo -F alias` failed on these extracted modules: nothing relocated or loaded, dd_packages and DD-<N> already written. */
+  dropped?: string[];
   installedOnTarget: string[];
 }
 
@@ -129,13 +136,15 @@ async function checkModule(medium: string, path: string, bytes: Uint8Array, subj
   try {
     const info = parseModule((await decompressBuffer(bytes, budget, path)).data, basename(path));
     const kdir = path.split('/')[3];
-    if (path.startsWith('/lib/modules/') && info.kernelRelease !== kdir) f.error('VERMAGIC_RELEASE', subject, `${path}: vermagic says ${info.kernelRelease}, not the folder's ${kdir}`);
-    return { path, vermagic: info.vermagic };
+    // the kernel's rule, the same build applies (rules/vermagic.ts)
+    const verdict = kdir && /^\d/.test(kdir) ? vermagicVerdict(info, kdir) : undefined;
+    if (verdict) f[verdict.severity]('VERMAGIC_RELEASE', subject, `${path}: ${verdict.message}`);
+    return { path, vermagic: info.vermagic, valid: true };
   } catch (err) {
     const limit = tooLarge(err);
     if (limit) throw new UserError(`${subject}: ${limit.message}`, medium);
     f.error('MODULE_INVALID', subject, `${path}: not a valid kernel module (${(err as Error).message}); the installer's modinfo fails and it drops the whole disk`);
-    return { path };
+    return { path, valid: false };
   }
 }
 
@@ -153,11 +162,56 @@ export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked
     if (medium.label === 'OEMDRV') f.info('LABEL_OEMDRV', '', 'volume label OEMDRV: the installer finds the disk by itself');
     else f.info('LABEL_OTHER', '', `volume label ${medium.label}: boot with inst.dd=hd:LABEL=${medium.label}`);
   }
+  const runs: KernelRun[] = [];
   for (const disk of disks) {
     await checkDiskTree(medium, disk, f);
-    for (const arch of disk.arches) await checkArchFolder(medium, disk, arch, asked, f, details);
+    for (const arch of disk.arches) runs.push(...(await checkArchFolder(medium, disk, arch, asked, f, details)));
   }
+  for (const run of runs) finishKernel(run, runs, f, details);
   return { findings: f, details };
+}
+
+/** One installer kernel's pass over one arch folder, before the modinfo step. */
+interface KernelRun {
+  match: KernelMatch;
+  facts: KernelFacts;
+  /** `<package>:<path>` of the modules in the folder that modinfo cannot read. */
+  invalid: Set<string>;
+  repo: string;
+  carriesDriver: boolean;
+}
+
+/**
+ * driver_updates.py `_process_driver_disk()`: `extract_drivers()` runs over every tree of the
+ * medium (writing dd_packages and DD-<N>), then `grab_driver_files()` runs `modinfo -F alias` on
+ * every extracted module; one failure raises, and the whole medium loads nothing for that kernel.
+ */
+function finishKernel(run: KernelRun, runs: KernelRun[], f: Findings, details: Rhdd3Details): void {
+  const { match: m, facts } = run;
+  const bad = runs.filter((r) => r.match.kernel === m.kernel && r.facts.arch === facts.arch).flatMap((r) => r.match.modules.map((x) => `${x.package}:${x.path}`).filter((x) => r.invalid.has(x)));
+  details.kernels.push(facts);
+  if (m.packages.length === 0) {
+    f.error('RHDD3_NO_MATCH', m.kernel, `no package on ${run.repo} matches this installer kernel: nothing is loaded`);
+    return;
+  }
+  if (bad.length > 0) {
+    // nothing was copied or moved: the extracted files stay where dd_extract wrote them
+    facts.extracted = m.extracted.map((x) => ({ from: `${x.package}:${x.path}`, to: x.path }));
+    facts.loaded = [];
+    facts.dropped = bad;
+    const names = facts.installedOnTarget.length > 0 ? `; the target still installs ${facts.installedOnTarget.join(', ')}` : '';
+    f.error('RHDD3_DISK_DROPPED', m.kernel, `modinfo fails on ${bad.join(', ')}: the installer drops the disk for ${m.kernel} after writing dd_packages (${facts.ddPackages.join(', ') || 'nothing'}) and copying the repo to /run/install/DD-<N>, so nothing is relocated and no driver is loaded${names}`);
+    return;
+  }
+  if (run.carriesDriver && m.modules.length === 0) {
+    const enhancementOnly = m.ddPackages.length === 0;
+    const why = m.skipped.length > 0
+      ? `its installer's dd_extract takes only .ko files, not ${m.skipped.map((s) => s.slice(s.lastIndexOf('/') + 1)).join(', ')}`
+      : enhancementOnly
+        ? `only installer-enhancement packages (${m.packages.join(', ')}) are listed, and the installer relocates and loads modules only after a kernel-modules package`
+        : `only ${m.packages.join(', ')} match${m.packages.length === 1 ? 'es' : ''} on ${run.repo}`;
+    f.error('RHDD3_NO_MODULE', m.kernel, `no module for kernel ${m.kernel}: ${why}, so no driver is loaded`);
+  }
 }
 
 /** The disk's `rhdd3` marker (its title) and `rpms/` folder, as RHEL 6 and later look for them. */
@@ -174,18 +228,20 @@ async function checkDiskTree(medium: OpenedMedium, disk: DiskTree, f: Findings):
 }
 
 /** One `rpms/<arch>/` folder: its packages, the installer's rules over them, its repodata, what each kernel loads. */
-async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: string, asked: string[], f: Findings, details: Rhdd3Details): Promise<void> {
+async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: string, asked: string[], f: Findings, details: Rhdd3Details): Promise<KernelRun[]> {
   const repo = `${disk.root ? `${disk.root}/` : ''}rpms/${arch}`;
   const inRepo = medium.files.filter((x) => x.path.startsWith(`${repo}/`));
   const rpmFiles = inRepo.filter((x) => x.type === 'file' && x.path.endsWith('.rpm') && !x.path.slice(repo.length + 1).includes('/')).map((x) => x.path);
   for (const deep of inRepo.filter((x) => x.path.endsWith('.rpm') && x.path.slice(repo.length + 1).includes('/'))) f.warning('RHDD3_RPM_SUBFOLDER', deep.path, 'is in a subfolder: the installer reads only rpms/<arch>/*.rpm');
   if (rpmFiles.length === 0) f.error('RHDD3_NO_RPMS', repo, 'has no RPMs');
   const pkgs: DiskPackage[] = [];
+  const invalid = new Set<string>();
   for (const file of rpmFiles) {
     const checked = await checkPackageFile(medium, file, arch, f);
     if (!checked) continue;
     pkgs.push(checked.disk);
     details.packages.push(checked.facts);
+    for (const m of checked.facts.modules) if (!m.valid) invalid.add(`${checked.disk.fileName}:${m.path}`);
   }
   const kernels = kernelsFor(arch, pkgs, asked);
   for (const p of checkDisk(pkgs, kernels)) {
@@ -194,15 +250,8 @@ async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: strin
   await checkRepodata(medium, repo, rpmFiles, f);
   // a disk that carries a driver is for loading it: a kernel that gets only firmware loads none
   const carriesDriver = pkgs.some((p) => p.files.some((x) => relocatedModulePath(x) !== undefined));
-  for (const m of matchKernels(pkgs, kernels)) {
-    details.kernels.push(kernelFacts(m, pkgs, arch, disk));
-    if (m.packages.length === 0) f.error('RHDD3_NO_MATCH', m.kernel, `no package on ${repo} matches this installer kernel: nothing is loaded`);
-    else if (carriesDriver && m.modules.length === 0) {
-      const why = m.skipped.length > 0 ? `its installer's dd_extract takes only .ko files, not ${m.skipped.map((s) => s.slice(s.lastIndexOf('/') + 1)).join(', ')}` : `only ${m.packages.join(', ')} match${m.packages.length === 1 ? 'es' : ''} on ${repo}`;
-      f.error('RHDD3_NO_MODULE', m.kernel, `no module for kernel ${m.kernel}: ${why}, so no driver is loaded`);
-    }
-  }
   for (const k of asked.filter((k) => !kernels.includes(k))) f.info('KERNEL_OTHER_ARCH', k, `not an ${arch} kernel; ${repo} is not used for it`);
+  return matchKernels(pkgs, kernels).map((m) => ({ match: m, facts: kernelFacts(m, pkgs, arch, disk), invalid, repo, carriesDriver }));
 }
 
 /** One RPM as the installer reads it: arch, digests (rpm -K), payload compressor, the modules it delivers. */
@@ -223,7 +272,9 @@ async function checkPackageFile(medium: OpenedMedium, file: string, arch: string
   const moduleBytes: [string, Uint8Array][] = [];
   // the package's modules, compressed and plain, are held together: one budget for them all
   const budget = new ReadBudget();
-  const onFile = { wants: (p: string) => kernelModules.length > 0 && relocatedModulePath(p) !== undefined, take: (p: string, b: Uint8Array) => void moduleBytes.push([p, b]), budget };
+  // the modules dd_extract writes below lib/modules of a listed package, which modinfo then reads
+  const listable = kernelModules.length > 0 || matchesInstallerEnhancement(disk);
+  const onFile = { wants: (p: string) => listable && relocatedModulePath(p) !== undefined, take: (p: string, b: Uint8Array) => void moduleBytes.push([p, b]), budget };
   try {
     for (const d of await verifyDigests(pkg, { payload: true, onFile })) {
       if (d.ok) continue;
@@ -242,17 +293,19 @@ async function checkPackageFile(medium: OpenedMedium, file: string, arch: string
   return { disk, facts: { file, nevra: pkg.nevra, payloadCompressor: pkg.payloadCompressor, kernelModules, modules } };
 }
 
-/** What the installer running one kernel does with the folder: packages used, files extracted, packages installed. */
+/** What the installer running one kernel does with the folder: packages used, files extracted, modules loaded, packages installed. */
 function kernelFacts(m: KernelMatch, pkgs: DiskPackage[], arch: string, disk: DiskTree): KernelFacts {
-  const matched = pkgs.filter((p) => m.packages.includes(p.fileName));
-  const firmware = matched.flatMap((p) => p.files.filter((x) => x.startsWith('/lib/firmware/')).map((x) => ({ from: `${p.fileName}:${x}`, to: `/lib/firmware/updates/${x.slice('/lib/firmware/'.length)}` })));
+  const flagged = pkgs.filter((p) => m.packages.includes(p.fileName) && matchesKernel(p, m.kernel));
   return {
     kernel: m.kernel,
     arch,
     disk: disk.root || '/',
     packages: m.packages,
-    extracted: [...m.modules.map((x) => ({ from: `${x.package}:${x.path}`, to: `/lib/modules/${m.kernel}/${x.relocated}` })), ...firmware],
-    installedOnTarget: [...new Set(matched.map((p) => p.name))],
+    extracted: m.extracted.map((x) => ({ from: `${x.package}:${x.path}`, to: x.to })),
+    ddPackages: m.ddPackages,
+    // grab_driver_files(): the module dict is keyed by file name up to ".ko"
+    loaded: [...new Set(m.modules.map((x) => x.relocated.slice(x.relocated.lastIndexOf('/') + 1).split('.ko')[0]!))],
+    installedOnTarget: [...new Set(flagged.map((p) => p.name))],
   };
 }
 
@@ -266,6 +319,8 @@ export function rhdd3Text(path: string, d: Rhdd3Details): string {
   for (const k of d.kernels) {
     lines.push(`installer kernel ${k.kernel}: ${k.packages.length ? `uses ${k.packages.join(', ')}` : 'nothing matches'}`);
     for (const e of k.extracted) lines.push(`  ${e.from} -> ${e.to}`);
+    if (k.ddPackages.length) lines.push(`  dd_packages: ${k.ddPackages.join(', ')}`);
+    if (k.packages.length) lines.push(k.dropped ? `  loads nothing: modinfo fails on ${k.dropped.join(', ')}` : `  loads: ${k.loaded.join(', ') || 'nothing'}`);
     if (k.installedOnTarget.length) lines.push(`  installs on the target: ${k.installedOnTarget.join(', ')}`);
   }
   return lines.join('\n');

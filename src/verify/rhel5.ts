@@ -13,6 +13,7 @@ import type { OpenedMedium } from '../media/medium.js';
 import {
   legacyKernel, MEMBER_RE, parseModinfo, parseModulesAlias, parseModulesDep, PCITABLE_LINE, RHEL4_FILES, RHEL5_FILES,
 } from '../rules/rhel5.js';
+import { vermagicVerdict } from '../rules/vermagic.js';
 import { readExactly, ReadBudget, tooLarge } from '../tree/bounded.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from '../findings.js';
@@ -31,6 +32,8 @@ export interface Rhel5Member {
 
 export interface Rhel5Details {
   label?: string;
+  /** How the installer finds a disk inside another medium (a PXE overlay's dd.img). */
+  foundBy?: string;
   title: string;
   serves: ('RHEL 4' | 'RHEL 5')[];
   cpioFormat?: string;
@@ -87,7 +90,9 @@ async function checkCgz(medium: OpenedMedium, f: Findings, d: Rhel5Details): Pro
       try {
         const info = parseModule(bytes, file);
         member.vermagic = info.vermagic;
-        if (!info.vermagic.startsWith(`${kernel} `)) f.error('VERMAGIC_RELEASE', at, `${entry.name}: vermagic "${info.vermagic.trim()}" is not for ${kernel}: that kernel refuses the module`);
+        // the kernel's rule, the same build applies (rules/vermagic.ts)
+        const verdict = vermagicVerdict(info, kernel);
+        if (verdict) f[verdict.severity]('VERMAGIC_RELEASE', at, `${entry.name}: ${verdict.message}`);
         if (info.arch !== arch) f.warning('RHEL5_MODULE_ARCH', at, `${entry.name}: an ${info.arch} module in the ${arch} folder`);
       } catch (err) {
         f.error('MODULE_INVALID', at, `${entry.name}: not a kernel module (${(err as Error).message})`);
@@ -131,10 +136,12 @@ async function checkRpms(medium: OpenedMedium, f: Findings, d: Rhel5Details, mod
   }
 }
 
-export async function verifyRhel5(medium: OpenedMedium, asked: string[]): Promise<{ findings: Findings; details: Rhel5Details }> {
+export async function verifyRhel5(medium: OpenedMedium, asked: string[], foundBy?: string): Promise<{ findings: Findings; details: Rhel5Details }> {
   const f = new Findings();
-  const d: Rhel5Details = { ...(medium.label !== undefined ? { label: medium.label } : {}), title: '', serves: [], members: [], modules: [], kernels: [], packages: [] };
-  if (medium.label === 'OEMDRV') f.info('LABEL_OEMDRV', '', 'volume label OEMDRV: RHEL 5 finds the disk by itself (rebuilds need dlabel=on)');
+  const d: Rhel5Details = { ...(medium.label !== undefined ? { label: medium.label } : {}), ...(foundBy !== undefined ? { foundBy } : {}), title: '', serves: [], members: [], modules: [], kernels: [], packages: [] };
+  if (foundBy !== undefined) f.info('FOUND_THROUGH_OUTER', '', `found through ${foundBy}, not by its own volume label`);
+  else if (medium.label === 'OEMDRV') f.info('LABEL_OEMDRV', '', 'volume label OEMDRV: RHEL 4/5 find the disk by themselves (rebuilds need dlabel=on)');
+  else if (medium.label !== undefined) f.info('LABEL_OTHER', '', `volume label ${medium.label}: RHEL 4/5 look only for OEMDRV; boot with dd (the loader asks for the disk's device) or dd=cdrom`);
   if (plainIsoNames(medium)) {
     f.error('RHEL5_NO_ROCK_RIDGE', '', `ISO without Rock Ridge: the loader sees 8.3 names (${medium.files.map((x) => x.path.toLowerCase()).join(', ')}), so modules.alias is missing and RHEL 5 rejects the disk`);
     return { findings: f, details: d };
@@ -175,7 +182,7 @@ async function checkRootFiles(medium: OpenedMedium, f: Findings, d: Rhel5Details
 async function checkModinfo(medium: OpenedMedium, f: Findings, d: Rhel5Details): Promise<Set<string>> {
   const names = new Set<string>();
   const parsed = parseModinfo(await text(medium, 'modinfo'));
-  for (const p of parsed.problems) f[/rejects|crashes/.test(p) ? 'error' : 'warning']('RHEL5_MODINFO', 'modinfo', p);
+  for (const p of parsed.problems) f[p.severity](p.code, 'modinfo', p.message);
   for (const b of parsed.blocks) {
     names.add(b.module);
     d.modules.push({ module: b.module, ...(b.type !== undefined ? { type: b.type } : {}), typeClass: b.typeClass, ...(b.description !== undefined ? { description: b.description } : {}) });
@@ -186,7 +193,7 @@ async function checkModinfo(medium: OpenedMedium, f: Findings, d: Rhel5Details):
 
 async function checkModulesDep(medium: OpenedMedium, f: Findings, inCgz: Set<string>): Promise<void> {
   const dep = parseModulesDep(await text(medium, 'modules.dep'));
-  for (const p of dep.problems) f[/crashes/.test(p) ? 'error' : 'warning']('RHEL5_MODULES_DEP', 'modules.dep', p);
+  for (const p of dep.problems) f[p.severity](p.code, 'modules.dep', p.message);
   for (const [m, list] of dep.deps) for (const x of list) if (!inCgz.has(x)) f.info('RHEL5_DEP_OUTSIDE', 'modules.dep', `${m} needs ${x}, which must be in the installer image`);
 }
 
@@ -214,7 +221,9 @@ function checkKernels(d: Rhel5Details, asked: string[], names: Set<string>, f: F
 }
 
 export function rhel5Text(path: string, d: Rhel5Details): string {
-  const lines = [`${path}: RHEL 4/5 driver disk "${d.title}"${d.label !== undefined ? ` (label ${d.label})` : ''}, read by ${d.serves.join(' and ') || 'neither RHEL 4 nor RHEL 5'}`];
+  const found = d.foundBy !== undefined ? `found through ${d.foundBy}` : d.label === 'OEMDRV' ? 'found automatically' : d.label !== undefined ? 'boot with dd or dd=cdrom' : undefined;
+  const how = [d.label !== undefined ? `label ${d.label}` : undefined, found].filter((x) => x !== undefined).join(', ');
+  const lines = [`${path}: RHEL 4/5 driver disk "${d.title}"${how ? ` (${how})` : ''}, read by ${d.serves.join(' and ') || 'neither RHEL 4 nor RHEL 5'}`];
   if (d.cpioFormat) lines.push(`modules.cgz: ${d.cpioFormat} cpio, ${d.members.length} member(s)`);
   for (const m of d.modules) lines.push(`  module ${m.module}: ${m.type === m.typeClass ? m.type : `${m.type ?? '?'} (${m.typeClass})`} "${m.description ?? ''}"`);
   for (const k of d.kernels) lines.push(`kernel ${k.kernel}: ${k.modules.length ? k.modules.join(', ') : 'nothing'}`);
