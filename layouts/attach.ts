@@ -3,7 +3,9 @@
  * way lorax `mkksiso --add dd.iso --cmdline inst.dd=…` would: the disk image at the top level,
  * `inst.dd=hd:LABEL=<escaped volume id>` on every kernel line (isolinux, GRUB, the GRUB copy inside
  * the UEFI boot image, s390 `.prm`), an optional kickstart beside it, the volume id, El Torito
- * entries and isohybrid MBR/GPT kept, and a fresh media-check MD5 implanted last.
+ * entries and the system area kept in the input's form (§6.3: RHEL 7/8 isohybrid --uefi, RHEL 9
+ * xorriso isohybrid GPT, RHEL 10 GRUB2 MBR + partition offset 16 + appended ESP), and a fresh
+ * media-check MD5 implanted last.
  *
  * The installer ISO is read in the `prepare` step (its tree, boot catalog, system area and the
  * small boot configurations); `plan` then only places sources: unchanged files are copied by
@@ -19,8 +21,9 @@ import { nestedMedium } from '../src/emit/nested.js';
 import { addKernelArgs, BOOT_CONFIGS, driverDiskArg, EFI_IMAGE_CONFIGS, kickstartArg, type ConfigKind } from '../src/formats/bootcfg/kernel-args.js';
 import { FatReader, replaceFatFiles } from '../src/formats/fat/index.js';
 import { bootInfoOf } from '../src/formats/iso9660/eltorito.js';
-import { decodeSystemArea, type DecodedSystemArea, type KeptIds } from '../src/formats/iso9660/hybrid.js';
+import { decodeSystemArea, PARTITION_OFFSET, type DecodedSystemArea, type GptPartition, type Grub2Ids, type KeptIds } from '../src/formats/iso9660/hybrid.js';
 import { IsoReader, isoEntrySource, type IsoEntry, type IsoVolume } from '../src/formats/iso9660/read.js';
+import type { HybridOptions } from '../src/formats/iso9660/boot-options.js';
 import { isPrintableAscii } from '../src/formats/iso9660/numbers.js';
 import { bytesSource, fileSource, readSource, sliceSource, type Source } from '../src/tree/source.js';
 import { Tree, type Generated } from '../src/tree/tree.js';
@@ -51,10 +54,12 @@ export interface InstallerIso {
   readonly entries: readonly IsoEntry[];
   readonly bios?: { path: string; loadSectors: number; bootInfoTable: boolean; grub2BootInfo: boolean };
   readonly efi?: { path: string; loadSectors: number };
+  /** RHEL 10: the UEFI image is GPT partition 2 after the ISO data (bytes of the image), no file. */
+  readonly appendedEfi?: { offset: number; size: number; loadSectors: number };
   /** The boot catalog's path when it is visible as a file (`isolinux/boot.cat`). */
   readonly catalogPath?: string;
   /** isohybrid system area: the original MBR boot code, whether a GPT follows, and in which form. */
-  readonly hybrid?: { bootCode: Uint8Array; gpt: boolean; isohybridUefi?: KeptIds };
+  readonly hybrid?: { bootCode: Uint8Array; gpt: boolean; isohybridUefi?: KeptIds; grub2?: Grub2Ids };
   /** The boot configurations present, as text (latin1, so bytes round-trip exactly). */
   readonly configs: readonly { path: string; kind: ConfigKind; text: string }[];
   /** Installer architecture (`.discinfo`, else the boot file names); undefined when unknown. */
@@ -76,13 +81,21 @@ function describeArea(decoded: Extract<DecodedSystemArea, { kind: 'mbr' }>): str
  * 0xEF on the EFI image, 248-entry GPT at LBA 2) or syslinux `isohybrid --uefi` (RHEL 7/8: the same
  * MBR, 128-entry GPT from sector 34, identifiers kept). Anything else is refused, not guessed.
  */
-function classifySystemArea(area: Uint8Array, biosLba: number | undefined, efiLba: number | undefined, what: string): InstallerIso['hybrid'] {
-  const decoded = decodeSystemArea(area);
+function classifySystemArea(
+  decoded: DecodedSystemArea,
+  boot: { biosLba: number | undefined; efiLba: number | undefined; appendedLba: number | undefined; partitionPvd: boolean },
+  what: string,
+): InstallerIso['hybrid'] {
+  const { biosLba, efiLba } = boot;
   if (decoded.kind === 'blank') return undefined;
   if (decoded.kind === 'other') throw new UserError(`${what}: the system area holds data that is not an MBR; not a layout dudkit can rebuild`);
   const { partitions: parts, gpt } = decoded;
   const refuse = (why: string) =>
-    new UserError(`${what}: ${why} (${describeArea(decoded)}); dudkit rebuilds the isohybrid forms of RHEL 7/8 (isohybrid --uefi) and RHEL 9 (xorriso isohdpfx.bin MBR + GPT) only`);
+    new UserError(`${what}: ${why} (${describeArea(decoded)}); dudkit rebuilds the system areas of RHEL 7/8 (isohybrid --uefi), RHEL 9 (xorriso isohdpfx.bin MBR + GPT) and RHEL 10 (GRUB2 MBR, partition offset 16, appended ESP) only`);
+  if (boot.appendedLba !== undefined) {
+    const grub2 = grub2Ids(decoded, boot, refuse);
+    return { bootCode: decoded.bootCode, gpt: true, grub2 };
+  }
   if (decoded.bootImageSector !== (biosLba ?? 0) * 4) throw refuse('the MBR boot code does not point to the El Torito BIOS image the isohybrid way');
   const first = parts[0];
   if (!first || !first.active || first.start !== 0) throw refuse('the first MBR partition does not cover the image from sector 0');
@@ -104,6 +117,40 @@ function classifySystemArea(area: Uint8Array, biosLba: number | undefined, efiLb
     };
   }
   throw refuse('the GPT is neither xorriso\'s -isohybrid-gpt-basdat (248 entries from sector 64) nor isohybrid --uefi\'s (128 entries from sector 34, entry 1 from sector 0, entry 2 at the UEFI image)');
+}
+
+const ESP_TYPE = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
+const BASIC_DATA_TYPE = 'ebd0a0a2-b9e5-4433-87c0-68b6b72699c7';
+
+/** A GPT type GUID as text (the first three fields are little-endian). */
+export function gptType(p: GptPartition): string {
+  const h = Buffer.from(p.type).toString('hex');
+  const le = (s: string) => s.match(/../g)!.reverse().join('');
+  return `${le(h.slice(0, 8))}-${le(h.slice(8, 12))}-${le(h.slice(12, 16))}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * RHEL 10's form (delivery.md §6.3 C): GRUB's hybrid MBR code continuing at `eltorito.img`'s sector
+ * 4, one protective 0xEE entry, a 248-entry GPT with the ISO from the partition offset, the ESP
+ * right after it at the El Torito UEFI image, optionally Gap1, and partition 1's own PVD at block 32.
+ */
+function grub2Ids(
+  decoded: Extract<DecodedSystemArea, { kind: 'mbr' }>,
+  boot: { biosLba: number | undefined; appendedLba: number | undefined; partitionPvd: boolean },
+  refuse: (why: string) => UserError,
+): Grub2Ids {
+  const { partitions: parts, gpt } = decoded;
+  if (boot.biosLba === undefined || decoded.bootImageSector !== boot.biosLba * 4 + 4) throw refuse('the MBR boot code does not point to sector 4 of the El Torito BIOS image (GRUB2 hybrid MBR)');
+  if (parts.length !== 1 || parts[0]!.type !== 0xee || parts[0]!.start !== 1) throw refuse('the MBR is not one protective 0xEE partition from sector 1');
+  if (!gpt || gpt.entries !== 248 || gpt.entriesLba !== 2 || gpt.firstUsable !== 64) throw refuse('the GPT is not xorriso\'s 248-entry one from sector 64');
+  const [iso, esp, gap] = gpt.partitions;
+  const appended = boot.appendedLba! * 4;
+  if (!iso || iso.index !== 1 || iso.first !== PARTITION_OFFSET * 4 || gptType(iso) !== BASIC_DATA_TYPE) throw refuse(`GPT entry 1 is not the ISO 9660 partition from sector ${PARTITION_OFFSET * 4}`);
+  if (!esp || esp.index !== 2 || esp.first !== appended || iso.last !== appended - 1 || gptType(esp) !== ESP_TYPE) throw refuse('GPT entry 2 is not the EFI system partition right after the ISO, where El Torito\'s UEFI entry points');
+  if (gap && (gap.index !== 3 || gap.first !== esp.last + 1 || gpt.partitions.length > 3)) throw refuse('the GPT has entries after the ESP other than xorriso\'s Gap1');
+  if (!boot.partitionPvd) throw refuse(`no ISO 9660 volume descriptor at block ${2 * PARTITION_OFFSET} (partition 1 of -partition_offset ${PARTITION_OFFSET})`);
+  const none = new Uint8Array(16);
+  return { signature: decoded.signatureBytes, diskGuid: gpt.diskGuid, partitionGuids: [iso.guid, esp.guid, gap?.guid ?? none] };
 }
 
 /**
@@ -162,20 +209,30 @@ export async function readInstaller(path: string, ks: string | undefined): Promi
 
     let bios: InstallerIso['bios'];
     let efi: InstallerIso['efi'];
+    let appendedEfi: InstallerIso['appendedEfi'];
+    const decoded = decodeSystemArea(await iso.systemAreaBytes());
     const boot = await iso.bootEntries();
     for (const [i, b] of boot.entries()) {
       const file = byLba.get(b.lba);
       const where = `El Torito entry ${i + 1} (${b.platform}, block ${b.lba})`;
       if (b.emulation !== 'none') throw new UserError(`${where} uses ${b.emulation} emulation; only no-emulation boot images are kept`, path);
-      if (!file) throw new UserError(`${where} is not a file of the ISO (an appended partition?); not a layout dudkit can rebuild`, path);
+      // RHEL 10: the UEFI image is the ESP appended as GPT partition 2, in no directory
+      const esp = decoded.kind === 'mbr' ? decoded.gpt?.partitions.find((p) => p.index === 2 && p.first === b.lba * 4 && gptType(p) === ESP_TYPE) : undefined;
+      if (!file && b.platform === 'uefi' && esp && !efi && !appendedEfi) {
+        appendedEfi = { offset: b.lba * 2048, size: (esp.last - esp.first + 1) * 512, loadSectors: b.loadSectors };
+        continue;
+      }
+      if (!file) throw new UserError(`${where} is not a file of the ISO nor the EFI system partition appended as GPT entry 2; not a layout dudkit can rebuild`, path);
       if (b.platform === 'bios' && !bios && i === 0) bios = await biosBoot(iso, file, b.lba, b.loadSectors);
-      else if (b.platform === 'uefi' && !efi) efi = { path: file.path, loadSectors: b.loadSectors };
+      else if (b.platform === 'uefi' && !efi && !appendedEfi) efi = { path: file.path, loadSectors: b.loadSectors };
       else throw new UserError(`${where}: only one BIOS image (as the default entry) and one UEFI image are kept`, path);
     }
     const cat = boot.length > 0 ? iso.catalogLba : undefined;
     const catalogPath = cat === undefined ? undefined : byLba.get(cat)?.path;
     const lbaOf = (p: string | undefined) => (p === undefined ? undefined : byPath.get(p)!.extents[0]!.lba);
-    const hybrid = classifySystemArea(await iso.systemAreaBytes(), lbaOf(bios?.path), lbaOf(efi?.path), path);
+    const partitionPvd = appendedEfi !== undefined && (await iso.primaryDescriptorAt(2 * PARTITION_OFFSET));
+    const hybrid = classifySystemArea(decoded, { biosLba: lbaOf(bios?.path), efiLba: lbaOf(efi?.path), appendedLba: appendedEfi && appendedEfi.offset / 2048, partitionPvd }, path);
+    if (appendedEfi && !bios?.grub2BootInfo) throw new UserError(`${bios?.path ?? 'the BIOS boot image'} carries no GRUB2 boot info at byte 2548, as the GRUB2 hybrid MBR needs; not a layout dudkit can rebuild`, path);
 
     const configs: { path: string; kind: ConfigKind; text: string }[] = [];
     for (const c of BOOT_CONFIGS) {
@@ -195,6 +252,7 @@ export async function readInstaller(path: string, ks: string | undefined): Promi
       entries,
       ...(bios ? { bios } : {}),
       ...(efi ? { efi } : {}),
+      ...(appendedEfi ? { appendedEfi } : {}),
       ...(catalogPath !== undefined ? { catalogPath } : {}),
       ...(hybrid ? { hybrid } : {}),
       configs,
@@ -219,13 +277,12 @@ function asImage(inner: Plan): Plan {
  * The UEFI boot image with the same edit applied to its own GRUB configuration (what GRUB reads on
  * a UEFI boot): the original extent copied to the scratch folder, then rewritten in place.
  */
-function editedEfiImage(installer: InstallerIso, entry: IsoEntry, args: readonly string[], warn: (m: string) => void): Generated {
-  const origin = `${installer.path}:/${entry.path}`;
+function editedEfiImage(origin: string, image: Source, name: string, args: readonly string[], warn: (m: string) => void): Generated {
   return {
     kind: 'generated',
     deps: [],
     async build(_deps, scratch) {
-      const copy = await scratch.spool(isoEntrySource(installer.path, entry).open(), basename(entry.path));
+      const copy = await scratch.spool(image.open(), name);
       const replacements = new Map<string, Uint8Array>();
       try {
         const fat = await FatReader.open(copy);
@@ -248,8 +305,23 @@ function editedEfiImage(installer: InstallerIso, entry: IsoEntry, args: readonly
       } catch (err) {
         asUserError(err, origin);
       }
-      return sliceSource(copy, 0, entry.size, origin);
+      return sliceSource(copy, 0, image.size, origin);
     },
+  };
+}
+
+/**
+ * The tree name of the edited RHEL 10 UEFI image: the writer takes it out of the tree and appends it
+ * as GPT partition 2 (the name appears in no directory).
+ */
+const APPENDED_EFI = 'EFI-partition-2.img';
+
+function hybridOptions(h: NonNullable<InstallerIso['hybrid']>): HybridOptions {
+  return {
+    bootCode: h.bootCode,
+    gpt: h.gpt,
+    ...(h.isohybridUefi ? { isohybridUefi: h.isohybridUefi } : {}),
+    ...(h.grub2 ? { grub2: { ids: h.grub2, appendedEfi: APPENDED_EFI } } : {}),
   };
 }
 
@@ -299,12 +371,18 @@ export const attach = defineLayout({
       if (e.path === installer.catalogPath) continue;
       if (e.type === 'dir') tree.dir(e.path, e.mode & 0o7777);
       else if (e.type === 'symlink') tree.symlink(e.path, e.target ?? '');
-      else if (efiImages.has(e.path)) tree.file(e.path, editedEfiImage(installer, e, args, env.warn), e.mode & 0o7777);
+      else if (efiImages.has(e.path)) tree.file(e.path, editedEfiImage(`${installer.path}:/${e.path}`, isoEntrySource(installer.path, e), basename(e.path), args, env.warn), e.mode & 0o7777);
       else {
         const text = edited.get(e.path);
         const content = text !== undefined ? bytesSource(Buffer.from(text, 'latin1'), `${e.path} (edited)`) : shared(e);
         tree.file(e.path, content, e.mode & 0o7777);
       }
+    }
+    const appended = installer.appendedEfi;
+    if (appended) {
+      if (byPath.has(APPENDED_EFI)) throw new UserError(`/${APPENDED_EFI} exists on the installer ISO; dudkit needs that name for the appended EFI partition`, installer.path);
+      const image = sliceSource(installer.path, appended.offset, appended.size, `${installer.path}: GPT partition 2`);
+      tree.file(APPENDED_EFI, editedEfiImage(image.origin, image, 'efi-partition-2.img', args, env.warn), 0o444);
     }
     tree.file(o.name, nestedMedium(inner, o.name, env), 0o444);
     if (installer.kickstart) tree.file(installer.kickstart.name, installer.kickstart.source, 0o444);
@@ -313,7 +391,7 @@ export const attach = defineLayout({
     if (byPath.has('images/cdboot.img') && installer.configs.some((c) => c.path === 'images/cdboot.prm')) {
       notes.push('images/cdboot.img embeds its own copy of cdboot.prm, which dudkit does not rebuild: boots from that image do not get inst.dd');
     }
-    if (installer.configs.length === 0 && efiImages.size === 0) env.warn(`${installer.path}: no boot configuration found; no kernel line carries ${args[0]}`);
+    if (installer.configs.length === 0 && efiImages.size === 0 && !appended) env.warn(`${installer.path}: no boot configuration found; no kernel line carries ${args[0]}`);
     const v = installer.volume;
     const systemId = keptId(v.systemId, 32);
     const publisher = keptId(v.publisher, 128);
@@ -338,11 +416,12 @@ export const attach = defineLayout({
                 ...(installer.bios ? { bios: installer.bios } : {}),
                 // the edited image keeps its size, so the entry keeps the input's load size (delivery.md §6.3)
                 ...(installer.efi ? { efi: { path: installer.efi.path, loadSectors: installer.efi.loadSectors } } : {}),
+                ...(appended ? { efi: { path: APPENDED_EFI, loadSectors: appended.loadSectors } } : {}),
                 ...(installer.catalogPath !== undefined ? { catalogPath: installer.catalogPath } : {}),
               },
             }
           : {}),
-        ...(installer.hybrid ? { hybrid: installer.hybrid } : {}),
+        ...(installer.hybrid ? { hybrid: hybridOptions(installer.hybrid) } : {}),
       },
       derived: checksumFiles(o.checksums),
       notes,

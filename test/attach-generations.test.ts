@@ -16,7 +16,7 @@ const dir = tempDir('dudkit-attach-gen-');
 const EPOCH = 1700000000;
 
 interface Generation {
-  readonly rhel: 7 | 8;
+  readonly rhel: 7 | 8 | 10;
   readonly label: string;
   /** The label as the kernel argument spells it (udev escaping). */
   readonly escaped: string;
@@ -24,18 +24,46 @@ interface Generation {
   readonly configs: readonly string[];
   /** Configs inside the UEFI image. */
   readonly efiConfigs: readonly string[];
+  /** Where the UEFI image is: the ISO file, or (RHEL 10) GPT partition 2 only. */
+  readonly efi: 'images/efiboot.img' | 'partition 2';
 }
 
 const GENERATIONS: readonly Generation[] = [
-  { rhel: 7, label: 'Test-7.9 Server.x86_64', escaped: 'Test-7.9\\x20Server.x86_64', configs: ['isolinux/isolinux.cfg', 'EFI/BOOT/grub.cfg'], efiConfigs: ['EFI/BOOT/grub.cfg'] },
+  { rhel: 7, label: 'Test-7.9 Server.x86_64', escaped: 'Test-7.9\\x20Server.x86_64', configs: ['isolinux/isolinux.cfg', 'EFI/BOOT/grub.cfg'], efiConfigs: ['EFI/BOOT/grub.cfg'], efi: 'images/efiboot.img' },
   {
     rhel: 8,
     label: 'Test-8.10-BaseOS-x86_64',
     escaped: 'Test-8.10-BaseOS-x86_64',
     configs: ['isolinux/isolinux.cfg', 'EFI/BOOT/grub.cfg', 'EFI/BOOT/BOOT.conf'],
     efiConfigs: ['EFI/BOOT/grub.cfg', 'EFI/BOOT/BOOT.conf'],
+    efi: 'images/efiboot.img',
   },
+  { rhel: 10, label: 'Test-10.0-BaseOS-x86_64', escaped: 'Test-10.0-BaseOS-x86_64', configs: ['EFI/BOOT/grub.cfg', 'boot/grub2/grub.cfg'], efiConfigs: ['EFI/BOOT/grub.cfg'], efi: 'partition 2' },
 ];
+
+/** The partitions `sfdisk -d` lists: start, size and the rest of the line. */
+function sfdiskParts(f: string): { start: number; size: number; rest: string }[] {
+  return run('sfdisk', ['-d', f])
+    .stdout.split('\n')
+    .filter((l) => l.startsWith(f))
+    .map((l) => {
+      const m = /start=\s*(\d+), size=\s*(\d+)(.*)$/.exec(l)!;
+      return { start: Number(m[1]), size: Number(m[2]), rest: m[3]! };
+    });
+}
+
+/** The El Torito images' block addresses, as xorriso reports them. */
+function elToritoLbas(iso: string): number[] {
+  return [...run('xorriso', ['-indev', iso, '-report_el_torito', 'plain']).stdout.matchAll(/^El Torito boot img :\s+\d+\s+\S+.*\s(\d+)\s*$/gm)].map((m) => Number(m[1]));
+}
+
+/** The UEFI image of an installer ISO as a file: extracted, or cut from GPT partition 2. */
+function efiImage(g: Generation, iso: string, to: string): string {
+  if (g.efi !== 'partition 2') return extract(iso, g.efi, to);
+  const p = sfdiskParts(iso)[1]!;
+  writeFileSync(to, readFileSync(iso).subarray(p.start * 512, (p.start + p.size) * 512));
+  return to;
+}
 
 function extract(iso: string, path: string, to: string): string {
   execFileSync('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', `/${path}`, to], { stdio: 'ignore' });
@@ -103,25 +131,52 @@ describe.each(GENERATIONS)('attach onto an RHEL $rhel-shaped installer ISO', (g)
     expect(notes.join('\n')).toContain(`every kernel line now carries ${arg}`);
   });
 
-  it('xorriso -report_el_torito/-report_system_area: same entries, isohybrid --uefi MBR + 128-entry GPT, GUIDs kept', () => {
+  it('xorriso -report_el_torito/-report_system_area: the same entries, options, system-area kind, MBR types and GPT entries (GUIDs kept)', () => {
     const before = bootLayout(installer);
-    expect(before).toContain('System area summary: MBR isohybrid cyl-align-on GPT');
-    expect(before.some((l) => /^GPT entry array\s*:\s*2\s+128\s/.test(l))).toBe(true);
-    expect(before).toContain('GPT partname local :   1  ISOHybrid ISO');
+    if (g.rhel < 9) {
+      expect(before).toContain('System area summary: MBR isohybrid cyl-align-on GPT');
+      expect(before.some((l) => /^GPT entry array\s*:\s*2\s+128\s/.test(l))).toBe(true);
+      expect(before).toContain('GPT partname local :   1  ISOHybrid ISO');
+    } else {
+      expect(before).toContain('System area summary: MBR protective-msdos-label grub2-mbr cyl-align-off GPT');
+      expect(before).toContain('Partition offset   : 16');
+      expect(before).toContain('El Torito img opts :   1  boot-info-table grub2-boot-info');
+      expect(before.some((l) => l.startsWith('El Torito cat path'))).toBe(false);
+      expect(before).toContain('GPT partname local :   3  Gap1');
+    }
     expect(bootLayout(iso)).toEqual(before);
   });
 
-  it('sgdisk -v reports nothing the input does not; sfdisk -d shows the same two partitions, the EFI one at the new image', () => {
+  it('sgdisk -v reports nothing the input does not; sfdisk -d shows the same partitions, the EFI one at the new UEFI image', () => {
     expect(sgdiskProblems(iso)).toEqual(sgdiskProblems(installer));
-    const parts = (f: string) => run('sfdisk', ['-d', f]).stdout.split('\n').filter((l) => l.startsWith(f)).map((l) => l.slice(f.length));
-    const after = parts(iso);
-    expect(after.map((l) => l.replace(/\d+,/g, 'N,'))).toEqual(parts(installer).map((l) => l.replace(/\d+,/g, 'N,')));
-    const lba = Number(/El Torito boot img :\s+2\s+UEFI.*\s(\d+)\s*$/m.exec(run('xorriso', ['-indev', iso, '-report_el_torito', 'plain']).stdout)![1]);
-    expect(after[1]).toMatch(new RegExp(`start=\\s*${lba * 4}, size=\\s*512, type=ef`));
-    expect(readFileSync(iso).length % (1 << 20)).toBe(0);
+    const after = sfdiskParts(iso);
+    expect(after.map((p) => p.rest)).toEqual(sfdiskParts(installer).map((p) => p.rest));
+    const efiLba = elToritoLbas(iso)[1]!;
+    expect(after[1]).toMatchObject({ start: efiLba * 4, size: 512 });
+    if (g.rhel < 9) expect(readFileSync(iso).length % (1 << 20)).toBe(0);
+    else {
+      // partition 1 is the ISO from the offset up to the ESP, Gap1 up to the last usable sector
+      expect(after[0]).toMatchObject({ start: 64, size: efiLba * 4 - 64 });
+      expect(after[2]!.start).toBe(efiLba * 4 + 512);
+      expect(after[2]!.start + after[2]!.size).toBe(readFileSync(iso).length / 512 - 64);
+    }
   });
 
-  it('isohybrid --uefi run again on a copy rewrites only its random GUIDs and their CRCs', () => {
+  it.runIf(g.rhel === 10)('GRUB2 pointers: MBR 432 LE64 = eltorito.img LBA × 4 + 4, its byte 2548 = LBA × 4 + 5; partition 1 is an ISO 9660 volume of its own listing DD.ISO (isoinfo, osirrox)', () => {
+    const img = readFileSync(iso);
+    const lba = elToritoLbas(iso)[0]!;
+    expect(Number(img.readBigUInt64LE(432))).toBe(lba * 4 + 4);
+    expect(Number(img.readBigUInt64LE(lba * 2048 + 2548))).toBe(lba * 4 + 5);
+    const p1 = sfdiskParts(iso)[0]!;
+    const part = join(x, 'partition1.iso');
+    writeFileSync(part, img.subarray(p1.start * 512, (p1.start + p1.size) * 512));
+    expect(run('isoinfo', ['-d', '-i', part]).stdout).toContain(`Volume id: ${g.label}\n`);
+    expect(run('isoinfo', ['-f', '-i', part]).stdout.split('\n')).toContain('/DD.ISO;1');
+    expect(run('cmp', [extract(part, 'dd.iso', join(x, 'p1-dd.iso')), join(out, 'dd.iso')]).status).toBe(0);
+    expect(run('cmp', [extract(part, 'boot/grub2/grub.cfg', join(x, 'p1-grub.cfg')), extract(iso, 'boot/grub2/grub.cfg', join(x, 'grub.cfg'))]).status).toBe(0);
+  });
+
+  it.runIf(g.rhel < 9)('isohybrid --uefi run again on a copy rewrites only its random GUIDs and their CRCs', () => {
     const ref = join(x, 'ref.iso');
     copyFileSync(iso, ref);
     execFileSync('isohybrid', ['--uefi', ref]);
@@ -167,14 +222,16 @@ describe.each(GENERATIONS)('attach onto an RHEL $rhel-shaped installer ISO', (g)
     }
   });
 
-  it('mtype: the configs inside images/efiboot.img carry it; mdir shows the same sizes and dates otherwise; fsck.fat -n is clean', () => {
-    const imgIn = extract(installer, 'images/efiboot.img', join(x, 'efiboot.in'));
-    const img = extract(iso, 'images/efiboot.img', join(x, 'efiboot.img'));
+  it('mtype: the configs inside the UEFI image carry it; mdir shows the same sizes and dates otherwise; fsck.fat -n is clean', () => {
+    const imgIn = efiImage(g, installer, join(x, 'efiboot.in'));
+    const img = efiImage(g, iso, join(x, 'efiboot.img'));
     expect(readFileSync(img).length).toBe(readFileSync(imgIn).length);
     for (const c of g.efiConfigs) {
-      const lines = run('mtype', ['-i', img, `::/${c}`]).stdout.split('\n').filter((l) => /^\s*linux(efi)?\s/.test(l));
-      expect(lines.length, c).toBe(2);
-      for (const l of lines) expect(l.endsWith(` ${arg}`)).toBe(true);
+      const before = run('mtype', ['-i', imgIn, `::/${c}`]).stdout.split('\n');
+      const after = run('mtype', ['-i', img, `::/${c}`]).stdout.split('\n');
+      const kernel = (l: string) => /^\s*linux(efi)?\s/.test(l);
+      expect(after.filter(kernel).length, c).toBe(2);
+      expect(after, c).toEqual(before.map((l) => (kernel(l) ? `${l} ${arg}` : l)));
     }
     // the edited configs (grub.cfg; BOOT.conf under its short name BOOT~1 CON) and the totals aside
     const edited = /^(grub\s+cfg|BOOT~1\s+CON)\s|files\s+[\d ]+bytes|bytes free/;

@@ -228,7 +228,7 @@ describe('attach: other system areas', () => {
     expect(run('checkisomd5', [iso]).status).toBe(0);
   });
 
-  it('RHEL 10 style UEFI image in an appended partition is refused, not guessed', async () => {
+  it('a UEFI image appended beside an isohdpfx MBR + isohybrid GPT (not RHEL 10\'s GRUB2 form) is refused, not guessed', async () => {
     const efi = join(dir, 'efiboot.img');
     extract(installer, 'images/efiboot.img', efi);
     remaster('appended.iso', ['-e', '--interval:appended_partition_2:all::', '-no-emul-boot', '-append_partition', '2', 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B', efi, '-isohybrid-gpt-basdat']);

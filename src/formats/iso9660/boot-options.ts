@@ -1,5 +1,5 @@
 /** El Torito and isohybrid options of an image: plain data, part of the library's public types. */
-import type { KeptIds } from './hybrid.js';
+import type { Grub2Ids, KeptIds } from './hybrid.js';
 
 export interface BootOptions {
   /** No-emulation BIOS image (isolinux.bin, GRUB2 eltorito.img): a file path in the tree. */
@@ -32,4 +32,11 @@ export interface HybridOptions {
    * over the ISO volume, image padded to whole cylinders past it), with these identifiers.
    */
   readonly isohybridUefi?: KeptIds;
+  /**
+   * xorriso's `--grub2-mbr … -partition_offset 16 -append_partition 2 <ESP> …` form instead (RHEL 10):
+   * `bootCode` is GRUB's boot_hybrid.img, the tree file `appendedEfi` is written as GPT partition 2
+   * after the ISO data (in no directory; `boot.efi` may name it), and a second descriptor set and tree
+   * at block 32 make GPT partition 1 an ISO 9660 volume of its own.
+   */
+  readonly grub2?: { readonly ids: Grub2Ids; readonly appendedEfi: string };
 }

@@ -51,6 +51,8 @@ export function bootCatalog(entries: readonly CatalogEntry[]): Uint8Array {
  */
 export function patchBootInfo(image: Uint8Array, imageLba: number, grub2: boolean): Uint8Array {
   const out = new Uint8Array(image);
+  // GRUB's field lies inside the summed bytes: xorriso patches it first, then sums
+  if (grub2) le64(out, 2548, imageLba * 4 + 5);
   const padded = new Uint8Array(Math.ceil(out.length / 4) * 4);
   padded.set(out);
   let sum = 0;
@@ -60,7 +62,6 @@ export function patchBootInfo(image: Uint8Array, imageLba: number, grub2: boolea
   le32(out, 12, imageLba);
   le32(out, 16, image.length);
   le32(out, 20, sum);
-  if (grub2) le64(out, 2548, imageLba * 4 + 5);
   return out;
 }
 

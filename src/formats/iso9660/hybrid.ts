@@ -73,6 +73,14 @@ export interface KeptIds {
   readonly partitionGuids: readonly [Uint8Array, Uint8Array];
 }
 
+/** Identifiers of a GRUB2 hybrid area (RHEL 10), kept from the input. */
+export interface Grub2Ids {
+  readonly signature: Uint8Array;
+  readonly diskGuid: Uint8Array;
+  /** Unique GUIDs of GPT entries 1–3 (ISO9660, Appended2, Gap1). */
+  readonly partitionGuids: readonly [Uint8Array, Uint8Array, Uint8Array];
+}
+
 export interface HybridLayout {
   /** 432 bytes of boot code (isohdpfx.bin), or zeros. */
   readonly bootCode: Uint8Array;
@@ -90,7 +98,17 @@ export interface HybridLayout {
    * the El Torito UEFI entry loads.
    */
   readonly isohybridUefi?: { readonly ids: KeptIds; readonly volumeBytes: number; readonly efiSectors: number };
+  /**
+   * xorriso's `--grub2-mbr` form with `-partition_offset 16` and the UEFI image appended as GPT
+   * partition 2 (RHEL 10): protective 0xEE MBR entry, GPT entries ISO9660 / Appended2 / Gap1.
+   * Sectors: `isoEnd` = end of the ISO data = start of the appended partition, of `appendedSectors`.
+   */
+  readonly grub2?: { readonly ids: Grub2Ids; readonly isoEnd: number; readonly appendedSectors: number };
 }
+
+const ESP = Uint8Array.from([0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11, 0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b]);
+/** ISO 9660 partition start in 2048-byte blocks (`-partition_offset 16`): its second superblock set is at block 32. */
+export const PARTITION_OFFSET = 16;
 
 /** Entry count, first usable sector and backup length (entry array + header) of each GPT form. */
 function gptShape(h: HybridLayout): { entries: number; firstUsable: number; backupSectors: number } {
@@ -117,6 +135,7 @@ export function systemArea(h: HybridLayout): Uint8Array {
   const g = geometry(h.imageBytes);
   const sectors = h.imageBytes / SECTOR;
   b.set(h.bootCode.subarray(0, 432), 0);
+  if (h.grub2) return grub2Area(b, h, h.grub2.ids, g);
   le32(b, 432, h.biosLba * 4);
   b.set(h.isohybridUefi?.ids.signature ?? derived(h.volumeId, h.epoch, 'mbr-signature', 4), 440);
   partition(b, 446, { active: true, type: h.gpt ? 0x00 : 0x17, start: 0, count: sectors }, g);
@@ -137,20 +156,44 @@ export function systemArea(h: HybridLayout): Uint8Array {
   return b;
 }
 
+/** RHEL 10's area: GRUB's code finds the rest of `eltorito.img` at its 512-byte sector 4 (LE64 at 432). */
+function grub2Area(b: Uint8Array, h: HybridLayout, ids: Grub2Ids, g: Geometry): Uint8Array {
+  const sectors = h.imageBytes / SECTOR;
+  le64(b, 432, h.biosLba * 4 + 4);
+  b.set(ids.signature, 440);
+  partition(b, 446, { active: false, type: 0xee, start: 1, count: sectors - 1 }, g);
+  b[510] = 0x55;
+  b[511] = 0xaa;
+  const entries = gptEntries(h);
+  b.set(gptHeader(h, entries, false), SECTOR);
+  b.set(entries, 2 * SECTOR);
+  return b;
+}
+
 function gptEntries(h: HybridLayout): Uint8Array {
   const sectors = h.imageBytes / SECTOR;
   const { entries, backupSectors } = gptShape(h);
   const lastUsable = sectors - 1 - backupSectors;
   const e = new Uint8Array(entries * 128);
-  const put = (i: number, first: number, last: number, name: string, attributes: bigint, id: Uint8Array) => {
+  const put = (i: number, first: number, last: number, name: string, attributes: bigint, id: Uint8Array, type = BASIC_DATA) => {
     const o = i * 128;
-    e.set(BASIC_DATA, o);
+    e.set(type, o);
     e.set(id, o + 16);
     le64(e, o + 32, first);
     le64(e, o + 40, last);
     new DataView(e.buffer, e.byteOffset + o + 48, 8).setBigUint64(0, attributes, true);
     e.set(Buffer.from(name, 'utf16le'), o + 56);
   };
+  const required = 0x1000000000000001n;
+  const g2 = h.grub2;
+  if (g2) {
+    // xorriso: partition 1 from the offset to the appended one, the ESP, then the padding as Gap1
+    const espEnd = g2.isoEnd + g2.appendedSectors;
+    put(0, PARTITION_OFFSET * 4, g2.isoEnd - 1, 'ISO9660', required, g2.ids.partitionGuids[0]);
+    put(1, g2.isoEnd, espEnd - 1, 'Appended2', 0n, g2.ids.partitionGuids[1], ESP);
+    if (espEnd < lastUsable - 1) put(2, espEnd, lastUsable - 1, 'Gap1', required, g2.ids.partitionGuids[2]);
+    return e;
+  }
   const u = h.isohybridUefi;
   if (u) {
     // Debian's isohybrid: both entries Basic Data, attributes 0, entry 1 ends with the ISO volume
@@ -158,7 +201,6 @@ function gptEntries(h: HybridLayout): Uint8Array {
     if (h.efi) put(1, h.efi.lba * 4, h.efi.lba * 4 + u.efiSectors - 1, 'ISOHybrid', 0n, u.ids.partitionGuids[1]);
     return e;
   }
-  const required = 0x1000000000000001n;
   put(0, 0, lastUsable - 1, 'ISOHybrid', required, guid(h.volumeId, h.epoch, 'partition-0'));
   if (h.efi) put(1, h.efi.lba * 4, h.efi.lba * 4 + Math.ceil(h.efi.size / SECTOR) - 1, 'ISOHybrid1', required, guid(h.volumeId, h.epoch, 'partition-1'));
   return e;
@@ -175,7 +217,7 @@ function gptHeader(h: HybridLayout, entries: Uint8Array, backup: boolean): Uint8
   le64(b, 32, backup ? 1 : last);
   le64(b, 40, shape.firstUsable);
   le64(b, 48, last - shape.backupSectors);
-  b.set(h.isohybridUefi?.ids.diskGuid ?? guid(h.volumeId, h.epoch, 'disk'), 56);
+  b.set(h.isohybridUefi?.ids.diskGuid ?? h.grub2?.ids.diskGuid ?? guid(h.volumeId, h.epoch, 'disk'), 56);
   le64(b, 72, backup ? last - (shape.backupSectors - 1) : 2);
   le32(b, 80, shape.entries);
   le32(b, 84, 128);

@@ -9,7 +9,7 @@ import { UserError } from '../../errors.js';
 import type { Source } from '../../tree/source.js';
 import type { ResolvedEntry } from '../../tree/tree.js';
 import { PLATFORM_BIOS, PLATFORM_EFI, type CatalogEntry } from './eltorito.js';
-import { geometry, gptBackupSectors, SECTOR, type HybridLayout } from './hybrid.js';
+import { geometry, gptBackupSectors, PARTITION_OFFSET, SECTOR, type HybridLayout } from './hybrid.js';
 import { ecmaIdentifiers, ecmaSortKey, jolietIdentifiers, jolietLength, NameTooLong, ucs2be, type JolietPolicy } from './names.js';
 import { BLOCK, blocks, both32, isPrintableAscii } from './numbers.js';
 import { pathTableSize } from './pathtable.js';
@@ -165,6 +165,14 @@ export interface IsoPlan {
   readonly volumeBlocks: number;
   /** Blocks of the whole image: the volume, or more when `isohybrid --uefi` pads past it. */
   readonly imageBlocks: number;
+  /**
+   * `-partition_offset 16`: the second descriptor set (blocks 32…) and a second copy of the path
+   * tables, directories and continuation area `metaShift` blocks after the first, every address in
+   * it counted from block 16; `volumeBlocks` is that volume's size (up to the appended partition).
+   */
+  readonly partition?: { readonly pvd: number; readonly svd?: number; readonly terminator: number; readonly metaShift: number; readonly volumeBlocks: number };
+  /** The UEFI image written as GPT partition 2 after the ISO data. */
+  readonly appended?: { readonly lba: number; readonly source: Source };
 }
 
 const S_IFREG = 0o100000;
@@ -492,6 +500,10 @@ interface Allocation {
   readonly files: PlanFile[];
   readonly bios?: PlanFile;
   readonly efi?: PlanFile;
+  /** The partition-offset descriptor set and the shift of the second metadata copy. */
+  readonly second?: { readonly pvd: number; readonly svd?: number; readonly terminator: number; readonly metaShift: number };
+  /** Where the appended UEFI image starts (the end of partition 1). */
+  readonly appendedLba?: number;
   /** First block after the last file. */
   readonly end: number;
 }
@@ -513,12 +525,22 @@ function allocateBlocks(
   trees: { dirs: readonly PlanDir[]; jolietDirs: readonly PlanDir[]; ptSize: number; jptSize: number; continuationBlocks: number },
   boot: BootOptions | undefined,
   joliet: Joliet,
+  appendedEfi: string | undefined,
 ): Allocation {
   let lba = 17;
   const bootRecord = boot ? lba++ : undefined;
   const svd = joliet ? lba++ : undefined;
   const terminator = lba++;
   const catalog = boot ? lba++ : undefined;
+  let second: { pvd: number; svd?: number; terminator: number } | undefined;
+  if (appendedEfi !== undefined) {
+    // partition 1 starts at block 16: its own superblock set sits at its block 16
+    if (lba > 2 * PARTITION_OFFSET) throw new Error('first descriptor set overruns the partition-offset one');
+    lba = 2 * PARTITION_OFFSET;
+    const pvd = lba++;
+    const svd2 = joliet ? lba++ : undefined;
+    second = { pvd, ...(svd2 !== undefined ? { svd: svd2 } : {}), terminator: lba++ };
+  }
   const lPath = lba;
   lba += blocks(trees.ptSize);
   const mPath = lba;
@@ -541,13 +563,16 @@ function allocateBlocks(
     d.joliet.lba = lba;
     lba += d.joliet.size / BLOCK;
   }
+  // the second copy of the metadata, for the volume of partition 1
+  const metaShift = lba - lPath;
+  if (second) lba += metaShift;
   const all = [...nodes.values()];
   const isEmptyExtent = (n: PlanNode): n is PlanSymlink | PlanFile => n.kind === 'symlink' || (n.kind === 'file' && n.size === 0);
   // relocation placeholders point at the empty extent, as genisoimage's do
   const placeholders = trees.dirs.some((d) => d.ecmaParent !== d.parent);
   const empty = all.some(isEmptyExtent) || placeholders ? lba++ : undefined;
   const bios = boot?.bios ? bootFile(nodes, boot.bios.path, 'BIOS') : undefined;
-  const efi = boot?.efi ? bootFile(nodes, boot.efi.path, 'EFI') : undefined;
+  const efi = boot?.efi && boot.efi.path !== appendedEfi ? bootFile(nodes, boot.efi.path, 'EFI') : undefined;
   const files: PlanFile[] = [];
   for (const f of [bios, efi]) if (f && !files.includes(f)) files.push(f);
   // names given the very same Source share one extent (hard links kept when an image is rebuilt)
@@ -577,6 +602,10 @@ function allocateBlocks(
     files,
     ...(bios ? { bios } : {}),
     ...(efi ? { efi } : {}),
+    ...(second ? { second: { ...second, metaShift } } : {}),
+    // the ESP starts at an odd block: with a start of 4 (mod 8) sectors, sgdisk's partition alignment
+    // stays small and the image size is free to avoid whole cylinders (see bootAndSystemArea)
+    ...(appendedEfi !== undefined ? { appendedLba: lba % 2 === 1 ? lba : lba + 1 } : {}),
     end: lba,
   };
 }
@@ -589,10 +618,12 @@ function bootAndSystemArea(
   alloc: Allocation,
   options: IsoOptions,
   volumeId: string,
+  appended: Source | undefined,
 ): { boot: CatalogEntry[]; hybrid?: HybridLayout; volumeBlocks: number; imageBlocks: number } {
   const { bios, efi } = alloc;
   const boot = options.boot;
   const entries: CatalogEntry[] = [];
+  const fileEnd = alloc.end;
   if (bios) {
     const loadSectors = boot?.bios?.loadSectors ?? 4;
     if (!Number.isInteger(loadSectors) || loadSectors < 1 || loadSectors > 65535) throw new UserError(`BIOS boot load size must be 1–65535 sectors, got ${loadSectors}`);
@@ -603,13 +634,41 @@ function bootAndSystemArea(
       bios.bootInfo = { grub2: Boolean(boot.bios.grub2BootInfo) };
     }
   }
-  if (efi) {
-    const sectors = boot?.efi?.loadSectors ?? Math.ceil(efi.size / 512);
+  // an appended UEFI image starts right after the ISO data; its entry counts the padded partition
+  const efiImage = efi ? { lba: efi.lba, size: efi.size, path: efi.path } : appended && boot?.efi ? { lba: alloc.appendedLba!, size: blocks(appended.size) * BLOCK, path: boot.efi.path } : undefined;
+  if (efiImage) {
+    const sectors = boot?.efi?.loadSectors ?? Math.ceil(efiImage.size / 512);
     if (!Number.isInteger(sectors) || sectors < 1) throw new UserError(`EFI boot load size must be 1–65535 sectors, got ${sectors}`);
-    if (sectors > 65535) throw new UserError(`EFI boot image larger than 32 MiB − 512 bytes (El Torito sector count limit): ${efi.path}`);
-    entries.push({ platform: PLATFORM_EFI, lba: efi.lba, sectors });
+    if (sectors > 65535) throw new UserError(`EFI boot image larger than 32 MiB − 512 bytes (El Torito sector count limit): ${efiImage.path}`);
+    entries.push({ platform: PLATFORM_EFI, lba: efiImage.lba, sectors });
   }
-  const fileEnd = alloc.end;
+  const g2 = options.hybrid?.grub2;
+  if (g2 && appended) {
+    const bootCode = options.hybrid?.bootCode ?? new Uint8Array(432);
+    const appendedBlocks = blocks(appended.size);
+    const isoEnd = alloc.appendedLba!;
+    // As xorriso: the ESP, 300 KiB padding (GPT Gap1), then 16 blocks for the backup GPT; the first
+    // descriptor set spans all of it, partition 1's ends at the ESP. Gap1 ends where sgdisk's
+    // alignment (the largest power of two up to 64 sectors dividing every start) expects an end,
+    // and the image is no whole number of 32-sector cylinders, or xorriso reports cyl-align-on.
+    const starts = [PARTITION_OFFSET * 4, isoEnd * 4, (isoEnd + appendedBlocks) * 4];
+    let align = 64;
+    while (starts.some((x) => x % align !== 0)) align /= 2;
+    let gap = 150;
+    const total = () => isoEnd + appendedBlocks + gap + 16;
+    while (((isoEnd + appendedBlocks + gap) * 4) % align !== 0 || (total() * 4) % 32 === 0 || (total() * 4) % 63 === 0) gap++;
+    const imageBlocks = total();
+    const hybrid: HybridLayout = {
+      bootCode,
+      imageBytes: imageBlocks * BLOCK,
+      biosLba: bios?.lba ?? 0,
+      gpt: true,
+      volumeId,
+      epoch: options.epoch,
+      grub2: { ids: g2.ids, isoEnd: isoEnd * 4, appendedSectors: appendedBlocks * 4 },
+    };
+    return { boot: entries, hybrid, volumeBlocks: imageBlocks, imageBlocks };
+  }
   let lba = fileEnd;
   // the media check never hashes the last 15 blocks, and needs ≥ 336 sectors to pass checkisomd5
   if (options.mediaCheck) lba = Math.max(fileEnd + 15, 336);
@@ -639,7 +698,16 @@ function bootAndSystemArea(
 }
 
 /** Plan the image of `entries`: the five phases in order. */
-export function planIso(entries: readonly ResolvedEntry[], options: IsoOptions): IsoPlan {
+export function planIso(allEntries: readonly ResolvedEntry[], options: IsoOptions): IsoPlan {
+  const appendedEfi = options.hybrid?.grub2?.appendedEfi;
+  let entries = allEntries;
+  let appended: Source | undefined;
+  if (appendedEfi !== undefined) {
+    const e = allEntries.find((x) => x.path === appendedEfi);
+    if (e?.type !== 'file' || e.content.size === 0) throw new UserError(`the UEFI image to append as GPT partition 2 is not a file of the tree: ${appendedEfi}`);
+    appended = e.content;
+    entries = allEntries.filter((x) => x !== e);
+  }
   const ids = volumeIds(options);
   const joliet: Joliet = jolietPolicy(options.joliet);
   const { root, nodes, rrMoved } = nodeTree(entries, options);
@@ -647,9 +715,11 @@ export function planIso(entries: readonly ResolvedEntry[], options: IsoOptions):
   const { space: continuation, relocationLinks } = directoryRecords(root, dirs, jolietDirs, options.epoch);
   const ptSize = pathTableSize(dirs.map((d) => ({ id: d.ecmaId })));
   const jptSize = pathTableSize(jolietDirs.map((d) => ({ id: d.jolietId })));
-  const alloc = allocateBlocks(nodes, { dirs, jolietDirs, ptSize, jptSize, continuationBlocks: continuation.blocks }, options.boot, joliet);
+  // CL/PL carry absolute block numbers in bytes shared by both trees of a partition-offset image
+  if (appendedEfi !== undefined && relocationLinks.length > 0) throw new UserError(`directories nested deeper than 8 levels cannot be written with a partition offset (Rock Ridge relocation): ${relocationLinks[0]!.dir.path}`);
+  const alloc = allocateBlocks(nodes, { dirs, jolietDirs, ptSize, jptSize, continuationBlocks: continuation.blocks }, options.boot, joliet, appendedEfi);
   for (const { entry, dir } of relocationLinks) both32(entry, 4, dir.ecma.lba);
-  const { boot, hybrid, volumeBlocks, imageBlocks } = bootAndSystemArea(alloc, options, ids.volumeId);
+  const { boot, hybrid, volumeBlocks, imageBlocks } = bootAndSystemArea(alloc, options, ids.volumeId, appended);
   return {
     ids,
     epoch: options.epoch,
@@ -667,5 +737,7 @@ export function planIso(entries: readonly ResolvedEntry[], options: IsoOptions):
     ...(hybrid ? { hybrid } : {}),
     volumeBlocks,
     imageBlocks,
+    ...(alloc.second ? { partition: { ...alloc.second, volumeBlocks: alloc.appendedLba! - PARTITION_OFFSET } } : {}),
+    ...(appended ? { appended: { lba: alloc.appendedLba!, source: appended } } : {}),
   };
 }

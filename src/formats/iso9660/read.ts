@@ -430,6 +430,12 @@ export class IsoReader {
     return this.readBytes(0, 16 * BLOCK);
   }
 
+  /** Whether block `lba` holds a primary volume descriptor (partition 1's own, at block 32, of a partition-offset image). */
+  async primaryDescriptorAt(lba: number): Promise<boolean> {
+    const b = await this.readBytes(lba * BLOCK, 8);
+    return b.length === 8 && b[0] === 1 && b.toString('latin1', 1, 6) === 'CD001' && b[6] === 1;
+  }
+
   /** The first bytes of a boot image at `lba` that `bootInfoOf` reads. */
   async bootImageHead(lba: number, size: number): Promise<Uint8Array> {
     return this.readBytes(lba * BLOCK, size >= BOOT_INFO_BYTES ? BOOT_INFO_BYTES : 64);

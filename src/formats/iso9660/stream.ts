@@ -6,7 +6,7 @@
 import { UserError } from '../../errors.js';
 import { bootRecord, jolietDescriptor, primaryDescriptor, terminator } from './descriptors.js';
 import { bootCatalog, patchBootInfo } from './eltorito.js';
-import { gptBackup, systemArea } from './hybrid.js';
+import { gptBackup, PARTITION_OFFSET, systemArea } from './hybrid.js';
 import { encodePathTable } from './pathtable.js';
 import { SECTION_BYTES, type DirExtent, type IsoPlan, type PlanDir, type PlannedRecord, type SystemUsePart } from './plan.js';
 import { BLOCK, blocks } from './numbers.js';
@@ -49,35 +49,45 @@ class Writer {
   }
 }
 
-function encodeSystemUse(plan: IsoPlan, parts: readonly SystemUsePart[]): Uint8Array[] {
-  return parts.map((p) => (p instanceof Uint8Array ? p : ce(plan.lba.continuation + p.block, p.offset, p.length)));
+/**
+ * How a copy of the metadata addresses blocks: the first copy as planned; the second one of a
+ * partition-offset image `meta` blocks further on, every address counted from block `base`.
+ */
+interface View {
+  readonly meta: number;
+  readonly base: number;
+}
+const FIRST: View = { meta: 0, base: 0 };
+
+function encodeSystemUse(plan: IsoPlan, parts: readonly SystemUsePart[], v: View): Uint8Array[] {
+  return parts.map((p) => (p instanceof Uint8Array ? p : ce(plan.lba.continuation + v.meta - v.base + p.block, p.offset, p.length)));
 }
 
-function target(plan: IsoPlan, r: PlannedRecord, tree: 'ecma' | 'joliet'): { lba: number; length: number; flags: number } {
+function target(plan: IsoPlan, r: PlannedRecord, tree: 'ecma' | 'joliet', v: View): { lba: number; length: number; flags: number } {
   const n = r.node;
-  if (r.placeholder) return { lba: plan.lba.empty!, length: 0, flags: 0 };
-  if (n.kind === 'dir') return { lba: n[tree].lba, length: n[tree].size, flags: FLAG_DIRECTORY };
-  if (r.section === undefined) return { lba: n.lba, length: n.size, flags: 0 };
+  if (r.placeholder) return { lba: plan.lba.empty! - v.base, length: 0, flags: 0 };
+  if (n.kind === 'dir') return { lba: n[tree].lba + v.meta - v.base, length: n[tree].size, flags: FLAG_DIRECTORY };
+  if (r.section === undefined) return { lba: n.lba - v.base, length: n.size, flags: 0 };
   // multi-extent: contiguous sections, all but the last flagged
   const start = r.section * SECTION_BYTES;
   const last = start + SECTION_BYTES >= n.size;
-  return { lba: n.lba + start / BLOCK, length: last ? n.size - start : SECTION_BYTES, flags: last ? 0 : FLAG_MULTI_EXTENT };
+  return { lba: n.lba - v.base + start / BLOCK, length: last ? n.size - start : SECTION_BYTES, flags: last ? 0 : FLAG_MULTI_EXTENT };
 }
 
-function encodeDirectory(plan: IsoPlan, d: PlanDir, tree: 'ecma' | 'joliet'): Uint8Array {
+function encodeDirectory(plan: IsoPlan, d: PlanDir, tree: 'ecma' | 'joliet', v: View): Uint8Array {
   const ext: DirExtent = d[tree];
   const buf = new Uint8Array(ext.size);
   for (const r of ext.records) {
-    writeRecord(buf, r.offset, { ...target(plan, r, tree), id: r.id, epoch: plan.epoch, systemUse: encodeSystemUse(plan, r.systemUse) });
+    writeRecord(buf, r.offset, { ...target(plan, r, tree, v), id: r.id, epoch: plan.epoch, systemUse: encodeSystemUse(plan, r.systemUse, v) });
   }
   return buf;
 }
 
-function encodeContinuation(plan: IsoPlan): Uint8Array {
+function encodeContinuation(plan: IsoPlan, v: View): Uint8Array {
   const buf = new Uint8Array(plan.continuationBlocks * BLOCK);
   for (const a of plan.continuationAreas) {
     let p = a.block * BLOCK + a.offset;
-    for (const e of encodeSystemUse(plan, a.parts)) {
+    for (const e of encodeSystemUse(plan, a.parts, v)) {
       buf.set(e, p);
       p += e.length;
     }
@@ -85,11 +95,62 @@ function encodeContinuation(plan: IsoPlan): Uint8Array {
   return buf;
 }
 
-function pathTable(dirs: readonly PlanDir[], tree: 'ecma' | 'joliet', bigEndian: boolean): Uint8Array {
+function pathTable(dirs: readonly PlanDir[], tree: 'ecma' | 'joliet', bigEndian: boolean, v: View): Uint8Array {
   return encodePathTable(
-    dirs.map((d) => ({ id: tree === 'ecma' ? d.ecmaId : d.jolietId, lba: d[tree].lba, parent: (tree === 'ecma' ? d.ecmaParent : d.parent)[tree].number })),
+    dirs.map((d) => ({ id: tree === 'ecma' ? d.ecmaId : d.jolietId, lba: d[tree].lba + v.meta - v.base, parent: (tree === 'ecma' ? d.ecmaParent : d.parent)[tree].number })),
     bigEndian,
   );
+}
+
+/** The descriptors' view of one metadata copy: root directories and path tables. */
+function trees(plan: IsoPlan, v: View) {
+  const { lba } = plan;
+  const at = (n: number) => n + v.meta - v.base;
+  return {
+    ecma: { rootLba: at(plan.root.ecma.lba), rootSize: plan.root.ecma.size, pathTableSize: plan.pathTableSize, lPathLba: at(lba.lPath), mPathLba: at(lba.mPath) },
+    joliet: lba.jlPath === undefined ? undefined : { rootLba: at(plan.root.joliet.lba), rootSize: plan.root.joliet.size, pathTableSize: plan.jolietPathTableSize, lPathLba: at(lba.jlPath), mPathLba: at(lba.jmPath!) },
+  };
+}
+
+/** Path tables, directories, continuation area and Joliet directories of one metadata copy. */
+async function writeMetadata(w: Writer, plan: IsoPlan, v: View): Promise<void> {
+  const { lba } = plan;
+  await w.padTo(lba.lPath + v.meta);
+  await w.write(pathTable(plan.dirs, 'ecma', false, v));
+  await w.padTo(lba.mPath + v.meta);
+  await w.write(pathTable(plan.dirs, 'ecma', true, v));
+  if (lba.jlPath !== undefined) {
+    await w.padTo(lba.jlPath + v.meta);
+    await w.write(pathTable(plan.jolietDirs, 'joliet', false, v));
+    await w.padTo(lba.jmPath! + v.meta);
+    await w.write(pathTable(plan.jolietDirs, 'joliet', true, v));
+  }
+  for (const d of plan.dirs) {
+    await w.padTo(d.ecma.lba + v.meta);
+    await w.write(encodeDirectory(plan, d, 'ecma', v));
+  }
+  await w.padTo(lba.continuation + v.meta);
+  await w.write(encodeContinuation(plan, v));
+  for (const d of plan.jolietDirs) {
+    await w.padTo(d.joliet.lba + v.meta);
+    await w.write(encodeDirectory(plan, d, 'joliet', v));
+  }
+}
+
+/** Copy a source's bytes, checking it has the planned size. */
+async function copySource(w: Writer, source: Source, size: number): Promise<void> {
+  const copied = await w.sink.copy?.(source);
+  if (copied !== undefined) {
+    if (copied !== size) throw new UserError(`changed size while being read (planned ${size} bytes, got ${copied})`, source.origin);
+    w.position += copied;
+    return;
+  }
+  const start = w.position;
+  for await (const chunk of source.open()) {
+    if (w.position - start + chunk.length > size) throw new UserError(`grew while being read (planned ${size} bytes)`, source.origin);
+    await w.write(chunk);
+  }
+  if (w.position - start !== size) throw new UserError(`shrank while being read (planned ${size} bytes, got ${w.position - start})`, source.origin);
 }
 
 /** Write the whole image described by `plan` to `sink`, reading file data from the sources. */
@@ -98,57 +159,36 @@ export async function streamIso(plan: IsoPlan, sink: Sink): Promise<void> {
   const { lba } = plan;
   if (plan.hybrid) await w.write(systemArea(plan.hybrid));
   await w.padTo(16);
-  const ecmaTree = { rootLba: plan.root.ecma.lba, rootSize: plan.root.ecma.size, pathTableSize: plan.pathTableSize, lPathLba: lba.lPath, mPathLba: lba.mPath };
-  await w.write(primaryDescriptor(plan.ids, ecmaTree, plan.volumeBlocks, plan.epoch));
+  const first = trees(plan, FIRST);
+  await w.write(primaryDescriptor(plan.ids, first.ecma, plan.volumeBlocks, plan.epoch));
   if (lba.bootRecord !== undefined) await w.write(bootRecord(lba.catalog!));
-  if (lba.svd !== undefined) {
-    const jTree = { rootLba: plan.root.joliet.lba, rootSize: plan.root.joliet.size, pathTableSize: plan.jolietPathTableSize, lPathLba: lba.jlPath!, mPathLba: lba.jmPath! };
-    await w.write(jolietDescriptor(plan.ids, jTree, plan.volumeBlocks, plan.epoch));
-  }
+  if (lba.svd !== undefined) await w.write(jolietDescriptor(plan.ids, first.joliet!, plan.volumeBlocks, plan.epoch));
   await w.write(terminator());
   if (lba.catalog !== undefined) await w.write(bootCatalog(plan.boot));
-  await w.padTo(lba.lPath);
-  await w.write(pathTable(plan.dirs, 'ecma', false));
-  await w.padTo(lba.mPath);
-  await w.write(pathTable(plan.dirs, 'ecma', true));
-  if (lba.jlPath !== undefined) {
-    await w.padTo(lba.jlPath);
-    await w.write(pathTable(plan.jolietDirs, 'joliet', false));
-    await w.padTo(lba.jmPath!);
-    await w.write(pathTable(plan.jolietDirs, 'joliet', true));
+  const part = plan.partition;
+  const second: View | undefined = part ? { meta: part.metaShift, base: PARTITION_OFFSET } : undefined;
+  if (part && second) {
+    // partition 1's own superblock set: the same volume seen from block 16, without El Torito
+    const t = trees(plan, second);
+    await w.padTo(part.pvd);
+    await w.write(primaryDescriptor(plan.ids, t.ecma, part.volumeBlocks, plan.epoch));
+    if (part.svd !== undefined) await w.write(jolietDescriptor(plan.ids, t.joliet!, part.volumeBlocks, plan.epoch));
+    await w.write(terminator());
   }
-  for (const d of plan.dirs) {
-    await w.padTo(d.ecma.lba);
-    await w.write(encodeDirectory(plan, d, 'ecma'));
-  }
-  await w.padTo(lba.continuation);
-  await w.write(encodeContinuation(plan));
-  for (const d of plan.jolietDirs) {
-    await w.padTo(d.joliet.lba);
-    await w.write(encodeDirectory(plan, d, 'joliet'));
-  }
+  await writeMetadata(w, plan, FIRST);
+  if (second) await writeMetadata(w, plan, second);
   await w.padTo(lba.data);
   for (const f of plan.files) {
     await w.padTo(f.lba);
-    if (f.bootInfo) {
-      // a BIOS image is small (≤ 1 MiB, checked by the planner): patched whole
-      await w.write(patchBootInfo(await readSource(f.source), f.lba, f.bootInfo.grub2));
-    } else {
-      const copied = await w.sink.copy?.(f.source);
-      if (copied !== undefined) {
-        if (copied !== f.size) throw new UserError(`changed size while being read (planned ${f.size} bytes, got ${copied})`, f.source.origin);
-        w.position += copied;
-        await w.padTo(f.lba + blocks(f.size));
-        continue;
-      }
-      const start = w.position;
-      for await (const chunk of f.source.open()) {
-        if (w.position - start + chunk.length > f.size) throw new UserError(`grew while being read (planned ${f.size} bytes)`, f.source.origin);
-        await w.write(chunk);
-      }
-      if (w.position - start !== f.size) throw new UserError(`shrank while being read (planned ${f.size} bytes, got ${w.position - start})`, f.source.origin);
-    }
+    // a BIOS image is small (≤ 1 MiB, checked by the planner): patched whole
+    if (f.bootInfo) await w.write(patchBootInfo(await readSource(f.source), f.lba, f.bootInfo.grub2));
+    else await copySource(w, f.source, f.size);
     await w.padTo(f.lba + blocks(f.size));
+  }
+  if (plan.appended) {
+    await w.padTo(plan.appended.lba);
+    await copySource(w, plan.appended.source, plan.appended.source.size);
+    await w.padTo(plan.appended.lba + blocks(plan.appended.source.size));
   }
   const end = plan.imageBlocks * BLOCK;
   if (plan.hybrid?.gpt) {
