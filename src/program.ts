@@ -6,10 +6,34 @@ import { register as registerVerify } from './commands/verify.js';
 import { register as registerIso } from './commands/iso.js';
 import { register as registerKeygen } from './commands/keygen.js';
 import { register as registerRom } from './commands/rom.js';
-import { enableDebug, reportError } from './commands/common.js';
+import { enableDebug, reportError, setVerbosity } from './commands/common.js';
 import { removeTemporaries } from './tree/leftovers.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** Exit codes, told in `dudkit --help`, the README and the man page alike. */
+export const EXIT_CODES: [code: string, meaning: string][] = [
+  ['0', 'success'],
+  ['1', 'verification failed (verify, rom check): the medium is read but its consumer would refuse it'],
+  ['2', 'bad input or usage: one line on stderr naming the file, the manifest key and the problem; nothing is written'],
+  ['70', 'internal error (a dudkit bug): one line; --debug or DUDKIT_DEBUG=1 adds the stack'],
+  ['130', 'interrupted by SIGINT (Ctrl-C); temporaries are removed, nothing is written'],
+  ['143', 'terminated by SIGTERM or SIGHUP; temporaries are removed, nothing is written'],
+];
+
+const EXIT_STATUS = `\nExit status:\n${EXIT_CODES.map(([c, m]) => `  ${c.padEnd(4)} ${m}`).join('\n')}\n`;
+
+/** commander's "error: unknown option '--onyl'\n(Did you mean --only?)" as one line with the help hint. */
+function usageLine(text: string, command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  const message = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*\(Did you mean (.*)\?\)$/s, ' (did you mean $1?)')
+    .replace(/\s*\n\s*/g, ' ');
+  return `dudkit: ${message}; see '${names.join(' ')} --help'\n`;
+}
 
 /** The command line: parse `argv` and run the command it names. */
 export async function runCli(argv: string[]): Promise<void> {
@@ -25,19 +49,33 @@ export async function runCli(argv: string[]): Promise<void> {
     .name('dudkit')
     .description('Build installer-time driver media (driver update disks, SUSE DUDs, XenServer packs, ESXi VIBs) from one manifest.')
     .version(version)
-    .option('--debug', 'print the stack of an internal error (also DUDKIT_DEBUG=1)')
-    .showHelpAfterError()
-    .configureOutput({ outputError: (s, write) => write(s) });
+    .addHelpText('after', EXIT_STATUS);
+  // shared options, before or after the command's name
+  const shared = (c: Command) => {
+    const add = (flags: string, description: string) => {
+      // `rom fix` has its own --verbose
+      if (!c.options.some((o) => o.long === flags.replace(/^-., /, ''))) c.option(flags, description);
+    };
+    add('-q, --quiet', 'print nothing on success (warnings and the one error line still go to stderr)');
+    add('-v, --verbose', 'say on stderr what happens: each phase, each file read and written');
+    add('--debug', 'print the stack of an internal error (also DUDKIT_DEBUG=1)');
+  };
+  shared(program);
   program.exitOverride((err) => {
     // usage errors exit 2 (design.md); --help and --version exit 0
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
   for (const register of [registerBuild, registerInspect, registerIso, registerVerify, registerKeygen, registerRom]) register(program);
-  // `--debug` before or after the command's name
   const withSubcommands = (c: Command): Command[] => c.commands.flatMap((s) => [s, ...withSubcommands(s)]);
-  for (const command of withSubcommands(program)) command.option('--debug', 'print the stack of an internal error (also DUDKIT_DEBUG=1)');
+  for (const command of [program, ...withSubcommands(program)]) {
+    if (command !== program) shared(command);
+    // a usage mistake is one line naming the closest valid spelling, as commander suggests it, and where help is
+    command.configureOutput({ outputError: (text, write) => write(usageLine(text, command)) });
+  }
   program.hook('preAction', (_program, command) => {
-    if (program.opts().debug || command.opts().debug) enableDebug();
+    const opts = { ...program.opts(), ...command.opts() } as { debug?: boolean; quiet?: boolean; verbose?: boolean };
+    if (opts.debug) enableDebug();
+    setVerbosity(opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal');
   });
   await program.parseAsync(argv);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { build, targetKinds } from '../api.js';
-import { action, commandContext, printJson } from './common.js';
+import { action, commandContext, printJson, say, detail } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -17,7 +17,9 @@ export function register(program: Command): void {
         `\nEverything that can be checked (options, sources, module arches, files named by options, each\n` +
         `target's plan) is checked before anything is written; a mistake there leaves OUTDIR untouched.\n` +
         `Targets are then written one by one, each whole or not at all. If one fails, those written\n` +
-        `before it stay, complete, and the error line ends "already written and complete: <paths>".\n`,
+        `before it stay, complete, and the error line ends "already written and complete: <paths>".\n` +
+        `\nBeside each image a checksum file is written (OUT.sha256, sha256sum format; md5 too with\n` +
+        `checksums: [md5, sha256]); set a target's checksums: [] to write none.\n`,
     )
     .action(
       action(async (manifest: string, opts: { outDir: string; only: string[]; json?: boolean; progress?: boolean }) => {
@@ -27,9 +29,10 @@ export function register(program: Command): void {
           printJson(result);
           return;
         }
+        for (const t of result.targets) for (const f of [t.path, ...(t.sidecars ?? [])]) detail(`wrote ${f}`);
         for (const t of result.targets) {
-          process.stdout.write(`${t.target}: ${t.path}${t.size !== undefined ? ` (${t.size} bytes)` : ''}\n`);
-          for (const n of t.notes) process.stdout.write(`  ${n.replace(/\n/g, '\n  ')}\n`);
+          say(`${t.target}: ${t.path}${t.size !== undefined ? ` (${t.size} bytes)` : ''}\n`);
+          for (const n of t.notes) say(`  ${n.replace(/\n/g, '\n  ')}\n`);
         }
       }),
     );

@@ -13,9 +13,42 @@ export interface GlobalOpts {
   progress?: boolean;
 }
 
-/** Progress on stderr: only on a TTY or when asked, never mixed into --json stdout. */
+/** How much a command says: `-q` nothing on success, `-v` every phase and file as it happens. */
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+let verbosity: Verbosity = 'normal';
+
+export function setVerbosity(v: Verbosity): void {
+  verbosity = v;
+}
+
+/** A command's normal output on stdout (its summary lines); nothing with `--quiet`. */
+export function say(text: string): void {
+  if (verbosity !== 'quiet') process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** A `--verbose` remark on stderr. */
+export function detail(text: string): void {
+  if (verbosity === 'verbose') process.stderr.write(`dudkit: ${text}\n`);
+}
+
+/** One line per phase and remark, for `--verbose` and for `--progress` where stderr is no terminal (a log). */
+function lineProgress(): Progress {
+  return {
+    phase: (l) => process.stderr.write(`dudkit: ${l}\n`),
+    advance() {},
+    note: (m) => process.stderr.write(`dudkit: ${m}\n`),
+  };
+}
+
+/**
+ * Progress on stderr, never mixed into --json stdout: a redrawn line on a terminal, plain lines
+ * when `--progress` is asked for elsewhere (no carriage returns or escape codes in a log), each
+ * phase as a line with `--verbose`, nothing with `--quiet`.
+ */
 export function stderrProgress(force: boolean): Progress | undefined {
-  if (!force && !process.stderr.isTTY) return undefined;
+  if (verbosity === 'quiet') return undefined;
+  if (verbosity === 'verbose') return lineProgress();
+  if (!process.stderr.isTTY) return force ? lineProgress() : undefined;
   let label = '';
   let total = 0;
   let done = 0;
@@ -50,6 +83,7 @@ export function commandContext(opts: GlobalOpts): Context {
   const progress = stderrProgress(Boolean(opts.progress));
   return createContext({
     ...(progress ? { progress } : {}),
+    // warnings are shown with --quiet too, as rpm --quiet shows them: they are not news of success
     onWarn: (m) => process.stderr.write(`dudkit: warning: ${m}\n`),
   });
 }

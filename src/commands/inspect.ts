@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { inspect } from '../api.js';
-import { action, commandContext, printJson } from './common.js';
+import { action, commandContext, printJson, say } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -14,7 +14,7 @@ export function register(program: Command): void {
       action(async (path: string, opts: { ca?: string; json?: boolean; progress?: boolean }) => {
         const report = await inspect(path, { ctx: commandContext(opts), ...(opts.ca ? { ca: opts.ca } : {}) });
         if (opts.json) printJson(report.json);
-        else process.stdout.write(report.text.endsWith('\n') ? report.text : `${report.text}\n`);
+        else say(report.text.endsWith('\n') ? report.text : `${report.text}\n`);
       }, (path) => path),
     );
 }

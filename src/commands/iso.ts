@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { UserError, writeIso, type WriteIsoOptions } from '../api.js';
-import { action, commandContext, printJson, type GlobalOpts } from './common.js';
+import { action, commandContext, printJson, type GlobalOpts, say } from './common.js';
 
 interface IsoCommandOpts extends GlobalOpts {
   output: string;
@@ -69,7 +69,7 @@ async function isoCommand(dir: string, opts: IsoCommandOpts): Promise<void> {
     const lines = [`wrote ${opts.output} (${result.size} bytes)`];
     if (result.implantedMd5) lines.push(`media-check MD5 ${result.implantedMd5}`);
     for (const s of result.sidecars) lines.push(`wrote ${s}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    say(`${lines.join('\n')}\n`);
   }
 }
 

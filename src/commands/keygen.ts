@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { keygen, UserError } from '../api.js';
-import { action, printJson } from './common.js';
+import { action, printJson, say } from './common.js';
 
 interface KeygenOpts {
   name: string;
@@ -33,7 +33,7 @@ export function register(program: Command): void {
         }
         const r = await keygen(prefix, { name: opts.name, ...(opts.email ? { email: opts.email } : {}), bits, ...(passphrase ? { passphrase } : {}), force: Boolean(opts.force) });
         if (opts.json) printJson(r);
-        else process.stdout.write(`${r.secret} (secret${r.protected ? ', passphrase-protected' : ', NOT protected: for tests only'})\n${r.public} (public)\nfingerprint ${r.fingerprint}\n`);
+        else say(`${r.secret} (secret${r.protected ? ', passphrase-protected' : ', NOT protected: for tests only'})\n${r.public} (public)\nfingerprint ${r.fingerprint}\n`);
       }),
     );
 }

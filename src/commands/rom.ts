@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { romCheck, romFix, UserError } from '../api.js';
-import { action, commandContext, printJson, VerificationFailed } from './common.js';
+import { action, commandContext, printJson, VerificationFailed, say } from './common.js';
 
 interface FixOpts {
   output: string;
@@ -53,7 +53,7 @@ export function register(program: Command): void {
         if (opts.verbose) for (const c of r.changes.length ? r.changes : ['nothing to change']) process.stderr.write(`dudkit: ${input}: ${c}\n`);
         for (const p of r.report.problems) ctx.warn(`${r.path}: ${p}`);
         if (opts.json) printJson(r.report);
-        else process.stdout.write(`wrote ${r.path} (${r.size} bytes, ${r.report.images.length} image${r.report.images.length === 1 ? '' : 's'})\n`);
+        else say(`wrote ${r.path} (${r.size} bytes, ${r.report.images.length} image${r.report.images.length === 1 ? '' : 's'})\n`);
       }, (input) => input),
     );
   rom
@@ -66,7 +66,7 @@ export function register(program: Command): void {
       action(async (path: string, opts: { json?: boolean }) => {
         const { report, text } = await romCheck(path);
         if (opts.json) printJson(report);
-        else process.stdout.write(`${text}\n`);
+        else say(`${text}\n`);
         if (!report.valid) throw new VerificationFailed(`${path}: not a valid option ROM: ${report.problems[0]}`);
       }, (path) => path),
     );

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { verify } from '../api.js';
-import { action, printJson, VerificationFailed } from './common.js';
+import { action, printJson, VerificationFailed, say } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function register(program: Command): void {
       action(async (path: string, opts: { kernel: string[]; key?: string; ca?: string; json?: boolean }) => {
         const report = await verify(path, { kernels: opts.kernel, ...(opts.key ? { key: opts.key } : {}), ...(opts.ca ? { ca: opts.ca } : {}) });
         if (opts.json) printJson({ medium: report.medium, kind: report.kind, ok: report.ok, findings: report.findings, details: report.details });
-        else process.stdout.write(`${report.text}\n`);
+        else say(`${report.text}\n`);
         if (!report.ok) throw new VerificationFailed(`${path}: verification failed`);
       }, (path) => path),
     );

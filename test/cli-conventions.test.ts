@@ -1,0 +1,59 @@
+// The command-line conventions users bring from rpmbuild, xorriso and ddiskit (issue 19):
+// -q/-v, one-line usage errors with the closest spelling, documented exit codes, plain progress lines in a log.
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dudkit, FIXTURES } from './helpers/run.js';
+import { tempDir } from './helpers/tmp.js';
+import { ACME } from './helpers/manifest.js';
+
+const tmp = tempDir();
+const env = { SOURCE_DATE_EPOCH: '1700000000' };
+
+describe('verbosity', () => {
+  const manifest = join(tmp, 'dudkit.yaml');
+  writeFileSync(manifest, `${ACME}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/*.ko\ntargets:\n  - rhdd3: { out: dd.iso }\n`);
+
+  it('--quiet prints nothing on success, --verbose names each phase and each file written', () => {
+    const q = dudkit(['build', '-q', manifest, '-o', join(tmp, 'q')], { env });
+    expect([q.status, q.stdout, q.stderr]).toEqual([0, '', '']);
+    expect(readdirSync(join(tmp, 'q')).length).toBeGreaterThan(0);
+
+    const v = dudkit(['--verbose', 'build', manifest, '-o', join(tmp, 'v')], { env });
+    expect(v.status).toBe(0);
+    expect(v.stderr).toMatch(/^dudkit: rhdd3: preparing /m);
+    expect(v.stderr).toMatch(/^dudkit: compressing the payload of kmod-.*\.rpm/m);
+    for (const f of readdirSync(join(tmp, 'v'))) expect(v.stderr).toContain(`dudkit: wrote ${join(tmp, 'v', f)}\n`);
+    expect(v.stdout).toMatch(/^rhdd3: /);
+  });
+
+  it('--progress where stderr is no terminal prints plain lines: no carriage return, no escape codes', () => {
+    const p = dudkit(['build', '--progress', manifest, '-o', join(tmp, 'p')], { env });
+    expect(p.status).toBe(0);
+    expect(p.stderr).toMatch(/^dudkit: writing .*\n/m);
+    expect(p.stderr).not.toMatch(/[\r\x1b]/);
+  });
+
+  it('--quiet keeps the one error line', () => {
+    const r = dudkit(['build', '-q', join(tmp, 'missing.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('usage errors', () => {
+  it('an unknown option is one line with the closest valid option and the --help to read, exit 2', () => {
+    const r = dudkit(['build', '--onyl', 'rhdd3', 'x.yaml']);
+    expect([r.status, r.stdout, r.stderr]).toEqual([2, '', "dudkit: unknown option '--onyl' (did you mean --only?); see 'dudkit build --help'\n"]);
+    const c = dudkit(['verfy', 'x.iso']);
+    expect([c.status, c.stderr]).toEqual([2, "dudkit: unknown command 'verfy' (did you mean verify?); see 'dudkit --help'\n"]);
+    const s = dudkit(['rom', 'check']);
+    expect([s.status, s.stderr]).toEqual([2, "dudkit: missing required argument 'rom'; see 'dudkit rom check --help'\n"]);
+  });
+
+  it('--help documents the exit codes 0, 1, 2, 70, 130 and 143', () => {
+    const h = dudkit(['--help']);
+    expect(h.status).toBe(0);
+    for (const code of ['0', '1', '2', '70', '130', '143']) expect(h.stdout).toMatch(new RegExp(`^  ${code} +\\S`, 'm'));
+  });
+});
