@@ -14,10 +14,12 @@ import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { UserError } from '../src/errors.js';
 import { rpmFileName, type RpmPackage as RpmSpec, type WriteRpmOptions } from '../src/formats/rpm/write.js';
 import { TAG } from '../src/formats/rpm/tags.js';
-import { flagsOp } from '../src/formats/rpm/vercmp.js';
+import { flagsOp, rpmvercmp } from '../src/formats/rpm/vercmp.js';
+import { dom0Kernel } from '../src/formats/xenserver/dom0.js';
 import { installScript } from '../src/formats/xenserver/install.js';
 import { IDENT_RE, metadataMd5Line, TESTS, xsPackages, xsRepository, type Requirement, type XsPackage } from '../src/formats/xenserver/legacy.js';
 import { classifyRpm, installOrder, type OrderItem } from '../src/formats/xenserver/rules.js';
+import { buildProblem, isMainRequirement, padMain, splitBuild, versionProblem } from '../src/formats/xenserver/version.js';
 import type { DriverSet } from '../src/model/driverset.js';
 import { generatedRpm } from '../src/packages/generated.js';
 import { xenDriverPackages, xenRpmFormat } from '../src/packages/xenserver.js';
@@ -71,6 +73,21 @@ const word = z.union([z.string(), z.number()]).transform(String);
 const rpmWord = word.pipe(z.string().max(MAX_LENGTH.version, tooLong(MAX_LENGTH.version)).regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM version or release (no `-`)'));
 const ident = z.string().max(MAX_LENGTH.name, tooLong(MAX_LENGTH.name)).regex(IDENT_RE, 'must match [A-Za-z0-9._-]+');
 const baseVersion = word.pipe(z.string().regex(/^\d+(\.\d+){1,2}$/, 'must be a XenServer release like 6.5.0 or 7.0.0'));
+/** A version the legacy installer can compare (§3.2.1); a `-build` part is split off by the layout. */
+const packVersion = word.pipe(printable).superRefine((v, ctx) => {
+  const problem = versionProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const packBuild = word.pipe(printable).superRefine((v, ctx) => {
+  const problem = buildProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+/** Numbers only: the installers drop a build part of a requirement (`eq 7.0.0-125380c` is met by any 7.0.0), so none is written. */
+const requiredVersion = printable.superRefine((v, ctx) => {
+  const problem = versionProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  else if (v.includes('-')) ctx.addIssue({ code: 'custom', message: `"${v}" has a build part, which the installers ignore when they compare: write ${splitBuild(v).version}` });
+});
 const kernel = z.string().max(MAX_LENGTH.kernel, tooLong(MAX_LENGTH.kernel)).regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a kernel release (`uname -r`)');
 
 /** `originator:name test version`, e.g. `xs:main eq 6.5.0`. */
@@ -83,7 +100,7 @@ const requirement = z.preprocess(
     ctx.addIssue({ code: 'custom', message: `"${v}" must read "originator:name test version" with test one of ${TESTS.join(' ')}, e.g. "xs:main eq 7.0.0"` });
     return z.NEVER;
   },
-  z.strictObject({ originator: ident, name: ident, test: z.enum(TESTS), version: printable, product: printable.optional() }),
+  z.strictObject({ originator: ident, name: ident, test: z.enum(TESTS), version: requiredVersion, product: printable.optional() }),
 );
 
 export const xenserverLegacyOptions = z.preprocess(
@@ -106,10 +123,10 @@ export const xenserverLegacyOptions = z.preprocess(
     xenserver: baseVersion.optional(),
     /** Default `xs:main eq <xenserver>` (the reference builder's default). */
     requires: z.preprocess((v) => (typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v)) ? [v] : v), z.array(requirement)).optional(),
-    /** `PACK_VERSION`; default the manifest's version. */
-    version: word.pipe(printable).optional(),
+    /** `PACK_VERSION`; default the manifest's version. A `-` starts the build (`2.4.1-7`: version 2.4.1, build 7). */
+    version: packVersion.optional(),
     /** `PACK_BUILD` */
-    build: word.pipe(printable).optional(),
+    build: packBuild.optional(),
     /** `--vendor-code`: default the manifest's vendor. */
     originator: ident.optional(),
     /** `--vendor-name`: the ISO application id; default vendorName, else vendor. */
@@ -139,11 +156,23 @@ interface Resolved {
   label: string;
   text: string;
   release: string;
+  /** The pack version as written (`version`, without a build) and its build, if any. */
+  version: string;
+  build?: string;
   requires: Requirement[];
   rpm: Pick<WriteRpmOptions, 'compressor' | 'fileDigest'>;
 }
 
-const pad3 = (v: string) => (v.split('.').length === 2 ? `${v}.0` : v);
+/** The pack version and build: `version: 2.4.1-7` is version 2.4.1, build 7, as the installers read it. */
+function versionAndBuild(set: DriverSet, o: Options): { version: string; build?: string } {
+  const given = o.version ?? set.meta.version;
+  const problem = versionProblem(given);
+  if (problem) throw new UserError(`xenserver-legacy: version: ${o.version === undefined ? `defaults to the manifest's version, and ` : ''}${problem}; set version: (PACK_VERSION)`);
+  const split = splitBuild(given);
+  if (split.build !== undefined && o.build !== undefined) throw new UserError(`xenserver-legacy: version "${given}" carries the build "${split.build}" and build: gives "${o.build}": give the build once`);
+  const build = split.build ?? o.build;
+  return { version: split.version, ...(build !== undefined ? { build } : {}) };
+}
 
 function resolveOptions(set: DriverSet, o: Options): Resolved {
   const label = o.label ?? set.meta.name;
@@ -152,14 +181,15 @@ function resolveOptions(set: DriverSet, o: Options): Resolved {
   if (text.length > 32) throw new UserError(`xenserver-legacy: text defaults to the summary "${text}", ${text.length} characters, but it is also the ISO volume id, which holds 32: set text: (TEXT)`);
   const given = o.requires;
   const main = given?.find((r) => r.originator === 'xs' && r.name === 'main' && ['eq', 'ge', 'gt'].includes(r.test));
-  const release = pad3(o.xenserver ?? main?.version ?? '7.0.0');
-  const requires = given ?? [{ originator: 'xs', name: 'main', test: 'eq', version: release }];
+  const release = padMain(o.xenserver ?? main?.version ?? '7.0.0');
+  // the base product's version has three arcs and a shorter one is lower (§3.2.1): `eq 7.0` would fail on 7.0.0
+  const requires = given?.map((q) => (isMainRequirement(q.originator, q.name) ? { ...q, version: padMain(q.version) } : q)) ?? [{ originator: 'xs', name: 'main', test: 'eq', version: release }];
   const rpm = xenRpmFormat(release);
   if (o.payload) {
     if (rpm.compressor === 'gzip' && o.payload !== 'gzip') throw new UserError(`xenserver-legacy: payload ${o.payload}: XenServer ${release} (rpm 4.4) reads gzip payloads only`);
     rpm.compressor = o.payload;
   }
-  return { label, text, release, requires, rpm };
+  return { label, text, release, ...versionAndBuild(set, o), requires, rpm };
 }
 
 /** Size and MD5 of each package, read once however many generated files need them. */
@@ -232,7 +262,7 @@ function fromGiven(r: DriverSet['rpms'][number], format: Resolved['rpm'], releas
 function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
   const r = resolveOptions(set, o);
   const originator = o.originator ?? set.meta.vendor;
-  const version = o.version ?? set.meta.version;
+  const version = r.version;
   const packs = xenDriverPackages(set, {
     label: r.label,
     ...(o.rpmVersion ? { rpmVersion: o.rpmVersion } : {}),
@@ -242,6 +272,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
     moduleDir: o.moduleDir,
     ...(o.kernels ? { kernels: o.kernels } : {}),
     ...(o.modprobe ? { modprobe: o.modprobe } : {}),
+    dashedKernels: rpmvercmp(r.release, '6.5') < 0,
     buildTime: env.epoch,
   });
   const given = set.rpms.filter((g) => !g.pkg.isSource);
@@ -249,13 +280,19 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
   const entries = [...(packs.data ? [fromSpec(packs.data, r.rpm)] : []), ...packs.modules.map((m) => fromSpec(m, r.rpm)), ...given.map((g) => fromGiven(g, r.rpm, r.release, env.warn))];
   if (entries.length === 0) throw new UserError('xenserver-legacy: nothing to pack: give kernel modules, firmware or RPMs');
   const ordered = checked(() => installOrder(entries));
+  const dom0 = dom0Kernel(r.release);
+  for (const e of entries) {
+    if (dom0 && e.type === 'driver-rpm' && e.kernel !== 'any' && e.kernel !== dom0) {
+      env.warn(`xenserver-legacy: ${e.id} is for kernel ${e.kernel}, but XenServer ${r.release} runs ${dom0}: its installer skips the driver ("version mismatch")`);
+    }
+  }
   const repository = checked(() =>
     xsRepository({
         originator,
         name: r.label,
         product: o.product,
         version,
-        ...(o.build ? { build: o.build } : {}),
+        ...(r.build !== undefined ? { build: r.build } : {}),
         description: r.text,
         requires: r.requires,
         enforceHomogeneity: o.enforceHomogeneity,

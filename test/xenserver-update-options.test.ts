@@ -150,8 +150,11 @@ describe('xenserver-update options', () => {
     const beside = dudkit(['verify', iso, '--json']);
     expect(beside.status, beside.stdout).toBe(0);
     expect(JSON.parse(beside.stdout).findings).toContainEqual({ code: 'XS_UPDATE_KEY_BESIDE', severity: 'info', subject: '', message: `signatures checked with ${join(out, 'RPM-GPG-KEY-acme')} (found beside the medium)` });
+    // no key anywhere: an unverifiable signature is an error unless the user waives it (issue 12 item 9)
     const nowhere = dudkit(['verify', broken]);
-    expect(nowhere.stdout).toMatch(/warning: signatures not checked: give the public key users import with --key \(update\.xml names RPM-GPG-KEY-acme\)/);
+    expect(nowhere.stdout).toMatch(/error: signatures not checked, so a tampered pack would pass: give the public key users import with --key \(update\.xml names RPM-GPG-KEY-acme\), or say --no-signature-check/);
+    const waived = dudkit(['verify', broken, '--no-signature-check']);
+    expect(waived.stdout).toMatch(/warning: signatures not checked \(--no-signature-check\): give the public key users import with --key \(update\.xml names RPM-GPG-KEY-acme\)/);
     // another key: every signature fails
     const other = dudkit(['verify', iso, '--key', join(FIXTURES, 'rpms/signing/public.asc')]);
     expect(other.status).toBe(1);

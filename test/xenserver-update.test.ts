@@ -7,7 +7,7 @@ import { generateKeyPair } from '../src/sign/keygen.js';
 import { bytesSource } from '../src/tree/source.js';
 import { Scratch } from '../src/tree/scratch.js';
 import { verify as verifyMedium } from '../src/readers/index.js';
-import { FIXTURES, run } from './helpers/run.js';
+import { dudkit, FIXTURES, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
 import { ACME_FULL } from './helpers/manifest.js';
 
@@ -197,6 +197,27 @@ describe('xenserver-update: driver disk from modules + firmware, signed with a t
     expect(bad.ok).toBe(false);
     expect(bad.findings.some((f) => f.severity === 'error' && f.subject === 'update.xml.asc' && /BADSIG|bad signature/.test(f.message))).toBe(true);
   });
+
+  it('a tampered pack verified without any key fails (issue 12 item 9); --no-signature-check makes it a warning, never a good signature', async () => {
+    // xen-api ocaml/xapi/gpg.ml (`with_signed_cleartext` via update-upload) accepts only GOODSIG +
+    // TRUST_ULTIMATE: real gpg says BADSIG on this update.xml, so xapi refuses it ("Invalid signature")
+    const tampered = join(dir, 'tampered-nokey');
+    cpSync(T, tampered, { recursive: true });
+    writeFileSync(join(tampered, 'update.xml'), readFileSync(join(T, 'update.xml'), 'utf8').replace('ACME 25GbE', 'ACME 40GbE'));
+    const home = join(dir, 'gnupg-tampered');
+    mkdirSync(home, { mode: 0o700 });
+    must(run('gpg', ['--homedir', home, '--batch', '--import', join(out, 'RPM-GPG-KEY-acme')]));
+    expect(run('gpg', ['--homedir', home, '--batch', '--status-fd', '1', '--verify', join(tampered, 'update.xml.asc'), join(tampered, 'update.xml')]).stdout).toMatch(/^\[GNUPG:\] BADSIG /m);
+    const strict = await verifyMedium(tampered);
+    expect(strict.ok).toBe(false);
+    expect(strict.findings).toContainEqual(expect.objectContaining({ code: 'XS_UPDATE_SIGNATURES_UNCHECKED', severity: 'error' }));
+    const waived = await verifyMedium(tampered, { signatureCheck: false });
+    expect(waived.findings).toContainEqual(expect.objectContaining({ code: 'XS_UPDATE_SIGNATURES_UNCHECKED', severity: 'warning' }));
+    expect((waived.details as { signatures: { status: string }[] }).signatures.map((x) => x.status)).toEqual(['unchecked', 'unchecked']);
+    const cli = dudkit(['verify', tampered]);
+    expect(cli.status).toBe(1);
+    expect(cli.stdout).toMatch(/error: signatures not checked, so a tampered pack would pass/);
+  });
 });
 
 describe('xenserver-update: xapi replay with real dnf (§4.7 config, gpgcheck and repo_gpgcheck on)', () => {
@@ -244,6 +265,9 @@ describe('xenserver-update: xapi replay with real dnf (§4.7 config, gpgcheck an
     expect(upd.status, upd.stderr).toBe(0);
     expect(existsSync(join(root, 'var/update/applied', UUID))).toBe(true);
     expect(readdirSync(join(root, 'lib/modules', DOM0, 'updates')).sort()).toEqual(['acmenet.ko', 'acmestor.ko']);
+    // what dnf did on this host, verify predicts for its kernel
+    const v = await verifyMedium(T, { key: join(out, 'RPM-GPG-KEY-acme'), kernels: [DOM0] });
+    expect(v.findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
   it('on a host with another kernel, control-acmenet fails with "nothing provides kernel-uname-r = …"', async () => {
@@ -252,5 +276,32 @@ describe('xenserver-update: xapi replay with real dnf (§4.7 config, gpgcheck an
     const ctl = dnf(root, ['install', '-y', 'control-acmenet']);
     expect(ctl.status).not.toBe(0);
     expect(ctl.stderr + ctl.stdout).toMatch(new RegExp(`nothing provides kernel-uname-r = 4\\.19\\.0\\+1 needed by control-acmenet`));
+    // xen-api python3/extensions/pool_update.precheck, classify_dnf_failure: "nothing provides X = V
+    // needed by P" is UPDATE_PRECHECK_FAILED_WRONG_SERVER_VERSION; verify --kernel says so (issue 12 item 8)
+    const v = dudkit(['verify', T, '--key', join(out, 'RPM-GPG-KEY-acme'), '--kernel', '4.19.0+2', '--json']);
+    expect(v.status).toBe(1);
+    const findings = (JSON.parse(v.stdout) as { findings: { code: string; severity: string; message: string }[] }).findings.filter((f) => f.severity === 'error');
+    expect(findings.map((f) => f.code).sort()).toEqual(['XS_UPDATE_NO_MODULES_FOR_KERNEL', 'XS_UPDATE_WRONG_KERNEL']);
+    expect(findings.find((f) => f.code === 'XS_UPDATE_WRONG_KERNEL')!.message).toMatch(/nothing provides kernel-uname-r = 4\.19\.0\+1.*UPDATE_PRECHECK_FAILED_WRONG_SERVER_VERSION/);
+    expect(findings.find((f) => f.code === 'XS_UPDATE_NO_MODULES_FOR_KERNEL')!.message).toMatch(/no package has modules under \/lib\/modules\/4\.19\.0\+2\/.*for 4\.19\.0\+1/);
+  });
+
+  it('a key file under another name: dnf with xapi\'s gpgkey=…/<key attribute> cannot get the key, and verify --key says so (issue 12 item 9)', async () => {
+    // scripts/import-update-key copies the key to /etc/pki/rpm-gpg/<its basename>; xen-api
+    // ocaml/xapi/xapi_pool_update.ml writes gpgkey=file:///etc/pki/rpm-gpg/<update.xml key>
+    const pki = join(dir, 'rpm-gpg');
+    mkdirSync(pki);
+    cpSync(join(out, 'RPM-GPG-KEY-acme'), join(pki, 'other-name.asc'));
+    const misnamed = join(dir, 'xapi-misnamed.conf');
+    writeFileSync(misnamed, readFileSync(conf, 'utf8').replace(/^gpgkey=.*$/m, `gpgkey=file://${join(pki, 'RPM-GPG-KEY-acme')}`));
+    const root = join(dir, 'host-misnamed');
+    await fakeHost(root, DOM0, '8.2.1');
+    const ctl = run('dnf', ['-c', misnamed, `--installroot=${root}`, '--releasever=/', '--noplugins', '--setopt=tsflags=noscripts', `--setopt=cachedir=${join(root, 'var/cache/dnf')}`, 'install', '-y', 'control-acmenet']);
+    expect(ctl.status).not.toBe(0);
+    expect(ctl.stderr + ctl.stdout).toMatch(/Failed to retrieve GPG key for repo 'acmenet'.*Couldn't open file .*\/rpm-gpg\/RPM-GPG-KEY-acme/);
+    const v = dudkit(['verify', T, '--key', join(pki, 'other-name.asc'), '--json']);
+    expect(v.status).toBe(1);
+    expect(JSON.parse(v.stdout).findings).toContainEqual(expect.objectContaining({ code: 'XS_UPDATE_KEY_NAME', severity: 'error' }));
+    expect(dudkit(['verify', T, '--key', join(out, 'RPM-GPG-KEY-acme')]).status).toBe(0);
   });
 });

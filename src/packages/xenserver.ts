@@ -36,6 +36,11 @@ export interface XenDriverOptions {
    * vermagic names another release, e.g. test fixtures).
    */
   kernels?: readonly string[] | Readonly<Record<string, string>>;
+  /**
+   * XenServer 5.6–6.2 targets: a dom0 kernel with "-" (`2.6.32.12-0.7.1.xs6.0.0.529.170661xen`) is
+   * packaged as `<label>-modules-<flavour>-<kver without the flavour>`, that era's name form.
+   */
+  dashedKernels?: boolean;
   /** Lines of `/etc/modprobe.d/<label>.conf` in the data package (`options acmenet rx_ring=1024`). */
   modprobe?: readonly string[];
   /** SOURCE_DATE_EPOCH */
@@ -56,6 +61,19 @@ const LABEL_RE = /^[A-Za-z0-9._-]+$/;
 const MODULE_RE = /^[A-Za-z0-9_-]+$/;
 /** No `-`: the pack builder splits `<label>-<kver>-modules` at the last `-` before `-modules`. */
 const XEN_KERNEL_RE = /^[A-Za-z0-9._+~^]+$/;
+/** A XenServer 5.6–6.2 dom0 kernel: `-` inside, the flavour (`xen`) at the end. */
+const DASHED_KERNEL_RE = /^([A-Za-z0-9._+~^-]*[0-9._+~^])([A-Za-z]+)$/;
+
+/** The driver package's name for `kernel`, in the form the pack builders read the kernel back from. */
+function moduleName(label: string, kernel: string, build: KernelBuild, dashed: boolean): string {
+  if (XEN_KERNEL_RE.test(kernel)) return `${label}-${kernel}-modules`;
+  const era = dashed ? DASHED_KERNEL_RE.exec(kernel) : null;
+  if (era) return `${label}-modules-${era[2]!}-${era[1]!}`;
+  const fix = dashed
+    ? 'a XenServer 5.6–6.2 dom0 kernel ends in its flavour (e.g. 2.6.32.12-0.7.1.xs6.0.0.529.170661xen)'
+    : 'kernels with "-" exist only on XenServer 5.6–6.2 (set xenserver: to that release); package modules for the XenServer dom0 kernel (e.g. 3.10.0+10)';
+  throw new UserError(`kernel release "${kernel}" contains "-" or other characters the pack builders cannot split out of ${label}-${kernel}-modules: ${fix}, or map the build with kernels: { ${build.kernelRelease}: <dom0 uname -r> }`);
+}
 
 /**
  * RPM writer options for packages a XenServer release installs: dom0 of 5.6–6.5 is CentOS 5 with
@@ -107,10 +125,7 @@ export function xenDriverPackages(set: DriverSet, opts: XenDriverOptions): XenDr
   const release = opts.rpmRelease ?? set.meta.release;
   const data = dataPackage(set, label, opts.dataRpmVersion ?? version, opts.dataRpmRelease ?? release, opts.modprobe ?? [], opts.buildTime);
   const modules = selectBuilds(set, opts.kernels).map(({ build, kernel }) => {
-    const name = `${label}-${kernel}-modules`;
-    if (!XEN_KERNEL_RE.test(kernel)) {
-      throw new UserError(`kernel release "${kernel}" contains "-" or other characters the pack builders cannot split out of ${name}: package modules for the XenServer dom0 kernel (e.g. 3.10.0+10), or map the build with kernels: { ${build.kernelRelease}: <dom0 uname -r> }`);
-    }
+    const name = moduleName(label, kernel, build, opts.dashedKernels ?? false);
     if (build.modules.length === 0) throw new UserError(`no modules for kernel ${kernel}`, name);
     const dir = `/lib/modules/${kernel}/${opts.moduleDir}`;
     const seen = new Set<string>();

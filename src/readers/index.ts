@@ -38,11 +38,11 @@ export function inspect(path: string, opts: InspectOptions = {}): Promise<Inspec
 
 /** Check a medium the way its consumer does; `ok` is false when the consumer would fail. */
 export function verify(path: string, opts: VerifyCallOptions = {}): Promise<VerifyReport> {
-  const { registry = builtinReaders, ctx = createContext(), kernels = [], key, ca } = opts;
-  return verifyAs(path, path, registry, ctx, { kernels, ...(key !== undefined ? { key } : {}), ...(ca !== undefined ? { ca } : {}) });
+  const { registry = builtinReaders, ctx = createContext(), kernels = [], key, ca, signatureCheck } = opts;
+  return verifyAs(path, path, registry, ctx, { kernels, ...(key !== undefined ? { key } : {}), ...(ca !== undefined ? { ca } : {}), ...(signatureCheck !== undefined ? { signatureCheck } : {}) });
 }
 
-type VerifyOpts = Pick<VerifyEnv, 'kernels' | 'key' | 'foundBy' | 'ca'>;
+type VerifyOpts = Pick<VerifyEnv, 'kernels' | 'key' | 'signatureCheck' | 'foundBy' | 'ca'>;
 
 function env(registry: Registry, ctx: Context, opts: VerifyOpts): VerifyEnv {
   const { foundBy: _own, ...inherited } = opts;
@@ -50,7 +50,7 @@ function env(registry: Registry, ctx: Context, opts: VerifyOpts): VerifyEnv {
     ctx,
     ...opts,
     inspectNested: (path, name) => inspectAs(path, name, registry, ctx, opts.ca),
-    // kernels and key carry over to the nested medium; how it is found is the outer medium's say
+    // kernels, key and signature rule carry over to the nested medium; how it is found is the outer medium's say
     verifyNested: (path, name, foundBy) => verifyAs(path, name, registry, ctx, { ...inherited, ...(foundBy !== undefined ? { foundBy } : {}) }),
   };
 }

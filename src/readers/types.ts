@@ -47,6 +47,11 @@ export interface VerifyOptions {
   key?: string;
   /** PEM certificates X.509 signatures are checked against (ESXi VIBs): signer lookup and trust anchors. */
   ca?: string;
+  /**
+   * false: signatures that cannot be checked (no key) are a warning, not an error
+   * (`--no-signature-check`). Default true: a signed medium whose signatures are unchecked fails.
+   */
+  signatureCheck?: boolean;
 }
 
 /** An inspection rendered: its text (the account, then the findings) and its JSON document. */
@@ -75,6 +80,7 @@ export interface ReadEnv {
 export interface VerifyEnv extends ReadEnv {
   kernels: string[];
   key?: string;
+  signatureCheck?: boolean;
   /** Set for a medium inside another: the outer medium's rule that finds it. */
   foundBy?: string;
 }

@@ -6,7 +6,7 @@ export const xenserverLegacyReader = diskReader({
   kind: 'xenserver-legacy',
   bid: 90,
   holds: isLegacyPack,
-  check: (m) => verifyXenserverLegacy(m),
+  check: (m, { kernels }) => verifyXenserverLegacy(m, kernels),
   text: legacyPackText,
   inspectImage: 'account',
 });

@@ -7,7 +7,7 @@ export const xenserverUpdateReader = diskReader({
   // above the legacy pack: an update pack that also carries legacy files is one with an error
   bid: 95,
   holds: isUpdatePack,
-  check: (m, { key }) => verifyXenserverUpdate(m, key),
+  check: (m, { key, kernels, signatureCheck }) => verifyXenserverUpdate(m, { ...(key !== undefined ? { key } : {}), kernels, ...(signatureCheck !== undefined ? { signatureCheck } : {}) }),
   text: updatePackText,
   inspectImage: 'account',
 });

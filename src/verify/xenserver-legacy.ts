@@ -14,6 +14,7 @@ import { flagsOp } from '../formats/rpm/vercmp.js';
 import { TAG } from '../formats/rpm/tags.js';
 import { IDENT_RE, parseXsPackages, parseXsRepository, TESTS, type ParsedPackage } from '../formats/xenserver/legacy.js';
 import { classifyRpm, orderProblems, type OrderItem } from '../formats/xenserver/rules.js';
+import { isMainRequirement, MAIN_ARCS, padMain, splitBuild, versionProblem } from '../formats/xenserver/version.js';
 import type { OpenedMedium } from '../media/medium.js';
 import { fileSource, readSource, type Source } from '../tree/source.js';
 import { Findings } from '../findings.js';
@@ -62,7 +63,11 @@ async function sideFile(path: string): Promise<string | undefined> {
   return readFile(path, 'latin1').catch(() => undefined);
 }
 
-export async function verifyXenserverLegacy(medium: OpenedMedium): Promise<{ findings: Findings; details: LegacyPackDetails }> {
+/**
+ * `kernels`: the dom0 kernel (`uname -r`) of the host installer and host the pack is for; each is
+ * an error when no driver RPM would load on it.
+ */
+export async function verifyXenserverLegacy(medium: OpenedMedium, kernels: readonly string[] = []): Promise<{ findings: Findings; details: LegacyPackDetails }> {
   const f = new Findings();
   const repoBytes = await readSource(medium.source('XS-REPOSITORY'));
   const pkgsFile = medium.get('XS-PACKAGES');
@@ -81,6 +86,7 @@ export async function verifyXenserverLegacy(medium: OpenedMedium): Promise<{ fin
     if (item) order.push(item);
   }
   for (const problem of orderProblems(order)) f.error('XS_LEGACY_ORDER', 'XS-PACKAGES', problem);
+  for (const k of kernels) checkDriverFor(k, details, f);
   if (medium.kind === 'iso') await checkSideFiles(medium, metadataMd5, f);
   return { findings: f, details };
 }
@@ -96,6 +102,7 @@ function checkRepositoryFile(medium: OpenedMedium, text: string, f: Findings, de
     if (!repo.first || repo.first.tag !== 'description' || !repo.first.firstIsText || repo.description.trim() === '') {
       f.error('XS_LEGACY_DESCRIPTION_FIRST', 'XS-REPOSITORY', 'the first child of <repository> is not a non-empty <description>: xapi leaves the pack out of software-version');
     }
+    checkVersions(a, repo.requires, f);
     for (const q of repo.requires) {
       for (const k of ['originator', 'name', 'test', 'version']) if (!q[k]) f.error('XS_LEGACY_REQUIRES_ATTR', 'XS-REPOSITORY', `a <requires> has no ${k}`);
       if (q.test && !(TESTS as readonly string[]).includes(q.test)) f.error('XS_LEGACY_REQUIRES_TEST', 'XS-REPOSITORY', `requires ${q.originator}:${q.name}: test "${q.test}" is not one of ${TESTS.join(' ')}`);
@@ -113,6 +120,30 @@ function checkRepositoryFile(medium: OpenedMedium, text: string, f: Findings, de
     }
   } catch (err) {
     f.error('XS_LEGACY_REPOSITORY_UNREADABLE', 'XS-REPOSITORY', (err as Error).message);
+  }
+}
+
+/**
+ * The versions the installers compare (§3.2.1; host-installer repository.py before 1c4605a,
+ * `LegacyRepository._parse_repofile` and `check_requires`, with python-libs `xcp/version.py`): the
+ * pack's `version[-build]` and each requirement's, and `xs:main`/`xcp:main` with the inventory's
+ * three arcs, since a shorter version is lower.
+ */
+function checkVersions(a: Record<string, string>, requires: Record<string, string>[], f: Findings): void {
+  if (a.version) {
+    const problem = versionProblem(a.build ? `${a.version}-${a.build}` : a.version);
+    if (problem) f.error('XS_LEGACY_VERSION', 'XS-REPOSITORY', `pack version: ${problem} (when another pack requires this one)`);
+  }
+  for (const q of requires) {
+    if (!q.version) continue;
+    const what = `requires ${q.originator}:${q.name} ${q.test} ${q.version}`;
+    const problem = versionProblem(q.version);
+    if (problem) f.error('XS_LEGACY_VERSION', 'XS-REPOSITORY', `${what}: ${problem}`);
+    else if (isMainRequirement(q.originator ?? '', q.name ?? '') && splitBuild(q.version).version.split('.').length !== MAIN_ARCS) {
+      const arcs = splitBuild(q.version).version;
+      f.error('XS_LEGACY_MAIN_ARCS', 'XS-REPOSITORY', `${what}: the host's version has ${MAIN_ARCS} arcs (PRODUCT_VERSION='7.0.0') and versions with more arcs are greater, so "${arcs}" never equals it and the installer stops ("Repository dependency error")${arcs.split('.').length < MAIN_ARCS ? `; write ${padMain(arcs)}` : ''}`);
+    }
+    if (!problem && (q.build || q.version.includes('-'))) f.warning('XS_LEGACY_REQUIRES_BUILD', 'XS-REPOSITORY', `${what}: a build part, which the installers do not compare alike (today's xcp.version ignores it)`);
   }
 }
 
@@ -169,6 +200,18 @@ async function checkListedPackage(medium: OpenedMedium, p: ParsedPackage, f: Fin
     f.error('RPM_UNREADABLE', p.file, `not a readable RPM: ${(err as Error).message}`);
     return undefined;
   }
+}
+
+/**
+ * The legacy host installer loads a driver-rpm only when its `kernel` is `any` or equals its own
+ * kernel ABI version, as one string, and logs "Skipping driver …, version mismatch" for the others
+ * (host-installer repository.py before 1c4605a, `DriverRPMPackage.load` / `is_loadable`).
+ */
+function checkDriverFor(kernel: string, details: LegacyPackDetails, f: Findings): void {
+  const drivers = details.packages.filter((p) => p.type === 'driver-rpm');
+  if (drivers.some((p) => p.kernel === kernel || p.kernel === 'any')) return;
+  const skipped = drivers.map((p) => `${p.file} (kernel ${p.kernel ?? ''})`).join(', ');
+  f.error('XS_LEGACY_NO_DRIVER_FOR_KERNEL', 'XS-PACKAGES', `the installer loads no driver on kernel ${kernel}: ${drivers.length > 0 ? `it skips ${skipped} ("version mismatch")` : 'the pack has no driver-rpm'}`);
 }
 
 /** The MD5 side files beside an ISO image (§3.5), when they are there. */

@@ -3,16 +3,18 @@
  * `update-upload`/`update-apply` and the host installer check — `update.xml` (uuid, name-label,
  * version, non-empty description), the two detached signatures and every RPM's header
  * signature (with the public key the user imports), sha256 repodata that matches the files,
- * the comps groups `update` (and `drivers`), the generated `update-`/`control-` packages.
+ * the comps groups `update` (and `drivers`), the generated `update-`/`control-` packages, and with
+ * a dom0 kernel given, whether the precheck passes on it and a driver is there for it.
  */
 import { stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { PublicKey } from 'openpgp';
 import { checkRepository, type RepositoryCheck } from '../formats/repodata/check.js';
 import { readMetadataBytes } from '../formats/repodata/read.js';
 import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
 import { SIGTAG, TAG } from '../formats/rpm/tags.js';
+import { flagsOp, satisfies } from '../formats/rpm/vercmp.js';
 import { parseUpdateXml, type UpdateDocument } from '../formats/xenserver/update.js';
 import type { OpenedMedium } from '../media/medium.js';
 import { readKeysFromBytes, readPublicKeys, verifyArmoredDetached, verifyBinaryDetached } from '../sign/verify.js';
@@ -53,7 +55,14 @@ async function openOnMedium(medium: OpenedMedium, path: string): Promise<RpmPack
  * shows the pack is consistent, not who made it; the report says which file was used.
  */
 async function findKeys(medium: OpenedMedium, keyFile: string | undefined, keyName: string | undefined, f: Findings): Promise<PublicKey[] | undefined> {
-  if (keyFile) return readPublicKeys(keyFile);
+  if (keyFile) {
+    // import-update-key copies the file to /etc/pki/rpm-gpg/<its basename>; the apply config xapi
+    // writes points gpgkey at /etc/pki/rpm-gpg/<key attribute> (xen-api ocaml/xapi/xapi_pool_update.ml)
+    if (keyName !== undefined && basename(keyFile) !== keyName) {
+      f.error('XS_UPDATE_KEY_NAME', 'update.xml', `users would import the key as /etc/pki/rpm-gpg/${basename(keyFile)}, but update.xml names key="${keyName}": xapi's dnf looks for /etc/pki/rpm-gpg/${keyName} and the apply fails (ship the key as ${keyName})`);
+    }
+    return readPublicKeys(keyFile);
+  }
   if (!keyName || keyName.includes('/')) return undefined;
   const beside = join(dirname(resolve(medium.path)), keyName);
   if (await stat(beside).then((st) => st.isFile(), () => false)) {
@@ -76,15 +85,25 @@ interface Check {
 
 const read = (medium: OpenedMedium, path: string) => readSource(medium.source(path));
 
-export async function verifyXenserverUpdate(medium: OpenedMedium, keyFile: string | undefined): Promise<{ findings: Findings; details: UpdatePackDetails }> {
+export interface UpdateVerifyOptions {
+  /** The public key file users import (`--key`). */
+  key?: string;
+  /** The dom0 kernels (`uname -r`) of the hosts and host installers the pack is for. */
+  kernels?: readonly string[];
+  /** false (`--no-signature-check`): signatures that cannot be checked are a warning, not an error. */
+  signatureCheck?: boolean;
+}
+
+export async function verifyXenserverUpdate(medium: OpenedMedium, opts: UpdateVerifyOptions = {}): Promise<{ findings: Findings; details: UpdatePackDetails }> {
   const c: Check = { medium, f: new Findings(), details: { signatures: [], packages: [], groups: [], driverDisk: false } };
   const doc = await checkUpdateXml(c);
-  const keys = await findKeys(medium, keyFile, doc?.key, c.f);
-  await checkDetachedSignatures(c, keys, doc);
+  const keys = await findKeys(medium, opts.key, doc?.key, c.f);
+  await checkDetachedSignatures(c, keys, doc, opts.signatureCheck ?? true);
   const rpmFiles = medium.files.filter((m) => m.type === 'file' && m.path.endsWith('.rpm')).map((m) => m.path);
   const repo = await checkRepodata(c, rpmFiles);
   await checkGroups(c, repo, doc?.nameLabel ?? '');
-  await checkPackages(c, rpmFiles, keys, doc);
+  const packages = await checkPackages(c, rpmFiles, keys, doc);
+  for (const k of opts.kernels ?? []) checkKernel(c, k, packages, doc);
   return { findings: c.f, details: c.details };
 }
 
@@ -100,7 +119,7 @@ async function checkUpdateXml({ medium, f, details }: Check): Promise<UpdateDocu
 }
 
 /** The detached signatures xapi checks with gpg (GOODSIG required). */
-async function checkDetachedSignatures({ medium, f, details }: Check, keys: PublicKey[] | undefined, doc: UpdateDocument | undefined): Promise<void> {
+async function checkDetachedSignatures({ medium, f, details }: Check, keys: PublicKey[] | undefined, doc: UpdateDocument | undefined, required: boolean): Promise<void> {
   for (const file of ['update.xml', 'repodata/repomd.xml']) {
     const asc = `${file}.asc`;
     if (!medium.get(asc)) {
@@ -117,7 +136,11 @@ async function checkDetachedSignatures({ medium, f, details }: Check, keys: Publ
     details.signatures.push({ file: asc, status: check.ok ? 'good' : 'bad', ...(check.keyId ? { keyId: check.keyId } : {}) });
     if (!check.ok) f.error('XS_UPDATE_SIGNATURE_BAD', asc, `${check.problem ?? 'not a good signature'} (xapi: "Invalid signature")`);
   }
-  if (!keys) f.warning('XS_UPDATE_SIGNATURES_UNCHECKED', '', `signatures not checked: give the public key users import with --key${doc?.key ? ` (update.xml names ${doc.key})` : ''}`);
+  if (keys) return;
+  const give = `give the public key users import with --key${doc?.key ? ` (update.xml names ${doc.key})` : ''}`;
+  // xapi uploads only packs whose signatures are good (GOODSIG and TRUST_ULTIMATE): one dudkit cannot check may be tampered with
+  if (required) f.error('XS_UPDATE_SIGNATURES_UNCHECKED', '', `signatures not checked, so a tampered pack would pass: ${give}, or say --no-signature-check`);
+  else f.warning('XS_UPDATE_SIGNATURES_UNCHECKED', '', `signatures not checked (--no-signature-check): ${give}`);
 }
 
 /** Every file and package matches the repodata, checksums sha256 (the installer reads only those). */
@@ -150,8 +173,8 @@ async function checkGroups({ medium, f, details }: Check, repo: RepositoryCheck,
   if (!details.driverDisk) f.info('XS_UPDATE_NO_DRIVERS_GROUP', 'groups', 'no "drivers" group: an update pack, not a driver disk the host installer can load');
 }
 
-/** The packages: signed by the key, payloads the dom0 rpm reads, the generated pair present. */
-async function checkPackages({ medium, f, details }: Check, rpmFiles: string[], keys: PublicKey[] | undefined, doc: UpdateDocument | undefined): Promise<void> {
+/** The packages: signed by the key, payloads the dom0 rpm reads, the generated pair present; returned by name. */
+async function checkPackages({ medium, f, details }: Check, rpmFiles: string[], keys: PublicKey[] | undefined, doc: UpdateDocument | undefined): Promise<Map<string, RpmPackage>> {
   const label = doc?.nameLabel ?? '';
   const names = new Map<string, RpmPackage>();
   let payloadSize = 0;
@@ -176,12 +199,40 @@ async function checkPackages({ medium, f, details }: Check, rpmFiles: string[], 
     details.packages.push(entry);
     if (label && pkg.name !== `update-${label}` && pkg.name !== `control-${label}`) payloadSize += pkg.header.number(TAG.SIZE) ?? 0;
   }
-  if (!doc || !label) return;
+  if (!doc || !label) return names;
   const upd = names.get(`update-${label}`);
   if (!upd) f.error('XS_UPDATE_NO_UPDATE_PACKAGE', 'Packages', `no update-${label} package: nothing is installed by @update`);
   else if (!upd.files.some((x) => x.path === `/var/update/applied/${doc.uuid}`)) f.error('XS_UPDATE_APPLIED_MARKER', upd.path, `does not own /var/update/applied/${doc.uuid}: the host never shows the update as applied`);
   if (doc.control && !names.has(doc.control)) f.error('XS_UPDATE_CONTROL_MISSING', 'update.xml', `control package ${doc.control} is not in the pack: update-apply fails`);
   if (doc.installationSize !== undefined && doc.installationSize !== payloadSize) f.warning('XS_UPDATE_INSTALLATION_SIZE', 'update.xml', `installation-size ${doc.installationSize} differs from the payload packages' installed size ${payloadSize}`);
+  return names;
+}
+
+const MODULE_FILE = /\.ko(\.(xz|gz|zst))?$/;
+
+/**
+ * On a host (or host installer) whose dom0 kernel is `kernel`: the precheck installs the control
+ * package, whose `kernel-uname-r` requirement only that kernel's package provides — dnf's "nothing
+ * provides kernel-uname-r = X needed by control-…" is UPDATE_PRECHECK_FAILED_WRONG_SERVER_VERSION
+ * (xen-api python3/extensions/pool_update.precheck, `classify_dnf_failure`); and some package
+ * must carry modules under /lib/modules/<kernel>/, or no driver loads.
+ */
+function checkKernel({ f }: Check, kernel: string, packages: Map<string, RpmPackage>, doc: UpdateDocument | undefined): void {
+  const control = doc?.control ? packages.get(doc.control) : undefined;
+  const host = { name: 'kernel-uname-r', op: '=' as const, evr: kernel };
+  for (const r of control?.requires ?? []) {
+    const op = flagsOp(r.flags);
+    const want = { name: r.name, ...(op && r.version ? { op, evr: r.version } : {}) };
+    if (r.name === 'kernel-uname-r' && !satisfies(host, want)) {
+      f.error('XS_UPDATE_WRONG_KERNEL', control!.path, `requires kernel-uname-r ${op ?? ''} ${r.version}: on kernel ${kernel} dnf finds "nothing provides kernel-uname-r ${op ?? ''} ${r.version}" and the precheck fails with UPDATE_PRECHECK_FAILED_WRONG_SERVER_VERSION`);
+    }
+  }
+  const dir = `/lib/modules/${kernel}/`;
+  const drivers = [...packages.values()].filter((p) => p.files.some((x) => x.path.startsWith(dir) && MODULE_FILE.test(x.path)));
+  if (drivers.length === 0) {
+    const others = [...new Set([...packages.values()].flatMap((p) => p.files.map((x) => /^\/lib\/modules\/([^/]+)\/.*\.ko/.exec(x.path)?.[1]).filter((k): k is string => k !== undefined)))];
+    f.error('XS_UPDATE_NO_MODULES_FOR_KERNEL', 'Packages', `no package has modules under ${dir}: no driver loads on kernel ${kernel}${others.length > 0 ? ` (the modules are for ${others.join(', ')})` : ''}`);
+  }
 }
 
 export function updatePackText(path: string, d: UpdatePackDetails): string {

@@ -46,17 +46,17 @@ cd "$(dirname "$0")" || die "cannot change into the pack folder"
 # inv KEY: a value of the inventory (KEY='value' lines)
 inv() { sed -n "s/^$1='\(.*\)'\$/\1/p" "$INVENTORY" | head -n 1; }
 
-# vcmp A B: -1, 0 or 1; dot-separated arcs, numeric arcs compared as numbers
+# vcmp A B: -1, 0 or 1 the way the legacy installer compares (xcp.version, xenserver.md 3.2.1): the
+# build after the first "-" dropped, arcs compared pairwise as numbers, and when those are equal the
+# version with more arcs is greater (7.0 < 7.0.0); "?" for an arc that is not a number
 vcmp() {
-    awk -v a="$1" -v b="$2" 'BEGIN {
-        na = split(a, x, "."); nb = split(b, y, "."); n = na > nb ? na : nb
-        for (i = 1; i <= n; i++) {
-            p = x[i]; q = y[i]
-            if (p == q) continue
-            if (p ~ /^[0-9]+$/ && q ~ /^[0-9]+$/) { print (p + 0 < q + 0) ? -1 : 1; exit }
-            print (p < q) ? -1 : 1; exit
+    awk -v a="@{1%%-*}" -v b="@{2%%-*}" 'BEGIN {
+        na = split(a, x, "."); nb = split(b, y, ".")
+        for (i = 1; i <= na && i <= nb; i++) {
+            if (x[i] !~ /^[0-9]+$/ || y[i] !~ /^[0-9]+$/) { print "?"; exit }
+            if (x[i] + 0 != y[i] + 0) { print (x[i] + 0 < y[i] + 0) ? -1 : 1; exit }
         }
-        print 0
+        print (na < nb) ? -1 : (na > nb) ? 1 : 0
     }'
 }
 
@@ -72,6 +72,7 @@ need() {
     esac
     [ -n "$have" ] || die "requires $1:$2 $3 $4, but its version is unknown"
     c=$(vcmp "$have" "$4")
+    [ "$c" != "?" ] || die "requires $1:$2 $3 $4, found $have: versions whose arcs are not numbers cannot be compared"
     case $3 in
         eq) [ "$c" = 0 ] ;; ne) [ "$c" != 0 ] ;; lt) [ "$c" = -1 ] ;;
         gt) [ "$c" = 1 ] ;; le) [ "$c" != 1 ] ;; ge) [ "$c" != -1 ] ;;

@@ -28,13 +28,26 @@ const ANY_KERNEL_PLACES = ['/etc/udev/rules.d/', '/lib/firmware/', '/etc/', '/us
 
 const under = (path: string, dir: string) => path === dir.slice(0, -1) || path.startsWith(dir);
 
+/**
+ * Label and kernel of a driver RPM's NAME: `<label>-<kver>-modules` (the builder since 2014), or
+ * the XenServer 6.0–6.2 form `<label>-modules-<flavour>-<kver>` whose kernel is `<kver><flavour>`
+ * (supp-pack-build supplementalpack.py, `Package.__init__`, from commit 76fe23f to da30e64), the
+ * only one that can carry a dom0 kernel with "-" such as 2.6.32.12-0.7.1.xs6.0.0.529.170661xen.
+ */
+function driverName(name: string): { label: string; kernel: string } | undefined {
+  const m = /^(.*)-(.*)-modules$/.exec(name);
+  if (m) return { label: m[1]!, kernel: m[2]! };
+  const era = /^(.*)-modules-([^-]*)-(.*)$/.exec(name);
+  return era ? { label: era[1]!, kernel: `${era[3]!}${era[2]!}` } : undefined;
+}
+
 /** The reference builder's classification, with the problems its checks would report. */
 export function classifyRpm(rpm: RpmFacts): Classification {
   if ('kernel'.includes(rpm.name)) return { type: 'rpm', label: rpm.name, options: '-i', problems: [] };
   if (rpm.group.endsWith('/Kernel')) {
-    const m = /^(.*)-(.*)-modules$/.exec(rpm.name);
+    const m = driverName(rpm.name);
     if (m) {
-      const [, label, kernel] = m as unknown as [string, string, string];
+      const { label, kernel } = m;
       const base = `/lib/modules/${kernel}/`;
       const allowed = [`${base}extra/`, `${base}updates/`];
       const problems = rpm.files
