@@ -284,3 +284,28 @@ describe('vermagic: one rule in build and verify, the one the kernel applies (is
     expect(r.status).toBe(1);
   });
 });
+
+describe('payload compressors: one warning per folder and release, not per package (issue 12 item 3 follow-up)', () => {
+  it('a zstd and a bzip2 kmod (rpmbuild, rpm -qp PAYLOADCOMPRESSOR) give one warning naming both and the kernels at risk', () => {
+    const zstd = join(FIXTURES, 'rpms/kmod-acme-acmenet-2.4.1-3.el9_4.x86_64.rpm');
+    const bz = join(FIXTURES, 'rpms/kmod-acme-acmenet-2.4.1-3.deb12.x86_64.rpm');
+    expect([zstd, bz].map((p) => run('rpm', ['-qp', '--nosignature', '--qf', '%{PAYLOADCOMPRESSOR}', p]).stdout)).toEqual(['zstd', 'bzip2']);
+    const disk = diskOf('payloads', [zstd, bz]);
+    // anaconda utils/dd/rpmutils.c explodeDDRPM(): Fdopen(fdi, "r.<compressor>dio") for any
+    // compressor but gzip/xz hands libarchive the compressed stream: the outcome is the
+    // installer's libarchive, i.e. the release's, whichever package it is. 6.1.0-60.el8.x86_64 is
+    // a made-up RHEL 8 release that the bzip2 kmod's `kernel-modules >= 6.1.0-56` lists.
+    const K8 = '6.1.0-60.el8.x86_64';
+    const r = dudkit(['verify', disk, '--kernel', K94, '--kernel', K8, '--json']);
+    const doc = JSON.parse(r.stdout) as VerifyJson;
+    const w = doc.findings.filter((f) => f.code === 'RHDD_PAYLOAD_COMPRESSOR');
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatchObject({ severity: 'warning', subject: 'rpms/x86_64' });
+    expect(w[0]!.message).toContain('kmod-acme-acmenet-2.4.1-3.deb12.x86_64.rpm: payload compressed with bzip2; kmod-acme-acmenet-2.4.1-3.el9_4.x86_64.rpm: payload compressed with zstd: ');
+    expect(w[0]!.message).toContain(`RHEL 7 and 8 only where their libarchive has bzip2, zstd; of the installer kernels checked, ${K8} (RHEL 8) may extract nothing of them`);
+    expect(w[0]!.message).not.toContain(`${K94} (RHEL`);
+    // both are still listed and extracted for their kernels (the model does not call them unused)
+    expect(doc.details.kernels.find((k) => k.kernel === K94)!.loaded).toEqual(['acmenet', 'acmestor']);
+    expect(doc.details.kernels.find((k) => k.kernel === K8)!.loaded).toEqual(['acmenet', 'acmestor']);
+  });
+});

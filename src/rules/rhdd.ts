@@ -123,11 +123,6 @@ export function checkPackage(pkg: DiskPackage): Problem[] {
     else if (LEGACY_ANY.test(p.version)) add('RHDD_LEGACY_ANY', 'warning', `kernel-modules ${p.op} ${p.version} matches every installer kernel (RHEL 6.0/6.1 compatibility rule)`);
   }
   if (pkg.description.split('\n').some((l) => l === '---')) add('RHDD_DESCRIPTION_SEPARATOR', 'error', 'a line of its %description is exactly `---`, which corrupts the installer\'s `dd_list` output');
-  if (pkg.payloadCompressor !== 'xz' && pkg.payloadCompressor !== 'gzip') {
-    // dd_extract asks rpmio for `r.<compressor>dio`, which only gzip and xz name: the stream goes
-    // on still compressed and libarchive's own filter decides (redhat-dud.md §3.3)
-    add('RHDD_PAYLOAD_COMPRESSOR', 'warning', `payload compressed with ${pkg.payloadCompressor}: of RHEL 6–10, the RHEL 9 and 10 installers extract it (their libarchive reads it); the RHEL 6 loader cannot, RHEL 7 and 8 only where their libarchive has ${pkg.payloadCompressor}; repack it with xz to be sure`);
-  }
   const compressed = modules.filter((f) => !f.endsWith('.ko'));
   if (compressed.length > 0) add('RHDD_COMPRESSED_MODULES', 'warning', `compressed modules (${compressed[0]}…): installers before RHEL 9.6 (anaconda-34.25.5.11) take only plain .ko files`);
   const usrLib = pkg.files.filter((f) => f.startsWith('/usr/lib/modules/') && MODULE_FILE.test(f));
@@ -204,9 +199,38 @@ export function matchKernels(pkgs: DiskPackage[], kernels: string[]): KernelMatc
   });
 }
 
+/** The RHEL major release an installer kernel's `uname -r` names (`.el8`, `.el9_4`), if any. */
+function rhelMajor(K: string): number | undefined {
+  const el = /\.el(\d+)/.exec(K);
+  return el ? Number(el[1]) : undefined;
+}
+
+/**
+ * Payloads neither gzip nor xz, told once for the folder: `dd_extract` asks rpmio for
+ * `r.<compressor>dio`, which only gzip and xz name, so the stream goes on still compressed and
+ * the installer's libarchive decides (redhat-dud.md §3.3). What happens depends on the release,
+ * not on the package: one warning naming the packages and the installer kernels at risk.
+ */
+function payloadProblem(pkgs: DiskPackage[], kernels: string[]): Problem | undefined {
+  const odd = pkgs.filter((p) => !p.isSource && p.payloadCompressor !== 'xz' && p.payloadCompressor !== 'gzip');
+  if (odd.length === 0) return undefined;
+  const compressors = [...new Set(odd.map((p) => p.payloadCompressor))].join(', ');
+  const it = odd.length === 1 ? 'it' : 'them';
+  const atRisk = kernels.filter((k) => (rhelMajor(k) ?? 99) < 9 && odd.some((p) => matchesKernel(p, k) || matchesInstallerEnhancement(p)));
+  const risk = atRisk.length > 0 ? `; of the installer kernels checked, ${atRisk.map((k) => `${k} (RHEL ${rhelMajor(k)})`).join(', ')} may extract nothing of ${it}` : '';
+  return {
+    code: 'RHDD_PAYLOAD_COMPRESSOR',
+    severity: 'warning',
+    subject: '',
+    message: `${odd.map((p) => `${p.fileName}: payload compressed with ${p.payloadCompressor}`).join('; ')}: of RHEL 6–10, the RHEL 9 and 10 installers extract ${it} (their libarchive reads ${it}); the RHEL 6 loader cannot, RHEL 7 and 8 only where their libarchive has ${compressors}${risk}; repack with xz to be sure`,
+  };
+}
+
 /** Problems across the packages of one arch folder, for the given installer kernels. */
 export function checkDisk(pkgs: DiskPackage[], kernels: string[]): Problem[] {
   const out: Problem[] = pkgs.flatMap(checkPackage);
+  const payload = payloadProblem(pkgs, kernels);
+  if (payload) out.push(payload);
   for (const m of matchKernels(pkgs, kernels)) {
     // dd_extract drops the kernel folder and depmod loads one module of a name: two matching
     // packages with the same module (same relocated path, or same name elsewhere) is a coin toss
