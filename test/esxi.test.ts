@@ -395,3 +395,34 @@ describe('esxi-vib sign with an encrypted key: the passphrase comes from the env
     expect(existsSync(join(dir, 'enc-wrong', VIB))).toBe(false);
   });
 });
+
+describe('dudkit verify of VIBs put together with GNU ar from the members, as the shell VIB builders do', () => {
+  const parts = join(dir, 'parts');
+  beforeAll(() => {
+    mkdirSync(parts);
+    for (const m of ['descriptor.xml', 'sig.pkcs7', PAYLOAD]) writeFileSync(join(parts, m), arBytes(join(dir, 'a', VIB), m));
+  });
+  /** `ar rc` of the members in this order, the descriptor edited first. */
+  const gnuVib = (name: string, members: string[], edit: (d: string) => string = (d) => d): string => {
+    const w = join(dir, `w-${name}`);
+    mkdirSync(w);
+    for (const m of members) writeFileSync(join(w, m), m === 'descriptor.xml' ? edit(readFileSync(join(parts, m), 'utf8')) : readFileSync(join(parts, m)));
+    const r = run('ar', ['rc', join(w, name), ...members], { cwd: w });
+    expect(r.status, r.stderr).toBe(0);
+    return join(w, name);
+  };
+  const codes = (vib: string) => {
+    const r = dudkit(['verify', '--json', vib]);
+    return { status: r.status, codes: (JSON.parse(r.stdout) as { findings: { code: string; severity: string }[] }).findings.filter((f) => f.severity === 'error').map((f) => f.code) };
+  };
+
+  it('the same members in the same order pass (GNU ar writes descriptor.xml/ names, mode 644)', () => {
+    const vib = gnuVib('same.vib', ['descriptor.xml', 'sig.pkcs7', PAYLOAD]);
+    expect(run('ar', ['tv', vib]).stdout).toMatch(/^rw-r--r-- 0\/0 +\d+ .* descriptor\.xml$/m);
+    expect(codes(vib)).toEqual({ status: 0, codes: [] });
+  });
+  it('sig.pkcs7 first: the member order esximage refuses', () => expect(codes(gnuVib('order.vib', ['sig.pkcs7', 'descriptor.xml', PAYLOAD]))).toEqual({ status: 1, codes: ['ESXI_MEMBER_ORDER'] }));
+  it('acceptance partner with an empty sig.pkcs7', () => expect(codes(gnuVib('partner.vib', ['descriptor.xml', 'sig.pkcs7', PAYLOAD], (d) => d.replace('>community<', '>partner<')))).toEqual({ status: 1, codes: ['ESXI_UNSIGNED_ACCEPTANCE'] }));
+  it('a file-list without one of the payload files', () => expect(codes(gnuVib('list.vib', ['descriptor.xml', 'sig.pkcs7', PAYLOAD], (d) => d.replace('<file>usr/lib/vmware/vmkmod/acmenet</file>', '')))).toEqual({ status: 1, codes: ['ESXI_FILE_LIST'] }));
+  it('a payload size that is not the member size', () => expect(codes(gnuVib('size.vib', ['descriptor.xml', 'sig.pkcs7', PAYLOAD], (d) => d.replace(/size="(\d+)"/, (_m, n: string) => `size="${Number(n) + 1}"`)))).toEqual({ status: 1, codes: ['ESXI_PAYLOAD_SIZE'] }));
+});

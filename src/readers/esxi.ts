@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { asUserError } from '../errors.js';
+import { AR_HEADER, parseArHeader } from '../formats/ar/ar.js';
 import { listZip } from '../formats/zip/read.js';
 import { certificatesFromPem } from '../sign/cms.js';
 import { Scratch } from '../tree/scratch.js';
@@ -20,9 +21,25 @@ async function signatureCheck(env: ReadEnv): Promise<SignatureCheck> {
 
 const latin1 = (b: Uint8Array, from: number, to: number) => Buffer.from(b.subarray(from, to)).toString('latin1');
 
+/** The names of the ar members whose headers lie in the head (a VIB in any member order is still one). */
+function headMembers(head: Uint8Array): string[] {
+  const names: string[] = [];
+  for (let pos = 8; pos + AR_HEADER <= head.length; ) {
+    let h;
+    try {
+      h = parseArHeader(head.subarray(pos, pos + AR_HEADER), pos);
+    } catch {
+      break;
+    }
+    names.push(h.name);
+    pos += AR_HEADER + h.size + (h.size % 2);
+  }
+  return names;
+}
+
 export const esxiVibReader: Reader<VibFacts, VibFacts> = {
   kind: 'esxi-vib',
-  bid: ({ bytes, isDirectory }) => (!isDirectory && latin1(bytes, 0, 8) === '!<arch>\n' && latin1(bytes, 8, 22) === 'descriptor.xml' ? 100 : 0),
+  bid: ({ bytes, isDirectory }) => (!isDirectory && latin1(bytes, 0, 8) === '!<arch>\n' && headMembers(bytes).includes('descriptor.xml') ? 100 : 0),
   async inspect(path, _opened, env) {
     const r = await readVibFile(path, await signatureCheck(env));
     return { kind: 'esxi-vib', path, facts: r.facts, findings: r.findings };
