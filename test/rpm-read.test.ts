@@ -302,6 +302,13 @@ describe("odd packages rpm reads, remade from the fixtures as in rpm's and creat
     expect((await inspectJson(path)).findings).toEqual([]);
   });
 
+  it('a tag dudkit has no name for, stored with another type than rpmtag.h gives it (NVRA 1196 as INT16): rpm -K refuses the header, so does dudkit', async () => {
+    const path = write('nvra-int16.rpm', await respecimen(el9, { main: (entries) => [...entries, { tag: 1196, type: RPM_TYPE.INT16, value: [1] }] }));
+    const k = spawnSync('rpm', ['-K', '--nosignature', path], { encoding: 'utf8' });
+    expect(k.stderr).toMatch(/tag\[\d+\]: BAD, tag 1196 type 3/);
+    await expect(openRpm(path)).rejects.toThrow(/index entry \d+ \(tag 1196, type 3, .*\): rpmtag\.h declares STRING$/);
+  });
+
   it('a PAYLOADSIZE or SIZE that does not match (createrepo_c Rimmer-1.0.2-2): rpm -K says digests OK; dudkit warns, the digests stay OK', async () => {
     const path = write('payload-size.rpm', await respecimen(el9, {
       sig: (entries) => entries.map((e) => (e.tag === SIGTAG.PAYLOADSIZE || e.tag === SIGTAG.SIZE ? { ...e, value: [(e.value as number[])[0]! + 124] } : e)),

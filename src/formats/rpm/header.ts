@@ -5,6 +5,7 @@
  * and sizes are validated before anything is allocated.
  */
 import { FormatError } from '../../errors.js';
+import { OTHER_TAG_TYPES } from './rpmtag-types.js';
 import { HEADER_MAGIC, isStringType, REGION, RPM_TYPE, type RpmType, TAG_TYPE, tagLabel, TYPE_ALIGN, TYPE_NAMES, TYPE_SIZE } from './tags.js';
 
 export type HeaderValue = string | string[] | number[] | bigint[] | Uint8Array;
@@ -338,7 +339,7 @@ export function decodeHeader(buf: Uint8Array, offset: number, expectRegion: 62 |
     if (e.count === 0) bad('count 0');
     if (e.type === RPM_TYPE.STRING && e.count !== 1) bad('STRING with count other than 1');
     if (kind === 'main') {
-      const known = TAG_TYPE.get(e.tag);
+      const known = TAG_TYPE.get(e.tag) ?? OTHER_TAG_TYPES.get(e.tag);
       if (known !== undefined && known !== e.type && !(isStringType(known) && isStringType(e.type))) {
         bad(`rpmtag.h declares ${TYPE_NAMES[known]}`);
       }
