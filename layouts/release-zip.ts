@@ -5,7 +5,6 @@
  * pack's public key) and, for an update pack, a README on importing the key. Entries at the zip
  * root, deflated, at SOURCE_DATE_EPOCH.
  */
-import { createHash } from 'node:crypto';
 import { basename, posix, resolve } from 'node:path';
 import { z } from 'zod';
 import { archiveOf } from '../src/emit/archive.js';
@@ -16,7 +15,7 @@ import { UserError } from '../src/errors.js';
 import { metadataMd5Line } from '../src/formats/xenserver/legacy.js';
 import type { DriverSet } from '../src/model/driverset.js';
 import { folderOrFile, type FolderEntry } from '../src/tree/folder.js';
-import { bytesSource, sliceSource, type Source } from '../src/tree/source.js';
+import { bytesSource, digestOf, sliceSource, type Source } from '../src/tree/source.js';
 import { Tree, type Generated, type ResolvedEntry } from '../src/tree/tree.js';
 import { defineLayout, type Derived, type LayoutEnv, type Plan, type PrepareEnv } from './types.js';
 
@@ -87,12 +86,6 @@ const README = (key: string) => `Before installing this update on a host, import
 Without the key, XenServer refuses the update with "Invalid signature".
 `;
 
-async function md5Hex(source: Source): Promise<string> {
-  const h = createHash('md5');
-  for await (const c of source.open()) h.update(c);
-  return h.digest('hex');
-}
-
 function plan(set: DriverSet, o: Options, env: LayoutEnv, prepared: Prepared): Plan {
   const inner = env.inner(o.of);
   if (inner.medium.kind !== 'iso') throw new UserError(`release-zip: the ${o.of} target writes a ${inner.medium.kind}, not an ISO; the release zip ships the ISO`);
@@ -113,7 +106,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, prepared: Prepared): P
     put({
       name: () => metadataName,
       deps: ['update.xml'],
-      make: async ({ deps: [doc] }) => bytesSource(metadataMd5Line(await md5Hex(doc!)), metadataName),
+      make: async ({ deps: [doc] }) => bytesSource(metadataMd5Line(await digestOf(doc!)), metadataName),
     });
   }
 

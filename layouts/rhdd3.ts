@@ -14,13 +14,12 @@ import { generatedRpm } from '../src/packages/generated.js';
 import { kmodPackage, type KernelModulesScheme } from '../src/packages/kmod.js';
 import { firmwarePackageName } from '../src/packages/meta.js';
 import type { Op } from '../src/formats/rpm/vercmp.js';
-import { checkDisk, diskPackageFromRpm, matchKernels, type DiskPackage } from '../src/rules/rhdd.js';
+import { checkDisk, diskPackageFromRpm, kernelsOfArch, matchKernels, type DiskPackage } from '../src/rules/rhdd.js';
 import { bytesSource } from '../src/tree/source.js';
 import { Tree, type Generated } from '../src/tree/tree.js';
 import { repodataDir } from '../src/formats/repodata/write.js';
 import { defineLayout, type LayoutEnv } from './types.js';
 
-const KERNEL_ARCH = /\.(x86_64|aarch64|ppc64le|ppc64|s390x|i686|i586|i386)$/;
 const kernelRelease = z.string().max(MAX_LENGTH.kernel, tooLong(MAX_LENGTH.kernel)).regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a full `uname -r`, arch included');
 
 export const rhdd3Options = z.strictObject({
@@ -145,8 +144,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv) {
     for (const a of archs) pkgsByArch.get(a)!.push(n.disk);
   }
 
-  // an installer kernel of another arch never looks into this arch folder
-  const kernelsFor = (a: string) => [...kernels].filter((k) => (KERNEL_ARCH.exec(k)?.[1] ?? a) === a);
+  const kernelsFor = (a: string) => kernelsOfArch(kernels, a);
   const problems = archs.flatMap((a) => checkDisk(pkgsByArch.get(a)!, kernelsFor(a)));
   // the installer kernels the manifest names must each load a driver package
   for (const a of archs) {

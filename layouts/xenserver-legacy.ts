@@ -7,7 +7,6 @@
  * Options take the DDK Makefile names too (`LABEL`, `TEXT`, `PACK_VERSION`, … §2), so values carry
  * over from a DDK build.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { checksumFiles } from '../src/emit/derived.js';
 import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
@@ -23,7 +22,7 @@ import { buildProblem, isMainRequirement, padMain, splitBuild, versionProblem } 
 import type { DriverSet } from '../src/model/driverset.js';
 import { generatedRpm } from '../src/packages/generated.js';
 import { xenDriverPackages, xenRpmFormat } from '../src/packages/xenserver.js';
-import { bytesSource, type Source } from '../src/tree/source.js';
+import { bytesSource, digestOf, type Source } from '../src/tree/source.js';
 import { Tree, type Content, type Generated } from '../src/tree/tree.js';
 import { defineLayout, type Derived, type LayoutEnv, type Plan } from './types.js';
 
@@ -198,11 +197,7 @@ function digests(): (s: Source) => Promise<{ size: number; md5: string }> {
   return (s) => {
     let p = memo.get(s);
     if (!p) {
-      p = (async () => {
-        const h = createHash('md5');
-        for await (const chunk of s.open()) h.update(chunk);
-        return { size: s.size, md5: h.digest('hex') };
-      })();
+      p = digestOf(s).then((md5) => ({ size: s.size, md5 }));
       memo.set(s, p);
     }
     return p;
@@ -320,9 +315,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
     name: (iso) => `${iso.replace(/\.iso$/i, '')}.metadata.md5`,
     deps: ['XS-REPOSITORY', 'XS-PACKAGES'],
     async make({ medium, deps }) {
-      const h = createHash('md5');
-      for (const d of deps) for await (const chunk of d.open()) h.update(chunk);
-      return bytesSource(metadataMd5Line(h.digest('hex')), `${medium.replace(/\.iso$/i, '')}.metadata.md5`);
+      return bytesSource(metadataMd5Line(await digestOf(deps)), `${medium.replace(/\.iso$/i, '')}.metadata.md5`);
     },
   };
   return {

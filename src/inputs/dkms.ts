@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { asUserError, UserError } from '../errors.js';
 import { interpretDkmsConf, type DkmsConf } from '../formats/dkms/conf.js';
 import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
-import { readTar, type TarListing } from '../formats/dkms/tar.js';
+import { readTar, type TarListing } from '../formats/tar/read.js';
 import { bytesSource, fileSource, sliceSource, type Source } from '../tree/source.js';
 import { ReadBudget } from '../tree/bounded.js';
 import { loadModuleFile, moduleFromBytes, type ModuleFile } from './ko.js';

@@ -14,9 +14,8 @@ import type { CpioMedium, Opened } from '../media/medium.js';
 import { Scratch } from '../tree/scratch.js';
 import { pxeFoundBy, pxeText, verifyPxe, type PxeDetails } from '../verify/pxe.js';
 import type { Inspection, ReadEnv, Reader } from './types.js';
+import { modeString, S_IFMT, S_IFREG } from '../formats/mode.js';
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 const NESTED_DISK = /^dd[^/]*\.(iso|img)$/;
 const READABLE: readonly InitrdCompression[] = ['gzip', 'xz', 'zstd', 'bzip2'];
 
@@ -34,20 +33,6 @@ interface Nested {
   inspect: { kind: string } & Record<string, unknown>;
   verify: { kind: string; ok: boolean; errors: string[] } | { error: string };
   text: string;
-}
-
-/** `ls -l`'s (and `cpio -tv`'s) mode string: file type, then rwx with setuid/setgid/sticky folded in. */
-function modeString(mode: number): string {
-  const types: Record<number, string> = { 0o140000: 's', 0o120000: 'l', [S_IFREG]: '-', 0o060000: 'b', 0o040000: 'd', 0o020000: 'c', 0o010000: 'p' };
-  let s = types[mode & S_IFMT] ?? '?';
-  for (let i = 0; i < 9; i++) s += mode & (1 << (8 - i)) ? 'rwx'[i % 3] : '-';
-  const special = (pos: number, bit: number, set: string) => {
-    if (mode & bit) s = s.slice(0, pos) + (s[pos] === 'x' ? set : set.toUpperCase()) + s.slice(pos + 1);
-  };
-  special(3, 0o4000, 's');
-  special(6, 0o2000, 's');
-  special(9, 0o1000, 't');
-  return s;
 }
 
 /**

@@ -4,14 +4,7 @@ import { checkMediaCheck } from '../formats/isomd5.js';
 import { IsoReader, isIsoHead } from '../formats/iso9660/read.js';
 import { comparePaths } from '../tree/tree.js';
 import type { Inspection, Reader } from './types.js';
-
-function modeString(mode: number): string {
-  const type = { 0o040000: 'd', 0o120000: 'l', 0o100000: '-' }[mode & 0o170000] ?? '?';
-  const bits = 'rwxrwxrwx';
-  let s = type;
-  for (let i = 0; i < 9; i++) s += mode & (1 << (8 - i)) ? bits[i] : '-';
-  return s;
-}
+import { modeString } from '../formats/mode.js';
 
 export type IsoFacts = Awaited<ReturnType<typeof isoFacts>>;
 

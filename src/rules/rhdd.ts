@@ -7,6 +7,7 @@
 import type { FindingCode } from '../findings.js';
 import type { RpmPackage } from '../formats/rpm/read.js';
 import { opFlags, rawSenseMatches, type Op } from '../formats/rpm/vercmp.js';
+import { kernelArch } from '../model/kernel-arch.js';
 
 /** A package as the installer sees it: name, Provides, file names, payload compressor. */
 export interface DiskPackage {
@@ -19,6 +20,11 @@ export interface DiskPackage {
   files: string[];
   payloadCompressor: string;
   description: string;
+}
+
+/** The installer kernels that read `rpms/<arch>/`: one of another arch never looks there; one naming no arch may be any. */
+export function kernelsOfArch(kernels: Iterable<string>, arch: string): string[] {
+  return [...kernels].filter((k) => (kernelArch(k) ?? arch) === arch);
 }
 
 export function diskPackageFromRpm(fileName: string, pkg: RpmPackage): DiskPackage {

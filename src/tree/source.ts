@@ -63,6 +63,13 @@ export async function fileSource(path: string): Promise<Source> {
   return sliceSource(path, 0, st.size, path, true);
 }
 
+/** Lower-case hex digest of the bytes of `sources`, one after the other (a package's MD5; XS-REPOSITORY then XS-PACKAGES). */
+export async function digestOf(sources: Source | readonly Source[], algorithm: 'md5' | 'sha256' = 'md5'): Promise<string> {
+  const h = createHash(algorithm);
+  for (const s of Array.isArray(sources) ? sources : [sources]) for await (const chunk of s.open()) h.update(chunk);
+  return h.digest('hex');
+}
+
 /** Collect a (small) source into memory; for metadata files, never for payloads. */
 export async function readSource(source: Source): Promise<Uint8Array> {
   const out = new Uint8Array(source.size);

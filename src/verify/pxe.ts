@@ -13,10 +13,8 @@ import type { CpioMedium } from '../media/medium.js';
 import type { Verification, VerifyEnv } from '../readers/types.js';
 import { Scratch } from '../tree/scratch.js';
 import { Findings, indent } from '../findings.js';
+import { modeString, S_IFDIR, S_IFMT, S_IFREG } from '../formats/mode.js';
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
 /** What the installers pick up from the initrd root (RHEL 7–10: `inst.dd=/<name>`; RHEL 5/6: `dd.img`). */
 const DUD_MEMBER = /^dd[^/]*\.(iso|img|rpm)$/;
 
@@ -36,13 +34,6 @@ export interface PxeDetails {
   members: PxeMember[];
   kernelArguments: { release: string; arguments: string }[];
   nested: { member: string; kind: string; ok: boolean; details: unknown; text: string }[];
-}
-
-function modeString(mode: number): string {
-  const type = { [S_IFDIR]: 'd', 0o120000: 'l', [S_IFREG]: '-' }[mode & S_IFMT] ?? '?';
-  let s = type;
-  for (let i = 0; i < 9; i++) s += mode & (1 << (8 - i)) ? 'rwx'[i % 3] : '-';
-  return s;
 }
 
 /** How the installer finds a disk image the overlay carries (delivery.md §4: the argument is what the pxe layout prints). */

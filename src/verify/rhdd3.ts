@@ -13,13 +13,11 @@ import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
 import { verifyDigests } from '../formats/rpm/read-verify.js';
 import { parsePrimary, parseRepomd, readMetadataBytes } from '../formats/repodata/read.js';
 import type { OpenedMedium } from '../media/medium.js';
-import { checkDisk, diskPackageFromRpm, matchesInstallerEnhancement, matchesKernel, matchKernels, relocatedModulePath, type DiskPackage, type KernelMatch } from '../rules/rhdd.js';
+import { checkDisk, diskPackageFromRpm, kernelsOfArch, matchesInstallerEnhancement, matchesKernel, matchKernels, relocatedModulePath, type DiskPackage, type KernelMatch } from '../rules/rhdd.js';
 import { vermagicVerdict } from '../rules/vermagic.js';
 import { ReadBudget, tooLarge } from '../tree/bounded.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from '../findings.js';
-
-const KERNEL_ARCH = /\.(x86_64|aarch64|ppc64le|ppc64|s390x|i686|i586|i386)$/;
 
 export interface DiskTree {
   /** Folder holding `rhdd3` and `rpms/` ('' = the root). */
@@ -151,7 +149,7 @@ async function checkModule(medium: string, path: string, bytes: Uint8Array, subj
 /** The installer kernels to check: the ones asked for, else every `=`/`>=` version the packages name. */
 function kernelsFor(arch: string, pkgs: DiskPackage[], asked: string[]): string[] {
   const ks = asked.length > 0 ? asked : [...new Set(pkgs.flatMap((p) => p.provides.filter((d) => d.name === 'kernel-modules' && (d.op === '=' || d.op === '>=') && d.version).map((d) => d.version)))];
-  return ks.filter((k) => (KERNEL_ARCH.exec(k)?.[1] ?? arch) === arch);
+  return kernelsOfArch(ks, arch);
 }
 
 export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked: string[], foundBy?: string): Promise<{ findings: Findings; details: Rhdd3Details }> {

@@ -16,7 +16,7 @@ import { IDENT_RE, parseXsPackages, parseXsRepository, TESTS, type ParsedPackage
 import { classifyRpm, orderProblems, type OrderItem } from '../formats/xenserver/rules.js';
 import { isMainRequirement, MAIN_ARCS, padMain, splitBuild, versionProblem } from '../formats/xenserver/version.js';
 import type { OpenedMedium } from '../media/medium.js';
-import { fileSource, readSource, type Source } from '../tree/source.js';
+import { digestOf, fileSource, readSource, type Source } from '../tree/source.js';
 import { Findings } from '../findings.js';
 
 export interface LegacyPackDetails {
@@ -39,12 +39,6 @@ export function isLegacyPack(medium: OpenedMedium): boolean {
 const REQUIRED_REPOSITORY = ['originator', 'name', 'product', 'version'];
 const REQUIRED_PACKAGE = ['label', 'size', 'md5', 'type'];
 const TYPES = ['rpm', 'driver-rpm', 'firmware'];
-
-async function md5Of(source: Source): Promise<string> {
-  const h = createHash('md5');
-  for await (const c of source.open()) h.update(c);
-  return h.digest('hex');
-}
 
 /** The reference serialisation (§3.2): no declaration, LF, trailing LF, attributes sorted. */
 function checkForm(text: string, file: string, root: string, f: Findings): void {
@@ -178,7 +172,7 @@ async function checkListedPackage(medium: OpenedMedium, p: ParsedPackage, f: Fin
     f.error('XS_LEGACY_PACKAGE_MISSING', p.file, 'listed in XS-PACKAGES but missing ("FATAL: missing")');
     return undefined;
   }
-  const md5 = await md5Of(medium.source(p.file));
+  const md5 = await digestOf(medium.source(p.file));
   if (String(file.size) !== a.size) f.error('XS_LEGACY_PACKAGE_SIZE', p.file, `size ${file.size}, XS-PACKAGES says ${a.size}`);
   if (md5 !== a.md5) f.error('XS_LEGACY_PACKAGE_MD5', p.file, `MD5 ${md5}, XS-PACKAGES says ${a.md5} ("FATAL: MD5 mismatch")`);
   details.packages.push({ file: p.file, type: a.type ?? '', label: a.label ?? '', ...(a.kernel ? { kernel: a.kernel } : {}), size: file.size, md5 });
@@ -222,7 +216,7 @@ async function checkSideFiles(medium: OpenedMedium, metadataMd5: string, f: Find
   if (meta !== undefined && meta !== `${metadataMd5}\n`) f.error('XS_LEGACY_METADATA_MD5', `${stem}.metadata.md5`, `holds ${JSON.stringify(meta)}, the metadata MD5 is ${metadataMd5} (hash and LF)`);
   const isoMd5 = await sideFile(join(dir, `${basename(medium.path)}.md5`));
   if (isoMd5 !== undefined) {
-    const want = `${await md5Of(await fileSource(medium.path))}  ${basename(medium.path)}\n`;
+    const want = `${await digestOf(await fileSource(medium.path))}  ${basename(medium.path)}\n`;
     if (isoMd5 !== want) f.error('XS_LEGACY_ISO_MD5', `${basename(medium.path)}.md5`, `holds ${JSON.stringify(isoMd5)}, md5sum gives ${JSON.stringify(want)}`);
   }
 }

@@ -1,5 +1,5 @@
 import { FormatError } from '../../errors.js';
-import { ByteReader } from './bytes.js';
+import { ByteReader } from '../bytes.js';
 import { readArchive, type CpioMemberRead } from './read.js';
 
 /** Compressed segment kinds the kernel recognises by magic (init/initramfs.c, cpio.md). */

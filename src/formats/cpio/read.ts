@@ -1,5 +1,5 @@
 import { FormatError } from '../../errors.js';
-import { ByteReader } from './bytes.js';
+import { ByteReader } from '../bytes.js';
 import {
   decodeNewcHeader, decodeOdcHeader, detectMagic, MAX_NAME_SIZE, NEWC_HEADER_SIZE, ODC_HEADER_SIZE, pad4,
   S_IFLNK, S_IFMT, S_IFREG, TRAILER_NAME, type CpioFields, type CpioFormat,

@@ -5,7 +5,7 @@
  * from the header. The archive still ends with an ordinary newc `TRAILER!!!` entry.
  */
 import { FormatError } from '../../errors.js';
-import { ByteReader } from '../cpio/bytes.js';
+import { ByteReader } from '../bytes.js';
 import type { RpmFile } from './read-meta.js';
 
 export const STRIPPED_MAGIC = '07070X';

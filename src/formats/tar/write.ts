@@ -5,13 +5,13 @@
  * rather than written in an extension format older tools misread.
  */
 import { UserError } from '../../errors.js';
+import { BLOCK, headerChecksum } from './header.js';
 
 export type TarMember =
   | { type: 'file'; name: string; mode: number; mtime: number; size: number; data: AsyncIterable<Uint8Array> }
   | { type: 'dir'; name: string; mode: number; mtime: number }
   | { type: 'symlink'; name: string; mtime: number; target: string };
 
-const BLOCK = 512;
 /** The octal size field holds 11 digits. */
 const MAX_SIZE = 8 ** 11 - 1;
 
@@ -46,7 +46,6 @@ export function tarHeader(m: TarMember): Uint8Array {
   octal(h, 116, 8, 0);
   octal(h, 124, 12, m.type === 'file' ? m.size : 0);
   octal(h, 136, 12, m.mtime);
-  h.fill(0x20, 148, 156);
   h[156] = (m.type === 'file' ? '0' : m.type === 'dir' ? '5' : '2').charCodeAt(0);
   if (m.type === 'symlink') {
     if (Buffer.byteLength(m.target) > 100) throw new UserError(`tar: the link target of ${m.name} is longer than 100 bytes`);
@@ -57,7 +56,7 @@ export function tarHeader(m: TarMember): Uint8Array {
   field(h, 265, 32, 'root');
   field(h, 297, 32, 'root');
   field(h, 345, 155, prefix);
-  const sum = h.reduce((a, b) => a + b, 0);
+  const sum = headerChecksum(h);
   field(h, 148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
   return h;
 }

@@ -1,66 +1,19 @@
 /**
- * The tar subset `dkms mktarball` archives use (GNU tar: ustar headers, GNU long names, pax
+ * The tar reader: the subset `dkms mktarball` archives use (GNU tar: ustar headers, GNU long names, pax
  * path records), read as a stream: every member's name is reported, and only the members the
  * caller asks for are kept in memory (kernel modules and dkms.conf, never the sources), within a
  * budget: a member's size is checked before any of it is read.
  */
 import { FormatError } from '../../errors.js';
 import type { ReadBudget } from '../../tree/bounded.js';
-
-const BLOCK = 512;
+import { ByteReader } from '../bytes.js';
+import { BLOCK, headerChecksum } from './header.js';
 
 export interface TarListing {
   /** Every member name, `./` removed, in archive order. */
   names: string[];
   /** The kept members' contents by name. */
   files: Map<string, Uint8Array>;
-}
-
-/** A FIFO of chunks that hands out exact byte counts without concatenating everything. */
-class ByteQueue {
-  private chunks: Uint8Array[] = [];
-  private length = 0;
-  constructor(private readonly input: AsyncIterator<Uint8Array>) {}
-
-  /** Fill to at least n bytes; false if the input ends first. */
-  private async fill(n: number): Promise<boolean> {
-    while (this.length < n) {
-      const r = await this.input.next();
-      if (r.done) return false;
-      this.chunks.push(r.value);
-      this.length += r.value.length;
-    }
-    return true;
-  }
-
-  /** The next n bytes in one new buffer, copied as they arrive (never n bytes of chunks and a copy). */
-  async take(n: number, what: string): Promise<Uint8Array> {
-    const out = new Uint8Array(n);
-    await this.consume(n, what, (c, at) => out.set(c, at));
-    return out;
-  }
-
-  async skip(n: number, what: string): Promise<void> {
-    await this.consume(n, what);
-  }
-
-  private async consume(n: number, what: string, use?: (chunk: Uint8Array, at: number) => void): Promise<void> {
-    let at = 0;
-    while (at < n) {
-      if (!(await this.fill(1))) throw new FormatError(`truncated tar archive: ${what} is cut short`);
-      const c = this.chunks[0]!;
-      const k = Math.min(c.length, n - at);
-      use?.(c.subarray(0, k), at);
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-      this.length -= k;
-      at += k;
-    }
-  }
-
-  async atEnd(): Promise<boolean> {
-    return !(await this.fill(1));
-  }
 }
 
 const latin1 = new TextDecoder('latin1');
@@ -87,10 +40,7 @@ function size(h: Uint8Array): number {
 }
 
 function checksumOk(h: Uint8Array): boolean {
-  const stored = parseInt(latin1.decode(h.subarray(148, 156)).replace(/[\0 ]/g, ''), 8);
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-  return stored === sum;
+  return parseInt(latin1.decode(h.subarray(148, 156)).replace(/[\0 ]/g, ''), 8) === headerChecksum(h);
 }
 
 /** `path=` from pax extended header records (`<len> key=value\n`). */
@@ -111,12 +61,12 @@ function paxPath(data: Uint8Array): string | undefined {
 
 /** Walk a tar stream; keep the regular files `keep` selects, charged to the budget before they are read. */
 export async function readTar(input: AsyncIterable<Uint8Array>, keep: (name: string) => boolean, budget: ReadBudget): Promise<TarListing> {
-  const q = new ByteQueue(input[Symbol.asyncIterator]());
+  const q = new ByteReader(input, 0, 'tar archive');
   const listing: TarListing = { names: [], files: new Map() };
   let longName: string | undefined;
   for (;;) {
     if (await q.atEnd()) break; // some writers omit the two zero blocks
-    const h = await q.take(BLOCK, 'a member header');
+    const h = (await q.read(BLOCK, 'a member header')).slice();
     if (h.every((b) => b === 0)) break;
     if (!checksumOk(h)) throw new FormatError(`bad tar header checksum at member ${listing.names.length + 1}`);
     const type = String.fromCharCode(h[156]!);
@@ -128,7 +78,7 @@ export async function readTar(input: AsyncIterable<Uint8Array>, keep: (name: str
     }
     if (type === 'L' || type === 'x') {
       budget.charge(n, 'a long-name record');
-      const data = await q.take(n, 'a long-name record');
+      const data = await q.read(n, 'a long-name record');
       await q.skip(padded - n, 'padding');
       const name = type === 'L' ? field(data, 0, data.length) : paxPath(data);
       if (name !== undefined) longName = name;
@@ -143,7 +93,8 @@ export async function readTar(input: AsyncIterable<Uint8Array>, keep: (name: str
     const regular = type === '0' || type === '\0' || type === '7';
     if (regular && keep(name)) {
       budget.charge(n, name);
-      listing.files.set(name, await q.take(n, name));
+      // a copy: the reader's sub-arrays keep whole input chunks alive
+      listing.files.set(name, (await q.read(n, name)).slice());
       await q.skip(padded - n, 'padding');
     } else {
       await q.skip(padded, name || 'a member');

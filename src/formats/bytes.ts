@@ -1,9 +1,10 @@
-import { FormatError } from '../../errors.js';
+import { FormatError } from '../errors.js';
 
 /**
  * Pull-based reader over a chunked byte stream, tracking the absolute offset. It hands out
  * sub-arrays of the input chunks where it can and copies only when a small read spans chunks, so a
- * member's data streams through without being collected.
+ * member's data streams through without being collected. The one chunked reader of the archive
+ * formats (cpio, tar, an RPM's payload); `format` names the archive in truncation errors.
  */
 export class ByteReader {
   private chunk: Uint8Array = new Uint8Array(0);
@@ -13,9 +14,23 @@ export class ByteReader {
   /** Absolute offset of the next unread byte. */
   offset: number;
 
-  constructor(input: AsyncIterable<Uint8Array>, startOffset = 0) {
+  constructor(
+    input: AsyncIterable<Uint8Array>,
+    startOffset = 0,
+    private readonly format = 'cpio archive',
+  ) {
     this.it = input[Symbol.asyncIterator]();
     this.offset = startOffset;
+  }
+
+  /** Whether the input is exhausted. */
+  async atEnd(): Promise<boolean> {
+    return !(await this.fill());
+  }
+
+  /** Consume exactly `n` bytes without keeping them. */
+  async skip(n: number, what: string): Promise<void> {
+    for (let left = n; left > 0; ) left -= (await this.readSome(left, what)).length;
   }
 
   /** Make at least one unread byte available; false at the end of input. */
@@ -62,7 +77,7 @@ export class ByteReader {
   /** Exactly `n` bytes (a header, a name); FormatError naming `what` if the input ends first. */
   async read(n: number, what: string): Promise<Uint8Array> {
     if (n === 0) return new Uint8Array(0);
-    if (!(await this.fill())) throw truncated(what, this.offset, n, 0);
+    if (!(await this.fill())) throw truncated(this.format, what, this.offset, n, 0);
     if (this.chunk.length - this.pos >= n) {
       const out = this.chunk.subarray(this.pos, this.pos + n);
       this.pos += n;
@@ -73,7 +88,7 @@ export class ByteReader {
     let have = 0;
     const start = this.offset;
     while (have < n) {
-      if (!(await this.fill())) throw truncated(what, start, n, have);
+      if (!(await this.fill())) throw truncated(this.format, what, start, n, have);
       const take = Math.min(n - have, this.chunk.length - this.pos);
       out.set(this.chunk.subarray(this.pos, this.pos + take), have);
       this.pos += take;
@@ -85,7 +100,7 @@ export class ByteReader {
 
   /** Between 1 and `max` bytes, a sub-array of the current input chunk (no copy). */
   async readSome(max: number, what: string): Promise<Uint8Array> {
-    if (!(await this.fill())) throw new FormatError(`truncated cpio archive: input ends at offset ${this.offset} inside ${what}`);
+    if (!(await this.fill())) throw new FormatError(`truncated ${this.format}: input ends at offset ${this.offset} inside ${what}`);
     const take = Math.min(max, this.chunk.length - this.pos);
     const out = this.chunk.subarray(this.pos, this.pos + take);
     this.pos += take;
@@ -129,6 +144,6 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-function truncated(what: string, offset: number, wanted: number, got: number): FormatError {
-  return new FormatError(`truncated cpio archive: ${what} at offset ${offset} needs ${wanted} bytes, input ends after ${got}`);
+function truncated(format: string, what: string, offset: number, wanted: number, got: number): FormatError {
+  return new FormatError(`truncated ${format}: ${what} at offset ${offset} needs ${wanted} bytes, input ends after ${got}`);
 }
