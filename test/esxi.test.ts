@@ -34,6 +34,9 @@ release: 3
 vendor: acme
 vendorName: ACME Networks
 summary: ACME 25GbE network driver
+description: |
+  ACME 25GbE network driver for ESXi 8.0
+  (acmenet & friends, <PCI> ids 1001/1002).
 url: https://example.com/acmenet
 targets:
   - esxi-vib:
@@ -124,6 +127,9 @@ describe('esxi-vib: the VIB read by GNU ar, xmllint, sha256sum/sha1sum, bsdtar (
     expect(text).toContain('<software-tags><tag>driver</tag><tag>module</tag></software-tags><system-requires><maintenance-mode>true</maintenance-mode><softwarePlatform version="8.0.0" locale="" productLineID="embeddedEsx"/></system-requires>');
     expect(text).toContain('<live-install-allowed>false</live-install-allowed><live-remove-allowed>false</live-remove-allowed><cimom-restart>false</cimom-restart><stateless-ready>true</stateless-ready><overlay>false</overlay>');
     expect(text).toContain('<release-date>2023-11-14T22:13:20+00:00</release-date>');
+    // a line feed in the description is a character reference: the descriptor stays one line
+    expect(text).toContain('<description>ACME 25GbE network driver for ESXi 8.0&#10;(acmenet &amp; friends, &lt;PCI&gt; ids 1001/1002).&#10;</description>');
+    expect(sh(`ar p "${vib()}" descriptor.xml | xmllint --xpath 'string(/vib/description)' -`).stdout).toContain('ESXi 8.0\n(acmenet & friends, <PCI> ids');
   });
 
   it('the payload size and checksums match wc -c, sha256sum and gzip -dc | sha256sum / sha1sum, in VMware\'s order', () => {

@@ -4,7 +4,7 @@
  */
 import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
-import { writeAr } from '../formats/ar/ar.js';
+import { arLength, writeAr } from '../formats/ar/ar.js';
 import type { ResolvedEntry, ResolvedFile } from '../tree/tree.js';
 import type { DigestName } from './atomic.js';
 import type { Emitted } from './index.js';
@@ -20,7 +20,7 @@ export function emitAr(entries: readonly ResolvedEntry[], order: readonly string
   });
   const extra = entries.find((e) => !order.includes(e.path));
   if (extra) throw new UserError(`ar: ${extra.path} is in the tree but not among the members`, out);
-  return emitOutput(out, { digests, total: members.reduce((n, m) => n + m.content.size, 0) }, ctx, (sink) =>
+  return emitOutput(out, { digests, total: arLength(members.map((m) => m.content.size)) }, ctx, (sink) =>
     drain(writeAr(members.map((m) => ({ name: m.path, size: m.content.size, data: m.content.open() }))), sink),
   );
 }

@@ -40,7 +40,7 @@ export interface ZipLayout {
 }
 
 /** The entries in the order the archive holds them. */
-export function zipMembers(entries: readonly ResolvedEntry[], layout: ZipLayout = {}): ResolvedEntry[] {
+function zipMembers(entries: readonly ResolvedEntry[], layout: ZipLayout = {}): ResolvedEntry[] {
   const kept = layout.directories === false ? entries.filter((e) => e.type !== 'dir') : [...entries];
   const order = layout.order ?? [];
   const rank = (e: ResolvedEntry) => {

@@ -4,10 +4,10 @@
  * line, and the name of a `vibs/` record.
  */
 import { createHash } from 'node:crypto';
-import { attrs, escapeText } from '../xml.js';
-import { platformXml, relationshipsXml, type Relationships, type SoftwarePlatform } from './descriptor.js';
+import { attrs } from '../xml.js';
+import { oneLineText, platformXml, relationshipsXml, type Relationships, type SoftwarePlatform } from './descriptor.js';
 
-const el = (tag: string, text: string) => `<${tag}>${escapeText(text)}</${tag}>`;
+const el = (tag: string, text: string) => `<${tag}>${oneLineText(text)}</${tag}>`;
 
 /** Lines of an indented document, each with a trailing newline. */
 const lines = (rows: [depth: number, text: string][]) => rows.map(([d, t]) => `${'  '.repeat(d)}${t}\n`).join('');

@@ -74,7 +74,9 @@ export const ACCEPTANCE_NAMES: Record<Acceptance, string> = { community: 'Commun
 /** VIB ID: `<vendor>_<type>_<name>_<version>` (§3.3). */
 export const vibId = (d: Pick<Descriptor, 'vendor' | 'type' | 'name' | 'version'>): string => `${d.vendor}_${d.type}_${d.name}_${d.version}`;
 
-const el = (tag: string, text: string) => `<${tag}>${escapeText(text)}</${tag}>`;
+/** Text as XML; a line feed as a reference, so the document stays on one line (descriptions may span lines). */
+export const oneLineText = (text: string) => escapeText(text).replace(/\n/g, '&#10;');
+const el = (tag: string, text: string) => `<${tag}>${oneLineText(text)}</${tag}>`;
 /** `<tag/>` when empty, as VMware writes empty containers. */
 const wrap = (tag: string, inner: string) => (inner === '' ? `<${tag}/>` : `<${tag}>${inner}</${tag}>`);
 const bool = (b: boolean) => (b ? 'true' : 'false');
@@ -89,7 +91,7 @@ export function relationshipsXml(r: Relationships): string {
 
 export const platformXml = (tag: string, p: SoftwarePlatform) => `<${tag}${attrs([['version', p.version], ['locale', p.locale], ['productLineID', p.productLineID]])}/>`;
 
-export function payloadXml(p: PayloadRecord): string {
+function payloadXml(p: PayloadRecord): string {
   const sums = p.checksums.map((c) => `<checksum${attrs([['checksum-type', c.type], ['verify-process', c.verifyProcess]])}>${c.hex}</checksum>`).join('');
   return `<payload${attrs([['name', p.name], ['type', p.type], ['size', p.size], ['uncompressed-size', p.uncompressedSize]])}>${sums}</payload>`;
 }
@@ -105,7 +107,7 @@ export function descriptorXml(d: Descriptor): string {
     el('summary', d.summary) +
     el('description', d.description) +
     el('release-date', d.releaseDate) +
-    wrap('urls', d.urls.map(([k, u]) => `<url${attrs([['key', k]])}>${escapeText(u)}</url>`).join('')) +
+    wrap('urls', d.urls.map(([k, u]) => `<url${attrs([['key', k]])}>${oneLineText(u)}</url>`).join('')) +
     relationshipsXml(d.relationships) +
     wrap('software-tags', d.tags.map((t) => el('tag', t)).join('')) +
     `<system-requires>${el('maintenance-mode', bool(d.maintenanceMode))}${d.platforms.map((p) => platformXml('softwarePlatform', p)).join('')}</system-requires>` +

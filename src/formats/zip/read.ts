@@ -129,6 +129,3 @@ async function* inflate(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8A
   }
   await feed;
 }
-
-/** The Unix mode of a member, when it was made on Unix. */
-export const unixMode = (e: ZipEntry): number | undefined => (e.madeBy === 3 ? e.externalAttributes >>> 16 : undefined);
