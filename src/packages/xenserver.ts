@@ -1,7 +1,7 @@
 /**
  * The XenServer driver package recipe (`xenserver.md` §2, §3.3, §4.6): per build kernel one
  * kernel-module RPM that the pack builders and installers recognise as a driver RPM — NAME
- * `<label>-<kver>-modules`, GROUP `System Environment/Kernel`, plain `.ko` files under
+ * `<label>-<kver>-modules` (a XenServer 5.6–6.2 dom0 kernel with "-": `<label>-modules-<flavour>-<kver>`), GROUP `System Environment/Kernel`, plain `.ko` files under
  * `/lib/modules/<kver>/extra/` (XenServer ≤ 7.0 DDK guides) or `updates/` (current DDK), `depmod -a
  * <kver>` after install and removal — and the optional userspace "data" RPM (the DDK's
  * `DATA_SPEC`: firmware under `/lib/firmware/`, modprobe.d rules). Pure: it only describes the
