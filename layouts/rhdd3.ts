@@ -14,13 +14,27 @@ import { generatedRpm } from '../src/packages/generated.js';
 import { kmodPackage, type KernelModulesScheme } from '../src/packages/kmod.js';
 import { firmwarePackageName } from '../src/packages/meta.js';
 import type { Op } from '../src/formats/rpm/vercmp.js';
+import { isReleaseName, releaseKernel } from '../src/rules/releases.js';
 import { checkDisk, diskPackageFromRpm, kernelsOfArch, matchKernels, type DiskPackage } from '../src/rules/rhdd.js';
 import { bytesSource } from '../src/tree/source.js';
 import { Tree, type Generated } from '../src/tree/tree.js';
 import { repodataDir } from '../src/formats/repodata/write.js';
 import { defineLayout, type LayoutEnv } from './types.js';
 
-const kernelRelease = z.string().max(MAX_LENGTH.kernel, tooLong(MAX_LENGTH.kernel)).regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a full `uname -r`, arch included');
+/** A full `uname -r` (arch included), or a release name (`rhel-9.4`) standing for its GA kernel. */
+const kernelRelease = z
+  .string()
+  .max(MAX_LENGTH.kernel, tooLong(MAX_LENGTH.kernel))
+  .regex(/^[A-Za-z0-9._+~^-]+$/, 'must be a full `uname -r`, arch included, or a release name like rhel-9.4')
+  .transform((k, ctx) => {
+    if (!isReleaseName(k)) return k;
+    try {
+      return releaseKernel(k, 'release');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^release: /, '') });
+      return z.NEVER;
+    }
+  });
 
 export const rhdd3Options = z.strictObject({
   out: z.string().min(1).optional(),

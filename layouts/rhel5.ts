@@ -131,6 +131,8 @@ function variantPackage(set: DriverSet, p: PlacedBuild, epoch: number): RpmSpec 
     buildTime: epoch,
     depmod: '/sbin/depmod',
     weakModules: false,
+    // RHEL 5's kernel provides grouped kernel(rhel5_…) names, not one per symbol
+    symbolDeps: false,
     kernelRequires: [{ name: p.variant ? `kernel-${p.variant}` : 'kernel', op: '>=', version: p.base }],
   });
   return {

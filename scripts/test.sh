@@ -18,9 +18,11 @@ declare -A tools=(
   [/usr/lib/grub/i386-pc/boot_hybrid.img]=grub-pc-bin
   [/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
   [/usr/lib/ipxe/qemu/efi-e1000.rom]=ipxe-qemu [/usr/share/seabios/vgabios-stdvga.bin]=seabios [qemu-system-x86_64]=qemu-system-x86
-  [gcc]=gcc [objcopy]=binutils [ld]=binutils [cmp]=diffutils [timeout]=coreutils
+  [gcc]=gcc [make]=make [objcopy]=binutils [ld]=binutils [cmp]=diffutils [timeout]=coreutils
 )
 missing=()
+# the kABI tests build modules against Debian's real kernel headers and read their Module.symvers
+compgen -G '/usr/src/linux-headers-*-amd64/Module.symvers' >/dev/null || missing+=(linux-headers-amd64)
 # keys are commands, or absolute paths of files a package provides (boot loader images)
 for t in "${!tools[@]}"; do command -v "$t" >/dev/null 2>&1 || [ -f "$t" ] || missing+=("${tools[$t]}"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { atKey, UserError } from '../errors.js';
 import { decompress } from '../formats/compress/index.js';
@@ -14,6 +14,9 @@ import { vermagicVerdict } from '../rules/vermagic.js';
 import { fileSource, type Source } from '../tree/source.js';
 import { chooseBuilds, readDkms } from './dkms.js';
 import { loadModuleFile } from './ko.js';
+import { loadKabi } from './kabi.js';
+import { kabiProblems } from '../rules/kabi.js';
+import { kernelOrRelease } from '../rules/releases.js';
 
 /** Paths a source pattern names; a pattern that matches nothing, or a path that does not exist, is an error (a typo, usually). */
 async function expand(patterns: string | string[], loaded: LoadedManifest, key: string): Promise<string[]> {
@@ -89,9 +92,10 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
   for (const [i, src] of m.sources.entries()) {
     if ('ko' in src) {
       const key = `sources[${i}].ko`;
+      const kernel = src.kernel === undefined ? undefined : await atKey(loaded.path, `sources[${i}].kernel`, () => kernelOrRelease(src.kernel!, 'kernel'));
       for (const path of await expand(src.ko, loaded, key)) {
         const check = (mod: KernelModule) => checkArch(mod, loaded, key, src.kernel ? `sources[${i}].kernel` : 'its vermagic');
-        modules.push(await atKey(loaded.path, key, () => moduleFromFile(path, src.kernel, ctx, check), path));
+        modules.push(await atKey(loaded.path, key, () => moduleFromFile(path, kernel, ctx, check), path));
       }
     } else if ('rpm' in src) {
       const key = `sources[${i}].rpm`;
@@ -106,8 +110,9 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
       const tree = await atKey(loaded.path, key, () => readDkms(path!, { warn: (m) => ctx.warn(m) }), path!);
       let builds = chooseBuilds(tree);
       if (src.kernel) {
-        builds = builds.filter((b) => b.kernelRelease === src.kernel);
-        if (builds.length === 0) throw new UserError(`sources[${i}].kernel: no dkms build for ${src.kernel} in ${path}`, loaded.path);
+        const kernel = await atKey(loaded.path, `sources[${i}].kernel`, () => kernelOrRelease(src.kernel!, 'kernel'));
+        builds = builds.filter((b) => b.kernelRelease === kernel);
+        if (builds.length === 0) throw new UserError(`sources[${i}].kernel: no dkms build for ${kernel} in ${path}`, loaded.path);
       }
       for (const b of builds) {
         for (const m of b.modules) {
@@ -124,6 +129,8 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
     const [path] = await expand(fw.file, loaded, key);
     firmware.push({ dest: fw.dest, source: await atKey(loaded.path, key, () => fileSource(path!), path!), origin: path! });
   }
+  const kernels = groupByKernel(modules, loaded.path);
+  if (m.kabi !== undefined) await checkKabiAtBuild(kernels, m.kabi, loaded);
   return {
     meta: {
       name: m.name,
@@ -136,7 +143,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
       license: m.license,
       ...(m.url ? { url: m.url } : {}),
     },
-    kernels: groupByKernel(modules, loaded.path),
+    kernels,
     rpms,
     firmware,
   };
@@ -155,3 +162,17 @@ function groupByKernel(modules: KernelModule[], manifest: string): KernelBuild[]
   return [...groups.values()].sort((a, b) => (a.kernelRelease + a.arch < b.kernelRelease + b.arch ? -1 : 1));
 }
 
+
+/**
+ * The manifest's `kabi:` references against every module, for the kernel it is filed for; a
+ * module that would not load (or binds to symbols off the stablelist) stops the build.
+ */
+async function checkKabiAtBuild(kernels: KernelBuild[], given: NonNullable<LoadedManifest['manifest']['kabi']>, loaded: LoadedManifest): Promise<void> {
+  const list = Array.isArray(given) ? given : [given];
+  const specs = list.map((g) => (typeof g === 'string' ? { file: resolve(loaded.baseDir, g) } : { file: resolve(loaded.baseDir, g.file), ...(g.kernel !== undefined ? { kernel: g.kernel } : {}) }));
+  const set = await atKey(loaded.path, 'kabi', () => loadKabi(specs, 'kabi'));
+  const problems = kernels.flatMap((b) => b.modules.flatMap((mod) => kabiProblems(set, b.kernelRelease, mod.facts, b.modules.map((x) => x.facts)).map((p) => `${mod.origin}: ${p.message}`)));
+  if (problems.length === 0) return;
+  const more = problems.length > 3 ? `; and ${problems.length - 3} more (dudkit verify --kabi lists them all)` : '';
+  throw new UserError(`kabi: ${problems.slice(0, 3).join('; ')}${more}: rebuild the module against that kernel, or correct the kabi: files`, loaded.path);
+}

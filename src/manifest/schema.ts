@@ -25,6 +25,9 @@ export const firmwareSchema = z.strictObject({
     .refine((s) => !s.startsWith('/') && !s.split('/').some((p) => p === '' || p === '.' || p === '..'), 'must be a relative path without `..`'),
 });
 
+/** A kABI reference: `Module.symvers` or stablelist, for every kernel or for one (`uname -r` or release name). */
+const kabiFile = z.union([z.string().min(1), z.strictObject({ file: z.string().min(1), kernel: kernelRelease.optional() })]);
+
 export const manifestSchema = z.strictObject({
   name: z.string().max(MAX_LENGTH.name, tooLong(MAX_LENGTH.name)).regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be a package-name-like word: letters, digits, . _ + -'),
   version: z.union([z.string(), z.number()]).transform(String).pipe(z.string().max(MAX_LENGTH.version, tooLong(MAX_LENGTH.version)).regex(/^[A-Za-z0-9._+~^]+$/, 'must be an RPM version (no `-`)')),
@@ -38,6 +41,8 @@ export const manifestSchema = z.strictObject({
   /** Needed by the Linux targets; ESXi VIBs take their files from their own options. */
   sources: z.array(sourceSchema).default([]),
   firmware: z.array(firmwareSchema).default([]),
+  /** Modules are checked against these before anything is written (rules/kabi.ts). */
+  kabi: z.union([kabiFile, z.array(kabiFile).min(1)]).optional(),
   /** Each item is `{ <target kind>: { …options } }`; options are checked by the target's layout. */
   targets: z.array(z.record(z.string(), z.unknown())).min(1, 'needs at least one target'),
 });

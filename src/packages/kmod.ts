@@ -9,6 +9,7 @@ import type { Compression } from '../formats/compress/index.js';
 import type { Dependency, RpmFile, RpmPackage } from '../formats/rpm/write.js';
 import { rpmvercmp } from '../formats/rpm/vercmp.js';
 import type { DriverMeta } from '../model/driverset.js';
+import type { ExportedSymbol, ModuleVersionCrc } from '../formats/elf/index.js';
 import { bytesSource, type Source } from '../tree/source.js';
 import { checkDescription, KERNEL_GROUP, kmodPackageName, packageMeta } from './meta.js';
 
@@ -21,7 +22,8 @@ export type KernelModulesScheme = { op: '>=' } | { op: '='; kernels?: string[] }
 
 /** What the recipe needs of a module (the model's `KernelModule` fits). */
 export interface KmodModule {
-  facts: { name: string };
+  /** Its name, and the symbols it binds to (`__versions`) and exports, for kABI Requires/Provides. */
+  facts: { name: string; versions?: readonly ModuleVersionCrc[]; exports?: readonly ExportedSymbol[] };
   origin: string;
   /** As given, possibly compressed */
   original: Source;
@@ -56,6 +58,32 @@ export interface KmodInput {
   depmod?: string;
   /** Replaces the default `kernel` version pin (see `kernelPin`), e.g. `kernel-uname-r = K`. */
   kernelRequires?: Dependency[];
+  /**
+   * `Requires: kernel(<sym>) = <crc>` for each symbol the modules bind to and `Provides:
+   * ksym(<sym>) = <crc>` for each they export, as RHEL 6+ kmod packaging generates
+   * (kernel-srpm-macros' find-requires.ksyms / find-provides.ksyms); default true. RHEL 5's
+   * kernel provides grouped `kernel(rhel5_…)` names instead, so its disks turn this off.
+   */
+  symbolDeps?: boolean;
+}
+
+const hex = (crc: number): string => `0x${crc.toString(16).padStart(8, '0')}`;
+
+/** kABI dependencies: what the modules import and no module of the package exports, and what they export. */
+function symbolDependencies(modules: readonly KmodModule[]): { requires: Dependency[]; provides: Dependency[] } {
+  const exported = new Map<string, ExportedSymbol>();
+  for (const m of modules) for (const e of m.facts.exports ?? []) exported.set(e.name, e);
+  const requires = new Map<string, Dependency>();
+  for (const m of modules) {
+    for (const v of m.facts.versions ?? []) {
+      if (exported.has(v.name)) continue;
+      const dep: Dependency = { name: `kernel(${v.name})`, op: '=', version: hex(v.crc) };
+      requires.set(`${dep.name}=${dep.version}`, dep);
+    }
+  }
+  const provides = [...exported.values()].filter((e) => e.crc !== undefined).map((e): Dependency => ({ name: `ksym(${e.name})`, op: '=', version: hex(e.crc!) }));
+  const byName = (a: Dependency, b: Dependency) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return { requires: [...requires.values()].sort(byName), provides: provides.sort(byName) };
 }
 
 /** RHEL 6 has it in /sbin, RHEL 7+ in /usr/sbin with /sbin a symlink to it: /sbin works on all. */
@@ -163,6 +191,7 @@ export function kmodPackage(input: KmodInput): RpmPackage {
   const depmod = input.depmod ?? '/usr/sbin/depmod';
   const weak = input.weakModules ?? true;
   const paths = modules.map((m) => m.path);
+  const symbols = input.symbolDeps === false ? { requires: [], provides: [] } : symbolDependencies(build.modules);
   return {
     name,
     version: meta.version,
@@ -176,12 +205,14 @@ export function kmodPackage(input: KmodInput): RpmPackage {
       // RHEL 6 installs the package providing kmod-<module> for each module it loaded (§3.5).
       ...modules.map((m): Dependency => ({ name: `kmod-${m.mod}`, op: '=', version: evr })),
       ...modules.map((m): Dependency => ({ name: `kmod(${m.mod}.ko)` })),
+      ...symbols.provides,
     ],
     requires: [
       { name: depmod, phases: ['post'] },
       { name: depmod, phases: ['postun'] },
       ...(input.kernelRequires ?? kernelPin(build.arch, input.kernelModules, K)),
       ...(input.firmwarePackage ? [input.firmwarePackage.evr ? { name: input.firmwarePackage.name, op: '=' as const, version: input.firmwarePackage.evr } : { name: input.firmwarePackage.name }] : []),
+      ...symbols.requires,
     ],
     scripts: {
       post: { body: postScript(depmod, K, paths, weak, false) },

@@ -15,7 +15,7 @@ export interface DiskKind<D> {
   /** The bid when `holds` says the medium carries this kind of disk. */
   bid: number;
   holds(medium: OpenedMedium): boolean;
-  check(medium: OpenedMedium, env: Pick<VerifyEnv, 'kernels' | 'key' | 'signatureCheck' | 'foundBy'>): Promise<{ findings: Findings; details: D }>;
+  check(medium: OpenedMedium, env: Pick<VerifyEnv, 'kernels' | 'key' | 'signatureCheck' | 'foundBy' | 'kabi'>): Promise<{ findings: Findings; details: D }>;
   text(name: string, details: D): string;
   /**
    * What `inspect` shows of an ISO or FAT image holding the disk: its own account, or the image

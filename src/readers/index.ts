@@ -7,6 +7,8 @@ import { asUserError, UserError } from '../errors.js';
 import { findingsText, verdict } from '../findings.js';
 import { verifyUsb, usbText } from '../verify/usb.js';
 import { builtinReaders } from './builtin.js';
+import { loadKabi } from '../inputs/kabi.js';
+import { kernelOrRelease } from '../rules/releases.js';
 import { bidOn, winner, type Chosen } from './registry.js';
 import type { InspectReport, ReadEnv, Reader, Registry, VerifyEnv, VerifyOptions, VerifyReport } from './types.js';
 
@@ -37,12 +39,14 @@ export function inspect(path: string, opts: InspectOptions = {}): Promise<Inspec
 }
 
 /** Check a medium the way its consumer does; `ok` is false when the consumer would fail. */
-export function verify(path: string, opts: VerifyCallOptions = {}): Promise<VerifyReport> {
-  const { registry = builtinReaders, ctx = createContext(), kernels = [], key, ca, signatureCheck } = opts;
-  return verifyAs(path, path, registry, ctx, { kernels, ...(key !== undefined ? { key } : {}), ...(ca !== undefined ? { ca } : {}), ...(signatureCheck !== undefined ? { signatureCheck } : {}) });
+export async function verify(path: string, opts: VerifyCallOptions = {}): Promise<VerifyReport> {
+  const { registry = builtinReaders, ctx = createContext(), kernels = [], key, ca, signatureCheck, kabi } = opts;
+  const asked = kernels.map((k) => kernelOrRelease(k, '--kernel'));
+  const loaded = kabi?.length ? await loadKabi(kabi.map((k) => (typeof k === 'string' ? { file: k } : k)), '--kabi') : undefined;
+  return verifyAs(path, path, registry, ctx, { kernels: asked, ...(key !== undefined ? { key } : {}), ...(ca !== undefined ? { ca } : {}), ...(signatureCheck !== undefined ? { signatureCheck } : {}), ...(loaded ? { kabi: loaded } : {}) });
 }
 
-type VerifyOpts = Pick<VerifyEnv, 'kernels' | 'key' | 'signatureCheck' | 'foundBy' | 'ca'>;
+type VerifyOpts = Pick<VerifyEnv, 'kernels' | 'key' | 'signatureCheck' | 'foundBy' | 'ca' | 'kabi'>;
 
 function env(registry: Registry, ctx: Context, opts: VerifyOpts): VerifyEnv {
   const { foundBy: _own, ...inherited } = opts;

@@ -6,8 +6,10 @@ import { detectCompression } from '../formats/compress/index.js';
 import { readModuleFile, type ModuleFile } from '../inputs/ko.js';
 import type { Reader } from './types.js';
 
-/** Symbol CRCs are many and rarely wanted; everything else is what modinfo shows. */
-export type ModuleFacts = Omit<ModuleFile, 'versions'>;
+export type ModuleFacts = ModuleFile;
+
+/** CRCs as `modprobe --dump-modversions` and Module.symvers print them. */
+const hex = (crc: number): string => `0x${crc.toString(16).padStart(8, '0')}`;
 
 const ET_REL = 1;
 
@@ -23,10 +25,17 @@ export const kernelModuleReader: Reader<ModuleFacts> = {
     return detectCompression(bytes) !== 'none' && /\.ko\.(xz|gz|zst|bz2)$/.test(path) ? 100 : 0;
   },
   async inspect(path, _opened, { ctx }) {
-    const { versions: _versions, ...facts } = await readModuleFile(path, (w) => ctx.warn(w));
+    const facts = await readModuleFile(path, (w) => ctx.warn(w));
     return { kind: 'kernel-module', path, facts, findings: [] };
   },
-  render: { inspect: (r) => describeModule(r.facts) },
+  render: {
+    inspect: (r) => describeModule(r.facts),
+    json: ({ facts: m }) => ({
+      ...m,
+      versions: m.versions.map((v) => ({ symbol: v.name, crc: hex(v.crc) })),
+      exports: m.exports.map(({ name, crc, ...e }) => ({ symbol: name, ...(crc === undefined ? {} : { crc: hex(crc) }), ...e })),
+    }),
+  },
 };
 
 /** The facts a user needs about one module, as aligned text lines. */
@@ -43,6 +52,8 @@ function describeModule(m: ModuleFacts): string {
     ['softdep', m.softdeps],
     ['firmware', m.firmware],
     ['aliases', m.aliases],
+    ['exports', m.exports.map((e) => `${e.name}${e.crc === undefined ? '' : ` ${hex(e.crc)}`} (${e.type}${e.namespace ? `, namespace ${e.namespace}` : ''})`)],
+    ['symbol CRCs', [m.versions.length ? `${m.versions.length} (__versions; --json lists them)` : 'none (built without CONFIG_MODVERSIONS)']],
     ['parameters', m.parms.map((p) => `${p.name}${p.type ? ` (${p.type})` : ''}${p.description ? `: ${p.description}` : ''}`)],
   ];
   const lines = [`kernel module ${m.name}: ${m.path}`];

@@ -6,7 +6,7 @@ export const rhdd3Reader = diskReader({
   kind: 'rhdd3',
   bid: 50,
   holds: (m) => findDisks(m).length > 0,
-  check: (m, { kernels, foundBy }) => verifyRhdd3(m, findDisks(m), kernels, foundBy),
+  check: (m, { kernels, foundBy, kabi }) => verifyRhdd3(m, findDisks(m), kernels, foundBy, kabi),
   text: rhdd3Text,
   inspectImage: 'image',
 });

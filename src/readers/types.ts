@@ -6,6 +6,7 @@
 import type { Context } from '../context.js';
 import type { Opened } from '../media/medium.js';
 import type { Finding } from '../findings.js';
+import type { KabiSet } from '../rules/kabi.js';
 
 /** The first 64 KiB of a file (empty for a folder), which readers bid on with the opened medium. */
 export interface Head {
@@ -41,8 +42,10 @@ export interface VerifyReport<D = unknown> extends Verification<D> {
 }
 
 export interface VerifyOptions {
-  /** Installer kernels (`uname -r`) to check the disk against. */
+  /** Installer kernels (`uname -r`, or release names such as `rhel-9.4`) to check the disk against. */
   kernels?: string[];
+  /** kABI references (`Module.symvers` or stablelist files) modules are checked against: for every kernel, or for the one named. */
+  kabi?: (string | { file: string; kernel?: string })[];
   /** Public key file signed media are checked against (XenServer update packs). */
   key?: string;
   /** PEM certificates X.509 signatures are checked against (ESXi VIBs): signer lookup and trust anchors. */
@@ -81,6 +84,8 @@ export interface VerifyEnv extends ReadEnv {
   kernels: string[];
   key?: string;
   signatureCheck?: boolean;
+  /** The loaded kABI references, when the caller gave any. */
+  kabi?: KabiSet;
   /** Set for a medium inside another: the outer medium's rule that finds it. */
   foundBy?: string;
 }

@@ -18,6 +18,7 @@ import { vermagicVerdict } from '../rules/vermagic.js';
 import { ReadBudget, tooLarge } from '../tree/bounded.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from '../findings.js';
+import { kabiProblems, type KabiModule, type KabiSet } from '../rules/kabi.js';
 
 export interface DiskTree {
   /** Folder holding `rhdd3` and `rpms/` ('' = the root). */
@@ -130,13 +131,14 @@ async function checkRepodata(medium: OpenedMedium, repo: string, rpmFiles: strin
 }
 
 /** Check a module the package delivers the way the installer's modinfo does. */
-async function checkModule(medium: string, path: string, bytes: Uint8Array, subject: string, f: Findings, budget: ReadBudget): Promise<PackageFacts['modules'][number]> {
+async function checkModule(medium: string, path: string, bytes: Uint8Array, subject: string, f: Findings, budget: ReadBudget, symbols: Map<string, KabiModule>): Promise<PackageFacts['modules'][number]> {
   try {
     const info = parseModule((await decompressBuffer(bytes, budget, path)).data, basename(path));
     const kdir = path.split('/')[3];
     // the kernel's rule, the same build applies (rules/vermagic.ts)
     const verdict = kdir && /^\d/.test(kdir) ? vermagicVerdict(info, kdir) : undefined;
     if (verdict) f[verdict.severity]('VERMAGIC_RELEASE', subject, `${path}: ${verdict.message}`);
+    symbols.set(`${basename(subject)}:${path}`, info);
     return { path, vermagic: info.vermagic, valid: true };
   } catch (err) {
     const limit = tooLarge(err);
@@ -152,7 +154,7 @@ function kernelsFor(arch: string, pkgs: DiskPackage[], asked: string[]): string[
   return kernelsOfArch(ks, arch);
 }
 
-export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked: string[], foundBy?: string): Promise<{ findings: Findings; details: Rhdd3Details }> {
+export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked: string[], foundBy?: string, kabi?: KabiSet): Promise<{ findings: Findings; details: Rhdd3Details }> {
   const f = new Findings();
   const details: Rhdd3Details = { ...(medium.label !== undefined ? { label: medium.label } : {}), ...(foundBy !== undefined ? { foundBy } : {}), disks, packages: [], kernels: [] };
   if (foundBy !== undefined) f.info('FOUND_THROUGH_OUTER', '', `found through ${foundBy}, not by its own volume label`);
@@ -165,7 +167,7 @@ export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked
     await checkDiskTree(medium, disk, f);
     for (const arch of disk.arches) runs.push(...(await checkArchFolder(medium, disk, arch, asked, f, details)));
   }
-  for (const run of runs) finishKernel(run, runs, f, details);
+  for (const run of runs) finishKernel(run, runs, f, details, kabi);
   return { findings: f, details };
 }
 
@@ -175,6 +177,8 @@ interface KernelRun {
   facts: KernelFacts;
   /** `<package>:<path>` of the modules in the folder that modinfo cannot read. */
   invalid: Set<string>;
+  /** Each readable module's symbols, by `<package>:<path>`, for the kABI check. */
+  symbols: Map<string, KabiModule>;
   repo: string;
   carriesDriver: boolean;
 }
@@ -184,7 +188,7 @@ interface KernelRun {
  * medium (writing dd_packages and DD-<N>), then `grab_driver_files()` runs `modinfo -F alias` on
  * every extracted module; one failure raises, and the whole medium loads nothing for that kernel.
  */
-function finishKernel(run: KernelRun, runs: KernelRun[], f: Findings, details: Rhdd3Details): void {
+function finishKernel(run: KernelRun, runs: KernelRun[], f: Findings, details: Rhdd3Details, kabi?: KabiSet): void {
   const { match: m, facts } = run;
   const bad = runs.filter((r) => r.match.kernel === m.kernel && r.facts.arch === facts.arch).flatMap((r) => r.match.modules.map((x) => `${x.package}:${x.path}`).filter((x) => r.invalid.has(x)));
   details.kernels.push(facts);
@@ -210,6 +214,21 @@ function finishKernel(run: KernelRun, runs: KernelRun[], f: Findings, details: R
         : `only ${m.packages.join(', ')} match${m.packages.length === 1 ? 'es' : ''} on ${run.repo}`;
     f.error('RHDD3_NO_MODULE', m.kernel, `no module for kernel ${m.kernel}: ${why}, so no driver is loaded`);
   }
+  if (kabi) checkKabiOf(run, kabi, f);
+}
+
+/** The modules kernel K loads from the folder against the kABI references for K (they see each other's exports). */
+function checkKabiOf({ match: m, symbols }: KernelRun, kabi: KabiSet, f: Findings): void {
+  const loaded = m.modules.flatMap((x) => {
+    const info = symbols.get(`${x.package}:${x.path}`);
+    return info ? [{ info, subject: x.package }] : [];
+  });
+  const medium = loaded.map((l) => l.info);
+  for (const { info, subject } of loaded) {
+    for (const p of kabiProblems(kabi, m.kernel, info, medium)) {
+      f.error(p.kind === 'missing' ? 'KABI_MISSING' : p.kind === 'crc' ? 'KABI_CRC' : 'KABI_NAMESPACE', m.kernel, `${subject}: ${p.message}`);
+    }
+  }
 }
 
 /** The disk's `rhdd3` marker (its title) and `rpms/` folder, as RHEL 6 and later look for them. */
@@ -234,8 +253,9 @@ async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: strin
   if (rpmFiles.length === 0) f.error('RHDD3_NO_RPMS', repo, 'has no RPMs');
   const pkgs: DiskPackage[] = [];
   const invalid = new Set<string>();
+  const symbols = new Map<string, KabiModule>();
   for (const file of rpmFiles) {
-    const checked = await checkPackageFile(medium, file, arch, f);
+    const checked = await checkPackageFile(medium, file, arch, f, symbols);
     if (!checked) continue;
     pkgs.push(checked.disk);
     details.packages.push(checked.facts);
@@ -249,11 +269,11 @@ async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: strin
   // a disk that carries a driver is for loading it: a kernel that gets only firmware loads none
   const carriesDriver = pkgs.some((p) => p.files.some((x) => relocatedModulePath(x) !== undefined));
   for (const k of asked.filter((k) => !kernels.includes(k))) f.info('KERNEL_OTHER_ARCH', k, `not an ${arch} kernel; ${repo} is not used for it`);
-  return matchKernels(pkgs, kernels).map((m) => ({ match: m, facts: kernelFacts(m, pkgs, arch, disk), invalid, repo, carriesDriver }));
+  return matchKernels(pkgs, kernels).map((m) => ({ match: m, facts: kernelFacts(m, pkgs, arch, disk), invalid, symbols, repo, carriesDriver }));
 }
 
 /** One RPM as the installer reads it: arch, digests (rpm -K), payload compressor, the modules it delivers. */
-async function checkPackageFile(medium: OpenedMedium, file: string, arch: string, f: Findings): Promise<{ disk: DiskPackage; facts: PackageFacts } | undefined> {
+async function checkPackageFile(medium: OpenedMedium, file: string, arch: string, f: Findings, symbols: Map<string, KabiModule>): Promise<{ disk: DiskPackage; facts: PackageFacts } | undefined> {
   let pkg: RpmPackage;
   try {
     const loc = medium.locate(file);
@@ -287,7 +307,7 @@ async function checkPackageFile(medium: OpenedMedium, file: string, arch: string
     f.error('RPM_DIGESTS_UNCHECKED', file, `digests cannot be checked (${(err as Error).message.replace(`${pkg.path}: `, '')}): the installer extracts nothing from it`);
   }
   const modules: PackageFacts['modules'] = [];
-  for (const [p, b] of moduleBytes) modules.push(await checkModule(medium.path, p, b, file, f, budget));
+  for (const [p, b] of moduleBytes) modules.push(await checkModule(medium.path, p, b, file, f, budget, symbols));
   return { disk, facts: { file, nevra: pkg.nevra, payloadCompressor: pkg.payloadCompressor, kernelModules, modules } };
 }
 

@@ -6,6 +6,7 @@
 import { FormatError } from '../../errors.js';
 import { cString, parseElf, rpmArch, sectionData, type Elf } from './elf.js';
 import { findSignature, type ModuleSignature } from './signature.js';
+import { moduleSymbols, type ExportedSymbol } from './symbols.js';
 
 export interface ModuleParm {
   name: string;
@@ -45,6 +46,10 @@ export interface ModuleInfo {
   importNs: string[];
   /** `__versions` (or extended modversions): the kernel symbols it binds to, with CRCs. */
   versions: ModuleVersionCrc[];
+  /** Kernel symbols it exports for other modules (modpost's view), sorted by name. */
+  exports: ExportedSymbol[];
+  /** Undefined symbols it needs from the kernel or other modules, sorted. */
+  imports: string[];
   signed: boolean;
   signature?: ModuleSignature;
   /** Every `.modinfo` pair in file order. */
@@ -93,6 +98,7 @@ export function parseModule(bytes: Uint8Array, fileName?: string): ModuleInfo {
     softdeps: all('softdep'),
     importNs: all('import_ns'),
     versions: modversions(elf, data),
+    ...moduleSymbols(elf, data),
     signed: signature !== undefined,
     modinfo,
   };
