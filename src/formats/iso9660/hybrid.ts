@@ -5,6 +5,8 @@
  * RHEL 7/8). `systemArea` encodes it; `decodeSystemArea` reads the same fields back from any image.
  */
 import { createHash } from 'node:crypto';
+// the GPT header and entry-array CRC is zlib's CRC-32 (Node ≥ 20.15)
+import { crc32 } from 'node:zlib';
 import { le32, le64, readLe32, readLe64 } from './numbers.js';
 
 export const SECTOR = 512;
@@ -49,20 +51,6 @@ function guid(volumeId: string, epoch: number, what: string): Uint8Array {
 
 const BASIC_DATA = Uint8Array.from([0xa2, 0xa0, 0xd0, 0xeb, 0xe5, 0xb9, 0x33, 0x44, 0x87, 0xc0, 0x68, 0xb6, 0xb7, 0x26, 0x99, 0xc7]);
 
-let crcTable: Uint32Array | undefined;
-export function crc32(data: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (const byte of data) c = crcTable[(c ^ byte) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /** Identifiers of an `isohybrid --uefi` area, kept from the input: isohybrid draws them at random. */
 export interface KeptIds {
