@@ -239,6 +239,15 @@ describe('verify vs anaconda: installer-enhancement packages, dd_packages, modin
   });
 });
 
+/** A one-module kmod made by rpmbuild: `ko` filed under /lib/modules/<kernel>/extra/, kernel-modules = kernel. */
+function rpmbuildKmod(name: string, ko: string, kernel: string): string {
+  const top = join(dir, `${name}-build`);
+  const spec = join(dir, `${name}.spec`);
+  writeFileSync(spec, `Name: ${name}\nVersion: 1\nRelease: 1\nSummary: s\nLicense: GPLv2\nAutoReqProv: no\nProvides: kernel-modules = ${kernel}\n%description\nd\n%install\nmkdir -p %{buildroot}/lib/modules/${kernel}/extra\ninstall -m 0644 ${ko} %{buildroot}/lib/modules/${kernel}/extra/acmenet.ko\n%files\n/lib/modules/${kernel}/extra/acmenet.ko\n`);
+  expect(run('rpmbuild', ['-bb', '--quiet', '--target', 'x86_64', '--define', `_topdir ${top}`, '--define', '__os_install_post %{nil}', '--define', 'debug_package %{nil}', spec]).status).toBe(0);
+  return join(top, `RPMS/x86_64/${name}-1-1.x86_64.rpm`);
+}
+
 describe('vermagic: one rule in build and verify, the one the kernel applies (issue 12 item 6)', () => {
   const K94_ = '5.14.0-427.13.1.el9_4.x86_64';
   const warning = `vermagic release ${K93} is not ${K94_}: ${K94_} loads it only if the CRCs of the symbols it imports match its own (kABI), which is not checked`;
@@ -274,11 +283,8 @@ describe('vermagic: one rule in build and verify, the one the kernel applies (is
     expect(b.stderr.trim()).toBe(`dudkit: ${join(dir, 'nv.yaml')}: sources[0].ko: ${ko}: ${error}`);
     expect(existsSync(join(dir, 'nv-out'))).toBe(false);
     // the same module packaged elsewhere (rpmbuild) under K94's folder
-    const top = join(dir, 'nv-rpm');
-    const spec = join(dir, 'nv.spec');
-    writeFileSync(spec, `Name: kmod-acme-nv\nVersion: 1\nRelease: 1\nSummary: s\nLicense: GPLv2\nAutoReqProv: no\nProvides: kernel-modules = ${K94_}\n%description\nd\n%install\nmkdir -p %{buildroot}/lib/modules/${K94_}/extra\ninstall -m 0644 ${ko} %{buildroot}/lib/modules/${K94_}/extra/acmenet.ko\n%files\n/lib/modules/${K94_}/extra/acmenet.ko\n`);
-    expect(run('rpmbuild', ['-bb', '--quiet', '--target', 'x86_64', '--define', `_topdir ${top}`, '--define', '__os_install_post %{nil}', '--define', 'debug_package %{nil}', spec]).status).toBe(0);
-    const disk = diskOf('nv-disk', [join(top, 'RPMS/x86_64/kmod-acme-nv-1-1.x86_64.rpm')]);
+    const nv = rpmbuildKmod('kmod-acme-nv', ko, K94_);
+    const disk = diskOf('nv-disk', [nv]);
     const { r, doc } = verifyJson(disk, K94_);
     expect(doc.findings.filter((f) => f.code === 'VERMAGIC_RELEASE')).toEqual([{ code: 'VERMAGIC_RELEASE', severity: 'error', subject: 'rpms/x86_64/kmod-acme-nv-1-1.x86_64.rpm', message: `/lib/modules/${K94_}/extra/acmenet.ko: ${error}` }]);
     expect(r.status).toBe(1);
