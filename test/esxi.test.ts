@@ -432,3 +432,21 @@ describe('dudkit verify of VIBs put together with GNU ar from the members, as th
   it('a file-list without one of the payload files', () => expect(codes(gnuVib('list.vib', ['descriptor.xml', 'sig.pkcs7', PAYLOAD], (d) => d.replace('<file>usr/lib/vmware/vmkmod/acmenet</file>', '')))).toEqual({ status: 1, codes: ['ESXI_FILE_LIST'] }));
   it('a payload size that is not the member size', () => expect(codes(gnuVib('size.vib', ['descriptor.xml', 'sig.pkcs7', PAYLOAD], (d) => d.replace(/size="(\d+)"/, (_m, n: string) => `size="${Number(n) + 1}"`)))).toEqual({ status: 1, codes: ['ESXI_PAYLOAD_SIZE'] }));
 });
+
+describe("dudkit verify of a bundle whose VIB was replaced with zip (Info-ZIP)", () => {
+  it('the records no longer match the VIB: exit 1, ESXI_BUNDLE_VIB_CHECKSUM from vibs/*.xml and vmware.xml', () => {
+    const w = join(dir, 'swapped');
+    mkdirSync(join(w, 'vib20/net-acmenet'), { recursive: true });
+    run('cp', [join(dir, 'a', BUNDLE), join(w, 'b.zip')]);
+    // the signed VIB has the same name and ID but other bytes
+    run('cp', [join(dir, 's1', VIB), join(w, 'vib20/net-acmenet', VIB)]);
+    const z = run('zip', ['-q', 'b.zip', `vib20/net-acmenet/${VIB}`], { cwd: w });
+    expect(z.status, z.stderr).toBe(0);
+    expect(run('unzip', ['-tq', join(w, 'b.zip')]).status).toBe(0);
+    const r = dudkit(['verify', '--json', join(w, 'b.zip')]);
+    expect(r.status).toBe(1);
+    const errors = (JSON.parse(r.stdout) as { findings: { code: string; severity: string; subject: string }[] }).findings.filter((f) => f.severity === 'error');
+    expect(errors.map((f) => f.code)).toEqual(['ESXI_BUNDLE_VIB_CHECKSUM', 'ESXI_BUNDLE_VIB_CHECKSUM', 'ESXI_BUNDLE_VIB_CHECKSUM', 'ESXI_BUNDLE_VIB_CHECKSUM']);
+    expect(errors.map((f) => f.subject)).toEqual(expect.arrayContaining(['metadata.zip: vmware.xml', expect.stringMatching(/^metadata\.zip: vibs\/net-acmenet-\d+\.xml$/)]));
+  });
+});

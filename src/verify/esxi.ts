@@ -387,15 +387,18 @@ async function readMetadata(readAt: Read, size: number, facts: BundleFacts, f: F
     if (vib.vib && id !== vib.vib.id) f.error('ESXI_BUNDLE_RECORD', subject, `describes ${id}, but ${rel} is ${vib.vib.id}`);
   };
   for (const e of entries) {
+    if (!e.name.endsWith('.xml')) continue;
     let root: XmlElement;
+    let text: string;
     try {
-      root = parseXml(await entryText(readAt, e), where(e.name));
+      text = await entryText(readAt, e);
+      root = parseXml(text, where(e.name));
     } catch (err) {
-      if (e.name.endsWith('.xml')) f.error('ESXI_BUNDLE_METADATA', where(e.name), (err as Error).message);
+      f.error('ESXI_BUNDLE_METADATA', where(e.name), (err as Error).message);
       continue;
     }
     if (e.name.startsWith('vibs/')) {
-      const rec = parseDescriptor(await entryText(readAt, e), where(e.name)).descriptor;
+      const rec = parseDescriptor(text, where(e.name)).descriptor;
       const id = vibId(rec);
       const rel = textOf(root, 'relative-path')?.trim() ?? '';
       const packed = Number(textOf(root, 'packed-size'));
