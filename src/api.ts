@@ -19,7 +19,7 @@ import { Artifacts } from './tree/artifacts.js';
 import { Scratch } from './tree/scratch.js';
 import { fileSource } from './tree/source.js';
 
-import type { InspectOptions, InspectReport, VerifyCallOptions, VerifyReport } from './readers/index.js';
+import type { InspectOptions, InspectReport, Registry, VerifyCallOptions, VerifyReport } from './readers/index.js';
 import type { WriteIsoOptions, WriteIsoResult } from './emit/write-iso.js';
 import type { KeygenOptions, KeygenResult } from './sign/key-files.js';
 import type { FixOptions, RomReport } from './formats/optionrom/index.js';
@@ -27,7 +27,7 @@ import type { RomFixResult } from './emit/option-rom.js';
 
 export { createContext, type Context } from './context.js';
 export type { Progress } from './progress.js';
-export { FormatError, IncompleteBuild, UserError } from './errors.js';
+export { FormatError, IncompleteBuild, UserError, userErrorOf } from './errors.js';
 export type { Finding, FindingCode } from './findings.js';
 // the readers load with the first inspect/verify call, so `import 'dudkit'` stays light
 export type { InspectOptions, InspectReport, Inspection, Reader, Registry, Verification, VerifyCallOptions, VerifyOptions, VerifyReport } from './readers/index.js';
@@ -36,6 +36,11 @@ export type { KeygenOptions, KeygenResult } from './sign/key-files.js';
 export type { EfiReport, PcirReport, RomImageReport, RomReport, SubHeaderReport } from './formats/optionrom/index.js';
 export type { RomFixResult } from './emit/option-rom.js';
 export { removeTemporaries } from './tree/leftovers.js';
+
+/** The readers dudkit ships, to extend or narrow as `registry:` of `inspect`/`verify` (loaded on the first call). */
+export async function builtinReaders(): Promise<Registry> {
+  return (await import('./readers/index.js')).builtinReaders;
+}
 
 /** The target kinds a manifest can name, with a line on each (for help texts). */
 export function targetKinds(): { kind: string; summary: string }[] {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Only the tiny leftovers module loads before the signal handlers are in place; the commands and
-// their dependencies (which take a while to load) come after, so an interrupt at any moment of
-// dudkit's own code removes the temporaries and exits with the one-line message.
-import { removeTemporaries } from './tree/leftovers.js';
+// The signal handlers are in place before anything else loads; the library and the commands
+// (which take a while to load) come after, so an interrupt at any moment of dudkit's own code
+// removes the temporaries and exits with the one-line message. Until the library is loaded there
+// are no temporaries to remove.
+let removeTemporaries = (): void => {};
 
 // an interrupted build leaves nothing behind: no hidden temp file beside the output, no scratch folder
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -13,5 +14,6 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+({ removeTemporaries } = await import('./api.js'));
 const { runCli } = await import('./program.js');
 await runCli(process.argv);

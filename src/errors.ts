@@ -33,6 +33,17 @@ const FS_ERRORS: Record<string, string> = {
   EMFILE: 'too many open files',
 };
 
+/**
+ * The user's mistake an error stands for, as the one line to show, or undefined for a bug: a
+ * UserError as it is, a file-system refusal naming its own path (a key file, the output…), and
+ * what a reader raised on malformed input, about `file` (the medium a command read).
+ */
+export function userErrorOf(err: unknown, file?: string): UserError | undefined {
+  if (err instanceof UserError) return err;
+  if (isFsError(err)) return new UserError(fsErrorText(err), err.path);
+  return file !== undefined ? userErrorFor(err, file) : undefined;
+}
+
 /** What Node's file-system errors carry (declared here so the public types need no @types/node). */
 export interface FsError extends Error {
   code?: string;

@@ -7,7 +7,7 @@ import { register as registerIso } from './commands/iso.js';
 import { register as registerKeygen } from './commands/keygen.js';
 import { register as registerRom } from './commands/rom.js';
 import { enableDebug, reportError, setVerbosity } from './commands/common.js';
-import { removeTemporaries } from './tree/leftovers.js';
+import { removeTemporaries } from './api.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 

@@ -89,7 +89,7 @@ console.log(JSON.stringify({ ko: { kind: ko.kind, facts: ko.facts }, built, good
   it('a strict TypeScript consumer type-checks (with @types/node, and without: no Node types leak); misuse is a type error', () => {
     writeFileSync(
       join(project, 'use.ts'),
-      `import { build, inspect, verify, writeIso, keygen, UserError, FormatError, type BuildResult, type Facts, type InspectReport, type VerifyReport, type Finding } from 'dudkit';
+      `import { build, builtinReaders, inspect, verify, writeIso, keygen, UserError, userErrorOf, FormatError, type BuildResult, type Facts, type InspectReport, type VerifyReport, type Finding } from 'dudkit';
 export async function main(): Promise<string> {
   const built: BuildResult = await build('dudkit.yaml', { outDir: 'out', only: ['rhdd3'] });
   const ko: InspectReport<Facts> = await inspect('a.ko');
@@ -98,7 +98,10 @@ export async function main(): Promise<string> {
   const iso = await writeIso('tree', 'tree.iso', { volumeId: 'OEMDRV', checksums: ['sha256'], hybrid: { gpt: true } });
   const key = await keygen('k', { bits: 2048 });
   const vermagic = ko.facts['vermagic'];
-  return [report.ok, errors.length, iso.size, key.fingerprint, typeof vermagic, new UserError('x').exitCode, new FormatError('y').message].join();
+  const registry = await builtinReaders();
+  const again = await inspect('a.ko', { registry: registry.filter((r) => r.kind !== 'rpm') });
+  const user: UserError | undefined = userErrorOf(new Error('z'), 'a.ko');
+  return [report.ok, errors.length, iso.size, key.fingerprint, typeof vermagic, again.kind, user?.message, new UserError('x').exitCode, new FormatError('y').message].join();
 }
 `,
     );
@@ -111,7 +114,7 @@ export const b = writeIso('d', 'o', { level: 2 });
     );
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     // skipLibCheck stays off: every declaration file the API reaches is checked too
-    for (const types of [['node']]) {
+    for (const types of [['node'], []]) {
       writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, types }, files: ['use.ts', 'misuse.ts'] }));
       const r = run(process.execPath, [tsc, '-p', '.', '--pretty', 'false'], { cwd: project });
       // the two misuses, and nothing else

@@ -1,6 +1,4 @@
-import { createContext, type Context } from '../context.js';
-import { fsErrorText, IncompleteBuild, isFsError, UserError, userErrorFor } from '../errors.js';
-import type { Progress } from '../progress.js';
+import { createContext, IncompleteBuild, userErrorOf, type Context, type Progress } from '../api.js';
 
 /** Raised by `verify` when the medium fails a consumer check: exit code 1. */
 export class VerificationFailed extends Error {
@@ -109,8 +107,7 @@ export function reportError(thrown: unknown, file?: string): number {
     process.stderr.write(`dudkit: ${err.message}${written}\n`);
     return 1;
   }
-  // a file-system refusal names its own path (a key file, the output…), not necessarily `file`
-  const user = err instanceof UserError ? err : isFsError(err) ? new UserError(fsErrorText(err), err.path) : file !== undefined ? userErrorFor(err, file) : undefined;
+  const user = userErrorOf(err, file);
   if (user) {
     process.stderr.write(`dudkit: ${oneLine(user.message)}${written}\n`);
     return 2;

@@ -31,7 +31,7 @@ function mib(n: number): string {
 }
 
 /** The limit from DUDKIT_MAX_MODULE_SIZE (bytes, or a number with K, M or G for KiB, MiB, GiB). */
-export function limitFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+export function limitFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): number {
   const text = env[LIMIT_ENV];
   if (text === undefined || text === '') return DEFAULT_LIMIT;
   const m = /^(\d+)\s*([KMG]?)(?:i?B)?$/i.exec(text.trim());
