@@ -196,6 +196,15 @@ describe('verify vs anaconda: installer-enhancement packages, dd_packages, modin
     expect(clash[0]!.message).toContain(`copies both to ${dest}: the one copied last (directory order) replaces the other`);
     expect(doc.findings).toContainEqual(expect.objectContaining({ code: 'RHDD_ENHANCEMENT_DRIVER_FILES', severity: 'warning' }));
     expect(r.status).toBe(1);
+    // for an RHEL 8 kernel only the tool is listed: extract_drivers() returns False (no
+    // modules/firmwares package), so grab_driver_files() never runs: nothing relocated or loaded,
+    // no dd_packages line, no DD-1; the 4.18 module stays at /updates/lib/modules/4.18…/ (consumer run, rhel-8)
+    const K89 = '4.18.0-513.5.1.el8_9.x86_64';
+    const el8 = verifyJson(disk, K89);
+    expect(el8.k.packages).toEqual(['acme-installer-tools-1.0-1.x86_64.rpm']);
+    expect(el8.k.extracted.map((e) => e.to)).toEqual([`/lib/modules/${K89}/extra/acme-acmenet/acmenet.ko`, '/usr/bin/acme-tool', '/usr/lib64/libacme.so', '/usr/lib64/libacme.so.1']);
+    expect([el8.k.ddPackages, el8.k.loaded, el8.k.installedOnTarget]).toEqual([[], [], []]);
+    expect(el8.doc.findings).toContainEqual(expect.objectContaining({ code: 'RHDD3_NO_MODULE', severity: 'error', subject: K89 }));
   });
 
   it('dd_packages gets a NAME once per matching RPM; the target installs it once', () => {
