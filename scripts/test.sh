@@ -15,7 +15,7 @@ declare -A tools=(
   [rpm2archive]=rpm2cpio [rpmkeys]=rpm
   [file]=file [uuidgen]=uuid-runtime [openssl]=openssl
   [isohybrid]=syslinux-utils [sgdisk]=gdisk [genisoimage]=genisoimage [grub-mkimage]=grub-pc-bin [mkzftree]=genisoimage
-  [/usr/lib/grub/i386-pc/boot_hybrid.img]=grub-pc-bin
+  [/usr/lib/grub/i386-pc/boot_hybrid.img]=grub-pc-bin [/usr/lib/grub/x86_64-efi/kernel.img]=grub-efi-amd64-bin [/usr/share/ovmf/OVMF.fd]=ovmf
   [/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
   [/usr/lib/ipxe/qemu/efi-e1000.rom]=ipxe-qemu [/usr/share/seabios/vgabios-stdvga.bin]=seabios [qemu-system-x86_64]=qemu-system-x86
   [gcc]=gcc [make]=make [objcopy]=binutils [ld]=binutils [cmp]=diffutils [timeout]=coreutils

@@ -150,19 +150,21 @@ describe.each(GENERATIONS)('attach onto an RHEL $rhel-shaped installer ISO', (g)
   it('sgdisk -v reports nothing the input does not; sfdisk -d shows the same partitions, the EFI one at the new UEFI image', () => {
     expect(sgdiskProblems(iso)).toEqual(sgdiskProblems(installer));
     const after = sfdiskParts(iso);
-    expect(after.map((p) => p.rest)).toEqual(sfdiskParts(installer).map((p) => p.rest));
+    const before = sfdiskParts(installer);
+    expect(after.map((p) => p.rest)).toEqual(before.map((p) => p.rest));
     const efiLba = elToritoLbas(iso)[1]!;
-    expect(after[1]).toMatchObject({ start: efiLba * 4, size: 512 });
+    expect(after[1]).toMatchObject({ start: efiLba * 4, size: before[1]!.size });
     if (g.rhel < 9) expect(readFileSync(iso).length % (1 << 20)).toBe(0);
     else {
       // partition 1 is the ISO from the offset up to the ESP, Gap1 up to the last usable sector
       expect(after[0]).toMatchObject({ start: 64, size: efiLba * 4 - 64 });
-      expect(after[2]!.start).toBe(efiLba * 4 + 512);
+      expect(after[2]!.start).toBe(efiLba * 4 + after[1]!.size);
       expect(after[2]!.start + after[2]!.size).toBe(readFileSync(iso).length / 512 - 64);
     }
   });
 
-  it.runIf(g.rhel === 10)('GRUB2 pointers: MBR 432 LE64 = eltorito.img LBA × 4 + 4, its byte 2548 = LBA × 4 + 5; partition 1 is an ISO 9660 volume of its own listing DD.ISO (isoinfo, osirrox)', () => {
+  // only RHEL 10 has these pointers and the second volume
+  if (g.rhel === 10) it('GRUB2 pointers: MBR 432 LE64 = eltorito.img LBA × 4 + 4, its byte 2548 = LBA × 4 + 5; partition 1 is an ISO 9660 volume of its own listing DD.ISO (isoinfo, osirrox)', () => {
     const img = readFileSync(iso);
     const lba = elToritoLbas(iso)[0]!;
     expect(Number(img.readBigUInt64LE(432))).toBe(lba * 4 + 4);
@@ -176,7 +178,8 @@ describe.each(GENERATIONS)('attach onto an RHEL $rhel-shaped installer ISO', (g)
     expect(run('cmp', [extract(part, 'boot/grub2/grub.cfg', join(x, 'p1-grub.cfg')), extract(iso, 'boot/grub2/grub.cfg', join(x, 'grub.cfg'))]).status).toBe(0);
   });
 
-  it.runIf(g.rhel < 9)('isohybrid --uefi run again on a copy rewrites only its random GUIDs and their CRCs', () => {
+  // only the isohybrid --uefi forms have a reference writer to compare with
+  if (g.rhel < 9) it('isohybrid --uefi run again on a copy rewrites only its random GUIDs and their CRCs', () => {
     const ref = join(x, 'ref.iso');
     copyFileSync(iso, ref);
     execFileSync('isohybrid', ['--uefi', ref]);
