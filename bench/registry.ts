@@ -17,6 +17,10 @@ export interface BenchRow {
   readonly maxRssKiB: number | null;
   /** Tools this row is compared with, by their `tool` names (ratios printed as columns). */
   readonly compareWith?: readonly string[];
+  /** Issue 18's goals: the highest ratio allowed against some of `compareWith`, printed beside it. */
+  readonly goals?: Readonly<Record<string, number>>;
+  /** Issue 18's goal for this row's peak RSS (MiB). */
+  readonly rssGoalMiB?: number;
 }
 
 export interface BenchCase {
@@ -51,6 +55,13 @@ export function measure(command: string, opts: { repeat?: number; before?: () =>
   }
 }
 
+/** "100M" or "1G" in bytes (the size knobs of the cases). */
+export function parseSize(s: string): number {
+  const m = /^(\d+)([MG])$/.exec(s.trim());
+  if (!m) throw new Error(`bad size ${s} (use e.g. 100M or 1G)`);
+  return Number(m[1]) * (m[2] === 'G' ? 1 << 30 : 1 << 20);
+}
+
 export function repeats(): number {
   return Number(process.env.DUDKIT_BENCH_REPEAT ?? '3');
 }
@@ -64,7 +75,12 @@ export function sh(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Print rows as a table with the requested ratio columns. */
+/** " (goal ≤ 1.1×: met)" or " (goal ≤ 1.1×: MISSED)". */
+function goalText(value: number, goal: number | undefined, unit: string): string {
+  return goal === undefined ? '' : ` (goal ≤ ${goal}${unit}: ${value <= goal ? 'met' : 'MISSED'})`;
+}
+
+/** Print rows as a table with the requested ratio columns, each goal beside its ratio. */
 export function printTable(rows: readonly BenchRow[]): void {
   const byKey = new Map(rows.map((r) => [`${r.case}\0${r.tool}`, r]));
   const lines: string[][] = [['case', 'tool', 'seconds', 'peak RSS MiB', 'ratios']];
@@ -72,11 +88,14 @@ export function printTable(rows: readonly BenchRow[]): void {
     const ratios = (r.compareWith ?? [])
       .map((other) => {
         const o = byKey.get(`${r.case}\0${other}`);
-        return o ? `${(r.seconds / o.seconds).toFixed(2)}× ${other}` : undefined;
+        if (!o) return undefined;
+        const ratio = r.seconds / o.seconds;
+        return `${ratio.toFixed(2)}× ${other}${goalText(Number(ratio.toFixed(2)), r.goals?.[other], '×')}`;
       })
       .filter(Boolean)
       .join(', ');
-    lines.push([r.case, r.tool, r.seconds.toFixed(2), r.maxRssKiB === null ? '-' : (r.maxRssKiB / 1024).toFixed(1), ratios]);
+    const rss = r.maxRssKiB === null ? '-' : (r.maxRssKiB / 1024).toFixed(1);
+    lines.push([r.case, r.tool, r.seconds.toFixed(2), rss, ratios + (r.maxRssKiB === null ? '' : goalText(Number(rss), r.rssGoalMiB, ' MiB RSS'))]);
   }
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   for (const l of lines) process.stdout.write(`${l.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()}\n`);

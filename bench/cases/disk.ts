@@ -1,13 +1,19 @@
 /**
- * Driver-disk benchmarks (issue 5): repodata for a folder of kmod RPMs against `createrepo_c`, and a
- * whole RHEL driver update disk from 50 kmod RPMs — `dudkit build` (rhdd3 ISO with the media-check
- * MD5) against the ddiskit pipeline `createrepo_c && xorriso -as mkisofs -V OEMDRV -R &&
- * implantisomd5`. The RPMs are made once by dudkit's own writer (one per synthetic kernel release,
- * each with the real fixture modules and a synthetic module of DUDKIT_BENCH_DISK_MODULE_MIB, default
- * 1 MiB); dudkit runs as a child process
- * so that it pays its own start-up like the other tools.
+ * Driver-disk benchmarks (issues 5 and 18), each a case of its own:
+ * - `repodata-N`: repodata for a folder of N kmod RPMs against `createrepo_c`
+ *   (DUDKIT_BENCH_REPODATA_RPMS, default 50,1000; goals ≤ 2× at 50 and ≤ 1× at 1000);
+ * - `disk-rpms`: a whole RHEL driver update disk from DUDKIT_BENCH_DISK_RPMS (default 50) given
+ *   kmod RPMs — `dudkit build` (rhdd3 ISO with the media-check MD5) against the ddiskit pipeline
+ *   `createrepo_c && xorriso -as mkisofs -V OEMDRV -R && implantisomd5` (goal ≤ 1×);
+ * - `disk-modules`: the same disk from modules for DUDKIT_BENCH_DISK_KERNELS (default 50) kernels
+ *   (one manifest, one `ko:` source per kernel) against one `rpmbuild -bb` per kernel, then the
+ *   same three tools (goal ≤ 0.2×).
+ * The RPMs are made once per count by dudkit's own writer (one per synthetic kernel release, each
+ * with the real fixture modules and a synthetic module of DUDKIT_BENCH_DISK_MODULE_MIB, default
+ * 1 MiB); dudkit runs as a child process so that it pays its own start-up like the other tools.
  */
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync, linkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -28,6 +34,11 @@ const CLI = join(ROOT, 'dist/src/cli.js');
 const FIXTURE_KO = join(ROOT, 'fixtures/ko/5.14.0-362.8.1.el9_3.x86_64');
 const EPOCH = 1700000000;
 const COUNT = Number(process.env.DUDKIT_BENCH_DISK_RPMS ?? '50');
+const KERNELS = Number(process.env.DUDKIT_BENCH_DISK_KERNELS ?? '50');
+const REPODATA_COUNTS = (process.env.DUDKIT_BENCH_REPODATA_RPMS ?? '50,1000').split(',').map(Number);
+const CREATEREPO = 'createrepo_c --no-database --general-compress-type=gz';
+const DISK_PIPELINE = 'createrepo_c && xorriso -as mkisofs -R && implantisomd5';
+const MODULES_PIPELINE = `rpmbuild -bb per kernel && ${DISK_PIPELINE}`;
 /** Size of each package's synthetic module (MiB); real kmods hold 0.1–20 MiB. */
 const MODULE_MIB = Number(process.env.DUDKIT_BENCH_DISK_MODULE_MIB ?? '1');
 const META: DriverMeta = { name: 'acmenet', version: '2.4.1', release: '1', vendor: 'acme', summary: 'bench driver', description: 'Benchmark driver disk.', license: 'GPLv2' };
@@ -45,11 +56,22 @@ function synthetic(size: number, seed: number): Uint8Array {
   return buf;
 }
 
-export async function makeRpms(dir: string): Promise<void> {
+function kernelOf(i: number): string {
+  return `5.14.0-${100 + i}.el9.x86_64`;
+}
+
+/** `count` kmod RPMs in `dir`, one per kernel; those already in folder `from` are hard-linked. */
+async function makeRpms(dir: string, count: number, from?: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
+  const have = from ? readdirSync(from).sort() : [];
   await Scratch.with(async (scratch) => {
-    for (let i = 0; i < COUNT; i++) {
-      const kernel = `5.14.0-${100 + i}.el9.x86_64`;
+    for (let i = 0; i < count; i++) {
+      const kernel = kernelOf(i);
+      const linked = have.find((n) => n.includes(`.${100 + i}.el9.`));
+      if (from && linked) {
+        linkSync(join(from, linked), join(dir, linked));
+        continue;
+      }
       const modules: KmodModule[] = [];
       for (const name of ['acmenet', 'acmestor']) {
         const src = await fileSource(join(FIXTURE_KO, `${name}.ko`));
@@ -77,51 +99,166 @@ async function childRepodata(dir: string, out: string): Promise<void> {
   });
 }
 
-async function run(): Promise<BenchRow[]> {
-  const work = mkdtempSync(join(process.env.DUDKIT_BENCH_DIR ?? tmpdir(), 'dudkit-bench-disk-'));
-  try {
-    const rpms = join(work, 'rpms');
-    await makeRpms(rpms);
-    const env = { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) };
-    const rows: BenchRow[] = [];
-    const row = (label: string, tool: string, command: string, before: () => void, compareWith: string[] = []): void => {
-      const m = measure(command, { before, env });
-      rows.push({ case: label, tool, seconds: m.seconds, maxRssKiB: m.maxRssKiB, compareWith });
-    };
-
-    const repoLabel = `repodata, ${COUNT} kmod RPMs`;
-    const repoOut = join(work, 'repo-out');
-    const cr = 'createrepo_c --no-database --general-compress-type=gz';
-    row(repoLabel, 'dudkit repodata', `${sh(process.execPath)} ${sh(SELF)} --child-repodata ${sh(rpms)} ${sh(repoOut)}`, () => rmSync(repoOut, { recursive: true, force: true }), hasCommand('createrepo_c') ? [cr] : []);
-    if (hasCommand('createrepo_c')) row(repoLabel, cr, `${cr} -q ${sh(rpms)}`, () => rmSync(join(rpms, 'repodata'), { recursive: true, force: true }));
-    rmSync(join(rpms, 'repodata'), { recursive: true, force: true });
-
-    const diskLabel = `driver disk ISO + media-check MD5, ${COUNT} kmod RPMs of ${MODULE_MIB} MiB modules`;
-    const manifest = join(work, 'dudkit.yaml');
-    writeFileSync(manifest, `name: acmenet\nversion: 2.4.1\nvendor: acme\nsummary: bench\nsources:\n  - rpm: ${rpms}/*.rpm\ntargets:\n  - rhdd3: { out: dd.iso, implantMd5: true, checksums: [] }\n`);
-    const out = join(work, 'out');
-    const pipelineName = 'createrepo_c && xorriso -as mkisofs -R && implantisomd5';
-    const have = hasCommand('createrepo_c') && hasCommand('xorriso') && hasCommand('implantisomd5');
-    row(diskLabel, 'dudkit build', `${sh(process.execPath)} ${sh(CLI)} build ${sh(manifest)} -o ${sh(out)}`, () => rmSync(out, { recursive: true, force: true }), have ? [pipelineName] : []);
-    if (have) {
-      const tree = join(work, 'tree');
-      const prepare = (): void => {
-        rmSync(tree, { recursive: true, force: true });
-        mkdirSync(join(tree, 'rpms/x86_64'), { recursive: true });
-        writeFileSync(join(tree, 'rhdd3'), 'Driver Update Disk version 3');
-        for (const n of readdirSync(rpms)) copyFileSync(join(rpms, n), join(tree, 'rpms/x86_64', n));
-        rmSync(join(work, 'dd.iso'), { force: true });
-      };
-      // the copy into the tree is setup (ddiskit builds the tree in place); only the three tools are timed
-      row(diskLabel, pipelineName, `${cr} -q ${sh(join(tree, 'rpms/x86_64'))} && xorriso -as mkisofs -quiet -V OEMDRV -R -o ${sh(join(work, 'dd.iso'))} ${sh(tree)} && implantisomd5 ${sh(join(work, 'dd.iso'))} >/dev/null`, prepare);
-    }
-    return rows;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+/** RPM folders by count, made once for all cases of this run (in one work folder removed at exit). */
+let work: string | undefined;
+const rpmFolders = new Map<number, string>();
+async function rpmsOf(count: number): Promise<string> {
+  if (!work) {
+    const w = mkdtempSync(join(process.env.DUDKIT_BENCH_DIR ?? tmpdir(), 'dudkit-bench-disk-'));
+    process.on('exit', () => rmSync(w, { recursive: true, force: true }));
+    work = w;
   }
+  let dir = rpmFolders.get(count);
+  if (!dir) {
+    dir = join(work, `rpms-${count}`);
+    // the packages of the largest folder made so far are linked, not made again
+    const largest = [...rpmFolders.entries()].sort(([a], [b]) => b - a)[0]?.[1];
+    await makeRpms(dir, count, largest);
+    rpmFolders.set(count, dir);
+  }
+  return dir;
 }
 
-export const diskCases: BenchCase[] = [{ name: 'disk', run }];
+const env = { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) };
+
+function row(label: string, tool: string, command: string, before: () => void, compareWith: string[] = [], goals: Record<string, number> = {}): BenchRow {
+  const m = measure(command, { before, env });
+  return { case: label, tool, seconds: m.seconds, maxRssKiB: m.maxRssKiB, compareWith, goals };
+}
+
+async function runRepodata(count: number): Promise<BenchRow[]> {
+  const rpms = await rpmsOf(count);
+  const label = `repodata, ${count} kmod RPMs`;
+  const repoOut = join(work!, 'repo-out');
+  const have = hasCommand('createrepo_c');
+  const rows = [row(label, 'dudkit repodata', `${sh(process.execPath)} ${sh(SELF)} --child-repodata ${sh(rpms)} ${sh(repoOut)}`, () => rmSync(repoOut, { recursive: true, force: true }), have ? [CREATEREPO] : [], { [CREATEREPO]: count >= 1000 ? 1 : 2 })];
+  if (have) rows.push(row(label, CREATEREPO, `${CREATEREPO} -q ${sh(rpms)}`, () => rmSync(join(rpms, 'repodata'), { recursive: true, force: true })));
+  rmSync(join(rpms, 'repodata'), { recursive: true, force: true });
+  rmSync(repoOut, { recursive: true, force: true });
+  return rows;
+}
+
+const haveDiskTools = (): boolean => hasCommand('createrepo_c') && hasCommand('xorriso') && hasCommand('implantisomd5');
+
+/** The ddiskit tail after the RPMs are in `tree/rpms/x86_64`: repodata, the ISO, its media-check MD5. */
+function diskTools(tree: string, iso: string): string {
+  return `${CREATEREPO} -q ${sh(join(tree, 'rpms/x86_64'))} && xorriso -as mkisofs -quiet -V OEMDRV -R -o ${sh(iso)} ${sh(tree)} && implantisomd5 ${sh(iso)} >/dev/null`;
+}
+
+function freshTree(tree: string, iso: string): void {
+  rmSync(tree, { recursive: true, force: true });
+  mkdirSync(join(tree, 'rpms/x86_64'), { recursive: true });
+  writeFileSync(join(tree, 'rhdd3'), 'Driver Update Disk version 3');
+  rmSync(iso, { force: true });
+}
+
+const TARGET = 'targets:\n  - rhdd3: { out: dd.iso, implantMd5: true, checksums: [] }\n';
+
+async function runDiskFromRpms(): Promise<BenchRow[]> {
+  const rpms = await rpmsOf(COUNT);
+  const label = `driver disk ISO + media-check MD5, ${COUNT} kmod RPMs of ${MODULE_MIB} MiB modules`;
+  const manifest = join(work!, 'dudkit.yaml');
+  writeFileSync(manifest, `name: acmenet\nversion: 2.4.1\nvendor: acme\nsummary: bench\nsources:\n  - rpm: ${rpms}/*.rpm\n${TARGET}`);
+  const out = join(work!, 'out');
+  const have = haveDiskTools();
+  const rows = [row(label, 'dudkit build', `${sh(process.execPath)} ${sh(CLI)} build ${sh(manifest)} -o ${sh(out)}`, () => rmSync(out, { recursive: true, force: true }), have ? [DISK_PIPELINE] : [], { [DISK_PIPELINE]: 1 })];
+  if (have) {
+    const tree = join(work!, 'tree');
+    const iso = join(work!, 'dd.iso');
+    const prepare = (): void => {
+      freshTree(tree, iso);
+      for (const n of readdirSync(rpms)) copyFileSync(join(rpms, n), join(tree, 'rpms/x86_64', n));
+    };
+    // the copy into the tree is setup (ddiskit builds the tree in place); only the three tools are timed
+    rows.push(row(label, DISK_PIPELINE, diskTools(tree, iso), prepare));
+  }
+  rmSync(out, { recursive: true, force: true });
+  return rows;
+}
+
+/** The spec ddiskit would hand rpmbuild for one kernel: the modules under extra/, depmod in %post. */
+function kmodSpec(kernel: string, modules: readonly string[]): string {
+  const dest = `/lib/modules/${kernel}/extra/${META.name}`;
+  return [
+    `Name: kmod-${META.vendor}-${META.name}`,
+    `Version: ${META.version}`,
+    `Release: ${META.release}.${kernel.split('-')[1]!.replace(/\.x86_64$/, '')}`,
+    `Summary: ${META.summary}`,
+    `License: ${META.license}`,
+    'BuildArch: x86_64',
+    `Requires: kernel-uname-r = ${kernel}`,
+    'Requires(post): /usr/sbin/depmod',
+    '%description',
+    META.description,
+    '%install',
+    `mkdir -p %{buildroot}${dest}`,
+    `cp ${modules.map(sh).join(' ')} %{buildroot}${dest}/`,
+    '%post',
+    `/usr/sbin/depmod -a ${kernel} || :`,
+    '%files',
+    `%dir ${dest}`,
+    `${dest}/*.ko`,
+    '',
+  ].join('\n');
+}
+
+async function runDiskFromModules(): Promise<BenchRow[]> {
+  if (!hasCommand('objcopy')) throw new Error('bench disk-modules: objcopy (binutils) is needed to make the large module');
+  await rpmsOf(0); // the work folder
+  const dir = join(work!, 'modules');
+  mkdirSync(dir, { recursive: true });
+  const pad = join(work!, 'padding.bin');
+  writeFileSync(pad, synthetic(Math.round(MODULE_MIB * (1 << 20)), 1));
+  // acmenet.ko grown by the synthetic section (module names must differ within a kernel)
+  const big = join(dir, 'acmenet.ko');
+  execFileSync('objcopy', ['--add-section', `.dudkit_pad=${pad}`, '--set-section-flags', '.dudkit_pad=contents,readonly', join(FIXTURE_KO, 'acmenet.ko'), big]);
+  rmSync(pad);
+  const modules = [big, join(FIXTURE_KO, 'acmestor.ko')];
+  const kernels = Array.from({ length: KERNELS }, (_, i) => kernelOf(i));
+  const label = `driver disk ISO + media-check MD5 from modules for ${KERNELS} kernels (${MODULE_MIB} MiB module)`;
+  const manifest = join(work!, 'modules.yaml');
+  const sources = kernels.map((k) => `  - ko: [${modules.join(', ')}]\n    kernel: ${k}\n`).join('');
+  writeFileSync(manifest, `name: acmenet\nversion: 2.4.1\nvendor: acme\nsummary: bench\nsources:\n${sources}${TARGET}`);
+  const out = join(work!, 'out');
+  const have = haveDiskTools() && hasCommand('rpmbuild');
+  const rows = [row(label, 'dudkit build', `${sh(process.execPath)} ${sh(CLI)} build ${sh(manifest)} -o ${sh(out)} -q`, () => rmSync(out, { recursive: true, force: true }), have ? [MODULES_PIPELINE] : [], { [MODULES_PIPELINE]: 0.2 })];
+  if (have) {
+    const top = join(work!, 'rpmbuild');
+    const tree = join(work!, 'tree');
+    const iso = join(work!, 'dd.iso');
+    const specs = kernels.map((k, i) => {
+      const spec = join(work!, `kmod-${i}.spec`);
+      writeFileSync(spec, kmodSpec(k, modules));
+      return spec;
+    });
+    const defines = [
+      `_topdir ${top}`,
+      `_rpmdir ${join(tree, 'rpms')}`,
+      '_binary_payload w2.xzdio',
+      '_binary_filedigest_algorithm 8',
+      'use_source_date_epoch_as_buildtime 1',
+      'clamp_mtime_to_source_date_epoch 1',
+      '__os_install_post %{nil}',
+      'debug_package %{nil}',
+      '_build_id_links none',
+    ].map((d) => `--define ${sh(d)}`).join(' ');
+    const builds = specs.map((s) => `rpmbuild ${defines} --target x86_64 --quiet -bb ${sh(s)}`).join(' && ');
+    const prepare = (): void => {
+      freshTree(tree, iso);
+      rmSync(top, { recursive: true, force: true });
+      for (const d of ['BUILD', 'BUILDROOT', 'SOURCES']) mkdirSync(join(top, d), { recursive: true });
+    };
+    rows.push(row(label, MODULES_PIPELINE, `${builds} && ${diskTools(tree, iso)}`, prepare));
+  }
+  rmSync(out, { recursive: true, force: true });
+  return rows;
+}
+
+export const diskCases: BenchCase[] = [
+  ...REPODATA_COUNTS.map((n) => ({ name: `repodata-${n}`, run: () => runRepodata(n) })),
+  { name: 'disk-rpms', run: runDiskFromRpms },
+  { name: 'disk-modules', run: runDiskFromModules },
+];
 
 if (process.argv[1] === SELF && process.argv[2] === '--child-repodata') {
   await childRepodata(process.argv[3]!, process.argv[4]!);
