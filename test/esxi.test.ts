@@ -450,3 +450,17 @@ describe("dudkit verify of a bundle whose VIB was replaced with zip (Info-ZIP)",
     expect(errors.map((f) => f.subject)).toEqual(expect.arrayContaining(['metadata.zip: vmware.xml', expect.stringMatching(/^metadata\.zip: vibs\/net-acmenet-\d+\.xml$/)]));
   });
 });
+
+describe('a bundle member larger than the limit is refused before it is unpacked', () => {
+  it('DUDKIT_MAX_MODULE_SIZE=1M and a 3 MB .vib added with zip: exit 2, one line naming the member', () => {
+    const w = join(dir, 'big');
+    mkdirSync(join(w, 'vib20/x'), { recursive: true });
+    run('cp', [join(dir, 'a', BUNDLE), join(w, 'b.zip')]);
+    writeFileSync(join(w, 'vib20/x/big.vib'), Buffer.alloc(3_000_000));
+    expect(run('zip', ['-q', 'b.zip', 'vib20/x/big.vib'], { cwd: w }).status).toBe(0);
+    const r = dudkit(['verify', join(w, 'b.zip')], { env: { DUDKIT_MAX_MODULE_SIZE: '1M' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/vib20\/x\/big\.vib unpacks to 3000000 bytes; .*limit 1 MiB/);
+  });
+});

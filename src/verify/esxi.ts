@@ -21,6 +21,7 @@ import { PayloadLister, type PayloadEntry } from '../formats/esxi/payload-list.j
 import { child, children, parseXml, textOf, type XmlElement } from '../formats/esxi/xml-tree.js';
 import { listZip, readZipEntry, type ZipEntry } from '../formats/zip/read.js';
 import { fromPem, verifyDetached, type CmsVerification } from '../sign/cms.js';
+import { limitFromEnv, TooLargeError } from '../tree/bounded.js';
 import type { Scratch } from '../tree/scratch.js';
 
 /** Trust anchors and signer certificates to check signatures with (`--ca`), DER. */
@@ -298,7 +299,10 @@ async function checkSignature(readAt: Read, sig: ArMember | undefined, descripto
 
 const MAX_METADATA = 64 << 20;
 
+/** A member written to the scratch folder; one larger than any driver VIB is refused, not written (a bomb fills disks). */
 async function spoolEntry(readAt: Read, e: ZipEntry, to: string): Promise<void> {
+  const limit = limitFromEnv();
+  if (e.size > limit) throw new TooLargeError(`${e.name} unpacks to ${e.size} bytes`, limit);
   await pipeline(Readable.from(readZipEntry(readAt, e)), createWriteStream(to));
 }
 
