@@ -18,6 +18,7 @@ import type { DriverSet } from './model/driverset.js';
 import { Artifacts } from './tree/artifacts.js';
 import { Scratch } from './tree/scratch.js';
 import { fileSource } from './tree/source.js';
+import { AtomicFile } from './emit/atomic.js';
 
 import type { InspectOptions, InspectReport, Registry, VerifyCallOptions, VerifyReport } from './readers/index.js';
 import type { WriteIsoOptions, WriteIsoResult } from './emit/write-iso.js';
@@ -77,6 +78,8 @@ export interface BuildResult {
   manifest: string;
   targets: BuiltTarget[];
   warnings: string[];
+  /** With `signing:` in the manifest: the certificate the modules are signed with, written beside the media (DER, for `mokutil --import`). */
+  signingCertificate?: { path: string; notes: string[] };
 }
 
 interface CheckedTarget {
@@ -190,7 +193,21 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
     // reported in manifest order
     return planned.map(({ t }) => out.get(t)!);
   });
-  return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings] };
+  const signingCertificate = set.signingCertificate ? await writeSigningCertificate(outDir, set.meta.vendor, set.signingCertificate) : undefined;
+  return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings], ...(signingCertificate ? { signingCertificate } : {}) };
+}
+
+/** `<vendor>-module-signing.der` beside the media: what a Secure Boot machine must trust before it loads the modules. */
+async function writeSigningCertificate(outDir: string, vendor: string, der: Uint8Array): Promise<NonNullable<BuildResult['signingCertificate']>> {
+  const path = resolve(outDir, `${vendor}-module-signing.der`);
+  await AtomicFile.with(path, [], (f) => f.write(der));
+  return {
+    path,
+    notes: [
+      `the modules are signed for Secure Boot; enroll the certificate on each machine before it loads them:`,
+      `mokutil --import ${basename(path)} (set a one-time password), reboot, and choose "Enroll MOK" in MokManager`,
+    ],
+  };
 }
 
 /**

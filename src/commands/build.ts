@@ -34,6 +34,11 @@ export function register(program: Command): void {
           say(`${t.target}: ${t.path}${t.size !== undefined ? ` (${t.size} bytes)` : ''}\n`);
           for (const n of t.notes) say(`  ${n.replace(/\n/g, '\n  ')}\n`);
         }
+        const cert = result.signingCertificate;
+        if (cert) {
+          detail(`wrote ${cert.path}`);
+          say(`module signing certificate: ${cert.path}\n${cert.notes.map((n) => `  ${n}\n`).join('')}`);
+        }
       }),
     );
 }

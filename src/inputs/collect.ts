@@ -15,6 +15,8 @@ import { fileSource, type Source } from '../tree/source.js';
 import { chooseBuilds, readDkms } from './dkms.js';
 import { loadModuleFile } from './ko.js';
 import { loadKabi } from './kabi.js';
+import { signModule } from './signing.js';
+import { loadCmsSigner } from '../sign/cms-signer.js';
 import { kabiProblems } from '../rules/kabi.js';
 import { kernelOrRelease } from '../rules/releases.js';
 
@@ -129,7 +131,11 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
     const [path] = await expand(fw.file, loaded, key);
     firmware.push({ dest: fw.dest, source: await atKey(loaded.path, key, () => fileSource(path!), path!), origin: path! });
   }
-  const kernels = groupByKernel(modules, loaded.path);
+  const signer = m.signing ? await atKey(loaded.path, 'signing', () => loadCmsSigner({ key: m.signing!.key, cert: m.signing!.cert ?? m.signing!.key, passphraseEnv: m.signing!.passphraseEnv }, loaded.baseDir, 'signing')) : undefined;
+  // one module at a time: each is held whole while it is signed
+  const ready: KernelModule[] = [];
+  for (const mod of modules) ready.push(signer ? await atKey(loaded.path, 'signing', () => signModule(mod, signer, ctx), mod.origin) : mod);
+  const kernels = groupByKernel(ready, loaded.path);
   if (m.kabi !== undefined) await checkKabiAtBuild(kernels, m.kabi, loaded);
   return {
     meta: {
@@ -145,6 +151,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
     },
     kernels,
     rpms,
+    ...(signer ? { signingCertificate: signer.cert } : {}),
     firmware,
   };
 }

@@ -41,6 +41,14 @@ export const manifestSchema = z.strictObject({
   /** Needed by the Linux targets; ESXi VIBs take their files from their own options. */
   sources: z.array(sourceSchema).default([]),
   firmware: z.array(firmwareSchema).default([]),
+  /**
+   * Sign every module for Secure Boot as sign-file does: an RSA key (PEM; encrypted keys are
+   * unlocked from $passphraseEnv) and its certificate (PEM or DER; default: the key file, as the
+   * kernel's signing_key.pem holds both).
+   */
+  signing: z
+    .strictObject({ key: z.string().min(1), cert: z.string().min(1).optional(), passphraseEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').default('DUDKIT_KEY_PASSPHRASE') })
+    .optional(),
   /** Modules are checked against these before anything is written (rules/kabi.ts). */
   kabi: z.union([kabiFile, z.array(kabiFile).min(1)]).optional(),
   /** Each item is `{ <target kind>: { …options } }`; options are checked by the target's layout. */

@@ -57,6 +57,8 @@ export interface DriverSet {
   kernels: KernelBuild[];
   rpms: GivenRpm[];
   firmware: FirmwareFile[];
+  /** The certificate (DER) the modules are signed with, when the manifest signs them. */
+  signingCertificate?: Uint8Array;
 }
 
 /** All architectures the set has modules or binary RPMs for (noarch excluded), sorted. */

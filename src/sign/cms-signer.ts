@@ -49,8 +49,10 @@ export async function loadCmsSigner(given: CmsSignerFiles, baseDir: string, opti
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (key.asymmetricKeyType !== 'rsa' || bits < 2048) throw new UserError(`${optionPrefix}.key: an RSA key of at least 2048 bits is needed (this is ${key.asymmetricKeyType ?? 'unknown'}${bits ? ` ${bits}` : ''})`, keyPath);
   const certPath = resolve(baseDir, given.cert);
-  const [cert] = certificatesFromPem(await read(certPath));
-  if (!cert) throw new UserError(`${optionPrefix}.cert: no PEM certificate (-----BEGIN CERTIFICATE-----) in the file`, certPath);
+  const certBytes = await readFile(certPath).catch((err: unknown) => asUserError(err, certPath));
+  // PEM, or DER as sign-file also takes it (a SEQUENCE first)
+  const [cert] = certBytes[0] === 0x30 ? [new Uint8Array(certBytes)] : certificatesFromPem(certBytes.toString('utf8'));
+  if (!cert) throw new UserError(`${optionPrefix}.cert: no certificate in the file (PEM -----BEGIN CERTIFICATE----- or DER)`, certPath);
   try {
     describeCertificate(cert);
     if (!keyMatchesCertificate(key, cert)) throw new UserError(`${optionPrefix}.cert: its public key does not match ${optionPrefix}.key: give the certificate issued for this key`, certPath);

@@ -37,6 +37,18 @@ export function findSignature(bytes: Uint8Array): { elfLength: number; signature
   return { elfLength: sigAt, signature };
 }
 
+/**
+ * What follows the ELF data of a module signed the way `scripts/sign-file` signs it: the PKCS#7
+ * blob, `struct module_signature` (algo, hash, id_type = PKEY_ID_PKCS7, signer_len, key_id_len
+ * all 0 but id_type; 3 pad bytes; sig_len big-endian) and the magic string.
+ */
+export function signatureTrailer(pkcs7: Uint8Array): Uint8Array {
+  const info = new Uint8Array(INFO_SIZE);
+  info[2] = 2;
+  new DataView(info.buffer).setUint32(8, pkcs7.length, false);
+  return Buffer.concat([pkcs7, info, Buffer.from(MAGIC, 'latin1')]);
+}
+
 interface Der {
   tag: number;
   /** Content bytes. */
