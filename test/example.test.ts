@@ -19,12 +19,12 @@ describe('the bundled example manifest', () => {
     expect(built.stderr).toBe('');
     expect(built.status).toBe(0);
     const doc = JSON.parse(built.stdout) as { targets: { target: string; path: string }[] };
-    expect(doc.targets.map((t) => t.target)).toEqual(['rhdd3', 'rhdd3', 'pxe', 'usb', 'attach', 'xenserver-update', 'xenserver-legacy', 'release-zip', 'esxi-vib', 'esxi-bundle']);
+    expect(doc.targets.map((t) => t.target)).toEqual(['rhdd3', 'rhdd3', 'pxe', 'usb', 'attach', 'suse', 'xenserver-update', 'xenserver-legacy', 'release-zip', 'esxi-vib', 'esxi-bundle']);
     for (const t of doc.targets) expect(existsSync(t.path)).toBe(true);
   });
 
   it('every medium passes dudkit verify (the consumers\' checks)', () => {
-    for (const m of ['dd-acmenet.iso', 'dd-acmenet', 'dd-acmenet.cpio.gz', 'dd-acmenet-usb.img', 'test-9.4-dd.iso', 'acmenet.iso', VIB, BUNDLE]) {
+    for (const m of ['dd-acmenet.iso', 'dd-acmenet', 'dd-acmenet.cpio.gz', 'dd-acmenet-usb.img', 'test-9.4-dd.iso', 'acmenet.iso', 'acmenet.dud', VIB, BUNDLE]) {
       const r = dudkit(['verify', join(out, m)]);
       expect([m, r.status, r.stderr]).toEqual([m, 0, '']);
     }
@@ -64,6 +64,9 @@ describe('the bundled example manifest', () => {
     expect(eltorito).toMatch(/El Torito boot img : +1 +BIOS +y/);
     expect(eltorito).toMatch(/El Torito boot img : +2 +UEFI +y/);
     expect(sh('md5sum -c --quiet acmenet.iso.md5').status).toBe(0);
+    // the SUSE update: GNU cpio lists its tree, the module.order the dependencies give
+    expect(sh('zcat acmenet.dud | cpio -t --quiet').stdout.split('\n').slice(0, 4)).toEqual(['.', 'linux', 'linux/suse', 'linux/suse/x86_64-sled15']);
+    expect(sh('zcat acmenet.dud | cpio -i --quiet --to-stdout linux/suse/x86_64-sled15/modules/module.order').stdout).toBe('acmenet\nacmestor\n');
   });
 
   it('is deterministic: a second build (another time zone, later) gives byte-identical files', () => {

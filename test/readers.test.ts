@@ -68,6 +68,7 @@ const specimens: [string, () => string, string | undefined][] = [
   ['an installer ISO', () => join(FIXTURES, 'installer', 'test-9.4-boot.iso'), 'installer-iso'],
   ['a XenServer update pack', () => join(out, 'acmenet-2.4.1.iso'), 'xenserver-update'],
   ['a XenServer legacy pack', () => join(out, 'acmenet.iso'), 'xenserver-legacy'],
+  ['a SUSE driver update (cpio.gz)', () => join(out, 'acmenet.dud'), 'suse'],
   ['a RHEL 5 disk ISO', () => join(out, 'el5.iso'), 'rhel5'],
   ['a RHEL 5 disk folder', () => join(out, 'el5'), 'rhel5'],
   ['an xorriso ISO of a plain folder', () => join(dir, 'plain.iso'), 'iso9660'],

@@ -249,3 +249,82 @@ describe('suse: determinism and refusals', () => {
     expect(existsSync(o) ? readdirSync(o) : []).toEqual([]);
   });
 });
+
+const verify = (path: string, ...args: string[]) => dudkit(['verify', path, '--json', ...args]);
+const json = (r: Ran) => JSON.parse(r.stdout) as { ok: boolean; findings: { code: string; severity: string; subject: string; message: string }[]; details: { wrapping: { form: string; compression: string; magic?: string[]; xzCheck?: string }; views: { dist: string; takes: string[] }[] } };
+const codes = (r: Ran) => json(r).findings.map((f) => `${f.severity}:${f.code}`);
+
+describe('suse inspect and verify: every wrapping, the installers’ rules (archives made by GNU cpio, GNU tar, bsdtar, genisoimage, gzip, xz, zstd)', () => {
+  const tree = () => join(dir, 'x-cpio');
+
+  it.each(['acmenet.dud', 'acmenet.dud.xz', 'acmenet.cpio', 'acmenet.iso', 'acmenet.rpm', 'both.dud'])('%s: verify --dist sle15 --kernel <SLE kernel> is OK; linuxrc takes x86_64-sles15 through its link', (f) => {
+    const r = verify(join(out, f), '--dist', 'sle15', '--kernel', KS);
+    expect(r.status, r.stdout).toBe(0);
+    const v = json(r).details.views.find((x) => x.dist === 'sles15')!;
+    expect(v.takes[0]).toMatch(/linux\/suse\/x86_64-sles15 -> x86_64-(sled15|leap15\.6)$/);
+  });
+
+  it('inspect lists the update: dud.config keys as linuxrc parses them, modules with vermagic and version, module.order, install/, inst-sys/', () => {
+    const r = must(dudkit(['inspect', join(out, 'acmenet.dud')]));
+    expect(r).toContain(`UpdateID: ${id}`);
+    expect(r).toContain(`modules/acmestor.ko: acmestor 2.4.1 (${KS}, x86_64) depends acmenet`);
+    expect(r).toContain('module.order: acmenet acmestor');
+    expect(r).toContain(`install/${KMP}.rpm (${KMP})`);
+  });
+
+  it('--dist of the other installer, --kernel of another release: exit 1 naming them', () => {
+    expect(codes(verify(join(out, 'acmenet.dud'), '--dist', '16.0'))).toContain('error:SUSE_NO_DIR');
+    expect(codes(verify(join(out, 'acmenet.dud'), '--kernel', '6.4.0-150600.23-default'))).toContain('error:VERMAGIC_RELEASE');
+  });
+
+  it('--key: gpg’s good signature is good; a signature over other bytes is refused (linuxrc: "Invalid signature")', () => {
+    const key = join(FIXTURES, '../examples/acmenet/keys/example-signing-key.pub.asc');
+    expect(verify(join(out, 'acmenet.rpm'), '--key', key).status).toBe(0);
+    sh(`cp ${out}/acmenet.rpm.asc ${dir}/other.dud.asc && cp ${out}/acmenet.dud ${dir}/other.dud`);
+    expect(codes(verify(join(dir, 'other.dud'), '--key', key))).toContain('error:SUSE_SIGNATURE');
+  });
+
+  it('GNU tar (tar -cf, mkdud’s tar format): linuxrc ignores it; POSIX tar (--format=posix) and bsdtar’s ustar are read', () => {
+    sh(`tar -C ${tree()} -cf ${dir}/gnu.tar . && tar -C ${tree()} --format=posix -czf ${dir}/posix.tar.gz . && bsdtar -C ${tree()} --format=ustar -cJf ${dir}/ustar.tar.xz linux`);
+    expect(codes(verify(join(dir, 'gnu.tar')))).toContain('error:SUSE_TAR_GNU');
+    for (const f of ['posix.tar.gz', 'ustar.tar.xz']) expect(verify(join(dir, f), '--dist', 'sles15').status, f).toBe(0);
+  });
+
+  it('cpio formats and compressions: crc (070702) refused, zstd refused for linuxrc, xz with CRC64 warned; hard links as mkdud makes them read', () => {
+    sh(`cd ${tree()} && find . | cpio -o -H crc 2>/dev/null | gzip > ${dir}/crc.dud && find . | cpio -o -H newc 2>/dev/null | zstd -q > ${dir}/z.dud && find . | cpio -o -H newc 2>/dev/null | xz > ${dir}/crc64.dud`);
+    expect(codes(verify(join(dir, 'crc.dud')))).toContain('error:SUSE_CPIO_FORMAT');
+    expect(codes(verify(join(dir, 'z.dud')))).toContain('error:SUSE_COMPRESSION');
+    const xz = verify(join(dir, 'crc64.dud'));
+    expect(json(xz).details.wrapping.xzCheck).toBe('CRC64');
+    expect(codes(xz)).toContain('warning:SUSE_XZ_CHECK');
+    // hardlink --content: the module in modules/ and in inst-sys/ one inode, data on the last link
+    const linked = join(dir, 'linked');
+    sh(`cp -a ${tree()} ${linked} && cd ${linked}/linux/suse/x86_64-sled15 && ln -f inst-sys/lib/modules/${KS}/updates/acmenet.ko modules/acmenet.ko && cd ${linked} && find . | cpio -o -H newc 2>/dev/null | gzip > ${dir}/linked.dud`);
+    expect(verify(join(dir, 'linked.dud'), '--kernel', KS).status).toBe(0);
+  });
+
+  it('ISO by genisoimage -R, gzip’d (mkdud’s iso.gz): read through the decompressor', () => {
+    sh(`genisoimage -quiet -R -V OEMDRV -o ${dir}/g.iso ${tree()} && gzip -c ${dir}/g.iso > ${dir}/g.iso.gz`);
+    const r = verify(join(dir, 'g.iso.gz'), '--dist', 'sled15');
+    expect(r.status, r.stdout).toBe(0);
+    expect(json(r).details.wrapping).toMatchObject({ form: 'iso', compression: 'gzip' });
+  });
+
+  it('dud.config as linuxrc parses it (=, space, quotes), 1024-byte lines, module.order out of order, two files of one module, a dangling link', () => {
+    const bad = join(dir, 'bad');
+    const d = join(bad, 'linux/suse/x86_64-sled15');
+    sh(`cp -a ${tree()} ${bad} && cd ${d} && printf 'UpdateID = "0123456789abcdef"\\nUpdateName %s\\nUpdateInstaller=yast\\n' "$(head -c 1100 /dev/zero | tr '\\0' x)" > dud.config \
+      && printf 'acmestor\\nacmenet\\n' > modules/module.order && xz -k modules/acmenet.ko && ln -s /nowhere ../x86_64-sles15sp9 \
+      && cd ${bad} && find . | cpio -o -H newc 2>/dev/null | gzip > ${dir}/bad.dud`);
+    const r = verify(join(dir, 'bad.dud'));
+    expect(r.status).toBe(1);
+    const f = json(r).findings;
+    expect(f.filter((x) => x.code === 'SUSE_CONFIG_LINE')).toHaveLength(1);
+    // "UpdateID = "…"" is an UpdateID to linuxrc; the .update.<id> of the old one no longer fits it
+    expect(f.filter((x) => x.code === 'SUSE_UPDATE_ID').map((x) => x.subject)).toEqual([`linux/suse/x86_64-sled15/inst-sys/.update.${id}`]);
+    expect(f.find((x) => x.code === 'SUSE_MODULE_ORDER')!.message).toMatch(/acmestor depends on acmenet, listed after it/);
+    expect(f.find((x) => x.code === 'SUSE_MODULE_DUPLICATE')!.message).toMatch(/module acmenet is also acmenet\.ko/);
+    expect(f.some((x) => x.code === 'SUSE_LINK' && x.severity === 'error')).toBe(true);
+    expect(must(dudkit(['inspect', join(dir, 'bad.dud')]))).toContain('UpdateID: 0123456789abcdef');
+  });
+});

@@ -14,6 +14,7 @@ import { repositoryReader } from './repository.js';
 import { rhdd3Reader } from './rhdd3.js';
 import { rhel5Reader } from './rhel5.js';
 import { rpmReader } from './rpm.js';
+import { suseReader } from './suse.js';
 import type { Registry } from './types.js';
 import { xenserverLegacyReader } from './xenserver-legacy.js';
 import { xenserverUpdateReader } from './xenserver-update.js';
@@ -29,6 +30,7 @@ export const builtinReaders: Registry = [
   installerIsoReader,
   rhdd3Reader,
   rhel5Reader,
+  suseReader,
   xenserverLegacyReader,
   xenserverUpdateReader,
   optionRomReader,

@@ -40,13 +40,13 @@ export function inspect(path: string, opts: InspectOptions = {}): Promise<Inspec
 
 /** Check a medium the way its consumer does; `ok` is false when the consumer would fail. */
 export async function verify(path: string, opts: VerifyCallOptions = {}): Promise<VerifyReport> {
-  const { registry = builtinReaders, ctx = createContext(), kernels = [], key, ca, signatureCheck, kabi } = opts;
+  const { registry = builtinReaders, ctx = createContext(), kernels = [], dists = [], key, ca, signatureCheck, kabi } = opts;
   const asked = kernels.map((k) => kernelOrRelease(k, '--kernel'));
   const loaded = kabi?.length ? await loadKabi(kabi.map((k) => (typeof k === 'string' ? { file: k } : k)), '--kabi') : undefined;
-  return verifyAs(path, path, registry, ctx, { kernels: asked, ...(key !== undefined ? { key } : {}), ...(ca !== undefined ? { ca } : {}), ...(signatureCheck !== undefined ? { signatureCheck } : {}), ...(loaded ? { kabi: loaded } : {}) });
+  return verifyAs(path, path, registry, ctx, { kernels: asked, dists, ...(key !== undefined ? { key } : {}), ...(ca !== undefined ? { ca } : {}), ...(signatureCheck !== undefined ? { signatureCheck } : {}), ...(loaded ? { kabi: loaded } : {}) });
 }
 
-type VerifyOpts = Pick<VerifyEnv, 'kernels' | 'key' | 'signatureCheck' | 'foundBy' | 'ca' | 'kabi'>;
+type VerifyOpts = Pick<VerifyEnv, 'kernels' | 'key' | 'signatureCheck' | 'foundBy' | 'ca' | 'kabi'> & { dists?: string[] };
 
 function env(registry: Registry, ctx: Context, opts: VerifyOpts): VerifyEnv {
   const { foundBy: _own, ...inherited } = opts;

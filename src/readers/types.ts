@@ -46,7 +46,7 @@ export interface VerifyOptions {
   kernels?: string[];
   /** kABI references (`Module.symvers` or stablelist files) modules are checked against: for every kernel, or for the one named. */
   kabi?: (string | { file: string; kernel?: string })[];
-  /** Public key file signed media are checked against (XenServer update packs). */
+  /** Public key file signed media are checked against (XenServer update packs, SUSE updates' `.asc`). */
   key?: string;
   /** PEM certificates X.509 signatures are checked against (ESXi VIBs): signer lookup and trust anchors. */
   ca?: string;
@@ -55,6 +55,8 @@ export interface VerifyOptions {
    * (`--no-signature-check`). Default true: a signed medium whose signatures are unchecked fails.
    */
   signatureCheck?: boolean;
+  /** SUSE driver updates: the installers' dists to check which directory each takes. */
+  dists?: string[];
 }
 
 /** An inspection rendered: its text (the account, then the findings) and its JSON document. */
@@ -82,6 +84,7 @@ export interface ReadEnv {
 
 export interface VerifyEnv extends ReadEnv {
   kernels: string[];
+  dists?: string[];
   key?: string;
   signatureCheck?: boolean;
   /** The loaded kABI references, when the caller gave any. */

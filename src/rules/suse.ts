@@ -167,11 +167,3 @@ export function derivedUpdateId(entries: readonly ListedEntry[]): string {
 }
 
 export const UPDATE_ID_RE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,})$/;
-
-/**
- * Agama's dist for a live system (§1 rule 1): `<ID><VERSION_ID>` from os-release, VERSION_ID left
- * out when it is an 8-digit date (Tumbleweed, Slowroll).
- */
-export function agamaDist(id: string, versionId: string): string {
-  return /^\d{8}$/.test(versionId) ? id : `${id}${versionId}`;
-}

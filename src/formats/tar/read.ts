@@ -9,9 +9,25 @@ import type { ReadBudget } from '../../tree/bounded.js';
 import { ByteReader } from '../bytes.js';
 import { BLOCK, headerChecksum } from './header.js';
 
+/** What a member's header says (the SUSE reader checks owners, magic and links). */
+export interface TarMemberHeader {
+  name: string;
+  /** As stored, before `./` is removed. */
+  rawName: string;
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  mode: number;
+  uid: number;
+  gid: number;
+  linkTarget: string;
+  /** Bytes 257–262: `ustar\0` (POSIX) or `ustar ` (GNU). */
+  magic: string;
+}
+
 export interface TarListing {
   /** Every member name, `./` removed, in archive order. */
   names: string[];
+  /** Every member's header, in archive order. */
+  members: TarMemberHeader[];
   /** The kept members' contents by name. */
   files: Map<string, Uint8Array>;
 }
@@ -62,7 +78,7 @@ function paxPath(data: Uint8Array): string | undefined {
 /** Walk a tar stream; keep the regular files `keep` selects, charged to the budget before they are read. */
 export async function readTar(input: AsyncIterable<Uint8Array>, keep: (name: string) => boolean, budget: ReadBudget): Promise<TarListing> {
   const q = new ByteReader(input, 0, 'tar archive');
-  const listing: TarListing = { names: [], files: new Map() };
+  const listing: TarListing = { names: [], members: [], files: new Map() };
   let longName: string | undefined;
   for (;;) {
     if (await q.atEnd()) break; // some writers omit the two zero blocks
@@ -88,9 +104,15 @@ export async function readTar(input: AsyncIterable<Uint8Array>, keep: (name: str
     const prefix = magic === 'ustar\0' ? field(h, 345, 155) : '';
     let name = longName ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
     longName = undefined;
+    const rawName = name;
     name = name.replace(/^(\.\/)+/, '').replace(/\/$/, '');
     if (name) listing.names.push(name);
     const regular = type === '0' || type === '\0' || type === '7';
+    const octal = (at: number, len: number) => parseInt(latin1.decode(h.subarray(at, at + len)).replace(/[\0 ]/g, '') || '0', 8);
+    listing.members.push({
+      name, rawName, magic, type: regular ? 'file' : type === '5' ? 'dir' : type === '2' ? 'symlink' : 'other',
+      mode: octal(100, 8), uid: octal(108, 8), gid: octal(116, 8), linkTarget: field(h, 157, 100),
+    });
     if (regular && keep(name)) {
       budget.charge(n, name);
       // a copy: the reader's sub-arrays keep whole input chunks alive
