@@ -69,6 +69,38 @@ describe('the bundled example manifest', () => {
     expect(sh('zcat acmenet.dud | cpio -i --quiet --to-stdout linux/suse/x86_64-sled15/modules/module.order').stdout).toBe('acmenet\nacmestor\n');
   });
 
+  it('dnf repoquery reads the rhdd3 disk\'s repository (--repofrompath) and lists exactly its packages, as rpm -qp names them', () => {
+    const x = join(tempDir(), 'dd');
+    expect(run('sh', ['-c', `mkdir -p ${x} && bsdtar -xf dd-acmenet.iso -C ${x}`], { cwd: out }).status).toBe(0);
+    const repo = join(x, 'rpms/x86_64');
+    const d = tempDir();
+    const q = run('dnf', ['-q', `--installroot=${d}/root`, '--releasever=9', '--setopt=reposdir=/nonexistent', `--setopt=cachedir=${d}/cache`, '--setopt=skip_if_unavailable=False', `--repofrompath=dd,file://${repo}`, '--repo=dd', 'repoquery', '--qf', '%{name}-%{evr}.%{arch}']);
+    expect(q.status, q.stderr).toBe(0);
+    const rpms = run('sh', ['-c', 'rpm -qp --qf "%{name}-%{evr}.%{arch}\\n" "$0"/*.rpm', repo]).stdout;
+    const sorted = (text: string) => text.split('\n').filter(Boolean).sort();
+    expect(sorted(q.stdout)).toEqual(sorted(rpms));
+    expect(sorted(q.stdout)).toHaveLength(3);
+  });
+
+  it('the XenServer update pack is signed by the key written beside it: gpg --verify (update.xml, repomd.xml), rpmkeys -K (every package)', () => {
+    const x = join(tempDir(), 'pack');
+    expect(run('xorriso', ['-osirrox', 'on', '-indev', join(out, 'acmenet-2.4.1.iso'), '-extract', '/', x]).status).toBe(0);
+    const home = tempDir();
+    expect(run('gpg', ['--homedir', home, '--batch', '--import', join(out, 'RPM-GPG-KEY-acme')]).status).toBe(0);
+    for (const f of ['update.xml', 'repodata/repomd.xml']) {
+      const v = run('gpg', ['--homedir', home, '--batch', '--status-fd', '1', '--verify', join(x, `${f}.asc`), join(x, f)]);
+      expect([f, v.status]).toEqual([f, 0]);
+      expect(v.stdout).toMatch(/^\[GNUPG:\] GOODSIG /m);
+    }
+    const db = tempDir();
+    expect(run('rpmkeys', ['--dbpath', db, '--import', join(out, 'RPM-GPG-KEY-acme')]).status).toBe(0);
+    const k = run('sh', ['-c', 'rpmkeys --dbpath "$0" -K "$1"/Packages/*.rpm', db, x]);
+    expect(k.status, k.stdout + k.stderr).toBe(0);
+    const lines = k.stdout.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const l of lines) expect(l).toMatch(/: digests signatures OK$/);
+  });
+
   it('is deterministic: a second build (another time zone, later) gives byte-identical files', () => {
     const again = join(tempDir(), 'again');
     const r = dudkit(['build', join(ROOT, 'examples/acmenet/dudkit.yaml'), '-o', again], { env: { SOURCE_DATE_EPOCH: '1700000000', TZ: 'America/New_York' } });
