@@ -18,7 +18,7 @@ import { checksumFiles } from '../src/emit/derived.js';
 import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { asUserError, UserError } from '../src/errors.js';
 import { nestedMedium } from '../src/emit/nested.js';
-import { addKernelArgs, BOOT_CONFIGS, driverDiskArg, EFI_IMAGE_CONFIGS, kickstartArg, type ConfigKind } from '../src/formats/bootcfg/kernel-args.js';
+import { addKernelArgs, BOOT_CONFIGS, driverDiskArg, EFI_IMAGE_CONFIGS, includedConfigs, kickstartArg, resolveInclude, type ConfigKind } from '../src/formats/bootcfg/kernel-args.js';
 import { FatReader, replaceFatFiles } from '../src/formats/fat/index.js';
 import { bootInfoOf } from '../src/formats/iso9660/eltorito.js';
 import { decodeSystemArea, PARTITION_OFFSET, type DecodedSystemArea, type GptPartition, type Grub2Ids, type KeptIds } from '../src/formats/iso9660/hybrid.js';
@@ -62,6 +62,8 @@ export interface InstallerIso {
   readonly hybrid?: { bootCode: Uint8Array; gpt: boolean; isohybridUefi?: KeptIds; grub2?: Grub2Ids };
   /** The boot configurations present, as text (latin1, so bytes round-trip exactly). */
   readonly configs: readonly { path: string; kind: ConfigKind; text: string }[];
+  /** Includes that were not followed, each a line for the build output. */
+  readonly unfollowed: readonly string[];
   /** Installer architecture (`.discinfo`, else the boot file names); undefined when unknown. */
   readonly arch?: string;
   readonly kickstart?: { name: string; source: Source };
@@ -234,12 +236,26 @@ export async function readInstaller(path: string, ks: string | undefined): Promi
     const hybrid = classifySystemArea(decoded, { biosLba: lbaOf(bios?.path), efiLba: lbaOf(efi?.path), appendedLba: appendedEfi && appendedEfi.offset / 2048, partitionPvd }, path);
     if (appendedEfi && !bios?.grub2BootInfo) throw new UserError(`${bios?.path ?? 'the BIOS boot image'} carries no GRUB2 boot info at byte 2548, as the GRUB2 hybrid MBR needs; not a layout dudkit can rebuild`, path);
 
+    // the known configs, then every file they include (literal names, recursively, each once)
     const configs: { path: string; kind: ConfigKind; text: string }[] = [];
-    for (const c of BOOT_CONFIGS) {
-      const e = byPath.get(c.path);
-      if (e?.type !== 'file') continue;
+    const unfollowed: string[] = [];
+    const queue: { path: string; kind: ConfigKind; folder: string }[] = BOOT_CONFIGS.filter((c) => byPath.get(c.path)?.type === 'file').map((c) => ({ ...c, folder: c.path.slice(0, c.path.lastIndexOf('/')) }));
+    const seen = new Set(queue.map((c) => c.path));
+    for (let c = queue.shift(); c; c = queue.shift()) {
+      const e = byPath.get(c.path)!;
       if (e.size > MAX_CONFIG) throw new UserError(`${c.path} is larger than 1 MiB: not a boot configuration`, path);
-      configs.push({ ...c, text: Buffer.from(await readSource(iso.source(e))).toString('latin1') });
+      const text = Buffer.from(await readSource(iso.source(e))).toString('latin1');
+      configs.push({ path: c.path, kind: c.kind, text });
+      for (const ref of includedConfigs(c.kind, text)) {
+        const target = resolveInclude(ref.name, c.folder);
+        if (target === undefined || byPath.get(target)?.type !== 'file') {
+          unfollowed.push(`${c.path}:${ref.line}: ${ref.keyword} ${ref.name} not followed (${target === undefined ? 'not a literal path on the medium' : 'no such file'}); kernel lines there do not get the argument`);
+        } else if (!seen.has(target)) {
+          seen.add(target);
+          // syslinux resolves every relative name against the folder of the config it loaded first
+          queue.push({ path: target, kind: c.kind, folder: c.folder });
+        }
+      }
     }
     const { product, arch } = await installerRelease(iso, byPath);
     // RHEL 5/6 read dd=, not inst.dd=, and reach no file on the boot medium (delivery.md §6.2)
@@ -256,6 +272,7 @@ export async function readInstaller(path: string, ks: string | undefined): Promi
       ...(catalogPath !== undefined ? { catalogPath } : {}),
       ...(hybrid ? { hybrid } : {}),
       configs,
+      unfollowed,
       ...(arch ? { arch } : {}),
       ...(kickstart ? { kickstart } : {}),
     };
@@ -387,7 +404,11 @@ export const attach = defineLayout({
     tree.file(o.name, nestedMedium(inner, o.name, env), 0o444);
     if (installer.kickstart) tree.file(installer.kickstart.name, installer.kickstart.source, 0o444);
 
-    const notes = [`every kernel line now carries ${args.join(' ')}; the installer loads /${o.name} from this medium (label ${label})`];
+    // "every kernel line" only when every included config was read and edited
+    const notes =
+      installer.unfollowed.length === 0
+        ? [`every kernel line now carries ${args.join(' ')}; the installer loads /${o.name} from this medium (label ${label})`]
+        : [`the kernel lines of ${installer.configs.map((c) => c.path).join(', ')} now carry ${args.join(' ')}; the installer loads /${o.name} from this medium (label ${label})`, ...installer.unfollowed];
     if (byPath.has('images/cdboot.img') && installer.configs.some((c) => c.path === 'images/cdboot.prm')) {
       notes.push('images/cdboot.img embeds its own copy of cdboot.prm, which dudkit does not rebuild: boots from that image do not get inst.dd');
     }

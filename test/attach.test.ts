@@ -238,6 +238,42 @@ describe('attach: other system areas', () => {
   });
 });
 
+describe('attach: included configurations (Debian-style isolinux menus, GRUB configfile)', () => {
+  it('include / menu include files are followed and edited (diff shows only the argument, help text untouched); an unresolvable GRUB configfile is named and "every kernel line" is not claimed', async () => {
+    const tree = join(dir, 'incl-tree');
+    execFileSync('xorriso', ['-osirrox', 'on', '-indev', installer, '-extract', '/', tree], { stdio: 'ignore' });
+    execFileSync('chmod', ['-R', 'u+w', tree]);
+    const cfg = join(tree, 'isolinux/isolinux.cfg');
+    writeFileSync(cfg, `${readFileSync(cfg, 'utf8')}include menu.cfg\n`);
+    writeFileSync(join(tree, 'isolinux/menu.cfg'), 'menu include /isolinux/txt.cfg\nlabel menu\n  kernel vmlinuz\n  APPEND initrd=initrd.img quiet\n');
+    writeFileSync(join(tree, 'isolinux/txt.cfg'), 'label txt\n  kernel vmlinuz\n  append initrd=initrd.img text\ntext help\n  append is a word of this help text\nendtext\n');
+    const grub = join(tree, 'EFI/BOOT/grub.cfg');
+    writeFileSync(grub, `${readFileSync(grub, 'utf8')}configfile $prefix/extra.cfg\n`);
+    const input = join(dir, 'incl.iso');
+    const boot = ['-b', 'isolinux/isolinux.bin', '-c', 'isolinux/boot.cat', '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table', '-eltorito-alt-boot', '-e', 'images/efiboot.img', '-no-emul-boot'];
+    execFileSync('xorriso', ['-as', 'mkisofs', '-quiet', '-o', input, '-R', '-J', '-V', LABEL, ...boot, '-isohybrid-mbr', '/usr/lib/ISOLINUX/isohdpfx.bin', '-isohybrid-gpt-basdat', tree], { stdio: 'ignore' });
+    const m = manifest('incl.yaml', `  - attach: { installer: incl.iso, out: incl-dd.iso }\n`);
+    const { result } = await buildQuiet(m, join(dir, 'incl'));
+    const out = join(dir, 'incl', 'incl-dd.iso');
+    for (const [file, kernel] of [['isolinux/menu.cfg', '  APPEND initrd=initrd.img quiet'], ['isolinux/txt.cfg', '  append initrd=initrd.img text']] as const) {
+      const a = extract(input, file, join(x0(), `${file.replace('/', '_')}.in`));
+      const b = extract(out, file, join(x0(), `${file.replace('/', '_')}.out`));
+      expect(diffLines(a, b), file).toEqual([`< ${kernel}`, `> ${kernel} ${ARG}`]);
+    }
+    const notes = result.targets.find((t) => t.target === 'attach')!.notes.join('\n');
+    expect(notes).toContain('EFI/BOOT/grub.cfg:13: configfile $prefix/extra.cfg not followed (not a literal path on the medium); kernel lines there do not get the argument');
+    expect(notes).not.toContain('every kernel line');
+    expect(notes).toMatch(/the kernel lines of isolinux\/isolinux\.cfg, .*isolinux\/menu\.cfg, isolinux\/txt\.cfg now carry/);
+  });
+});
+
+/** A scratch folder for extracted files. */
+function x0(): string {
+  const d = join(dir, 'x0');
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
 describe('attach: refusals', () => {
   it('an installer ISO that has /dd.iso already is refused', async () => {
     const input = join(dir, 'has-dd.iso');

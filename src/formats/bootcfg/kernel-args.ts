@@ -95,11 +95,27 @@ function appendArgs(text: string, args: readonly string[]): string {
   return `${text.slice(0, end)} ${missing.join(' ')}${text.slice(end)}`;
 }
 
+/** isolinux lines inside `text help` … `endtext`: help text shown in the menu, not keywords. */
+function helpText(kind: Exclude<ConfigKind, 'prm'>, lines: readonly Line[]): Set<number> {
+  const out = new Set<number>();
+  if (kind !== 'isolinux') return out;
+  let inside = false;
+  lines.forEach((l, i) => {
+    const w = words(l.text.toLowerCase());
+    if (inside) {
+      out.add(i);
+      if (w[0] === 'endtext') inside = false;
+    } else if (w[0] === 'text' && w[1] === 'help') inside = true;
+  });
+  return out;
+}
+
 /** Kernel lines as ranges of physical lines: GRUB continues a line that ends in a backslash. */
 function kernelSpans(kind: Exclude<ConfigKind, 'prm'>, lines: readonly Line[]): { first: number; last: number }[] {
   const out: { first: number; last: number }[] = [];
+  const help = helpText(kind, lines);
   for (let i = 0; i < lines.length; i++) {
-    if (!isKernelLine(kind, lines[i]!.text)) continue;
+    if (help.has(i) || !isKernelLine(kind, lines[i]!.text)) continue;
     let last = i;
     if (kind === 'grub') while (last + 1 < lines.length && lines[last]!.text.endsWith('\\')) last++;
     out.push({ first: i, last });
@@ -153,4 +169,49 @@ export function addKernelArgs(kind: ConfigKind, text: string, args: readonly str
   if (extended.length <= PRM_COLUMNS) return join([...lines.slice(0, last), { ...target, text: extended }, ...lines.slice(last + 1)]);
   const added: Line[] = [{ text: target.text, eol: target.eol || eol }, { text: missing.join(' '), eol: target.eol }];
   return join([...lines.slice(0, last), ...added, ...lines.slice(last + 1)]);
+}
+
+/** A configuration another one reads: `include`/`menu include` (isolinux), `source`/`configfile` (GRUB). */
+export interface ConfigReference {
+  /** 1-based line number in the including file. */
+  readonly line: number;
+  readonly keyword: string;
+  /** The file name as written. */
+  readonly name: string;
+}
+
+/** The files a configuration includes, in order (outside isolinux help text). */
+export function includedConfigs(kind: ConfigKind, text: string): ConfigReference[] {
+  if (kind === 'prm') return [];
+  const lines = splitLines(text);
+  const help = helpText(kind, lines);
+  const out: ConfigReference[] = [];
+  lines.forEach((l, i) => {
+    if (help.has(i)) return;
+    const w = words(l.text);
+    const lower = w.map((x) => x.toLowerCase());
+    if (kind === 'isolinux' && lower[0] === 'include' && w[1]) out.push({ line: i + 1, keyword: 'include', name: w[1] });
+    else if (kind === 'isolinux' && lower[0] === 'menu' && lower[1] === 'include' && w[2]) out.push({ line: i + 1, keyword: 'menu include', name: w[2] });
+    else if (kind === 'grub' && (w[0] === 'source' || w[0] === 'configfile') && w[1]) out.push({ line: i + 1, keyword: w[0], name: w[1].replace(/^(["'])(.*)\1$/, '$2') });
+  });
+  return out;
+}
+
+/**
+ * Where an included name lies on the medium, when it is a literal path: absolute from the root,
+ * else relative to `folder` (the folder of the config the loader started from). Undefined for
+ * names that need the loader's variables or devices (`$prefix/x.cfg`, `(hd0,1)/x.cfg`).
+ */
+export function resolveInclude(name: string, folder: string): string | undefined {
+  if (/[$(){}]/.test(name)) return undefined;
+  const parts = (name.startsWith('/') ? name : `${folder}/${name}`).split('/');
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') {
+      if (out.length === 0) return undefined;
+      out.pop();
+    } else out.push(p);
+  }
+  return out.length > 0 ? out.join('/') : undefined;
 }
