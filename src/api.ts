@@ -245,7 +245,7 @@ function innerOptions(kind: string, t: Omit<CheckedTarget, 'out'>, set: DriverSe
 /** A layout's options with nothing given; a layout with required options cannot be implied. */
 function defaultsOf(layout: Layout, kind: string, t: Omit<CheckedTarget, 'out'>, manifestPath: string): unknown {
   const parsed = layout.options.safeParse({});
-  if (!parsed.success) throw new UserError(`targets[${t.target.index}].${t.target.kind}: needs a ${kind} target in the manifest (it has required options)`, manifestPath);
+  if (!parsed.success) throw new UserError(`targets[${t.target.index}].${t.target.kind}: needs a target of kind ${kind} in the manifest (its options cannot all be defaults)`, manifestPath);
   return parsed.data;
 }
 

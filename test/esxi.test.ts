@@ -464,3 +464,13 @@ describe('a bundle member larger than the limit is refused before it is unpacked
     expect(r.stderr).toMatch(/vib20\/x\/big\.vib unpacks to 3000000 bytes; .*limit 1 MiB/);
   });
 });
+
+describe('esxi-bundle without an esxi-vib target', () => {
+  it('exit 2, one line naming the target and what it needs', () => {
+    const m = join(dir, 'bundle-only.yaml');
+    writeFileSync(m, 'name: acmenet\nversion: 2.4.1\nvendor: acme\nsummary: ACME driver\ntargets:\n  - esxi-bundle: {}\n');
+    const r = dudkit(['build', m, '-o', join(dir, 'bundle-only')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/bundle-only\.yaml: targets\[0\]\.esxi-bundle: needs a target of kind esxi-vib in the manifest/);
+  });
+});
