@@ -229,6 +229,18 @@ describe('suse: determinism and refusals', () => {
     for (const f of readdirSync(out)) expect(sha256(readFileSync(join(again, f))), f).toBe(sha256(readFileSync(join(out, f))));
   });
 
+  it('name: with TABs gives one UpdateName line each, as written', () => {
+    const o = join(dir, 'named');
+    must(dudkit(['build', manifest('named', '  - suse: { out: n.dud, dist: [sle15], name: ["ACME acmenet\\t2.4.1", "second"] }\n'), '-o', o], { env }));
+    expect(sh(`zcat ${o}/n.dud | cpio -i --to-stdout linux/suse/x86_64-sled15/dud.config 2>/dev/null | grep UpdateName`)).toBe('UpdateName:\tACME acmenet\t2.4.1\nUpdateName:\tsecond\n');
+  });
+
+  it('pxe and usb wrap Red Hat disks only: of: suse exits 2 naming of (a .dud is itself an initrd overlay)', () => {
+    const r = dudkit(['build', manifest('pxe-suse', '  - suse: { dist: [sle15] }\n  - pxe: { of: suse }\n'), '-o', join(dir, 'pxe-suse')], { env });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/targets\[1\]\.pxe\.of/);
+  });
+
   it.each([
     ['dist: [16.0] (unquoted)', '{ dist: [16.0] }', /dist\[0\].*quote/],
     ['dist: [15] (a number)', '{ dist: [15] }', /dist\[0\].*quote it/],

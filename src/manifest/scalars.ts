@@ -7,6 +7,9 @@ const MULTI_LINE = new Set(['description']);
 // C0 and C1 controls and DEL: no RPM header, XML document or file name takes them as given
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 const CONTROL_BUT_TAB_LF = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+const CONTROL_BUT_TAB = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+/** One-line keys whose text may hold TABs: a SUSE update's UpdateName fields are TAB-separated (suse-dud.md §4). */
+const TAB_ALLOWED = /^targets\[\d+\]\.suse\.name(\[\d+\])?$/;
 
 const NAMES: Record<number, string> = { 0: 'NUL', 9: 'TAB', 10: 'line feed', 13: 'carriage return', 27: 'ESC', 127: 'DEL' };
 
@@ -24,7 +27,7 @@ export function scalarProblem(doc: Document): string | undefined {
         problem = `${at}: YAML reads ${node.source} as the number ${String(node.value)}; quote it ("${node.source}") to keep it as written`;
       } else if (typeof node.value === 'string') {
         const multiLine = MULTI_LINE.has(at);
-        const bad = (multiLine ? CONTROL_BUT_TAB_LF : CONTROL).exec(node.value);
+        const bad = (multiLine ? CONTROL_BUT_TAB_LF : TAB_ALLOWED.test(at) ? CONTROL_BUT_TAB : CONTROL).exec(node.value);
         if (bad) {
           const code = bad[0].charCodeAt(0);
           const name = `U+${code.toString(16).toUpperCase().padStart(4, '0')}${NAMES[code] ? ` (${NAMES[code]})` : ''}`;

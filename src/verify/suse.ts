@@ -238,8 +238,13 @@ async function readUpdates(medium: OpenedMedium, findings: Findings, kernels: re
   return updates;
 }
 
-/** The dist directory names a `--dist` value stands for (mkdud's values or the names themselves). */
+/**
+ * The dist directory names a `--dist` value stands for: a directory name, mkdud's values, or
+ * Agama's `<ID><VERSION_ID>` from os-release, whose 8-digit date (Tumbleweed, Slowroll) Agama drops.
+ */
 function distNames(value: string): string[] {
+  const undated = /^(opensuse-(tumbleweed|slowroll))\d{8}$/.exec(value)?.[1];
+  if (undated) return [undated];
   if (KNOWN_DIST_DIR.test(value)) return [value];
   const m = mapDist(value, 'yast') ?? mapDist(value, 'agama');
   return m?.dirs.length ? m.dirs : [value];
