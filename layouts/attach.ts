@@ -59,7 +59,7 @@ export interface InstallerIso {
   /** The boot catalog's path when it is visible as a file (`isolinux/boot.cat`). */
   readonly catalogPath?: string;
   /** isohybrid system area: the original MBR boot code, whether a GPT follows, and in which form. */
-  readonly hybrid?: { bootCode: Uint8Array; gpt: boolean; isohybridUefi?: KeptIds; grub2?: Grub2Ids };
+  readonly hybrid?: { bootCode: Uint8Array; gpt: boolean; isohybridUefi?: KeptIds; keptIds?: KeptIds; grub2?: Grub2Ids };
   /** The boot configurations present, as text (latin1, so bytes round-trip exactly). */
   readonly configs: readonly { path: string; kind: ConfigKind; text: string }[];
   /** Includes that were not followed, each a line for the build output. */
@@ -108,10 +108,13 @@ function classifySystemArea(
   const efiPart = parts[1];
   if (first.type !== 0x00 || parts.length > 2 || gpt.entriesLba !== 2) throw refuse('the MBR/GPT are not an isohybrid layout');
   if (efiPart && (efiPart.type !== 0xef || efiLba === undefined || efiPart.start !== efiLba * 4)) throw refuse('the 0xEF MBR partition is not the El Torito UEFI image');
-  if (gpt.entries === 248 && gpt.firstUsable === 64) return { bootCode: decoded.bootCode, gpt: true };
   const [g1, g2] = gpt.partitions;
+  const none = new Uint8Array(16);
+  if (gpt.entries === 248 && gpt.firstUsable === 64) {
+    const keptIds: KeptIds = { signature: decoded.signatureBytes, diskGuid: gpt.diskGuid, partitionGuids: [g1?.guid ?? none, g2?.guid ?? none] };
+    return { bootCode: decoded.bootCode, gpt: true, keptIds };
+  }
   if (gpt.entries === 128 && gpt.firstUsable === 34 && g1?.index === 1 && g1.first === 0 && (!efiPart || (g2?.index === 2 && g2.first === efiPart.start))) {
-    const none = new Uint8Array(16);
     return {
       bootCode: decoded.bootCode,
       gpt: true,
@@ -338,6 +341,7 @@ function hybridOptions(h: NonNullable<InstallerIso['hybrid']>): HybridOptions {
     bootCode: h.bootCode,
     gpt: h.gpt,
     ...(h.isohybridUefi ? { isohybridUefi: h.isohybridUefi } : {}),
+    ...(h.keptIds ? { keptIds: h.keptIds } : {}),
     ...(h.grub2 ? { grub2: { ids: h.grub2, appendedEfi: APPENDED_EFI } } : {}),
   };
 }

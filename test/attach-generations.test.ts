@@ -16,7 +16,7 @@ const dir = tempDir('dudkit-attach-gen-');
 const EPOCH = 1700000000;
 
 interface Generation {
-  readonly rhel: 7 | 8 | 10;
+  readonly rhel: 7 | 8 | 9 | 10;
   readonly label: string;
   /** The label as the kernel argument spells it (udev escaping). */
   readonly escaped: string;
@@ -36,6 +36,14 @@ const GENERATIONS: readonly Generation[] = [
     escaped: 'Test-8.10-BaseOS-x86_64',
     configs: ['isolinux/isolinux.cfg', 'EFI/BOOT/grub.cfg', 'EFI/BOOT/BOOT.conf'],
     efiConfigs: ['EFI/BOOT/grub.cfg', 'EFI/BOOT/BOOT.conf'],
+    efi: 'images/efiboot.img',
+  },
+  {
+    rhel: 9,
+    label: 'Test-9.4 x86_64',
+    escaped: 'Test-9.4\\x20x86_64',
+    configs: ['isolinux/isolinux.cfg', 'EFI/BOOT/grub.cfg', 'boot/grub2/grub.cfg'],
+    efiConfigs: ['EFI/BOOT/grub.cfg'],
     efi: 'images/efiboot.img',
   },
   { rhel: 10, label: 'Test-10.0-BaseOS-x86_64', escaped: 'Test-10.0-BaseOS-x86_64', configs: ['EFI/BOOT/grub.cfg', 'boot/grub2/grub.cfg'], efiConfigs: ['EFI/BOOT/grub.cfg'], efi: 'partition 2' },
@@ -137,6 +145,10 @@ describe.each(GENERATIONS)('attach onto an RHEL $rhel-shaped installer ISO', (g)
       expect(before).toContain('System area summary: MBR isohybrid cyl-align-on GPT');
       expect(before.some((l) => /^GPT entry array\s*:\s*2\s+128\s/.test(l))).toBe(true);
       expect(before).toContain('GPT partname local :   1  ISOHybrid ISO');
+    } else if (g.rhel === 9) {
+      expect(before).toContain('System area summary: MBR isohybrid cyl-align-on GPT');
+      expect(before.some((l) => /^GPT entry array\s*:\s*2\s+248\s/.test(l))).toBe(true);
+      expect(before).toContain('GPT partname local :   2  ISOHybrid1');
     } else {
       expect(before).toContain('System area summary: MBR protective-msdos-label grub2-mbr cyl-align-off GPT');
       expect(before).toContain('Partition offset   : 16');
@@ -154,7 +166,7 @@ describe.each(GENERATIONS)('attach onto an RHEL $rhel-shaped installer ISO', (g)
     expect(after.map((p) => p.rest)).toEqual(before.map((p) => p.rest));
     const efiLba = elToritoLbas(iso)[1]!;
     expect(after[1]).toMatchObject({ start: efiLba * 4, size: before[1]!.size });
-    if (g.rhel < 9) expect(readFileSync(iso).length % (1 << 20)).toBe(0);
+    if (g.rhel <= 9) expect(readFileSync(iso).length % (1 << 20)).toBe(0);
     else {
       // partition 1 is the ISO from the offset up to the ESP, Gap1 up to the last usable sector
       expect(after[0]).toMatchObject({ start: 64, size: efiLba * 4 - 64 });

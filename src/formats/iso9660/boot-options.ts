@@ -32,6 +32,8 @@ export interface HybridOptions {
    * over the ISO volume, image padded to whole cylinders past it), with these identifiers.
    */
   readonly isohybridUefi?: KeptIds;
+  /** With `gpt` in xorriso's form: the MBR signature and GPT GUIDs to write (an image rebuilt keeps its own). */
+  readonly keptIds?: KeptIds;
   /**
    * xorriso's `--grub2-mbr … -partition_offset 16 -append_partition 2 <ESP> …` form instead (RHEL 10):
    * `bootCode` is GRUB's boot_hybrid.img, the tree file `appendedEfi` is written as GPT partition 2

@@ -92,6 +92,8 @@ export interface HybridLayout {
    * Sectors: `isoEnd` = end of the ISO data = start of the appended partition, of `appendedSectors`.
    */
   readonly grub2?: { readonly ids: Grub2Ids; readonly isoEnd: number; readonly appendedSectors: number };
+  /** xorriso's form: identifiers kept from a rebuilt image instead of derived from the volume id. */
+  readonly keptIds?: KeptIds;
 }
 
 const ESP = Uint8Array.from([0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11, 0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b]);
@@ -125,7 +127,7 @@ export function systemArea(h: HybridLayout): Uint8Array {
   b.set(h.bootCode.subarray(0, 432), 0);
   if (h.grub2) return grub2Area(b, h, h.grub2.ids, g);
   le32(b, 432, h.biosLba * 4);
-  b.set(h.isohybridUefi?.ids.signature ?? derived(h.volumeId, h.epoch, 'mbr-signature', 4), 440);
+  b.set(h.isohybridUefi?.ids.signature ?? h.keptIds?.signature ?? derived(h.volumeId, h.epoch, 'mbr-signature', 4), 440);
   partition(b, 446, { active: true, type: h.gpt ? 0x00 : 0x17, start: 0, count: sectors }, g);
   if (h.gpt && h.efi) {
     const efiStart = h.efi.lba * 4;
@@ -189,8 +191,9 @@ function gptEntries(h: HybridLayout): Uint8Array {
     if (h.efi) put(1, h.efi.lba * 4, h.efi.lba * 4 + u.efiSectors - 1, 'ISOHybrid', 0n, u.ids.partitionGuids[1]);
     return e;
   }
-  put(0, 0, lastUsable - 1, 'ISOHybrid', required, guid(h.volumeId, h.epoch, 'partition-0'));
-  if (h.efi) put(1, h.efi.lba * 4, h.efi.lba * 4 + Math.ceil(h.efi.size / SECTOR) - 1, 'ISOHybrid1', required, guid(h.volumeId, h.epoch, 'partition-1'));
+  const ids = h.keptIds?.partitionGuids;
+  put(0, 0, lastUsable - 1, 'ISOHybrid', required, ids?.[0] ?? guid(h.volumeId, h.epoch, 'partition-0'));
+  if (h.efi) put(1, h.efi.lba * 4, h.efi.lba * 4 + Math.ceil(h.efi.size / SECTOR) - 1, 'ISOHybrid1', required, ids?.[1] ?? guid(h.volumeId, h.epoch, 'partition-1'));
   return e;
 }
 
@@ -205,7 +208,7 @@ function gptHeader(h: HybridLayout, entries: Uint8Array, backup: boolean): Uint8
   le64(b, 32, backup ? 1 : last);
   le64(b, 40, shape.firstUsable);
   le64(b, 48, last - shape.backupSectors);
-  b.set(h.isohybridUefi?.ids.diskGuid ?? h.grub2?.ids.diskGuid ?? guid(h.volumeId, h.epoch, 'disk'), 56);
+  b.set(h.isohybridUefi?.ids.diskGuid ?? h.grub2?.ids.diskGuid ?? h.keptIds?.diskGuid ?? guid(h.volumeId, h.epoch, 'disk'), 56);
   le64(b, 72, backup ? last - (shape.backupSectors - 1) : 2);
   le32(b, 80, shape.entries);
   le32(b, 84, 128);

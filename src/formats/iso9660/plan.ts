@@ -693,6 +693,7 @@ function bootAndSystemArea(
     epoch: options.epoch,
     ...(efi ? { efi: { lba: efi.lba, size: efi.size } } : {}),
     ...(kept ? { isohybridUefi: { ids: kept, volumeBytes: volumeBlocks * BLOCK, efiSectors: efiEntry?.sectors ?? 0 } } : {}),
+    ...(options.hybrid.gpt && !kept && options.hybrid.keptIds ? { keptIds: options.hybrid.keptIds } : {}),
   };
   return { boot: entries, hybrid, volumeBlocks: kept ? volumeBlocks : lba, imageBlocks: lba };
 }
