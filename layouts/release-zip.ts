@@ -8,7 +8,7 @@
 import { basename, posix, resolve } from 'node:path';
 import { z } from 'zod';
 import { archiveOf } from '../src/emit/archive.js';
-import { checksumFile, checksumFiles, derivedFiles } from '../src/emit/derived.js';
+import { checksumFile, checksumFiles } from '../src/emit/derived.js';
 import { MAX_LENGTH, tooLong } from '../src/manifest/limits.js';
 import { nest } from '../src/emit/nested.js';
 import { UserError } from '../src/errors.js';
@@ -98,7 +98,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, prepared: Prepared): P
   const put = (d: Derived) => tree.file(d.name(iso), nested.derived(d));
   put(checksumFile('md5'));
   // the pack's own side files, not its checksum files: the legacy metadata MD5, an update pack's public key
-  const sides = derivedFiles(inner).filter((d) => !d.digests?.length);
+  const sides = (inner.derived ?? []).filter((d) => !d.digests?.length);
   for (const d of sides) put(d);
   const others = sides.map((d) => d.name(iso)).filter((n) => n !== metadataName);
   if (others.length === sides.length) {

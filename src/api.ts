@@ -8,7 +8,7 @@ import type { Layout, LayoutEnv } from '../layouts/types.js';
 import type { Plan } from './emit/plan.js';
 import { createContext, type Context } from './context.js';
 import { emitPlan } from './emit/index.js';
-import { derivedFiles, writeDerived } from './emit/derived.js';
+import { writeDerived } from './emit/derived.js';
 import { checkNames } from './emit/names.js';
 import { offerBuilt } from './emit/nested.js';
 import { checkOutFolders, checkOutName } from './emit/out-path.js';
@@ -329,7 +329,7 @@ async function emitTarget(t: CheckedTarget, plan: Plan, outDir: string, ctx: Con
   const out = resolve(outDir, t.out);
   ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
   const run = { progress: ctx.progress, artifacts };
-  const { entries, derived, ...emitted } = await Scratch.with((scratch) => emitPlan(plan, derivedFiles(plan), out, basename(out), ctx, scratch, run));
+  const { entries, derived, ...emitted } = await Scratch.with((scratch) => emitPlan(plan, plan.derived ?? [], out, basename(out), ctx, scratch, run));
   const beside = await writeDerived(out, derived);
   // a later target nesting this very medium (pxe's dd.iso of this rhdd3 disk) copies the output file
   if (plan.medium.kind !== 'directory') offerBuilt(artifacts, plan, ctx.epoch, { source: await fileSource(out), digests: emitted, entries });

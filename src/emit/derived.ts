@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import { bytesSource, type Source } from '../tree/source.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 import { AtomicFile, type DigestName } from './atomic.js';
-import type { Derived, Plan } from './plan.js';
+import type { Derived } from './plan.js';
 
 /** Checksum line in coreutils format: `md5sum -c` / `sha256sum -c` verify it in the file's folder. */
 export function checksumLine(hex: string, file: string): string {
@@ -26,11 +26,6 @@ export function checksumFile(algorithm: DigestName): Derived {
 
 export function checksumFiles(algorithms: readonly DigestName[]): Derived[] {
   return [...new Set(algorithms)].map(checksumFile);
-}
-
-/** Every file a plan derives from its medium (`checksums` is shorthand for checksum files). */
-export function derivedFiles(plan: Plan): Derived[] {
-  return [...checksumFiles(plan.checksums ?? []), ...(plan.derived ?? [])];
 }
 
 /** The digests a medium's emitter must take for these derived files. */

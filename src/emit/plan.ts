@@ -77,12 +77,6 @@ export interface Plan {
   medium: Medium;
   /** Files made from the written medium, written beside it. */
   derived?: Derived[];
-  /**
-   * Shorthand for `derived: checksumFiles(checksums)` (`<out>.md5`, `<out>.sha256`), joined to
-   * `derived` in one place (`derivedFiles`).
-   * @deprecated give `derived: checksumFiles(…)` instead.
-   */
-  checksums?: DigestName[];
   /** What the user should know or do next (kernel arguments, bootloader lines). */
   notes: string[];
 }
