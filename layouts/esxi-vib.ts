@@ -14,7 +14,7 @@ import { decompress } from '../src/formats/compress/index.js';
 import { descriptorXml, payloadChecksums, vibId, type Constraint, type Descriptor, type SoftwarePlatform } from '../src/formats/esxi/descriptor.js';
 import { defaultPayloadName, PAYLOAD_NAME, payloadOrder } from '../src/formats/esxi/payload.js';
 import type { DriverSet } from '../src/model/driverset.js';
-import { signDetached, toPem } from '../src/sign/cms.js';
+import { toPem } from '../src/sign/pem.js';
 import { loadCmsSigner, type CmsSigner } from '../src/sign/cms-signer.js';
 import { DEFAULT_PASSPHRASE_ENV } from '../src/sign/passphrase.js';
 import { identityOf } from '../src/tree/identity.js';
@@ -211,6 +211,8 @@ function plan(set: DriverSet, o: EsxiVibOptions, env: LayoutEnv, prepared: Prepa
         deps: ['descriptor.xml'],
         key: identityOf(['esxi-sig', signer.fingerprint, signer.chain, env.epoch])!,
         async build([desc]) {
+          // PKI.js is loaded only for a signed VIB
+          const { signDetached } = await import('../src/sign/cms.js');
           const der = await signDetached(await readSource(desc!), { key: signer.key, cert: signer.cert, chain: signer.chain, signedAttributes: { signingTime: new Date(env.epoch * 1000) } });
           return bytesSource(toPem(der, 'PKCS7', false), 'sig.pkcs7');
         },

@@ -5,7 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { certificatesFromPem, fromPem, keyMatchesCertificate, privateKeyFromPem, signDetached, toPem, verifyDetached } from '../src/sign/cms.js';
+import { keyMatchesCertificate, privateKeyFromPem, signDetached, verifyDetached } from '../src/sign/cms.js';
+import { certificatesFromPem, fromPem, toPem } from '../src/sign/pem.js';
 import { run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
 

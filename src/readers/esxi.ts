@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { asUserError } from '../errors.js';
 import { AR_HEADER, parseArHeader } from '../formats/ar/ar.js';
 import { listZip } from '../formats/zip/read.js';
-import { certificatesFromPem } from '../sign/cms.js';
+import { certificatesFromPem } from '../sign/pem.js';
 import { Scratch } from '../tree/scratch.js';
 import { bundleText, isBundleListing, readBundleFile, readVibFile, vibText, withFile, type BundleFacts, type SignatureCheck, type VibFacts } from '../verify/esxi.js';
 import type { Reader, ReadEnv } from './types.js';

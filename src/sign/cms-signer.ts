@@ -7,7 +7,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { asUserError, UserError } from '../errors.js';
-import { certificatesFromPem, describeCertificate, keyMatchesCertificate, privateKeyFromPem } from './cms.js';
+import { certificatesFromPem } from './pem.js';
 import { passphraseFrom } from './passphrase.js';
 
 export interface CmsSigner {
@@ -31,6 +31,8 @@ const read = (path: string) => readFile(path, 'utf8').catch((err: unknown) => as
 export async function loadCmsSigner(given: CmsSignerFiles, baseDir: string, optionPrefix = 'sign'): Promise<CmsSigner> {
   const keyPath = resolve(baseDir, given.key);
   const keyText = await read(keyPath);
+  // PKI.js only when there is something to sign
+  const { describeCertificate, keyMatchesCertificate, privateKeyFromPem } = await import('./cms.js');
   let key: KeyObject;
   if (/ENCRYPTED/.test(keyText)) {
     const passphrase = await passphraseFrom(given.passphraseEnv, keyPath)();

@@ -8,13 +8,20 @@
  * random "salt" notation is switched off for the same reason.
  */
 import { readFile } from 'node:fs/promises';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { asUserError, UserError } from '../errors.js';
+
+/**
+ * OpenPGP.js, loaded on first use: it takes longer to load than the rest of dudkit, and most
+ * builds sign nothing (issue 18, start-up).
+ */
+export const loadOpenpgp = (): Promise<typeof openpgp> => import('openpgp');
 
 /** OpenPGP.js settings for every operation here: deterministic v4 signatures over SHA-256. */
 export const PGP_CONFIG: openpgp.PartialConfig = {
   nonDeterministicSignaturesViaNotation: false,
-  preferredHashAlgorithm: openpgp.enums.hash.sha256,
+  // openpgp.enums.hash.sha256, without loading OpenPGP.js for a constant
+  preferredHashAlgorithm: 8 satisfies typeof openpgp.enums.hash.sha256,
   v6Keys: false,
 };
 
@@ -59,6 +66,7 @@ export async function loadSigningKey(path: string, passphrase: () => Promise<str
   } catch (err) {
     asUserError(err, path);
   }
+  const openpgp = await loadOpenpgp();
   let key: openpgp.PrivateKey;
   try {
     key = await openpgp.readPrivateKey({ armoredKey: text, config: PGP_CONFIG });
@@ -103,6 +111,7 @@ export async function loadSigningKey(path: string, passphrase: () => Promise<str
 
 /** Re-armour a binary signature the way `gpg --armor --detach-sign` writes it. */
 export async function armorSignature(binary: Uint8Array): Promise<string> {
+  const openpgp = await loadOpenpgp();
   const sig = await openpgp.readSignature({ binarySignature: binary, config: PGP_CONFIG });
   return sig.armor();
 }

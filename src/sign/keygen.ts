@@ -2,8 +2,7 @@
  * Test key pairs for signed media: an RSA primary key that certifies and signs (what rpm 4.11
  * and xapi's gpg verify), as armored secret and public key texts.
  */
-import * as openpgp from 'openpgp';
-import { PGP_CONFIG } from './key.js';
+import { loadOpenpgp, PGP_CONFIG } from './key.js';
 
 export interface KeyPairOptions {
   name: string;
@@ -23,7 +22,7 @@ export interface KeyPair {
 }
 
 export async function generateKeyPair(o: KeyPairOptions): Promise<KeyPair> {
-  const { privateKey, publicKey } = await openpgp.generateKey({
+  const { privateKey, publicKey } = await (await loadOpenpgp()).generateKey({
     type: 'rsa',
     rsaBits: o.bits,
     userIDs: [{ name: o.name, ...(o.email ? { email: o.email } : {}) }],

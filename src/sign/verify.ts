@@ -3,9 +3,9 @@
  * detached `.asc` signatures of files, and the OpenPGP signature of an RPM's main header.
  */
 import { readFile } from 'node:fs/promises';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { asUserError, UserError } from '../errors.js';
-import { PGP_CONFIG } from './key.js';
+import { loadOpenpgp, PGP_CONFIG } from './key.js';
 
 export interface SignatureCheck {
   ok: boolean;
@@ -29,6 +29,7 @@ export async function readPublicKeys(path: string): Promise<openpgp.PublicKey[]>
 /** The same, from a key file's bytes; `origin` names it in errors. */
 export async function readKeysFromBytes(bytes: Uint8Array, origin: string): Promise<openpgp.PublicKey[]> {
   const text = Buffer.from(bytes).toString('latin1');
+  const openpgp = await loadOpenpgp();
   try {
     const keys = text.includes('-----BEGIN PGP')
       ? await openpgp.readKeys({ armoredKeys: text, config: PGP_CONFIG })
@@ -40,6 +41,7 @@ export async function readKeysFromBytes(bytes: Uint8Array, origin: string): Prom
 }
 
 async function check(signature: openpgp.Signature, data: Uint8Array, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
+  const openpgp = await loadOpenpgp();
   const message = await openpgp.createMessage({ binary: data });
   // the signature's own time, not now: media are verified long after they were signed
   const result = await openpgp.verify({ message, signature, verificationKeys: keys, expectSigned: false, config: PGP_CONFIG });
@@ -57,6 +59,7 @@ async function check(signature: openpgp.Signature, data: Uint8Array, keys: openp
 
 /** Verify an armored detached signature of `data`. */
 export async function verifyArmoredDetached(armored: string, data: Uint8Array, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
+  const openpgp = await loadOpenpgp();
   let signature: openpgp.Signature;
   try {
     signature = await openpgp.readSignature({ armoredSignature: armored, config: PGP_CONFIG });
@@ -68,6 +71,7 @@ export async function verifyArmoredDetached(armored: string, data: Uint8Array, k
 
 /** Verify a binary signature packet (an RPM's RSAHEADER/DSAHEADER) over `data`. */
 export async function verifyBinaryDetached(packet: Uint8Array, data: Uint8Array, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
+  const openpgp = await loadOpenpgp();
   let signature: openpgp.Signature;
   try {
     signature = await openpgp.readSignature({ binarySignature: packet, config: PGP_CONFIG });

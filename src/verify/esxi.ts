@@ -20,7 +20,8 @@ import { PAYLOAD_NAME } from '../formats/esxi/payload.js';
 import { PayloadLister, type PayloadEntry } from '../formats/esxi/payload-list.js';
 import { child, children, parseXml, textOf, type XmlElement } from '../formats/esxi/xml-tree.js';
 import { listZip, readZipEntry, type ZipEntry } from '../formats/zip/read.js';
-import { fromPem, verifyDetached, type CmsVerification } from '../sign/cms.js';
+import type { CmsVerification } from '../sign/cms.js';
+import { fromPem } from '../sign/pem.js';
 import { limitFromEnv, TooLargeError } from '../tree/bounded.js';
 import type { Scratch } from '../tree/scratch.js';
 
@@ -285,6 +286,8 @@ async function checkSignature(readAt: Read, sig: ArMember | undefined, descripto
     return { size: sig.size, pem: false };
   }
   try {
+    // PKI.js is loaded only when there is a signature to check
+    const { verifyDetached } = await import('../sign/cms.js');
     const cms = await verifyDetached(der, descriptor, { ...(check.ca ? { extra: check.ca, trusted: check.ca } : {}) });
     if (!cms.ok) f.error('ESXI_SIGNATURE_BAD', 'sig.pkcs7', `the signature does not verify over descriptor.xml: ${cms.problem ?? 'mismatch'}`);
     else if (check.ca && cms.trusted === false) f.error('ESXI_SIGNATURE_UNTRUSTED', 'sig.pkcs7', `signed by ${cms.signer?.subject ?? 'an unknown signer'}, which does not chain to the given certificate`);
