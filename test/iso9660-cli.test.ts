@@ -34,7 +34,7 @@ describe('dudkit iso', () => {
     const r = dudkit('iso', src, '-o', out, '-V', 'OEMDRV', '--md5', '--sha256', '--json');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const j = JSON.parse(r.stdout) as { size: number; md5: string; sha256: string; sidecars: string[] };
+    const j = JSON.parse(r.stdout) as { size: number; checksums: { md5: string; sha256: string }; sidecars: string[] };
     expect(j.sidecars).toEqual([`${out}.md5`, `${out}.sha256`]);
     expect(execFileSync('md5sum', ['-c', 'dd.iso.md5'], { cwd: dir, encoding: 'utf8' })).toBe('dd.iso: OK\n');
     expect(execFileSync('sha256sum', ['-c', 'dd.iso.sha256'], { cwd: dir, encoding: 'utf8' })).toBe('dd.iso: OK\n');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { build, targetKinds } from '../api.js';
-import { action, commandContext, printJson, say, detail } from './common.js';
+import { action, commandContext, printJson, say, detail, checksums } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -26,7 +26,21 @@ export function register(program: Command): void {
         const ctx = commandContext(opts);
         const result = await build(manifest, { outDir: opts.outDir, only: opts.only, ctx });
         if (opts.json) {
-          printJson(result);
+          // the document describes the manifest; each target entry its medium, as `iso --json` does
+          printJson({
+            path: result.manifest,
+            kind: 'manifest',
+            targets: result.targets.map(({ target, path, medium, size, md5, sha256, sidecars, notes }) => ({
+              target,
+              path,
+              kind: medium,
+              ...(size !== undefined ? { size } : {}),
+              checksums: checksums({ md5, sha256 }),
+              sidecars: sidecars ?? [],
+              notes,
+            })),
+            warnings: result.warnings,
+          });
           return;
         }
         for (const t of result.targets) for (const f of [t.path, ...(t.sidecars ?? [])]) detail(`wrote ${f}`);

@@ -134,6 +134,19 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>, i
   };
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/**
+ * One `--json` document on stdout, in the one vocabulary schema/dudkit-output.schema.json
+ * describes: `schemaVersion` first, `path` the file the document is about, `kind` its medium or
+ * format kind, checksums under `checksums`.
+ */
+export function printJson<T extends { path: string; kind: string }>(doc: T): void {
+  process.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...doc }, null, 2)}\n`);
+}
+
+/** Version of the --json vocabulary; raised only when a field changes meaning or goes away. */
+export const SCHEMA_VERSION = 1;
+
+/** `{ md5, sha256 }` of whichever were computed. */
+export function checksums(r: { md5?: string | undefined; sha256?: string | undefined }): { md5?: string; sha256?: string } {
+  return { ...(r.md5 ? { md5: r.md5 } : {}), ...(r.sha256 ? { sha256: r.sha256 } : {}) };
 }

@@ -13,7 +13,8 @@ export function register(program: Command): void {
     .action(
       action(async (path: string, opts: { ca?: string; json?: boolean; progress?: boolean }) => {
         const report = await inspect(path, { ctx: commandContext(opts), ...(opts.ca ? { ca: opts.ca } : {}) });
-        if (opts.json) printJson(report.json);
+        // a reader's own `path` fact (a dkms tree's, a module's) names the same input
+        if (opts.json) printJson({ path, ...(report.json as { kind: string }) });
         else say(report.text.endsWith('\n') ? report.text : `${report.text}\n`);
       }, (path) => path),
     );

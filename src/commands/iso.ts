@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { UserError, writeIso, type WriteIsoOptions } from '../api.js';
-import { action, commandContext, printJson, type GlobalOpts, say } from './common.js';
+import { action, commandContext, printJson, checksums, type GlobalOpts, say } from './common.js';
 
 interface IsoCommandOpts extends GlobalOpts {
   output: string;
@@ -63,8 +63,8 @@ async function isoCommand(dir: string, opts: IsoCommandOpts): Promise<void> {
 
   const result = await writeIso(dir, opts.output, options);
   if (opts.json) {
-    const { path, ...rest } = result;
-    printJson({ output: path, volumeId: opts.volid, ...rest });
+    const { path, size, md5, sha256, implantedMd5, sidecars } = result;
+    printJson({ path, kind: 'iso', size, checksums: checksums({ md5, sha256 }), sidecars, volumeId: opts.volid, ...(implantedMd5 ? { implantedMd5 } : {}) });
   } else {
     const lines = [`wrote ${opts.output} (${result.size} bytes)`];
     if (result.implantedMd5) lines.push(`media-check MD5 ${result.implantedMd5}`);

@@ -32,7 +32,7 @@ export function register(program: Command): void {
           if (!passphrase) throw new UserError(`--passphrase-env ${opts.passphraseEnv}: that environment variable is not set or empty`);
         }
         const r = await keygen(prefix, { name: opts.name, ...(opts.email ? { email: opts.email } : {}), bits, ...(passphrase ? { passphrase } : {}), force: Boolean(opts.force) });
-        if (opts.json) printJson(r);
+        if (opts.json) printJson({ path: r.secret, kind: 'openpgp-key', ...r });
         else say(`${r.secret} (secret${r.protected ? ', passphrase-protected' : ', NOT protected: for tests only'})\n${r.public} (public)\nfingerprint ${r.fingerprint}\n`);
       }),
     );

@@ -52,7 +52,7 @@ export function register(program: Command): void {
         });
         if (opts.verbose) for (const c of r.changes.length ? r.changes : ['nothing to change']) process.stderr.write(`dudkit: ${input}: ${c}\n`);
         for (const p of r.report.problems) ctx.warn(`${r.path}: ${p}`);
-        if (opts.json) printJson(r.report);
+        if (opts.json) printJson({ path: r.path, ...r.report });
         else say(`wrote ${r.path} (${r.size} bytes, ${r.report.images.length} image${r.report.images.length === 1 ? '' : 's'})\n`);
       }, (input) => input),
     );
@@ -65,7 +65,7 @@ export function register(program: Command): void {
     .action(
       action(async (path: string, opts: { json?: boolean }) => {
         const { report, text } = await romCheck(path);
-        if (opts.json) printJson(report);
+        if (opts.json) printJson({ path, ...report });
         else say(`${text}\n`);
         if (!report.valid) throw new VerificationFailed(`${path}: not a valid option ROM: ${report.problems[0]}`);
       }, (path) => path),

@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .action(
       action(async (path: string, opts: { kernel: string[]; dist: string[]; release: string[]; kabi: string[]; key?: string; ca?: string; signatureCheck: boolean; json?: boolean }) => {
         const report = await verify(path, { kernels: [...opts.kernel, ...opts.release], kabi: opts.kabi.map(kabiSpec), dists: opts.dist, ...(opts.key ? { key: opts.key } : {}), ...(opts.ca ? { ca: opts.ca } : {}), signatureCheck: opts.signatureCheck });
-        if (opts.json) printJson({ medium: report.medium, kind: report.kind, ok: report.ok, findings: report.findings, details: report.details });
+        if (opts.json) printJson({ path: report.medium, kind: report.kind, ok: report.ok, findings: report.findings, details: report.details });
         else say(`${report.text}\n`);
         if (!report.ok) throw new VerificationFailed(`${path}: verification failed`);
       }, (path) => path),
