@@ -302,9 +302,14 @@ describe('suse inspect and verify: every wrapping, the installers’ rules (arch
     for (const f of ['posix.tar.gz', 'ustar.tar.xz']) expect(verify(join(dir, f), '--dist', 'sles15').status, f).toBe(0);
   });
 
-  it('cpio formats and compressions: crc (070702) refused, zstd refused for linuxrc, xz with CRC64 warned; hard links as mkdud makes them read', () => {
+  it('cpio formats and compressions: binary (cpio -H bin) read, crc (070702) refused, zstd refused for linuxrc, xz with CRC64 warned; hard links as mkdud makes them read', () => {
     sh(`cd ${tree()} && find . | cpio -o -H crc 2>/dev/null | gzip > ${dir}/crc.dud && find . | cpio -o -H newc 2>/dev/null | zstd -q > ${dir}/z.dud && find . | cpio -o -H newc 2>/dev/null | xz > ${dir}/crc64.dud`);
     expect(codes(verify(join(dir, 'crc.dud')))).toContain('error:SUSE_CPIO_FORMAT');
+    // the old binary format (cpio -H bin), which linuxrc reads too
+    sh(`cd ${tree()} && find . | cpio -o -H bin 2>/dev/null | gzip > ${dir}/bin.dud`);
+    const bin = verify(join(dir, 'bin.dud'), '--dist', 'sled15', '--kernel', KS);
+    expect(bin.status, bin.stdout).toBe(0);
+    expect(json(bin).details.wrapping.magic).toEqual(['c771']);
     expect(codes(verify(join(dir, 'z.dud')))).toContain('error:SUSE_COMPRESSION');
     const xz = verify(join(dir, 'crc64.dud'));
     expect(json(xz).details.wrapping.xzCheck).toBe('CRC64');

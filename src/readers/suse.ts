@@ -25,7 +25,7 @@ import { holdsSuseUpdate, suseText, verifySuse, type SuseDetails, type SuseWrapp
 import type { Head, Reader } from './types.js';
 
 const SUSE_PATH = /^(\.\/)?(\d+\/)?linux(\/suse(\/|$)|$)/;
-const MAGIC: Record<string, string> = { newc: '070701', crc: '070702', odc: '070707' };
+const MAGIC: Record<string, string> = { newc: '070701', crc: '070702', odc: '070707', bin: 'c771' };
 const XZ_CHECKS: Record<number, string> = { 0: 'none', 1: 'CRC32', 4: 'CRC64', 10: 'SHA-256' };
 
 /**
@@ -64,7 +64,7 @@ async function dataHead(path: string, head: Uint8Array, n: number): Promise<{ co
   return { compression, bytes: Buffer.concat(parts).subarray(0, n) };
 }
 
-type Form = 'cpio' | 'rpm' | 'tar' | 'image' | 'tree';
+type Form = 'cpio' | 'binary-cpio' | 'rpm' | 'tar' | 'image' | 'tree';
 
 /** What the file is, when it is a SUSE update in a wrapping this reader unpacks. */
 async function formOf(head: Head, opened: Opened | undefined): Promise<Form | undefined> {
@@ -76,6 +76,8 @@ async function formOf(head: Head, opened: Opened | undefined): Promise<Form | un
     return pkg?.files.some((f) => /^\/(\d+\/)?linux\/suse\//.test(f.path)) ? 'rpm' : undefined;
   }
   const { compression, bytes } = await dataHead(head.path, head.bytes, 32774);
+  // the old binary cpio (linuxrc reads it): no initrd medium opens it
+  if (((bytes[0] === 0xc7 && bytes[1] === 0x71) || (bytes[0] === 0x71 && bytes[1] === 0xc7)) && bytes.includes('linux/suse/')) return 'binary-cpio';
   // mkdud's tar starts with `./`: look for the tree's names in the first headers
   if (bytes.length >= 263 && bytes.toString('latin1', 257, 262) === 'ustar' && /(^|\0|\/)linux\/suse\//.test(bytes.toString('latin1', 0, Math.min(bytes.length, 16384)))) return 'tar';
   if (compression !== 'none' && bytes.length >= 32774 && bytes[32768] === 1 && bytes.toString('latin1', 32769, 32774) === 'CD001') return 'image';
@@ -145,7 +147,7 @@ async function unpackCpio(path: string, compression: Compression, u: Unpacker, w
   let first = true;
   // hard links (mkdud's `hardlink --content`): newc stores the data on the set's last member only
   const linked = new Map<string, string[]>();
-  for await (const { entry, data } of readCpio(decompress(createReadStream(path), compression))) {
+  for await (const { entry, data } of readCpio(decompress(createReadStream(path), compression), { binary: true })) {
     magic.add(MAGIC[entry.format] ?? entry.format);
     if (first) w.dotFirst = entry.name === '.';
     first = false;
@@ -200,7 +202,7 @@ async function withUpdate<T>(head: Head, opened: Opened | undefined, use: (mediu
   }
   return Scratch.with(async (scratch) => {
     const compression = opened?.kind === 'cpio' ? opened.compression : detectCompression(head.bytes);
-    const w: SuseWrapping = { form: form === 'image' ? 'iso' : form === 'tree' ? 'directory' : form, compression };
+    const w: SuseWrapping = { form: form === 'image' ? 'iso' : form === 'tree' ? 'directory' : form === 'binary-cpio' ? 'cpio' : form, compression };
     if (compression === 'xz') w.xzCheck = await xzCheck(head.path);
     if (form === 'image') {
       const image = await scratch.spool(decompress(createReadStream(head.path), compression), 'update.iso');
@@ -215,7 +217,7 @@ async function withUpdate<T>(head: Head, opened: Opened | undefined, use: (mediu
     const root = scratch.path('update');
     await mkdir(root);
     const u = new Unpacker(root);
-    if (form === 'cpio') await unpackCpio(head.path, compression, u, w);
+    if (form === 'cpio' || form === 'binary-cpio') await unpackCpio(head.path, compression, u, w);
     else if (form === 'rpm') await unpackRpm(head.path, u);
     else await unpackTar(head.path, compression, u, w);
     return use(await openMedium(root), w);

@@ -2,10 +2,12 @@ import { FormatError } from '../../errors.js';
 
 /** Pure encode/decode of one cpio header; the stream state machines live in write.ts / read.ts. */
 
-export type CpioFormat = 'newc' | 'crc' | 'odc';
+/** `bin`: the old binary format (magic 070707 as a 16-bit number, either byte order), read on request. */
+export type CpioFormat = 'newc' | 'crc' | 'odc' | 'bin';
 
 export const NEWC_HEADER_SIZE = 110;
 export const ODC_HEADER_SIZE = 76;
+export const BIN_HEADER_SIZE = 26;
 export const TRAILER_NAME = 'TRAILER!!!';
 /** Kernel PATH_MAX, including the NUL. */
 export const MAX_NAME_SIZE = 4096;
@@ -59,13 +61,15 @@ function hex8(v: number, field: string): string {
 }
 
 /** Identify a header from its first 6 bytes; FormatError for anything this reader does not read. */
-export function detectMagic(b: Uint8Array, offset: number): CpioFormat {
+export function detectMagic(b: Uint8Array, offset: number, binary = false): CpioFormat {
   const s = ascii(b.subarray(0, 6));
   if (s === '070701') return 'newc';
   if (s === '070702') return 'crc';
   if (s === '070707') return 'odc';
   if (s === '07070X') throw new FormatError(`rpm "stripped" cpio header (07070X) at offset ${offset}: only valid inside RPM payloads with large files, not supported here`);
-  if ((b[0] === 0xc7 && b[1] === 0x71) || (b[0] === 0x71 && b[1] === 0xc7)) throw new FormatError(`old binary cpio header at offset ${offset}: not supported (use newc)`);
+  const isBinary = (b[0] === 0xc7 && b[1] === 0x71) || (b[0] === 0x71 && b[1] === 0xc7);
+  if (isBinary && binary) return 'bin';
+  if (isBinary) throw new FormatError(`old binary cpio header at offset ${offset}: not supported (use newc)`);
   throw new FormatError(`no cpio magic at offset ${offset} (found ${JSON.stringify(s)})`);
 }
 
@@ -77,6 +81,33 @@ export function decodeNewcHeader(b: Uint8Array, offset: number): { fields: CpioF
   const namesize = num(11, 'namesize');
   fields.check = num(12, 'check');
   return { fields, namesize };
+}
+
+/**
+ * Decode a 26-byte old binary header: 16-bit fields in the byte order its magic shows (c7 71:
+ * little-endian), mtime and file size as two 16-bit halves, most significant first.
+ */
+export function decodeBinHeader(b: Uint8Array): { fields: CpioFields; namesize: number } {
+  const le = b[0] === 0xc7;
+  const u16 = (i: number) => (le ? b[i]! | (b[i + 1]! << 8) : (b[i]! << 8) | b[i + 1]!);
+  const u32 = (i: number) => u16(i) * 65536 + u16(i + 2);
+  const dev = u16(2);
+  const rdev = u16(14);
+  const fields: CpioFields = {
+    ino: u16(4),
+    mode: u16(6),
+    uid: u16(8),
+    gid: u16(10),
+    nlink: u16(12),
+    mtime: u32(16),
+    size: u32(22),
+    devMajor: dev >> 8,
+    devMinor: dev & 0xff,
+    rdevMajor: rdev >> 8,
+    rdevMinor: rdev & 0xff,
+    check: 0,
+  };
+  return { fields, namesize: u16(20) };
 }
 
 /** Decode a 76-byte odc header (octal fields, no padding anywhere). */

@@ -1,7 +1,7 @@
 import { FormatError } from '../../errors.js';
 import { ByteReader } from '../bytes.js';
 import {
-  decodeNewcHeader, decodeOdcHeader, detectMagic, MAX_NAME_SIZE, NEWC_HEADER_SIZE, ODC_HEADER_SIZE, pad4,
+  BIN_HEADER_SIZE, decodeBinHeader, decodeNewcHeader, decodeOdcHeader, detectMagic, MAX_NAME_SIZE, NEWC_HEADER_SIZE, ODC_HEADER_SIZE, pad4,
   S_IFLNK, S_IFMT, S_IFREG, TRAILER_NAME, type CpioFields, type CpioFormat,
 } from './header.js';
 import { nameText } from './names.js';
@@ -40,24 +40,27 @@ const TRAILER_BYTES = new TextEncoder().encode(TRAILER_NAME);
  * The generator's return value gives the end offset; bytes after it (GNU cpio's 512-byte padding,
  * further archives) are not read. Use `readInitrd` for concatenations.
  */
-export async function* readCpio(input: AsyncIterable<Uint8Array>, opts: { startOffset?: number } = {}): AsyncGenerator<CpioMemberRead, CpioEnd> {
+export async function* readCpio(input: AsyncIterable<Uint8Array>, opts: { startOffset?: number; binary?: boolean } = {}): AsyncGenerator<CpioMemberRead, CpioEnd> {
   const reader = new ByteReader(input, opts.startOffset ?? 0);
-  yield* readArchive(reader);
+  yield* readArchive(reader, opts.binary);
   return { end: reader.offset };
 }
 
-/** The archive state machine on a shared reader, so that concatenations can continue after it. */
-export async function* readArchive(reader: ByteReader): AsyncGenerator<CpioMemberRead, void> {
+/**
+ * The archive state machine on a shared reader, so that concatenations can continue after it.
+ * `binary`: also the old binary format (linuxrc reads it; the kernel does not).
+ */
+export async function* readArchive(reader: ByteReader, binary = false): AsyncGenerator<CpioMemberRead, void> {
   const base = reader.offset;
   for (;;) {
     const offset = reader.offset;
     const magic = await reader.peekBytes(6);
     if (magic.length < 6) throw new FormatError(`truncated cpio archive: input ends at offset ${offset + magic.length}, before ${TRAILER_NAME}`);
-    const format = detectMagic(magic, offset);
-    const header = await reader.read(format === 'odc' ? ODC_HEADER_SIZE : NEWC_HEADER_SIZE, 'cpio header');
-    const { fields, namesize } = format === 'odc' ? decodeOdcHeader(header, offset) : decodeNewcHeader(header, offset);
-    // alignment counts from the archive's first header
-    const aligned = (n: number) => (format === 'odc' ? 0 : pad4(reader.offset - base + n));
+    const format = detectMagic(magic, offset, binary);
+    const header = await reader.read(format === 'odc' ? ODC_HEADER_SIZE : format === 'bin' ? BIN_HEADER_SIZE : NEWC_HEADER_SIZE, 'cpio header');
+    const { fields, namesize } = format === 'odc' ? decodeOdcHeader(header, offset) : format === 'bin' ? decodeBinHeader(header) : decodeNewcHeader(header, offset);
+    // alignment counts from the archive's first header: newc 4 bytes, binary 2, odc none
+    const aligned = (n: number) => (format === 'odc' ? 0 : format === 'bin' ? (reader.offset - base + n) % 2 : pad4(reader.offset - base + n));
 
     if (namesize < 1 || namesize > MAX_NAME_SIZE) throw new FormatError(`bad cpio header at offset ${offset}: name size ${namesize} outside 1..${MAX_NAME_SIZE}`);
     const nameBytes = await reader.read(namesize + aligned(namesize), 'cpio member name');
