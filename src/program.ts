@@ -6,6 +6,7 @@ import { register as registerVerify } from './commands/verify.js';
 import { register as registerIso } from './commands/iso.js';
 import { register as registerKeygen } from './commands/keygen.js';
 import { register as registerRom } from './commands/rom.js';
+import { register as registerCompletion } from './commands/completion.js';
 import { enableDebug, reportError, setVerbosity } from './commands/common.js';
 import { removeTemporaries } from './api.js';
 
@@ -65,7 +66,7 @@ export async function runCli(argv: string[]): Promise<void> {
     // usage errors exit 2 (design.md); --help and --version exit 0
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
-  for (const register of [registerBuild, registerInspect, registerIso, registerVerify, registerKeygen, registerRom]) register(program);
+  for (const register of [registerBuild, registerInspect, registerIso, registerVerify, registerKeygen, registerRom, registerCompletion]) register(program);
   const withSubcommands = (c: Command): Command[] => c.commands.flatMap((s) => [s, ...withSubcommands(s)]);
   for (const command of [program, ...withSubcommands(program)]) {
     if (command !== program) shared(command);
