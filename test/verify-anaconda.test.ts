@@ -298,6 +298,20 @@ describe('vermagic: one rule in build and verify, the one the kernel applies (is
     expect(doc.findings.filter((f) => f.code === 'VERMAGIC_RELEASE')).toEqual([{ code: 'VERMAGIC_RELEASE', severity: 'error', subject: 'rpms/x86_64/kmod-acme-nv-1-1.x86_64.rpm', message: `/lib/modules/${K94_}/extra/acmenet.ko: ${error}` }]);
     expect(r.status).toBe(1);
   });
+
+  it('a given kmod RPM (rpmbuild) with such modules: build gives the same warning, or refuses with the same error, naming the package and the path in it', () => {
+    const warned = rpmbuildKmod('kmod-acme-w', join(FIXTURES, 'ko', K93, 'acmenet.ko'), K94_);
+    writeFileSync(join(dir, 'gw.yaml'), `${ACME}sources:\n  - rpm: ${warned}\ntargets:\n  - rhdd3: { out: gw, format: directory }\n`);
+    const w = dudkit(['build', join(dir, 'gw.yaml'), '-o', join(dir, 'gw-out')]);
+    expect(w.status, w.stderr).toBe(0);
+    expect(w.stderr).toContain(`dudkit: warning: ${warned}: /lib/modules/${K94_}/extra/acmenet.ko: ${warning}`);
+    const refused = join(dir, 'kmod-acme-nv-build/RPMS/x86_64/kmod-acme-nv-1-1.x86_64.rpm');
+    writeFileSync(join(dir, 'gnv.yaml'), `${ACME}sources:\n  - rpm: ${refused}\ntargets:\n  - rhdd3: { out: gnv, format: directory }\n`);
+    const e = dudkit(['build', join(dir, 'gnv.yaml'), '-o', join(dir, 'gnv-out')]);
+    expect(e.status).toBe(2);
+    expect(e.stderr.trim()).toBe(`dudkit: ${join(dir, 'gnv.yaml')}: sources[0].rpm: ${refused}: /lib/modules/${K94_}/extra/acmenet.ko: vermagic release ${K93} is not ${K94_}, and it has no symbol versions: ${K94_} refuses it`);
+    expect(existsSync(join(dir, 'gnv-out'))).toBe(false);
+  });
 });
 
 describe('payload compressors: one warning per folder and release, not per package (issue 12 item 3 follow-up)', () => {

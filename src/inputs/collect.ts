@@ -16,6 +16,7 @@ import { chooseBuilds, readDkms } from './dkms.js';
 import { loadModuleFile } from './ko.js';
 import { loadKabi } from './kabi.js';
 import { signModule } from './signing.js';
+import { checkGivenModules } from './given-modules.js';
 import { loadCmsSigner } from '../sign/cms-signer.js';
 import { kabiProblems } from '../rules/kabi.js';
 import { kernelOrRelease } from '../rules/releases.js';
@@ -104,6 +105,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
       for (const path of await expand(src.rpm, loaded, key)) {
         const given = await atKey(loaded.path, key, async () => ({ origin: path, fileName: basename(path), pkg: await openRpm(path), source: await fileSource(path) }), path);
         refuseEnhancementDrivers(given, loaded, key);
+        await atKey(loaded.path, key, () => checkGivenModules(given, ctx), path);
         rpms.push(given);
       }
     } else {
