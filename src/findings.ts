@@ -239,6 +239,7 @@ export const FINDING_CODES = {
   SUSE_RPM_AGAMA: 'an RPM wrapping with Agama directories',
   SUSE_OWNER: 'members not owned by root',
   SUSE_SIGNATURE: 'a detached signature that is missing or does not verify',
+  SUSE_INLINE_SIGNED: 'an inline-signed update with Agama directories',
 } as const;
 
 export type FindingCode = keyof typeof FINDING_CODES;

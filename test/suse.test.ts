@@ -296,6 +296,18 @@ describe('suse inspect and verify: every wrapping, the installers’ rules (arch
     expect(codes(verify(join(dir, 'other.dud'), '--key', key))).toContain('error:SUSE_SIGNATURE');
   });
 
+  it('inline-signed by gpg --sign: unwrapped as linuxrc does, read; Agama cannot read it', () => {
+    const home = join(dir, 'gnupg-sign');
+    mkdirSync(home, { mode: 0o700 });
+    must(run('gpg', ['--homedir', home, '--batch', '--import', join(FIXTURES, '../examples/acmenet/keys/example-signing-key.asc')]));
+    for (const [f, o] of [['acmenet.dud', 'signed.dud'], ['both.dud', 'signed-both.dud']]) {
+      must(run('gpg', ['--homedir', home, '--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', '', '--sign', '-o', join(dir, o!), join(out, f!)]));
+    }
+    const r = verify(join(dir, 'signed.dud'), '--dist', 'sled15', '--kernel', KS);
+    expect(r.status, r.stdout).toBe(0);
+    expect(codes(verify(join(dir, 'signed-both.dud')))).toContain('error:SUSE_INLINE_SIGNED');
+  });
+
   it('GNU tar (tar -cf, mkdud’s tar format): linuxrc ignores it; POSIX tar (--format=posix) and bsdtar’s ustar are read', () => {
     sh(`tar -C ${tree()} -cf ${dir}/gnu.tar . && tar -C ${tree()} --format=posix -czf ${dir}/posix.tar.gz . && bsdtar -C ${tree()} --format=ustar -cJf ${dir}/ustar.tar.xz linux`);
     expect(codes(verify(join(dir, 'gnu.tar')))).toContain('error:SUSE_TAR_GNU');

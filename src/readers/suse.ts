@@ -6,7 +6,7 @@
  * owners, compression, xz check, tar magic) go to the verifier, which applies the installers' rules.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,7 +17,9 @@ import { readTar } from '../formats/tar/read.js';
 import { IsoReader } from '../formats/iso9660/read.js';
 import { openRpm } from '../formats/rpm/read.js';
 import { LEAD } from '../formats/rpm/tags.js';
-import { openMedium, type Opened, type OpenedMedium } from '../media/medium.js';
+import * as openpgp from 'openpgp';
+import { openAny, openMedium, type Opened, type OpenedMedium } from '../media/medium.js';
+import { PGP_CONFIG } from '../sign/key.js';
 import { ReadBudget } from '../tree/bounded.js';
 import { Scratch } from '../tree/scratch.js';
 import { readHead } from './registry.js';
@@ -64,13 +66,15 @@ async function dataHead(path: string, head: Uint8Array, n: number): Promise<{ co
   return { compression, bytes: Buffer.concat(parts).subarray(0, n) };
 }
 
-type Form = 'cpio' | 'binary-cpio' | 'rpm' | 'tar' | 'image' | 'tree';
+type Form = 'cpio' | 'binary-cpio' | 'rpm' | 'tar' | 'image' | 'tree' | 'signed';
 
 /** What the file is, when it is a SUSE update in a wrapping this reader unpacks. */
 async function formOf(head: Head, opened: Opened | undefined): Promise<Form | undefined> {
   if (opened?.kind === 'cpio') return (await cpioHoldsUpdate(head.path, opened.compression)) ? 'cpio' : undefined;
   if (opened) return holdsSuseUpdate(opened) ? 'tree' : undefined;
   if (head.isDirectory) return undefined;
+  // `gpg --sign` over the update: an OpenPGP compressed-data packet (linuxrc unwraps it with gpg)
+  if (head.bytes[0] === 0xa3) return (await inlineSigned(head.path).catch(() => undefined)) ? 'signed' : undefined;
   if (head.bytes.length >= 4 && LEAD.MAGIC.every((b, i) => head.bytes[i] === b)) {
     const pkg = await openRpm(head.path).catch(() => undefined);
     return pkg?.files.some((f) => /^\/(\d+\/)?linux\/suse\//.test(f.path)) ? 'rpm' : undefined;
@@ -82,6 +86,13 @@ async function formOf(head: Head, opened: Opened | undefined): Promise<Form | un
   if (bytes.length >= 263 && bytes.toString('latin1', 257, 262) === 'ustar' && /(^|\0|\/)linux\/suse\//.test(bytes.toString('latin1', 0, Math.min(bytes.length, 16384)))) return 'tar';
   if (compression !== 'none' && bytes.length >= 32774 && bytes[32768] === 1 && bytes.toString('latin1', 32769, 32774) === 'CD001') return 'image';
   return undefined;
+}
+
+/** The signed data of an inline-signed file, when it is an OpenPGP message holding a SUSE update. */
+async function inlineSigned(path: string): Promise<{ data: Uint8Array; message: openpgp.Message<Uint8Array> } | undefined> {
+  const message = await openpgp.readMessage({ binaryMessage: await readFile(path), config: PGP_CONFIG });
+  const data = (await openpgp.verify({ message, verificationKeys: [], expectSigned: false, format: 'binary', config: PGP_CONFIG })).data;
+  return Buffer.from(data).includes('linux/suse') || detectCompression(data) !== 'none' ? { data, message } : undefined;
 }
 
 /** The xz stream's check, from its stream header (byte 7). */
@@ -195,6 +206,19 @@ async function unpackTar(path: string, compression: Compression, u: Unpacker, w:
 async function withUpdate<T>(head: Head, opened: Opened | undefined, use: (medium: OpenedMedium, w: SuseWrapping) => Promise<T>): Promise<T> {
   const form = await formOf(head, opened);
   if (form === undefined) throw new Error('the SUSE reader was given no SUSE driver update');
+  if (form === 'signed') {
+    return Scratch.with(async (scratch) => {
+      const { data } = (await inlineSigned(head.path))!;
+      const inner = await scratch.spool([data], 'update');
+      const innerHead = await readHead(inner);
+      const innerOpened = await openAny(inner, innerHead.bytes, false).catch(() => undefined);
+      try {
+        return await withUpdate(innerHead, innerOpened, (medium, w) => use(medium, { ...w, inlineSigned: true }));
+      } finally {
+        if (innerOpened && innerOpened.kind !== 'cpio') await innerOpened.close();
+      }
+    });
+  }
   if (form === 'tree' && opened && opened.kind !== 'cpio') {
     const w: SuseWrapping = { form: opened.kind === 'iso' ? 'iso' : 'directory', compression: 'none' };
     if (opened.kind === 'iso') await isoIds(head.path, w);

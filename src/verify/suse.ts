@@ -28,6 +28,8 @@ export interface SuseWrapping {
   notRoot?: number;
   dotSlash?: number;
   dotFirst?: boolean;
+  /** Inside a `gpg --sign` message (linuxrc unwraps it; Agama cannot read it). */
+  inlineSigned?: boolean;
   /** ISO: volume and application id. */
   volumeId?: string;
   application?: string;
@@ -286,6 +288,7 @@ function wrappingFindings(w: SuseWrapping, updates: SuseUpdate[], findings: Find
     if (w.dotFirst === false) findings.info('SUSE_CPIO_NAMES', '', 'the first member is not "." (mkdud\'s archives start with it)');
   }
   if (w.form === 'tar' && w.magic?.some((m) => m !== 'ustar\0') && yast) findings.error('SUSE_TAR_GNU', '', 'GNU tar (magic "ustar  "): linuxrc recognises only POSIX tar (ustar\\0) and ignores the file; Agama reads it');
+  if (w.inlineSigned && agama) findings.error('SUSE_INLINE_SIGNED', '', 'inline-signed (gpg --sign): Agama cannot unpack it; ship the update with a detached .asc');
   if (w.form === 'rpm' && agama) findings.error('SUSE_RPM_AGAMA', '', 'an RPM wrapping with Agama directories: Agama copies the RPM\'s files onto its root and never looks at linux/suse/');
   if (w.notRoot) findings.warning('SUSE_OWNER', '', `${w.notRoot} members are not owned by root (0:0): the installer keeps those owners`);
 }
@@ -296,7 +299,8 @@ export async function verifySuse(medium: OpenedMedium, wrapping: SuseWrapping, e
   if (updates.every((u) => u.dirs.length === 0)) findings.error('SUSE_NO_DIR', 'linux/suse', 'no <arch>-<dist> directory: nothing to apply');
   wrappingFindings(wrapping, updates, findings);
   const details: SuseDetails = { wrapping, updates, views: views(updates, env.dists ?? [], findings) };
-  if (env.key && env.file) {
+  if (env.key && wrapping.inlineSigned) findings.warning('SUSE_SIGNATURE', '', 'an inline (gpg --sign) signature: dudkit does not check it against --key; gpg --verify does');
+  else if (env.key && env.file) {
     const asc = `${env.file}.asc`;
     const sig = await readFile(asc, 'latin1').catch(() => undefined);
     if (sig === undefined) {
