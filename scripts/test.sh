@@ -18,7 +18,7 @@ declare -A tools=(
   [/usr/lib/grub/i386-pc/boot_hybrid.img]=grub-pc-bin [/usr/lib/grub/x86_64-efi/kernel.img]=grub-efi-amd64-bin [/usr/share/ovmf/OVMF.fd]=ovmf
   [/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
   [/usr/lib/ipxe/qemu/efi-e1000.rom]=ipxe-qemu [/usr/share/seabios/vgabios-stdvga.bin]=seabios [qemu-system-x86_64]=qemu-system-x86
-  [zsh]=zsh [fish]=fish
+  [zsh]=zsh [fish]=fish [groff]=groff-base [man]=man-db
   [gcc]=gcc [make]=make [objcopy]=binutils [ld]=binutils [cmp]=diffutils [timeout]=coreutils
 )
 missing=()

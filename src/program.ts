@@ -9,18 +9,9 @@ import { register as registerRom } from './commands/rom.js';
 import { register as registerCompletion } from './commands/completion.js';
 import { enableDebug, reportError, setVerbosity } from './commands/common.js';
 import { removeTemporaries } from './api.js';
+import { EXIT_CODES } from './commands/conventions.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
-
-/** Exit codes, told in `dudkit --help`, the README and the man page alike. */
-export const EXIT_CODES: [code: string, meaning: string][] = [
-  ['0', 'success'],
-  ['1', 'verification failed (verify, rom check): the medium is read but its consumer would refuse it'],
-  ['2', 'bad input or usage: one line on stderr naming the file, the manifest key and the problem; nothing is written'],
-  ['70', 'internal error (a dudkit bug): one line; --debug or DUDKIT_DEBUG=1 adds the stack'],
-  ['130', 'interrupted by SIGINT (Ctrl-C); temporaries are removed, nothing is written'],
-  ['143', 'terminated by SIGTERM or SIGHUP; temporaries are removed, nothing is written'],
-];
 
 const EXIT_STATUS = `\nExit status:\n${EXIT_CODES.map(([c, m]) => `  ${c.padEnd(4)} ${m}`).join('\n')}\n`;
 
@@ -46,6 +37,11 @@ export async function runCli(argv: string[]): Promise<void> {
       process.exit(reportError(err));
     });
   }
+  await makeProgram().parseAsync(argv);
+}
+
+/** The whole command tree, options and help texts: what --help, the completion scripts and the man page show. */
+export function makeProgram(): Command {
   const program = new Command()
     .name('dudkit')
     .description('Build installer-time driver media (driver update disks, SUSE DUDs, XenServer packs, ESXi VIBs) from one manifest.')
@@ -78,5 +74,5 @@ export async function runCli(argv: string[]): Promise<void> {
     if (opts.debug) enableDebug();
     setVerbosity(opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal');
   });
-  await program.parseAsync(argv);
+  return program;
 }

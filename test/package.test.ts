@@ -8,17 +8,18 @@ import { tempDir } from './helpers/tmp.js';
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string; engines: { node: string }; scripts: Record<string, string> };
 
 describe('the npm package', () => {
-  it('npm pack --dry-run lists the compiled CLI and library, layouts, the JSON Schema, README and LICENSE: no bench, tests, sources or maps', () => {
+  it('npm pack --dry-run lists the compiled CLI and library, layouts, the man page, the JSON Schema, README and LICENSE: no bench, tests, sources or maps', () => {
     // --ignore-scripts: the listing of what is built already (prepack would rebuild first)
     const r = run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     expect(r.status).toBe(0);
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     const top = new Set(files.map((f) => (f.startsWith('dist/') ? f.split('/').slice(0, 2).join('/') : f.split('/')[0]!)));
-    expect([...top].sort()).toEqual(['LICENSE', 'README.md', 'dist/layouts', 'dist/src', 'package.json', 'schema']);
+    expect([...top].sort()).toEqual(['LICENSE', 'README.md', 'dist/layouts', 'dist/src', 'man', 'package.json', 'schema']);
     expect(files).toContain('dist/src/cli.js');
     expect(files).toContain('dist/src/api.d.ts');
     expect(files).toContain('dist/layouts/rhdd3.js');
     expect(files).toContain('schema/dudkit-output.schema.json');
+    expect(files).toContain('man/dudkit.1');
     expect(files.filter((f) => f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
 

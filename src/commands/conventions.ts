@@ -1,0 +1,18 @@
+/** What --help and the man page both tell: exit codes and the environment dudkit reads. */
+
+export const EXIT_CODES: [code: string, meaning: string][] = [
+  ['0', 'success'],
+  ['1', 'verification failed (verify, rom check): the medium is read but its consumer would refuse it'],
+  ['2', 'bad input or usage: one line on stderr naming the file, the manifest key and the problem; nothing is written'],
+  ['70', 'internal error (a dudkit bug): one line; --debug or DUDKIT_DEBUG=1 adds the stack'],
+  ['130', 'interrupted by SIGINT (Ctrl-C); temporaries are removed, nothing is written'],
+  ['143', 'terminated by SIGTERM or SIGHUP; temporaries are removed, nothing is written'],
+];
+
+export const ENVIRONMENT: [name: string, meaning: string][] = [
+  ['SOURCE_DATE_EPOCH', 'seconds since 1970 used for every timestamp written (files, RPM headers, ISO volume dates), so the same inputs give byte-identical media; default: now'],
+  ['DUDKIT_DEBUG', 'set to 1 to print the stack of an internal error, like --debug'],
+  ['DUDKIT_MAX_MODULE_SIZE', 'largest kernel module or decompressed input member read (bytes, or a number with K, M or G); larger inputs are refused instead of filling memory or disk'],
+  ['DUDKIT_KEY_PASSPHRASE', "passphrase of an encrypted signing key (the manifest's passphraseEnv: names another variable)"],
+  ['TMPDIR', 'where scratch folders are made (dudkit-PID-…), removed when the command ends'],
+];
