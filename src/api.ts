@@ -107,7 +107,7 @@ async function checkTargets(path: string, targets: Target[], loaded: Map<string,
   for (const target of targets) {
     const layout = await load(target.kind, `targets[${target.index}]`);
     const parsed = layout.options.safeParse(target.options);
-    if (!parsed.success) throw new UserError(describeIssues(parsed.error, ['targets', target.index, target.kind]), path);
+    if (!parsed.success) throw new UserError(describeIssues(parsed.error, ['targets', target.index, target.kind], target.options, layout.options), path);
     const of = (parsed.data as { of?: unknown }).of;
     if (typeof of === 'string') await load(of, `targets[${target.index}].${target.kind}.of`);
     out.push({ target, layout, options: parsed.data });

@@ -57,3 +57,24 @@ describe('usage errors', () => {
     for (const code of ['0', '1', '2', '70', '130', '143']) expect(h.stdout).toMatch(new RegExp(`^  ${code} +\\S`, 'm'));
   });
 });
+
+describe('manifest mistakes in words for people (issue 19 item 7)', () => {
+  it('a wrong type says what was given, a typo of a key gets the closest known key; each with its key path and YAML line', () => {
+    const m = join(tmp, 'typos.yaml');
+    writeFileSync(m, `${ACME.replace('release: 3', 'release: [3]')}sumary: x\nsources:\n  - ko: a.ko\n    kernl: x\ntargets:\n  - rhdd3: { out: dd.iso, fromat: iso }\n`);
+    const r = dudkit(['build', m, '-o', join(tmp, 'typos')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`dudkit: ${m}: `);
+    expect(r.stderr).toContain('`release` must be a string or a number, got a list (line 3)');
+    expect(r.stderr).toContain('unknown key `sumary`: did you mean `summary`? (line 6)');
+    expect(r.stderr).toContain('unknown key `sources[0].kernl`: did you mean `kernel`? (line 9)');
+  });
+
+  it("a target option's typo is measured against that layout's keys", () => {
+    const m = join(tmp, 'target-typo.yaml');
+    writeFileSync(m, `${ACME}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/*.ko\ntargets:\n  - rhdd3: { out: dd.iso, fromat: iso }\n`);
+    const r = dudkit(['build', m, '-o', join(tmp, 'target-typo')]);
+    expect([r.status, r.stderr]).toEqual([2, `dudkit: ${m}: unknown key \`targets[0].rhdd3.fromat\`: did you mean \`format\`?\n`]);
+  });
+});

@@ -182,7 +182,7 @@ describe('wrong input refused at its manifest key, nothing written (issue 10, it
   it('lengths that file names are made of are capped at their key (no ENAMETOOLONG from scratch)', async () => {
     const sources = `  - ko: ${KO}/*.ko\n`;
     await refused([
-      [acme('long-version.yaml', sources, undefined, ACME.replace('version: 2.4.1', `version: 2.4.${'1'.repeat(296)}`)), /: version: must be at most 32 characters: file names are made from it \(shorten it\)$/m],
+      [acme('long-version.yaml', sources, undefined, ACME.replace('version: 2.4.1', `version: 2.4.${'1'.repeat(296)}`)), /: version: must be at most 32 characters: file names are made from it \(shorten it\) \(line 2\)$/m],
       [acme('long-name.yaml', sources, undefined, ACME.replace('name: acmenet', `name: ${'n'.repeat(65)}`)), /: name: must be at most 64 characters/],
       [acme('long-kernel.yaml', `  - ko: ${KO}/acmenet.ko\n    kernel: 5.14.0-${'1'.repeat(60)}.x86_64\n`), /: sources\[0\]\.kernel: must be at most 64 characters/],
       [acme('long-label.yaml', sources, `  - xenserver-legacy: { label: ${'l'.repeat(65)} }\n`), /: targets\[0\]\.xenserver-legacy\.label: must be at most 64 characters/],

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { asUserError, UserError } from '../errors.js';
-import { keyPath } from './keypath.js';
+import { issueText, schemaKeys } from './issues.js';
 import { scalarProblem } from './scalars.js';
 import { manifestSchema, type Manifest } from './schema.js';
 
@@ -23,11 +23,27 @@ export interface LoadedManifest {
 }
 
 /** `targets[2].rhdd3.out: expected string` — the key path, then zod's message. */
-export function describeIssues(error: z.ZodError, prefix: (string | number)[] = []): string {
+export function describeIssues(error: z.ZodError, prefix: (string | number)[] = [], input?: unknown, schema: z.ZodType = manifestSchema, line?: (path: (string | number)[]) => number | undefined): string {
+  const known = schemaKeys(schema);
   return error.issues
     .slice(0, 5)
-    .map((i) => `${keyPath([...prefix, ...i.path])}: ${i.message}`)
+    .map((i) => issueText(i, prefix, input, known, line))
     .join('; ');
+}
+
+/** The 1-based line of a key path's key (or value) in the YAML source, when it is there. */
+function yamlLine(doc: Document, text: string): (path: (string | number)[]) => number | undefined {
+  return (path) => {
+    const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
+    const last = path[path.length - 1];
+    let offset: number | undefined;
+    if (isMap(parent)) {
+      const key = parent.items.find((p) => isScalar(p.key) && p.key.value === last)?.key;
+      if (isScalar(key)) offset = key.range?.[0];
+    }
+    if (offset === undefined) offset = (doc.getIn(path, true) as { range?: [number] } | undefined)?.range?.[0];
+    return offset === undefined ? undefined : text.slice(0, offset).split('\n').length;
+  };
 }
 
 /** Read and validate a YAML or JSON manifest (JSON is YAML). Targets' own options are checked later by their layouts. */
@@ -52,7 +68,7 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
     throw new UserError(`not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`, path);
   }
   const parsed = manifestSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(describeIssues(parsed.error), path);
+  if (!parsed.success) throw new UserError(describeIssues(parsed.error, [], raw, manifestSchema, yamlLine(doc, text)), path);
   const targets = parsed.data.targets.map((t, index) => {
     const keys = Object.keys(t);
     if (keys.length !== 1) throw new UserError(`targets[${index}]: each target is one key naming its kind, e.g. \`- rhdd3: { out: dd.iso }\``, path);
