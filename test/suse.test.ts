@@ -306,6 +306,17 @@ describe('suse inspect and verify: every wrapping, the installers’ rules (arch
     const r = verify(join(dir, 'signed.dud'), '--dist', 'sled15', '--kernel', KS);
     expect(r.status, r.stdout).toBe(0);
     expect(codes(verify(join(dir, 'signed-both.dud')))).toContain('error:SUSE_INLINE_SIGNED');
+    // --key: the inline signature checked as gpg --verify checks it; a flipped byte in the signed data, or another key, fails
+    const pub = join(FIXTURES, '../examples/acmenet/keys/example-signing-key.pub.asc');
+    const good = verify(join(dir, 'signed.dud'), '--dist', 'sled15', '--kernel', KS, '--key', pub);
+    expect(good.status, good.stdout).toBe(0);
+    expect(json(good).details.signature.ok).toBe(true);
+    expect(run('gpg', ['--homedir', home, '--batch', '--verify', join(dir, 'signed.dud')]).status).toBe(0);
+    const other = join(dir, 'other-key');
+    mkdirSync(other, { mode: 0o700 });
+    must(run('gpg', ['--homedir', other, '--batch', '--passphrase', '', '--quick-gen-key', 'other <o@example.com>', 'rsa2048', 'sign', 'never']));
+    writeFileSync(join(dir, 'other.pub.asc'), must(run('gpg', ['--homedir', other, '--armor', '--export', 'o@example.com'])));
+    expect(codes(verify(join(dir, 'signed.dud'), '--key', join(dir, 'other.pub.asc')))).toContain('error:SUSE_SIGNATURE');
   });
 
   it('GNU tar (tar -cf, mkdud’s tar format): linuxrc ignores it; POSIX tar (--format=posix) and bsdtar’s ustar are read', () => {

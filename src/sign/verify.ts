@@ -45,7 +45,12 @@ async function check(signature: openpgp.Signature, data: Uint8Array, keys: openp
   const message = await openpgp.createMessage({ binary: data });
   // the signature's own time, not now: media are verified long after they were signed
   const result = await openpgp.verify({ message, signature, verificationKeys: keys, expectSigned: false, config: PGP_CONFIG });
-  const first = result.signatures[0];
+  return settle(result.signatures, keys);
+}
+
+/** The verdict on the first signature of a verification, as gpg gives it. */
+async function settle(signatures: openpgp.VerifyMessageResult["signatures"], keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
+  const first = signatures[0];
   if (!first) return { ok: false, problem: 'no signature packet' };
   const keyId = first.keyID.toHex();
   if (!keys.some((k) => k.getKeys(first.keyID).length > 0)) return { ok: false, keyId, problem: `made by key ${keyId}, which is not among the given public keys (gpg: NO_PUBKEY)` };
@@ -67,6 +72,19 @@ export async function verifyArmoredDetached(armored: string, data: Uint8Array, k
     return { ok: false, problem: `not an armored OpenPGP signature (${String((err as Error).message).split('\n')[0]})` };
   }
   return check(signature, data, keys);
+}
+
+/** Verify an inline-signed message (`gpg --sign`: signature and data in one OpenPGP message). */
+export async function verifyInline(bytes: Uint8Array, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
+  const openpgp = await loadOpenpgp();
+  let message: openpgp.Message<Uint8Array>;
+  try {
+    message = await openpgp.readMessage({ binaryMessage: bytes, config: PGP_CONFIG });
+  } catch (err) {
+    return { ok: false, problem: `not an OpenPGP message (${String((err as Error).message).split('\n')[0]})` };
+  }
+  const result = await openpgp.verify({ message, verificationKeys: keys, expectSigned: false, format: 'binary', config: PGP_CONFIG });
+  return settle(result.signatures, keys);
 }
 
 /** Verify a binary signature packet (an RPM's RSAHEADER/DSAHEADER) over `data`. */

@@ -12,7 +12,7 @@ import type { MediumFile, OpenedMedium } from '../media/medium.js';
 import {
   byteOrder, installerOfDir, KNOWN_DIST_DIR, mapDist, MAX_CONFIG_LINE, moduleLoadOrder, parseDudConfig, SUSE_ARCHES, suseArch, UPDATE_ID_RE, type Installer,
 } from '../rules/suse.js';
-import { readKeysFromBytes, verifyArmoredDetached } from '../sign/verify.js';
+import { readKeysFromBytes, verifyArmoredDetached, verifyInline } from '../sign/verify.js';
 import { ReadBudget } from '../tree/bounded.js';
 import { readSource } from '../tree/source.js';
 
@@ -299,8 +299,12 @@ export async function verifySuse(medium: OpenedMedium, wrapping: SuseWrapping, e
   if (updates.every((u) => u.dirs.length === 0)) findings.error('SUSE_NO_DIR', 'linux/suse', 'no <arch>-<dist> directory: nothing to apply');
   wrappingFindings(wrapping, updates, findings);
   const details: SuseDetails = { wrapping, updates, views: views(updates, env.dists ?? [], findings) };
-  if (env.key && wrapping.inlineSigned) findings.warning('SUSE_SIGNATURE', '', 'an inline (gpg --sign) signature: dudkit does not check it against --key; gpg --verify does');
-  else if (env.key && env.file) {
+  if (env.key && env.file && wrapping.inlineSigned) {
+    const keys = await readKeysFromBytes(await readFile(env.key), env.key);
+    const r = await verifyInline(await readFile(env.file), keys);
+    details.signature = { file: env.file, ok: r.ok, ...(r.keyId ? { keyId: r.keyId } : {}), ...(r.problem ? { problem: r.problem } : {}) };
+    if (!r.ok) findings.error('SUSE_SIGNATURE', env.file, `${r.problem ?? 'bad signature'}: linuxrc aborts the installation ("Invalid signature")`);
+  } else if (env.key && env.file) {
     const asc = `${env.file}.asc`;
     const sig = await readFile(asc, 'latin1').catch(() => undefined);
     if (sig === undefined) {
