@@ -1,6 +1,6 @@
 // The command-line conventions users bring from rpmbuild, xorriso and ddiskit (issue 19):
 // -q/-v, one-line usage errors with the closest spelling, documented exit codes, plain progress lines in a log.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dudkit, FIXTURES } from './helpers/run.js';
@@ -76,5 +76,19 @@ describe('manifest mistakes in words for people (issue 19 item 7)', () => {
     writeFileSync(m, `${ACME}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/*.ko\ntargets:\n  - rhdd3: { out: dd.iso, fromat: iso }\n`);
     const r = dudkit(['build', m, '-o', join(tmp, 'target-typo')]);
     expect([r.status, r.stderr]).toEqual([2, `dudkit: ${m}: unknown key \`targets[0].rhdd3.fromat\`: did you mean \`format\`?\n`]);
+  });
+});
+
+describe('hints users need (issue 19 item 8)', () => {
+  it('a ko: folder that also holds Module.symvers gets a hint about kabi:', () => {
+    const dir = join(tmp, 'kbuild');
+    mkdirSync(dir);
+    copyFileSync(join(FIXTURES, 'ko/5.14.0-427.13.1.el9_4.x86_64/acmenet.ko'), join(dir, 'acmenet.ko'));
+    writeFileSync(join(dir, 'Module.symvers'), '');
+    const m = join(tmp, 'kabi-hint.yaml');
+    writeFileSync(m, `${ACME}sources:\n  - ko: ${dir}/*.ko\nfirmware:\n  - { file: ${FIXTURES}/firmware/acmenet.bin, dest: acme/acmenet.bin }\ntargets:\n  - rhdd3: { out: dd.iso }\n`);
+    const r = dudkit(['build', m, '-o', join(tmp, 'kabi-hint')], { env });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(`dudkit: warning: sources[0].ko: ${join(dir, 'Module.symvers')} is there: add \`kabi: ${join(dir, 'Module.symvers')}\` to check every module's symbols and CRCs against it\n`);
   });
 });

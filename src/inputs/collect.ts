@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { atKey, UserError } from '../errors.js';
 import { decompress } from '../formats/compress/index.js';
@@ -96,7 +96,9 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
     if ('ko' in src) {
       const key = `sources[${i}].ko`;
       const kernel = src.kernel === undefined ? undefined : await atKey(loaded.path, `sources[${i}].kernel`, () => kernelOrRelease(src.kernel!, 'kernel'));
-      for (const path of await expand(src.ko, loaded, key)) {
+      const paths = await expand(src.ko, loaded, key);
+      if (m.kabi === undefined) await hintKabi(paths, key, ctx);
+      for (const path of paths) {
         const check = (mod: KernelModule) => checkArch(mod, loaded, key, src.kernel ? `sources[${i}].kernel` : 'its vermagic');
         modules.push(await atKey(loaded.path, key, () => moduleFromFile(path, kernel, ctx, check), path));
       }
@@ -156,6 +158,16 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
     ...(signer ? { signingCertificate: signer.cert } : {}),
     firmware,
   };
+}
+
+/** A `ko:` folder holding the kernel build's Module.symvers is what `kabi:` checks against. */
+async function hintKabi(paths: string[], key: string, ctx: Context): Promise<void> {
+  for (const dir of new Set(paths.map((p) => dirname(p)))) {
+    const symvers = resolve(dir, 'Module.symvers');
+    if (await stat(symvers).then((s) => s.isFile(), () => false)) {
+      ctx.warn(`${key}: ${symvers} is there: add \`kabi: ${symvers}\` to check every module's symbols and CRCs against it`);
+    }
+  }
 }
 
 function groupByKernel(modules: KernelModule[], manifest: string): KernelBuild[] {
