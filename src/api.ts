@@ -385,3 +385,9 @@ export async function romFix(input: string, out: string, opts: RomFixOptions = {
 export async function romCheck(path: string): Promise<{ report: RomReport; text: string }> {
   return (await import('./readers/option-rom.js')).checkRomFile(path);
 }
+
+export type { InitResult } from './init.js';
+/** Write a starter `DIR/dudkit.yaml` from the modules, kmod RPMs and dkms trees found in DIR (never over an existing one). */
+export async function init(dir = '.'): Promise<import('./init.js').InitResult> {
+  return (await import('./init.js')).init(dir);
+}

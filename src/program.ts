@@ -7,6 +7,7 @@ import { register as registerIso } from './commands/iso.js';
 import { register as registerKeygen } from './commands/keygen.js';
 import { register as registerRom } from './commands/rom.js';
 import { register as registerCompletion } from './commands/completion.js';
+import { register as registerInit } from './commands/init.js';
 import { enableDebug, reportError, setVerbosity } from './commands/common.js';
 import { removeTemporaries } from './api.js';
 import { EXIT_CODES } from './commands/conventions.js';
@@ -62,7 +63,7 @@ export function makeProgram(): Command {
     // usage errors exit 2 (design.md); --help and --version exit 0
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
-  for (const register of [registerBuild, registerInspect, registerIso, registerVerify, registerKeygen, registerRom, registerCompletion]) register(program);
+  for (const register of [registerInit, registerBuild, registerInspect, registerIso, registerVerify, registerKeygen, registerRom, registerCompletion]) register(program);
   const withSubcommands = (c: Command): Command[] => c.commands.flatMap((s) => [s, ...withSubcommands(s)]);
   for (const command of [program, ...withSubcommands(program)]) {
     if (command !== program) shared(command);

@@ -1,0 +1,168 @@
+/**
+ * `dudkit init`: a starter manifest from the driver files found in a folder, so a vendor's first
+ * `dudkit build` needs no reading of the manifest reference (issue 19 item 6).
+ */
+import { access, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { stringify } from 'yaml';
+import { layouts } from '../layouts/index.js';
+import { UserError } from './errors.js';
+import { openRpm } from './formats/rpm/read.js';
+import { dkmsLevel, readDkms } from './inputs/dkms.js';
+import { readModuleFile, type ModuleFile } from './inputs/ko.js';
+
+export interface InitResult {
+  /** The manifest written (absolute). */
+  path: string;
+  name: string;
+  /** The `sources:` entries written, as in the manifest. */
+  sources: Record<string, string | string[]>[];
+}
+
+const MODULE = /\.ko(\.(xz|gz|zst))?$/;
+/** Deep enough for `vendor/driver/<kernel>/…`, shallow enough not to wander a whole home folder. */
+const MAX_DEPTH = 6;
+
+interface Found {
+  modules: ModuleFile[];
+  /** Every module read, also those in dkms trees: where name, author and description come from. */
+  facts: ModuleFile[];
+  rpms: { path: string; name: string }[];
+  dkms: { path: string; module: string; version: string; kernels: string[] }[];
+}
+
+async function scan(dir: string, depth: number, found: Found): Promise<void> {
+  if (depth > 0 && (await dkmsLevel(dir))) {
+    const tree = await readDkms(dir);
+    const build = tree.builds[0];
+    if (build) found.dkms.push({ path: dir, module: build.module, version: build.version, kernels: [...new Set(tree.builds.map((b) => b.kernelRelease))].sort() });
+    found.facts.push(...tree.builds.flatMap((b) => b.modules));
+    return;
+  }
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    // hidden folders, and what a build writes, are not inputs
+    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+    const path = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (depth < MAX_DEPTH) await scan(path, depth + 1, found);
+    } else if (e.isFile() && MODULE.test(e.name)) {
+      const module = await readModuleFile(path);
+      found.modules.push(module);
+      found.facts.push(module);
+    } else if (e.isFile() && e.name.endsWith('.rpm')) {
+      const rpm = await openRpm(path).catch(() => undefined);
+      // kmod RPMs only: firmware and source RPMs need the user's decision
+      if (rpm && !rpm.isSource && rpm.files.some((f) => MODULE.test(f.path))) found.rpms.push({ path, name: rpm.name.replace(/^kmod-/, '') });
+    }
+  }
+}
+
+/**
+ * `ko:` entries for one kernel release: a `folder/*.ext` glob where it matches exactly that
+ * release's files among `all`, else the files by name. One file per module (`x.ko` before `x.ko.xz`).
+ */
+function koPatterns(rel: (p: string) => string, modules: ModuleFile[], all: ModuleFile[]): string[] {
+  const chosen = new Map<string, ModuleFile>();
+  for (const m of modules) if (!chosen.has(m.name)) chosen.set(m.name, m);
+  const globOf = (p: string) => `${rel(dirname(p))}/*${MODULE.exec(p)![0]}`;
+  const groups = new Map<string, string[]>();
+  for (const m of chosen.values()) groups.set(globOf(m.path), [...(groups.get(globOf(m.path)) ?? []), m.path]);
+  const out: string[] = [];
+  for (const [glob, paths] of groups) {
+    const matched = all.filter((m) => globOf(m.path) === glob).length;
+    if (matched === paths.length && !/[*?[]/.test(dirname(glob))) out.push(glob.replace(/^\.\//, ''));
+    else out.push(...paths.map(rel));
+  }
+  return out;
+}
+
+const yamlScalar = (v: string): string => stringify(v).trimEnd();
+
+/** Scan `dir` for modules, kmod RPMs and dkms trees and write `dir/dudkit.yaml` describing them. */
+export async function init(dir = '.'): Promise<InitResult> {
+  const base = resolve(dir);
+  const path = join(base, 'dudkit.yaml');
+  const found: Found = { modules: [], facts: [], rpms: [], dkms: [] };
+  // refused before the scan, so an existing manifest is never a question of what was found
+  if (await access(path).then(() => true, () => false)) throw new UserError('already exists; edit it, or remove it to start again', path);
+  try {
+    await scan(base, 0, found);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`cannot scan: ${(err as Error).message}`, dir);
+  }
+  if (!found.modules.length && !found.rpms.length && !found.dkms.length) {
+    throw new UserError('no kernel modules (.ko, .ko.xz|gz|zst), kmod RPMs or dkms trees found here; put the driver files in this folder first', dir);
+  }
+  const rel = (p: string) => relative(base, p).split(sep).join('/') || '.';
+  const sources: Record<string, string | string[]>[] = [];
+  /** Sources written commented out: kernels whose release is no RPM `version-release.arch`, which Red Hat media cannot name. */
+  const skipped: string[] = [];
+  const releases = [...new Set(found.modules.map((m) => m.kernelRelease))].sort();
+  for (const release of releases) {
+    const patterns = koPatterns(rel, found.modules.filter((m) => m.kernelRelease === release), found.modules);
+    if (!rpmStyle(release)) {
+      skipped.push(...patterns.map((p) => `ko: ${yamlScalar(p)}  # ${release}`));
+      continue;
+    }
+    sources.push({ ko: patterns.length === 1 ? patterns[0]! : patterns });
+  }
+  if (found.rpms.length) sources.push({ rpm: found.rpms.map((r) => rel(r.path)) });
+  for (const d of found.dkms) {
+    for (const kernel of d.kernels) {
+      if (rpmStyle(kernel)) sources.push({ dkms: rel(d.path), kernel });
+      else skipped.push(`{ dkms: ${yamlScalar(rel(d.path))}, kernel: ${yamlScalar(kernel)} }`);
+    }
+  }
+  if (!sources.length) throw new UserError(`only modules for kernels that are no RPM version-release (${skipped.join('; ')}); write the manifest by hand for those media`, dir);
+
+  const first = found.modules[0];
+  const name = found.dkms[0]?.module ?? [...found.facts.map((m) => m.name)].sort()[0] ?? found.rpms[0]!.name;
+  const rawVersion = found.dkms[0]?.version ?? found.facts.find((m) => m.version)?.version ?? '1.0';
+  const version = rawVersion.replace(/[^A-Za-z0-9._+~^]/g, '_');
+  const author = found.facts.flatMap((m) => m.authors)[0];
+  const vendor = (author?.split(/\s+/)[0] ?? '').toLowerCase().replace(/[^a-z0-9._-]/g, '') || 'vendor';
+  const description = found.facts.find((m) => m.description)?.description?.split('\n')[0]?.trim();
+  const summary = description || `${name} driver`;
+
+  const kinds = layouts.filter((l) => l.kind !== 'rhdd3');
+  const text = [
+    '# Starter manifest written by `dudkit init` from the files found in this folder.',
+    '# Check name, vendor and summary, then: dudkit build dudkit.yaml -o out',
+    `name: ${yamlScalar(name)}`,
+    `version: ${yamlScalar(version)}${found.dkms.length || first?.version ? '' : '  # no modinfo version found'}`,
+    'release: 1',
+    `vendor: ${yamlScalar(vendor)}${author ? '  # guessed from the modules\' author' : '  # your short vendor id'}`,
+    '# vendorName: Your Company',
+    `summary: ${yamlScalar(summary)}`,
+    'license: GPL-2.0-only',
+    '# one source per kernel release found; relative paths resolve against this file',
+    'sources:',
+    ...sources.map((s) => {
+      const [key, value] = Object.entries(s)[0]!;
+      if (Array.isArray(value)) return `  - ${key}:\n${value.map((v) => `      - ${yamlScalar(v)}`).join('\n')}`;
+      return s.kernel ? `  - { ${key}: ${yamlScalar(value)}, kernel: ${yamlScalar(s.kernel as string)} }` : `  - ${key}: ${yamlScalar(value)}`;
+    }),
+    ...(skipped.length ? ['  # kernels whose release is no RPM version-release.arch (not for Red Hat media; pick modules for a suse: target):', ...skipped.map((s) => `  # - ${s}`)] : []),
+    '# firmware:',
+    '#   - { file: path/to/fw.bin, dest: vendor/fw.bin }',
+    'targets:',
+    `  - rhdd3: { out: ${yamlScalar(`dd-${name}.iso`)} }`,
+    '  # other media (`dudkit build --help`); most need options of their own, see the README:',
+    ...kinds.map((l) => `  # - ${l.kind}: {}  # ${l.summary}`),
+    '',
+  ].join('\n');
+  try {
+    await writeFile(path, text, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError('already exists; edit it, or remove it to start again', path);
+    throw new UserError(`cannot write: ${(err as Error).message}`, path);
+  }
+  return { path, name, sources };
+}
+
+/** `5.14.0-362.8.1.el9_3.x86_64`: one `-`, so an RPM `kernel` version-release can carry it. */
+function rpmStyle(release: string): boolean {
+  return release.split('-').length === 2;
+}

@@ -1,0 +1,71 @@
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dudkit, FIXTURES, run } from './helpers/run.js';
+import { tempDir } from './helpers/tmp.js';
+
+const dir = tempDir();
+const el93 = '5.14.0-362.8.1.el9_3.x86_64';
+const el94 = '5.14.0-427.13.1.el9_4.x86_64';
+
+/** Copy the plain `.ko` files of one fixture kernel into `to`. */
+function copyModules(release: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const name of ['acmenet.ko', 'acmestor.ko']) cpSync(join(FIXTURES, 'ko', release, name), join(to, name));
+}
+
+describe('dudkit init', () => {
+  it('writes a manifest for modules of two kernel releases that builds and verifies; xorriso lists the kmods', () => {
+    const work = join(dir, 'modules');
+    copyModules(el93, join(work, 'el9_3'));
+    copyModules(el94, join(work, 'el9_4'));
+    const r = dudkit(['init', work]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const manifest = readFileSync(join(work, 'dudkit.yaml'), 'utf8');
+    expect(manifest).toContain('name: acmenet');
+    expect(manifest).toContain('version: 2.4.1');
+    expect(manifest).toContain('vendor: acme');
+    expect(manifest).toContain('  - ko: el9_3/*.ko\n  - ko: el9_4/*.ko\n');
+    expect(manifest).toContain('  # - xenserver-update: {}');
+
+    const build = dudkit(['build', join(work, 'dudkit.yaml'), '-o', join(work, 'out')]);
+    expect(build.stderr).toBe('');
+    expect(build.status).toBe(0);
+    const iso = join(work, 'out', 'dd-acmenet.iso');
+    const verify = dudkit(['verify', iso]);
+    expect(verify.stderr).toBe('');
+    expect(verify.status).toBe(0);
+    const listing = run('xorriso', ['-indev', iso, '-find', '/rpms', '-name', '*.rpm']);
+    expect(listing.status).toBe(0);
+    for (const kernel of ['362.8.1.el9_3', '427.13.1.el9_4']) expect(listing.stdout).toContain(`/rpms/x86_64/kmod-acme-acmenet-2.4.1-1.${kernel}.x86_64.rpm`);
+
+    const again = dudkit(['init', work]);
+    expect(again.status).toBe(2);
+    expect(again.stderr.trim().split('\n')).toEqual([`dudkit: ${join(work, 'dudkit.yaml')}: already exists; edit it, or remove it to start again`]);
+    expect(readFileSync(join(work, 'dudkit.yaml'), 'utf8')).toBe(manifest);
+  });
+
+  it('refuses a folder with no driver files in one line', () => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const r = dudkit(['init', empty]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('no kernel modules');
+  });
+
+  it('writes a dkms source for a dkms tree that builds', () => {
+    const work = join(dir, 'dkms');
+    cpSync(join(FIXTURES, 'dkms', 'acmenet'), join(work, 'acmenet'), { recursive: true, verbatimSymlinks: true });
+    expect(dudkit(['init'], { cwd: work }).status).toBe(0);
+    const manifest = readFileSync(join(work, 'dudkit.yaml'), 'utf8');
+    expect(manifest).toContain(`  - { dkms: acmenet, kernel: ${el93} }\n  - { dkms: acmenet, kernel: ${el94} }\n`);
+    // a Debian kernel release is no RPM version-release: listed, commented out
+    expect(manifest).toContain('  # - { dkms: acmenet, kernel: 6.1.0-56-amd64 }');
+    expect(manifest).toContain('vendor: acme');
+    const build = dudkit(['build', 'dudkit.yaml', '-o', 'out'], { cwd: work });
+    expect(build.stderr).toBe('');
+    expect(build.status).toBe(0);
+  });
+});
