@@ -27,7 +27,7 @@ interface Found {
   modules: ModuleFile[];
   /** Every module read, also those in dkms trees: where name, author and description come from. */
   facts: ModuleFile[];
-  rpms: { path: string; name: string }[];
+  rpms: { path: string; name: string; modules: string[] }[];
   dkms: { path: string; module: string; version: string; kernels: string[] }[];
 }
 
@@ -53,7 +53,7 @@ async function scan(dir: string, depth: number, found: Found): Promise<void> {
     } else if (e.isFile() && e.name.endsWith('.rpm')) {
       const rpm = await openRpm(path).catch(() => undefined);
       // kmod RPMs only: firmware and source RPMs need the user's decision
-      if (rpm && !rpm.isSource && rpm.files.some((f) => MODULE.test(f.path))) found.rpms.push({ path, name: rpm.name.replace(/^kmod-/, '') });
+      if (rpm && !rpm.isSource && rpm.files.some((f) => MODULE.test(f.path))) found.rpms.push({ path, name: rpm.name.replace(/^kmod-/, ''), modules: rpm.files.filter((f) => MODULE.test(f.path)).map((f) => f.path.split('/').pop()!.replace(MODULE, '')) });
     }
   }
 }
@@ -108,7 +108,11 @@ export async function init(dir = '.'): Promise<InitResult> {
     }
     sources.push({ ko: patterns.length === 1 ? patterns[0]! : patterns });
   }
-  if (found.rpms.length) sources.push({ rpm: found.rpms.map((r) => rel(r.path)) });
+  // a kmod RPM carrying a module also given as a file would put two packages of it on the disk
+  const given = new Set(found.modules.filter((m) => rpmStyle(m.kernelRelease)).map((m) => m.name));
+  const rpms = found.rpms.filter((r) => !r.modules.some((m) => given.has(m)));
+  for (const r of found.rpms) if (!rpms.includes(r)) skipped.push(`rpm: ${yamlScalar(rel(r.path))}  # carries modules also found as .ko files`);
+  if (rpms.length) sources.push({ rpm: rpms.map((r) => rel(r.path)) });
   for (const d of found.dkms) {
     for (const kernel of d.kernels) {
       if (rpmStyle(kernel)) sources.push({ dkms: rel(d.path), kernel });
@@ -144,7 +148,7 @@ export async function init(dir = '.'): Promise<InitResult> {
       if (Array.isArray(value)) return `  - ${key}:\n${value.map((v) => `      - ${yamlScalar(v)}`).join('\n')}`;
       return s.kernel ? `  - { ${key}: ${yamlScalar(value)}, kernel: ${yamlScalar(s.kernel as string)} }` : `  - ${key}: ${yamlScalar(value)}`;
     }),
-    ...(skipped.length ? ['  # kernels whose release is no RPM version-release.arch (not for Red Hat media; pick modules for a suse: target):', ...skipped.map((s) => `  # - ${s}`)] : []),
+    ...(skipped.length ? ['  # not used: kernels whose release is no RPM version-release.arch (not for Red Hat media; pick modules for a suse: target), or RPMs of modules given above:', ...skipped.map((s) => `  # - ${s}`)] : []),
     '# firmware:',
     '#   - { file: path/to/fw.bin, dest: vendor/fw.bin }',
     'targets:',

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
@@ -44,6 +44,24 @@ describe('dudkit init', () => {
     expect(again.status).toBe(2);
     expect(again.stderr.trim().split('\n')).toEqual([`dudkit: ${join(work, 'dudkit.yaml')}: already exists; edit it, or remove it to start again`]);
     expect(readFileSync(join(work, 'dudkit.yaml'), 'utf8')).toBe(manifest);
+  });
+
+  it('takes kmod RPMs; one carrying a module also given as a .ko is left commented out so the disk builds', () => {
+    const work = join(dir, 'rpms');
+    copyModules(el93, join(work, 'ko'));
+    for (const rpm of ['kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm', 'acme-acmenet-firmware-2.4.1-1.noarch.rpm']) cpSync(join(FIXTURES, 'rpms', rpm), join(work, 'rpms', rpm));
+    expect(dudkit(['init', work]).status).toBe(0);
+    const manifest = readFileSync(join(work, 'dudkit.yaml'), 'utf8');
+    expect(manifest).toContain('  # - rpm: rpms/kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm  # carries modules also found as .ko files\n');
+    expect(manifest).not.toContain('firmware-2.4.1');
+    expect(dudkit(['build', join(work, 'dudkit.yaml'), '-o', join(work, 'out')]).status).toBe(0);
+    rmSync(join(work, 'ko'), { recursive: true });
+    rmSync(join(work, 'dudkit.yaml'));
+    expect(dudkit(['init', work]).status).toBe(0);
+    expect(readFileSync(join(work, 'dudkit.yaml'), 'utf8')).toContain('  - rpm:\n      - rpms/kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm\n');
+    const build = dudkit(['build', join(work, 'dudkit.yaml'), '-o', join(work, 'out2')]);
+    expect(build.stderr).toBe('');
+    expect(build.status).toBe(0);
   });
 
   it('refuses a folder with no driver files in one line', () => {
