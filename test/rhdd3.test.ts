@@ -205,7 +205,7 @@ targets:
     const typo = manifest('typo.yaml', `sources:\n  - ko: ${FIXTURES}/ko/${K93}/*.ko\ntargets:\n  - rhdd3: { out: d.iso, volumeID: X }\n`);
     const t = dudkit(['build', typo]);
     expect(t.status).toBe(2);
-    expect(t.stderr).toMatch(/typo\.yaml: targets\[0\]\.rhdd3: .*volumeID/);
+    expect(t.stderr).toMatch(/typo\.yaml: unknown key `targets\[0\]\.rhdd3\.volumeID`: did you mean `volumeId`\?/);
     const missing = manifest('missing.yaml', `sources:\n  - ko: ${dir}/nothing/*.ko\ntargets:\n  - rhdd3: {}\n`);
     const u = dudkit(['build', missing]);
     expect(u.status).toBe(2);

@@ -86,8 +86,11 @@ export function issueText(issue: Issue, prefix: Key[], input: unknown, known: Se
       })
       .join('; ');
   }
-  const expected =
-    issue.code === 'invalid_type'
+  // a schema's own words (a layout's hint) win over the generic rewrite of zod's "Invalid input…"
+  const custom = !issue.message.startsWith('Invalid input');
+  const expected = custom
+    ? undefined
+    : issue.code === 'invalid_type'
       ? TYPE_WORDS[issue.expected] ?? issue.expected
       : issue.code === 'invalid_union' && issue.errors.every((e) => e.length === 1 && e[0]!.code === 'invalid_type' && e[0]!.path.length === 0)
         ? issue.errors.map((e) => TYPE_WORDS[(e[0] as { expected: string }).expected] ?? (e[0] as { expected: string }).expected).join(' or ')
