@@ -6,7 +6,7 @@
  * owners, compression, xz check, tar magic) go to the verifier, which applies the installers' rules.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readFile, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,9 +17,8 @@ import { readTar } from '../formats/tar/read.js';
 import { IsoReader } from '../formats/iso9660/read.js';
 import { openRpm } from '../formats/rpm/read.js';
 import { LEAD } from '../formats/rpm/tags.js';
-import * as openpgp from 'openpgp';
 import { openAny, openMedium, type Opened, type OpenedMedium } from '../media/medium.js';
-import { PGP_CONFIG } from '../sign/key.js';
+import { loadOpenpgp, PGP_CONFIG } from '../sign/key.js';
 import { ReadBudget } from '../tree/bounded.js';
 import { Scratch } from '../tree/scratch.js';
 import { readHead } from './registry.js';
@@ -74,7 +73,7 @@ async function formOf(head: Head, opened: Opened | undefined): Promise<Form | un
   if (opened) return holdsSuseUpdate(opened) ? 'tree' : undefined;
   if (head.isDirectory) return undefined;
   // `gpg --sign` over the update: an OpenPGP compressed-data packet (linuxrc unwraps it with gpg)
-  if (head.bytes[0] === 0xa3) return (await inlineSigned(head.path).catch(() => undefined)) ? 'signed' : undefined;
+  if (head.bytes[0] === 0xa3) return (await holdsSignedUpdate(head.path).catch(() => false)) ? 'signed' : undefined;
   if (head.bytes.length >= 4 && LEAD.MAGIC.every((b, i) => head.bytes[i] === b)) {
     const pkg = await openRpm(head.path).catch(() => undefined);
     return pkg?.files.some((f) => /^\/(\d+\/)?linux\/suse\//.test(f.path)) ? 'rpm' : undefined;
@@ -88,11 +87,37 @@ async function formOf(head: Head, opened: Opened | undefined): Promise<Form | un
   return undefined;
 }
 
-/** The signed data of an inline-signed file, when it is an OpenPGP message holding a SUSE update. */
-async function inlineSigned(path: string): Promise<{ data: Uint8Array; message: openpgp.Message<Uint8Array> } | undefined> {
-  const message = await openpgp.readMessage({ binaryMessage: await readFile(path), config: PGP_CONFIG });
-  const data = (await openpgp.verify({ message, verificationKeys: [], expectSigned: false, format: 'binary', config: PGP_CONFIG })).data;
-  return Buffer.from(data).includes('linux/suse') || detectCompression(data) !== 'none' ? { data, message } : undefined;
+/**
+ * The signed data of an inline-signed file, decompressed as it is read: the compressed-data
+ * packet may hide a huge file in a small one, so it is never held whole.
+ */
+async function* signedData(path: string): AsyncGenerator<Uint8Array> {
+  const openpgp = await loadOpenpgp();
+  const file = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+  const message = await openpgp.readMessage({ binaryMessage: file, config: PGP_CONFIG });
+  const { data } = await openpgp.verify({ message, verificationKeys: [], expectSigned: false, format: 'binary', config: PGP_CONFIG });
+  yield* data as ReadableStream<Uint8Array>;
+}
+
+/** Whether an OpenPGP message holds a SUSE update: its first 64 KiB name the tree or are compressed. */
+async function holdsSignedUpdate(path: string): Promise<boolean> {
+  const parts: Uint8Array[] = [];
+  let held = 0;
+  for await (const chunk of signedData(path)) {
+    parts.push(chunk);
+    if ((held += chunk.length) >= 65536) break;
+  }
+  const start = Buffer.concat(parts);
+  return start.includes('linux/suse') || detectCompression(start) !== 'none';
+}
+
+/** The signed data within the read limit: a bomb is refused before it fills the scratch disk. */
+async function* boundedSignedData(path: string): AsyncGenerator<Uint8Array> {
+  const budget = new ReadBudget();
+  for await (const chunk of signedData(path)) {
+    budget.charge(chunk.length, 'the signed data');
+    yield chunk;
+  }
 }
 
 /** The xz stream's check, from its stream header (byte 7). */
@@ -208,8 +233,7 @@ async function withUpdate<T>(head: Head, opened: Opened | undefined, use: (mediu
   if (form === undefined) throw new Error('the SUSE reader was given no SUSE driver update');
   if (form === 'signed') {
     return Scratch.with(async (scratch) => {
-      const { data } = (await inlineSigned(head.path))!;
-      const inner = await scratch.spool([data], 'update');
+      const inner = await scratch.spool(boundedSignedData(head.path), 'update');
       const innerHead = await readHead(inner);
       const innerOpened = await openAny(inner, innerHead.bytes, false).catch(() => undefined);
       try {

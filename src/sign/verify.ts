@@ -2,7 +2,9 @@
  * Checking signatures the way `gpg --verify` and rpm do, with the public keys the user trusts:
  * detached `.asc` signatures of files, and the OpenPGP signature of an RPM's main header.
  */
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type * as openpgp from 'openpgp';
 import { asUserError, UserError } from '../errors.js';
 import { loadOpenpgp, PGP_CONFIG } from './key.js';
@@ -74,16 +76,25 @@ export async function verifyArmoredDetached(armored: string, data: Uint8Array, k
   return check(signature, data, keys);
 }
 
-/** Verify an inline-signed message (`gpg --sign`: signature and data in one OpenPGP message). */
-export async function verifyInline(bytes: Uint8Array, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
+/**
+ * Verify an inline-signed file (`gpg --sign`: signature and data in one OpenPGP message). The
+ * data is decompressed as it streams by and not kept: a small file may unpack to a huge one.
+ */
+export async function verifyInline(path: string, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
   const openpgp = await loadOpenpgp();
-  let message: openpgp.Message<Uint8Array>;
+  let message: openpgp.Message<ReadableStream<Uint8Array>>;
   try {
-    message = await openpgp.readMessage({ binaryMessage: bytes, config: PGP_CONFIG });
+    message = await openpgp.readMessage({ binaryMessage: Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>, config: PGP_CONFIG });
   } catch (err) {
     return { ok: false, problem: `not an OpenPGP message (${String((err as Error).message).split('\n')[0]})` };
   }
   const result = await openpgp.verify({ message, verificationKeys: keys, expectSigned: false, format: 'binary', config: PGP_CONFIG });
+  try {
+    // the signatures are settled once the data has streamed through
+    for await (const _ of result.data as ReadableStream<Uint8Array>) void _;
+  } catch (err) {
+    return { ok: false, problem: `unreadable signed data (${String((err as Error).message).split('\n')[0]})` };
+  }
   return settle(result.signatures, keys);
 }
 

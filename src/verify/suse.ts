@@ -301,7 +301,7 @@ export async function verifySuse(medium: OpenedMedium, wrapping: SuseWrapping, e
   const details: SuseDetails = { wrapping, updates, views: views(updates, env.dists ?? [], findings) };
   if (env.key && env.file && wrapping.inlineSigned) {
     const keys = await readKeysFromBytes(await readFile(env.key), env.key);
-    const r = await verifyInline(await readFile(env.file), keys);
+    const r = await verifyInline(env.file, keys);
     details.signature = { file: env.file, ok: r.ok, ...(r.keyId ? { keyId: r.keyId } : {}), ...(r.problem ? { problem: r.problem } : {}) };
     if (!r.ok) findings.error('SUSE_SIGNATURE', env.file, `${r.problem ?? 'bad signature'}: linuxrc aborts the installation ("Invalid signature")`);
   } else if (env.key && env.file) {
