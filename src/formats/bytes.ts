@@ -1,4 +1,4 @@
-import { FormatError } from '../errors.js';
+import { FormatError, UserError } from '../errors.js';
 
 /**
  * Pull-based reader over a chunked byte stream, tracking the absolute offset. It hands out
@@ -146,4 +146,15 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
 
 function truncated(format: string, what: string, offset: number, wanted: number, got: number): FormatError {
   return new FormatError(`truncated ${format}: ${what} at offset ${offset} needs ${wanted} bytes, input ends after ${got}`);
+}
+
+/** A member's data passed through, refused unless it is exactly the `size` its header promised. */
+export async function* exactly(data: AsyncIterable<Uint8Array>, size: number, name: string): AsyncGenerator<Uint8Array> {
+  let seen = 0;
+  for await (const chunk of data) {
+    seen += chunk.length;
+    if (seen > size) throw new UserError(`longer than its planned ${size} bytes`, name);
+    yield chunk;
+  }
+  if (seen !== size) throw new UserError(`shorter than its planned ${size} bytes`, name);
 }

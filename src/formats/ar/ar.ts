@@ -5,6 +5,7 @@
  * takes the SysV `name/` form and any mode, and refuses long-name tables and BSD `#1/` names.
  */
 import { FormatError, UserError } from '../../errors.js';
+import { exactly } from '../bytes.js';
 
 export const AR_MAGIC = '!<arch>\n';
 export const AR_HEADER = 60;
@@ -76,13 +77,7 @@ export async function* writeAr(members: Iterable<ArWriteMember>): AsyncGenerator
   yield Buffer.from(AR_MAGIC, 'latin1');
   for (const m of members) {
     yield arHeader(m.name, m.size);
-    let seen = 0;
-    for await (const chunk of m.data) {
-      seen += chunk.length;
-      if (seen > m.size) throw new UserError(`longer than its planned ${m.size} bytes`, m.name);
-      yield chunk;
-    }
-    if (seen !== m.size) throw new UserError(`shorter than its planned ${m.size} bytes`, m.name);
+    yield* exactly(m.data, m.size, m.name);
     if (m.size % 2) yield Buffer.from('\n');
   }
 }

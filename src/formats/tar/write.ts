@@ -6,6 +6,7 @@
  */
 import { UserError } from '../../errors.js';
 import { BLOCK, headerChecksum } from './header.js';
+import { exactly } from '../bytes.js';
 
 export type TarMember =
   | { type: 'file'; name: string; mode: number; mtime: number; size: number; data: AsyncIterable<Uint8Array> }
@@ -67,14 +68,8 @@ export async function* writeTar(members: Iterable<TarMember> | AsyncIterable<Tar
     if (m.type === 'file' && (m.size > MAX_SIZE || !Number.isInteger(m.size) || m.size < 0)) throw new UserError(`tar: ${m.name}: size ${m.size} does not fit a ustar header`);
     yield tarHeader(m);
     if (m.type !== 'file') continue;
-    let seen = 0;
-    for await (const chunk of m.data) {
-      seen += chunk.length;
-      if (seen > m.size) throw new UserError(`longer than its planned ${m.size} bytes`, m.name);
-      yield chunk;
-    }
-    if (seen !== m.size) throw new UserError(`shorter than its planned ${m.size} bytes`, m.name);
-    if (seen % BLOCK) yield new Uint8Array(BLOCK - (seen % BLOCK));
+    yield* exactly(m.data, m.size, m.name);
+    if (m.size % BLOCK) yield new Uint8Array(BLOCK - (m.size % BLOCK));
   }
   yield new Uint8Array(2 * BLOCK);
 }
