@@ -13,7 +13,8 @@ import { checkNames } from './emit/names.js';
 import { offerBuilt } from './emit/nested.js';
 import { checkOutFolders, checkOutName } from './emit/out-path.js';
 import { atKey, IncompleteBuild, UserError } from './errors.js';
-import type { Target } from './manifest/load.js';
+import type { LoadedManifest, Target } from './manifest/load.js';
+import type { Locate } from './manifest/locate.js';
 import type { DriverSet } from './model/driverset.js';
 import { Artifacts } from './tree/artifacts.js';
 import { Scratch } from './tree/scratch.js';
@@ -93,7 +94,7 @@ interface CheckedTarget {
  * Check every target's kind and options before any input is read, so typos fail fast. Loads the
  * layouts the manifest names, and those its targets name with `of:` (for `env.inner`).
  */
-async function checkTargets(path: string, targets: Target[], loaded: Map<string, Layout>): Promise<Omit<CheckedTarget, 'out'>[]> {
+async function checkTargets(path: string, targets: Target[], loaded: Map<string, Layout>, locate: Locate): Promise<Omit<CheckedTarget, 'out'>[]> {
   const { describeIssues } = await import('./manifest/load.js');
   const load = async (kind: string, where: string): Promise<Layout> => {
     const hit = loaded.get(kind);
@@ -107,7 +108,7 @@ async function checkTargets(path: string, targets: Target[], loaded: Map<string,
   for (const target of targets) {
     const layout = await load(target.kind, `targets[${target.index}]`);
     const parsed = layout.options.safeParse(target.options);
-    if (!parsed.success) throw new UserError(describeIssues(parsed.error, ['targets', target.index, target.kind], target.options, layout.options), path);
+    if (!parsed.success) throw new UserError(describeIssues(parsed.error, ['targets', target.index, target.kind], target.options, layout.options, locate), path);
     const of = (parsed.data as { of?: unknown }).of;
     if (typeof of === 'string') await load(of, `targets[${target.index}].${target.kind}.of`);
     out.push({ target, layout, options: parsed.data });
@@ -147,9 +148,18 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
   // the manifest reader (zod, yaml) and the input readers load here, so `import 'dudkit'` stays light
   const [{ loadManifest }, { collectDriverSet }] = await Promise.all([import('./manifest/load.js'), import('./inputs/collect.js')]);
   const loaded = await loadManifest(manifestPath);
+  try {
+    return await buildLoaded(loaded, collectDriverSet, manifestPath, opts, ctx);
+  } catch (err) {
+    // a mistake at a manifest key names its line and column
+    throw loaded.withLocation(err);
+  }
+}
+
+async function buildLoaded(loaded: LoadedManifest, collectDriverSet: (loaded: LoadedManifest, ctx: Context) => Promise<DriverSet>, manifestPath: string, opts: BuildOptions, ctx: Context): Promise<BuildResult> {
   const outDir = resolve(opts.outDir ?? '.');
   const kinds = new Map<string, Layout>();
-  const checked = await checkTargets(manifestPath, loaded.targets, kinds);
+  const checked = await checkTargets(manifestPath, loaded.targets, kinds, loaded.locate);
   const set = await collectDriverSet(loaded, ctx);
   const all: CheckedTarget[] = [];
   for (const c of checked) all.push({ ...c, out: outName(c, set, manifestPath, (kind) => innerOptions(kind, c, set, checked, manifestPath, kinds)) });

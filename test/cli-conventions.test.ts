@@ -66,16 +66,38 @@ describe('manifest mistakes in words for people (issue 19 item 7)', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(`dudkit: ${m}: `);
-    expect(r.stderr).toContain('`release` must be a string or a number, got a list (line 3)');
-    expect(r.stderr).toContain('unknown key `sumary`: did you mean `summary`? (line 6)');
-    expect(r.stderr).toContain('unknown key `sources[0].kernl`: did you mean `kernel`? (line 9)');
+    expect(r.stderr).toContain('`release` must be a string or a number, got a list (line 3, column 1)');
+    expect(r.stderr).toContain('unknown key `sumary`: did you mean `summary`? (line 6, column 1)');
+    expect(r.stderr).toContain('unknown key `sources[0].kernl`: did you mean `kernel`? (line 9, column 5)');
   });
 
   it("a target option's typo is measured against that layout's keys", () => {
     const m = join(tmp, 'target-typo.yaml');
-    writeFileSync(m, `${ACME}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/*.ko\ntargets:\n  - rhdd3: { out: dd.iso, fromat: iso }\n`);
+    const text = `${ACME}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/*.ko\ntargets:\n  - rhdd3: { out: dd.iso, fromat: iso }\n`;
+    writeFileSync(m, text);
     const r = dudkit(['build', m, '-o', join(tmp, 'target-typo')]);
-    expect([r.status, r.stderr]).toEqual([2, `dudkit: ${m}: unknown key \`targets[0].rhdd3.fromat\`: did you mean \`format\`?\n`]);
+    // where an editor puts the cursor on `fromat` (1-based line and column)
+    const before = text.slice(0, text.indexOf('fromat')).split('\n');
+    expect([r.status, r.stderr]).toEqual([2, `dudkit: ${m}: unknown key \`targets[0].rhdd3.fromat\`: did you mean \`format\`? (line ${before.length}, column ${before.at(-1)!.length + 1})\n`]);
+  });
+  it('every kind of manifest mistake names the line and column of its key (flow-style targets too)', () => {
+    const cases: [text: string, expected: string][] = [
+      [`${ACME}sources: [{ ko: a.ko }]\ntargets: [{ rhdd3: { relase: 9 } }]\n`, 'unknown key `targets[0].rhdd3.relase` (line 7, column 22)'],
+      [`${ACME}sources: [{ ko: a.ko }]\ntargets:\n  - rhdd4: {}\n`, 'targets[0]: unknown target kind "rhdd4"'],
+      [`${ACME}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/acmenet.ko\n  - rpm: missing.rpm\ntargets:\n  - rhdd3: {}\n`, 'sources[1].rpm: missing.rpm: no such file or directory'],
+    ];
+    for (const [i, [text, expected]] of cases.entries()) {
+      const m = join(tmp, `located-${i}.yaml`);
+      writeFileSync(m, text);
+      const r = dudkit(['build', m, '-o', join(tmp, `located-${i}`)]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`dudkit: ${m}: ${expected}`);
+      expect(r.stderr, text).toMatch(/ \(line \d+, column \d+\)\n$/);
+    }
+    const kind = dudkit(['build', join(tmp, 'located-1.yaml'), '-o', join(tmp, 'located-1')]);
+    expect(kind.stderr).toMatch(/\(line 8, column 5\)\n$/);
+    const rpm = dudkit(['build', join(tmp, 'located-2.yaml'), '-o', join(tmp, 'located-2')]);
+    expect(rpm.stderr).toMatch(/\(line 8, column 5\)\n$/);
   });
 });
 

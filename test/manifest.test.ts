@@ -152,7 +152,7 @@ describe('wrong input refused at its manifest key, nothing written (issue 10, it
     const sources = `  - ko: ${KO}/*.ko\n`;
     const legacy = (opts: string) => `  - xenserver-legacy: { out: pack.iso, kernels: { ${K93}: 4.19.0+1 }, ${opts} }\n`;
     await refused([
-      [acme('num-version.yaml', sources, undefined, ACME.replace('version: 2.4.1', 'version: 2.40')), /: version: YAML reads 2\.40 as the number 2\.4; quote it \("2\.40"\) to keep it as written$/m],
+      [acme('num-version.yaml', sources, undefined, ACME.replace('version: 2.4.1', 'version: 2.40')), /: version: YAML reads 2\.40 as the number 2\.4; quote it \("2\.40"\) to keep it as written \(line 2, column 1\)$/m],
       [acme('num-release.yaml', sources, undefined, ACME.replace('release: 3', 'release: 1e3')), /: release: YAML reads 1e3 as the number 1000; quote it \("1e3"\)/],
       [acme('num-legacy-version.yaml', sources, legacy('version: 1.10')), /: targets\[0\]\.xenserver-legacy\.version: YAML reads 1\.10 as the number 1\.1; quote it/],
       [acme('num-requires.yaml', sources, legacy('requires: { originator: xs, name: main, test: eq, version: 6.50 }')), /: targets\[0\]\.xenserver-legacy\.requires\.version: YAML reads 6\.50 as the number 6\.5/],
@@ -166,7 +166,7 @@ describe('wrong input refused at its manifest key, nothing written (issue 10, it
   });
 
   it('a missing ko:, rpm:, dkms: or firmware file:, and a glob matching nothing, name their key', async () => {
-    const missing = (key: string) => new RegExp(`: ${key.replace(/[[\].]/g, '\\$&')}: (\\S+: no such file or directory|"[^"]+" matches no file) \\(relative paths resolve against ${dir}\\): correct the path$`, 'm');
+    const missing = (key: string) => new RegExp(`: ${key.replace(/[[\].]/g, '\\$&')}: (\\S+: no such file or directory|"[^"]+" matches no file) \\(relative paths resolve against ${dir}\\): correct the path \\(line \\d+, column \\d+\\)$`, 'm');
     await refused([
       [acme('miss-ko.yaml', `  - ko: ${KO}/acmenet.ko\n  - rpm: ${FIXTURES}/rpms/*.el9_3.x86_64.rpm\n  - ko: ko/acmenet.ko\n`), missing('sources[2].ko')],
       [acme('miss-glob.yaml', `  - ko: [${KO}/acmenet.ko, ${KO}/nothing-*.ko]\n`), missing('sources[0].ko[1]')],
@@ -182,7 +182,7 @@ describe('wrong input refused at its manifest key, nothing written (issue 10, it
   it('lengths that file names are made of are capped at their key (no ENAMETOOLONG from scratch)', async () => {
     const sources = `  - ko: ${KO}/*.ko\n`;
     await refused([
-      [acme('long-version.yaml', sources, undefined, ACME.replace('version: 2.4.1', `version: 2.4.${'1'.repeat(296)}`)), /: version: must be at most 32 characters: file names are made from it \(shorten it\) \(line 2\)$/m],
+      [acme('long-version.yaml', sources, undefined, ACME.replace('version: 2.4.1', `version: 2.4.${'1'.repeat(296)}`)), /: version: must be at most 32 characters: file names are made from it \(shorten it\) \(line 2, column 1\)$/m],
       [acme('long-name.yaml', sources, undefined, ACME.replace('name: acmenet', `name: ${'n'.repeat(65)}`)), /: name: must be at most 64 characters/],
       [acme('long-kernel.yaml', `  - ko: ${KO}/acmenet.ko\n    kernel: 5.14.0-${'1'.repeat(60)}.x86_64\n`), /: sources\[0\]\.kernel: must be at most 64 characters/],
       [acme('long-label.yaml', sources, `  - xenserver-legacy: { label: ${'l'.repeat(65)} }\n`), /: targets\[0\]\.xenserver-legacy\.label: must be at most 64 characters/],
@@ -205,10 +205,10 @@ describe('wrong input refused at its manifest key, nothing written (issue 10, it
   it('control characters (and NUL) in any string are refused at their key; TAB/LF only in description', async () => {
     const sources = `  - ko: ${KO}/*.ko\n`;
     await refused([
-      [acme('ctl-summary.yaml', sources, undefined, ACME.replace('summary: ACME 25GbE network driver', 'summary: "ACME\\x01 driver"')), /: summary: contains the control character U\+0001; remove it$/m],
-      [acme('nul-summary.yaml', sources, undefined, ACME.replace('summary: ACME 25GbE network driver', 'summary: "ACME\\0"')), /: summary: contains the control character U\+0000 \(NUL\); remove it$/m],
+      [acme('ctl-summary.yaml', sources, undefined, ACME.replace('summary: ACME 25GbE network driver', 'summary: "ACME\\x01 driver"')), /: summary: contains the control character U\+0001; remove it \(line 5, column 1\)$/m],
+      [acme('nul-summary.yaml', sources, undefined, ACME.replace('summary: ACME 25GbE network driver', 'summary: "ACME\\0"')), /: summary: contains the control character U\+0000 \(NUL\); remove it \(line 5, column 1\)$/m],
       [acme('nul-path.yaml', `  - ko: "${KO}/acmenet.ko\\0"\n`), /: sources\[0\]\.ko: contains the control character U\+0000 \(NUL\)/],
-      [acme('tab-summary.yaml', sources, undefined, ACME.replace('summary: ACME 25GbE network driver', 'summary: "ACME\\tdriver"')), /: summary: contains U\+0009 \(TAB\); only description may hold tabs and line breaks: make it one line$/m],
+      [acme('tab-summary.yaml', sources, undefined, ACME.replace('summary: ACME 25GbE network driver', 'summary: "ACME\\tdriver"')), /: summary: contains U\+0009 \(TAB\); only description may hold tabs and line breaks: make it one line \(line 5, column 1\)$/m],
       [acme('lf-vendorname.yaml', sources, undefined, `${ACME}vendorName: |\n  ACME\n  Networks\n`), /: vendorName: contains U\+000A \(line feed\)/],
       [acme('ctl-target.yaml', sources, '  - rhdd3: { out: dd.iso }\n  - xenserver-update: { key: k.asc, text: "pack\\e" }\n'), /: targets\[1\]\.xenserver-update\.text: contains the control character U\+001B \(ESC\)/],
       [acme('ctl-firmware.yaml', sources, undefined, `${ACME}firmware:\n  - { file: ${FIXTURES}/firmware/acmenet.bin, dest: "acme/\\x7f.bin" }\n`), /: firmware\[0\]\.dest: contains the control character U\+007F \(DEL\)/],
@@ -229,7 +229,7 @@ describe('wrong input refused at its manifest key, nothing written (issue 10, it
     expect(listing(join(dir, 'out-bad-key'))).toEqual([]);
     // a file name too long for the pack's Joliet names: found from the plan, not while writing
     const long = `  - xenserver-legacy: { out: x.iso, label: ${'l'.repeat(64)}, rpmVersion: 2.4.${'4'.repeat(28)}, kernels: { ${K93}: 3.10.0+10 } }\n`;
-    await refused([[acme('plan-names.yaml', `  - ko: ${KO}/*.ko\n`, `  - rhdd3: { out: dd.iso }\n${long}`), /: targets\[1\]\.xenserver-legacy: name longer than 103 Joliet characters: l+-3\.10\.0\+10-modules-\S+\.rpm \(in \/\): shorten the values that name it$/]]);
+    await refused([[acme('plan-names.yaml', `  - ko: ${KO}/*.ko\n`, `  - rhdd3: { out: dd.iso }\n${long}`), /: targets\[1\]\.xenserver-legacy: name longer than 103 Joliet characters: l+-3\.10\.0\+10-modules-\S+\.rpm \(in \/\): shorten the values that name it \(line 10, column 5\)$/]]);
     await refused([[acme('plan-fails2.yaml', `  - ko: ${KO}/*.ko\n`, `  - rhdd3: { out: dd.iso }\n  - pxe: { out: dd.cpio.gz }\n  - xenserver-update: { out: x.iso, key: ${FIXTURES}/rpms/signing/secret.asc, uuid: 67468750-b094-5669-b893-902772861a12 }\n`), /: targets\[2\]\.xenserver-update: kernel release "5\.14\.0-362\.8\.1\.el9_3\.x86_64" contains "-"/]]);
   });
 

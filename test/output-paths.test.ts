@@ -10,7 +10,7 @@ import { Scratch } from '../src/tree/scratch.js';
 import { bytesSource } from '../src/tree/source.js';
 import { Tree } from '../src/tree/tree.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
-import { ACME } from './helpers/manifest.js';
+import { ACME, locationOf } from './helpers/manifest.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir();
@@ -67,7 +67,7 @@ describe('out: must stay inside -o; others are refused before anything is writte
       const given = out.replace('ABS', base);
       writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('PLACEHOLDER', `rhdd3: { out: ${JSON.stringify(given)}, format: ${format} }`));
       const before = snapshot(base);
-      expect(await buildAt(manifest, o)).toBe(`${manifest}: targets[0].rhdd3.out: ${JSON.stringify(given)} ${why}; ${FIX}`);
+      expect(await buildAt(manifest, o)).toBe(`${manifest}: targets[0].rhdd3.out: ${JSON.stringify(given)} ${why}; ${FIX}${locationOf(readFileSync(manifest, 'utf8'), 'out:')}`);
       expect(snapshot(base)).toEqual(before);
     });
   }
@@ -77,7 +77,7 @@ describe('out: must stay inside -o; others are refused before anything is writte
     const before = snapshot(base);
     const r = dudkit(['build', manifest, '-o', o], { env: EPOCH });
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe(`dudkit: ${manifest}: targets[0].rhdd3.out: ".." has a ".." component; ${FIX}\n`);
+    expect(r.stderr).toBe(`dudkit: ${manifest}: targets[0].rhdd3.out: ".." has a ".." component; ${FIX}${locationOf(readFileSync(manifest, 'utf8'), 'out:')}\n`);
     expect(snapshot(base)).toEqual(before);
   });
 
@@ -101,7 +101,7 @@ describe('symbolic links in -o never lead a write outside it', () => {
     const { base, o, manifest } = setup('link-parent', 'rhdd3: { out: media/dd.iso }');
     symlinkSync('../sibling', join(o, 'media'));
     const before = snapshot(base);
-    expect(await buildAt(manifest, o)).toBe(`${manifest}: targets[0].rhdd3.out: ${join(o, 'media')} is a symbolic link that leads outside the output folder; dudkit does not write through it (remove the link or choose another out:)`);
+    expect(await buildAt(manifest, o)).toBe(`${manifest}: targets[0].rhdd3.out: ${join(o, 'media')} is a symbolic link that leads outside the output folder; dudkit does not write through it (remove the link or choose another out:)${locationOf(readFileSync(manifest, 'utf8'), 'out:')}`);
     expect(snapshot(base)).toEqual(before);
   });
 

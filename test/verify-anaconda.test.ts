@@ -4,13 +4,13 @@
  * redhat-dud.md). The media are built by dudkit from real modules (fixtures/ko) and firmware, or
  * carry rpmbuild-made kmods (fixtures/rpms); rpm reads each package to confirm what it holds.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import { tempDir } from './helpers/tmp.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
-import { ACME } from './helpers/manifest.js';
+import { ACME, locationOf } from './helpers/manifest.js';
 
 const dir = tempDir();
 const K93 = '5.14.0-362.8.1.el9_3.x86_64';
@@ -289,7 +289,7 @@ describe('vermagic: one rule in build and verify, the one the kernel applies (is
     const b = dudkit(['build', join(dir, 'nv.yaml'), '-o', join(dir, 'nv-out')]);
     // same_magic() without has_crcs compares the whole strings: K94 refuses the module
     expect(b.status).toBe(2);
-    expect(b.stderr.trim()).toBe(`dudkit: ${join(dir, 'nv.yaml')}: sources[0].ko: ${ko}: ${error}`);
+    expect(b.stderr.trim()).toBe(`dudkit: ${join(dir, 'nv.yaml')}: sources[0].ko: ${ko}: ${error}${locationOf(readFileSync(join(dir, 'nv.yaml'), 'utf8'), 'ko:')}`);
     expect(existsSync(join(dir, 'nv-out'))).toBe(false);
     // the same module packaged elsewhere (rpmbuild) under K94's folder
     const nv = rpmbuildKmod('kmod-acme-nv', ko, K94_);
@@ -309,7 +309,7 @@ describe('vermagic: one rule in build and verify, the one the kernel applies (is
     writeFileSync(join(dir, 'gnv.yaml'), `${ACME}sources:\n  - rpm: ${refused}\ntargets:\n  - rhdd3: { out: gnv, format: directory }\n`);
     const e = dudkit(['build', join(dir, 'gnv.yaml'), '-o', join(dir, 'gnv-out')]);
     expect(e.status).toBe(2);
-    expect(e.stderr.trim()).toBe(`dudkit: ${join(dir, 'gnv.yaml')}: sources[0].rpm: ${refused}: /lib/modules/${K94_}/extra/acmenet.ko: vermagic release ${K93} is not ${K94_}, and it has no symbol versions: ${K94_} refuses it`);
+    expect(e.stderr.trim()).toBe(`dudkit: ${join(dir, 'gnv.yaml')}: sources[0].rpm: ${refused}: /lib/modules/${K94_}/extra/acmenet.ko: vermagic release ${K93} is not ${K94_}, and it has no symbol versions: ${K94_} refuses it${locationOf(readFileSync(join(dir, 'gnv.yaml'), 'utf8'), 'rpm:')}`);
     expect(existsSync(join(dir, 'gnv-out'))).toBe(false);
   });
 });

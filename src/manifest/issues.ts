@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import { keyPath } from './keypath.js';
+import { locationText, type Locate } from './locate.js';
 
 type Issue = z.core.$ZodIssue;
 type Key = string | number;
@@ -67,15 +68,12 @@ function at(value: unknown, path: readonly PropertyKey[]): unknown {
 
 /**
  * One issue as a sentence, prefixed with its key path. `input` is the parsed manifest, `known` the
- * schema's keys, `line` the YAML line of a key path when known.
+ * schema's keys, `locate` the YAML line and column of a key path when known.
  */
-export function issueText(issue: Issue, prefix: Key[], input: unknown, known: Set<string>, line?: (path: Key[]) => number | undefined): string {
+export function issueText(issue: Issue, prefix: Key[], input: unknown, known: Set<string>, locate?: Locate): string {
   const path = [...prefix, ...(issue.path as Key[])];
   // the line goes last, so the message still starts with its key path
-  const lineOf = (p: Key[]) => {
-    const n = line?.(p);
-    return n !== undefined ? ` (line ${n})` : '';
-  };
+  const lineOf = (p: Key[]) => locationText(locate?.(p));
   const name = (p: Key[]) => (p.length ? keyPath(p) : 'the manifest');
   const value = at(input, issue.path);
   if (issue.code === 'unrecognized_keys') {

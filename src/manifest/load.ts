@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { type Document, isMap, isScalar, parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { asUserError, UserError } from '../errors.js';
 import { issueText, schemaKeys } from './issues.js';
+import { withLocation, yamlLocator, type Locate } from './locate.js';
 import { scalarProblem } from './scalars.js';
 import { manifestSchema, type Manifest } from './schema.js';
 
@@ -20,30 +21,19 @@ export interface LoadedManifest {
   baseDir: string;
   manifest: Manifest;
   targets: Target[];
+  /** Line and column of a key path in the manifest's text. */
+  locate: Locate;
+  /** A UserError about the manifest that starts with a key path, with that key's line and column. */
+  withLocation(err: unknown): unknown;
 }
 
 /** `targets[2].rhdd3.out: expected string` — the key path, then zod's message. */
-export function describeIssues(error: z.ZodError, prefix: (string | number)[] = [], input?: unknown, schema: z.ZodType = manifestSchema, line?: (path: (string | number)[]) => number | undefined): string {
+export function describeIssues(error: z.ZodError, prefix: (string | number)[] = [], input?: unknown, schema: z.ZodType = manifestSchema, locate?: Locate): string {
   const known = schemaKeys(schema);
   return error.issues
     .slice(0, 5)
-    .map((i) => issueText(i, prefix, input, known, line))
+    .map((i) => issueText(i, prefix, input, known, locate))
     .join('; ');
-}
-
-/** The 1-based line of a key path's key (or value) in the YAML source, when it is there. */
-function yamlLine(doc: Document, text: string): (path: (string | number)[]) => number | undefined {
-  return (path) => {
-    const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
-    const last = path[path.length - 1];
-    let offset: number | undefined;
-    if (isMap(parent)) {
-      const key = parent.items.find((p) => isScalar(p.key) && p.key.value === last)?.key;
-      if (isScalar(key)) offset = key.range?.[0];
-    }
-    if (offset === undefined) offset = (doc.getIn(path, true) as { range?: [number] } | undefined)?.range?.[0];
-    return offset === undefined ? undefined : text.slice(0, offset).split('\n').length;
-  };
 }
 
 /** Read and validate a YAML or JSON manifest (JSON is YAML). Targets' own options are checked later by their layouts. */
@@ -54,12 +44,15 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
   } catch (err) {
     asUserError(err, path);
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines });
   const [syntax] = doc.errors;
   if (syntax) throw new UserError(`not valid YAML/JSON: ${syntax.message.split('\n')[0]}`, path);
   // before the schema: it sees values, not what was written
+  const locate = yamlLocator(doc, lines);
+  const located = (err: unknown) => withLocation(err, path, doc, locate);
   const problem = scalarProblem(doc);
-  if (problem) throw new UserError(problem, path);
+  if (problem) throw located(new UserError(problem, path));
   let raw: unknown;
   try {
     raw = doc.toJS();
@@ -68,12 +61,12 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
     throw new UserError(`not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`, path);
   }
   const parsed = manifestSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(describeIssues(parsed.error, [], raw, manifestSchema, yamlLine(doc, text)), path);
+  if (!parsed.success) throw new UserError(describeIssues(parsed.error, [], raw, manifestSchema, locate), path);
   const targets = parsed.data.targets.map((t, index) => {
     const keys = Object.keys(t);
-    if (keys.length !== 1) throw new UserError(`targets[${index}]: each target is one key naming its kind, e.g. \`- rhdd3: { out: dd.iso }\``, path);
+    if (keys.length !== 1) throw located(new UserError(`targets[${index}]: each target is one key naming its kind, e.g. \`- rhdd3: { out: dd.iso }\``, path));
     const kind = keys[0]!;
     return { kind, index, options: t[kind] ?? {} };
   });
-  return { path, baseDir: dirname(resolve(path)), manifest: parsed.data, targets };
+  return { path, baseDir: dirname(resolve(path)), manifest: parsed.data, targets, locate, withLocation: located };
 }

@@ -10,3 +10,11 @@ summary: ACME 25GbE network driver
 export const ACME_FULL = `${ACME}vendorName: ACME Networks
 description: ACME 25GbE network (acmenet) and NVMe-oF offload (acmestor) drivers.
 `;
+
+/** ` (line L, column C)` of the first `needle` in a manifest's text, as dudkit's errors name it (1-based, an editor's count). */
+export function locationOf(text: string, needle: string): string {
+  const at = text.indexOf(needle);
+  if (at < 0) throw new Error(`${needle} is not in the manifest`);
+  const lines = text.slice(0, at).split('\n');
+  return ` (line ${lines.length}, column ${lines.at(-1)!.length + 1})`;
+}
