@@ -11,12 +11,31 @@ import { openRpm } from './formats/rpm/read.js';
 import { dkmsLevel, readDkms } from './inputs/dkms.js';
 import { readModuleFile, type ModuleFile } from './inputs/ko.js';
 
+/** One input `init` found: `kind` as `inspect` names it, `used` whether a source of the manifest names it. */
+export interface InitFound {
+  path: string;
+  kind: 'kernel-module' | 'rpm' | 'dkms-tree';
+  /** Module name, or the package's name without `kmod-`, or the dkms module. */
+  name: string;
+  /** The kernel releases it is for (a module's vermagic, a dkms tree's builds; none for an RPM). */
+  kernels: string[];
+  used: boolean;
+}
+
 export interface InitResult {
   /** The manifest written (absolute). */
   path: string;
+  /** The folder scanned (absolute). */
+  scanned: string;
   name: string;
+  version: string;
+  vendor: string;
   /** The `sources:` entries written, as in the manifest. */
   sources: Record<string, string | string[]>[];
+  /** Everything found, in scan order. */
+  found: InitFound[];
+  /** Entries written commented out, each with why. */
+  skipped: string[];
 }
 
 const MODULE = /\.ko(\.(xz|gz|zst))?$/;
@@ -62,7 +81,7 @@ async function scan(dir: string, depth: number, found: Found): Promise<void> {
  * `ko:` entries for one kernel release: a `folder/*.ext` glob where it matches exactly that
  * release's files among `all`, else the files by name. One file per module (`x.ko` before `x.ko.xz`).
  */
-function koPatterns(rel: (p: string) => string, modules: ModuleFile[], all: ModuleFile[]): string[] {
+function koPatterns(rel: (p: string) => string, modules: ModuleFile[], all: ModuleFile[]): { patterns: string[]; chosen: string[] } {
   const chosen = new Map<string, ModuleFile>();
   for (const m of modules) if (!chosen.has(m.name)) chosen.set(m.name, m);
   const globOf = (p: string) => `${rel(dirname(p))}/*${MODULE.exec(p)![0]}`;
@@ -74,7 +93,7 @@ function koPatterns(rel: (p: string) => string, modules: ModuleFile[], all: Modu
     if (matched === paths.length && !/[*?[]/.test(dirname(glob))) out.push(glob.replace(/^\.\//, ''));
     else out.push(...paths.map(rel));
   }
-  return out;
+  return { patterns: out, chosen: [...chosen.values()].map((m) => m.path) };
 }
 
 const yamlScalar = (v: string): string => stringify(v).trimEnd();
@@ -100,12 +119,14 @@ export async function init(dir = '.'): Promise<InitResult> {
   /** Sources written commented out: kernels whose release is no RPM `version-release.arch`, which Red Hat media cannot name. */
   const skipped: string[] = [];
   const releases = [...new Set(found.modules.map((m) => m.kernelRelease))].sort();
+  const used = new Set<string>();
   for (const release of releases) {
-    const patterns = koPatterns(rel, found.modules.filter((m) => m.kernelRelease === release), found.modules);
+    const { patterns, chosen } = koPatterns(rel, found.modules.filter((m) => m.kernelRelease === release), found.modules);
     if (!rpmStyle(release)) {
       skipped.push(...patterns.map((p) => `ko: ${yamlScalar(p)}  # ${release}`));
       continue;
     }
+    for (const p of chosen) used.add(p);
     sources.push({ ko: patterns.length === 1 ? patterns[0]! : patterns });
   }
   // a kmod RPM carrying a module also given as a file would put two packages of it on the disk
@@ -113,6 +134,7 @@ export async function init(dir = '.'): Promise<InitResult> {
   const rpms = found.rpms.filter((r) => !r.modules.some((m) => given.has(m)));
   for (const r of found.rpms) if (!rpms.includes(r)) skipped.push(`rpm: ${yamlScalar(rel(r.path))}  # carries modules also found as .ko files`);
   if (rpms.length) sources.push({ rpm: rpms.map((r) => rel(r.path)) });
+  for (const r of rpms) used.add(r.path);
   for (const d of found.dkms) {
     for (const kernel of d.kernels) {
       if (rpmStyle(kernel)) sources.push({ dkms: rel(d.path), kernel });
@@ -163,7 +185,12 @@ export async function init(dir = '.'): Promise<InitResult> {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError('already exists; edit it, or remove it to start again', path);
     throw new UserError(`cannot write: ${(err as Error).message}`, path);
   }
-  return { path, name, sources };
+  const foundList: InitFound[] = [
+    ...found.modules.map((m) => ({ path: m.path, kind: 'kernel-module' as const, name: m.name, kernels: [m.kernelRelease], used: used.has(m.path) })),
+    ...found.rpms.map((r) => ({ path: r.path, kind: 'rpm' as const, name: r.name, kernels: [], used: used.has(r.path) })),
+    ...found.dkms.map((d) => ({ path: d.path, kind: 'dkms-tree' as const, name: d.module, kernels: d.kernels, used: d.kernels.some(rpmStyle) })),
+  ];
+  return { path, scanned: base, name, version, vendor, sources, found: foundList, skipped };
 }
 
 /** `5.14.0-362.8.1.el9_3.x86_64`: one `-`, so an RPM `kernel` version-release can carry it. */

@@ -1,6 +1,6 @@
 // One --json vocabulary (issue 19 item 3): every document the example build's commands print is
 // valid against schema/dudkit-output.schema.json, checked by Ajv (a JSON Schema 2020-12 validator).
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -67,5 +67,21 @@ describe('dudkit --json documents (Ajv against the packaged JSON Schema)', () =>
     document(['inspect', join(FIXTURES, 'dkms/acmenet')]);
     expect(document(['rom', 'check', '/usr/lib/ipxe/qemu/efi-e1000.rom'])).toMatchObject({ path: '/usr/lib/ipxe/qemu/efi-e1000.rom', kind: 'option-rom' });
     expect(document(['keygen', join(tmp, 'k'), '--bits', '2048'])).toMatchObject({ path: join(tmp, 'k.asc'), kind: 'openpgp-key' });
+  });
+
+  it('init: path = the manifest written, found = each module, RPM and dkms tree read, with its kind and whether a source names it', () => {
+    const work = join(tmp, 'init');
+    cpSync(join(FIXTURES, 'ko/5.14.0-427.13.1.el9_4.x86_64'), join(work, 'ko'), { recursive: true });
+    cpSync(join(FIXTURES, 'dkms/acmenet'), join(work, 'dkms/acmenet'), { recursive: true, verbatimSymlinks: true });
+    const doc = document(['init', work]);
+    expect(doc).toMatchObject({ schemaVersion: 1, path: join(work, 'dudkit.yaml'), kind: 'manifest', scanned: work, name: 'acmenet', vendor: 'acme' });
+    const found = doc.found as { path: string; kind: string; used: boolean; kernels: string[] }[];
+    expect(found.filter((f) => f.kind === 'kernel-module').map((f) => f.path)).toContain(join(work, 'ko/acmenet.ko'));
+    const tree = found.find((f) => f.kind === 'dkms-tree')!;
+    expect(tree).toMatchObject({ path: join(work, 'dkms'), name: 'acmenet', used: true });
+    // its Debian kernel build is written commented out: no RPM version-release
+    expect(tree.kernels).toContain('6.1.0-56-amd64');
+    expect(doc.skipped).toContainEqual(expect.stringContaining('6.1.0-56-amd64'));
+    expect(readFileSync(join(work, 'dudkit.yaml'), 'utf8')).toContain('  - ko: ko/*.ko\n');
   });
 });
