@@ -19,6 +19,7 @@ declare -A tools=(
   [/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common
   [/usr/lib/ipxe/qemu/efi-e1000.rom]=ipxe-qemu [/usr/share/seabios/vgabios-stdvga.bin]=seabios [qemu-system-x86_64]=qemu-system-x86
   [zsh]=zsh [fish]=fish [groff]=groff-base [man]=man-db
+  [script]=bsdutils
   [gcc]=gcc [make]=make [objcopy]=binutils [ld]=binutils [cmp]=diffutils [timeout]=coreutils
 )
 missing=()

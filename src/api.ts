@@ -28,7 +28,7 @@ import type { FixOptions, RomReport } from './formats/optionrom/index.js';
 import type { RomFixResult } from './emit/option-rom.js';
 
 export { createContext, type Context } from './context.js';
-export type { Progress } from './progress.js';
+export { progressReporter, type Progress, type Reporter, type ReporterOptions } from './progress.js';
 export { FormatError, IncompleteBuild, UserError, userErrorOf } from './errors.js';
 export type { Finding, FindingCode } from './findings.js';
 // the readers load with the first inspect/verify call, so `import 'dudkit'` stays light

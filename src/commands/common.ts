@@ -1,4 +1,4 @@
-import { createContext, IncompleteBuild, userErrorOf, type Context, type Progress } from '../api.js';
+import { createContext, IncompleteBuild, progressReporter, userErrorOf, type Context, type Reporter } from '../api.js';
 
 /** Raised by `verify` when the medium fails a consumer check: exit code 1. */
 export class VerificationFailed extends Error {
@@ -19,70 +19,50 @@ export function setVerbosity(v: Verbosity): void {
   verbosity = v;
 }
 
+/** The progress shown by the running command, ended before anything else is printed. */
+let shown: Reporter | undefined;
+
+/** Finish the progress line, so what is printed next starts on a line of its own. */
+function endProgress(): void {
+  shown?.end();
+}
+
 /** A command's normal output on stdout (its summary lines); nothing with `--quiet`. */
 export function say(text: string): void {
+  endProgress();
   if (verbosity !== 'quiet') process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** A line on stderr that must not tear the progress line (a warning, an error). */
+function tell(line: string): void {
+  if (shown) shown.print(line);
+  else process.stderr.write(line);
 }
 
 /** A `--verbose` remark on stderr. */
 export function detail(text: string): void {
-  if (verbosity === 'verbose') process.stderr.write(`dudkit: ${text}\n`);
-}
-
-/** One line per phase and remark, for `--verbose` and for `--progress` where stderr is no terminal (a log). */
-function lineProgress(): Progress {
-  return {
-    phase: (l) => process.stderr.write(`dudkit: ${l}\n`),
-    advance() {},
-    note: (m) => process.stderr.write(`dudkit: ${m}\n`),
-  };
+  if (verbosity === 'verbose') tell(`dudkit: ${text}\n`);
 }
 
 /**
- * Progress on stderr, never mixed into --json stdout: a redrawn line on a terminal, plain lines
- * when `--progress` is asked for elsewhere (no carriage returns or escape codes in a log), each
- * phase as a line with `--verbose`, nothing with `--quiet`.
+ * Progress on stderr, never mixed into --json stdout: a redrawn line on a terminal; plain lines
+ * when `--progress` is asked for elsewhere (no carriage returns or escape codes in a log) and
+ * with `--verbose`, which prints other lines between them; nothing with `--quiet`.
  */
-export function stderrProgress(force: boolean): Progress | undefined {
+export function stderrProgress(force: boolean): Reporter | undefined {
   if (verbosity === 'quiet') return undefined;
-  if (verbosity === 'verbose') return lineProgress();
-  if (!process.stderr.isTTY) return force ? lineProgress() : undefined;
-  let label = '';
-  let total = 0;
-  let done = 0;
-  let lastShown = 0;
-  const show = (final = false) => {
-    const now = Date.now();
-    if (!final && now - lastShown < 200) return;
-    lastShown = now;
-    const pct = total > 0 ? ` ${Math.min(100, Math.floor((done * 100) / total))}%` : '';
-    process.stderr.write(`\r${label}${pct}\x1b[K`);
-  };
-  return {
-    phase(l, t) {
-      if (label) process.stderr.write('\n');
-      label = l;
-      total = t ?? 0;
-      done = 0;
-      show(true);
-    },
-    advance(n) {
-      done += n;
-      show();
-    },
-    note(m) {
-      process.stderr.write(`${label ? '\n' : ''}${m}\n`);
-      label = '';
-    },
-  };
+  const terminal = verbosity === 'normal' && Boolean(process.stderr.isTTY);
+  if (!terminal && !force && verbosity !== 'verbose') return undefined;
+  return progressReporter({ write: (t) => process.stderr.write(t), terminal, columns: process.stderr.columns });
 }
 
-export function commandContext(opts: GlobalOpts): Context {
-  const progress = stderrProgress(Boolean(opts.progress));
+/** The context a command runs with: its progress, and warnings on stderr unless `warnings: false` (verify reports its own). */
+export function commandContext(opts: GlobalOpts, { warnings = true }: { warnings?: boolean } = {}): Context {
+  shown = stderrProgress(Boolean(opts.progress));
   return createContext({
-    ...(progress ? { progress } : {}),
+    ...(shown ? { progress: shown } : {}),
     // warnings are shown with --quiet too, as rpm --quiet shows them: they are not news of success
-    onWarn: (m) => process.stderr.write(`dudkit: warning: ${m}\n`),
+    ...(warnings ? { onWarn: (m: string) => tell(`dudkit: warning: ${m}\n`) } : {}),
   });
 }
 
@@ -100,6 +80,7 @@ export function enableDebug(): void {
  * check is dudkit's own fault: one line, exit 70 (EX_SOFTWARE), never 1 ("verification failed").
  */
 export function reportError(thrown: unknown, file?: string): number {
+  endProgress();
   // a build that failed after writing some outputs says which on the same line
   const err = thrown instanceof IncompleteBuild ? thrown.cause : thrown;
   const written = thrown instanceof IncompleteBuild ? `; already written and complete: ${thrown.written.join(', ')}` : '';
@@ -130,6 +111,8 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>, i
       await fn(...args);
     } catch (err) {
       process.exitCode = reportError(err, input?.(...args));
+    } finally {
+      endProgress();
     }
   };
 }
@@ -140,6 +123,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>, i
  * format kind, checksums under `checksums`.
  */
 export function printJson<T extends { path: string; kind: string }>(doc: T): void {
+  endProgress();
   process.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...doc }, null, 2)}\n`);
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { verify } from '../api.js';
-import { action, printJson, VerificationFailed, say } from './common.js';
+import { action, commandContext, printJson, VerificationFailed, say } from './common.js';
 
 /** `FILE`, or `KERNEL=FILE` for one kernel (a path may hold `=` when no kernel-like word precedes it). */
 function kabiSpec(text: string): { file: string; kernel?: string } {
@@ -22,9 +22,10 @@ export function register(program: Command): void {
     .option('--ca <pem>', 'certificates an X.509 signature must chain to (ESXi VIBs); without it only the signature itself is checked')
     .option('--no-signature-check', 'signatures that cannot be checked (no --key) are a warning, not an error')
     .option('--json', 'print one JSON document on stdout')
+    .option('--progress', 'show progress on stderr even when it is not a terminal')
     .action(
-      action(async (path: string, opts: { kernel: string[]; dist: string[]; release: string[]; kabi: string[]; key?: string; ca?: string; signatureCheck: boolean; json?: boolean }) => {
-        const report = await verify(path, { kernels: [...opts.kernel, ...opts.release], kabi: opts.kabi.map(kabiSpec), dists: opts.dist, ...(opts.key ? { key: opts.key } : {}), ...(opts.ca ? { ca: opts.ca } : {}), signatureCheck: opts.signatureCheck });
+      action(async (path: string, opts: { kernel: string[]; dist: string[]; release: string[]; kabi: string[]; key?: string; ca?: string; signatureCheck: boolean; json?: boolean; progress?: boolean }) => {
+        const report = await verify(path, { ctx: commandContext(opts, { warnings: false }), kernels: [...opts.kernel, ...opts.release], kabi: opts.kabi.map(kabiSpec), dists: opts.dist, ...(opts.key ? { key: opts.key } : {}), ...(opts.ca ? { ca: opts.ca } : {}), signatureCheck: opts.signatureCheck });
         if (opts.json) printJson({ path: report.medium, kind: report.kind, ok: report.ok, findings: report.findings, details: report.details });
         else say(`${report.text}\n`);
         if (!report.ok) throw new VerificationFailed(`${path}: verification failed`);

@@ -40,9 +40,23 @@ function* members(entries: readonly ResolvedEntry[], epoch: number, style: CpioS
   }
 }
 
-/** Write the tree as a cpio (newc) initrd overlay at `out`, through `stages` (a compressor), atomically. */
+/**
+ * Write the tree as a cpio (newc) initrd overlay at `out`, through `stages` (a compressor),
+ * atomically. Progress counts the members' bytes read: the compressed size is not known ahead.
+ */
 export function emitCpio(entries: readonly ResolvedEntry[], out: string, stages: readonly Stage[], digests: readonly DigestName[], ctx: Context): Promise<Emitted> {
-  return emitOutput(out, { stages, digests }, ctx, (sink) => drain(cpioArchive(entries, ctx.epoch), sink));
+  const total = entries.reduce((n, e) => n + (e.type === 'file' ? e.content.size : 0), 0);
+  const advance = (n: number) => ctx.progress.advance(n);
+  // only size and bytes matter to the archive (a spread would also evaluate a lazy `key`)
+  const counted = entries.map((e) => (e.type === 'file' ? { ...e, content: { size: e.content.size, origin: e.content.origin, open: () => countedBytes(e.content.open(), advance) } } : e));
+  return emitOutput(out, { stages, digests, total, countWritten: false }, ctx, (sink) => drain(cpioArchive(counted, ctx.epoch), sink));
+}
+
+async function* countedBytes(data: AsyncIterable<Uint8Array>, count: (n: number) => void): AsyncIterable<Uint8Array> {
+  for await (const chunk of data) {
+    count(chunk.length);
+    yield chunk;
+  }
 }
 
 /** The tree as a newc archive's bytes, streamed. */

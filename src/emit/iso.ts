@@ -200,9 +200,12 @@ class PooledSink implements Sink {
   }
 }
 
-async function hashFile(path: string, algorithms: readonly DigestName[]): Promise<Partial<Record<DigestName, string>>> {
+async function hashFile(path: string, algorithms: readonly DigestName[], onBytes: (n: number) => void): Promise<Partial<Record<DigestName, string>>> {
   const taps = algorithms.map((a) => new HashTap(a));
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) for (const t of taps) t.update(chunk);
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) {
+    for (const t of taps) t.update(chunk);
+    onBytes(chunk.length);
+  }
   return Object.fromEntries(taps.map((t) => [t.algorithm, t.hex()]));
 }
 
@@ -242,7 +245,8 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
       result.implantedMd5 = /ISO MD5SUM = ([0-9a-f]{32})/.exec(Buffer.from(field).toString('latin1'))![1]!;
       if (wanted.length > 0) {
         ctx.progress.note(`re-reading ${out} once for ${wanted.join(' and ')}: they must cover the implanted media-check MD5`);
-        digests = await hashFile(file.tempPath, wanted);
+        ctx.progress.phase(`hashing ${out} (${wanted.join(', ')})`, size);
+        digests = await hashFile(file.tempPath, wanted, (n) => ctx.progress.advance(n));
       }
     } else {
       digests = Object.fromEntries(hashTaps.map((t) => [t.algorithm, t.hex()]));

@@ -98,8 +98,12 @@ async function withDigests(medium: BuiltMedium, needed: readonly DigestName[], n
   const missing = needed.filter((a) => medium.digests[a] === undefined);
   if (missing.length === 0) return medium.digests;
   run.progress.note(`re-reading ${name} once for ${missing.join(' and ')}`);
+  run.progress.phase(`hashing ${name} (${missing.join(', ')})`, medium.source.size);
   const taps = missing.map((a) => new HashTap(a));
-  for await (const chunk of medium.source.open()) for (const t of taps) t.update(chunk);
+  for await (const chunk of medium.source.open()) {
+    for (const t of taps) t.update(chunk);
+    run.progress.advance(chunk.length);
+  }
   for (const t of taps) medium.digests[t.algorithm] = t.hex();
   return medium.digests;
 }

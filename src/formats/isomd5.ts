@@ -117,11 +117,18 @@ async function readVolumeBytes(fh: import('node:fs/promises').FileHandle): Promi
   return { volumeBytes: pvd.readUInt32BE(84) * 2048, field: pvd.subarray(883, 883 + FIELD_LENGTH) };
 }
 
+/** Where reading a whole image is reported (the library's Progress; formats import nothing above them). */
+export interface ReadProgress {
+  phase(label: string, total?: number): void;
+  advance(bytes: number): void;
+}
+
 /** Hash an image on disk the way isomd5sum does (field as spaces), reading it once. */
-async function hashImage(path: string, skipSectors: number): Promise<{ md5: string; frags: string; volumeBytes: number }> {
+async function hashImage(path: string, skipSectors: number, progress?: ReadProgress): Promise<{ md5: string; frags: string; volumeBytes: number }> {
   const fh = await open(path, 'r');
   try {
     const { volumeBytes } = await readVolumeBytes(fh);
+    progress?.phase(`checking the media-check MD5 of ${path}`, volumeBytes - skipSectors * 2048);
     const tap = new MediaCheckTap(volumeBytes - (skipSectors - SKIP_SECTORS) * 2048);
     const buf = Buffer.alloc(1 << 20);
     let pos = 0;
@@ -135,6 +142,7 @@ async function hashImage(path: string, skipSectors: number): Promise<{ md5: stri
       if (lo < hi) part.fill(0x20, lo, hi);
       tap.update(part);
       pos += bytesRead;
+      progress?.advance(bytesRead);
     }
     const field = Buffer.from(tap.field());
     const text = field.toString('latin1');
@@ -145,7 +153,7 @@ async function hashImage(path: string, skipSectors: number): Promise<{ md5: stri
 }
 
 /** Check an image like `checkisomd5`: fragments first (first mismatch reported), then the sum. */
-export async function checkMediaCheck(path: string): Promise<MediaCheckResult> {
+export async function checkMediaCheck(path: string, progress?: ReadProgress): Promise<MediaCheckResult> {
   const fh = await open(path, 'r');
   let stored: MediaCheckRecord | undefined;
   try {
@@ -154,7 +162,7 @@ export async function checkMediaCheck(path: string): Promise<MediaCheckResult> {
     await fh.close();
   }
   if (!stored) return { state: 'absent' };
-  const got = await hashImage(path, stored.skipSectors);
+  const got = await hashImage(path, stored.skipSectors, progress);
   for (let i = 0; i + 3 <= stored.fragmentSums.length; i += 3) {
     if (got.frags.slice(i, i + 3) !== stored.fragmentSums.slice(i, i + 3)) {
       return { state: 'fail', stored, computed: got.md5, failedFragment: i / 3 + 1 };

@@ -18,7 +18,7 @@ export async function isoFacts(path: string, ctx: Context) {
     const byLba = new Map(entries.filter((e) => e.type === 'file' && e.extents[0]).map((e) => [e.extents[0]!.lba, e.path]));
     const bootJson = boot.map((b) => ({ ...b, ...(byLba.has(b.lba) ? { path: byLba.get(b.lba) } : {}) }));
     const system = await iso.systemArea();
-    const mediaCheck = await checkMediaCheck(path);
+    const mediaCheck = await checkMediaCheck(path, ctx.progress);
     const v = iso.volume;
     return {
       volume: v,

@@ -17,6 +17,7 @@ import { readSource } from '../tree/source.js';
 import { Scratch } from '../tree/scratch.js';
 import type { Verification, VerifyEnv } from '../readers/types.js';
 import { Findings, indent } from '../findings.js';
+import type { Progress } from '../progress.js';
 
 export interface ConfigFacts {
   path: string;
@@ -68,7 +69,7 @@ async function spool(medium: OpenedMedium, path: string, to: string): Promise<vo
 }
 
 /** Verify an attached installer ISO; `env.verifyNested` checks each top-level disk image. */
-export async function verifyAttached(medium: OpenedMedium, env: Pick<VerifyEnv, 'verifyNested'>): Promise<Verification<AttachDetails>> {
+export async function verifyAttached(medium: OpenedMedium, env: Pick<VerifyEnv, 'verifyNested' | 'ctx'>): Promise<Verification<AttachDetails>> {
   const f = new Findings();
   const label = medium.label ?? '';
   const d: AttachDetails = { label, argument: driverDiskArg(label), boot: [], configs: [], mediaCheck: 'absent', nested: [] };
@@ -78,7 +79,7 @@ export async function verifyAttached(medium: OpenedMedium, env: Pick<VerifyEnv, 
     await checkEfiImage(medium, d, f, scratch);
     await checkDiskImages(medium, env, d, f, scratch);
   });
-  await checkMediaMd5(medium, d, f);
+  await checkMediaMd5(medium, d, f, env.ctx.progress);
   return { medium: medium.path, kind: 'attach', ok: f.ok, findings: f.list, details: d };
 }
 
@@ -148,8 +149,8 @@ async function checkDiskImages(medium: OpenedMedium, env: Pick<VerifyEnv, 'verif
 }
 
 /** The implanted media-check MD5 ("Test this media", checkisomd5). */
-async function checkMediaMd5(medium: OpenedMedium, d: AttachDetails, f: Findings): Promise<void> {
-  const md5 = await checkMediaCheck(medium.path);
+async function checkMediaMd5(medium: OpenedMedium, d: AttachDetails, f: Findings, progress: Progress): Promise<void> {
+  const md5 = await checkMediaCheck(medium.path, progress);
   d.mediaCheck = md5.state;
   if (md5.state === 'absent') f.error('MEDIA_CHECK_ABSENT', '', 'no media-check MD5: "Test this media" (rd.live.check) fails; implant one (implantisomd5)');
   else if (md5.state === 'fail') f.error('MEDIA_CHECK_FAIL', '', `media-check MD5 does not match${md5.failedFragment ? ` (fragment ${md5.failedFragment})` : ''}: checkisomd5 and rd.live.check fail`);
