@@ -3,6 +3,7 @@
  * RPM payloads and initrd segments use. Everything streams; `decompressWhole` is for small
  * inputs such as a single kernel module, within a `ReadBudget`.
  */
+import { availableParallelism } from 'node:os';
 import { PassThrough, Readable, type Transform } from 'node:stream';
 import { createGunzip, createGzip, constants as zc } from 'node:zlib';
 import { FormatError } from '../../errors.js';
@@ -126,9 +127,31 @@ export interface CompressOptions {
   level?: number;
   /** xz integrity check; the kernel build uses crc32 for modules, rpm uses sha256 for payloads */
   check?: 'crc32' | 'crc64' | 'sha256';
+  /** xz encoder threads (default: the cores, at most 4); the bytes do not depend on it */
+  threads?: number;
 }
 
-/** Compress a stream with gzip (deterministic: no name, no mtime) or xz. */
+/** The LZMA2 dictionary of each xz preset (liblzma's lzma_lzma_preset). */
+const XZ_DICT_MIB = [0.25, 1, 2, 4, 4, 8, 8, 16, 32, 64];
+
+/**
+ * The uncompressed size of each xz block: what liblzma's threaded encoder picks by default
+ * (3 × the dictionary, at least 1 MiB) and so what `rpmbuild` writes with `w2T.xzdio`, but
+ * fixed here: blocks are cut at these offsets whatever the thread count, so every count writes
+ * the same bytes.
+ */
+export function xzBlockSize(level: number): number {
+  return Math.max(3 * XZ_DICT_MIB[level]! * 2 ** 20, 2 ** 20);
+}
+
+/** More threads than this buy little for payload-sized inputs and cost a block buffer each. */
+const MAX_XZ_THREADS = 4;
+
+/**
+ * Compress a stream with gzip (deterministic: no name, no mtime) or xz (liblzma's threaded
+ * encoder with a fixed block size: one stream of independent blocks with their sizes in each
+ * block header, as `xz -T2` writes; XZ Utils 4.999.9beta, RHEL 6's xz-libs, decodes it).
+ */
 export async function* compress(input: AsyncIterable<Uint8Array>, kind: 'gzip' | 'xz', opts: CompressOptions = {}): AsyncGenerator<Uint8Array> {
   const level = opts.level ?? (kind === 'gzip' ? 9 : 6);
   const lzma = kind === 'xz' ? (await import('lzma-native')).default : undefined;
@@ -138,7 +161,8 @@ export async function* compress(input: AsyncIterable<Uint8Array>, kind: 'gzip' |
       : lzma.createStream('easyEncoder', {
           preset: level,
           check: { crc32: lzma.CHECK_CRC32, crc64: lzma.CHECK_CRC64, sha256: lzma.CHECK_SHA256 }[opts.check ?? 'crc64'],
-          threads: 1,
+          threads: opts.threads ?? Math.min(availableParallelism(), MAX_XZ_THREADS),
+          blockSize: xzBlockSize(level),
         });
   const source = Readable.from(input, { objectMode: false });
   source.on('error', (e) => transform.destroy(e));

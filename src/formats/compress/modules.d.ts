@@ -10,6 +10,7 @@ declare module 'lzma-native' {
     preset?: number;
     check?: number;
     threads?: number;
+    blockSize?: number;
     flags?: number;
     synchronous?: boolean;
   }

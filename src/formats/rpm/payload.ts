@@ -16,6 +16,8 @@ export interface PayloadOptions {
   compressor: PayloadCompressor;
   level: number;
   fileDigest: 'sha256' | 'md5';
+  /** xz encoder threads (default: the cores); the bytes are the same for any count. */
+  xzThreads?: number;
   /** Told of every cpio chunk as it goes into the compressor (its size). */
   onArchived?: (bytes: number) => void;
 }
@@ -90,7 +92,7 @@ export async function spoolPayload(records: readonly FileRecord[], spoolPath: st
   }
 
   const level = opts.level;
-  const compressed = compress(tapped(), opts.compressor, opts.compressor === 'xz' ? { level, check: 'sha256' } : { level });
+  const compressed = compress(tapped(), opts.compressor, opts.compressor === 'xz' ? { level, check: 'sha256', ...(opts.xzThreads ? { threads: opts.xzThreads } : {}) } : { level });
   const digest: Hash = createHash('sha256');
   let size = 0;
   const fh = await open(spoolPath, 'w');

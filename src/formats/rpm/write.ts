@@ -73,6 +73,8 @@ export interface WriteRpmOptions {
   level?: number;
   /** Default sha256; md5 for rpm < 4.6 targets (RHEL 5, XenServer ≤ 6.5), `rpm.md` rule 8. */
   fileDigest?: 'sha256' | 'md5';
+  /** xz encoder threads (default: the cores, at most 4); the package bytes are the same for any count. */
+  xzThreads?: number;
   /** Zero bytes kept in the signature header so `rpmsign` can sign in place; default 4128 as rpm. */
   reservedSpace?: number;
   /**
@@ -340,7 +342,7 @@ export async function writeRpm(pkg: RpmPackage, scratch: Scratch, options: Write
   const progress = options.progress;
   progress?.phase(`compressing the payload of ${fileName} (${compressor})`, cpioSize(planned.records));
   const onArchived = progress ? (n: number) => progress.advance(n) : undefined;
-  const payload = await spoolPayload(planned.records, scratch.path(`${fileName}.payload`), { compressor, level, fileDigest, ...(onArchived ? { onArchived } : {}) }).catch((err: unknown) => {
+  const payload = await spoolPayload(planned.records, scratch.path(`${fileName}.payload`), { compressor, level, fileDigest, ...(options.xzThreads ? { xzThreads: options.xzThreads } : {}), ...(onArchived ? { onArchived } : {}) }).catch((err: unknown) => {
     throw err instanceof RangeError ? new UserError(err.message, fileName) : err;
   });
   const header = encodeHeader(mainHeaderEntries(pkg, planned, payload, { compressor, level, fileDigest }), 63);
