@@ -125,6 +125,20 @@ describe('progress of the CLI', () => {
     expect(lines.slice(0, summary).some((l) => /^dudkit: writing \S+dd\.iso \(72\.0 KiB\)$/.test(l))).toBe(true);
   });
 
+  it('a PXE overlay: its phase has a total when written and when inspect --progress reads it (gzip -t accepts it)', () => {
+    const m = join(tmp, 'pxe.yaml');
+    writeFileSync(m, `${ACME}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/*.ko\ntargets:\n  - pxe: { out: dd.cpio.gz }\n`);
+    const b = dudkit(['build', '--progress', m, '-o', join(tmp, 'pxe')], { env });
+    expect(b.status).toBe(0);
+    expect(b.stderr).toMatch(/^dudkit: writing \S+dd\.cpio\.gz \(\d+\.\d KiB\)$/m);
+    const overlay = join(tmp, 'pxe', 'dd.cpio.gz');
+    expect(run('gzip', ['-t', overlay]).status).toBe(0);
+    const v = dudkit(['inspect', '--progress', overlay], { env });
+    expect(v.status).toBe(0);
+    expect(v.stderr).toMatch(/^dudkit: reading \S+dd\.cpio\.gz \(\d+\.\d KiB\)$/m);
+    expect(v.stderr).not.toMatch(/[\r\x1b]/);
+  });
+
   it('inspect --progress through a pipe reports the media-check read with its total (xorriso-made image, implantisomd5)', () => {
     const dir = join(tmp, 'tree');
     mkdirSync(dir);

@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { counted } from '../formats/bytes.js';
 import { writeCpio, type CpioMember } from '../formats/cpio/index.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 import type { DigestName } from './atomic.js';
@@ -48,15 +49,8 @@ export function emitCpio(entries: readonly ResolvedEntry[], out: string, stages:
   const total = entries.reduce((n, e) => n + (e.type === 'file' ? e.content.size : 0), 0);
   const advance = (n: number) => ctx.progress.advance(n);
   // only size and bytes matter to the archive (a spread would also evaluate a lazy `key`)
-  const counted = entries.map((e) => (e.type === 'file' ? { ...e, content: { size: e.content.size, origin: e.content.origin, open: () => countedBytes(e.content.open(), advance) } } : e));
-  return emitOutput(out, { stages, digests, total, countWritten: false }, ctx, (sink) => drain(cpioArchive(counted, ctx.epoch), sink));
-}
-
-async function* countedBytes(data: AsyncIterable<Uint8Array>, count: (n: number) => void): AsyncIterable<Uint8Array> {
-  for await (const chunk of data) {
-    count(chunk.length);
-    yield chunk;
-  }
+  const reported = entries.map((e) => (e.type === 'file' ? { ...e, content: { size: e.content.size, origin: e.content.origin, open: () => counted(e.content.open(), advance) } } : e));
+  return emitOutput(out, { stages, digests, total, countWritten: false }, ctx, (sink) => drain(cpioArchive(reported, ctx.epoch), sink));
 }
 
 /** The tree as a newc archive's bytes, streamed. */

@@ -158,3 +158,11 @@ export async function* exactly(data: AsyncIterable<Uint8Array>, size: number, na
   }
   if (seen !== size) throw new UserError(`shorter than its planned ${size} bytes`, name);
 }
+
+/** The same bytes, each chunk's length told to `count` as it passes (progress of a stream). */
+export async function* counted(data: AsyncIterable<Uint8Array>, count: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of data) {
+    count(chunk.length);
+    yield chunk;
+  }
+}

@@ -5,8 +5,10 @@
  * (`verify/pxe.ts`).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { counted } from '../formats/bytes.js';
 import { decompress, type Compression } from '../formats/compress/index.js';
 import { displayName, readCpio, readInitrd, type InitrdCompression } from '../formats/cpio/index.js';
 import { indent } from '../findings.js';
@@ -56,10 +58,11 @@ export interface InitrdFacts {
 
 async function walkInitrd(path: string, env: ReadEnv): Promise<Inspection<InitrdFacts>> {
   return Scratch.with(async (scratch) => {
-    env.ctx.progress.phase(`reading ${path}`);
+    const { progress } = env.ctx;
+    progress.phase(`reading ${path}`, (await stat(path)).size);
     const segments: Segment[] = [];
     const spooled: { member: string; path: string }[] = [];
-    let input: AsyncIterable<Uint8Array> = createReadStream(path);
+    let input: AsyncIterable<Uint8Array> = counted(createReadStream(path), (n) => progress.advance(n));
     let segment: Segment = { offset: 0, compression: 'none', members: [] };
     for (;;) {
       segments.push(segment);
