@@ -13,6 +13,7 @@ import { checkNames } from './emit/names.js';
 import { offerBuilt } from './emit/nested.js';
 import { checkOutFolders, checkOutName } from './emit/out-path.js';
 import { atKey, IncompleteBuild, UserError } from './errors.js';
+import type { LayerOptions } from './manifest/layers.js';
 import type { LoadedManifest, Target } from './manifest/load.js';
 import type { Locate } from './manifest/locate.js';
 import type { DriverSet } from './model/driverset.js';
@@ -49,7 +50,9 @@ export function targetKinds(): { kind: string; summary: string }[] {
   return layouts.map(({ kind, summary }) => ({ kind, summary }));
 }
 
-export interface BuildOptions {
+export type { LayerOptions } from './manifest/layers.js';
+
+export interface BuildOptions extends LayerOptions {
   /** Folder the targets' `out` paths resolve against (default: the current folder). */
   outDir?: string;
   /** Build only these target kinds (or `kind:out` names). */
@@ -147,7 +150,7 @@ export async function build(manifestPath: string, opts: BuildOptions = {}): Prom
   const ctx = opts.ctx ?? createContext();
   // the manifest reader (zod, yaml) and the input readers load here, so `import 'dudkit'` stays light
   const [{ loadManifest }, { collectDriverSet }] = await Promise.all([import('./manifest/load.js'), import('./inputs/collect.js')]);
-  const loaded = await loadManifest(manifestPath);
+  const loaded = await loadManifest(manifestPath, layersOf(opts));
   try {
     return await buildLoaded(loaded, collectDriverSet, manifestPath, opts, ctx);
   } catch (err) {
@@ -205,6 +208,17 @@ async function buildLoaded(loaded: LoadedManifest, collectDriverSet: (loaded: Lo
   });
   const signingCertificate = set.signingCertificate ? await writeSigningCertificate(outDir, set.meta.vendor, set.signingCertificate) : undefined;
   return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings], ...(signingCertificate ? { signingCertificate } : {}) };
+}
+
+const layersOf = (o: LayerOptions): LayerOptions => ({ ...(o.defaults !== undefined ? { defaults: o.defaults } : {}), ...(o.set ? { set: o.set } : {}) });
+
+/**
+ * The manifest as `build` reads it (defaults file, then the manifest, then `set` overrides), as
+ * YAML with each value's origin as a trailing comment: what `dudkit build --print-manifest` prints.
+ */
+export async function printManifest(manifestPath: string, opts: LayerOptions = {}): Promise<string> {
+  const [{ loadManifest }, { printManifest: print }] = await Promise.all([import('./manifest/load.js'), import('./manifest/print.js')]);
+  return print(await loadManifest(manifestPath, layersOf(opts)));
 }
 
 /** `<vendor>-module-signing.der` beside the media: what a Secure Boot machine must trust before it loads the modules. */

@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
-import { build, targetKinds } from '../api.js';
+import { type Command, Option } from 'commander';
+import { build, printManifest, targetKinds } from '../api.js';
 import { action, commandContext, printJson, say, detail, checksums } from './common.js';
 
 export function register(program: Command): void {
@@ -11,6 +11,9 @@ export function register(program: Command): void {
     .option('--only <target>', 'build only this target kind (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print one JSON document describing the outputs on stdout')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
+    .option('--set <key=value>', 'override a manifest value (repeatable, later wins): KEY a key path such as release, signing.key or sources[0].kernel; VALUE a YAML scalar', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--no-defaults', 'read no defaults file (also DUDKIT_DEFAULTS= empty), for reproducible builds')
+    .addOption(new Option('--print-manifest', 'print the merged manifest (YAML, each value commented with its file:line or --set) and exit without building').conflicts('json'))
     .addHelpText(
       'after',
       `\nTarget kinds (the keys of a manifest's targets: list):\n${targetKinds().map((l) => `  ${l.kind.padEnd(17)} ${l.summary}`).join('\n')}\n` +
@@ -19,12 +22,21 @@ export function register(program: Command): void {
         `Targets are then written one by one, each whole or not at all. If one fails, those written\n` +
         `before it stay, complete, and the error line ends "already written and complete: <paths>".\n` +
         `\nBeside each image a checksum file is written (OUT.sha256, sha256sum format; md5 too with\n` +
-        `checksums: [md5, sha256]); set a target's checksums: [] to write none.\n`,
+        `checksums: [md5, sha256]); set a target's checksums: [] to write none.\n` +
+        `\nLayers, later wins: the defaults file ($DUDKIT_DEFAULTS, else $XDG_CONFIG_HOME/dudkit/defaults.yaml,\n` +
+        `default ~/.config/dudkit/defaults.yaml, if it exists; it may give vendor, vendorName, license, url,\n` +
+        `signing, kabi), the manifest (a key it gives replaces the default whole), then each --set.\n` +
+        `Relative paths resolve against the file that gives them; those from --set against the current folder.\n`,
     )
     .action(
-      action(async (manifest: string, opts: { outDir: string; only: string[]; json?: boolean; progress?: boolean }) => {
+      action(async (manifest: string, opts: { outDir: string; only: string[]; json?: boolean; progress?: boolean; set: string[]; defaults: boolean; printManifest?: boolean }) => {
+        const layers = { set: opts.set, ...(opts.defaults ? {} : { defaults: false as const }) };
+        if (opts.printManifest) {
+          process.stdout.write(await printManifest(manifest, layers));
+          return;
+        }
         const ctx = commandContext(opts);
-        const result = await build(manifest, { outDir: opts.outDir, only: opts.only, ctx });
+        const result = await build(manifest, { outDir: opts.outDir, only: opts.only, ctx, ...layers });
         if (opts.json) {
           // the document describes the manifest; each target entry its medium, as `iso --json` does
           printJson({

@@ -29,7 +29,10 @@ async function expand(patterns: string | string[], loaded: LoadedManifest, key: 
     const found = await expandGlob(p, loaded.baseDir);
     const missing = found.length === 0 ? `"${p}" matches no file` : found.length === 1 && !(await stat(found[0]!).catch(() => undefined)) ? `${p}: no such file or directory` : undefined;
     const at = Array.isArray(patterns) ? `${key}[${j}]` : key;
-    if (missing) throw new UserError(`${at}: ${missing} (relative paths resolve against ${loaded.baseDir}): correct the path`, loaded.path);
+    // a path from --set was made absolute against the current folder; the error names that layer
+    const file = loaded.fileOf(at);
+    const against = file === loaded.path ? ` (relative paths resolve against ${loaded.baseDir})` : '';
+    if (missing) throw new UserError(`${at}: ${missing}${against}: correct the path`, file);
     out.push(...found);
   }
   return out;
@@ -135,7 +138,8 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
     const [path] = await expand(fw.file, loaded, key);
     firmware.push({ dest: fw.dest, source: await atKey(loaded.path, key, () => fileSource(path!), path!), origin: path! });
   }
-  const signer = m.signing ? await atKey(loaded.path, 'signing', () => loadCmsSigner({ key: m.signing!.key, cert: m.signing!.cert ?? m.signing!.key, passphraseEnv: m.signing!.passphraseEnv }, loaded.baseDir, 'signing')) : undefined;
+  // the key may come from the defaults file or --set: the error names that layer
+  const signer = m.signing ? await atKey(loaded.fileOf(['signing', 'key']), 'signing', () => loadCmsSigner({ key: m.signing!.key, cert: m.signing!.cert ?? m.signing!.key, passphraseEnv: m.signing!.passphraseEnv }, loaded.baseDir, 'signing')) : undefined;
   // one module at a time: each is held whole while it is signed
   const ready: KernelModule[] = [];
   for (const mod of modules) ready.push(signer ? await atKey(loaded.path, 'signing', () => signModule(mod, signer, ctx), mod.origin) : mod);
@@ -191,7 +195,7 @@ function groupByKernel(modules: KernelModule[], manifest: string): KernelBuild[]
 async function checkKabiAtBuild(kernels: KernelBuild[], given: NonNullable<LoadedManifest['manifest']['kabi']>, loaded: LoadedManifest): Promise<void> {
   const list = Array.isArray(given) ? given : [given];
   const specs = list.map((g) => (typeof g === 'string' ? { file: resolve(loaded.baseDir, g) } : { file: resolve(loaded.baseDir, g.file), ...(g.kernel !== undefined ? { kernel: g.kernel } : {}) }));
-  const set = await atKey(loaded.path, 'kabi', () => loadKabi(specs, 'kabi'));
+  const set = await atKey(loaded.fileOf(['kabi']), 'kabi', () => loadKabi(specs, 'kabi'));
   const problems = kernels.flatMap((b) => b.modules.flatMap((mod) => kabiProblems(set, b.kernelRelease, mod.facts, b.modules.map((x) => x.facts)).map((p) => `${mod.origin}: ${p.message}`)));
   if (problems.length === 0) return;
   const more = problems.length > 3 ? `; and ${problems.length - 3} more (dudkit verify --kabi lists them all)` : '';

@@ -56,3 +56,9 @@ export const manifestSchema = z.strictObject({
 });
 
 export type Manifest = z.output<typeof manifestSchema>;
+
+/**
+ * What a defaults file may hold, every key optional: what is the same for every driver of a
+ * vendor. A driver's own facts (name, version, summary, sources, targets…) belong to its manifest.
+ */
+export const defaultsSchema = manifestSchema.pick({ vendor: true, vendorName: true, license: true, url: true, signing: true, kabi: true }).partial();
