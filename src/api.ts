@@ -7,10 +7,7 @@ import { layouts, loadLayout } from '../layouts/index.js';
 import type { Layout, LayoutEnv } from '../layouts/types.js';
 import type { Plan } from './emit/plan.js';
 import { createContext, type Context } from './context.js';
-import { emitPlan } from './emit/index.js';
 import { writeDerived } from './emit/derived.js';
-import { checkNames } from './emit/names.js';
-import { offerBuilt } from './emit/nested.js';
 import { checkOutFolders, checkOutName } from './emit/out-path.js';
 import { atKey, IncompleteBuild, UserError } from './errors.js';
 import type { LayerOptions } from './manifest/layers.js';
@@ -179,6 +176,7 @@ async function buildLoaded(loaded: LoadedManifest, collectDriverSet: (loaded: Lo
   await mkdir(outDir, { recursive: true });
   await checkInputs(selected, loaded.baseDir, manifestPath);
   const planner = new Planner(set, ctx, all, manifestPath, kinds);
+  const { checkNames } = await import('./emit/names.js');
   const planned: { t: CheckedTarget; plan: Plan }[] = [];
   for (const t of selected) {
     const key = `targets[${t.target.index}].${t.target.kind}`;
@@ -353,6 +351,8 @@ async function emitTarget(t: CheckedTarget, plan: Plan, outDir: string, ctx: Con
   const out = resolve(outDir, t.out);
   ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
   const run = { progress: ctx.progress, artifacts };
+  // the write side loads with the first target, so `--help`, inspect and `import 'dudkit'` stay light
+  const [{ emitPlan }, { offerBuilt }] = await Promise.all([import('./emit/index.js'), import('./emit/nested.js')]);
   const { entries, derived, ...emitted } = await Scratch.with((scratch) => emitPlan(plan, plan.derived ?? [], out, basename(out), ctx, scratch, run));
   const beside = await writeDerived(out, derived);
   // a later target nesting this very medium (pxe's dd.iso of this rhdd3 disk) copies the output file

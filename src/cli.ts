@@ -3,6 +3,8 @@
 // (which take a while to load) come after, so an interrupt at any moment of dudkit's own code
 // removes the temporaries and exits with the one-line message. Until the library is loaded there
 // are no temporaries to remove.
+import module from 'node:module';
+
 let removeTemporaries = (): void => {};
 
 // an interrupted build leaves nothing behind: no hidden temp file beside the output, no scratch folder
@@ -13,6 +15,9 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.exit(signal === 'SIGINT' ? 130 : 143);
   });
 }
+
+// Node 22+ keeps the compiled modules between runs (in NODE_COMPILE_CACHE or the temp folder); Node 20 has no such cache
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 ({ removeTemporaries } = await import('./api.js'));
 const { runCli } = await import('./program.js');

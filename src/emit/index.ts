@@ -7,15 +7,7 @@ import { resolveTree } from '../tree/resolve.js';
 import type { Scratch } from '../tree/scratch.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 import type { DigestName } from './atomic.js';
-import { emitAr } from './ar.js';
-import { emitCpio } from './cpio.js';
 import { deriveFrom, digestsFor, type MadeDerived } from './derived.js';
-import { emitDirectory } from './directory.js';
-import { emitIso } from './iso.js';
-import { emitUsbImage } from './usb.js';
-import { emitOutput } from './output.js';
-import { drain, gzip } from './pipeline.js';
-import { emitZip } from './zip.js';
 
 export interface Emitted {
   path: string;
@@ -24,13 +16,17 @@ export interface Emitted {
   sha256?: string;
 }
 
-/** Write a resolved tree as the given medium at `out` (atomically), taking these digests of its bytes. */
+/**
+ * Write a resolved tree as the given medium at `out` (atomically), taking these digests of its bytes.
+ * Each medium's writer loads when first used: a build pays for the media it makes, not for all.
+ */
 export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: string, digests: readonly DigestName[], ctx: Context): Promise<Emitted> {
   switch (medium.kind) {
     case 'directory':
-      await emitDirectory(entries, out, ctx);
+      await (await import('./directory.js')).emitDirectory(entries, out, ctx);
       return { path: out };
     case 'iso': {
+      const { emitIso } = await import('./iso.js');
       const r = await emitIso(
         entries,
         out,
@@ -52,19 +48,22 @@ export async function emitMedium(entries: ResolvedEntry[], medium: Medium, out: 
       );
       return { path: out, size: r.size, ...(r.md5 ? { md5: r.md5 } : {}), ...(r.sha256 ? { sha256: r.sha256 } : {}) };
     }
-    case 'cpio':
+    case 'cpio': {
+      const [{ emitCpio }, { gzip }] = await Promise.all([import('./cpio.js'), import('./pipeline.js')]);
       return emitCpio(entries, out, medium.compression === 'gzip' ? [gzip(9)] : [], digests, ctx);
+    }
     case 'fat':
-      return emitUsbImage(entries, out, { label: medium.label, digests }, ctx);
+      return (await import('./usb.js')).emitUsbImage(entries, out, { label: medium.label, digests }, ctx);
     case 'zip':
-      return emitZip(entries, out, digests, ctx, medium);
+      return (await import('./zip.js')).emitZip(entries, out, digests, ctx, medium);
     case 'file': {
       const file = entries.find((e) => e.path === medium.path);
       if (file?.type !== 'file') throw new Error(`the plan's output ${medium.path} is not a file of its tree`);
+      const [{ emitOutput }, { drain }] = await Promise.all([import('./output.js'), import('./pipeline.js')]);
       return emitOutput(out, { digests, total: file.content.size }, ctx, (sink) => drain(file.content.open(), sink));
     }
     case 'ar':
-      return emitAr(entries, medium.members, out, digests, ctx);
+      return (await import('./ar.js')).emitAr(entries, medium.members, out, digests, ctx);
   }
 }
 
