@@ -1,28 +1,10 @@
-import { createHash, type Hash } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { removeStaleTemporaries, temporaryName, trackTemporary, untrackTemporary } from '../tree/leftovers.js';
 
-/** A stage that sees every byte of the output as it passes (a hash, a size counter). */
-export interface Tap {
-  update(chunk: Uint8Array): void;
-}
+import type { Tap } from './taps.js';
 
-export type DigestName = 'md5' | 'sha256';
-
-/** Hash taps for the sidecar checksum files; `hex()` after the last byte. */
-export class HashTap implements Tap {
-  private readonly hash: Hash;
-  constructor(readonly algorithm: DigestName) {
-    this.hash = createHash(algorithm);
-  }
-  update(chunk: Uint8Array): void {
-    this.hash.update(chunk);
-  }
-  hex(): string {
-    return this.hash.digest('hex');
-  }
-}
+export type { DigestName, Tap } from './taps.js';
 
 /**
  * The one atomic-output step, for files and folders alike: `fill` makes the output at a hidden
@@ -67,7 +49,7 @@ export class AtomicFile {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    for (const t of this.taps) t.update(chunk);
+    for (const t of this.taps) await t.update(chunk);
     let done = 0;
     while (done < chunk.length) {
       const { bytesWritten } = await this.fh.write(chunk, done, chunk.length - done, this.position + done);

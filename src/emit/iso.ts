@@ -3,16 +3,17 @@
  * taps and implants the media-check MD5 with one 512-byte patch. Layouts reach it through
  * `emitMedium`; `writeIso` (the `dudkit iso` command) is a thin shell over it.
  */
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { asUserError, UserError } from '../errors.js';
 import type { Context } from '../context.js';
-import { FIELD_OFFSET, MediaCheckTap } from '../formats/isomd5.js';
+import { FIELD_OFFSET } from '../formats/isomd5.js';
 import { planIso, type IsoOptions } from '../formats/iso9660/plan.js';
 import { streamIso } from '../formats/iso9660/stream.js';
 import type { Source } from '../tree/source.js';
 import type { ResolvedEntry } from '../tree/tree.js';
-import { AtomicFile, HashTap, type DigestName, type Tap } from './atomic.js';
+import { AtomicFile, type DigestName, type Tap } from './atomic.js';
+import { digestsFrom, digestsOf, digestSpecs, withTaps } from './off-thread.js';
 import { compose, tap, type Sink } from './pipeline.js';
 
 export interface EmitIsoOptions extends Omit<IsoOptions, 'epoch' | 'mediaCheck'> {
@@ -139,14 +140,15 @@ class PooledSink implements Sink {
   private async rotate(): Promise<void> {
     this.check();
     const full = this.buffers[this.current]!.subarray(0, this.used);
-    // hashing is synchronous: defer it one turn so the caller's next read is already in flight
+    // a tap works synchronously (hashing inline, or the copy into the workers' ring): defer it one
+    // turn so the caller's next read is already in flight
     const hashed =
       this.taps.length === 0
         ? this.lastHash
         : this.lastHash
             .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-            .then(() => {
-              for (const t of this.taps) t.update(full);
+            .then(async () => {
+              for (const t of this.taps) await t.update(full);
             });
     const written = Promise.all([hashed, this.lastWrite])
       .then(() => (this.failure === undefined ? this.out.write(full) : undefined))
@@ -200,13 +202,15 @@ class PooledSink implements Sink {
   }
 }
 
-async function hashFile(path: string, algorithms: readonly DigestName[], onBytes: (n: number) => void): Promise<Partial<Record<DigestName, string>>> {
-  const taps = algorithms.map((a) => new HashTap(a));
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) {
-    for (const t of taps) t.update(chunk);
-    onBytes(chunk.length);
+/** The bytes of a file just written, through one reused buffer (each chunk is taken before the next is read). */
+async function* readBack(path: string): AsyncIterable<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(POOL_BUFFER);
+    for (let n; (n = (await fh.read(buf, 0, buf.length)).bytesRead) > 0; ) yield buf.subarray(0, n);
+  } finally {
+    await fh.close();
   }
-  return Object.fromEntries(taps.map((t) => [t.algorithm, t.hex()]));
 }
 
 /**
@@ -221,37 +225,43 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
   }
   const size = plan.imageBlocks * 2048;
   const wanted = [...new Set(options.digests ?? [])];
-  const mediaCheck = options.implantMd5 ? new MediaCheckTap(plan.volumeBlocks * 2048) : undefined;
-  const hashTaps = options.implantMd5 ? [] : wanted.map((a) => new HashTap(a));
-  const taps: Tap[] = [...(mediaCheck ? [mediaCheck] : []), ...hashTaps];
+  // with an implanted MD5 the file's digests cover the field written after the last byte: they are taken on a re-read
+  const streamed = options.implantMd5 ? [] : wanted;
+  const specs = [
+    ...(options.implantMd5 ? [{ kind: 'media-check', volumeBytes: plan.volumeBlocks * 2048, supportedIso: Boolean(options.supportedIso) } as const] : []),
+    ...digestSpecs(streamed),
+  ];
 
   ctx.progress.phase(`writing ${out}`, size);
   const result: EmitIsoResult = { size };
   let digests: Partial<Record<DigestName, string>> = {};
-  await AtomicFile.with(out, [], async (file) => {
-    const sink = new PooledSink(file, (n) => ctx.progress.advance(n));
-    try {
-      const piped = compose(taps.map(tap), (last) => sink.tapped(last));
-      await streamIso(plan, piped);
-      await piped.end();
-    } finally {
-      // never leave a write in flight when the file is committed or removed
-      await sink.settle().catch(() => undefined);
-      await sink.close();
-    }
-    if (mediaCheck) {
-      const field = mediaCheck.field(options.supportedIso);
-      await file.patch(FIELD_OFFSET, field);
-      result.implantedMd5 = /ISO MD5SUM = ([0-9a-f]{32})/.exec(Buffer.from(field).toString('latin1'))![1]!;
-      if (wanted.length > 0) {
-        ctx.progress.note(`re-reading ${out} once for ${wanted.join(' and ')}: they must cover the implanted media-check MD5`);
-        ctx.progress.phase(`hashing ${out} (${wanted.join(', ')})`, size);
-        digests = await hashFile(file.tempPath, wanted, (n) => ctx.progress.advance(n));
+  await withTaps(specs, size, (taps) =>
+    AtomicFile.with(out, [], async (file) => {
+      const sink = new PooledSink(file, (n) => ctx.progress.advance(n));
+      try {
+        const piped = compose([tap(taps)], (last) => sink.tapped(last));
+        await streamIso(plan, piped);
+        await piped.end();
+      } finally {
+        // never leave a write in flight when the file is committed or removed
+        await sink.settle().catch(() => undefined);
+        await sink.close();
       }
-    } else {
-      digests = Object.fromEntries(hashTaps.map((t) => [t.algorithm, t.hex()]));
-    }
-  });
+      const results = await taps.finish();
+      if (options.implantMd5) {
+        const field = Buffer.from(results[0]!, 'latin1');
+        await file.patch(FIELD_OFFSET, field);
+        result.implantedMd5 = /ISO MD5SUM = ([0-9a-f]{32})/.exec(results[0]!)![1]!;
+        if (wanted.length > 0) {
+          ctx.progress.note(`re-reading ${out} once for ${wanted.join(' and ')}: they must cover the implanted media-check MD5`);
+          ctx.progress.phase(`hashing ${out} (${wanted.join(', ')})`, size);
+          digests = await digestsOf(readBack(file.tempPath), size, wanted, (n) => ctx.progress.advance(n));
+        }
+      } else {
+        digests = digestsFrom(streamed, results);
+      }
+    }),
+  );
   if (digests.md5) result.md5 = digests.md5;
   if (digests.sha256) result.sha256 = digests.sha256;
   return result;

@@ -12,7 +12,8 @@ import { identityOf, objectIdentity, treeIdentity } from '../tree/identity.js';
 import type { Scratch } from '../tree/scratch.js';
 import { fileSource, type Source } from '../tree/source.js';
 import type { Generated, ResolvedEntry } from '../tree/tree.js';
-import { HashTap, type DigestName } from './atomic.js';
+import type { DigestName } from './atomic.js';
+import { digestsOf } from './off-thread.js';
 import { deriveFrom, digestsFor } from './derived.js';
 import { emitPlan } from './index.js';
 
@@ -99,11 +100,6 @@ async function withDigests(medium: BuiltMedium, needed: readonly DigestName[], n
   if (missing.length === 0) return medium.digests;
   run.progress.note(`re-reading ${name} once for ${missing.join(' and ')}`);
   run.progress.phase(`hashing ${name} (${missing.join(', ')})`, medium.source.size);
-  const taps = missing.map((a) => new HashTap(a));
-  for await (const chunk of medium.source.open()) {
-    for (const t of taps) t.update(chunk);
-    run.progress.advance(chunk.length);
-  }
-  for (const t of taps) medium.digests[t.algorithm] = t.hex();
+  Object.assign(medium.digests, await digestsOf(medium.source.open(), medium.source.size, missing, (n) => run.progress.advance(n)));
   return medium.digests;
 }

@@ -1,12 +1,13 @@
 /**
  * The one way a medium file is written: the format writes into the composed stages, the digest
- * taps of the written bytes come last, and the file appears atomically. The ISO emitter shares
- * the pieces but brings its own pooled output sink. Files derived from the medium (its checksum
+ * taps of the written bytes come last (on worker threads, `off-thread.ts`), and the file appears
+ * atomically. The ISO emitter shares the pieces but brings its own pooled output sink. Files derived from the medium (its checksum
  * files among them) are made from the digests by `derived.ts`.
  */
 import type { Context } from '../context.js';
-import { AtomicFile, HashTap, type DigestName } from './atomic.js';
+import { AtomicFile, type DigestName } from './atomic.js';
 import type { Emitted } from './index.js';
+import { digestsFrom, digestSpecs, withTaps } from './off-thread.js';
 import { compose, fileSink, tap, type Sink, type Stage } from './pipeline.js';
 
 export interface OutputOptions {
@@ -20,12 +21,13 @@ export interface OutputOptions {
 }
 
 export async function emitOutput(out: string, opts: OutputOptions, ctx: Context, write: (sink: Sink) => Promise<void>): Promise<Emitted> {
-  const hashes = [...new Set(opts.digests ?? [])].map((a) => new HashTap(a));
+  const wanted = [...new Set(opts.digests ?? [])];
   ctx.progress.phase(`writing ${out}`, opts.total);
   const count = opts.countWritten === false ? undefined : (n: number) => ctx.progress.advance(n);
-  const size = await AtomicFile.with(out, [], async (file) => {
-    await write(compose([...(opts.stages ?? []), ...hashes.map(tap)], (taps) => fileSink(file, taps, count)));
-    return file.size;
-  });
-  return { path: out, size, ...Object.fromEntries(hashes.map((t) => [t.algorithm, t.hex()])) };
+  return withTaps(digestSpecs(wanted), opts.total, (hashes) =>
+    AtomicFile.with(out, [], async (file) => {
+      await write(compose([...(opts.stages ?? []), tap(hashes)], (taps) => fileSink(file, taps, count)));
+      return { path: out, size: file.size, ...digestsFrom(wanted, await hashes.finish()) };
+    }),
+  );
 }

@@ -96,7 +96,7 @@ function transformStage(make: () => Transform | Promise<Transform>): Stage {
 function tapSink(t: Tap, next: Sink): Sink {
   return {
     async write(chunk) {
-      t.update(chunk);
+      await t.update(chunk);
       await next.write(chunk);
     },
     end: () => next.end(),
@@ -129,7 +129,7 @@ export async function drain(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Ar
 export function fileSink(file: AtomicFile, taps: readonly Tap[], onBytes: (n: number) => void = () => undefined): Sink {
   return {
     async write(chunk) {
-      for (const t of taps) t.update(chunk);
+      for (const t of taps) await t.update(chunk);
       await file.write(chunk);
       onBytes(chunk.length);
     },
