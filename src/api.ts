@@ -219,6 +219,11 @@ export async function printManifest(manifestPath: string, opts: LayerOptions = {
   return print(await loadManifest(manifestPath, layersOf(opts)));
 }
 
+/** The key paths `--set` offers (`release`, `signing.key`, …), for shell completion. */
+export async function settableKeys(): Promise<string[]> {
+  return (await import('./manifest/layers.js')).settableKeys();
+}
+
 /** `<vendor>-module-signing.der` beside the media: what a Secure Boot machine must trust before it loads the modules. */
 async function writeSigningCertificate(outDir: string, vendor: string, der: Uint8Array): Promise<NonNullable<BuildResult['signingCertificate']>> {
   const path = resolve(outDir, `${vendor}-module-signing.der`);

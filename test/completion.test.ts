@@ -30,6 +30,7 @@ describe('dudkit completion', () => {
     expect(bashComplete(file, ['dudkit', ''])).toEqual(expect.arrayContaining(['build', 'inspect', 'verify', 'iso', 'keygen', 'rom', 'completion']));
     expect(bashComplete(file, ['dudkit', 'build', '--o'])).toEqual(['--out-dir', '--only']);
     expect(bashComplete(file, ['dudkit', 'build', '--only', ''])).toEqual(expect.arrayContaining(KINDS));
+    expect(bashComplete(file, ['dudkit', 'build', '--set', 'sig'])).toEqual(['signing.key=', 'signing.cert=', 'signing.passphraseEnv=']);
     expect(bashComplete(file, ['dudkit', 'rom', ''])).toEqual(['fix', 'check']);
     expect(bashComplete(file, ['dudkit', 'rom', 'fix', '--v'])).toEqual(['--vendor', '--verbose']);
     expect(bashComplete(file, ['dudkit', 'iso', '--iso-level', ''])).toEqual(['1', '3']);
@@ -47,6 +48,7 @@ describe('dudkit completion', () => {
     const complete = (line: string) => run('fish', ['-c', `source ${file}; complete -C '${line}'`]).stdout.split('\n').map((l) => l.split('\t')[0]);
     expect(complete('dudkit ')).toEqual(expect.arrayContaining(['build', 'verify', 'completion']));
     expect(complete('dudkit build --only ')).toEqual(expect.arrayContaining(KINDS));
+    expect(complete('dudkit build --set ven')).toEqual(expect.arrayContaining(['vendor=', 'vendorName=']));
   });
 
   it('an unknown shell is one line naming the choices, exit 2', () => {

@@ -237,6 +237,11 @@ describe('a bad layer is one line naming it, exit 2', () => {
   });
 });
 
+it('build --help names --set, --no-defaults, --print-manifest and where the defaults file is', () => {
+  const r = dudkit(['build', '--help']);
+  for (const w of ['--set <key=value>', '--no-defaults', '--print-manifest', '$DUDKIT_DEFAULTS', '~/.config/dudkit/defaults.yaml']) expect(r.stdout).toContain(w);
+});
+
 it('the test harness reads no developer defaults (vitest.config.ts sets DUDKIT_DEFAULTS= empty)', () => {
   expect(process.env.DUDKIT_DEFAULTS).toBe('');
 });

@@ -31,7 +31,7 @@ describe('man/dudkit.1', () => {
     }
     for (const k of ['rhdd3', 'rhel5', 'pxe', 'usb', 'attach', 'suse', 'xenserver-update', 'xenserver-legacy', 'release-zip', 'esxi-vib', 'esxi-bundle']) expect(text).toMatch(new RegExp(`^ {7}${k}\\b`, 'm'));
     for (const code of ['0', '1', '2', '70', '130', '143']) expect(text).toMatch(new RegExp(`^ {7}${code}\\b`, 'm'));
-    for (const v of ['SOURCE_DATE_EPOCH', 'DUDKIT_DEBUG', 'DUDKIT_MAX_MODULE_SIZE', 'DUDKIT_KEY_PASSPHRASE']) expect(text).toContain(v);
+    for (const v of ['SOURCE_DATE_EPOCH', 'DUDKIT_DEBUG', 'DUDKIT_MAX_MODULE_SIZE', 'DUDKIT_KEY_PASSPHRASE', 'DUDKIT_DEFAULTS', 'XDG_CONFIG_HOME']) expect(text).toContain(v);
     expect(readFileSync(page, 'utf8')).toMatch(/^\.TH DUDKIT 1 /);
   });
 });

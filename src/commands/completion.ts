@@ -1,5 +1,5 @@
 import { Argument, type Command, Option } from 'commander';
-import { targetKinds } from '../api.js';
+import { settableKeys, targetKinds } from '../api.js';
 import { action } from './common.js';
 
 /** One command of the tree, as the completion scripts need it. */
@@ -14,15 +14,15 @@ interface Node {
 }
 
 /** Walk the commander program: the scripts are generated from what --help shows, so they cannot drift. */
-function nodes(program: Command, kinds: string[]): Node[] {
+function nodes(program: Command, kinds: string[], keys: string[]): Node[] {
   const walk = (c: Command, path: string): Node[] => {
     const visible = c.commands.filter((s) => s.name() !== 'help');
     const options = [...c.options, new Option('-h, --help', 'display help for command')].map((o) => ({
       flags: [o.short, o.long].filter((f): f is string => Boolean(f)),
       description: o.description,
       takesValue: o.required || o.optional,
-      // --only names a target kind; an option with choices takes one of them; anything else a file or a word
-      values: o.long === '--only' ? kinds : o.argChoices ?? ('files' as const),
+      // --only names a target kind, --set a manifest key (KEY=, the value typed next); an option with choices takes one of them; anything else a file or a word
+      values: o.long === '--only' ? kinds : o.long === '--set' ? keys.map((k) => `${k}=`) : o.argChoices ?? ('files' as const),
     }));
     const words = c.registeredArguments[0]?.argChoices ?? ('files' as const);
     return [{ path, description: c.description(), words, subcommands: visible.map((s) => s.name()), options }, ...visible.flatMap((s) => walk(s, path ? `${path} ${s.name()}` : s.name()))];
@@ -36,7 +36,8 @@ function bash(tree: Node[]): string {
   const cases = tree.map((n) => {
     const valued = n.options.filter((o) => o.takesValue);
     const valueCases = valued
-      .map((o) => `      ${o.flags.join('|')}) ${o.values === 'files' ? 'COMPREPLY=($(compgen -f -- "$cur"))' : `COMPREPLY=($(compgen -W ${quote(o.values.join(' '))} -- "$cur"))`}; return ;;`)
+      // no space after a completed `KEY=`: the value follows
+      .map((o) => `      ${o.flags.join('|')}) ${o.values === 'files' ? 'COMPREPLY=($(compgen -f -- "$cur"))' : `COMPREPLY=($(compgen -W ${quote(o.values.join(' '))} -- "$cur"))${o.values.some((v) => v.endsWith('=')) ? '; compopt -o nospace 2>/dev/null' : ''}`}; return ;;`)
       .join('\n');
     const words = n.options.flatMap((o) => o.flags).join(' ');
     return `    ${quote(n.path)})
@@ -105,7 +106,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nLoad it with: source <(dudkit completion bash), source <(dudkit completion zsh), dudkit completion fish | source\n')
     .action(
       action(async (shell: string) => {
-        process.stdout.write({ bash, zsh, fish }[shell as 'bash' | 'zsh' | 'fish'](nodes(program, targetKinds().map((k) => k.kind))));
+        process.stdout.write({ bash, zsh, fish }[shell as 'bash' | 'zsh' | 'fish'](nodes(program, targetKinds().map((k) => k.kind), await settableKeys())));
       }),
     );
 }

@@ -12,7 +12,8 @@ import { closest } from './issues.js';
 import { keyPath } from './keypath.js';
 import { locationText, withLocation, yamlLocator, type Locate } from './locate.js';
 import { scalarProblem } from './scalars.js';
-import { defaultsSchema } from './schema.js';
+import { z } from 'zod';
+import { defaultsSchema, manifestSchema } from './schema.js';
 
 export type Key = string | number;
 
@@ -36,6 +37,19 @@ export const DEFAULT_KEYS: readonly string[] = Object.keys(defaultsSchema.shape)
 
 /** `--set` reaches every manifest key but `targets` (target options are the layouts'; edit the manifest or use --only). */
 const NOT_SETTABLE = new Set(['targets']);
+
+/**
+ * The key paths a `--set` of one scalar can name, for shell completion: each top-level key that
+ * takes a scalar, and the keys of a mapping (`signing.key`); lists are reached with `[N]`.
+ */
+export function settableKeys(): string[] {
+  const unwrap = (s: z.ZodType): z.ZodType => (s instanceof z.ZodOptional || s instanceof z.ZodDefault ? unwrap(s.unwrap() as z.ZodType) : s);
+  return Object.entries(manifestSchema.shape).flatMap(([k, s]) => {
+    const inner = unwrap(s as z.ZodType);
+    if (NOT_SETTABLE.has(k) || inner instanceof z.ZodArray) return [];
+    return inner instanceof z.ZodObject ? Object.keys(inner.shape).map((sub) => `${k}.${sub}`) : [k];
+  });
+}
 
 /**
  * Key paths whose values are file paths. The manifest's resolve against its folder; those from
