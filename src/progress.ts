@@ -49,7 +49,8 @@ export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   let v = n / 1024;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
+  // 1023.96 KiB would print as 1024.0 KiB: move up from where it rounds to 1024
+  while (v >= 1023.95 && u < units.length - 1) {
     v /= 1024;
     u++;
   }

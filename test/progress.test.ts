@@ -85,7 +85,7 @@ describe('progress reporter', () => {
   });
 
   it('sizes in binary units', () => {
-    expect([formatBytes(512), formatBytes(1536), formatBytes(GiB), formatBytes(5 * GiB + (GiB >> 1))]).toEqual(['512 B', '1.5 KiB', '1.0 GiB', '5.5 GiB']);
+    expect([formatBytes(512), formatBytes(1536), formatBytes(GiB), formatBytes(GiB - 15 * 2048), formatBytes(5 * GiB + (GiB >> 1))]).toEqual(['512 B', '1.5 KiB', '1.0 GiB', '1.0 GiB', '5.5 GiB']);
   });
 });
 
