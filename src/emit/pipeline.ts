@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import type { Transform } from 'node:stream';
 import { createGzip, constants as zc } from 'node:zlib';
+import { xzEncoder } from '../formats/compress/index.js';
 import type { Sink as FormatSink } from '../formats/iso9660/stream.js';
 import type { AtomicFile, Tap } from './atomic.js';
 
@@ -48,16 +49,12 @@ export function filterStage(f: Filter): Stage {
 
 /** gzip -9 as `formats/compress` writes it: no name, no mtime, so equal bytes in give equal bytes out. */
 export function gzip(level = 9): Stage {
-  return transformStage(() => createGzip({ level, strategy: zc.Z_DEFAULT_STRATEGY }));
+  return transformStage(() => createGzip({ level, strategy: zc.Z_DEFAULT_STRATEGY, chunkSize: 256 << 10 }));
 }
 
-/** xz (liblzma's easy encoder, one thread so the output does not depend on the machine). */
+/** xz (`formats/compress`'s threaded encoder: fixed blocks, so the bytes do not depend on the machine). */
 export function xz(opts: { level?: number; check?: 'crc32' | 'crc64' | 'sha256' } = {}): Stage {
-  return transformStage(async () => {
-    const { default: lzma } = await import('lzma-native');
-    const check = { crc32: lzma.CHECK_CRC32, crc64: lzma.CHECK_CRC64, sha256: lzma.CHECK_SHA256 }[opts.check ?? 'crc64'];
-    return lzma.createStream('easyEncoder', { preset: opts.level ?? 6, check, threads: 1 });
-  });
+  return transformStage(() => xzEncoder(opts));
 }
 
 /** A filter from a Node transform stream, with its back-pressure and errors carried through. */

@@ -127,7 +127,7 @@ export interface CompressOptions {
   level?: number;
   /** xz integrity check; the kernel build uses crc32 for modules, rpm uses sha256 for payloads */
   check?: 'crc32' | 'crc64' | 'sha256';
-  /** xz encoder threads (default: the cores, at most 4); the bytes do not depend on it */
+  /** xz encoder threads (default: the cores, at most 4, within 128 MiB); the bytes do not depend on it */
   threads?: number;
 }
 
@@ -144,26 +144,40 @@ export function xzBlockSize(level: number): number {
   return Math.max(3 * XZ_DICT_MIB[level]! * 2 ** 20, 2 ** 20);
 }
 
-/** More threads than this buy little for payload-sized inputs and cost a block buffer each. */
+/** More threads than this buy little for payload-sized inputs. */
 const MAX_XZ_THREADS = 4;
+/**
+ * What the encoder threads may hold together: each holds its LZMA2 encoder, one block in and
+ * one out, so level 2 (28 MiB a thread) gets 4 threads and level 6 and above (141 MiB) one.
+ */
+const XZ_THREADS_MEMORY = 128 * 2 ** 20;
 
 /**
- * Compress a stream with gzip (deterministic: no name, no mtime) or xz (liblzma's threaded
- * encoder with a fixed block size: one stream of independent blocks with their sizes in each
- * block header, as `xz -T2` writes; XZ Utils 4.999.9beta, RHEL 6's xz-libs, decodes it).
+ * An xz encoder: liblzma's threaded encoder with a fixed block size, so one stream of
+ * independent blocks with their sizes in each block header, as `xz -T2` writes (XZ Utils
+ * 4.999.9beta, RHEL 6's xz-libs, decodes it).
+ */
+export async function xzEncoder(opts: CompressOptions = {}): Promise<Transform> {
+  const { default: lzma } = await import('lzma-native');
+  const level = opts.level ?? 6;
+  const blockSize = xzBlockSize(level);
+  const perThread = lzma.easyEncoderMemusage(level) + 2 * blockSize;
+  const threads = opts.threads ?? Math.max(1, Math.min(availableParallelism(), MAX_XZ_THREADS, Math.floor(XZ_THREADS_MEMORY / perThread)));
+  return lzma.createStream('easyEncoder', {
+    preset: level,
+    check: { crc32: lzma.CHECK_CRC32, crc64: lzma.CHECK_CRC64, sha256: lzma.CHECK_SHA256 }[opts.check ?? 'crc64'],
+    threads,
+    blockSize,
+  });
+}
+
+/**
+ * Compress a stream with gzip (deterministic: no name, no mtime; 256 KiB output chunks, a
+ * sixteenth of the per-chunk work of zlib's default) or xz (`xzEncoder`).
  */
 export async function* compress(input: AsyncIterable<Uint8Array>, kind: 'gzip' | 'xz', opts: CompressOptions = {}): AsyncGenerator<Uint8Array> {
-  const level = opts.level ?? (kind === 'gzip' ? 9 : 6);
-  const lzma = kind === 'xz' ? (await import('lzma-native')).default : undefined;
   const transform: Transform =
-    !lzma
-      ? createGzip({ level, strategy: zc.Z_DEFAULT_STRATEGY })
-      : lzma.createStream('easyEncoder', {
-          preset: level,
-          check: { crc32: lzma.CHECK_CRC32, crc64: lzma.CHECK_CRC64, sha256: lzma.CHECK_SHA256 }[opts.check ?? 'crc64'],
-          threads: opts.threads ?? Math.min(availableParallelism(), MAX_XZ_THREADS),
-          blockSize: xzBlockSize(level),
-        });
+    kind === 'gzip' ? createGzip({ level: opts.level ?? 9, strategy: zc.Z_DEFAULT_STRATEGY, chunkSize: 256 << 10 }) : await xzEncoder(opts);
   const source = Readable.from(input, { objectMode: false });
   source.on('error', (e) => transform.destroy(e));
   source.pipe(transform);

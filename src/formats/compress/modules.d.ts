@@ -16,6 +16,7 @@ declare module 'lzma-native' {
   }
   const lzma: {
     createStream(coder: 'autoDecoder' | 'easyEncoder', options?: StreamOptions): Transform;
+    easyEncoderMemusage(preset: number): number;
     CHECK_CRC32: number;
     CHECK_CRC64: number;
     CHECK_SHA256: number;

@@ -16,7 +16,7 @@ export interface PayloadOptions {
   compressor: PayloadCompressor;
   level: number;
   fileDigest: 'sha256' | 'md5';
-  /** xz encoder threads (default: the cores); the bytes are the same for any count. */
+  /** xz encoder threads (default: `xzEncoder`'s); the bytes are the same for any count. */
   xzThreads?: number;
   /** Told of every cpio chunk as it goes into the compressor (its size). */
   onArchived?: (bytes: number) => void;

@@ -73,7 +73,7 @@ export interface WriteRpmOptions {
   level?: number;
   /** Default sha256; md5 for rpm < 4.6 targets (RHEL 5, XenServer ≤ 6.5), `rpm.md` rule 8. */
   fileDigest?: 'sha256' | 'md5';
-  /** xz encoder threads (default: the cores, at most 4); the package bytes are the same for any count. */
+  /** xz encoder threads (default: the cores, at most 4, within 128 MiB); the package bytes are the same for any count. */
   xzThreads?: number;
   /** Zero bytes kept in the signature header so `rpmsign` can sign in place; default 4128 as rpm. */
   reservedSpace?: number;
