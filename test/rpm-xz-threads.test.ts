@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { xzBlockSize } from '../src/formats/compress/index.js';
-import { openRpm } from '../src/formats/rpm/index.js';
+import { openRpm, verifyDigests } from '../src/formats/rpm/index.js';
 import { writeRpm, type RpmPackage } from '../src/formats/rpm/write.js';
 import { Scratch } from '../src/tree/scratch.js';
 import { bytesSource, readSource } from '../src/tree/source.js';
@@ -90,12 +90,24 @@ describe('xz payload on several threads', () => {
     expect(list).toMatch(/Sizes in headers:\s+Yes/);
   });
 
-  test('rpm -K finds every digest OK; rpm2cpio | cpio -i extracts the module byte for byte', () => {
+  test('rpm -K finds every digest OK; rpm2cpio | cpio -i and rpm -i --root write the module byte for byte', () => {
     expect(execFileSync('rpm', ['-K', '--nosignature', three], { encoding: 'utf8' })).toMatch(/digests OK/);
+    const ko = 'lib/modules/5.14.0-362.8.1.el9_3.x86_64/extra/big/big.ko';
     const out = join(dir, 'x');
     mkdirSync(out);
     const cpio = execFileSync('rpm2cpio', [three], { maxBuffer: 1 << 26 });
     execFileSync('cpio', ['-id', '--quiet'], { cwd: out, input: cpio });
-    expect(readFileSync(join(out, 'lib/modules/5.14.0-362.8.1.el9_3.x86_64/extra/big/big.ko')).equals(module)).toBe(true);
+    expect(readFileSync(join(out, ko)).equals(module)).toBe(true);
+    const root = join(dir, 'root');
+    mkdirSync(root);
+    execFileSync('rpm', ['--root', root, '--dbpath', '/var/lib/rpm', '--initdb']);
+    execFileSync('rpm', ['-i', '--root', root, '--dbpath', '/var/lib/rpm', '--nodeps', '--noscripts', '--nosignature', three]);
+    expect(readFileSync(join(root, ko)).equals(module)).toBe(true);
+  });
+
+  test("dudkit's own streaming reader decodes the multi-block payload and finds every digest OK", async () => {
+    const checks = await verifyDigests(await openRpm(three), { payload: true });
+    expect(checks.map((c) => c.name)).toContain('Payload SHA256 ALT digest');
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
   });
 });
