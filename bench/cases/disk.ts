@@ -9,8 +9,10 @@
  *   (one manifest, one `ko:` source per kernel) against one `rpmbuild -bb` per kernel, then the
  *   same three tools (goal ≤ 0.2×).
  * The RPMs are made once per count by dudkit's own writer (one per synthetic kernel release, each
- * with the real fixture modules and a synthetic module of DUDKIT_BENCH_DISK_MODULE_MIB, default
- * 1 MiB); dudkit runs as a child process so that it pays its own start-up like the other tools.
+ * with the real fixture modules, acmenet.ko grown by a synthetic section of
+ * DUDKIT_BENCH_DISK_MODULE_MIB, default 1 MiB, so that the build's vermagic check of given kmod
+ * RPMs reads real ELF modules); dudkit runs as a child process so that it pays its own start-up
+ * like the other tools.
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync, linkSync } from 'node:fs';
@@ -25,7 +27,7 @@ import type { DriverMeta } from '../../src/model/driverset.js';
 import { kmodPackage, type KmodModule } from '../../src/packages/kmod.js';
 import { AtomicFile } from '../../src/emit/atomic.js';
 import { Scratch } from '../../src/tree/scratch.js';
-import { bytesSource, fileSource } from '../../src/tree/source.js';
+import { fileSource } from '../../src/tree/source.js';
 import { hasCommand, measure, sh, type BenchCase, type BenchRow } from '../registry.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -61,6 +63,15 @@ function kernelOf(i: number): string {
   return `5.14.0-${100 + i}.el9.x86_64`;
 }
 
+/** acmenet.ko with a section of DUDKIT_BENCH_DISK_MODULE_MIB synthetic bytes (`seed`), written at `out`: a real module of that size. */
+function grownModule(out: string, seed: number): string {
+  const pad = `${out}.pad`;
+  writeFileSync(pad, synthetic(Math.round(MODULE_MIB * (1 << 20)), seed));
+  execFileSync('objcopy', ['--add-section', `.dudkit_pad=${pad}`, '--set-section-flags', '.dudkit_pad=contents,readonly', join(FIXTURE_KO, 'acmenet.ko'), out]);
+  rmSync(pad);
+  return out;
+}
+
 /** `count` kmod RPMs in `dir`, one per kernel; those already in folder `from` are hard-linked. */
 async function makeRpms(dir: string, count: number, from?: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
@@ -75,11 +86,9 @@ async function makeRpms(dir: string, count: number, from?: string): Promise<void
       }
       const modules: KmodModule[] = [];
       for (const name of ['acmenet', 'acmestor']) {
-        const src = await fileSource(join(FIXTURE_KO, `${name}.ko`));
+        const src = name === 'acmenet' ? await fileSource(grownModule(scratch.path(`acmenet-${i}.ko`), i + 1)) : await fileSource(join(FIXTURE_KO, `${name}.ko`));
         modules.push({ facts: { name }, origin: name, original: src, compression: 'none', plain: src });
       }
-      const big = bytesSource(synthetic(Math.round(MODULE_MIB * (1 << 20)), i + 1), 'acmebig.ko');
-      modules.push({ facts: { name: 'acmebig' }, origin: 'acmebig', original: big, compression: 'none', plain: big });
       const spec = kmodPackage({ meta: META, build: { kernelRelease: kernel, arch: 'x86_64', modules }, kernelModules: { op: '=' }, buildTime: EPOCH });
       const rpm = await writeRpm(spec, scratch);
       await pipeline(Readable.from(rpm.open()), createWriteStream(join(dir, rpm.fileName)));
@@ -104,6 +113,7 @@ async function childRepodata(dir: string, out: string): Promise<void> {
 let work: string | undefined;
 const rpmFolders = new Map<number, string>();
 async function rpmsOf(count: number): Promise<string> {
+  if (!hasCommand('objcopy')) throw new Error('bench: objcopy (binutils) is needed to make the large module');
   if (!work) {
     const w = mkdtempSync(join(process.env.DUDKIT_BENCH_DIR ?? tmpdir(), 'dudkit-bench-disk-'));
     process.on('exit', () => rmSync(w, { recursive: true, force: true }));
@@ -204,17 +214,10 @@ function kmodSpec(kernel: string, modules: readonly string[]): string {
 }
 
 async function runDiskFromModules(): Promise<BenchRow[]> {
-  if (!hasCommand('objcopy')) throw new Error('bench disk-modules: objcopy (binutils) is needed to make the large module');
   await rpmsOf(0); // the work folder
   const dir = join(work!, 'modules');
   mkdirSync(dir, { recursive: true });
-  const pad = join(work!, 'padding.bin');
-  writeFileSync(pad, synthetic(Math.round(MODULE_MIB * (1 << 20)), 1));
-  // acmenet.ko grown by the synthetic section (module names must differ within a kernel)
-  const big = join(dir, 'acmenet.ko');
-  execFileSync('objcopy', ['--add-section', `.dudkit_pad=${pad}`, '--set-section-flags', '.dudkit_pad=contents,readonly', join(FIXTURE_KO, 'acmenet.ko'), big]);
-  rmSync(pad);
-  const modules = [big, join(FIXTURE_KO, 'acmestor.ko')];
+  const modules = [grownModule(join(dir, 'acmenet.ko'), 1), join(FIXTURE_KO, 'acmestor.ko')];
   const kernels = Array.from({ length: KERNELS }, (_, i) => kernelOf(i));
   const label = `driver disk ISO + media-check MD5 from modules for ${KERNELS} kernels (${MODULE_MIB} MiB module)`;
   const manifest = join(work!, 'modules.yaml');

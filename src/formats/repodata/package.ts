@@ -5,7 +5,8 @@
  * types, changelog limit and date bumping. Only the two headers are ever held in memory.
  */
 import { createHash } from 'node:crypto';
-import { FormatError } from '../../errors.js';
+import { open } from 'node:fs/promises';
+import { FormatError, UserError } from '../../errors.js';
 import type { Source } from '../../tree/source.js';
 import { decodeHeader, type Header, headerSize } from '../rpm/header.js';
 import { FILEFLAG, LEAD, SENSE, SIGTAG, TAG } from '../rpm/tags.js';
@@ -75,9 +76,10 @@ const LEAD_AND_INTRO = LEAD.SIZE + 16;
 
 /**
  * Read a package from its source: the headers from the first bytes, the checksum and size from
- * all of them. Throws FormatError for anything that is not a readable RPM.
+ * all of them. Throws FormatError for anything that is not a readable RPM. `buffer`: where a
+ * package on disk is read into (one per concurrent reader, reused from package to package).
  */
-export async function readRepoPackage(source: Source, checksumType: ChecksumType, changelogLimit = CHANGELOG_LIMIT): Promise<RepoPackage> {
+export async function readRepoPackage(source: Source, checksumType: ChecksumType, changelogLimit = CHANGELOG_LIMIT, buffer?: Uint8Array): Promise<RepoPackage> {
   const hash = createHash(checksumType);
   let size = 0;
   const head: Uint8Array[] = [];
@@ -85,11 +87,13 @@ export async function readRepoPackage(source: Source, checksumType: ChecksumType
   let needed = LEAD_AND_INTRO;
   let headers: { sig: Header; main: Header } | undefined;
 
-  for await (const chunk of source.open()) {
+  const reused = buffer !== undefined && source.file !== undefined;
+  for await (const chunk of reused ? readInto(source, buffer) : source.open()) {
     hash.update(chunk);
     size += chunk.length;
     if (headers) continue;
-    head.push(chunk);
+    // the chunk may be the reused buffer: the header bytes are kept as a copy
+    head.push(reused ? chunk.slice() : chunk);
     headLength += chunk.length;
     // grow the target as each header's size becomes known, then decode once
     while (!headers && headLength >= needed) {
@@ -106,6 +110,26 @@ export async function readRepoPackage(source: Source, checksumType: ChecksumType
     throw new FormatError(`truncated RPM: ${headLength} bytes, the headers need ${needed}`);
   }
   return packageFromHeaders(headers.sig, headers.main, { checksumType, checksum: hash.digest('hex'), size, changelogLimit });
+}
+
+/**
+ * A file source's bytes read into `buffer`, each chunk a view of it valid until the next one:
+ * a repository of a thousand packages allocates a few buffers, not one per package.
+ */
+async function* readInto(source: Source, buffer: Uint8Array): AsyncGenerator<Uint8Array> {
+  const { path, offset } = source.file!;
+  const fh = await open(path, 'r');
+  try {
+    let done = 0;
+    while (done < source.size) {
+      const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, source.size - done), offset + done);
+      if (bytesRead === 0) throw new UserError(`changed while being read (expected ${source.size} bytes, got ${done})`, source.origin);
+      done += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 function checkLead(buf: Uint8Array): void {

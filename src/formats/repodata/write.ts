@@ -56,6 +56,7 @@ export interface RepodataFile {
 const TYPES: readonly MetadataType[] = ['primary', 'filelists', 'other'];
 /** Packages read ahead of the one being written: bounded memory, overlapping I/O. */
 const READ_AHEAD = 4;
+const READ_BUFFER = 1 << 20;
 
 export async function buildRepodata(packages: readonly RepoInput[], opts: RepodataOptions, scratch: Scratch): Promise<RepodataFile[]> {
   const checksumType = opts.checksum ?? 'sha256';
@@ -69,12 +70,17 @@ export async function buildRepodata(packages: readonly RepoInput[], opts: Repoda
     const [primary, filelists, other] = spools as [GzipSpool, GzipSpool, GzipSpool];
     for (const [i, type] of TYPES.entries()) await spools[i]!.write(documentStart(type, ordered.length));
     // read a few packages ahead (their I/O overlaps), write their chunks strictly in order
+    // one read buffer per package in flight, handed from package to package
+    const buffers = Array.from({ length: READ_AHEAD }, () => new Uint8Array(READ_BUFFER));
     const chunksOf = async (input: RepoInput): Promise<[string, string, string]> => {
+      const buffer = buffers.pop()!;
       try {
-        const pkg = await readRepoPackage(input.source, checksumType, opts.changelogLimit ?? CHANGELOG_LIMIT);
+        const pkg = await readRepoPackage(input.source, checksumType, opts.changelogLimit ?? CHANGELOG_LIMIT, buffer);
         return [primaryPackage(pkg, { href: input.href, mtime: input.mtime ?? opts.epoch }), filelistsPackage(pkg), otherPackage(pkg)];
       } catch (err) {
         asUserError(err, input.source.origin);
+      } finally {
+        buffers.push(buffer);
       }
     };
     const ahead: Promise<[string, string, string]>[] = [];
