@@ -58,6 +58,11 @@ export class AtomicFile {
     this.position += chunk.length;
   }
 
+  /** Make what is written so far durable now, overlapped with other work (the commit syncs again, cheaply). */
+  sync(): Promise<void> {
+    return this.fh.sync();
+  }
+
   async patch(offset: number, bytes: Uint8Array): Promise<void> {
     if (offset + bytes.length > this.position) throw new Error('patch beyond written data');
     await this.fh.write(bytes, 0, bytes.length, offset);

@@ -255,7 +255,11 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
         if (wanted.length > 0) {
           ctx.progress.note(`re-reading ${out} once for ${wanted.join(' and ')}: they must cover the implanted media-check MD5`);
           ctx.progress.phase(`hashing ${out} (${wanted.join(', ')})`, size);
+          // the disk catches up while the image is read back from the page cache
+          const synced = file.sync();
+          synced.catch(() => undefined);
           digests = await digestsOf(readBack(file.tempPath), size, wanted, (n) => ctx.progress.advance(n));
+          await synced;
         }
       } else {
         digests = digestsFrom(streamed, results);
