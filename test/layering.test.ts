@@ -226,6 +226,7 @@ describe('a bad layer is one line naming it, exit 2', () => {
     [['name=[a]'], `--set name: the value must be one YAML scalar (a string, number or boolean; quote it to keep it as text, e.g. --set 'name="[a]"')`],
     [['name'], '--set name: give KEY=VALUE, e.g. --set vendor=acme'],
     [['a..b=1'], '--set a..b: not a key path: give names joined with dots and [N] list indexes, e.g. signing.key or sources[0].kernel'],
+    [['sources[99999999999].ko=x.ko'], '--set sources[99999999999].ko: list indexes go up to 9999'],
     [['sources[3].ko=x.ko'], '--set sources[3].ko: `sources` has 1 item(s): use an index up to 1 (1 adds one)'],
     [['name.x=1'], '--set name.x: `name` is not a mapping here, so .x names nothing: set `name` itself, or give it as a mapping in the manifest'],
     [['vendor=ok', 'signing.cert=c.pem'], '--set signing.cert: signing.key: missing: give a string'],

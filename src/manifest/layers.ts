@@ -96,28 +96,37 @@ function parseYaml(text: string, path: string): { layer: YamlLayer; raw: unknown
   return { layer: { file: path, doc, locate }, raw };
 }
 
-/** The defaults file this build reads, or undefined for none; an explicit path must exist. */
-export function defaultsPath(given: string | false | undefined, env: { readonly [name: string]: string | undefined } = process.env): { path: string; explicit: string } | undefined {
+/** A defaults file to read; one `namedBy` an option or variable must exist, the usual one may not. */
+export interface DefaultsFile {
+  path: string;
+  namedBy?: string;
+}
+
+/** The manifest's top-level keys. */
+const TOP_KEYS = new Set(Object.keys(manifestSchema.shape));
+
+/** The defaults file this build reads, or undefined for none. */
+export function defaultsPath(given: string | false | undefined, env: { readonly [name: string]: string | undefined } = process.env): DefaultsFile | undefined {
   if (given === false) return undefined;
-  if (given !== undefined) return { path: resolve(given), explicit: 'the defaults file' };
+  if (given !== undefined) return { path: resolve(given), namedBy: 'the defaults option' };
   const named = env.DUDKIT_DEFAULTS;
   // set but empty: no defaults (reproducible CI builds)
-  if (named !== undefined) return named === '' ? undefined : { path: resolve(named), explicit: 'DUDKIT_DEFAULTS' };
+  if (named !== undefined) return named === '' ? undefined : { path: resolve(named), namedBy: 'DUDKIT_DEFAULTS' };
   // the XDG base directory spec ignores a relative XDG_CONFIG_HOME
   const config = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
-  return { path: join(config, 'dudkit', 'defaults.yaml'), explicit: '' };
+  return { path: join(config, 'dudkit', 'defaults.yaml') };
 }
 
 /** What the defaults file gives, checked for keys a defaults file may hold, relative paths made absolute. */
-export async function readDefaults(found: { path: string; explicit: string }, known: Set<string>): Promise<{ layer: YamlLayer; values: Record<string, unknown> } | undefined> {
+export async function readDefaults(found: DefaultsFile): Promise<{ layer: YamlLayer; values: Record<string, unknown> } | undefined> {
   let text: string;
   try {
     text = await readFile(found.path, 'utf8');
   } catch (err) {
     // the usual place holds no file (or no folder): no defaults
-    if (!found.explicit && isFsError(err) && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return undefined;
-    if (found.explicit && isFsError(err) && err.code === 'ENOENT') {
-      throw new UserError(`no such file or directory (named by ${found.explicit}): correct the path, or set DUDKIT_DEFAULTS= (empty) or --no-defaults for no defaults`, found.path);
+    if (!found.namedBy && isFsError(err) && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return undefined;
+    if (found.namedBy && isFsError(err) && err.code === 'ENOENT') {
+      throw new UserError(`no such file or directory (named by ${found.namedBy}): correct the path, or set DUDKIT_DEFAULTS= (empty) or --no-defaults for no defaults`, found.path);
     }
     asUserError(err, found.path);
   }
@@ -128,7 +137,7 @@ export async function readDefaults(found: { path: string; explicit: string }, kn
   for (const key of Object.keys(raw)) {
     if (DEFAULT_KEYS.includes(key)) continue;
     const at = locationText(layer.locate([key]));
-    if (known.has(key)) throw new UserError(`\`${key}\` cannot be a default${at}: it belongs to each driver's manifest; a defaults file holds only ${DEFAULT_KEYS.join(', ')}`, found.path);
+    if (TOP_KEYS.has(key)) throw new UserError(`\`${key}\` cannot be a default${at}: it belongs to each driver's manifest; a defaults file holds only ${DEFAULT_KEYS.join(', ')}`, found.path);
     const guess = closest(key, DEFAULT_KEYS);
     throw new UserError(`unknown key \`${key}\`${guess ? `: did you mean \`${guess}\`?` : ''}${at} (a defaults file holds only ${DEFAULT_KEYS.join(', ')})`, found.path);
   }
@@ -153,6 +162,8 @@ export function keyParts(text: string): Key[] | undefined {
   return [...text.matchAll(/([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]/g)].map((m) => (m[1] !== undefined ? m[1] : Number(m[2])));
 }
 
+const MAX_INDEX = 9999;
+
 export interface Override {
   /** As written before `=`: how errors name it (`--set signing.key`). */
   key: string;
@@ -164,17 +175,19 @@ export interface Override {
  * One `--set KEY=VALUE`: KEY a dotted key path with `[N]` list indexes, VALUE read as a YAML
  * scalar (`3` a number, `"3"` a string, `true` a boolean), checked as the manifest's scalars are.
  */
-export function parseOverride(text: string, known: Set<string>): Override {
+export function parseOverride(text: string): Override {
   const eq = text.indexOf('=');
   const key = eq === -1 ? text : text.slice(0, eq);
   const where = `--set ${key}`;
   if (eq === -1) throw new UserError(`give KEY=VALUE, e.g. --set vendor=acme`, where);
   const path = keyParts(key);
   if (!path) throw new UserError(`not a key path: give names joined with dots and [N] list indexes, e.g. signing.key or sources[0].kernel`, where);
+  // before the placeholder below is made: an index is bounded by the list it lands in (applyOverride), and no list is this long
+  if (path.some((k) => typeof k === 'number' && k > MAX_INDEX)) throw new UserError(`list indexes go up to ${MAX_INDEX}`, where);
   const top = path[0] as string;
   if (NOT_SETTABLE.has(top)) throw new UserError(`targets cannot be set from the command line: edit the manifest, or choose targets with --only`, where);
-  if (!known.has(top)) {
-    const guess = closest(top, [...known].filter((k) => !NOT_SETTABLE.has(k)));
+  if (!TOP_KEYS.has(top)) {
+    const guess = closest(top, [...TOP_KEYS].filter((k) => !NOT_SETTABLE.has(k)));
     throw new UserError(`unknown key \`${top}\`${guess ? `: did you mean \`${guess}\`?` : ''}`, where);
   }
   const source = text.slice(eq + 1);

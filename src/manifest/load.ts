@@ -45,15 +45,14 @@ export function describeIssues(error: z.ZodError, prefix: (string | number)[] = 
 /** Read and validate a YAML or JSON manifest (JSON is YAML), layered between the defaults file and `--set` overrides. Targets' own options are checked later by their layouts. */
 export async function loadManifest(path: string, layers: LayerOptions = {}): Promise<LoadedManifest> {
   const { layer: own, raw: given } = await readYaml(path);
-  const known = schemaKeys(manifestSchema);
   const found = defaultsPath(layers.defaults);
-  const defaults = found ? await readDefaults(found, known) : undefined;
+  const defaults = found ? await readDefaults(found) : undefined;
   if (defaults) {
     // checked on its own, so a bad default is reported even where this manifest overrides it
     const checked = defaultsSchema.safeParse(defaults.values);
     if (!checked.success) throw new UserError(describeIssues(checked.error, [], defaults.values, defaultsSchema, defaults.layer.locate), defaults.layer.file);
   }
-  const overrides = (layers.set ?? []).map((s) => parseOverride(s, known));
+  const overrides = (layers.set ?? []).map(parseOverride);
   let raw = given;
   const fromDefaults = new Set<string>();
   if (isPlainObject(given) && (defaults || overrides.length > 0)) {
