@@ -139,6 +139,14 @@ describe('progress of the CLI', () => {
     expect(v.stderr).not.toMatch(/[\r\x1b]/);
   });
 
+  it('a given kmod RPM (rpmbuild-made fixture): checking its modules is a phase with the bytes it reads as total', () => {
+    const m = join(tmp, 'given.yaml');
+    writeFileSync(m, `${ACME}sources:\n  - rpm: ${FIXTURES}/rpms/kmod-acme-acmenet-2.4.1-3.el9_4.x86_64.rpm\ntargets:\n  - rhdd3: { out: dd.iso }\n`);
+    const b = dudkit(['build', '--progress', m, '-o', join(tmp, 'given')], { env });
+    expect(b.status).toBe(0);
+    expect(b.stderr).toMatch(/^dudkit: checking the modules inside \S+kmod-acme-acmenet-2\.4\.1-3\.el9_4\.x86_64\.rpm \(\d+\.\d KiB\)$/m);
+  });
+
   it('inspect --progress through a pipe reports the media-check read with its total (xorriso-made image, implantisomd5)', () => {
     const dir = join(tmp, 'tree');
     mkdirSync(dir);

@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
 import { decompressBuffer } from '../formats/compress/index.js';
 import { parseModule } from '../formats/elf/index.js';
-import { verifyDigests } from '../formats/rpm/read-verify.js';
+import { payloadReadSize, verifyDigests } from '../formats/rpm/read-verify.js';
 import type { GivenRpm } from '../model/driverset.js';
 import { relocatedModulePath } from '../rules/rhdd.js';
 import { vermagicVerdict } from '../rules/vermagic.js';
@@ -23,7 +23,8 @@ export async function checkGivenModules(given: GivenRpm, ctx: Context): Promise<
   const modules: [string, Uint8Array][] = [];
   const onFile = { wants: (p: string) => relocatedModulePath(p) !== undefined && kernelFolder(p) !== undefined, take: (p: string, b: Uint8Array) => void modules.push([p, b]), budget };
   try {
-    await verifyDigests(given.pkg, { payload: true, onFile });
+    ctx.progress.phase(`checking the modules inside ${given.origin}`, payloadReadSize(given.pkg));
+    await verifyDigests(given.pkg, { payload: true, onFile, onBytes: (n) => ctx.progress.advance(n) });
   } catch (err) {
     // a module beyond dudkit's limit: the package is still used as it is
     const limit = tooLarge(err);

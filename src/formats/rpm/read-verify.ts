@@ -52,6 +52,13 @@ export interface VerifyOptions {
    * Their sizes are charged to `budget` before they are read.
    */
   onFile?: { wants(path: string): boolean; take(path: string, bytes: Uint8Array): void; budget: ReadBudget };
+  /** With `payload`: bytes read so far (progress), the stored payload, then the unpacked archive; `payloadReadSize` is their total. */
+  onBytes?: (n: number) => void;
+}
+
+/** What `verifyDigests` with `payload` reads: the stored payload, then the archive it unpacks to (when the signature says its size). */
+export function payloadReadSize(pkg: RpmPackage): number {
+  return pkg.payloadSize + (pkg.signature.number(SIGTAG.PAYLOADSIZE) ?? pkg.signature.number(SIGTAG.LONGARCHIVESIZE) ?? 0);
 }
 
 /** Every digest the package carries, compared with what its bytes hash to. */
@@ -76,6 +83,7 @@ export async function verifyDigests(pkg: RpmPackage, opts: VerifyOptions = {}): 
     for await (const chunk of sliceSource(pkg.path, pkg.payloadOffset, pkg.payloadSize).open()) {
       md5?.update(chunk);
       payloadHash?.update(chunk);
+      opts.onBytes?.(chunk.length);
     }
     const size = sig.number(SIGTAG.SIZE) ?? sig.number(SIGTAG.LONGSIZE);
     if (size !== undefined) out.push(check('Header and payload size', String(size), String(pkg.fileSize - pkg.headerStart), true));
@@ -103,6 +111,7 @@ async function unpackedChecks(pkg: RpmPackage, opts: VerifyOptions, out: DigestC
       for await (const chunk of stream) {
         cpioSize += chunk.length;
         altHash?.update(chunk);
+        opts.onBytes?.(chunk.length);
         yield chunk;
       }
     })();
