@@ -172,6 +172,8 @@ describe('relative paths resolve against the layer that gives them', () => {
     expect(b.stderr).toBe(`dudkit: --set signing.key: signing: ${join(cwd, 'nope.pem')}: no such file or directory\n`);
     const c = dudkit(['build', manifest, '-o', join(dir, 'paths/no'), '--set', 'sources[0].ko=nope.ko'], { cwd, env: { DUDKIT_DEFAULTS: defaults } });
     expect(c.stderr).toBe(`dudkit: --set sources[0].ko: sources[0].ko: ${join(cwd, 'nope.ko')}: no such file or directory: correct the path\n`);
+    const d = dudkit(['build', manifest, '-o', join(dir, 'paths/no'), '--set', 'sources[0].kernel=rhel-99.9'], { cwd, env: { DUDKIT_DEFAULTS: defaults } });
+    expect(d.stderr).toMatch(/^dudkit: --set sources\[0\]\.kernel: sources\[0\]\.kernel: kernel: unknown release "rhel-99\.9" \(known: .*\)\n$/);
     expect(existsSync(join(dir, 'paths/no'))).toBe(false);
   });
 });

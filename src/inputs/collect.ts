@@ -98,7 +98,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
   for (const [i, src] of m.sources.entries()) {
     if ('ko' in src) {
       const key = `sources[${i}].ko`;
-      const kernel = src.kernel === undefined ? undefined : await atKey(loaded.path, `sources[${i}].kernel`, () => kernelOrRelease(src.kernel!, 'kernel'));
+      const kernel = src.kernel === undefined ? undefined : await atKey(loaded.fileOf(`sources[${i}].kernel`), `sources[${i}].kernel`, () => kernelOrRelease(src.kernel!, 'kernel'));
       const paths = await expand(src.ko, loaded, key);
       if (m.kabi === undefined) await hintKabi(paths, key, ctx);
       for (const path of paths) {
@@ -119,7 +119,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
       const tree = await atKey(loaded.path, key, () => readDkms(path!, { warn: (m) => ctx.warn(m) }), path!);
       let builds = chooseBuilds(tree);
       if (src.kernel) {
-        const kernel = await atKey(loaded.path, `sources[${i}].kernel`, () => kernelOrRelease(src.kernel!, 'kernel'));
+        const kernel = await atKey(loaded.fileOf(`sources[${i}].kernel`), `sources[${i}].kernel`, () => kernelOrRelease(src.kernel!, 'kernel'));
         builds = builds.filter((b) => b.kernelRelease === kernel);
         if (builds.length === 0) throw new UserError(`sources[${i}].kernel: no dkms build for ${kernel} in ${path}`, loaded.path);
       }
