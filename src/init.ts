@@ -3,19 +3,23 @@
  * `dudkit build` needs no reading of the manifest reference (issue 19 item 6).
  */
 import { access, readdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { stringify } from 'yaml';
 import { layouts } from '../layouts/index.js';
 import { UserError } from './errors.js';
 import { openRpm } from './formats/rpm/read.js';
 import { dkmsLevel, readDkms } from './inputs/dkms.js';
 import { readModuleFile, type ModuleFile } from './inputs/ko.js';
+import { firmwareNames } from './rules/firmware.js';
+import { createContext } from './context.js';
+import { checkGivenModules } from './inputs/given-modules.js';
+import { fileSource } from './tree/source.js';
 
 /** One input `init` found: `kind` as `inspect` names it, `used` whether a source of the manifest names it. */
 export interface InitFound {
   path: string;
-  kind: 'kernel-module' | 'rpm' | 'dkms-tree';
-  /** Module name, or the package's name without `kmod-`, or the dkms module. */
+  kind: 'kernel-module' | 'rpm' | 'dkms-tree' | 'firmware';
+  /** Module name, or the package's name without `kmod-`, or the dkms module, or a firmware file's name under /lib/firmware. */
   name: string;
   /** The kernel releases it is for (a module's vermagic, a dkms tree's builds; none for an RPM). */
   kernels: string[];
@@ -32,6 +36,8 @@ export interface InitResult {
   vendor: string;
   /** The `sources:` entries written, as in the manifest. */
   sources: Record<string, string | string[]>[];
+  /** The `firmware:` entries written: the files found that the modules name. */
+  firmware: { file: string; dest: string }[];
   /** Everything found, in scan order. */
   found: InitFound[];
   /** Entries written commented out, each with why. */
@@ -46,8 +52,12 @@ interface Found {
   modules: ModuleFile[];
   /** Every module read, also those in dkms trees: where name, author and description come from. */
   facts: ModuleFile[];
-  rpms: { path: string; name: string; modules: string[] }[];
+  rpms: { path: string; name: string; modules: string[]; firmware: { module: string; file: string }[] }[];
   dkms: { path: string; module: string; version: string; kernels: string[] }[];
+  /** Binary RPMs without modules that ship firmware: the firmware names each gives (rules/firmware.ts). */
+  firmwareRpms: { path: string; names: string[] }[];
+  /** Every other file: a firmware file a module names may be among them. */
+  files: string[];
 }
 
 async function scan(dir: string, depth: number, found: Found): Promise<void> {
@@ -71,8 +81,19 @@ async function scan(dir: string, depth: number, found: Found): Promise<void> {
       found.facts.push(module);
     } else if (e.isFile() && e.name.endsWith('.rpm')) {
       const rpm = await openRpm(path).catch(() => undefined);
-      // kmod RPMs only: firmware and source RPMs need the user's decision
-      if (rpm && !rpm.isSource && rpm.files.some((f) => MODULE.test(f.path))) found.rpms.push({ path, name: rpm.name.replace(/^kmod-/, ''), modules: rpm.files.filter((f) => MODULE.test(f.path)).map((f) => f.path.split('/').pop()!.replace(MODULE, '')) });
+      // kmod RPMs are sources; a firmware RPM only when a module names its firmware; source RPMs need the user's decision
+      if (rpm && !rpm.isSource && rpm.files.some((f) => MODULE.test(f.path))) {
+        // the firmware its modules name; a package build would refuse is still listed (build says why)
+        const inside = await checkGivenModules({ origin: path, fileName: e.name, pkg: rpm, source: await fileSource(path) }, createContext({ epoch: 0 })).catch(() => []);
+        const firmware = inside.flatMap((m) => m.info.firmware.map((file) => ({ module: m.info.name, file })));
+        found.rpms.push({ path, name: rpm.name.replace(/^kmod-/, ''), modules: rpm.files.filter((f) => MODULE.test(f.path)).map((f) => f.path.split('/').pop()!.replace(MODULE, '')), firmware });
+      }
+      else if (rpm && !rpm.isSource) {
+        const names = rpm.files.flatMap((f) => firmwareNames(f.path, []));
+        if (names.length) found.firmwareRpms.push({ path, names });
+      }
+    } else if (e.isFile()) {
+      found.files.push(path);
     }
   }
 }
@@ -102,7 +123,7 @@ const yamlScalar = (v: string): string => stringify(v).trimEnd();
 export async function init(dir = '.'): Promise<InitResult> {
   const base = resolve(dir);
   const path = join(base, 'dudkit.yaml');
-  const found: Found = { modules: [], facts: [], rpms: [], dkms: [] };
+  const found: Found = { modules: [], facts: [], rpms: [], dkms: [], firmwareRpms: [], files: [] };
   // refused before the scan, so an existing manifest is never a question of what was found
   if (await access(path).then(() => true, () => false)) throw new UserError('already exists; edit it, or remove it to start again', path);
   try {
@@ -141,6 +162,11 @@ export async function init(dir = '.'): Promise<InitResult> {
       else skipped.push(`{ dkms: ${yamlScalar(rel(d.path))}, kernel: ${yamlScalar(kernel)} }`);
     }
   }
+  const firmware = firmwareFor(found, rel);
+  for (const r of firmware.rpms) {
+    sources.push({ rpm: rel(r) });
+    used.add(r);
+  }
   if (!sources.length) throw new UserError(`only modules for kernels that are no RPM version-release (${skipped.join('; ')}); write the manifest by hand for those media`, dir);
 
   const first = found.modules[0];
@@ -171,8 +197,13 @@ export async function init(dir = '.'): Promise<InitResult> {
       return s.kernel ? `  - { ${key}: ${yamlScalar(value)}, kernel: ${yamlScalar(s.kernel as string)} }` : `  - ${key}: ${yamlScalar(value)}`;
     }),
     ...(skipped.length ? ['  # not used: kernels whose release is no RPM version-release.arch (not for Red Hat media; pick modules for a suse: target), or RPMs of modules given above:', ...skipped.map((s) => `  # - ${s}`)] : []),
-    '# firmware:',
-    '#   - { file: path/to/fw.bin, dest: vendor/fw.bin }',
+    ...(firmware.entries.length || firmware.missing.length
+      ? [
+          '# the firmware files the modules name (modinfo firmware=), found in this folder; dest is the name under /lib/firmware',
+          ...(firmware.entries.length ? ['firmware:', ...firmware.entries.map((f) => `  - { file: ${yamlScalar(f.file)}, dest: ${yamlScalar(f.dest)} }`)] : ['# firmware:']),
+          ...firmware.missing.map((m) => `#   - { file: path/to/${m.dest.split('/').pop()}, dest: ${yamlScalar(m.dest)} }  # named by ${m.modules.join(', ')}; not found here`),
+        ]
+      : ['# firmware:', '#   - { file: path/to/fw.bin, dest: vendor/fw.bin }']),
     'targets:',
     `  - rhdd3: { out: ${yamlScalar(`dd-${name}.iso`)} }`,
     '  # other media (`dudkit build --help`); most need options of their own, see the README:',
@@ -189,8 +220,38 @@ export async function init(dir = '.'): Promise<InitResult> {
     ...found.modules.map((m) => ({ path: m.path, kind: 'kernel-module' as const, name: m.name, kernels: [m.kernelRelease], used: used.has(m.path) })),
     ...found.rpms.map((r) => ({ path: r.path, kind: 'rpm' as const, name: r.name, kernels: [], used: used.has(r.path) })),
     ...found.dkms.map((d) => ({ path: d.path, kind: 'dkms-tree' as const, name: d.module, kernels: d.kernels, used: d.kernels.some(rpmStyle) })),
+    ...found.firmwareRpms.filter((r) => used.has(r.path)).map((r) => ({ path: r.path, kind: 'rpm' as const, name: basename(r.path).replace(/\.rpm$/, ''), kernels: [], used: true })),
+    ...firmware.entries.map((f) => ({ path: f.path, kind: 'firmware' as const, name: f.dest, kernels: [], used: true })),
   ];
-  return { path, scanned: base, name, version, vendor, sources, found: foundList, skipped };
+  return { path, scanned: base, name, version, vendor, sources, firmware: firmware.entries.map(({ file, dest }) => ({ file, dest })), found: foundList, skipped };
+}
+
+/**
+ * The firmware each module names (modinfo `firmware=`), found in the folder: a file whose path
+ * ends in that name (or in its base name; `.xz`/`.zst` too, which the kernel's loader takes), else
+ * a firmware RPM shipping it. What is not found is listed for a commented hint.
+ */
+function firmwareFor(found: Found, rel: (p: string) => string): { entries: { file: string; dest: string; path: string }[]; rpms: string[]; missing: { dest: string; modules: string[] }[] } {
+  const wanted = new Map<string, string[]>();
+  const want = (fw: string, module: string) => wanted.set(fw, [...new Set([...(wanted.get(fw) ?? []), module])]);
+  for (const m of found.facts) for (const fw of m.firmware) want(fw, m.name);
+  for (const r of found.rpms) for (const fw of r.firmware) want(fw.file, fw.module);
+  const entries: { file: string; dest: string; path: string }[] = [];
+  const rpms = new Set<string>();
+  const missing: { dest: string; modules: string[] }[] = [];
+  const byName = (name: string) => (p: string) => [name, `${name}.xz`, `${name}.zst`].some((n) => p === n || p.endsWith(`/${n}`));
+  for (const [dest, modules] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const files = found.files.map(rel);
+    const file = files.find(byName(dest)) ?? files.find(byName(dest.split('/').pop()!));
+    const rpm = found.firmwareRpms.find((r) => r.names.includes(dest));
+    if (file) {
+      // a compressed copy keeps its suffix in dest, where the loader looks for it
+      const suffix = /\.(xz|zst)$/.exec(file)?.[0] ?? '';
+      entries.push({ file, dest: `${dest}${suffix}`, path: found.files.find((p) => rel(p) === file)! });
+    } else if (rpm) rpms.add(rpm.path);
+    else missing.push({ dest, modules });
+  }
+  return { entries, rpms: [...rpms], missing };
 }
 
 /** `5.14.0-362.8.1.el9_3.x86_64`: one `-`, so an RPM `kernel` version-release can carry it. */

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import { tempDir } from './helpers/tmp.js';
 import { FIXTURES, ROOT, run } from './helpers/run.js';
-import { ACME } from './helpers/manifest.js';
+import { ACME, ACME_FIRMWARE } from './helpers/manifest.js';
 
 const dir = tempDir('dudkit-attach-gen-');
 const EPOCH = 1700000000;
@@ -127,7 +127,7 @@ describe.each(GENERATIONS)('attach onto an RHEL $rhel-shaped installer ISO', (g)
   beforeAll(async () => {
     execFileSync('bash', [join(ROOT, 'fixtures/scripts/installer-iso.sh'), installer], { stdio: 'ignore', env: { ...process.env, RHEL: String(g.rhel) } });
     const m = join(dir, `m${g.rhel}.yaml`);
-    writeFileSync(m, `${ACME}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/*.ko\ntargets:\n  - rhdd3: { out: dd.iso }\n  - attach: { installer: rhel${g.rhel}.iso }\n`);
+    writeFileSync(m, `${ACME}${ACME_FIRMWARE}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/*.ko\ntargets:\n  - rhdd3: { out: dd.iso }\n  - attach: { installer: rhel${g.rhel}.iso }\n`);
     const ctx = createContext({ epoch: EPOCH, onWarn: (w) => warnings.push(w) });
     const result = await build(m, { outDir: out, ctx });
     notes = result.targets.find((t) => t.target === 'attach')!.notes;

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import { tempDir } from './helpers/tmp.js';
 import { FIXTURES, ROOT, run } from './helpers/run.js';
-import { ACME } from './helpers/manifest.js';
+import { ACME, ACME_FIRMWARE } from './helpers/manifest.js';
 
 const dir = tempDir('dudkit-attach-');
 const EPOCH = 1700000000;
@@ -23,7 +23,7 @@ function manifest(name: string, targets: string): string {
   const p = join(dir, name);
   writeFileSync(
     p,
-    `${ACME}sources:
+    `${ACME}${ACME_FIRMWARE}sources:
   - ko: ${FIXTURES}/ko/${K94}/*.ko
 targets:
 ${targets}`,

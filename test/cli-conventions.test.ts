@@ -3,16 +3,17 @@
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dudkit, FIXTURES } from './helpers/run.js';
+import { dudkit, FIXTURES, run } from './helpers/run.js';
+import { firmwareNames } from '../src/rules/firmware.js';
 import { tempDir } from './helpers/tmp.js';
-import { ACME } from './helpers/manifest.js';
+import { ACME, ACME_FIRMWARE } from './helpers/manifest.js';
 
 const tmp = tempDir();
 const env = { SOURCE_DATE_EPOCH: '1700000000' };
 
 describe('verbosity', () => {
   const manifest = join(tmp, 'dudkit.yaml');
-  writeFileSync(manifest, `${ACME}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/*.ko\ntargets:\n  - rhdd3: { out: dd.iso }\n`);
+  writeFileSync(manifest, `${ACME}${ACME_FIRMWARE}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/*.ko\ntargets:\n  - rhdd3: { out: dd.iso }\n`);
 
   it('--quiet prints nothing on success, --verbose names each phase and each file written', () => {
     const q = dudkit(['build', '-q', manifest, '-o', join(tmp, 'q')], { env });
@@ -102,6 +103,33 @@ describe('manifest mistakes in words for people (issue 19 item 7)', () => {
 });
 
 describe('hints users need (issue 19 item 8)', () => {
+  it('a module whose modinfo names firmware nothing ships: one warning naming the file and the module; shipped (also .xz, or by an RPM) it is quiet', () => {
+    const ko = join(FIXTURES, 'ko/5.14.0-427.13.1.el9_4.x86_64');
+    // what the module asks request_firmware() for, as modinfo reads it
+    const wanted = run('modinfo', ['-F', 'firmware', join(ko, 'acmenet.ko')]).stdout.trim();
+    expect(wanted).toBe('acme/acmenet.bin');
+    const build = (name: string, firmware: string, sources = '') => {
+      const m = join(tmp, `${name}.yaml`);
+      writeFileSync(m, `${ACME}${firmware}sources:\n  - ko: ${ko}/*.ko\n${sources}targets:\n  - rhdd3: { out: dd.iso }\n`);
+      return dudkit(['build', m, '-o', join(tmp, name)], { env });
+    };
+    const missing = build('fw-missing', '');
+    expect(missing.status).toBe(0);
+    expect(missing.stderr).toBe(`dudkit: warning: sources[0].ko: ${ko}/acmenet.ko: module acmenet names firmware ${wanted}, which no source or firmware: entry ships: add \`- { file: <its file>, dest: ${wanted} }\` under firmware: (or its firmware RPM under sources:), unless the installer has it already\n`);
+    // the kernel's loader also takes NAME.xz and NAME.zst (CONFIG_FW_LOADER_COMPRESS)
+    expect(build('fw-xz', `firmware:\n  - { file: ${FIXTURES}/firmware/acmenet.bin, dest: ${wanted}.xz }\n`).stderr).toBe('');
+    expect(build('fw-rpm', '', `  - rpm: ${FIXTURES}/rpms/acme-acmenet-firmware-2.4.1-1.noarch.rpm\n`).stderr).toBe('');
+  });
+
+  it('firmware names as the kernel loader finds them: /lib/firmware, /usr/lib/firmware, updates/, <K>/, .xz/.zst', () => {
+    const K = '5.14.0-427.13.1.el9_4.x86_64';
+    expect(firmwareNames('/lib/firmware/acme/a.bin', [K])).toEqual(['acme/a.bin']);
+    expect(firmwareNames('./usr/lib/firmware/acme/a.bin.zst', [K])).toEqual(['acme/a.bin.zst', 'acme/a.bin']);
+    expect(firmwareNames(`/lib/firmware/updates/${K}/acme/a.bin`, [K])).toEqual([`updates/${K}/acme/a.bin`, `${K}/acme/a.bin`, 'acme/a.bin']);
+    expect(firmwareNames('/lib/firmware/3com/typhoon.bin', [K])).toEqual(['3com/typhoon.bin']);
+    expect(firmwareNames('/usr/share/licenses/acme/LICENCE', [K])).toEqual([]);
+  });
+
   it('a ko: folder that also holds Module.symvers gets a hint about kabi:', () => {
     const dir = join(tmp, 'kbuild');
     mkdirSync(dir);

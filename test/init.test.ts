@@ -19,6 +19,9 @@ describe('dudkit init', () => {
     const work = join(dir, 'modules');
     copyModules(el93, join(work, 'el9_3'));
     copyModules(el94, join(work, 'el9_4'));
+    // the firmware acmenet names (modinfo firmware=acme/acmenet.bin), where a vendor keeps it
+    mkdirSync(join(work, 'firmware'));
+    cpSync(join(FIXTURES, 'firmware/acmenet.bin'), join(work, 'firmware/acmenet.bin'));
     const r = dudkit(['init', work]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -27,6 +30,7 @@ describe('dudkit init', () => {
     expect(manifest).toContain('version: 2.4.1');
     expect(manifest).toContain('vendor: acme');
     expect(manifest).toContain('  - ko: el9_3/*.ko\n  - ko: el9_4/*.ko\n');
+    expect(manifest).toContain('firmware:\n  - { file: firmware/acmenet.bin, dest: acme/acmenet.bin }\n');
     expect(manifest).toContain('  # - xenserver-update: {}');
 
     const build = dudkit(['build', join(work, 'dudkit.yaml'), '-o', join(work, 'out')]);
@@ -53,12 +57,14 @@ describe('dudkit init', () => {
     expect(dudkit(['init', work]).status).toBe(0);
     const manifest = readFileSync(join(work, 'dudkit.yaml'), 'utf8');
     expect(manifest).toContain('  # - rpm: rpms/kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm  # carries modules also found as .ko files\n');
-    expect(manifest).not.toContain('firmware-2.4.1');
+    // the firmware package is taken because it ships the file acmenet names
+    expect(manifest).toContain('  - rpm: rpms/acme-acmenet-firmware-2.4.1-1.noarch.rpm\n');
     expect(dudkit(['build', join(work, 'dudkit.yaml'), '-o', join(work, 'out')]).status).toBe(0);
     rmSync(join(work, 'ko'), { recursive: true });
     rmSync(join(work, 'dudkit.yaml'));
     expect(dudkit(['init', work]).status).toBe(0);
     expect(readFileSync(join(work, 'dudkit.yaml'), 'utf8')).toContain('  - rpm:\n      - rpms/kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm\n');
+    expect(readFileSync(join(work, 'dudkit.yaml'), 'utf8')).toContain('  - rpm: rpms/acme-acmenet-firmware-2.4.1-1.noarch.rpm\n');
     const build = dudkit(['build', join(work, 'dudkit.yaml'), '-o', join(work, 'out2')]);
     expect(build.stderr).toBe('');
     expect(build.status).toBe(0);
@@ -82,8 +88,10 @@ describe('dudkit init', () => {
     // a Debian kernel release is no RPM version-release: listed, commented out
     expect(manifest).toContain('  # - { dkms: acmenet, kernel: 6.1.0-56-amd64 }');
     expect(manifest).toContain('vendor: acme');
+    // no firmware file in the folder: a commented hint, and the build's one warning names the file and the module
+    expect(manifest).toContain('#   - { file: path/to/acmenet.bin, dest: acme/acmenet.bin }  # named by acmenet; not found here\n');
     const build = dudkit(['build', 'dudkit.yaml', '-o', 'out'], { cwd: work });
-    expect(build.stderr).toBe('');
+    expect(build.stderr).toMatch(/^dudkit: warning: sources\[0\]\.dkms: \S+\/acmenet\.ko\.xz \(and 1 more naming it\): module acmenet names firmware acme\/acmenet\.bin, which no source or firmware: entry ships: [^\n]+\n$/);
     expect(build.status).toBe(0);
   });
 });

@@ -185,6 +185,7 @@ targets:
       `sources:
   - ko: ${FIXTURES}/ko/${K93}/*.ko
   - rpm: ${FIXTURES}/rpms/kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm
+  - rpm: ${FIXTURES}/rpms/acme-acmenet-firmware-2.4.1-1.noarch.rpm
 targets:
   - rhdd3: { out: clash.iso }
 `,
@@ -258,7 +259,8 @@ targets:
   });
 
   it('a given kmod with kernel-modules >= K is checked against K: no warning, and verify sees K load it', async () => {
-    const m = manifest('ge.yaml', `sources:\n  - rpm: ${FIXTURES}/rpms/kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm\ntargets:\n  - rhdd3: { out: ge, format: directory }\n`);
+    // with the firmware package its module names (/lib/firmware/acme/acmenet.bin)
+    const m = manifest('ge.yaml', `sources:\n  - rpm: ${FIXTURES}/rpms/kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm\n  - rpm: ${FIXTURES}/rpms/acme-acmenet-firmware-2.4.1-1.noarch.rpm\ntargets:\n  - rhdd3: { out: ge, format: directory }\n`);
     const out = join(dir, 'ge-out');
     const { warnings } = await buildQuiet(m, out);
     expect(warnings).toEqual([]);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { build, createContext } from '../src/api.js';
 import { tempDir } from './helpers/tmp.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
-import { ACME } from './helpers/manifest.js';
+import { ACME, ACME_FIRMWARE } from './helpers/manifest.js';
 
 const dir = tempDir();
 const EPOCH = 1700000000;
@@ -17,6 +17,9 @@ function manifest(name: string, body: string): string {
   writeFileSync(p, `${ACME}${body}`);
   return p;
 }
+
+/** The warning for a module's `firmware=` file that nothing on the disk ships (the modlike fixtures name acme/modlike.bin). */
+const noFirmware = (module: string, file: string) => expect.stringMatching(new RegExp(`: module ${module} names firmware ${file.replace(/[./]/g, '\\$&')}, which no source or firmware: entry ships`));
 
 async function buildQuiet(path: string, out: string) {
   const warnings: string[] = [];
@@ -79,7 +82,7 @@ targets:
     expect(t.status).toBe(0);
     expect(t.stdout).toBe(`${EL5}/i686/modlike32.ko\n${EL5}PAE/i686/modlike32.ko\n${EL5}xen/i686/modlike32.ko\n`);
     expect(zcatCpio(cgz, ['-tv', '--quiet']).stdout).toMatch(/^-rw-r--r-- +1 root +root /);
-    expect(warnings).toEqual([]);
+    expect(warnings).toEqual([noFirmware('modlike32', 'acme/modlike.bin')]);
   });
 
   it('cpio -i extracts byte-equal modules whose modinfo vermagic names the member folder; modinfo -F alias', () => {
@@ -167,7 +170,7 @@ describe('rhel5: a RHEL 4 disk (base and smp builds)', () => {
     }
     const m = manifest('el4.yaml', `sources:\n  - ko: ${paths[0]}\n  - ko: ${paths[1]}\ntargets:\n  - rhel5: { out: el4.iso, rpms: true }\n`);
     const warnings = await buildQuiet(m, join(dir, 'el4-out'));
-    expect(warnings).toEqual(['rhel5: rpms: RHEL 4 ignores rpms/; only RHEL 5 installs from it']);
+    expect(warnings).toEqual([noFirmware('modlike32', 'acme/modlike.bin'), 'rhel5: rpms: RHEL 4 ignores rpms/; only RHEL 5 installs from it']);
     const x = join(dir, 'el4-x');
     mkdirSync(x);
     expect(run('bsdtar', ['-xf', join(dir, 'el4-out/el4.iso'), '-C', x]).status).toBe(0);
@@ -225,7 +228,7 @@ describe('rhel5: table bytes from two x86_64 modules with dependencies and PCI a
   beforeAll(async () => {
     const m = manifest(
       'fmt.yaml',
-      `sources:
+      `${ACME_FIRMWARE}sources:
   - ko: ${FIXTURES}/ko/${K93}/*.ko
 targets:
   - rhel5: { out: dd, kernels: [${K93}], types: { acmestor: scsi } }

@@ -7,6 +7,7 @@ import { parseUpdateXml, updateRpmVersion, updateXml } from '../src/formats/xens
 import { generateKeyPair } from '../src/sign/keygen.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
+import { ACME_FIRMWARE } from './helpers/manifest.js';
 
 const dir = tempDir();
 const EPOCH = 1700000000;
@@ -79,7 +80,8 @@ describe('xenserver-update options', () => {
   });
 
   it('without a uuid: a warning names the derived UUID v5, the same on a rebuild, another for another version', async () => {
-    const a = await buildIt('nouuid-a', KO, `{ out: pack, key: test.asc, kernels: { ${K93}: "4.19.0+1" } }`);
+    // with the firmware its module names, so the uuid is the one warning
+    const a = await buildIt('nouuid-a', `${KO}${ACME_FIRMWARE}`, `{ out: pack, key: test.asc, kernels: { ${K93}: "4.19.0+1" } }`);
     const b = await buildIt('nouuid-b', KO, `{ out: pack, key: test.asc, kernels: { ${K93}: "4.19.0+1" } }`);
     const c = await buildIt('nouuid-c', KO, `{ out: pack, key: test.asc, version: 2.4.2, kernels: { ${K93}: "4.19.0+1" } }`);
     const uuidOf = (out: string) => must(run('xmllint', ['--xpath', 'string(/update/@uuid)', join(out, 'pack', 'update.xml')])).trim();

@@ -13,7 +13,7 @@ export function register(program: Command): void {
         const r = await init(dir);
         if (opts.json) {
           // the document describes the manifest written; each found entry the file it is about
-          printJson({ path: r.path, kind: 'manifest', scanned: r.scanned, name: r.name, version: r.version, vendor: r.vendor, sources: r.sources, found: r.found, skipped: r.skipped });
+          printJson({ path: r.path, kind: 'manifest', scanned: r.scanned, name: r.name, version: r.version, vendor: r.vendor, sources: r.sources, firmware: r.firmware, found: r.found, skipped: r.skipped });
           return;
         }
         say(`${r.path} (${r.sources.length} source${r.sources.length === 1 ? '' : 's'}); build it with: dudkit build ${r.path} -o out`);

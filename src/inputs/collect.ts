@@ -20,6 +20,7 @@ import { checkGivenModules } from './given-modules.js';
 import { loadCmsSigner } from '../sign/cms-signer.js';
 import { kabiProblems } from '../rules/kabi.js';
 import { kernelOrRelease } from '../rules/releases.js';
+import { firmwareNames, missingFirmware, type FirmwareUser } from '../rules/firmware.js';
 
 /** Paths a source pattern names; a pattern that matches nothing, or a path that does not exist, is an error (a typo, usually). */
 async function expand(patterns: string | string[], loaded: LoadedManifest, key: string): Promise<string[]> {
@@ -95,6 +96,8 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
   const m = loaded.manifest;
   const modules: KernelModule[] = [];
   const rpms: GivenRpm[] = [];
+  /** Every module read, with the key it came from: what the firmware check speaks of. */
+  const users: FirmwareUser[] = [];
   for (const [i, src] of m.sources.entries()) {
     if ('ko' in src) {
       const key = `sources[${i}].ko`;
@@ -103,14 +106,17 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
       if (m.kabi === undefined) await hintKabi(paths, key, ctx);
       for (const path of paths) {
         const check = (mod: KernelModule) => checkArch(mod, loaded, key, src.kernel ? `sources[${i}].kernel` : 'its vermagic');
-        modules.push(await atKey(loaded.path, key, () => moduleFromFile(path, kernel, ctx, check), path));
+        const mod = await atKey(loaded.path, key, () => moduleFromFile(path, kernel, ctx, check), path);
+        modules.push(mod);
+        users.push({ module: mod.facts.name, origin: `${key}: ${path}`, firmware: mod.facts.firmware });
       }
     } else if ('rpm' in src) {
       const key = `sources[${i}].rpm`;
       for (const path of await expand(src.rpm, loaded, key)) {
         const given = await atKey(loaded.path, key, async () => ({ origin: path, fileName: basename(path), pkg: await openRpm(path), source: await fileSource(path) }), path);
         refuseEnhancementDrivers(given, loaded, key);
-        await atKey(loaded.path, key, () => checkGivenModules(given, ctx), path);
+        const inside = await atKey(loaded.path, key, () => checkGivenModules(given, ctx), path);
+        for (const m of inside) users.push({ module: m.info.name, origin: `${key}: ${path}: ${m.path}`, firmware: m.info.firmware });
         rpms.push(given);
       }
     } else {
@@ -128,6 +134,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
           const mod = { facts: m, origin: m.path, original: m.source, compression: m.compression, plain: m.plain };
           checkArch(mod, loaded, key, 'the dkms kernel folder');
           modules.push(mod);
+          users.push({ module: m.name, origin: `${key}: ${m.path}`, firmware: m.firmware });
         }
       }
     }
@@ -138,6 +145,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
     const [path] = await expand(fw.file, loaded, key);
     firmware.push({ dest: fw.dest, source: await atKey(loaded.path, key, () => fileSource(path!), path!), origin: path! });
   }
+  warnMissingFirmware(users, firmware, rpms, modules, ctx);
   // the key may come from the defaults file or --set: the error names that layer
   const signer = m.signing ? await atKey(loaded.fileOf(['signing', 'key']), 'signing', () => loadCmsSigner({ key: m.signing!.key, cert: m.signing!.cert ?? m.signing!.key, passphraseEnv: m.signing!.passphraseEnv }, loaded.baseDir, 'signing')) : undefined;
   // one module at a time: each is held whole while it is signed
@@ -162,6 +170,25 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
     ...(signer ? { signingCertificate: signer.cert } : {}),
     firmware,
   };
+}
+
+/**
+ * A module naming firmware (modinfo `firmware=`) that nothing on the media ships fails to
+ * initialise where the installer lacks it: say which file, and which module, once per file.
+ * Shipped are the `firmware:` entries and what given RPMs carry under /lib/firmware, as the
+ * kernel's loader finds it (rules/firmware.ts: `updates/`, `<K>/`, `.xz`/`.zst`).
+ */
+function warnMissingFirmware(users: FirmwareUser[], firmware: FirmwareFile[], rpms: GivenRpm[], modules: KernelModule[], ctx: Context): void {
+  const kernels = [...new Set([...modules.map((m) => m.facts.kernelRelease), ...rpms.flatMap((r) => r.pkg.files.map((f) => /^\/?lib\/modules\/([^/]+)\//.exec(f.path)?.[1]).filter((k) => k !== undefined))])];
+  const shipped = new Set([
+    ...firmware.flatMap((f) => firmwareNames(`/lib/firmware/${f.dest}`, kernels)),
+    ...rpms.filter((r) => !r.pkg.isSource).flatMap((r) => r.pkg.files.flatMap((f) => firmwareNames(f.path, kernels))),
+  ]);
+  for (const { file, users: by } of missingFirmware(users, shipped)) {
+    const names = [...new Set(by.map((u) => u.module))].join(', ');
+    const more = by.length > 1 ? ` (and ${by.length - 1} more naming it)` : '';
+    ctx.warn(`${by[0]!.origin}${more}: module ${names} names firmware ${file}, which no source or firmware: entry ships: add \`- { file: <its file>, dest: ${file} }\` under firmware: (or its firmware RPM under sources:), unless the installer has it already`);
+  }
 }
 
 /** A `ko:` folder holding the kernel build's Module.symvers is what `kabi:` checks against. */

@@ -7,7 +7,7 @@
 import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
 import { decompressBuffer } from '../formats/compress/index.js';
-import { parseModule } from '../formats/elf/index.js';
+import { parseModule, type ModuleInfo } from '../formats/elf/index.js';
 import { payloadReadSize, verifyDigests } from '../formats/rpm/read-verify.js';
 import type { GivenRpm } from '../model/driverset.js';
 import { relocatedModulePath } from '../rules/rhdd.js';
@@ -17,8 +17,9 @@ import { ReadBudget, tooLarge } from '../tree/bounded.js';
 /** `lib/modules/<K>/…` with K a kernel folder (a leading digit), as dd_extract's modules are. */
 const kernelFolder = (path: string): string | undefined => /^\.?\/?lib\/modules\/(\d[^/]*)\//.exec(path)?.[1];
 
-export async function checkGivenModules(given: GivenRpm, ctx: Context): Promise<void> {
-  if (given.pkg.isSource) return;
+/** Returns the modules read, each with its path in the package (`/lib/modules/…`), for the checks that follow (firmware they name). */
+export async function checkGivenModules(given: GivenRpm, ctx: Context): Promise<{ path: string; info: ModuleInfo }[]> {
+  if (given.pkg.isSource) return [];
   const budget = new ReadBudget();
   const modules: [string, Uint8Array][] = [];
   const onFile = { wants: (p: string) => relocatedModulePath(p) !== undefined && kernelFolder(p) !== undefined, take: (p: string, b: Uint8Array) => void modules.push([p, b]), budget };
@@ -30,14 +31,17 @@ export async function checkGivenModules(given: GivenRpm, ctx: Context): Promise<
     const limit = tooLarge(err);
     if (!limit) throw err;
     ctx.warn(`${given.origin}: its modules are not checked: ${limit.message}`);
-    return;
+    return [];
   }
+  const read: { path: string; info: ModuleInfo }[] = [];
   for (const [path, bytes] of modules) {
     const info = parseModule((await decompressBuffer(bytes, budget, path)).data, path);
+    const shown = `/${path.replace(/^\.?\//, '')}`;
+    read.push({ path: shown, info });
     const verdict = vermagicVerdict(info, kernelFolder(path)!);
     if (!verdict) continue;
-    const shown = `/${path.replace(/^\.?\//, '')}`;
     if (verdict.severity === 'error') throw new UserError(`${shown}: ${verdict.message}`, given.origin);
     ctx.warn(`${given.origin}: ${shown}: ${verdict.message}`);
   }
+  return read;
 }

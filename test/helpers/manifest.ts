@@ -1,9 +1,16 @@
+import { FIXTURES } from './run.js';
+
 /** The example driver's metadata, as the tests' manifests start (sources and targets follow). */
 export const ACME = `name: acmenet
 version: 2.4.1
 release: 3
 vendor: acme
 summary: ACME 25GbE network driver
+`;
+
+/** The firmware file the acmenet fixture module names (modinfo firmware=acme/acmenet.bin): without it a build warns. */
+export const ACME_FIRMWARE = `firmware:
+  - { file: ${FIXTURES}/firmware/acmenet.bin, dest: acme/acmenet.bin }
 `;
 
 /** The same with the vendor's display name and a description, as packages for users carry. */
