@@ -7,7 +7,7 @@ import { cpSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, w
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ACME_FULL } from './helpers/manifest.js';
+import { ACME_FIRMWARE, ACME_FULL } from './helpers/manifest.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -102,7 +102,7 @@ describe('kABI against a real kernel: modules built with gcc against Debian linu
     expect(make.status, make.stderr).toBe(0);
     writeFileSync(
       join(dir, 'kabi.yaml'),
-      `${ACME_FULL}sources:
+      `${ACME_FULL}${ACME_FIRMWARE}sources:
   - ko: ${built}/*.ko
 targets:
   - rhdd3: { out: dd.iso, kernelModules: exact }

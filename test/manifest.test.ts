@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { build, createContext, UserError } from '../src/api.js';
 import { loadManifest } from '../src/manifest/load.js';
 import { expandGlob } from '../src/manifest/glob.js';
-import { ACME } from './helpers/manifest.js';
+import { ACME, ACME_FIRMWARE } from './helpers/manifest.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -70,7 +70,7 @@ describe('glob', () => {
 
 describe('build errors from the file system', () => {
   it('an output folder that is a file: exit 2, one line naming it, no stack trace', async () => {
-    const m = manifest('fs.yaml', base.replace('ko/*.ko', `${FIXTURES}/ko/5.14.0-362.8.1.el9_3.x86_64/*.ko`));
+    const m = manifest('fs.yaml', `${ACME_FIRMWARE}${base.replace('ko/*.ko', `${FIXTURES}/ko/5.14.0-362.8.1.el9_3.x86_64/*.ko`)}`);
     const blocker = join(dir, 'blocker');
     writeFileSync(blocker, '');
     const r = dudkit(['build', m, '-o', blocker]);
@@ -88,9 +88,10 @@ const K93 = '5.14.0-362.8.1.el9_3.x86_64';
 const ELF = `${FIXTURES}/elf`;
 const KO = `${FIXTURES}/ko/${K93}`;
 
-/** A manifest with the example's metadata (or `head`), these sources and targets. */
+/** A manifest with the example's metadata (or `head`), these sources and targets; with the acmenet modules, the firmware they name unless `head` has a firmware: of its own. */
 function acme(name: string, sources: string, targets = '  - rhdd3: { out: dd.iso }\n', head = ACME): string {
-  return manifest(name, `${head}sources:\n${sources}targets:\n${targets}`);
+  const firmware = sources.includes(KO) && !head.includes('firmware:') ? ACME_FIRMWARE : '';
+  return manifest(name, `${head}${firmware}sources:\n${sources}targets:\n${targets}`);
 }
 
 /**
@@ -198,8 +199,8 @@ describe('wrong input refused at its manifest key, nothing written (issue 10, it
     expect(r.status).toBe(0);
     const iso = join(out, readdirSync(out).find((f) => f.endsWith('.iso'))!);
     const names = run('xorriso', ['-indev', iso, '-find', '/rpms', '-name', '*.rpm']).stdout.trim().split('\n');
-    expect(names).toHaveLength(1);
-    expect(basename(names[0]!.replace(/'/g, '')).length).toBeLessThanOrEqual(255);
+    expect(names).toHaveLength(2); // the kmod and the firmware package
+    for (const n of names) expect(basename(n.replace(/'/g, '')).length).toBeLessThanOrEqual(255);
   });
 
   it('control characters (and NUL) in any string are refused at their key; TAB/LF only in description', async () => {
@@ -229,7 +230,7 @@ describe('wrong input refused at its manifest key, nothing written (issue 10, it
     expect(listing(join(dir, 'out-bad-key'))).toEqual([]);
     // a file name too long for the pack's Joliet names: found from the plan, not while writing
     const long = `  - xenserver-legacy: { out: x.iso, label: ${'l'.repeat(64)}, rpmVersion: 2.4.${'4'.repeat(28)}, kernels: { ${K93}: 3.10.0+10 } }\n`;
-    await refused([[acme('plan-names.yaml', `  - ko: ${KO}/*.ko\n`, `  - rhdd3: { out: dd.iso }\n${long}`), /: targets\[1\]\.xenserver-legacy: name longer than 103 Joliet characters: l+-3\.10\.0\+10-modules-\S+\.rpm \(in \/\): shorten the values that name it \(line 10, column 5\)$/]]);
+    await refused([[acme('plan-names.yaml', `  - ko: ${KO}/*.ko\n`, `  - rhdd3: { out: dd.iso }\n${long}`), /: targets\[1\]\.xenserver-legacy: name longer than 103 Joliet characters: l+-3\.10\.0\+10-modules-\S+\.rpm \(in \/\): shorten the values that name it \(line 12, column 5\)$/]]);
     await refused([[acme('plan-fails2.yaml', `  - ko: ${KO}/*.ko\n`, `  - rhdd3: { out: dd.iso }\n  - pxe: { out: dd.cpio.gz }\n  - xenserver-update: { out: x.iso, key: ${FIXTURES}/rpms/signing/secret.asc, uuid: 67468750-b094-5669-b893-902772861a12 }\n`), /: targets\[2\]\.xenserver-update: kernel release "5\.14\.0-362\.8\.1\.el9_3\.x86_64" contains "-"/]]);
   });
 

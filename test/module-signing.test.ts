@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ACME_FULL } from './helpers/manifest.js';
+import { ACME_FIRMWARE, ACME_FULL } from './helpers/manifest.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -113,7 +113,7 @@ targets:
 
   it('a key that is not a PEM private key: exit 2 naming signing.key, nothing written', () => {
     const m = join(dir, 'badkey.yaml');
-    writeFileSync(m, `${ACME_FULL}sources:\n  - ko: ${FIXTURES}/ko/${K93}/acmenet.ko\nsigning: { key: ${join(FIXTURES, 'firmware/acmenet.bin')} }\ntargets:\n  - rhdd3: { out: dd.iso }\n`);
+    writeFileSync(m, `${ACME_FULL}${ACME_FIRMWARE}sources:\n  - ko: ${FIXTURES}/ko/${K93}/acmenet.ko\nsigning: { key: ${join(FIXTURES, 'firmware/acmenet.bin')} }\ntargets:\n  - rhdd3: { out: dd.iso }\n`);
     const r = dudkit(['build', m, '-o', join(dir, 'bad')], { env: EPOCH });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/signing\.key: not a PEM private key/);

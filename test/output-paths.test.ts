@@ -10,7 +10,7 @@ import { Scratch } from '../src/tree/scratch.js';
 import { bytesSource } from '../src/tree/source.js';
 import { Tree } from '../src/tree/tree.js';
 import { dudkit, FIXTURES, run } from './helpers/run.js';
-import { ACME, locationOf } from './helpers/manifest.js';
+import { ACME, ACME_FIRMWARE, locationOf } from './helpers/manifest.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir();
@@ -30,7 +30,8 @@ function setup(name: string, target: string, sources = `  - ko: ${FIXTURES}/ko/$
   writeFileSync(join(base, 'sibling', 'keep.txt'), 'sibling of -o\n');
   writeFileSync(join(base, 'o', 'mine.txt'), 'inside -o\n');
   const manifest = join(base, 'dudkit.yaml');
-  writeFileSync(manifest, `${ACME}sources:\n${sources}targets:\n  - ${target}\n`);
+  // the firmware the acmenet module names, unless the sources bring their own firmware:
+  writeFileSync(manifest, `${ACME}${sources.includes('firmware:') ? '' : ACME_FIRMWARE}sources:\n${sources}targets:\n  - ${target}\n`);
   return { base, o: join(base, 'o'), manifest };
 }
 
@@ -154,7 +155,7 @@ describe('an existing directory out: is replaced only when all it holds is dudki
     // dnf reads the repository that replaced the old one
     const d = join(dir, 'rebuild-dnf');
     const q = run('dnf', ['-q', `--installroot=${d}/root`, '--releasever=9', '--setopt=reposdir=/nonexistent', `--setopt=cachedir=${d}/cache`, '--setopt=skip_if_unavailable=False', `--repofrompath=dd,file://${join(o, 'dd/rpms/x86_64')}`, '--repo=dd', 'repoquery', '--qf', '%{name}-%{evr}.%{arch}']);
-    expect(q.stdout.trim(), q.stderr).toBe('kmod-acme-acmenet-2.4.1-3.427.13.1.el9_4.x86_64');
+    expect(q.stdout.trim().split('\n').sort(), q.stderr).toEqual(['acme-acmenet-firmware-2.4.1-3.noarch', 'kmod-acme-acmenet-2.4.1-3.427.13.1.el9_4.x86_64']);
   });
 
   for (const [where, file] of [['at the top', 'notes.txt'], ['in a subfolder', 'rpms/x86_64/notes.txt']] as const) {
@@ -314,7 +315,7 @@ describe('hostile archive members never produce a file outside the output', () =
     writeFileSync(iso, bytes);
     expect(run('bsdtar', ['-tf', iso]).stdout.split('\n')).toEqual(expect.arrayContaining(['..', '/b']));
     const manifest = join(base, 'dudkit.yaml');
-    writeFileSync(manifest, `${ACME}sources:\n  - ko: ${FIXTURES}/ko/${K94}/*.ko\ntargets:\n  - attach: { installer: hostile.iso, out: x.iso }\n`);
+    writeFileSync(manifest, `${ACME}${ACME_FIRMWARE}sources:\n  - ko: ${FIXTURES}/ko/${K94}/*.ko\ntargets:\n  - attach: { installer: hostile.iso, out: x.iso }\n`);
     const before = snapshot(base);
     const attach = dudkit(['build', manifest, '-o', o], { env: { ...EPOCH, TMPDIR: tmp } });
     expect(attach.status).toBe(2);

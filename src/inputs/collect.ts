@@ -145,7 +145,6 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
     const [path] = await expand(fw.file, loaded, key);
     firmware.push({ dest: fw.dest, source: await atKey(loaded.path, key, () => fileSource(path!), path!), origin: path! });
   }
-  warnMissingFirmware(users, firmware, rpms, modules, ctx);
   // the key may come from the defaults file or --set: the error names that layer
   const signer = m.signing ? await atKey(loaded.fileOf(['signing', 'key']), 'signing', () => loadCmsSigner({ key: m.signing!.key, cert: m.signing!.cert ?? m.signing!.key, passphraseEnv: m.signing!.passphraseEnv }, loaded.baseDir, 'signing')) : undefined;
   // one module at a time: each is held whole while it is signed
@@ -153,6 +152,8 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
   for (const mod of modules) ready.push(signer ? await atKey(loaded.path, 'signing', () => signModule(mod, signer, ctx), mod.origin) : mod);
   const kernels = groupByKernel(ready, loaded.path);
   if (m.kabi !== undefined) await checkKabiAtBuild(kernels, m.kabi, loaded);
+  // last, so a build that stops on an error says only that
+  warnMissingFirmware(users, firmware, rpms, modules, ctx);
   return {
     meta: {
       name: m.name,
