@@ -215,6 +215,17 @@ describe('a bad layer is one line naming it, exit 2', () => {
     expect(implicit.stdout).toContain('no defaults file');
   });
 
+  it('without XDG_CONFIG_HOME (or with a relative one, which the XDG spec ignores) the file is ~/.config/dudkit/defaults.yaml', () => {
+    const home = join(dir, 'bad/home');
+    mkdirSync(join(home, '.config/dudkit'), { recursive: true });
+    writeFileSync(join(home, '.config/dudkit/defaults.yaml'), 'vendor: homevendor\n');
+    for (const xdg of [undefined, 'relative/config']) {
+      const r = dudkit(['build', manifest, '--print-manifest'], { env: { DUDKIT_DEFAULTS: undefined, HOME: home, XDG_CONFIG_HOME: xdg } });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`vendor: homevendor # defaults: ${join(home, '.config/dudkit/defaults.yaml')}:1\n`);
+    }
+  });
+
   it('a value from the defaults file that the schema refuses names the defaults file and line; one from the manifest names the manifest', () => {
     const { file, r } = withDefaults('vendor: glo bex\n');
     expect(r.stderr).toBe(`dudkit: ${file}: vendor: must match [A-Za-z0-9._-]+ (line 1, column 1)\n`);
