@@ -139,12 +139,16 @@ describe('progress of the CLI', () => {
     expect(v.stderr).not.toMatch(/[\r\x1b]/);
   });
 
-  it('a given kmod RPM (rpmbuild-made fixture): checking its modules is a phase with the bytes it reads as total', () => {
+  it('a given kmod RPM (rpmbuild-made fixture): checking its modules, and verify checking the disk package, are phases with the bytes read as total', () => {
     const m = join(tmp, 'given.yaml');
     writeFileSync(m, `${ACME}sources:\n  - rpm: ${FIXTURES}/rpms/kmod-acme-acmenet-2.4.1-3.el9_4.x86_64.rpm\ntargets:\n  - rhdd3: { out: dd.iso }\n`);
     const b = dudkit(['build', '--progress', m, '-o', join(tmp, 'given')], { env });
     expect(b.status).toBe(0);
     expect(b.stderr).toMatch(/^dudkit: checking the modules inside \S+kmod-acme-acmenet-2\.4\.1-3\.el9_4\.x86_64\.rpm \(\d+\.\d KiB\)$/m);
+    // and verify reads the disk's package with a total too
+    const v = dudkit(['verify', '--progress', join(tmp, 'given', 'dd.iso')], { env });
+    expect(v.status).toBe(0);
+    expect(v.stderr).toMatch(/^dudkit: checking rpms\/x86_64\/kmod-acme-acmenet-2\.4\.1-3\.el9_4\.x86_64\.rpm \(\d+\.\d KiB\)$/m);
   });
 
   it('inspect --progress through a pipe reports the media-check read with its total (xorriso-made image, implantisomd5)', () => {

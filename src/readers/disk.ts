@@ -15,7 +15,7 @@ export interface DiskKind<D> {
   /** The bid when `holds` says the medium carries this kind of disk. */
   bid: number;
   holds(medium: OpenedMedium): boolean;
-  check(medium: OpenedMedium, env: Pick<VerifyEnv, 'kernels' | 'key' | 'signatureCheck' | 'foundBy' | 'kabi'>): Promise<{ findings: Findings; details: D }>;
+  check(medium: OpenedMedium, env: Pick<VerifyEnv, 'kernels' | 'key' | 'signatureCheck' | 'foundBy' | 'kabi' | 'ctx'>): Promise<{ findings: Findings; details: D }>;
   text(name: string, details: D): string;
   /**
    * What `inspect` shows of an ISO or FAT image holding the disk: its own account, or the image
@@ -42,7 +42,7 @@ export function diskReader<D>(k: DiskKind<D>): Reader<D | ImageFacts, D> {
       if (k.inspectImage === 'image' && medium.kind === 'iso') return { kind: 'iso9660', path, facts: await isoFacts(path, ctx), findings: [] };
       if (k.inspectImage === 'image' && medium.kind === 'fat') return { kind: 'fat', path, facts: await fatFacts(path), findings: [] };
       // inspecting shows what is there: signatures it has no key for are reported, not failed
-      const { findings, details } = await k.check(medium, { kernels: [], signatureCheck: false });
+      const { findings, details } = await k.check(medium, { kernels: [], signatureCheck: false, ctx });
       return { kind: k.kind, path, facts: details, findings: findings.list };
     },
     async verify(path, opened, env) {

@@ -6,7 +6,7 @@ export const rhdd3Reader = diskReader({
   kind: 'rhdd3',
   bid: 50,
   holds: (m) => findDisks(m).length > 0,
-  check: (m, { kernels, foundBy, kabi }) => verifyRhdd3(m, findDisks(m), kernels, foundBy, kabi),
+  check: (m, { kernels, foundBy, kabi, ctx }) => verifyRhdd3(m, findDisks(m), kernels, { foundBy, kabi, progress: ctx.progress }),
   text: rhdd3Text,
   inspectImage: 'image',
 });

@@ -10,7 +10,7 @@ import { UserError } from '../errors.js';
 import { decompressBuffer } from '../formats/compress/index.js';
 import { parseModule } from '../formats/elf/index.js';
 import { openRpm, type RpmPackage } from '../formats/rpm/read.js';
-import { verifyDigests } from '../formats/rpm/read-verify.js';
+import { payloadReadSize, verifyDigests } from '../formats/rpm/read-verify.js';
 import { parsePrimary, parseRepomd, readMetadataBytes } from '../formats/repodata/read.js';
 import type { OpenedMedium } from '../media/medium.js';
 import { checkDisk, diskPackageFromRpm, kernelsOfArch, matchesInstallerEnhancement, matchesKernel, matchKernels, relocatedModulePath, type DiskPackage, type KernelMatch } from '../rules/rhdd.js';
@@ -19,6 +19,7 @@ import { ReadBudget, tooLarge } from '../tree/bounded.js';
 import { readSource } from '../tree/source.js';
 import { Findings } from '../findings.js';
 import { kabiProblems, type KabiModule, type KabiSet } from '../rules/kabi.js';
+import { silentProgress, type Progress } from '../progress.js';
 
 export interface DiskTree {
   /** Folder holding `rhdd3` and `rpms/` ('' = the root). */
@@ -154,7 +155,12 @@ function kernelsFor(arch: string, pkgs: DiskPackage[], asked: string[]): string[
   return kernelsOfArch(ks, arch);
 }
 
-export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked: string[], foundBy?: string, kabi?: KabiSet): Promise<{ findings: Findings; details: Rhdd3Details }> {
+export async function verifyRhdd3(
+  medium: OpenedMedium,
+  disks: DiskTree[],
+  asked: string[],
+  { foundBy, kabi, progress = silentProgress }: { foundBy?: string | undefined; kabi?: KabiSet | undefined; progress?: Progress } = {},
+): Promise<{ findings: Findings; details: Rhdd3Details }> {
   const f = new Findings();
   const details: Rhdd3Details = { ...(medium.label !== undefined ? { label: medium.label } : {}), ...(foundBy !== undefined ? { foundBy } : {}), disks, packages: [], kernels: [] };
   if (foundBy !== undefined) f.info('FOUND_THROUGH_OUTER', '', `found through ${foundBy}, not by its own volume label`);
@@ -165,7 +171,7 @@ export async function verifyRhdd3(medium: OpenedMedium, disks: DiskTree[], asked
   const runs: KernelRun[] = [];
   for (const disk of disks) {
     await checkDiskTree(medium, disk, f);
-    for (const arch of disk.arches) runs.push(...(await checkArchFolder(medium, disk, arch, asked, f, details)));
+    for (const arch of disk.arches) runs.push(...(await checkArchFolder(medium, disk, arch, asked, f, details, progress)));
   }
   for (const run of runs) finishKernel(run, runs, f, details, kabi);
   return { findings: f, details };
@@ -245,7 +251,7 @@ async function checkDiskTree(medium: OpenedMedium, disk: DiskTree, f: Findings):
 }
 
 /** One `rpms/<arch>/` folder: its packages, the installer's rules over them, its repodata, what each kernel loads. */
-async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: string, asked: string[], f: Findings, details: Rhdd3Details): Promise<KernelRun[]> {
+async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: string, asked: string[], f: Findings, details: Rhdd3Details, progress: Progress): Promise<KernelRun[]> {
   const repo = `${disk.root ? `${disk.root}/` : ''}rpms/${arch}`;
   const inRepo = medium.files.filter((x) => x.path.startsWith(`${repo}/`));
   const rpmFiles = inRepo.filter((x) => x.type === 'file' && x.path.endsWith('.rpm') && !x.path.slice(repo.length + 1).includes('/')).map((x) => x.path);
@@ -255,7 +261,7 @@ async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: strin
   const invalid = new Set<string>();
   const symbols = new Map<string, KabiModule>();
   for (const file of rpmFiles) {
-    const checked = await checkPackageFile(medium, file, arch, f, symbols);
+    const checked = await checkPackageFile(medium, file, arch, f, symbols, progress);
     if (!checked) continue;
     pkgs.push(checked.disk);
     details.packages.push(checked.facts);
@@ -273,7 +279,7 @@ async function checkArchFolder(medium: OpenedMedium, disk: DiskTree, arch: strin
 }
 
 /** One RPM as the installer reads it: arch, digests (rpm -K), payload compressor, the modules it delivers. */
-async function checkPackageFile(medium: OpenedMedium, file: string, arch: string, f: Findings, symbols: Map<string, KabiModule>): Promise<{ disk: DiskPackage; facts: PackageFacts } | undefined> {
+async function checkPackageFile(medium: OpenedMedium, file: string, arch: string, f: Findings, symbols: Map<string, KabiModule>, progress: Progress): Promise<{ disk: DiskPackage; facts: PackageFacts } | undefined> {
   let pkg: RpmPackage;
   try {
     const loc = medium.locate(file);
@@ -294,7 +300,8 @@ async function checkPackageFile(medium: OpenedMedium, file: string, arch: string
   const listable = kernelModules.length > 0 || matchesInstallerEnhancement(disk);
   const onFile = { wants: (p: string) => listable && relocatedModulePath(p) !== undefined, take: (p: string, b: Uint8Array) => void moduleBytes.push([p, b]), budget };
   try {
-    for (const d of await verifyDigests(pkg, { payload: true, onFile })) {
+    progress.phase(`checking ${file}`, payloadReadSize(pkg));
+    for (const d of await verifyDigests(pkg, { payload: true, onFile, onBytes: (n) => progress.advance(n) })) {
       if (d.ok) continue;
       if (d.advisory) f.warning('RPM_SIZE_TAG', file, `${d.name} does not match (rpm does not check it)`);
       else if (d.name === 'Payload') f.error('RPM_DIGEST', file, `payload cannot be unpacked (${d.actual}): the installer extracts nothing from it`);
