@@ -43,8 +43,8 @@ export async function builtinReaders(): Promise<Registry> {
 }
 
 /** The target kinds a manifest can name, with a line on each (for help texts). */
-export function targetKinds(): { kind: string; summary: string }[] {
-  return layouts.map(({ kind, summary }) => ({ kind, summary }));
+export function targetKinds(): { kind: string; summary: string; out: string; checksums: readonly ('md5' | 'sha256')[] }[] {
+  return layouts.map(({ kind, summary, out, checksums }) => ({ kind, summary, out, checksums }));
 }
 
 export type { LayerOptions } from './manifest/layers.js';

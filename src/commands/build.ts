@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { build, printManifest, targetKinds } from '../api.js';
 import { action, commandContext, printJson, say, detail, checksums } from './common.js';
+import { CHECKSUM_FILES, OUTPUT_NAMES_INTRO, outputNames } from './conventions.js';
 
 export function register(program: Command): void {
   program
@@ -21,8 +22,7 @@ export function register(program: Command): void {
         `target's plan) is checked before anything is written; a mistake there leaves OUTDIR untouched.\n` +
         `Targets are then written one by one, each whole or not at all. If one fails, those written\n` +
         `before it stay, complete, and the error line ends "already written and complete: <paths>".\n` +
-        `\nBeside each image a checksum file is written (OUT.sha256, sha256sum format; md5 too with\n` +
-        `checksums: [md5, sha256]); set a target's checksums: [] to write none.\n` +
+        `\n${OUTPUT_NAMES_INTRO}\n${outputNames().map(([kind, rule]) => `  ${kind.padEnd(17)} ${rule}`).join('\n')}\n${CHECKSUM_FILES}\n` +
         `\nLayers, later wins: the defaults file ($DUDKIT_DEFAULTS, else $XDG_CONFIG_HOME/dudkit/defaults.yaml,\n` +
         `default ~/.config/dudkit/defaults.yaml, if it exists; it may give vendor, vendorName, license, url,\n` +
         `signing, kabi), the manifest (a key it gives replaces the default whole), then each --set.\n` +

@@ -1,4 +1,5 @@
-/** What --help and the man page both tell: exit codes and the environment dudkit reads. */
+/** What --help and the man page both tell: exit codes, the environment dudkit reads, output names. */
+import { targetKinds } from '../api.js';
 
 export const EXIT_CODES: [code: string, meaning: string][] = [
   ['0', 'success'],
@@ -18,3 +19,14 @@ export const ENVIRONMENT: [name: string, meaning: string][] = [
   ['XDG_CONFIG_HOME', 'without DUDKIT_DEFAULTS, build reads $XDG_CONFIG_HOME/dudkit/defaults.yaml (default ~/.config/dudkit/defaults.yaml) when it exists'],
   ['TMPDIR', 'where scratch folders are made (dudkit-PID-…), removed when the command ends'],
 ];
+
+/** How a target's output is named when it gives no `out:`, and which checksum files go beside it (build --help, man page, README). */
+export const OUTPUT_NAMES_INTRO = 'Output names, when a target gives no out: (<name>, <version>, <release>, <vendor> are the manifest\'s keys), and the checksum files written beside the output:';
+
+export function outputNames(): [kind: string, rule: string][] {
+  return targetKinds().map((k) => [k.kind, `${k.out}${k.checksums.length ? ` + ${k.checksums.map((c) => `.${c}`).join(', ')}` : ''}`]);
+}
+
+export const CHECKSUM_FILES =
+  'Checksum files: OUT.sha256 and OUT.md5 in sha256sum/md5sum format (sha256sum -c OUT.sha256 checks the output), for image outputs only (a directory output gets none). ' +
+  "A target's checksums: option lists which to write: checksums: [md5, sha256] writes both, checksums: [] none.";

@@ -1,6 +1,6 @@
 import type { Command, Help } from 'commander';
 import { targetKinds } from '../api.js';
-import { ENVIRONMENT, EXIT_CODES } from './conventions.js';
+import { CHECKSUM_FILES, ENVIRONMENT, EXIT_CODES, OUTPUT_NAMES_INTRO, outputNames } from './conventions.js';
 
 /** Text as roff reads it literally: backslashes, hyphens (so options copy-paste), leading dots, non-ASCII. */
 const esc = (s: string): string =>
@@ -40,6 +40,9 @@ export function manPage(program: Command, version: string): string {
   }
   lines.push('.SH TARGET KINDS', "The keys of a manifest's", '.B targets:', 'list (and the values of', '.BR \\-\\-only ).');
   for (const k of targetKinds()) lines.push('.TP', `.B ${esc(k.kind)}`, esc(k.summary));
+  lines.push('.SH OUTPUT FILES', esc(OUTPUT_NAMES_INTRO));
+  for (const [kind, rule] of outputNames()) lines.push('.TP', `.B ${esc(kind)}`, esc(rule));
+  lines.push('.PP', esc(CHECKSUM_FILES));
   lines.push('.SH EXIT STATUS');
   for (const [code, meaning] of EXIT_CODES) lines.push('.TP', `.B ${code}`, esc(meaning));
   lines.push('.SH ENVIRONMENT');
