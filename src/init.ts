@@ -11,7 +11,6 @@ import { openRpm } from './formats/rpm/read.js';
 import { dkmsLevel, readDkms } from './inputs/dkms.js';
 import { readModuleFile, type ModuleFile } from './inputs/ko.js';
 import { firmwareNames } from './rules/firmware.js';
-import { createContext } from './context.js';
 import { checkGivenModules } from './inputs/given-modules.js';
 import { fileSource } from './tree/source.js';
 
@@ -84,7 +83,7 @@ async function scan(dir: string, depth: number, found: Found): Promise<void> {
       // kmod RPMs are sources; a firmware RPM only when a module names its firmware; source RPMs need the user's decision
       if (rpm && !rpm.isSource && rpm.files.some((f) => MODULE.test(f.path))) {
         // the firmware its modules name; a package build would refuse is still listed (build says why)
-        const inside = await checkGivenModules({ origin: path, fileName: e.name, pkg: rpm, source: await fileSource(path) }, createContext({ epoch: 0 })).catch(() => []);
+        const inside = await checkGivenModules({ origin: path, fileName: e.name, pkg: rpm, source: await fileSource(path) }, () => undefined).catch(() => []);
         const firmware = inside.flatMap((m) => m.info.firmware.map((file) => ({ module: m.info.name, file })));
         found.rpms.push({ path, name: rpm.name.replace(/^kmod-/, ''), modules: rpm.files.filter((f) => MODULE.test(f.path)).map((f) => f.path.split('/').pop()!.replace(MODULE, '')), firmware });
       }

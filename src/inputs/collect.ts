@@ -16,7 +16,7 @@ import { chooseBuilds, readDkms } from './dkms.js';
 import { loadModuleFile } from './ko.js';
 import { loadKabi } from './kabi.js';
 import { signModule } from './signing.js';
-import { checkGivenModules } from './given-modules.js';
+import { checkGivenModules, givenModulesReadSize } from './given-modules.js';
 import { loadCmsSigner } from '../sign/cms-signer.js';
 import { kabiProblems } from '../rules/kabi.js';
 import { kernelOrRelease } from '../rules/releases.js';
@@ -91,6 +91,48 @@ function refuseEnhancementDrivers(given: GivenRpm, loaded: LoadedManifest, key: 
   if (driver.length > 0) throw new UserError(`${key}: ${given.origin}: ${enhancementDriverFilesMessage(driver)}`, loaded.path);
 }
 
+/** Given RPMs whose modules are checked at once: their payloads decompress on the thread pool. */
+const CHECKS_AT_ONCE = 4;
+
+/**
+ * The given RPMs of one source: opened one by one, then their modules checked a few at a time
+ * (one progress phase for them all); the warnings, and the error of the first package whose check
+ * fails, come in path order, as the one-by-one check gives them.
+ */
+async function readGivenRpms(paths: readonly string[], loaded: LoadedManifest, key: string, ctx: Context, users: FirmwareUser[]): Promise<GivenRpm[]> {
+  const out: GivenRpm[] = [];
+  for (const path of paths) {
+    const given = await atKey(loaded.path, key, async () => ({ origin: path, fileName: basename(path), pkg: await openRpm(path), source: await fileSource(path) }), path);
+    refuseEnhancementDrivers(given, loaded, key);
+    out.push(given);
+  }
+  const checked = out.filter((g) => givenModulesReadSize(g) > 0);
+  if (checked.length === 0) return out;
+  const what = checked.length === 1 ? checked[0]!.origin : `${checked.length} given RPMs`;
+  ctx.progress.phase(`checking the modules inside ${what}`, checked.reduce((n, g) => n + givenModulesReadSize(g), 0));
+  const check = async (given: GivenRpm): Promise<{ warnings: string[]; inside: FirmwareUser[] }> => {
+    const warnings: string[] = [];
+    const modules = await atKey(loaded.path, key, () => checkGivenModules(given, (m) => warnings.push(m), (n) => ctx.progress.advance(n)), given.origin);
+    return { warnings, inside: modules.map((m) => ({ module: m.info.name, origin: `${key}: ${given.origin}: ${m.path}`, firmware: m.info.firmware })) };
+  };
+  const ahead: Promise<{ warnings: string[]; inside: FirmwareUser[] }>[] = [];
+  const start = (i: number): void => {
+    if (i >= checked.length) return;
+    const p = check(checked[i]!);
+    p.catch(() => undefined); // awaited below, in order; this only keeps a later failure from going unhandled
+    ahead[i] = p;
+  };
+  for (let i = 0; i < CHECKS_AT_ONCE; i++) start(i);
+  for (let i = 0; i < checked.length; i++) {
+    const { warnings, inside } = await ahead[i]!;
+    delete ahead[i];
+    start(i + CHECKS_AT_ONCE);
+    for (const w of warnings) ctx.warn(w);
+    users.push(...inside);
+  }
+  return out;
+}
+
 /** Read every source of the manifest into a DriverSet: modules grouped by kernel release and arch. */
 export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Promise<DriverSet> {
   const m = loaded.manifest;
@@ -112,13 +154,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
       }
     } else if ('rpm' in src) {
       const key = `sources[${i}].rpm`;
-      for (const path of await expand(src.rpm, loaded, key)) {
-        const given = await atKey(loaded.path, key, async () => ({ origin: path, fileName: basename(path), pkg: await openRpm(path), source: await fileSource(path) }), path);
-        refuseEnhancementDrivers(given, loaded, key);
-        const inside = await atKey(loaded.path, key, () => checkGivenModules(given, ctx), path);
-        for (const m of inside) users.push({ module: m.info.name, origin: `${key}: ${path}: ${m.path}`, firmware: m.info.firmware });
-        rpms.push(given);
-      }
+      rpms.push(...(await readGivenRpms(await expand(src.rpm, loaded, key), loaded, key, ctx, users)));
     } else {
       const key = `sources[${i}].dkms`;
       const [path] = await expand(src.dkms, loaded, key);

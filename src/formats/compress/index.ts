@@ -81,8 +81,9 @@ async function decoderFor(kind: 'gzip' | 'xz' | 'bzip2'): Promise<Transform> {
       return createGunzip();
     case 'xz': {
       const { default: lzma } = await import('lzma-native');
-      // CONCATENATED: an xz file may hold several streams, like gzip members
-      return lzma.createStream('autoDecoder', { flags: lzma.CONCATENATED, synchronous: true });
+      // CONCATENATED: an xz file may hold several streams, like gzip members; liblzma runs on
+      // libuv's thread pool, so several payloads decode at once and the main thread stays free
+      return lzma.createStream('autoDecoder', { flags: lzma.CONCATENATED, synchronous: false });
     }
     case 'bzip2': {
       const { default: unbzip2 } = await import('unbzip2-stream');
