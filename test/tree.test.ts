@@ -39,6 +39,28 @@ describe('Tree', () => {
     expect(out?.type).toBe('file');
     if (out?.type === 'file') expect(new TextDecoder().decode(await readSource(out.content))).toBe('HELLO');
   });
+
+  it('builds a dependency two files share once while they build at the same time, and refuses a cycle before building anything', async () => {
+    const built: string[] = [];
+    const gen = (name: string, deps: string[]) => ({
+      kind: 'generated' as const,
+      deps,
+      build: async (srcs: Source[]) => {
+        built.push(name);
+        const parts = await Promise.all(srcs.map(async (x) => new TextDecoder().decode(await readSource(x))));
+        return bytesSource(`${name}(${parts.join(',')})`);
+      },
+    });
+    const t = new Tree().file('a', gen('a', ['c'])).file('b', gen('b', ['c'])).file('c', gen('c', []));
+    const entries = await Scratch.with((s) => resolveTree(t, s));
+    const texts = await Promise.all(entries.map(async (e) => (e.type === 'file' ? new TextDecoder().decode(await readSource(e.content)) : '')));
+    expect(texts).toEqual(['a(c())', 'b(c())', 'c()']);
+    expect(built.filter((n) => n === 'c')).toEqual(['c']);
+    built.length = 0;
+    const cycle = new Tree().file('x', gen('x', [])).file('y', gen('y', ['z'])).file('z', gen('z', ['y']));
+    await expect(Scratch.with((s) => resolveTree(cycle, s))).rejects.toThrow('dependency cycle through y');
+    expect(built).toEqual([]);
+  });
 });
 
 describe('directory emitter', () => {

@@ -7,9 +7,16 @@ import type { Source } from './source.js';
 import { checkPath, comparePaths, isGenerated, type Entry, type ResolvedEntry, type Tree } from './tree.js';
 
 /**
+ * Generated files built at the same time: kmod RPMs for different kernels compress on different
+ * cores. Two, because each xz encoder holds its own dictionary and buffers (bounded memory).
+ */
+const BUILDS_AT_ONCE = 2;
+
+/**
  * Build every generated entry, each after the entries it depends on (a cycle is an error), and
  * return the tree's entries with plain sources only, in path order. Within a build (`run.artifacts`),
  * an entry whose identity the build has made already is taken from there, not built again.
+ * Files are taken in path order, a few at a time; the first error in that order is the one thrown.
  */
 export async function resolveTree(tree: Tree, scratch: Scratch, run: BuildRun = { progress: silentProgress }): Promise<ResolvedEntry[]> {
   const entries = tree.entries();
@@ -20,32 +27,44 @@ export async function resolveTree(tree: Tree, scratch: Scratch, run: BuildRun = 
     return artifacts && id !== undefined ? artifacts.once(id, () => build(artifacts.scratch)) : build(scratch);
   };
   const byPath = new Map(entries.map((e) => [e.path, e]));
-  const done = new Map<string, Source>();
-  const visiting = new Set<string>();
+  refuseCycles(byPath);
+  // each path's result, or the promise of it while it is being built (shared by whoever needs it)
+  const done = new Map<string, Promise<Source>>();
 
-  async function resolve(path: string, from: string): Promise<Source> {
-    const hit = done.get(path);
-    if (hit) return hit;
+  function resolve(path: string, from: string): Promise<Source> {
+    let hit = done.get(path);
+    if (!hit) {
+      hit = build(path, from);
+      hit.catch(() => undefined); // each caller awaits it; this only keeps a shared failure from going unhandled
+      done.set(path, hit);
+    }
+    return hit;
+  }
+
+  async function build(path: string, from: string): Promise<Source> {
     const e: Entry | undefined = byPath.get(path);
     if (!e || e.type !== 'file') throw new UserError(`${from} depends on ${path}, which is not a file in the tree`);
-    if (!isGenerated(e.content)) {
-      done.set(path, e.content);
-      return e.content;
-    }
-    if (visiting.has(path)) throw new Error(`dependency cycle through ${path}`);
-    visiting.add(path);
+    if (!isGenerated(e.content)) return e.content;
     const deps: Source[] = [];
     for (const d of e.content.deps) deps.push(await resolve(d, path));
     const content = e.content;
-    const built = await once(path, (s) => content.build(deps, s, run));
-    visiting.delete(path);
-    done.set(path, built);
-    return built;
+    return once(path, (s) => content.build(deps, s, run));
   }
 
   const out: ResolvedEntry[] = [];
+  const files = entries.filter((e) => e.type === 'file');
+  const ahead: Promise<Source>[] = [];
+  const start = (i: number): void => {
+    if (i < files.length) ahead[i] = resolve(files[i]!.path, files[i]!.path);
+  };
+  for (let i = 0; i < BUILDS_AT_ONCE; i++) start(i);
+  const contents = new Map<Entry, Source>();
+  for (let i = 0; i < files.length; i++) {
+    contents.set(files[i]!, await ahead[i]!);
+    start(i + BUILDS_AT_ONCE);
+  }
   for (const e of entries) {
-    if (e.type === 'file') out.push({ ...e, content: await resolve(e.path, e.path) });
+    if (e.type === 'file') out.push({ ...e, content: contents.get(e)! });
     else if (e.type !== 'generated-dir') out.push(e);
   }
   // generated folders last: they may depend on any file above
@@ -72,4 +91,18 @@ export async function resolveTree(tree: Tree, scratch: Scratch, run: BuildRun = 
     for (const d of dirs) if (!seen.has(d)) seen.add(d), out.push({ type: 'dir', path: d, mode: 0o755 });
   }
   return out.sort((a, b) => comparePaths(a.path, b.path));
+}
+
+/** Generated files that depend on themselves, found before anything is built (builds run at once would wait on each other). */
+function refuseCycles(byPath: ReadonlyMap<string, Entry>): void {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (path: string): void => {
+    const e = byPath.get(path);
+    if (e?.type !== 'file' || !isGenerated(e.content) || state.get(path) === 'done') return;
+    if (state.get(path) === 'visiting') throw new Error(`dependency cycle through ${path}`);
+    state.set(path, 'visiting');
+    for (const d of e.content.deps) visit(d);
+    state.set(path, 'done');
+  };
+  for (const path of byPath.keys()) visit(path);
 }
