@@ -87,9 +87,9 @@ function specAsDiskPackage(spec: RpmSpec, payload: string): DiskPackage {
   };
 }
 
-/** Which `kernel-modules` form each build kernel's package carries. */
-function schemes(set: DriverSet, o: Options): Map<string, KernelModulesScheme> {
-  const out = new Map<string, KernelModulesScheme>();
+/** Which `kernel-modules` form each build kernel's package carries, and the rule that chose it (for `build --verbose`). */
+function schemes(set: DriverSet, o: Options): Map<string, KernelModulesScheme & { why: string }> {
+  const out = new Map<string, KernelModulesScheme & { why: string }>();
   for (const arch of architectures(set)) {
     const builds = set.kernels.filter((k) => k.arch === arch);
     if (o.kernelModules === 'minimum' && builds.length > 1) {
@@ -100,13 +100,24 @@ function schemes(set: DriverSet, o: Options): Map<string, KernelModulesScheme> {
     for (const b of builds) {
       const served = o.serve?.[b.kernelRelease];
       const useMin = !served && (o.kernelModules === 'minimum' || (o.kernelModules === 'auto' && builds.length === 1 && !givenKmods));
-      out.set(`${b.kernelRelease}\0${arch}`, useMin ? { op: '>=' } : { op: '=', kernels: served ?? [b.kernelRelease] });
+      const why = served
+        ? `serve: maps build kernel ${b.kernelRelease} to these installer kernels`
+        : o.kernelModules === 'minimum'
+          ? 'kernelModules: minimum: rpm vercmp lets every later kernel take it (kABI-compatible z-streams)'
+          : o.kernelModules === 'exact'
+            ? 'kernelModules: exact'
+            : builds.length > 1
+              ? `kernelModules: auto with ${builds.length} ${arch} builds: each exact, so no installer kernel matches two`
+              : givenKmods
+                ? `kernelModules: auto beside given ${arch} kmod RPMs: exact, so >= does not also match their kernels`
+                : `kernelModules: auto with one ${arch} build: >= also serves the later z-stream kernels of its minor release`;
+      out.set(`${b.kernelRelease}\0${arch}`, useMin ? { op: '>=', why } : { op: '=', kernels: served ?? [b.kernelRelease], why });
     }
   }
   return out;
 }
 
-function plan(set: DriverSet, o: Options, env: LayoutEnv) {
+function plan(set: DriverSet, o: Options, env: LayoutEnv, decisions: string[]) {
   const tree = new Tree().file('rhdd3', bytesSource(o.title, 'rhdd3 marker'));
   const archs = architectures(set);
   if (archs.length === 0) throw new UserError('nothing for any architecture: give kernel modules or binary kmod RPMs');
@@ -122,6 +133,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv) {
       return s.op === '>=' ? [{ op: '>=', version: build }] : (s.kernels ?? [build]).map((k) => ({ op: '=', version: k }));
     });
     firmwareSpec = firmwarePackage({ meta: set.meta, files: set.firmware, buildTime: env.epoch, kernelModules: entries });
+    decisions.push(`${rpmFileName(firmwareSpec)}: firmware: entries (${set.firmware.map((f) => f.dest).join(', ')}); kernel-modules ${entries.map((e) => `${e.op} ${e.version}`).join(' or ')}: every kernel the kmods serve extracts it, and they Require it`);
   }
 
   for (const build of set.kernels) {
@@ -134,6 +146,9 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv) {
       ...(firmwareSpec ? { firmwarePackage: { name: firmwarePackageName(set.meta) } } : {}),
     });
     tree.file(`rpms/${build.arch}/${rpmFileName(spec)}`, generatedRpm(spec, { compressor: o.payload }));
+    const from = build.modules.map((m) => `${m.facts.name} (${m.facts.vermagic.split(' ')[0] === build.kernelRelease ? 'kernel release from its vermagic' : `kernel: given; vermagic says ${m.facts.vermagic.split(' ')[0]}`})`).join(', ');
+    const kabi = set.kabiChecked ? `; symbols checked against kabi: ${set.kabiChecked.join(', ')}` : '';
+    decisions.push(`${rpmFileName(spec)}: modules ${from}; kernel-modules ${scheme.op === '>=' ? `>= ${build.kernelRelease}` : `= ${(scheme.kernels ?? []).join(', ')}`}: ${scheme.why}${kabi}`);
     pkgsByArch.get(build.arch)!.push(specAsDiskPackage(spec, o.payload));
     for (const k of scheme.op === '=' ? (scheme.kernels ?? []) : [build.kernelRelease]) kernels.add(k);
   }
@@ -142,6 +157,8 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv) {
   if (firmwareSpec) noarch.push({ name: rpmFileName(firmwareSpec), content: generatedRpm(firmwareSpec, { compressor: o.payload }), disk: specAsDiskPackage(firmwareSpec, o.payload) });
   for (const r of set.rpms) {
     const disk = diskPackageFromRpm(r.fileName, r.pkg);
+    const km = disk.provides.filter((p) => p.name === 'kernel-modules').map((p) => `${p.op} ${p.version}`.trim());
+    decisions.push(`${r.fileName}: given (sources: rpm), used as it is; ${r.pkg.isSource ? 'a source RPM: src/, never installed' : `${km.length ? `kernel-modules ${km.join(' or ')} from its Provides` : 'no kernel-modules Provides: the installer extracts it for no kernel'}${r.pkg.arch === 'noarch' ? '; noarch: copied into every arch folder' : ''}`}`);
     if (r.pkg.isSource) tree.file(`src/${r.fileName}`, r.source);
     else if (r.pkg.arch === 'noarch') noarch.push({ name: r.fileName, content: r.source, disk });
     else {
@@ -159,6 +176,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv) {
   }
 
   const kernelsFor = (a: string) => kernelsOfArch(kernels, a);
+  for (const a of archs) for (const m of matchKernels(pkgsByArch.get(a)!, kernelsFor(a))) decisions.push(`installer kernel ${m.kernel} (${a}) extracts ${[...new Set(m.extracted.map((e) => e.package))].join(', ') || 'nothing'}`);
   const problems = archs.flatMap((a) => checkDisk(pkgsByArch.get(a)!, kernelsFor(a)));
   // the installer kernels the manifest names must each load a driver package
   for (const a of archs) {
@@ -186,8 +204,10 @@ export const rhdd3 = defineLayout({
   defaultOut: (set) => `dd-${set.meta.name}-${set.meta.version}-${set.meta.release}.iso`,
   plan(set, o, env) {
     const format = o.format ?? (/\.(iso|img)$/i.test(env.outName) ? 'iso' : 'directory');
+    const decisions: string[] = [];
     return {
-      tree: plan(set, o, env),
+      tree: plan(set, o, env, decisions),
+      decisions,
       medium: format === 'iso' ? { kind: 'iso', volumeId: o.volumeId, joliet: o.joliet, implantMd5: o.implantMd5 } : { kind: 'directory' },
       derived: checksumFiles(format === 'iso' ? o.checksums : []),
       notes: format === 'iso' ? [`boot the installer with inst.dd=hd:LABEL=${o.volumeId}${o.volumeId === 'OEMDRV' ? ' (or nothing: OEMDRV media are found automatically)' : ''}`] : [],

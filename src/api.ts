@@ -73,6 +73,8 @@ export interface BuiltTarget {
   sidecars?: string[];
   /** What the user should know or do next (e.g. the kernel arguments of a PXE overlay). */
   notes: string[];
+  /** The rule that decided each package of the medium: which kernels it serves and why (Red Hat disks). */
+  decisions: string[];
 }
 
 export interface BuildResult {
@@ -362,7 +364,7 @@ async function emitTarget(t: CheckedTarget, plan: Plan, outDir: string, ctx: Con
   const beside = await writeDerived(out, derived);
   // a later target nesting this very medium (pxe's dd.iso of this rhdd3 disk) copies the output file
   if (plan.medium.kind !== 'directory') offerBuilt(artifacts, plan, ctx.epoch, { source: await fileSource(out), digests: emitted, entries });
-  return { target: t.target.kind, medium: plan.medium.kind, notes: plan.notes, ...emitted, ...(beside.length > 0 ? { sidecars: beside } : {}) };
+  return { target: t.target.kind, medium: plan.medium.kind, notes: plan.notes, decisions: plan.decisions ?? [], ...emitted, ...(beside.length > 0 ? { sidecars: beside } : {}) };
 }
 
 /** The facts `inspect` reports: an object whose fields depend on the kind (vermagic for a module, …). */

@@ -55,7 +55,7 @@ export function makeProgram(): Command {
       if (!c.options.some((o) => o.long === flags.replace(/^-., /, ''))) c.option(flags, description);
     };
     add('-q, --quiet', 'print nothing on success (warnings and the one error line still go to stderr)');
-    add('-v, --verbose', 'say on stderr what happens: each phase, each file read and written');
+    add('-v, --verbose', 'say on stderr what happens: each phase, each file read and written, and (build) the rule that decided each package');
     add('--debug', 'print the stack of an internal error (also DUDKIT_DEBUG=1)');
   };
   shared(program);

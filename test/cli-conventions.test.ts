@@ -28,6 +28,33 @@ describe('verbosity', () => {
     expect(v.stdout).toMatch(/^rhdd3: /);
   });
 
+  it('--verbose names, per package, the rule that decided it; rpm -qp reads the kernel-modules Provides it names (issue 19 conv item 2)', () => {
+    const K94 = '5.14.0-427.13.1.el9_4.x86_64';
+    const K93 = '5.14.0-362.8.1.el9_3.x86_64';
+    const one = join(tmp, 'one.yaml');
+    writeFileSync(one, `${ACME}${ACME_FIRMWARE}sources:\n  - ko: ${FIXTURES}/ko/${K94}/*.ko\ntargets:\n  - rhdd3: { out: dd, format: directory }\n`);
+    const two = join(tmp, 'two.yaml');
+    writeFileSync(two, `${ACME}${ACME_FIRMWARE}sources:\n  - ko: ${FIXTURES}/ko/${K94}/*.ko\n  - ko: ${FIXTURES}/ko/${K93}/*.ko\n    kernel: ${K93}\ntargets:\n  - rhdd3: { out: dd, format: directory }\n`);
+    const rules = { dec1: 'kernelModules: auto with one x86_64 build: >= also serves the later z-stream kernels', dec2: 'kernelModules: auto with 2 x86_64 builds: each exact' };
+    for (const [m, out] of [[one, 'dec1'], [two, 'dec2']] as const) {
+      const v = dudkit(['build', '-v', m, '-o', join(tmp, out)], { env });
+      expect(v.status, v.stderr).toBe(0);
+      const lines = v.stderr.split('\n').filter((l) => /^dudkit: rhdd3: \S+\.rpm: /.test(l));
+      const rpms = (readdirSync(join(tmp, out), { recursive: true }) as string[]).filter((f) => f.endsWith('.rpm'));
+      // one line per package written, naming it
+      expect(lines.map((l) => l.split(': ')[2]).sort()).toEqual(rpms.map((f) => f.split('/').pop()).sort());
+      for (const f of rpms.filter((r) => r.includes('kmod-'))) {
+        const line = lines.find((l) => l.includes(f.split('/').pop()!))!;
+        const provides = run('rpm', ['-qp', '--nosignature', '--provides', join(tmp, out, f)]).stdout.split('\n').filter((p) => p.startsWith('kernel-modules '));
+        expect(provides).toHaveLength(1);
+        expect(line).toContain(`${provides[0]}: ${rules[out]}`);
+        expect(line).toContain('modules acmenet (kernel release from its vermagic), acmestor');
+      }
+      expect(lines.find((l) => l.includes('-firmware-'))).toMatch(/firmware: entries \(acme\/acmenet\.bin\); kernel-modules /);
+      expect(v.stderr).toMatch(/^dudkit: rhdd3: installer kernel \S+ \(x86_64\) extracts kmod-/m);
+    }
+  });
+
   it('--progress where stderr is no terminal prints plain lines: no carriage return, no escape codes', () => {
     const p = dudkit(['build', '--progress', manifest, '-o', join(tmp, 'p')], { env });
     expect(p.status).toBe(0);

@@ -42,7 +42,7 @@ export function register(program: Command): void {
           printJson({
             path: result.manifest,
             kind: 'manifest',
-            targets: result.targets.map(({ target, path, medium, size, md5, sha256, sidecars, notes }) => ({
+            targets: result.targets.map(({ target, path, medium, size, md5, sha256, sidecars, notes, decisions }) => ({
               target,
               path,
               kind: medium,
@@ -50,12 +50,16 @@ export function register(program: Command): void {
               checksums: checksums({ md5, sha256 }),
               sidecars: sidecars ?? [],
               notes,
+              decisions,
             })),
             warnings: result.warnings,
           });
           return;
         }
-        for (const t of result.targets) for (const f of [t.path, ...(t.sidecars ?? [])]) detail(`wrote ${f}`);
+        for (const t of result.targets) {
+          for (const d of t.decisions) detail(`${t.target}: ${d}`);
+          for (const f of [t.path, ...(t.sidecars ?? [])]) detail(`wrote ${f}`);
+        }
         for (const t of result.targets) {
           say(`${t.target}: ${t.path}${t.size !== undefined ? ` (${t.size} bytes)` : ''}\n`);
           for (const n of t.notes) say(`  ${n.replace(/\n/g, '\n  ')}\n`);

@@ -79,4 +79,6 @@ export interface Plan {
   derived?: Derived[];
   /** What the user should know or do next (kernel arguments, bootloader lines). */
   notes: string[];
+  /** The rule that decided each package: which kernels it serves and why (`build --verbose` shows them). */
+  decisions?: string[];
 }

@@ -187,7 +187,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
   const ready: KernelModule[] = [];
   for (const mod of modules) ready.push(signer ? await atKey(loaded.path, 'signing', () => signModule(mod, signer, ctx), mod.origin) : mod);
   const kernels = groupByKernel(ready, loaded.path);
-  if (m.kabi !== undefined) await checkKabiAtBuild(kernels, m.kabi, loaded);
+  const kabiChecked = m.kabi !== undefined ? await checkKabiAtBuild(kernels, m.kabi, loaded) : undefined;
   // last, so a build that stops on an error says only that
   warnMissingFirmware(users, firmware, rpms, modules, ctx);
   return {
@@ -205,6 +205,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
     kernels,
     rpms,
     ...(signer ? { signingCertificate: signer.cert } : {}),
+    ...(kabiChecked ? { kabiChecked } : {}),
     firmware,
   };
 }
@@ -256,12 +257,12 @@ function groupByKernel(modules: KernelModule[], manifest: string): KernelBuild[]
  * The manifest's `kabi:` references against every module, for the kernel it is filed for; a
  * module that would not load (or binds to symbols off the stablelist) stops the build.
  */
-async function checkKabiAtBuild(kernels: KernelBuild[], given: NonNullable<LoadedManifest['manifest']['kabi']>, loaded: LoadedManifest): Promise<void> {
+async function checkKabiAtBuild(kernels: KernelBuild[], given: NonNullable<LoadedManifest['manifest']['kabi']>, loaded: LoadedManifest): Promise<string[]> {
   const list = Array.isArray(given) ? given : [given];
   const specs = list.map((g) => (typeof g === 'string' ? { file: resolve(loaded.baseDir, g) } : { file: resolve(loaded.baseDir, g.file), ...(g.kernel !== undefined ? { kernel: g.kernel } : {}) }));
   const set = await atKey(loaded.fileOf(['kabi']), 'kabi', () => loadKabi(specs, 'kabi'));
   const problems = kernels.flatMap((b) => b.modules.flatMap((mod) => kabiProblems(set, b.kernelRelease, mod.facts, b.modules.map((x) => x.facts)).map((p) => `${mod.origin}: ${p.message}`)));
-  if (problems.length === 0) return;
+  if (problems.length === 0) return specs.map((s) => s.file);
   const more = problems.length > 3 ? `; and ${problems.length - 3} more (dudkit verify --kabi lists them all)` : '';
   throw new UserError(`kabi: ${problems.slice(0, 3).join('; ')}${more}: rebuild the module against that kernel, or correct the kabi: files`, loaded.path);
 }

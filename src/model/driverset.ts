@@ -59,6 +59,8 @@ export interface DriverSet {
   firmware: FirmwareFile[];
   /** The certificate (DER) the modules are signed with, when the manifest signs them. */
   signingCertificate?: Uint8Array;
+  /** The `kabi:` files every module's symbols were checked against (and passed). */
+  kabiChecked?: string[];
 }
 
 /** All architectures the set has modules or binary RPMs for (noarch excluded), sorted. */
