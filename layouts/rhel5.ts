@@ -142,8 +142,12 @@ function variantPackage(set: DriverSet, p: PlacedBuild, epoch: number): RpmSpec 
   };
 }
 
-function plan(set: DriverSet, o: Options, env: LayoutEnv): Tree {
+function plan(set: DriverSet, o: Options, env: LayoutEnv, decisions: string[]): Tree {
   const placed = placeBuilds(set, o, env);
+  for (const p of placed) {
+    const folder = `${p.build.kernelRelease}/${p.build.arch}`;
+    decisions.push(`modules.cgz ${folder}/: ${p.build.modules.map((m) => m.facts.name).join(', ')} for the ${p.variant || 'base'} kernel of ${p.base} (${o.kernels ? 'kernels:' : 'every RHEL 4/5 build given'}); the loader loads <uname -r>/<arch>/<module>.ko`);
+  }
   const modules = modulesByName(placed);
   const tree = new Tree().file('rhdd', bytesSource(`${o.title ?? `${set.meta.name}-${set.meta.version} driver disk`}\n`, 'rhdd marker'));
 
@@ -180,6 +184,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Tree {
       const spec = variantPackage(set, p, env.epoch);
       const path = `rpms/${rpmFileName(spec)}`;
       tree.file(path, generatedRpm(spec, { compressor: 'gzip', fileDigest: 'md5' }));
+      decisions.push(`${rpmFileName(spec)}: rpms: true; Requires ${p.variant ? `kernel-${p.variant}` : 'kernel'} >= ${p.base} and Provides dud-<module>${p.variant ? `-${p.variant}` : ''}: what RHEL 5's installer installs for that kernel variant`);
       rpms.push({ path, href: rpmFileName(spec) });
     }
     tree.generatedDir('rpms/repodata', repodataDir(rpms, { epoch: env.epoch, checksum: 'sha1' }));
@@ -202,8 +207,10 @@ export const rhel5 = defineLayout({
       fat: [`write it to a stick: dd if=${env.outName} of=/dev/sdX bs=4M conv=fsync; ${found}`],
       directory: [],
     };
+    const decisions: string[] = [];
     return {
-      tree: plan(set, o, env),
+      tree: plan(set, o, env, decisions),
+      decisions,
       medium,
       derived: checksumFiles(format === 'directory' ? [] : o.checksums),
       notes: notes[format],

@@ -68,6 +68,19 @@ targets:
     warnings = await buildQuiet(m, out);
   });
 
+  it('build -v names the folder of each variant and the Requires of each package; rpm -qp reads the same (issue 19 conv item 2)', () => {
+    const v = dudkit(['build', '-v', join(dir, 'el5.yaml'), '-o', join(dir, 'el5-v'), '--only', 'rhel5:dd']);
+    expect(v.status, v.stderr).toBe(0);
+    for (const variant of ['', 'PAE', 'xen']) {
+      expect(v.stderr).toContain(`dudkit: rhel5: modules.cgz ${EL5}${variant}/i686/: modlike32 for the ${variant || 'base'} kernel of ${EL5} (kernels:)`);
+      const rpm = `kmod-acme-acmenet${variant ? `-${variant}` : ''}-2.4.1-3.398.el5${variant}.i686.rpm`;
+      const requires = run('rpm', ['-qp', '--nosignature', '--requires', join(dir, 'el5-v/dd/rpms', rpm)]).stdout;
+      const kernel = `${variant ? `kernel-${variant}` : 'kernel'} >= ${EL5}`;
+      expect(requires).toContain(kernel);
+      expect(v.stderr).toContain(`dudkit: rhel5: ${rpm}: rpms: true; Requires ${kernel} and Provides dud-<module>${variant ? `-${variant}` : ''}`);
+    }
+  });
+
   it('PXE of a RHEL 5 disk: GNU cpio lists exactly dd.img at the root, and verify follows it into the disk', () => {
     expect(zcatCpio(join(out, 'dd.cpio.gz'), ['-t', '--quiet']).stdout).toBe('dd.img\n');
     const v = dudkit(['verify', join(out, 'dd.cpio.gz'), '--kernel', EL5]);
