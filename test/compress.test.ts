@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compress, decompress, decompressBuffer, detectCompression } from '../src/formats/compress/index.js';
+import { compress, decompress, decompressBuffer } from '../src/formats/compress/index.js';
+import { detectCompression } from '../src/formats/compress/magic.js';
 import { ReadBudget } from '../src/tree/bounded.js';
 import { tempDir } from './helpers/tmp.js';
 

@@ -8,7 +8,8 @@ import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/prom
 import { basename, dirname, join, resolve } from 'node:path';
 import { asUserError, UserError } from '../errors.js';
 import { interpretDkmsConf, type DkmsConf } from '../formats/dkms/conf.js';
-import { decompress, detectCompression, type Compression } from '../formats/compress/index.js';
+import { decompress } from '../formats/compress/index.js';
+import { detectCompression, type Compression } from '../formats/compress/magic.js';
 import { readTar, type TarListing } from '../formats/tar/read.js';
 import { bytesSource, fileSource, sliceSource, type Source } from '../tree/source.js';
 import { ReadBudget } from '../tree/bounded.js';

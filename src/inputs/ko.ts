@@ -6,7 +6,8 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { asUserError } from '../errors.js';
-import { decompressWhole, detectCompression, type Compression } from '../formats/compress/index.js';
+import { decompressWhole } from '../formats/compress/index.js';
+import { detectCompression, type Compression } from '../formats/compress/magic.js';
 import { parseModule, type ModuleInfo } from '../formats/elf/index.js';
 import { readExactly, ReadBudget } from '../tree/bounded.js';
 

@@ -1,4 +1,4 @@
-import type { Compression } from '../formats/compress/index.js';
+import type { Compression } from '../formats/compress/magic.js';
 import type { ModuleInfo } from '../formats/elf/index.js';
 import type { RpmPackage } from '../formats/rpm/read.js';
 import type { Source } from '../tree/source.js';

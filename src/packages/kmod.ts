@@ -5,7 +5,7 @@
  * RPM writer turns the description into bytes.
  */
 import { UserError } from '../errors.js';
-import type { Compression } from '../formats/compress/index.js';
+import type { Compression } from '../formats/compress/magic.js';
 import type { Dependency, RpmFile, RpmPackage } from '../formats/rpm/write.js';
 import { rpmvercmp } from '../formats/rpm/vercmp.js';
 import type { DriverMeta } from '../model/driverset.js';

@@ -1,5 +1,5 @@
 /** dkms build trees (`/var/lib/dkms/<module>[/<version>]`) and `dkms mktarball` archives. */
-import { detectCompression } from '../formats/compress/index.js';
+import { detectCompression } from '../formats/compress/magic.js';
 import { dkmsLevel, readDkms, type DkmsTree } from '../inputs/dkms.js';
 import type { Reader } from './types.js';
 

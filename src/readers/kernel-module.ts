@@ -2,7 +2,7 @@
  * Kernel modules as given: `.ko`, or whole-file compressed (xz, gzip, zstd, bzip2), as `modinfo`
  * shows them.
  */
-import { detectCompression } from '../formats/compress/index.js';
+import { detectCompression } from '../formats/compress/magic.js';
 import { readModuleFile, type ModuleFile } from '../inputs/ko.js';
 import type { Reader } from './types.js';
 

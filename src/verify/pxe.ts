@@ -6,7 +6,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { decompress, type Compression } from '../formats/compress/index.js';
+import { decompress } from '../formats/compress/index.js';
+import { type Compression } from '../formats/compress/magic.js';
 import { readInitrd, type CpioEntry } from '../formats/cpio/index.js';
 import { openRpm } from '../formats/rpm/read.js';
 import type { CpioMedium } from '../media/medium.js';

@@ -4,7 +4,8 @@
  * it extracts for each kernel, and the optional `rpms/` repo RHEL 5 installs on the target.
  */
 import { UserError } from '../errors.js';
-import { decompress, detectCompression } from '../formats/compress/index.js';
+import { decompress } from '../formats/compress/index.js';
+import { detectCompression } from '../formats/compress/magic.js';
 import { readCpio } from '../formats/cpio/index.js';
 import { parseModule } from '../formats/elf/index.js';
 import { checkRepository } from '../formats/repodata/check.js';

@@ -7,7 +7,8 @@ import { peek } from '../../tree/peek.js';
 import { type FileHandle, open } from 'node:fs/promises';
 import { asUserError, FormatError } from '../../errors.js';
 import { sliceSource } from '../../tree/source.js';
-import { type Compression, decompress, detectCompression } from '../compress/index.js';
+import { decompress } from '../compress/index.js';
+import { type Compression, detectCompression } from '../compress/magic.js';
 import { type CpioEntry, readCpio } from '../cpio/index.js';
 import { decodeHeader, type Header, headerSize } from './header.js';
 import {
