@@ -169,6 +169,31 @@ targets:
     expect(run('ls', [join(dir, 'bad-out')]).stdout).toBe('');
   });
 
+  it('a module filed for another release (kernel:) warns that its CRCs are not checked, unless kabi: gives a Module.symvers, which checks them (rpm -qp reads the kernel it is filed for)', () => {
+    const other = '5.14.0-427.18.1.el9_4.x86_64';
+    const manifest = (kabi: string) => `${ACME_FULL}${ACME_FIRMWARE}sources:\n  - ko: ${built}/*.ko\n    kernel: ${other}\ntargets:\n  - rhdd3: { out: dd.iso }\n${kabi}`;
+    const names = readFileSync(symvers, 'utf8').trim().split('\n').map((l) => l.split('\t')[1]);
+    const list = join(dir, 'other_stablelist');
+    writeFileSync(list, `[rhel9_x86_64_stablelist]\n${names.map((n) => `\t${n}`).join('\n')}\n`);
+    const cases: [string, string, boolean][] = [
+      ['none', '', true],
+      ['stablelist', `kabi: ${list}\n`, true],
+      ['symvers', `kabi: ${symvers}\n`, false],
+    ];
+    for (const [name, kabi, warns] of cases) {
+      const m = join(dir, `other-${name}.yaml`);
+      writeFileSync(m, manifest(kabi));
+      const r = dudkit(['build', m, '-o', join(dir, `other-${name}`)], { env: EPOCH });
+      expect(r.status, r.stderr).toBe(0);
+      const warning = `vermagic release ${K94} is not ${other}: ${other} loads it only if the CRCs of the symbols it imports match its own (kABI), which is not checked`;
+      if (warns) expect(r.stderr, name).toContain(warning);
+      else expect(r.stderr, name).not.toContain('vermagic release');
+      run('bsdtar', ['-xf', join(dir, `other-${name}/dd.iso`), '-C', join(dir, `other-${name}`), 'rpms']);
+      const kmod = readdirSync(join(dir, `other-${name}/rpms/x86_64`)).find((f) => f.startsWith('kmod-'))!;
+      expect(run('rpm', ['-qp', '--nosignature', '--qf', '%{RELEASE}', join(dir, `other-${name}/rpms/x86_64`, kmod)]).stdout).toContain('427.18.1');
+    }
+  });
+
   it('rpm -qp --requires: kernel(<sym>) = <crc> for each __versions entry no module of the package exports; --provides: ksym() of its exports', () => {
     const rpms = join(dir, 'rpms');
     run('bsdtar', ['-xf', disk, '-C', dir, 'rpms']);

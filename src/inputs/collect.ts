@@ -18,7 +18,7 @@ import { loadKabi } from './kabi.js';
 import { signModule } from './signing.js';
 import { checkGivenModules, givenModulesReadSize } from './given-modules.js';
 import { loadCmsSigner } from '../sign/cms-signer.js';
-import { kabiProblems } from '../rules/kabi.js';
+import { checksCrcsFor, kabiProblems, type KabiSet } from '../rules/kabi.js';
 import { kernelOrRelease } from '../rules/releases.js';
 import { firmwareNames, missingFirmware, type FirmwareUser } from '../rules/firmware.js';
 
@@ -62,8 +62,11 @@ function plainSource(path: string, size: number, compressed: boolean): Source {
   };
 }
 
-/** `check` sees the module with the kernel release it is filed for, before any warning about it. */
-async function moduleFromFile(path: string, kernel: string | undefined, ctx: Context, check: (mod: KernelModule) => void): Promise<KernelModule> {
+/**
+ * `check` sees the module with the kernel release it is filed for, before any warning about it. A
+ * vermagic warning goes to `deferred`: the kABI check, later, may settle it.
+ */
+async function moduleFromFile(path: string, kernel: string | undefined, ctx: Context, check: (mod: KernelModule) => void, deferred: VermagicWarning[]): Promise<KernelModule> {
   const { file, plain } = await loadModuleFile(path, (m) => ctx.warn(m));
   const mod: KernelModule = {
     facts: { ...file, kernelRelease: kernel ?? file.kernelRelease },
@@ -76,7 +79,7 @@ async function moduleFromFile(path: string, kernel: string | undefined, ctx: Con
   // the kernel's own rule (rules/vermagic.ts), the same verify applies to the disk
   const verdict = kernel ? vermagicVerdict(file, kernel) : undefined;
   if (verdict?.severity === 'error') throw new UserError(verdict.message, path);
-  if (verdict) ctx.warn(`${path}: ${verdict.message}`);
+  if (verdict) deferred.push({ kernel: kernel!, message: `${path}: ${verdict.message}` });
   return mod;
 }
 
@@ -93,6 +96,11 @@ function refuseEnhancementDrivers(given: GivenRpm, loaded: LoadedManifest, key: 
 
 /** Given RPMs whose modules are checked at once: their payloads decompress on the thread pool. */
 const CHECKS_AT_ONCE = 4;
+
+interface VermagicWarning {
+  kernel: string;
+  message: string;
+}
 
 /**
  * The given RPMs of one source: opened one by one, then their modules checked a few at a time
@@ -140,6 +148,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
   const rpms: GivenRpm[] = [];
   /** Every module read, with the key it came from: what the firmware check speaks of. */
   const users: FirmwareUser[] = [];
+  const vermagicWarnings: VermagicWarning[] = [];
   for (const [i, src] of m.sources.entries()) {
     if ('ko' in src) {
       const key = `sources[${i}].ko`;
@@ -148,7 +157,7 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
       if (m.kabi === undefined) await hintKabi(paths, key, ctx);
       for (const path of paths) {
         const check = (mod: KernelModule) => checkArch(mod, loaded, key, src.kernel ? `sources[${i}].kernel` : 'its vermagic');
-        const mod = await atKey(loaded.path, key, () => moduleFromFile(path, kernel, ctx, check), path);
+        const mod = await atKey(loaded.path, key, () => moduleFromFile(path, kernel, ctx, check, vermagicWarnings), path);
         modules.push(mod);
         users.push({ module: mod.facts.name, origin: `${key}: ${path}`, firmware: mod.facts.firmware });
       }
@@ -187,7 +196,10 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
   const ready: KernelModule[] = [];
   for (const mod of modules) ready.push(signer ? await atKey(loaded.path, 'signing', () => signModule(mod, signer, ctx), mod.origin) : mod);
   const kernels = groupByKernel(ready, loaded.path);
-  const kabiChecked = m.kabi !== undefined ? await checkKabiAtBuild(kernels, m.kabi, loaded) : undefined;
+  const kabi = m.kabi !== undefined ? await checkKabiAtBuild(kernels, m.kabi, loaded) : undefined;
+  const kabiChecked = kabi?.files;
+  // a module of another release loads where its CRCs match: a Module.symvers of `kabi:` just said they do
+  for (const w of vermagicWarnings) if (!kabi || !checksCrcsFor(kabi.set, w.kernel)) ctx.warn(w.message);
   // last, so a build that stops on an error says only that
   warnMissingFirmware(users, firmware, rpms, modules, ctx);
   return {
@@ -257,12 +269,12 @@ function groupByKernel(modules: KernelModule[], manifest: string): KernelBuild[]
  * The manifest's `kabi:` references against every module, for the kernel it is filed for; a
  * module that would not load (or binds to symbols off the stablelist) stops the build.
  */
-async function checkKabiAtBuild(kernels: KernelBuild[], given: NonNullable<LoadedManifest['manifest']['kabi']>, loaded: LoadedManifest): Promise<string[]> {
+async function checkKabiAtBuild(kernels: KernelBuild[], given: NonNullable<LoadedManifest['manifest']['kabi']>, loaded: LoadedManifest): Promise<{ files: string[]; set: KabiSet }> {
   const list = Array.isArray(given) ? given : [given];
   const specs = list.map((g) => (typeof g === 'string' ? { file: resolve(loaded.baseDir, g) } : { file: resolve(loaded.baseDir, g.file), ...(g.kernel !== undefined ? { kernel: g.kernel } : {}) }));
   const set = await atKey(loaded.fileOf(['kabi']), 'kabi', () => loadKabi(specs, 'kabi'));
   const problems = kernels.flatMap((b) => b.modules.flatMap((mod) => kabiProblems(set, b.kernelRelease, mod.facts, b.modules.map((x) => x.facts)).map((p) => `${mod.origin}: ${p.message}`)));
-  if (problems.length === 0) return specs.map((s) => s.file);
+  if (problems.length === 0) return { files: specs.map((s) => s.file), set };
   const more = problems.length > 3 ? `; and ${problems.length - 3} more (dudkit verify --kabi lists them all)` : '';
   throw new UserError(`kabi: ${problems.slice(0, 3).join('; ')}${more}: rebuild the module against that kernel, or correct the kabi: files`, loaded.path);
 }

@@ -138,6 +138,11 @@ function referenceApplies(ref: KabiReference, arch: string): boolean {
   return ref.form === 'symvers' || ref.arch === undefined || ref.arch === arch;
 }
 
+/** Whether `kabiProblems` checks the CRCs of modules for `kernel`: a Module.symvers speaks about it (a stablelist has no CRCs). */
+export function checksCrcsFor(set: KabiSet, kernel: string): boolean {
+  return set.refs.some((r) => (r.kernel === undefined || r.kernel === kernel) && r.ref.form === 'symvers');
+}
+
 /** Every problem of `module` (loaded on `kernel` beside `medium`) against the references that speak about it. */
 export function kabiProblems(set: KabiSet, kernel: string, module: KabiModule, medium: readonly KabiModule[]): KabiProblem[] {
   return set.refs.filter((r) => (r.kernel === undefined || r.kernel === kernel) && referenceApplies(r.ref, module.arch)).flatMap((r) => checkKabi(module, r.ref, medium));
