@@ -81,6 +81,8 @@ export interface BuildResult {
   manifest: string;
   targets: BuiltTarget[];
   warnings: string[];
+  /** Which defaults file the manifest was layered on, or why none was. */
+  defaults: string;
   /** With `signing:` in the manifest: the certificate the modules are signed with, written beside the media (DER, for `mokutil --import`). */
   signingCertificate?: { path: string; notes: string[] };
 }
@@ -207,7 +209,7 @@ async function buildLoaded(loaded: LoadedManifest, collectDriverSet: (loaded: Lo
     return planned.map(({ t }) => out.get(t)!);
   });
   const signingCertificate = set.signingCertificate ? await writeSigningCertificate(outDir, set.meta.vendor, set.signingCertificate) : undefined;
-  return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings], ...(signingCertificate ? { signingCertificate } : {}) };
+  return { manifest: manifestPath, targets: built, warnings: [...ctx.warnings], defaults: loaded.defaultsNote, ...(signingCertificate ? { signingCertificate } : {}) };
 }
 
 const layersOf = (o: LayerOptions): LayerOptions => ({ ...(o.defaults !== undefined ? { defaults: o.defaults } : {}), ...(o.set ? { set: o.set } : {}) });

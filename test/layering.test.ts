@@ -85,6 +85,22 @@ describe('defaults < manifest < --set, read back from the built kmod RPM (rpm -q
     expect(existsSync(join(dir, 'precedence/none'))).toBe(false);
   });
 
+  it('-v says which defaults file was read (its license read back with rpm -qp), or why none was (issue 19 conv item 2)', () => {
+    const read = dudkit(['build', '-v', manifest, '-o', join(dir, 'precedence/v')], { env });
+    expect(read.status, read.stderr).toBe(0);
+    expect(read.stderr).toContain(`dudkit: defaults file ${defaults} read\n`);
+    expect(run('rpm', ['-qp', '--qf', '%{LICENSE}', kmodRpm(join(dir, 'precedence/v'))]).stdout).toBe('GPL-2.0-or-later');
+    const named = dudkit(['build', '-v', manifest, '-o', join(dir, 'precedence/v-named')], { env: { ...EPOCH, DUDKIT_DEFAULTS: defaults } });
+    expect(named.stderr).toContain(`dudkit: defaults file ${defaults} read (named by DUDKIT_DEFAULTS)\n`);
+    const off = dudkit(['build', '-v', manifest, '-o', join(dir, 'precedence/v-off'), '--no-defaults', '--set', 'vendor=x'], { env });
+    expect(off.stderr).toContain('dudkit: no defaults file: turned off (--no-defaults)\n');
+    const empty = dudkit(['build', '-v', manifest, '-o', join(dir, 'precedence/v-empty'), '--set', 'vendor=x'], { env: { ...env, DUDKIT_DEFAULTS: '' } });
+    expect(empty.stderr).toContain('dudkit: no defaults file: DUDKIT_DEFAULTS is set but empty\n');
+    const absent = join(dir, 'precedence/no-config');
+    const none = dudkit(['build', '-v', manifest, '-o', join(dir, 'precedence/v-none'), '--set', 'vendor=x'], { env: { ...env, XDG_CONFIG_HOME: absent } });
+    expect(none.stderr).toContain(`dudkit: no defaults file: ${join(absent, 'dudkit/defaults.yaml')} does not exist\n`);
+  });
+
   it('--print-manifest prints the merged YAML with each value’s origin and builds nothing', () => {
     const out = join(dir, 'precedence/printed-out');
     const r = dudkit(['build', manifest, '-o', out, '--print-manifest', '--set', 'release=5'], { env });

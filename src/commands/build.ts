@@ -56,6 +56,7 @@ export function register(program: Command): void {
           });
           return;
         }
+        detail(result.defaults);
         for (const t of result.targets) {
           for (const d of t.decisions) detail(`${t.target}: ${d}`);
           for (const f of [t.path, ...(t.sidecars ?? [])]) detail(`wrote ${f}`);

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
 import { issueText, schemaKeys } from './issues.js';
-import { applyOverride, keyParts, defaultsPath, isPlainObject, type Key, type LayerOptions, type Origin, type Override, parseOverride, readDefaults, readYaml, type YamlLayer } from './layers.js';
+import { applyOverride, keyParts, defaultsPath, type DefaultsFile, isPlainObject, type Key, type LayerOptions, type Origin, type Override, parseOverride, readDefaults, readYaml, type YamlLayer } from './layers.js';
 import { withLocation, type Locate } from './locate.js';
 import { defaultsSchema, manifestSchema, type Manifest } from './schema.js';
 
@@ -31,6 +31,8 @@ export interface LoadedManifest {
   raw: unknown;
   /** The defaults file read, if any. */
   defaults?: string;
+  /** Which defaults file was read, or why none was (`build -v` says it). */
+  defaultsNote: string;
 }
 
 /** `targets[2].rhdd3.out: expected string` — the key path, then zod's message. */
@@ -76,7 +78,15 @@ export async function loadManifest(path: string, layers: LayerOptions = {}): Pro
     const kind = keys[0]!;
     return { kind, index, options: t[kind] ?? {} };
   });
-  return { path, baseDir: dirname(resolve(path)), manifest: parsed.data, targets, locate: own.locate, withLocation: located, raw, origin, fileOf: (p) => originLabel(origin(typeof p === 'string' ? (keyParts(p) ?? [p]) : p)), ...(defaults ? { defaults: defaults.layer.file } : {}) };
+  const defaultsNote = defaultsRead(layers.defaults, found, defaults !== undefined);
+  return { path, baseDir: dirname(resolve(path)), manifest: parsed.data, targets, locate: own.locate, withLocation: located, raw, origin, fileOf: (p) => originLabel(origin(typeof p === 'string' ? (keyParts(p) ?? [p]) : p)), ...(defaults ? { defaults: defaults.layer.file } : {}), defaultsNote };
+}
+
+/** Which defaults file was read, or why none was. */
+function defaultsRead(given: string | false | undefined, found: DefaultsFile | undefined, read: boolean): string {
+  if (found && read) return `defaults file ${found.path} read${found.namedBy ? ` (named by ${found.namedBy})` : ''}`;
+  if (found) return `no defaults file: ${found.path} does not exist`;
+  return given === false ? 'no defaults file: turned off (--no-defaults)' : 'no defaults file: DUDKIT_DEFAULTS is set but empty';
 }
 
 /** How an error names a layer: its file, or `--set KEY`. */
