@@ -15,7 +15,7 @@ import { kmodPackage, type KernelModulesScheme } from '../src/packages/kmod.js';
 import { firmwarePackageName } from '../src/packages/meta.js';
 import type { Op } from '../src/formats/rpm/vercmp.js';
 import { isReleaseName, releaseKernel } from '../src/rules/releases.js';
-import { checkDisk, diskPackageFromRpm, kernelsOfArch, matchKernels, type DiskPackage } from '../src/rules/rhdd.js';
+import { checkDisk, diskPackageFromRpm, kernelsOfArch, matchKernels, unextractedFirmware, type DiskPackage } from '../src/rules/rhdd.js';
 import { bytesSource } from '../src/tree/source.js';
 import { Tree, type Generated } from '../src/tree/tree.js';
 import { repodataDir } from '../src/formats/repodata/write.js';
@@ -176,7 +176,8 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, decisions: string[]) {
   }
 
   const kernelsFor = (a: string) => kernelsOfArch(kernels, a);
-  for (const a of archs) for (const m of matchKernels(pkgsByArch.get(a)!, kernelsFor(a))) decisions.push(`installer kernel ${m.kernel} (${a}) extracts ${[...new Set(m.extracted.map((e) => e.package))].join(', ') || 'nothing'}`);
+  const matches = archs.map((a) => ({ a, ms: matchKernels(pkgsByArch.get(a)!, kernelsFor(a)) }));
+  for (const { a, ms } of matches) for (const m of ms) decisions.push(`installer kernel ${m.kernel} (${a}) extracts ${[...new Set(m.extracted.map((e) => e.package))].join(', ') || 'nothing'}`);
   const problems = archs.flatMap((a) => checkDisk(pkgsByArch.get(a)!, kernelsFor(a)));
   // the installer kernels the manifest names must each load a driver package
   for (const a of archs) {
@@ -187,6 +188,11 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, decisions: string[]) {
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) throw new UserError(errors.map((e) => `${e.subject ? `${e.subject}: ` : ''}${e.message}`).join('; '));
   for (const w of problems) env.warn(`${w.subject ? `${w.subject}: ` : ''}${w.message}`);
+  // shipped is not extracted: the missing-firmware check of the inputs counts these files, the installer never sees them
+  for (const u of unextractedFirmware([...pkgsByArch.values()].flat(), matches.flatMap((m) => m.ms))) {
+    const files = u.files.slice(0, 3).join(', ') + (u.files.length > 3 ? ` (and ${u.files.length - 3} more)` : '');
+    env.warn(`${u.package}: no installer kernel of the disk extracts its firmware ${files}: ${u.why}; a module needing it finds none in the installer: ship the files with firmware: (dudkit's firmware package matches the kmods' kernels)`);
+  }
 
   if (o.repodata) {
     for (const a of archs) {

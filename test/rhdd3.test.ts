@@ -258,12 +258,16 @@ targets:
     expect(existsSync(join(dir, 'kernels-bad/k'))).toBe(false);
   });
 
-  it('a given kmod with kernel-modules >= K is checked against K: no warning, and verify sees K load it', async () => {
+  it('a given kmod with kernel-modules >= K is checked against K, and verify sees K load it; its firmware RPM (no kernel-modules Provides, rpm -qp) is never extracted: a warning says so (issue 19 conv2 item 3)', async () => {
     // with the firmware package its module names (/lib/firmware/acme/acmenet.bin)
-    const m = manifest('ge.yaml', `sources:\n  - rpm: ${FIXTURES}/rpms/kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm\n  - rpm: ${FIXTURES}/rpms/acme-acmenet-firmware-2.4.1-1.noarch.rpm\ntargets:\n  - rhdd3: { out: ge, format: directory }\n`);
+    const fw = `${FIXTURES}/rpms/acme-acmenet-firmware-2.4.1-1.noarch.rpm`;
+    const m = manifest('ge.yaml', `sources:\n  - rpm: ${FIXTURES}/rpms/kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm\n  - rpm: ${fw}\ntargets:\n  - rhdd3: { out: ge, format: directory }\n`);
     const out = join(dir, 'ge-out');
     const { warnings } = await buildQuiet(m, out);
-    expect(warnings).toEqual([]);
+    expect(run('rpm', ['-qp', '--nosignature', '--provides', fw]).stdout).not.toContain('kernel-modules');
+    expect(warnings).toEqual([
+      'acme-acmenet-firmware-2.4.1-1.noarch.rpm: no installer kernel of the disk extracts its firmware /lib/firmware/acme/acmenet-2.4.1.bin, /lib/firmware/acme/acmenet.bin, /lib/firmware/acme/acmenet.state: it has no kernel-modules Provides, and the installer (dd_list/dd_extract) extracts only packages whose kernel-modules Provides match its kernel; a module needing it finds none in the installer: ship the files with firmware: (dudkit\'s firmware package matches the kmods\' kernels)',
+    ]);
     const v = dudkit(['verify', join(out, 'ge')]);
     expect(v.status).toBe(0);
     expect(v.stdout).toContain('installer kernel 4.18.0-513.5.1.el8_9.x86_64: uses kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm');

@@ -8,6 +8,7 @@ import type { FindingCode } from '../findings.js';
 import type { RpmPackage } from '../formats/rpm/read.js';
 import { opFlags, rawSenseMatches, type Op } from '../formats/rpm/vercmp.js';
 import { kernelArch } from '../model/kernel-arch.js';
+import { firmwareNames } from './firmware.js';
 
 /** A package as the installer sees it: name, Provides, file names, payload compressor. */
 export interface DiskPackage {
@@ -272,4 +273,34 @@ export function checkDisk(pkgs: DiskPackage[], kernels: string[]): Problem[] {
 /** Why an installer-enhancement package must carry no module or firmware (build refuses it, verify warns). */
 export function enhancementDriverFilesMessage(files: string[]): string {
   return `an installer-enhancement package carrying ${files[0]}${files.length > 1 ? ` (and ${files.length - 1} more module or firmware file${files.length > 2 ? 's' : ''})` : ''}: the installer extracts it for every installer kernel, whatever kernel it was built for, and relocates its modules beside the driver's (one of the same path replaces the driver); put modules and firmware in a kmod or firmware package with a kernel-modules Provides`;
+}
+
+/** A package's firmware files that no installer kernel of the disk extracts, and why. */
+export interface UnextractedFirmware {
+  package: string;
+  files: string[];
+  why: string;
+}
+
+/**
+ * Firmware on the disk that never reaches the installer: `dd_list` lists only packages whose
+ * `kernel-modules` Provides match the running kernel (or installer enhancements), and
+ * `dd_extract` unpacks only those, so a module loaded from the disk finds no such file there.
+ */
+export function unextractedFirmware(pkgs: readonly DiskPackage[], matches: readonly KernelMatch[]): UnextractedFirmware[] {
+  const extracted = new Set(matches.flatMap((m) => m.extracted.map((x) => `${x.package}\0${x.path}`)));
+  const out: UnextractedFirmware[] = [];
+  for (const p of new Map(pkgs.map((p) => [p.fileName, p])).values()) {
+    if (p.isSource) continue;
+    const files = p.files.filter((f) => firmwareNames(f, []).length > 0 && !extracted.has(`${p.fileName}\0${f}`));
+    if (files.length === 0) continue;
+    const km = p.provides.filter((x) => x.name === 'kernel-modules' && x.version);
+    const why = matches.some((m) => m.packages.includes(p.fileName))
+      ? 'the installer unpacks the package but not these paths (firmware goes under /lib/firmware/)'
+      : km.length === 0
+        ? 'it has no kernel-modules Provides, and the installer (dd_list/dd_extract) extracts only packages whose kernel-modules Provides match its kernel'
+        : `its kernel-modules Provides (${km.map((x) => `${x.op} ${x.version}`).join(', ')}) match none of the disk's installer kernels (${[...new Set(matches.map((m) => m.kernel))].join(', ')})`;
+    out.push({ package: p.fileName, files, why });
+  }
+  return out;
 }
