@@ -125,15 +125,19 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, decisions: string[]) {
   const pkgsByArch = new Map<string, DiskPackage[]>(archs.map((a) => [a, []]));
   const kernels = new Set(o.kernels ?? []);
 
-  // firmware package: matched for every kernel the kmods serve, Required by them
+  // firmware package: matched for every kernel the kmods serve (dudkit's, Required by them, and the
+  // given kmod RPMs', which cannot Require it): dd_extract unpacks only packages matching its kernel
   let firmwareSpec: RpmSpec | undefined;
   if (set.firmware.length > 0) {
-    const entries = [...schemeOf.entries()].flatMap(([key, s]): { op: Op; version: string }[] => {
+    const built = [...schemeOf.entries()].flatMap(([key, s]): { op: Op; version: string }[] => {
       const build = key.split('\0')[0]!;
       return s.op === '>=' ? [{ op: '>=', version: build }] : (s.kernels ?? [build]).map((k) => ({ op: '=', version: k }));
     });
+    const given = set.rpms.filter((r) => !r.pkg.isSource).flatMap((r) => r.pkg.provides.flatMap((p): { op: Op; version: string }[] => (p.name === 'kernel-modules' && p.op && p.version ? [{ op: p.op, version: p.version }] : [])));
+    const entries = [...new Map([...built, ...given].map((e) => [`${e.op} ${e.version}`, e])).values()];
     firmwareSpec = firmwarePackage({ meta: set.meta, files: set.firmware, buildTime: env.epoch, kernelModules: entries });
-    decisions.push(`${rpmFileName(firmwareSpec)}: firmware: entries (${set.firmware.map((f) => f.dest).join(', ')}); kernel-modules ${entries.map((e) => `${e.op} ${e.version}`).join(' or ')}: every kernel the kmods serve extracts it, and they Require it`);
+    const whose = [built.length ? "dudkit's kmods (which Require it)" : '', given.length ? 'the given kmod RPMs (their Provides)' : ''].filter(Boolean).join(' and ');
+    decisions.push(`${rpmFileName(firmwareSpec)}: firmware: entries (${set.firmware.map((f) => f.dest).join(', ')}); ${entries.length ? `kernel-modules ${entries.map((e) => `${e.op} ${e.version}`).join(' or ')}: every kernel ${whose} serve extracts it` : 'no kernel-modules: no kmod names a kernel, so the installer extracts it for none'}`);
   }
 
   for (const build of set.kernels) {

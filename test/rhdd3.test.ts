@@ -273,3 +273,18 @@ targets:
     expect(v.stdout).toContain('installer kernel 4.18.0-513.5.1.el8_9.x86_64: uses kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm');
   });
 });
+
+describe('rhdd3: firmware: entries beside given kmod RPMs only (issue 19 conv2 item 3)', () => {
+  it('the firmware package takes the given kmods’ kernel-modules Provides (rpm -qp reads them on both), so the installer extracts it: no warning', async () => {
+    const kmod = `${FIXTURES}/rpms/kmod-acme-acmenet-2.4.1-3.el8_9.x86_64.rpm`;
+    const m = manifest('fw-given.yaml', `firmware:\n  - { file: ${FIXTURES}/firmware/acmenet.bin, dest: acme/acmenet.bin }\nsources:\n  - rpm: ${kmod}\ntargets:\n  - rhdd3: { out: fwg, format: directory }\n`);
+    const out = join(dir, 'fw-given-out');
+    const { warnings } = await buildQuiet(m, out);
+    expect(warnings).toEqual([]);
+    const repo = join(out, 'fwg/rpms/x86_64');
+    const fw = readdirSync(repo).find((f) => f.includes('-firmware-'))!;
+    const km = (rpm: string) => run('rpm', ['-qp', '--nosignature', '--provides', rpm]).stdout.split('\n').filter((p) => p.startsWith('kernel-modules '));
+    expect(km(kmod)).toHaveLength(1);
+    expect(km(join(repo, fw))).toEqual(km(kmod));
+  });
+});
