@@ -318,8 +318,14 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
       return bytesSource(metadataMd5Line(await digestOf(deps)), `${medium.replace(/\.iso$/i, '')}.metadata.md5`);
     },
   };
+  const decisions = [
+    ...packs.decisions,
+    ...(packs.data ? [`${rpmFileName(packs.data)}: firmware: entries and modprobe: rules, for every kernel (XS-PACKAGES type ${fromSpec(packs.data, r.rpm).type})`] : []),
+    ...entries.filter((e) => given.some((g) => g.fileName === e.id)).map((e) => `${e.id}: given (sources: rpm); XS-PACKAGES type ${e.type}${e.kernel ? `, kernel ${e.kernel}${e.kernel === 'any' ? '' : ' (the /lib/modules/<K>/ its modules are under)'}` : ''}`),
+  ];
   return {
     tree,
+    decisions,
     medium: { kind: 'iso', volumeId: r.text, joliet: { limit: 103, overflow: 'refuse' }, implantMd5: false, application: o.vendorName ?? set.meta.vendorName ?? set.meta.vendor, rootMode: 0o555 },
     derived: [...checksumFiles(o.checksums), metadataMd5],
     notes: [`install on XenServer ${r.requires.map((q) => `${q.originator}:${q.name} ${q.test} ${q.version}`).join(', ')}: xe-install-supplemental-pack ${env.outName.replace(/^.*\//, '')} (or mount it and run ./install)`],

@@ -149,7 +149,7 @@ interface Payload {
   isDriver: boolean;
 }
 
-function payloadPackages(set: DriverSet, o: Options, env: LayoutEnv, key: SigningKey): { payload: Payload[]; kernels: string[] } {
+function payloadPackages(set: DriverSet, o: Options, env: LayoutEnv, key: SigningKey, decisions: string[]): { payload: Payload[]; kernels: string[] } {
   const label = labelOf(set, o);
   const kernels: string[] = [];
   const out: Payload[] = [];
@@ -176,6 +176,7 @@ function payloadPackages(set: DriverSet, o: Options, env: LayoutEnv, key: Signin
       kernels.push(m.name.slice(label.length + 1, -'-modules'.length));
     }
     if (drivers.data) out.push(built(drivers.data, false));
+    decisions.push(...drivers.decisions);
   }
   for (const r of set.rpms) {
     if (r.pkg.isSource) {
@@ -185,6 +186,7 @@ function payloadPackages(set: DriverSet, o: Options, env: LayoutEnv, key: Signin
     if (r.pkg.payloadCompressor === 'zstd') throw new UserError('zstd payload: the dom0 rpm 4.11 of XenServer 7/8 and XCP-ng 8 cannot read it; rebuild it with xz or gzip', r.origin);
     const c = classifyRpm({ name: r.pkg.name, group: r.pkg.group ?? '', files: r.pkg.files.map((f) => f.path) });
     if (c.type === 'driver-rpm' && c.kernel && c.kernel !== 'any') kernels.push(c.kernel);
+    decisions.push(`${r.fileName}: given (sources: rpm), re-signed with the pack key; ${c.type}${c.kernel ? `, dom0 kernel ${c.kernel}${c.kernel === 'any' ? '' : ' (the /lib/modules/<K>/ its modules are under)'}` : ''}`);
     out.push({
       path: `Packages/${r.fileName}`,
       pkg: { name: r.pkg.name, ...(r.pkg.epoch ? { epoch: r.pkg.epoch } : {}), version: r.pkg.version, release: r.pkg.release },
@@ -219,7 +221,7 @@ function signedRepodata(packages: RepoTreePackage[], groups: CompsGroup[], epoch
   };
 }
 
-function plan(set: DriverSet, o: Options, env: LayoutEnv, { key, scripts }: Prepared): { tree: Tree; keyName: string; publicKey: Derived } {
+function plan(set: DriverSet, o: Options, env: LayoutEnv, { key, scripts }: Prepared, decisions: string[]): { tree: Tree; keyName: string; publicKey: Derived } {
   const label = labelOf(set, o);
   const version = versionOf(set, o);
   const text = o.text ?? set.meta.summary;
@@ -229,7 +231,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, { key, scripts }: Prep
     uuid = uuidV5(`xenserver-update:${set.meta.vendor}:${label}:${version}`);
     env.warn(`xenserver-update: no uuid given; using ${uuid}, derived from vendor "${set.meta.vendor}", label "${label}" and version "${version}". Put \`uuid: ${uuid}\` in the target to keep it if any of these change`);
   }
-  const { payload, kernels } = payloadPackages(set, o, env, key);
+  const { payload, kernels } = payloadPackages(set, o, env, key, decisions);
   const drivers = payload.filter((p) => p.isDriver).length;
   const driverDisk = o.driverDisk ?? drivers === 1;
   if (driverDisk && drivers !== 1) throw new UserError(`driverDisk: a driver disk carries exactly one driver package (this pack has ${drivers}); the host installer loads one driver per disk`);
@@ -258,6 +260,7 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, { key, scripts }: Prep
   const problems = updateDocumentProblems({ ...docBase, installationSize: 0 });
   if (problems.length > 0) throw new UserError(`update.xml: ${problems.join('; ')}`);
   const baseRequires = baseRequirements(o, kernels);
+  decisions.push(`control-${labelOf(set, o)}: Requires ${baseRequires.map((d) => `${d.name}${d.op ? ` ${d.op} ${d.version}` : ''}`).join(', ')}: ${o.baseRequires ? 'baseRequires: gives it' : 'the one dom0 kernel the pack has modules for (its kernel package provides kernel-uname-r)'}`);
   const rpmInput = (doc: UpdateDocument): UpdateRpmsInput => ({ doc, payload: payload.map((p) => p.pkg), baseRequires, license: set.meta.license, vendor: set.meta.vendorName ?? set.meta.vendor, buildTime: env.epoch });
   const rpmName = (name: string) => rpmFileName({ name, version: updateRpmVersion(version), release: '1', arch: 'noarch' });
 
@@ -289,13 +292,15 @@ export const xenserverUpdate = defineLayout({
   prepare,
   plan(set, o, env, prepared) {
     const format = o.format ?? (/\.iso$/i.test(env.outName) ? 'iso' : 'directory');
-    const { tree, keyName, publicKey } = plan(set, o, env, prepared);
+    const decisions: string[] = [];
+    const { tree, keyName, publicKey } = plan(set, o, env, prepared, decisions);
     const label = labelOf(set, o);
     const text = o.text ?? set.meta.summary;
     // ISO 9660 id fields hold printable ASCII only; the application id is informational
     const application = Buffer.from(text, 'utf8').subarray(0, 128).toString('latin1');
     return {
       tree,
+      decisions,
       medium: format === 'iso'
         ? { kind: 'iso', volumeId: label.slice(0, 32), joliet: { limit: 103, overflow: 'refuse' }, implantMd5: false, ...(/^[\x20-\x7e]*$/.test(application) ? { application } : {}) }
         : { kind: 'directory' },

@@ -305,3 +305,21 @@ describe('xenserver-update: xapi replay with real dnf (§4.7 config, gpgcheck an
     expect(dudkit(['verify', T, '--key', join(out, 'RPM-GPG-KEY-acme')]).status).toBe(0);
   });
 });
+
+describe('xenserver-update: build -v names the dom0 kernel each RPM is for (issue 19 conv2 item 1)', () => {
+  it('the modules package is for the dom0 kernel kernels: maps the build to; rpm -qlp lists its modules under /lib/modules/<that kernel>/', () => {
+    const m = manifest('v.yaml', `  - xenserver-update: { out: vpack, format: directory, key: keys/test.asc, uuid: ${UUID}, kernels: { ${K93}: "${DOM0}" } }\n`);
+    const v = dudkit(['build', '-v', m, '-o', join(dir, 'v-out')], { env: { SOURCE_DATE_EPOCH: String(EPOCH) } });
+    expect(v.status, v.stderr).toBe(0);
+    const line = v.stderr.split('\n').find((l) => /^dudkit: xenserver-update: \S+-modules-\S+\.rpm: /.test(l))!;
+    expect(line).toContain(`for dom0 kernel ${DOM0}: kernels: maps build kernel ${K93} to it; Requires `);
+    const rpm = join(dir, 'v-out/vpack/Packages', line.split(': ')[2]!);
+    const files = run('rpm', ['-qlp', '--nosignature', rpm]).stdout.split('\n').filter(Boolean);
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(f.startsWith(`/lib/modules/${DOM0}/`)).toBe(true);
+    const requires = run('rpm', ['-qp', '--nosignature', '--requires', rpm]).stdout;
+    expect(requires).toContain(line.split('; Requires ')[1]!.split(' ')[0]!);
+    expect(v.stderr).toContain(`dudkit: xenserver-update: control-`);
+    expect(v.stderr).toMatch(new RegExp(`Requires kernel-uname-r = ${DOM0.replace(/[.+]/g, '\\$&')}: the one dom0 kernel`));
+  });
+});

@@ -11,7 +11,7 @@
  * `xenDriverPackages(set, opts)` → `{ modules, data? }` and `xenRpmFormat(xenserverRelease)`.
  */
 import { UserError } from '../errors.js';
-import type { RpmFile, RpmPackage as RpmSpec, WriteRpmOptions } from '../formats/rpm/write.js';
+import { rpmFileName, type RpmFile, type RpmPackage as RpmSpec, type WriteRpmOptions } from '../formats/rpm/write.js';
 import { rpmvercmp } from '../formats/rpm/vercmp.js';
 import { classifyRpm } from '../formats/xenserver/rules.js';
 import type { DriverSet, KernelBuild } from '../model/driverset.js';
@@ -52,6 +52,8 @@ export interface XenDriverPackages {
   modules: RpmSpec[];
   /** Firmware and modprobe.d rules, when there are any; the module packages Require it. */
   data?: RpmSpec;
+  /** Per package, the dom0 kernel it is for and why (`build -v`). */
+  decisions: string[];
 }
 
 /** Group of the data package: not `/Kernel`, so the pack builder lists it as a plain `rpm`. */
@@ -124,8 +126,11 @@ export function xenDriverPackages(set: DriverSet, opts: XenDriverOptions): XenDr
   const version = opts.rpmVersion ?? set.meta.version;
   const release = opts.rpmRelease ?? set.meta.release;
   const data = dataPackage(set, label, opts.dataRpmVersion ?? version, opts.dataRpmRelease ?? release, opts.modprobe ?? [], opts.buildTime);
+  const decisions: string[] = [];
   const modules = selectBuilds(set, opts.kernels).map(({ build, kernel }) => {
     const name = moduleName(label, kernel, build, opts.dashedKernels ?? false);
+    const why = opts.kernels === undefined ? 'the kernel release its modules were built for' : kernel === build.kernelRelease ? 'kernels: names it' : `kernels: maps build kernel ${build.kernelRelease} to it`;
+    decisions.push(`${rpmFileName({ name, version, release, arch: build.arch })}: modules ${build.modules.map((m) => m.facts.name).join(', ')} under /lib/modules/${kernel}/${opts.moduleDir}, for dom0 kernel ${kernel}: ${why}${data ? `; Requires ${data.name} (firmware or modprobe.d rules)` : ''}`);
     if (build.modules.length === 0) throw new UserError(`no modules for kernel ${kernel}`, name);
     const dir = `/lib/modules/${kernel}/${opts.moduleDir}`;
     const seen = new Set<string>();
@@ -162,5 +167,5 @@ export function xenDriverPackages(set: DriverSet, opts: XenDriverOptions): XenDr
     if (names.has(m.name)) throw new UserError(`two module packages named ${m.name}: kernels maps two builds to one dom0 kernel`);
     names.add(m.name);
   }
-  return { modules, ...(data ? { data } : {}) };
+  return { modules, ...(data ? { data } : {}), decisions };
 }
