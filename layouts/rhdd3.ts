@@ -150,7 +150,11 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, decisions: string[]) {
       ...(firmwareSpec ? { firmwarePackage: { name: firmwarePackageName(set.meta) } } : {}),
     });
     tree.file(`rpms/${build.arch}/${rpmFileName(spec)}`, generatedRpm(spec, { compressor: o.payload }));
-    const from = build.modules.map((m) => `${m.facts.name} (${m.facts.vermagic.split(' ')[0] === build.kernelRelease ? 'kernel release from its vermagic' : `kernel: given; vermagic says ${m.facts.vermagic.split(' ')[0]}`})`).join(', ');
+    const from = build.modules.map((m) => {
+      const vermagic = m.facts.vermagic.split(' ')[0];
+      const given = m.kernelFromRelease ? `kernel: ${m.kernelFromRelease}, that release's kernel ${build.kernelRelease}` : 'kernel: given';
+      return `${m.facts.name} (${vermagic === build.kernelRelease && !m.kernelFromRelease ? 'kernel release from its vermagic' : `${given}; vermagic says ${vermagic}`})`;
+    }).join(', ');
     const kabi = set.kabiChecked ? `; symbols checked against kabi: ${set.kabiChecked.join(', ')}` : '';
     decisions.push(`${rpmFileName(spec)}: modules ${from}; kernel-modules ${scheme.op === '>=' ? `>= ${build.kernelRelease}` : `= ${(scheme.kernels ?? []).join(', ')}`}: ${scheme.why}${kabi}`);
     pkgsByArch.get(build.arch)!.push(specAsDiskPackage(spec, o.payload));

@@ -55,6 +55,18 @@ describe('verbosity', () => {
     }
   });
 
+  it('--verbose says when a kernel came from a release name (kernel: rhel-9.3); rpm -qp reads that kernel in the Provides (issue 19 conv2 item 1)', () => {
+    const K93 = '5.14.0-362.8.1.el9_3.x86_64';
+    const m = join(tmp, 'rel.yaml');
+    writeFileSync(m, `${ACME}${ACME_FIRMWARE}sources:\n  - ko: ${FIXTURES}/ko/${K93}/*.ko\n    kernel: rhel-9.3\ntargets:\n  - rhdd3: { out: dd, format: directory }\n`);
+    const v = dudkit(['build', '-v', m, '-o', join(tmp, 'rel')], { env });
+    expect(v.status, v.stderr).toBe(0);
+    const line = v.stderr.split('\n').find((l) => /^dudkit: rhdd3: kmod-\S+\.rpm: /.test(l))!;
+    expect(line).toContain(`acmenet (kernel: rhel-9.3, that release's kernel ${K93}; vermagic says ${K93})`);
+    const rpm = join(tmp, 'rel/dd/rpms/x86_64', line.split(': ')[2]!);
+    expect(run('rpm', ['-qp', '--nosignature', '--provides', rpm]).stdout).toContain(`kernel-modules >= ${K93}`);
+  });
+
   it('--progress where stderr is no terminal prints plain lines: no carriage return, no escape codes', () => {
     const p = dudkit(['build', '--progress', manifest, '-o', join(tmp, 'p')], { env });
     expect(p.status).toBe(0);

@@ -19,7 +19,7 @@ import { signModule } from './signing.js';
 import { checkGivenModules, givenModulesReadSize } from './given-modules.js';
 import { loadCmsSigner } from '../sign/cms-signer.js';
 import { checksCrcsFor, kabiProblems, type KabiSet } from '../rules/kabi.js';
-import { kernelOrRelease } from '../rules/releases.js';
+import { isReleaseName, kernelOrRelease } from '../rules/releases.js';
 import { firmwareNames, missingFirmware, type FirmwareUser } from '../rules/firmware.js';
 
 /** Paths a source pattern names; a pattern that matches nothing, or a path that does not exist, is an error (a typo, usually). */
@@ -157,7 +157,9 @@ export async function collectDriverSet(loaded: LoadedManifest, ctx: Context): Pr
       if (m.kabi === undefined) await hintKabi(paths, key, ctx);
       for (const path of paths) {
         const check = (mod: KernelModule) => checkArch(mod, loaded, key, src.kernel ? `sources[${i}].kernel` : 'its vermagic');
-        const mod = await atKey(loaded.path, key, () => moduleFromFile(path, kernel, ctx, check, vermagicWarnings), path);
+        const read = await atKey(loaded.path, key, () => moduleFromFile(path, kernel, ctx, check, vermagicWarnings), path);
+        // build -v says where the kernel release came from
+        const mod = src.kernel !== undefined && isReleaseName(src.kernel) ? { ...read, kernelFromRelease: src.kernel } : read;
         modules.push(mod);
         users.push({ module: mod.facts.name, origin: `${key}: ${path}`, firmware: mod.facts.firmware });
       }

@@ -26,6 +26,8 @@ export interface KernelModule {
   compression: Compression;
   /** The uncompressed ELF module (`<name>.ko`); installers before RHEL 9.6 need it. */
   plain: Source;
+  /** The release name (`rhel-9.4`) a source's `kernel:` gave, standing for its kernel release. */
+  kernelFromRelease?: string;
 }
 
 /** The modules built for one kernel release and architecture. */
