@@ -219,7 +219,9 @@ function plan(set: DriverSet, o: EsxiVibOptions, env: LayoutEnv, prepared: Prepa
       }
     : bytesSource(new Uint8Array(0), 'sig.pkcs7');
   const tree = new Tree().file('descriptor.xml', descriptorFile).file('sig.pkcs7', signature).file(facts.payload, payload);
-  return { tree, medium: { kind: 'ar', members: ['descriptor.xml', 'sig.pkcs7', facts.payload] }, notes: [] };
+  const trust = o.acceptance === 'community' ? 'community: unsigned, hosts take it at acceptance level CommunitySupported' : `${o.acceptance}: sig.pkcs7 signed with sign: ${o.sign!.cert}`;
+  const decisions = [`${facts.id}.vib: VIB ${facts.name} ${facts.version} for ESXi ${o.esx.join(', ')}; acceptance ${trust}; payload ${facts.payload} holds ${fileList.join(', ')} (files:)`];
+  return { tree, decisions, medium: { kind: 'ar', members: ['descriptor.xml', 'sig.pkcs7', facts.payload] }, notes: [] };
 }
 
 export const esxiVib = defineLayout({

@@ -474,3 +474,18 @@ describe('esxi-bundle without an esxi-vib target', () => {
     expect(r.stderr.trim()).toMatch(/bundle-only\.yaml: targets\[0\]\.esxi-bundle: needs a target of kind esxi-vib in the manifest/);
   });
 });
+
+describe('esxi-vib: build -v names the VIB, its acceptance level and files (issue 19 conv2 item 1)', () => {
+  it('the decision says partner and signed, and the files; ar p of descriptor.xml reads the same acceptance-level and file-list', () => {
+    const v = dudkit(['build', '-v', join(dir, 'signed.yaml'), '-o', join(dir, 'v')], { env: { SOURCE_DATE_EPOCH: EPOCH } });
+    expect(v.status, v.stderr).toBe(0);
+    const line = v.stderr.split('\n').find((l) => l.startsWith(`dudkit: esxi-vib: ${VIB}: `))!;
+    expect(line).toContain('acceptance partner: sig.pkcs7 signed with sign: ');
+    const d = arp(join(dir, 'v', VIB), 'descriptor.xml');
+    expect(d).toContain('<acceptance-level>partner</acceptance-level>');
+    for (const f of ['usr/lib/vmware/vmkmod/acmenet', 'etc/vmware/default.map.d/acmenet.map']) {
+      expect(line).toContain(f);
+      expect(d).toContain(`<file>${f}</file>`);
+    }
+  });
+});
