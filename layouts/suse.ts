@@ -364,6 +364,22 @@ export const suse = defineLayout({
     const notes: string[] = [];
     if (updates.some((u) => u.installer === 'yast')) notes.push(`linuxrc/YaST: boot with dud=<url of ${base}> (dud=disk:/${base}, dud=https://…), or put it into the installation repository as driverupdate${format === 'cpio' ? `, or append it to the initrd (cat initrd ${base} > initrd.new)` : ''}`);
     if (updates.some((u) => u.installer === 'agama')) notes.push(`Agama: boot with inst.dud=<url of ${base}>${format === 'cpio' ? `, or append it to the initrd (cat initrd ${base} > initrd.new)` : ''}`);
-    return { tree: out.tree, medium: { kind: 'file', path: out.path }, derived, notes };
+    return { tree: out.tree, medium: { kind: 'file', path: out.path }, derived, notes, decisions: decisionsOf(set, o, updates, real, format, compression, prepared) };
   },
 });
+
+/** What `build -v` says: each update's installer and dists, each arch's module build, each RPM's place, the wrapping. */
+function decisionsOf(set: DriverSet, o: Options, updates: Update[], arches: string[], format: Format, compression: string, prepared: Prepared): string[] {
+  const out = [`format ${format}${format === 'cpio' ? `, ${compression}` : ''}: ${o.format ? 'format: gives it' : 'from the output name'}`];
+  for (const u of updates) out.push(`update for ${u.installer === 'yast' ? 'linuxrc/YaST' : 'Agama'} (${o.installer ? 'installer: gives it' : 'the dists name it'}): dists ${u.dists.join(', ')}, products ${u.products.join(', ')}`);
+  for (const arch of arches) {
+    const build = buildFor(set, o, arch);
+    if (build) out.push(`${arch}: modules/ ${build.modules.map((m) => m.facts.name).join(', ')} from the ${build.kernelRelease} build: ${o.kernel !== undefined ? 'kernel: names it' : `the one ${arch} build`}`);
+  }
+  for (const r of set.rpms.filter((g) => !g.pkg.isSource)) {
+    const kernels = [...new Set(r.pkg.files.map((f) => /^\/?lib\/modules\/([^/]+)\//.exec(f.path)?.[1]).filter((k) => k !== undefined))];
+    const where = [o.install ? 'install/ (installed on the target)' : '', prepared.payloads.has(r) ? 'inst-sys/ (unpacked into the installer)' : ''].filter(Boolean).join(' and ') || 'nowhere (install: false, instsys: false)';
+    out.push(`${r.fileName}: given, ${r.pkg.arch === 'noarch' ? 'noarch: every arch' : `arch ${suseArch(r.pkg.arch)}`}; ${where}${kernels.length ? `; its modules are for kernel ${kernels.join(', ')}` : ''}`);
+  }
+  return out;
+}

@@ -380,3 +380,22 @@ describe('suse inspect and verify: every wrapping, the installers’ rules (arch
     expect(must(dudkit(['inspect', join(dir, 'bad.dud')]))).toContain('UpdateID: 0123456789abcdef');
   });
 });
+
+describe('suse: build -v names the installer, each arch’s module build, each KMP’s place and kernel (issue 19 conv2 item 1)', () => {
+  it('the decisions match what rpm -qlp reads from the KMP and what cpio reads from the update', () => {
+    const m = manifest('verbose', '  - suse: { out: v.dud, dist: [sle15] }\n');
+    const v = dudkit(['build', '-v', m, '-o', join(dir, 'v-out')], { env });
+    expect(v.status, v.stderr).toBe(0);
+    const lines = v.stderr.split('\n').filter((l) => l.startsWith('dudkit: suse: '));
+    expect(lines).toContain('dudkit: suse: format cpio, gzip: from the output name');
+    expect(lines.find((l) => l.includes('update for linuxrc/YaST (the dists name it): dists sled15, sles15')), lines.join('\n')).toBeDefined();
+    expect(lines).toContain(`dudkit: suse: x86_64: modules/ acmenet, acmestor from the ${KS} build: the one x86_64 build`);
+    const kmpLine = lines.find((l) => l.startsWith(`dudkit: suse: ${KMP}.rpm: `))!;
+    expect(kmpLine).toContain('install/ (installed on the target) and inst-sys/ (unpacked into the installer)');
+    const kernels = [...new Set(must(run('rpm', ['-qlp', '--nosignature', join(FIXTURES, 'rpms-suse', `${KMP}.rpm`)])).split('\n').map((f) => /^\/lib\/modules\/([^/]+)\//.exec(f)?.[1]).filter(Boolean))];
+    expect(kmpLine).toContain(`its modules are for kernel ${kernels.join(', ')}`);
+    const listed = sh(`zcat ${join(dir, 'v-out/v.dud')} | cpio -t 2>/dev/null`);
+    expect(listed).toContain(`linux/suse/x86_64-sled15/install/${KMP}.rpm`);
+    expect(listed).toContain('linux/suse/x86_64-sled15/modules/acmenet.ko');
+  });
+});
