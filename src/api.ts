@@ -73,7 +73,7 @@ export interface BuiltTarget {
   sidecars?: string[];
   /** What the user should know or do next (e.g. the kernel arguments of a PXE overlay). */
   notes: string[];
-  /** The rule that decided each package of the medium: which kernels it serves and why (Red Hat disks). */
+  /** The rule that decided each package of the medium: which kernels it serves and why (Red Hat, SUSE and XenServer media, ESXi VIBs; empty where nothing is decided). */
   decisions: string[];
 }
 

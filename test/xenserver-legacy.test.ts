@@ -336,3 +336,17 @@ describe('xenserver-legacy refusals (exit 2, nothing written)', () => {
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 });
+
+describe('xenserver-legacy: build -v names the dom0 kernel each RPM is for (issue 19 conv2 item 1)', () => {
+  it('kernels: maps the build to 3.10.0+10: the decision says so, XS-PACKAGES (xorriso) and rpm -qlp read that kernel', () => {
+    const m = manifest('v.yaml', `  - xenserver-legacy: { out: v.iso, xenserver: 7.0.0, kernels: { 3.10.0+2: 3.10.0+10 } }\n`);
+    const v = dudkit(['build', '-v', m, '-o', join(dir, 'v-out')], { env: { SOURCE_DATE_EPOCH: EPOCH } });
+    expect(v.status, v.stderr).toBe(0);
+    const line = v.stderr.split('\n').find((l) => /^dudkit: xenserver-legacy: \S+-modules-\S+\.rpm: /.test(l))!;
+    expect(line).toContain('for dom0 kernel 3.10.0+10: kernels: maps build kernel 3.10.0+2 to it');
+    const rpm = line.split(': ')[2]!;
+    const to = extract(join(dir, 'v-out/v.iso'), join(dir, 'v-x'));
+    expect(readFileSync(join(to, 'XS-PACKAGES'), 'utf8')).toMatch(new RegExp(`kernel="3\\.10\\.0\\+10"[^>]*>${rpm.replace(/[.+]/g, '\\$&')}<`));
+    for (const f of run('rpm', ['-qlp', '--nosignature', join(to, rpm)]).stdout.split('\n').filter(Boolean)) expect(f.startsWith('/lib/modules/3.10.0+10/')).toBe(true);
+  });
+});
