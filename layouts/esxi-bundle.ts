@@ -116,7 +116,8 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv): Plan {
     .file('vendor-index.xml', bytesSource(vendorIndex, 'vendor-index.xml'))
     .file('metadata.zip', metadata)
     .file(vibPath, nestedMedium(env.inner('esxi-vib'), `${vib.id}.vib`, env));
-  return { tree, medium: { kind: 'zip', order: ['index.xml', 'vendor-index.xml', 'metadata.zip', vibPath], directories: false }, notes: [] };
+  // the bundle's one VIB: its decisions are the bundle's
+  return { tree, decisions: (env.inner('esxi-vib').decisions ?? []).map((d) => `${vibPath}: ${d}`), medium: { kind: 'zip', order: ['index.xml', 'vendor-index.xml', 'metadata.zip', vibPath], directories: false }, notes: [] };
 }
 
 export const esxiBundle = defineLayout({

@@ -41,6 +41,8 @@ export const pxe = defineLayout({
     const legacy = member === 'dd.img';
     return {
       tree,
+      // the packages are the inner disk's: its rules decided them
+      decisions: (inner.decisions ?? []).map((d) => `the ${o.of} disk in ${member}: ${d}`),
       medium: { kind: 'cpio', compression: o.compression },
       derived: checksumFiles(o.checksums),
       notes: [

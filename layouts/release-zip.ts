@@ -124,7 +124,8 @@ function plan(set: DriverSet, o: Options, env: LayoutEnv, prepared: Prepared): P
     if (!key) throw new UserError('release-zip: the xenserver-update pack names no public key file to ship');
     tree.file('README', bytesSource(README(key), 'README'));
   }
-  return { tree, medium: { kind: 'zip' }, derived: checksumFiles(o.checksums), notes: [] };
+  // the packages are the inner ISO's: its rules decided them
+  return { tree, decisions: (inner.decisions ?? []).map((d) => `the ${o.of} ISO it ships: ${d}`), medium: { kind: 'zip' }, derived: checksumFiles(o.checksums), notes: [] };
 }
 
 export const releaseZip = defineLayout({

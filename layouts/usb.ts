@@ -28,6 +28,8 @@ export const usb = defineLayout({
     const tree = new Tree().graft('', inner.tree);
     return {
       tree,
+      // the packages are the inner disk's: its rules decided them
+      decisions: (inner.decisions ?? []).map((d) => `the ${o.of} disk it holds: ${d}`),
       medium: o.form === 'fat' ? { kind: 'fat', label: o.label } : { kind: 'iso', volumeId: o.label.replace(/-/g, '_'), joliet: false, implantMd5: false },
       derived: checksumFiles(o.checksums),
       notes: [`write it to a stick: dd if=${env.outName} of=/dev/sdX bs=4M conv=fsync (the installer finds the ${o.label} label by itself)`],

@@ -67,6 +67,20 @@ describe('verbosity', () => {
     expect(run('rpm', ['-qp', '--nosignature', '--provides', rpm]).stdout).toContain(`kernel-modules >= ${K93}`);
   });
 
+  it('--verbose on a USB image and a PXE overlay names the packages of the disk they carry; mdir finds those packages on the image (issue 19 conv2 item 1)', () => {
+    const m = join(tmp, 'nested.yaml');
+    writeFileSync(m, `${ACME}${ACME_FIRMWARE}sources:\n  - ko: ${FIXTURES}/ko/5.14.0-427.13.1.el9_4.x86_64/*.ko\ntargets:\n  - usb: { of: rhdd3, form: fat }\n  - pxe: { of: rhdd3 }\n`);
+    const v = dudkit(['build', '-v', m, '-o', join(tmp, 'nested')], { env });
+    expect(v.status, v.stderr).toBe(0);
+    const usb = v.stderr.split('\n').filter((l) => l.startsWith('dudkit: usb: the rhdd3 disk it holds: ') && l.includes('.rpm: '));
+    const pxe = v.stderr.split('\n').filter((l) => l.startsWith('dudkit: pxe: the rhdd3 disk in dd.iso: ') && l.includes('.rpm: '));
+    expect(usb.length).toBeGreaterThan(0);
+    expect(pxe.map((l) => l.split(': ').slice(3).join(': '))).toEqual(usb.map((l) => l.split(': ').slice(3).join(': ')));
+    const img = readdirSync(join(tmp, 'nested')).find((f) => f.endsWith('-usb.img'))!;
+    const listed = run('mdir', ['-i', `${join(tmp, 'nested', img)}@@1M`, '-b', '::/rpms/x86_64']).stdout;
+    for (const l of usb) expect(listed).toContain(l.split(': ')[3]!);
+  });
+
   it('--progress where stderr is no terminal prints plain lines: no carriage return, no escape codes', () => {
     const p = dudkit(['build', '--progress', manifest, '-o', join(tmp, 'p')], { env });
     expect(p.status).toBe(0);
