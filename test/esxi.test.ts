@@ -489,3 +489,16 @@ describe('esxi-vib: build -v names the VIB, its acceptance level and files (issu
     }
   });
 });
+
+describe('esxi-bundle: build -v names the VIB it holds (issue 19 conv2 item 1)', () => {
+  it('the bundle passes on its VIB’s decision; unzip -l lists that VIB in the bundle', () => {
+    const v = dudkit(['build', '-v', join(dir, 'plain.yaml'), '-o', join(dir, 'vb')], { env: { SOURCE_DATE_EPOCH: EPOCH } });
+    expect(v.status, v.stderr).toBe(0);
+    const line = v.stderr.split('\n').find((l) => l.startsWith('dudkit: esxi-bundle: ') && l.includes('.vib: '))!;
+    const vibPath = line.split(': ')[2]!;
+    expect(vibPath.endsWith(VIB)).toBe(true);
+    expect(line).toContain(`${VIB}: VIB net-acmenet 2.4.1-1OEM.800.1.0.20613240 for ESXi 8.0.0, 7.0.0; acceptance community`);
+    const zip = readdirSync(join(dir, 'vb')).find((f) => f.endsWith('-offline_bundle.zip'))!;
+    expect(run('unzip', ['-l', join(dir, 'vb', zip)]).stdout).toContain(vibPath);
+  });
+});
