@@ -92,6 +92,8 @@ describe('defaults < manifest < --set, read back from the built kmod RPM (rpm -q
     expect(run('rpm', ['-qp', '--qf', '%{LICENSE}', kmodRpm(join(dir, 'precedence/v'))]).stdout).toBe('GPL-2.0-or-later');
     const named = dudkit(['build', '-v', manifest, '-o', join(dir, 'precedence/v-named')], { env: { ...EPOCH, DUDKIT_DEFAULTS: defaults } });
     expect(named.stderr).toContain(`dudkit: defaults file ${defaults} read (named by DUDKIT_DEFAULTS)\n`);
+    const asJson = dudkit(['build', '--json', manifest, '-o', join(dir, 'precedence/v-json')], { env: { ...EPOCH, DUDKIT_DEFAULTS: defaults } });
+    expect(JSON.parse(asJson.stdout).defaults).toBe(`defaults file ${defaults} read (named by DUDKIT_DEFAULTS)`);
     const off = dudkit(['build', '-v', manifest, '-o', join(dir, 'precedence/v-off'), '--no-defaults', '--set', 'vendor=x'], { env });
     expect(off.stderr).toContain('dudkit: no defaults file: turned off (--no-defaults)\n');
     const empty = dudkit(['build', '-v', manifest, '-o', join(dir, 'precedence/v-empty'), '--set', 'vendor=x'], { env: { ...env, DUDKIT_DEFAULTS: '' } });

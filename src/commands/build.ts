@@ -53,6 +53,7 @@ export function register(program: Command): void {
               decisions,
             })),
             warnings: result.warnings,
+            defaults: result.defaults,
           });
           return;
         }
