@@ -296,6 +296,13 @@ describe('suse inspect and verify: every wrapping, the installers’ rules (arch
     expect(codes(verify(join(dir, 'other.dud'), '--key', key))).toContain('error:SUSE_SIGNATURE');
   });
 
+  it('--key naming no file: exit 2 naming it, no stack trace', () => {
+    const r = verify(join(out, 'acmenet.rpm'), '--key', join(dir, 'no-such-key.asc'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('no-such-key.asc');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('inline-signed by gpg --sign: unwrapped as linuxrc does, read; Agama cannot read it', () => {
     const home = join(dir, 'gnupg-sign');
     mkdirSync(home, { mode: 0o700 });

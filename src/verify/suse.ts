@@ -12,7 +12,7 @@ import type { MediumFile, OpenedMedium } from '../media/medium.js';
 import {
   byteOrder, installerOfDir, KNOWN_DIST_DIR, mapDist, MAX_CONFIG_LINE, moduleLoadOrder, parseDudConfig, SUSE_ARCHES, suseArch, UPDATE_ID_RE, type Installer,
 } from '../rules/suse.js';
-import { readKeysFromBytes, verifyArmoredDetached, verifyInline } from '../sign/verify.js';
+import { readPublicKeys, verifyArmoredDetached, verifyInline } from '../sign/verify.js';
 import { ReadBudget } from '../tree/bounded.js';
 import { readSource } from '../tree/source.js';
 
@@ -300,7 +300,7 @@ export async function verifySuse(medium: OpenedMedium, wrapping: SuseWrapping, e
   wrappingFindings(wrapping, updates, findings);
   const details: SuseDetails = { wrapping, updates, views: views(updates, env.dists ?? [], findings) };
   if (env.key && env.file && wrapping.inlineSigned) {
-    const keys = await readKeysFromBytes(await readFile(env.key), env.key);
+    const keys = await readPublicKeys(env.key);
     const r = await verifyInline(env.file, keys);
     details.signature = { file: env.file, ok: r.ok, ...(r.keyId ? { keyId: r.keyId } : {}), ...(r.problem ? { problem: r.problem } : {}) };
     if (!r.ok) findings.error('SUSE_SIGNATURE', env.file, `${r.problem ?? 'bad signature'}: linuxrc aborts the installation ("Invalid signature")`);
@@ -311,7 +311,7 @@ export async function verifySuse(medium: OpenedMedium, wrapping: SuseWrapping, e
       findings.error('SUSE_SIGNATURE', asc, 'no detached signature beside the update: linuxrc asks whether to continue unsigned');
       details.signature = { file: asc, ok: false, problem: 'missing' };
     } else {
-      const keys = await readKeysFromBytes(await readFile(env.key), env.key);
+      const keys = await readPublicKeys(env.key);
       const r = await verifyArmoredDetached(sig, await readFile(env.file), keys);
       details.signature = { file: asc, ok: r.ok, ...(r.keyId ? { keyId: r.keyId } : {}), ...(r.problem ? { problem: r.problem } : {}) };
       if (!r.ok) findings.error('SUSE_SIGNATURE', asc, `${r.problem ?? 'bad signature'}: linuxrc aborts the installation ("Invalid signature")`);
