@@ -27,7 +27,7 @@ export interface FinishingTap {
   finish(): string;
 }
 
-/** A digest of the bytes that pass; `hex()` after the last byte. */
+/** A digest of the bytes that pass; `finish()` after the last byte gives it in hex. */
 export class HashTap implements FinishingTap {
   private readonly hash: Hash;
   constructor(readonly algorithm: DigestName) {
