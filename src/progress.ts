@@ -58,7 +58,7 @@ export function formatBytes(n: number): string {
 }
 
 /** 75.2 s → "1m15s"; under 10 s one decimal. */
-export function formatSeconds(s: number): string {
+function formatSeconds(s: number): string {
   if (s < 10) return `${s.toFixed(1)}s`;
   const whole = Math.round(s);
   if (whole < 60) return `${whole}s`;

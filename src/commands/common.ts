@@ -128,7 +128,7 @@ export function printJson<T extends { path: string; kind: string }>(doc: T): voi
 }
 
 /** Version of the --json vocabulary; raised only when a field changes meaning or goes away. */
-export const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 1;
 
 /** `{ md5, sha256 }` of whichever were computed. */
 export function checksums(r: { md5?: string | undefined; sha256?: string | undefined }): { md5?: string; sha256?: string } {
