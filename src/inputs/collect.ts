@@ -4,6 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { atKey, UserError } from '../errors.js';
 import { decompress } from '../formats/compress/index.js';
+import { inOrder } from '../formats/in-order.js';
 import { openRpm } from '../formats/rpm/read.js';
 import { expandGlob } from '../manifest/glob.js';
 import type { LoadedManifest } from '../manifest/load.js';
@@ -123,21 +124,10 @@ async function readGivenRpms(paths: readonly string[], loaded: LoadedManifest, k
     const modules = await atKey(loaded.path, key, () => checkGivenModules(given, (m) => warnings.push(m), (n) => ctx.progress.advance(n)), given.origin);
     return { warnings, inside: modules.map((m) => ({ module: m.info.name, origin: `${key}: ${given.origin}: ${m.path}`, firmware: m.info.firmware })) };
   };
-  const ahead: Promise<{ warnings: string[]; inside: FirmwareUser[] }>[] = [];
-  const start = (i: number): void => {
-    if (i >= checked.length) return;
-    const p = check(checked[i]!);
-    p.catch(() => undefined); // awaited below, in order; this only keeps a later failure from going unhandled
-    ahead[i] = p;
-  };
-  for (let i = 0; i < CHECKS_AT_ONCE; i++) start(i);
-  for (let i = 0; i < checked.length; i++) {
-    const { warnings, inside } = await ahead[i]!;
-    delete ahead[i];
-    start(i + CHECKS_AT_ONCE);
+  await inOrder(checked, CHECKS_AT_ONCE, check, ({ warnings, inside }) => {
     for (const w of warnings) ctx.warn(w);
     users.push(...inside);
-  }
+  });
   return out;
 }
 

@@ -21,6 +21,7 @@ import { documentEnd, documentStart, filelistsPackage, otherPackage, primaryPack
 import { CHANGELOG_LIMIT, readRepoPackage, type ChecksumType } from './package.js';
 import { repomdXml, type RepomdRecord } from './repomd.js';
 import { GzipSpool, gzipSmall, type SpooledFile } from './spool.js';
+import { inOrder } from '../in-order.js';
 
 export interface RepoInput {
   /** Location relative to the repository root (`kmod-foo-1.0-1.x86_64.rpm`, `Packages/x.rpm`). */
@@ -83,22 +84,11 @@ export async function buildRepodata(packages: readonly RepoInput[], opts: Repoda
         buffers.push(buffer);
       }
     };
-    const ahead: Promise<[string, string, string]>[] = [];
-    const start = (i: number): void => {
-      if (i >= ordered.length) return;
-      const p = chunksOf(ordered[i]!);
-      p.catch(() => undefined); // awaited below, in order; this only keeps a later failure from going unhandled
-      ahead[i] = p;
-    };
-    for (let i = 0; i < READ_AHEAD; i++) start(i);
-    for (let i = 0; i < ordered.length; i++) {
-      const [p, f, o] = await ahead[i]!;
-      delete ahead[i];
-      start(i + READ_AHEAD);
+    await inOrder(ordered, READ_AHEAD, chunksOf, async ([p, f, o]) => {
       await primary.write(p);
       await filelists.write(f);
       await other.write(o);
-    }
+    });
     spooled = [];
     for (const [i, type] of TYPES.entries()) {
       await spools[i]!.write(documentEnd(type));
