@@ -33,7 +33,7 @@ export interface LayerOptions {
 }
 
 /** The keys a defaults file may give (`defaultsSchema`). */
-export const DEFAULT_KEYS: readonly string[] = Object.keys(defaultsSchema.shape);
+const DEFAULT_KEYS: readonly string[] = Object.keys(defaultsSchema.shape);
 
 /** `--set` reaches every manifest key but `targets` (target options are the layouts'; edit the manifest or use --only). */
 const NOT_SETTABLE = new Set(['targets']);

@@ -90,7 +90,7 @@ function defaultsRead(given: string | false | undefined, found: DefaultsFile | u
 }
 
 /** How an error names a layer: its file, or `--set KEY`. */
-export function originLabel(o: Origin): string {
+function originLabel(o: Origin): string {
   return o.layer === 'set' ? `--set ${o.key}` : o.file;
 }
 
