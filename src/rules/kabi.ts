@@ -80,7 +80,7 @@ const hex = (crc: number) => `0x${crc.toString(16).padStart(8, '0')}`;
  * What the module needs that the reference lacks or has with another CRC. `medium` is every
  * module shipped beside it for the same kernel (the module itself may be among them).
  */
-export function checkKabi(module: KabiModule, ref: KabiReference, medium: readonly KabiModule[]): KabiProblem[] {
+function checkKabi(module: KabiModule, ref: KabiReference, medium: readonly KabiModule[]): KabiProblem[] {
   const problems: KabiProblem[] = [];
   const wanted = new Map(module.versions.map((v) => [v.name, v.crc]));
   const own = new Set(module.exports.map((e) => e.name));

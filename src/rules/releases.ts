@@ -60,7 +60,7 @@ const RELEASES: Readonly<Record<string, { kernel: string; family: 'rhel' | 'sle'
 const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x'];
 
 /** Every known name, in table order. */
-export function releaseNames(): string[] {
+function releaseNames(): string[] {
   return Object.keys(RELEASES);
 }
 
