@@ -239,14 +239,14 @@ function firmwareFor(found: Found, rel: (p: string) => string): { entries: { fil
   const rpms = new Set<string>();
   const missing: { dest: string; modules: string[] }[] = [];
   const byName = (name: string) => (p: string) => [name, `${name}.xz`, `${name}.zst`].some((n) => p === n || p.endsWith(`/${n}`));
+  const files = found.files.map(rel);
   for (const [dest, modules] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const files = found.files.map(rel);
     const file = files.find(byName(dest)) ?? files.find(byName(dest.split('/').pop()!));
     const rpm = found.firmwareRpms.find((r) => r.names.includes(dest));
     if (file) {
       // a compressed copy keeps its suffix in dest, where the loader looks for it
       const suffix = /\.(xz|zst)$/.exec(file)?.[0] ?? '';
-      entries.push({ file, dest: `${dest}${suffix}`, path: found.files.find((p) => rel(p) === file)! });
+      entries.push({ file, dest: `${dest}${suffix}`, path: found.files[files.indexOf(file)]! });
     } else if (rpm) rpms.add(rpm.path);
     else missing.push({ dest, modules });
   }
