@@ -2,7 +2,7 @@
  * `dudkit init`: a starter manifest from the driver files found in a folder, so a vendor's first
  * `dudkit build` needs no reading of the manifest reference (issue 19 item 6).
  */
-import { access, readdir, writeFile } from 'node:fs/promises';
+import { access, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { stringify } from 'yaml';
 import { layouts } from '../layouts/index.js';
@@ -213,6 +213,8 @@ export async function init(dir = '.'): Promise<InitResult> {
     await writeFile(path, text, { flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError('already exists; edit it, or remove it to start again', path);
+    // a write that failed part way (ENOSPC) leaves no half manifest that the next init would refuse
+    await rm(path, { force: true }).catch(() => undefined);
     throw new UserError(`cannot write: ${(err as Error).message}`, path);
   }
   const foundList: InitFound[] = [
