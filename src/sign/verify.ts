@@ -42,11 +42,18 @@ export async function readKeysFromBytes(bytes: Uint8Array, origin: string): Prom
   }
 }
 
-async function check(signature: openpgp.Signature, data: Uint8Array, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
+/** `data` as bytes, or as a stream (a whole medium), hashed as it is read and never held whole. */
+async function check(signature: openpgp.Signature, data: Uint8Array | ReadableStream<Uint8Array>, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
   const openpgp = await loadOpenpgp();
   const message = await openpgp.createMessage({ binary: data });
   // the signature's own time, not now: media are verified long after they were signed
-  const result = await openpgp.verify({ message, signature, verificationKeys: keys, expectSigned: false, config: PGP_CONFIG });
+  const result = await openpgp.verify({ message, signature, verificationKeys: keys, expectSigned: false, format: 'binary', config: PGP_CONFIG });
+  // a stream's signatures are settled once its data has streamed through (drained with a reader:
+  // `for await` over a detached check's data fails with "ReadableStream is locked")
+  if (!(data instanceof Uint8Array)) {
+    const reader = (result.data as ReadableStream<Uint8Array>).getReader();
+    while (!(await reader.read()).done);
+  }
   return settle(result.signatures, keys);
 }
 
@@ -65,7 +72,7 @@ async function settle(signatures: openpgp.VerifyMessageResult["signatures"], key
 }
 
 /** Verify an armored detached signature of `data`. */
-export async function verifyArmoredDetached(armored: string, data: Uint8Array, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
+export async function verifyArmoredDetached(armored: string, data: Uint8Array | ReadableStream<Uint8Array>, keys: openpgp.PublicKey[]): Promise<SignatureCheck> {
   const openpgp = await loadOpenpgp();
   let signature: openpgp.Signature;
   try {

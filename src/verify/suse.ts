@@ -4,7 +4,9 @@
  * parsed as linuxrc parses it, the modules, `module.order`, `install/` and `inst-sys/` — plus the
  * wrapping's own rules (cpio format, compression, tar magic), found by the reader that unpacked it.
  */
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { Findings } from '../findings.js';
 import { openRpm } from '../formats/rpm/read.js';
 import { moduleFromBytes } from '../inputs/ko.js';
@@ -312,7 +314,7 @@ export async function verifySuse(medium: OpenedMedium, wrapping: SuseWrapping, e
       details.signature = { file: asc, ok: false, problem: 'missing' };
     } else {
       const keys = await readPublicKeys(env.key);
-      const r = await verifyArmoredDetached(sig, await readFile(env.file), keys);
+      const r = await verifyArmoredDetached(sig, Readable.toWeb(createReadStream(env.file)) as ReadableStream<Uint8Array>, keys);
       details.signature = { file: asc, ok: r.ok, ...(r.keyId ? { keyId: r.keyId } : {}), ...(r.problem ? { problem: r.problem } : {}) };
       if (!r.ok) findings.error('SUSE_SIGNATURE', asc, `${r.problem ?? 'bad signature'}: linuxrc aborts the installation ("Invalid signature")`);
     }
