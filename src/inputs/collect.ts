@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { atKey, UserError } from '../errors.js';
 import { decompress } from '../formats/compress/index.js';
-import { inOrder } from '../formats/in-order.js';
+import { inOrder } from '../tree/in-order.js';
 import { openRpm } from '../formats/rpm/read.js';
 import { expandGlob } from '../manifest/glob.js';
 import type { LoadedManifest } from '../manifest/load.js';

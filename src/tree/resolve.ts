@@ -2,6 +2,7 @@ import { UserError } from '../errors.js';
 import { silentProgress } from '../progress.js';
 import type { BuildRun } from './artifacts.js';
 import { entryIdentities } from './identity.js';
+import { inOrder } from './in-order.js';
 import type { Scratch } from './scratch.js';
 import type { Source } from './source.js';
 import { checkPath, comparePaths, isGenerated, type Entry, type ResolvedEntry, type Tree } from './tree.js';
@@ -53,16 +54,8 @@ export async function resolveTree(tree: Tree, scratch: Scratch, run: BuildRun = 
 
   const out: ResolvedEntry[] = [];
   const files = entries.filter((e) => e.type === 'file');
-  const ahead: Promise<Source>[] = [];
-  const start = (i: number): void => {
-    if (i < files.length) ahead[i] = resolve(files[i]!.path, files[i]!.path);
-  };
-  for (let i = 0; i < BUILDS_AT_ONCE; i++) start(i);
   const contents = new Map<Entry, Source>();
-  for (let i = 0; i < files.length; i++) {
-    contents.set(files[i]!, await ahead[i]!);
-    start(i + BUILDS_AT_ONCE);
-  }
+  await inOrder(files, BUILDS_AT_ONCE, async (f) => [f, await resolve(f.path, f.path)] as const, ([f, content]) => void contents.set(f, content));
   for (const e of entries) {
     if (e.type === 'file') out.push({ ...e, content: contents.get(e)! });
     else if (e.type !== 'generated-dir') out.push(e);

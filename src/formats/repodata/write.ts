@@ -21,7 +21,7 @@ import { documentEnd, documentStart, filelistsPackage, otherPackage, primaryPack
 import { CHANGELOG_LIMIT, readRepoPackage, type ChecksumType } from './package.js';
 import { repomdXml, type RepomdRecord } from './repomd.js';
 import { GzipSpool, gzipSmall, type SpooledFile } from './spool.js';
-import { inOrder } from '../in-order.js';
+import { inOrder } from '../../tree/in-order.js';
 
 export interface RepoInput {
   /** Location relative to the repository root (`kmod-foo-1.0-1.x86_64.rpm`, `Packages/x.rpm`). */
