@@ -119,6 +119,11 @@ export interface CompressOptions {
 /** The LZMA2 dictionary of each xz preset (liblzma's lzma_lzma_preset). */
 const XZ_DICT_MIB = [0.25, 1, 2, 4, 4, 8, 8, 16, 32, 64];
 
+/** The LZMA2 dictionary size of preset `level`, in bytes. */
+export function xzDictSize(level: number): number {
+  return XZ_DICT_MIB[level]! * 2 ** 20;
+}
+
 /**
  * The uncompressed size of each xz block: what liblzma's threaded encoder picks by default
  * (3 × the dictionary, at least 1 MiB) and so what `rpmbuild` writes with `w2T.xzdio`, but
@@ -126,7 +131,7 @@ const XZ_DICT_MIB = [0.25, 1, 2, 4, 4, 8, 8, 16, 32, 64];
  * the same bytes.
  */
 export function xzBlockSize(level: number): number {
-  return Math.max(3 * XZ_DICT_MIB[level]! * 2 ** 20, 2 ** 20);
+  return Math.max(3 * xzDictSize(level), 2 ** 20);
 }
 
 /** More threads than this buy little for payload-sized inputs. */
@@ -137,6 +142,13 @@ const MAX_XZ_THREADS = 4;
  */
 const XZ_THREADS_MEMORY = 128 * 2 ** 20;
 
+/** How many xz blocks to encode at once by default: the cores, at most 4, within 128 MiB. */
+export async function xzThreadsFor(level: number): Promise<number> {
+  const { default: lzma } = await import('lzma-native');
+  const perThread = lzma.easyEncoderMemusage(level) + 2 * xzBlockSize(level);
+  return Math.max(1, Math.min(availableParallelism(), MAX_XZ_THREADS, Math.floor(XZ_THREADS_MEMORY / perThread)));
+}
+
 /**
  * An xz encoder: liblzma's threaded encoder with a fixed block size, so one stream of
  * independent blocks with their sizes in each block header, as `xz -T2` writes (XZ Utils
@@ -145,14 +157,11 @@ const XZ_THREADS_MEMORY = 128 * 2 ** 20;
 export async function xzEncoder(opts: CompressOptions = {}): Promise<Transform> {
   const { default: lzma } = await import('lzma-native');
   const level = opts.level ?? 6;
-  const blockSize = xzBlockSize(level);
-  const perThread = lzma.easyEncoderMemusage(level) + 2 * blockSize;
-  const threads = opts.threads ?? Math.max(1, Math.min(availableParallelism(), MAX_XZ_THREADS, Math.floor(XZ_THREADS_MEMORY / perThread)));
   return lzma.createStream('easyEncoder', {
     preset: level,
     check: { crc32: lzma.CHECK_CRC32, crc64: lzma.CHECK_CRC64, sha256: lzma.CHECK_SHA256 }[opts.check ?? 'crc64'],
-    threads,
-    blockSize,
+    threads: opts.threads ?? (await xzThreadsFor(level)),
+    blockSize: xzBlockSize(level),
   });
 }
 

@@ -13,14 +13,17 @@ declare module 'lzma-native' {
     blockSize?: number;
     flags?: number;
     synchronous?: boolean;
+    /** rawEncoder: the filter chain, e.g. `[{ id: FILTER_LZMA2, options: { preset } }]` */
+    filters?: { id: string; options?: { preset?: number } }[];
   }
   const lzma: {
-    createStream(coder: 'autoDecoder' | 'easyEncoder', options?: StreamOptions): Transform;
+    createStream(coder: 'autoDecoder' | 'easyEncoder' | 'rawEncoder', options?: StreamOptions): Transform;
     easyEncoderMemusage(preset: number): number;
     CHECK_CRC32: number;
     CHECK_CRC64: number;
     CHECK_SHA256: number;
     CONCATENATED: number;
+    FILTER_LZMA2: string;
   };
   export default lzma;
 }

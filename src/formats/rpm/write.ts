@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { UserError } from '../../errors.js';
+import { XzBlockMemo } from '../compress/xz-blocks.js';
 import type { Scratch } from '../../tree/scratch.js';
 import { sliceSource, type Source } from '../../tree/source.js';
 import { encodeHeader, type HeaderEntry } from './header.js';
@@ -73,7 +74,7 @@ export interface WriteRpmOptions {
   level?: number;
   /** Default sha256; md5 for rpm < 4.6 targets (RHEL 5, XenServer ≤ 6.5), `rpm.md` rule 8. */
   fileDigest?: 'sha256' | 'md5';
-  /** xz encoder threads (default: the cores, at most 4, within 128 MiB); the package bytes are the same for any count. */
+  /** xz blocks encoded at once (default: the cores, at most 4, within 128 MiB); the package bytes are the same for any count. */
   xzThreads?: number;
   /** Zero bytes kept in the signature header so `rpmsign` can sign in place; default 4128 as rpm. */
   reservedSpace?: number;
@@ -311,6 +312,14 @@ async function signatureHeader(header: Uint8Array, md5: Uint8Array, payloadSize:
   return out;
 }
 
+/** One memo of compressed xz blocks per build (its scratch), shared by every package written in it. */
+const xzMemos = new WeakMap<Scratch, XzBlockMemo>();
+function xzMemoOf(scratch: Scratch): XzBlockMemo {
+  let memo = xzMemos.get(scratch);
+  if (!memo) xzMemos.set(scratch, (memo = new XzBlockMemo(() => scratch.path('xz-block'))));
+  return memo;
+}
+
 /** MD5 over the main header and the spooled payload: the one re-read, of the compressed bytes. */
 async function md5Of(header: Uint8Array, payload: Source): Promise<Uint8Array> {
   const h = createHash('md5').update(header);
@@ -342,7 +351,14 @@ export async function writeRpm(pkg: RpmPackage, scratch: Scratch, options: Write
   const progress = options.progress;
   progress?.phase(`compressing the payload of ${fileName} (${compressor})`, cpioSize(planned.records));
   const onArchived = progress ? (n: number) => progress.advance(n) : undefined;
-  const payload = await spoolPayload(planned.records, scratch.path(`${fileName}.payload`), { compressor, level, fileDigest, ...(options.xzThreads ? { xzThreads: options.xzThreads } : {}), ...(onArchived ? { onArchived } : {}) }).catch((err: unknown) => {
+  const payload = await spoolPayload(planned.records, scratch.path(`${fileName}.payload`), {
+    compressor,
+    level,
+    fileDigest,
+    ...(options.xzThreads ? { xzThreads: options.xzThreads } : {}),
+    ...(compressor === 'xz' ? { xzMemo: xzMemoOf(scratch) } : {}),
+    ...(onArchived ? { onArchived } : {}),
+  }).catch((err: unknown) => {
     throw err instanceof RangeError ? new UserError(err.message, fileName) : err;
   });
   const header = encodeHeader(mainHeaderEntries(pkg, planned, payload, { compressor, level, fileDigest }), 63);
