@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import {
-  buildRepodata, checkRepository, compsXml, parseFilelists, parseOther, parsePrimary, parseRepomd, readMetadataBytes, repodataDir, repomdXml,
+  buildRepodata, checkRepository, compsXml, parseFilelists, parseOther, parsePrimary, parseRepomd, readMetadataBytes, readRepoPackage, repodataDir, repomdXml,
   type RepodataFile, type RepodataOptions, type RepoInput,
 } from '../src/formats/repodata/index.js';
 import { encodeHeader } from '../src/formats/rpm/header.js';
@@ -351,6 +351,17 @@ describe('repodata writer', () => {
     const second = await writeRepodata(again);
     expect(second.map((f) => f.path)).toEqual(files.map((f) => f.path));
     for (const f of files) expect(readFileSync(join(again, f.path)).equals(readFileSync(join(ours, f.path))), f.path).toBe(true);
+  });
+});
+
+describe('readRepoPackage read buffers', () => {
+  it('headers spread over many small reads of one reused buffer decode as from one read, with the sha256sum checksum', async () => {
+    const path = join(FIXTURES, 'kmod-acme-acmenet-2.4.1-3.el9_3.x86_64.rpm');
+    const whole = await readRepoPackage(await fileSource(path), 'sha256');
+    // 100 bytes: the lead, each header and the payload each take many reads into the same buffer
+    const pieces = await readRepoPackage(await fileSource(path), 'sha256', undefined, new Uint8Array(100));
+    expect(pieces).toEqual(whole);
+    expect(whole.checksum).toBe(execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]);
   });
 });
 

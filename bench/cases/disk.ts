@@ -12,20 +12,18 @@
  * with the real fixture modules, acmenet.ko grown by a synthetic section of
  * DUDKIT_BENCH_DISK_MODULE_MIB, default 1 MiB, so that the build's vermagic check of given kmod
  * RPMs reads real ELF modules); dudkit runs as a child process so that it pays its own start-up
- * like the other tools.
+ * like the other tools (the repodata case runs bench/child-repodata.ts, which loads only the repodata writer).
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync, linkSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, copyFileSync, linkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { buildRepodata } from '../../src/formats/repodata/write.js';
 import { writeRpm } from '../../src/formats/rpm/write.js';
 import type { DriverMeta } from '../../src/model/driverset.js';
 import { kmodPackage, type KmodModule } from '../../src/packages/kmod.js';
-import { AtomicFile } from '../../src/emit/atomic.js';
 import { Scratch } from '../../src/tree/scratch.js';
 import { fileSource } from '../../src/tree/source.js';
 import { hasCommand, measure, sh, type BenchCase, type BenchRow } from '../registry.js';
@@ -33,6 +31,7 @@ import { hasCommand, measure, sh, type BenchCase, type BenchRow } from '../regis
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(SELF, '../../../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
+const CHILD_REPODATA = join(ROOT, 'dist/bench/child-repodata.js');
 const FIXTURE_KO = join(ROOT, 'fixtures/ko/5.14.0-362.8.1.el9_3.x86_64');
 const EPOCH = 1700000000;
 const COUNT = Number(process.env.DUDKIT_BENCH_DISK_RPMS ?? '50');
@@ -96,19 +95,6 @@ async function makeRpms(dir: string, count: number, from?: string): Promise<void
   });
 }
 
-/** The measured dudkit side of the repodata case: repodata/ for the RPMs of `dir`, written to `out`. */
-async function childRepodata(dir: string, out: string): Promise<void> {
-  const names = readdirSync(dir).filter((n) => n.endsWith('.rpm'));
-  await Scratch.with(async (scratch) => {
-    const inputs = await Promise.all(names.map(async (n) => ({ href: n, source: await fileSource(join(dir, n)) })));
-    const files = await buildRepodata(inputs, { epoch: EPOCH }, scratch);
-    mkdirSync(join(out, 'repodata'), { recursive: true });
-    for (const f of files) await AtomicFile.with(join(out, f.path), [], async (a) => {
-      for await (const c of f.source.open()) await a.write(c);
-    });
-  });
-}
-
 /** RPM folders by count, made once for all cases of this run (in one work folder removed at exit). */
 let work: string | undefined;
 const rpmFolders = new Map<number, string>();
@@ -121,10 +107,17 @@ async function rpmsOf(count: number): Promise<string> {
   }
   let dir = rpmFolders.get(count);
   if (!dir) {
-    dir = join(work, `rpms-${count}`);
-    // the packages of the largest folder made so far are linked, not made again
-    const largest = [...rpmFolders.entries()].sort(([a], [b]) => b - a)[0]?.[1];
-    await makeRpms(dir, count, largest);
+    // under DUDKIT_BENCH_DIR the packages are kept for the next run (made in a partial folder, then renamed)
+    const kept = process.env.DUDKIT_BENCH_DIR ? join(process.env.DUDKIT_BENCH_DIR, `rpms-${count}-${MODULE_MIB}mib`) : undefined;
+    dir = kept ?? join(work, `rpms-${count}`);
+    if (!kept || !existsSync(kept)) {
+      const making = kept ? `${kept}.partial` : dir;
+      rmSync(making, { recursive: true, force: true });
+      // the packages of the largest folder made so far are linked, not made again
+      const largest = [...rpmFolders.entries()].sort(([a], [b]) => b - a)[0]?.[1];
+      await makeRpms(making, count, largest);
+      if (kept) renameSync(making, kept);
+    }
     rpmFolders.set(count, dir);
   }
   return dir;
@@ -142,7 +135,7 @@ async function runRepodata(count: number): Promise<BenchRow[]> {
   const label = `repodata, ${count} kmod RPMs`;
   const repoOut = join(work!, 'repo-out');
   const have = hasCommand('createrepo_c');
-  const rows = [row(label, 'dudkit repodata', `${sh(process.execPath)} ${sh(SELF)} --child-repodata ${sh(rpms)} ${sh(repoOut)}`, () => rmSync(repoOut, { recursive: true, force: true }), have ? [CREATEREPO] : [], { [CREATEREPO]: count >= 1000 ? 1 : 2 })];
+  const rows = [row(label, 'dudkit repodata', `${sh(process.execPath)} ${sh(CHILD_REPODATA)} ${sh(rpms)} ${sh(repoOut)} ${EPOCH}`, () => rmSync(repoOut, { recursive: true, force: true }), have ? [CREATEREPO] : [], { [CREATEREPO]: count >= 1000 ? 1 : 2 })];
   if (have) rows.push(row(label, CREATEREPO, `${CREATEREPO} -q ${sh(rpms)}`, () => rmSync(join(rpms, 'repodata'), { recursive: true, force: true })));
   rmSync(join(rpms, 'repodata'), { recursive: true, force: true });
   rmSync(repoOut, { recursive: true, force: true });
@@ -263,7 +256,3 @@ export const diskCases: BenchCase[] = [
   { name: 'disk-rpms', run: runDiskFromRpms },
   { name: 'disk-modules', run: runDiskFromModules },
 ];
-
-if (process.argv[1] === SELF && process.argv[2] === '--child-repodata') {
-  await childRepodata(process.argv[3]!, process.argv[4]!);
-}

@@ -82,7 +82,8 @@ const LEAD_AND_INTRO = LEAD.SIZE + 16;
 export async function readRepoPackage(source: Source, checksumType: ChecksumType, changelogLimit = CHANGELOG_LIMIT, buffer?: Uint8Array): Promise<RepoPackage> {
   const hash = createHash(checksumType);
   let size = 0;
-  const head: Uint8Array[] = [];
+  /** The bytes seen while the headers are incomplete. */
+  let head: Uint8Array | undefined;
   let headLength = 0;
   let needed = LEAD_AND_INTRO;
   let headers: { sig: Header; main: Header } | undefined;
@@ -92,21 +93,21 @@ export async function readRepoPackage(source: Source, checksumType: ChecksumType
     hash.update(chunk);
     size += chunk.length;
     if (headers) continue;
-    // the chunk may be the reused buffer: the header bytes are kept as a copy
-    head.push(reused ? chunk.slice() : chunk);
-    headLength += chunk.length;
+    // the chunk may be the reused buffer, overwritten by the next read: what is kept of it is
+    // copied, and only when kept (the headers usually lie whole in the first chunk)
+    const buf = head === undefined ? chunk : Buffer.concat([head, chunk]);
+    const owned = !reused || buf !== chunk;
+    headLength = buf.length;
     // grow the target as each header's size becomes known, then decode once
     while (!headers && headLength >= needed) {
-      const buf = head.length === 1 ? head[0]! : Buffer.concat(head);
-      head.length = 0;
-      head.push(buf);
       const next = headerBytesNeeded(buf);
       if (next > needed) needed = next;
-      else headers = decodeHeaders(buf);
+      else headers = decodeHeaders(owned ? buf : buf.slice(0, needed));
     }
+    if (!headers) head = owned ? buf : buf.slice();
   }
   if (!headers) {
-    if (headLength < LEAD_AND_INTRO) checkLead(head.length === 1 ? head[0]! : Buffer.concat(head));
+    if (headLength < LEAD_AND_INTRO) checkLead(head ?? new Uint8Array(0));
     throw new FormatError(`truncated RPM: ${headLength} bytes, the headers need ${needed}`);
   }
   return packageFromHeaders(headers.sig, headers.main, { checksumType, checksum: hash.digest('hex'), size, changelogLimit });
