@@ -1,20 +1,23 @@
 /**
- * ISO 9660 emitter: plans the image, streams it once into an atomic output file through digest
- * taps and implants the media-check MD5 with one 512-byte patch. Layouts reach it through
- * `emitMedium`; `writeIso` (the `dudkit iso` command) is a thin shell over it.
+ * ISO 9660 emitter: plans the image, streams it once into an atomic output file with digest taps
+ * (on its buffers when small; reading the file back behind the writes on worker threads when
+ * large, `trailing-taps.ts`) and implants the media-check MD5 with one 512-byte patch. Layouts
+ * reach it through `emitMedium`; `writeIso` (the `dudkit iso` command) is a thin shell over it.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { asUserError, UserError } from '../errors.js';
 import type { Context } from '../context.js';
 import { FIELD_OFFSET } from '../formats/isomd5.js';
-import { planIso, type IsoOptions } from '../formats/iso9660/plan.js';
+import { planIso, type IsoOptions, type IsoPlan } from '../formats/iso9660/plan.js';
 import { streamIso } from '../formats/iso9660/stream.js';
 import type { Source } from '../tree/source.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 import { AtomicFile, type DigestName, type Tap } from './atomic.js';
-import { digestsFrom, digestsOf, digestSpecs, withTaps } from './off-thread.js';
-import { compose, tap, type Sink } from './pipeline.js';
+import { digestsFrom, digestsOf, digestSpecs, OFF_THREAD_FROM, withTaps } from './off-thread.js';
+import type { Sink } from './pipeline.js';
+import type { TapSpec } from './taps.js';
+import { withTrailingTaps } from './trailing-taps.js';
 
 export interface EmitIsoOptions extends Omit<IsoOptions, 'epoch' | 'mediaCheck'> {
   /** Implant the isomd5sum media-check record (what `implantisomd5` writes). */
@@ -42,8 +45,8 @@ const SMALL_FILE = 256 << 10;
  * The hot path: three 4 MiB buffers in a pipeline. One fills (metadata copied in, file ranges
  * read straight into it), the one before is hashed by the taps, the one before that is written;
  * hashing and writing each stay in order, and nothing is allocated per chunk. The taps run here
- * rather than inside AtomicFile.write so that hashing one buffer overlaps writing the previous one:
- * it is the output sink of the pipeline, and gets the taps that end it (`compose`).
+ * rather than inside AtomicFile.write so that hashing one buffer overlaps writing the previous one
+ * (`tapped`); a large image has none here, its trailing taps are told after each write instead.
  */
 class PooledSink implements Sink {
   private readonly buffers = Array.from({ length: 3 }, () => Buffer.allocUnsafe(POOL_BUFFER));
@@ -62,9 +65,11 @@ class PooledSink implements Sink {
 
   private taps: readonly Tap[] = [];
 
+  /** `onWritten` is told how far the file is written after each write; a returned promise holds the writes back. */
   constructor(
     private readonly out: AtomicFile,
     private readonly onBytes: (n: number) => void,
+    private readonly onWritten: (upTo: number) => Promise<void> | undefined = () => undefined,
   ) {}
 
   /** This sink, running `taps` on its buffers. */
@@ -151,8 +156,11 @@ class PooledSink implements Sink {
               for (const t of this.taps) await t.update(full);
             });
     const written = Promise.all([hashed, this.lastWrite])
-      .then(() => (this.failure === undefined ? this.out.write(full) : undefined))
-      .then(() => this.written(full.length))
+      .then(async () => {
+        if (this.failure !== undefined) return;
+        await this.out.write(full);
+        await this.written(full.length);
+      })
       .catch((err: unknown) => {
         this.failure ??= err;
       });
@@ -171,16 +179,19 @@ class PooledSink implements Sink {
 
   /**
    * Start writeback of what is written so far (one flush at a time, every 64 MiB), so that the
-   * final fsync of the commit does not find the whole image still dirty in the page cache.
+   * final fsync of the commit does not find the whole image still dirty in the page cache; and
+   * tell `onWritten`.
    */
-  private written(n: number): void {
+  private written(n: number): Promise<void> | undefined {
     this.unflushed += n;
-    if (this.unflushed < FLUSH_EVERY) return;
-    this.unflushed = 0;
-    this.flushing = this.flushing.then(async () => {
-      this.flusher ??= await open(this.out.tempPath, 'r');
-      await this.flusher.datasync();
-    }).catch(() => undefined);
+    if (this.unflushed >= FLUSH_EVERY) {
+      this.unflushed = 0;
+      this.flushing = this.flushing.then(async () => {
+        this.flusher ??= await open(this.out.tempPath, 'r');
+        await this.flusher.datasync();
+      }).catch(() => undefined);
+    }
+    return this.onWritten(this.out.size);
   }
 
   /** Wait for every write in flight; rethrow the first error. */
@@ -213,6 +224,43 @@ async function* readBack(path: string): AsyncIterable<Uint8Array> {
   }
 }
 
+/** Stream the image into `file` through the taps of `specs`; their results. */
+async function writeImage(plan: IsoPlan, file: AtomicFile, specs: readonly TapSpec[], onBytes: (n: number) => void): Promise<string[]> {
+  const size = plan.imageBlocks * 2048;
+  if (specs.length > 0 && size >= OFF_THREAD_FROM) {
+    // large: the taps read the file back behind the writes, and progress is what they have hashed
+    return withTrailingTaps(specs, file.tempPath, onBytes, async (taps) => {
+      await pump(plan, new PooledSink(file, () => undefined, (upTo) => taps.written(upTo)));
+      return taps.finish();
+    });
+  }
+  return withTaps(specs, size, async (taps) => {
+    await pump(plan, new PooledSink(file, onBytes).tapped([taps]));
+    return taps.finish();
+  });
+}
+
+async function pump(plan: IsoPlan, sink: PooledSink): Promise<void> {
+  try {
+    await streamIso(plan, sink);
+    await sink.end();
+  } finally {
+    // never leave a write in flight when the file is committed or removed
+    await sink.settle().catch(() => undefined);
+    await sink.close();
+  }
+}
+
+/** The digests of the file at `path`, written whole (`size` bytes): read back on the digests' workers when large. */
+async function digestsOfWritten(path: string, size: number, algorithms: readonly DigestName[], onBytes: (n: number) => void): Promise<Partial<Record<DigestName, string>>> {
+  if (size < OFF_THREAD_FROM) return digestsOf(readBack(path), size, algorithms, onBytes);
+  const results = await withTrailingTaps(digestSpecs(algorithms), path, onBytes, async (taps) => {
+    await taps.written(size);
+    return taps.finish();
+  });
+  return digestsFrom(algorithms, results);
+}
+
 /**
  * Write `entries` as an ISO image at `out` (atomically: nothing appears at `out` on failure).
  * Single pass over the inputs; the written image is re-read once only when digests are wanted
@@ -235,37 +283,25 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
   ctx.progress.phase(`writing ${out}`, size);
   const result: EmitIsoResult = { size };
   let digests: Partial<Record<DigestName, string>> = {};
-  await withTaps(specs, size, (taps) =>
-    AtomicFile.with(out, [], async (file) => {
-      const sink = new PooledSink(file, (n) => ctx.progress.advance(n));
-      try {
-        const piped = compose([tap(taps)], (last) => sink.tapped(last));
-        await streamIso(plan, piped);
-        await piped.end();
-      } finally {
-        // never leave a write in flight when the file is committed or removed
-        await sink.settle().catch(() => undefined);
-        await sink.close();
+  await AtomicFile.with(out, [], async (file) => {
+    const results = await writeImage(plan, file, specs, (n) => ctx.progress.advance(n));
+    if (options.implantMd5) {
+      const field = Buffer.from(results[0]!, 'latin1');
+      await file.patch(FIELD_OFFSET, field);
+      result.implantedMd5 = /ISO MD5SUM = ([0-9a-f]{32})/.exec(results[0]!)![1]!;
+      if (wanted.length > 0) {
+        ctx.progress.note(`re-reading ${out} once for ${wanted.join(' and ')}: they must cover the implanted media-check MD5`);
+        ctx.progress.phase(`hashing ${out} (${wanted.join(', ')})`, size);
+        // the disk catches up while the image is read back from the page cache
+        const synced = file.sync();
+        synced.catch(() => undefined);
+        digests = await digestsOfWritten(file.tempPath, size, wanted, (n) => ctx.progress.advance(n));
+        await synced;
       }
-      const results = await taps.finish();
-      if (options.implantMd5) {
-        const field = Buffer.from(results[0]!, 'latin1');
-        await file.patch(FIELD_OFFSET, field);
-        result.implantedMd5 = /ISO MD5SUM = ([0-9a-f]{32})/.exec(results[0]!)![1]!;
-        if (wanted.length > 0) {
-          ctx.progress.note(`re-reading ${out} once for ${wanted.join(' and ')}: they must cover the implanted media-check MD5`);
-          ctx.progress.phase(`hashing ${out} (${wanted.join(', ')})`, size);
-          // the disk catches up while the image is read back from the page cache
-          const synced = file.sync();
-          synced.catch(() => undefined);
-          digests = await digestsOf(readBack(file.tempPath), size, wanted, (n) => ctx.progress.advance(n));
-          await synced;
-        }
-      } else {
-        digests = digestsFrom(streamed, results);
-      }
-    }),
-  );
+    } else {
+      digests = digestsFrom(streamed, results);
+    }
+  });
   if (digests.md5) result.md5 = digests.md5;
   if (digests.sha256) result.sha256 = digests.sha256;
   return result;

@@ -10,7 +10,7 @@
  * smaller than that, or of a size not known beforehand, hash inline as the bytes pass.
  */
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, ToWorker } from './tap-worker.js';
+import type { FromWorker, ToWorker, WorkerInput } from './tap-worker.js';
 import { makeTap, type DigestName, type FinishingTap, type Tap, type TapSpec } from './taps.js';
 
 const SPAN = 1 << 20;
@@ -19,11 +19,11 @@ const SPANS = 8;
 export const OFF_THREAD_FROM = 64 << 20;
 
 /** The compiled worker beside this module (dist/src/emit); from the TypeScript sources (tests), the one in dist/. */
-function workerFile(): URL {
+export function workerFile(): URL {
   return import.meta.url.endsWith('.ts') ? new URL('../../dist/src/emit/tap-worker.js', import.meta.url) : new URL('./tap-worker.js', import.meta.url);
 }
 
-const label = (spec: TapSpec) => (spec.kind === 'digest' ? spec.algorithm.toUpperCase() : 'the media-check MD5');
+export const tapLabel = (spec: TapSpec) => (spec.kind === 'digest' ? spec.algorithm.toUpperCase() : 'the media-check MD5');
 
 /** The taps of one output: fed its bytes, then asked for their results. */
 export interface ResultTaps extends Tap {
@@ -119,8 +119,8 @@ class OffThreadTaps implements ResultTaps {
   }
 
   private start(spec: TapSpec): Worker {
-    const worker = new Worker(workerFile(), { workerData: { spec, ring: this.ring }, stdout: false, stderr: false });
-    const what = `${label(spec)} on its worker thread`;
+    const worker = new Worker(workerFile(), { workerData: { spec, ring: this.ring } satisfies WorkerInput, stdout: false, stderr: false });
+    const what = `${tapLabel(spec)} on its worker thread`;
     this.results.push(
       new Promise<string>((resolve, reject) => {
         const fail = (message: string) => {
@@ -132,7 +132,7 @@ class OffThreadTaps implements ResultTaps {
         worker.on('message', (m: FromWorker) => {
           if ('done' in m) this.read(m.done / SPAN);
           else if ('result' in m) resolve(m.result);
-          else fail(m.error);
+          else if ('error' in m) fail(m.error);
         });
         worker.on('error', (err) => fail(err.message));
         worker.on('exit', (code) => {
