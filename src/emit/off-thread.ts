@@ -19,11 +19,11 @@ const SPANS = 8;
 export const OFF_THREAD_FROM = 64 << 20;
 
 /** The compiled worker beside this module (dist/src/emit); from the TypeScript sources (tests), the one in dist/. */
-export function workerFile(): URL {
+function workerFile(): URL {
   return import.meta.url.endsWith('.ts') ? new URL('../../dist/src/emit/tap-worker.js', import.meta.url) : new URL('./tap-worker.js', import.meta.url);
 }
 
-export const tapLabel = (spec: TapSpec) => (spec.kind === 'digest' ? spec.algorithm.toUpperCase() : 'the media-check MD5');
+const tapLabel = (spec: TapSpec) => (spec.kind === 'digest' ? spec.algorithm.toUpperCase() : 'the media-check MD5');
 
 /** The taps of one output: fed its bytes, then asked for their results. */
 export interface ResultTaps extends Tap {
@@ -59,29 +59,99 @@ class InlineTaps implements ResultTaps {
   }
 }
 
-class OffThreadTaps implements ResultTaps {
+/**
+ * One worker per tap: their results in the specs' order, the first failure (thrown where the taps
+ * are next used, and rejecting a caller waiting on them), and stopping them. The two ways of
+ * feeding them, a ring here and the file itself (`trailing-taps.ts`), extend it.
+ */
+export abstract class TapWorkers {
+  protected readonly workers: Worker[] = [];
+  private readonly results: Promise<string>[] = [];
+  protected failure: Error | undefined;
+  /** A caller held back until the workers have taken more (back-pressure). */
+  protected waiting: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  private closed = false;
+
+  /** Start a worker for each of `specs`, given what it reads; once, from the subclass's constructor. */
+  protected startAll(specs: readonly TapSpec[], input: (spec: TapSpec) => WorkerInput): void {
+    try {
+      for (const [i, spec] of specs.entries()) this.workers.push(this.start(spec, i, input(spec)));
+    } catch (err) {
+      // no thread for one of them: the ones started must not keep the process alive
+      void this.close();
+      throw err;
+    }
+    // a failure is thrown where the taps are used or the results awaited, never as an unhandled rejection
+    for (const r of this.results) r.catch(() => undefined);
+  }
+
+  /** Worker `index` has taken more in: a span (`done`) or bytes of the file (`hashed`). */
+  protected abstract took(index: number, m: Extract<FromWorker, { done: number } | { hashed: number }>): void;
+
+  /** Release the caller held back, if any. */
+  protected wake(): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.resolve();
+  }
+
+  protected post(m: ToWorker): void {
+    for (const w of this.workers) w.postMessage(m);
+  }
+
+  private start(spec: TapSpec, index: number, input: WorkerInput): Worker {
+    const worker = new Worker(workerFile(), { workerData: input, stdout: false, stderr: false });
+    const what = `${tapLabel(spec)} on its worker thread`;
+    this.results.push(
+      new Promise<string>((resolve, reject) => {
+        const fail = (message: string) => {
+          const err = new Error(`${what} failed: ${message}`);
+          this.failure ??= err;
+          this.waiting?.reject(err);
+          reject(err);
+        };
+        worker.on('message', (m: FromWorker) => {
+          if ('result' in m) resolve(m.result);
+          else if ('error' in m) fail(m.error);
+          else this.took(index, m);
+        });
+        worker.on('error', (err) => fail(err.message));
+        worker.on('exit', (code) => {
+          if (!this.closed) fail(`it stopped (exit code ${code})`);
+        });
+      }),
+    );
+    return worker;
+  }
+
+  /** After the last byte was handed over: each spec's result, in order. */
+  protected async collect(): Promise<string[]> {
+    if (this.failure) throw this.failure;
+    this.post({ end: true });
+    const results = await Promise.all(this.results);
+    await this.close();
+    return results;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.failure ??= new Error('taps used after they were closed');
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+class OffThreadTaps extends TapWorkers implements ResultTaps {
   private readonly ring = new SharedArrayBuffer(SPAN * SPANS);
   private readonly bytes = new Uint8Array(this.ring);
   /** Per span: bytes in it, and how many taps have yet to read it (a span is refilled at 0). */
   private readonly filled = new Array<number>(SPANS).fill(0);
   private readonly readers = new Array<number>(SPANS).fill(0);
   private current = 0;
-  private readonly results: Promise<string>[] = [];
-  private readonly workers: Worker[] = [];
-  private waiting: { resolve: () => void; reject: (err: Error) => void } | undefined;
-  private failure: Error | undefined;
-  private closed = false;
 
   constructor(private readonly specs: readonly TapSpec[]) {
-    try {
-      for (const spec of specs) this.workers.push(this.start(spec));
-    } catch (err) {
-      // no thread for one of them: the ones started must not keep the process alive
-      void this.close();
-      throw err;
-    }
-    // a failure is thrown where the bytes are fed or the results awaited, never as an unhandled rejection
-    for (const r of this.results) r.catch(() => undefined);
+    super();
+    this.startAll(specs, (spec) => ({ spec, ring: this.ring }));
   }
 
   update(chunk: Uint8Array): void | Promise<void> {
@@ -113,59 +183,23 @@ class OffThreadTaps implements ResultTaps {
   /** Hand the current span to every worker and move on to the next. */
   private commit(): void {
     this.readers[this.current] = this.specs.length;
-    const span = { start: this.current * SPAN, length: this.filled[this.current]! } satisfies ToWorker;
-    for (const w of this.workers) w.postMessage(span);
+    this.post({ start: this.current * SPAN, length: this.filled[this.current]! });
     this.current = (this.current + 1) % SPANS;
   }
 
-  private start(spec: TapSpec): Worker {
-    const worker = new Worker(workerFile(), { workerData: { spec, ring: this.ring } satisfies WorkerInput, stdout: false, stderr: false });
-    const what = `${tapLabel(spec)} on its worker thread`;
-    this.results.push(
-      new Promise<string>((resolve, reject) => {
-        const fail = (message: string) => {
-          const err = new Error(`${what} failed: ${message}`);
-          this.failure ??= err;
-          this.waiting?.reject(err);
-          reject(err);
-        };
-        worker.on('message', (m: FromWorker) => {
-          if ('done' in m) this.read(m.done / SPAN);
-          else if ('result' in m) resolve(m.result);
-          else if ('error' in m) fail(m.error);
-        });
-        worker.on('error', (err) => fail(err.message));
-        worker.on('exit', (code) => {
-          if (!this.closed) fail(`it stopped (exit code ${code})`);
-        });
-      }),
-    );
-    return worker;
-  }
-
-  /** A worker is done with `span`: once all are, it may be refilled. */
-  private read(span: number): void {
+  /** A worker is done with a span: once all are, it may be refilled. */
+  protected took(_index: number, m: { done: number } | { hashed: number }): void {
+    if (!('done' in m)) return;
+    const span = m.done / SPAN;
     if (--this.readers[span]! > 0) return;
     this.filled[span] = 0;
-    const w = this.waiting;
-    this.waiting = undefined;
-    w?.resolve();
+    this.wake();
   }
 
   async finish(): Promise<string[]> {
     if (this.failure) throw this.failure;
     if (this.filled[this.current]! > 0) this.commit();
-    for (const w of this.workers) w.postMessage({ end: true } satisfies ToWorker);
-    const results = await Promise.all(this.results);
-    await this.close();
-    return results;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.failure ??= new Error('taps used after they were closed');
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    return this.collect();
   }
 }
 

@@ -8,9 +8,7 @@
  * `AHEAD` bytes in front of the slowest tap, so what the workers read back is still cached.
  */
 import { closeSync, openSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
-import { tapLabel, workerFile } from './off-thread.js';
-import type { FromWorker, ToWorker, WorkerInput } from './tap-worker.js';
+import { TapWorkers } from './off-thread.js';
 import type { TapSpec } from './taps.js';
 
 const AHEAD = 256 << 20;
@@ -40,91 +38,43 @@ export async function withTrailingTaps<T>(specs: readonly TapSpec[], path: strin
   }
 }
 
-class Trailing implements TrailingTaps {
-  private readonly workers: Worker[] = [];
-  private readonly results: Promise<string>[] = [];
+class Trailing extends TapWorkers implements TrailingTaps {
   /** Per tap: bytes hashed; and the least of them, what every tap has done. */
   private readonly hashed: number[];
   private slowest = 0;
-  private waiting: { until: number; resolve: () => void; reject: (err: Error) => void } | undefined;
-  private failure: Error | undefined;
-  private closed = false;
+  /** The writer held back (`waiting`) is released once every tap has hashed this far. */
+  private until = 0;
 
   constructor(
     specs: readonly TapSpec[],
     fd: number,
     private readonly onHashed: (n: number) => void,
   ) {
+    super();
     this.hashed = specs.map(() => 0);
-    try {
-      for (const [i, spec] of specs.entries()) this.workers.push(this.start(spec, i, fd));
-    } catch (err) {
-      // no thread for one of them: the ones started must not keep the process alive
-      void this.close();
-      throw err;
-    }
-    // a failure is thrown where the writer reports or the results are awaited, never as an unhandled rejection
-    for (const r of this.results) r.catch(() => undefined);
+    this.startAll(specs, (spec) => ({ spec, fd }));
   }
 
   written(upTo: number): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    for (const w of this.workers) w.postMessage({ readTo: upTo } satisfies ToWorker);
+    this.post({ readTo: upTo });
     if (this.workers.length === 0 || upTo - this.slowest <= AHEAD) return undefined;
-    return new Promise<void>((resolve, reject) => (this.waiting = { until: upTo - AHEAD, resolve, reject }));
+    this.until = upTo - AHEAD;
+    return new Promise<void>((resolve, reject) => (this.waiting = { resolve, reject }));
   }
 
-  private start(spec: TapSpec, index: number, fd: number): Worker {
-    const worker = new Worker(workerFile(), { workerData: { spec, fd } satisfies WorkerInput, stdout: false, stderr: false });
-    const what = `${tapLabel(spec)} on its worker thread`;
-    this.results.push(
-      new Promise<string>((resolve, reject) => {
-        const fail = (message: string) => {
-          const err = new Error(`${what} failed: ${message}`);
-          this.failure ??= err;
-          this.waiting?.reject(err);
-          reject(err);
-        };
-        worker.on('message', (m: FromWorker) => {
-          if ('hashed' in m) this.progress(index, m.hashed);
-          else if ('result' in m) resolve(m.result);
-          else if ('error' in m) fail(m.error);
-        });
-        worker.on('error', (err) => fail(err.message));
-        worker.on('exit', (code) => {
-          if (!this.closed) fail(`it stopped (exit code ${code})`);
-        });
-      }),
-    );
-    return worker;
-  }
-
-  /** Tap `index` has hashed `upTo` bytes: report what all have done, and release a writer waiting on it. */
-  private progress(index: number, upTo: number): void {
-    this.hashed[index] = upTo;
+  /** Tap `index` has hashed this far: report what all have done, and release a writer waiting on it. */
+  protected took(index: number, m: { done: number } | { hashed: number }): void {
+    if (!('hashed' in m)) return;
+    this.hashed[index] = m.hashed;
     const slowest = Math.min(...this.hashed);
     if (slowest === this.slowest) return;
     this.onHashed(slowest - this.slowest);
     this.slowest = slowest;
-    const w = this.waiting;
-    if (w && slowest >= w.until) {
-      this.waiting = undefined;
-      w.resolve();
-    }
+    if (slowest >= this.until) this.wake();
   }
 
-  async finish(): Promise<string[]> {
-    if (this.failure) throw this.failure;
-    for (const w of this.workers) w.postMessage({ end: true } satisfies ToWorker);
-    const results = await Promise.all(this.results);
-    await this.close();
-    return results;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.failure ??= new Error('taps used after they were closed');
-    await Promise.all(this.workers.map((w) => w.terminate()));
+  finish(): Promise<string[]> {
+    return this.collect();
   }
 }
