@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { build, createContext } from '../src/api.js';
 import { xzBlockSize } from '../src/formats/compress/index.js';
 import { xzBlocks, type BlockCut } from '../src/formats/compress/xz-blocks.js';
 import { openRpm, verifyDigests } from '../src/formats/rpm/index.js';
@@ -15,6 +16,8 @@ import { writeRpm, type RpmPackage } from '../src/formats/rpm/write.js';
 import type { XzCheck } from '../src/formats/xz/container.js';
 import { Scratch } from '../src/tree/scratch.js';
 import { bytesSource, readSource } from '../src/tree/source.js';
+import { ACME, ACME_FIRMWARE } from './helpers/manifest.js';
+import { FIXTURES } from './helpers/run.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('dudkit-rpm-xz-blocks-');
@@ -77,7 +80,7 @@ function pkgFor(kernel: string): RpmPackage {
   };
 }
 
-async function build(pkg: RpmPackage, scratch: Scratch, threads: number | undefined, name: string): Promise<string> {
+async function writeTo(pkg: RpmPackage, scratch: Scratch, threads: number | undefined, name: string): Promise<string> {
   const file = join(dir, name);
   writeFileSync(file, await readSource(await writeRpm(pkg, scratch, threads ? { xzThreads: threads } : {})));
   return file;
@@ -92,12 +95,12 @@ describe('xz payload in per-file blocks', () => {
   let inBuild: string;
   let buildScratch: Scratch;
   beforeAll(async () => {
-    alone1 = await build(target, await freshScratch(), 1, 'alone-t1.rpm');
-    alone4 = await build(target, await freshScratch(), 4, 'alone-t4.rpm');
+    alone1 = await writeTo(target, await freshScratch(), 1, 'alone-t1.rpm');
+    alone4 = await writeTo(target, await freshScratch(), 4, 'alone-t4.rpm');
     // one build for three kernels: the target is written after another kernel's package
     buildScratch = await freshScratch();
     for (const k of KERNELS) {
-      const file = await build(pkgFor(k), buildScratch, 2, `build-${k}.rpm`);
+      const file = await writeTo(pkgFor(k), buildScratch, 2, `build-${k}.rpm`);
       if (k === KERNELS[1]) inBuild = file;
     }
   });
@@ -186,5 +189,34 @@ describe('xz container checks', () => {
     expect(list).toMatch(new RegExp(`Check:\\s+${shown}`));
     expect(list).toMatch(/--lzma2=dict=1MiB/);
     expect(execFileSync('xz', ['-dc', file], { maxBuffer: 1 << 24 }).equals(data)).toBe(true);
+  });
+});
+
+describe('dudkit build: a module for three kernels', () => {
+  const kernelRpm = (out: string, k: string): string => {
+    const dir = join(out, 'dd', 'rpms', 'x86_64');
+    return join(dir, readdirSync(dir).find((f) => f.startsWith('kmod-') && f.includes(k.split('-')[1]!.replace(/\.el9.*/, '')))!);
+  };
+  async function buildFor(kernels: string[], out: string): Promise<void> {
+    const sources = kernels.map((k) => `  - ko: ${ko}\n    kernel: ${k}\n`).join('');
+    const m = join(dir, `${kernels.length}.yaml`);
+    writeFileSync(m, `${ACME}${ACME_FIRMWARE}sources:\n${sources}targets:\n  - rhdd3: { out: dd, format: directory }\n`);
+    await build(m, { outDir: out, ctx: createContext({ epoch: 1700000000, onWarn: () => undefined }) });
+  }
+  // the fixture module grown past the own-block threshold by an ELF section (objcopy), so it is shared
+  const ko = join(dir, 'acmenet.ko');
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'pad'), big.subarray(0, 300_000));
+    execFileSync('objcopy', ['--add-section', `.dudkit_pad=${join(dir, 'pad')}`, '--set-section-flags', '.dudkit_pad=contents,readonly', join(FIXTURES, 'ko', KERNELS[0]!, 'acmenet.ko'), ko]);
+    await buildFor([KERNELS[1]!], join(dir, 'one'));
+    await buildFor(KERNELS, join(dir, 'three'));
+  });
+
+  test('the kmod RPM for a kernel has a byte-identical payload built alone and among three (its dependencies differ: a multi-kernel build bounds the kernel); rpm -K accepts it', async () => {
+    const alone = kernelRpm(join(dir, 'one'), KERNELS[1]!);
+    const among = kernelRpm(join(dir, 'three'), KERNELS[1]!);
+    const payload = async (file: string): Promise<Buffer> => readFileSync(file).subarray((await openRpm(file)).payloadOffset);
+    expect((await payload(among)).equals(await payload(alone))).toBe(true);
+    expect(execFileSync('rpm', ['-K', '--nosignature', among], { encoding: 'utf8' })).toMatch(/digests OK/);
   });
 });
