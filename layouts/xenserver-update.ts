@@ -217,7 +217,7 @@ function signedRepodata(packages: RepoTreePackage[], groups: CompsGroup[], epoch
   const repodata = repodataDir(packages, { epoch, groups, checksum: 'sha256', signRepomd: (repomd) => armoredDetachedSignature(key, repomd, epoch) });
   return {
     deps: repodata.deps,
-    build: async (deps, scratch) => (await repodata.build(deps, scratch)).map((f) => ({ ...f, mode: 0o444 })),
+    build: async (deps, scratch, run) => (await repodata.build(deps, scratch, run)).map((f) => ({ ...f, mode: 0o444 })),
   };
 }
 

@@ -359,9 +359,10 @@ class Planner {
 async function emitTarget(t: CheckedTarget, plan: Plan, outDir: string, ctx: Context, artifacts: Artifacts): Promise<BuiltTarget> {
   const out = resolve(outDir, t.out);
   ctx.progress.phase(`${t.target.kind}: preparing ${t.out}`);
-  const run = { progress: ctx.progress, artifacts };
   // the write side loads with the first target, so `--help`, inspect and `import 'dudkit'` stay light
-  const [{ emitPlan }, { offerBuilt }] = await Promise.all([import('./emit/index.js'), import('./emit/nested.js')]);
+  const [{ emitPlan }, { offerBuilt }, { withHashPool }] = await Promise.all([import('./emit/index.js'), import('./emit/nested.js'), import('./emit/hash-pool.js')]);
+  // generators hash many streams (repodata's packages) on worker threads
+  const run = { progress: ctx.progress, artifacts, hashing: withHashPool };
   const { entries, derived, ...emitted } = await Scratch.with((scratch) => emitPlan(plan, plan.derived ?? [], out, basename(out), ctx, scratch, run));
   const beside = await writeDerived(out, derived);
   // a later target nesting this very medium (pxe's dd.iso of this rhdd3 disk) copies the output file

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,9 @@ import {
 import { encodeHeader } from '../src/formats/rpm/header.js';
 import { RPM_TYPE, SIGTAG, TAG } from '../src/formats/rpm/tags.js';
 import { satisfies } from '../src/formats/rpm/vercmp.js';
+import { withHashLanes } from '../src/emit/hash-pool.js';
+import { silentProgress } from '../src/progress.js';
+import type { HashingScope } from '../src/tree/hashing.js';
 import { Scratch } from '../src/tree/scratch.js';
 import { bytesSource, fileSource, readSource } from '../src/tree/source.js';
 import { tempDir } from './helpers/tmp.js';
@@ -145,11 +149,11 @@ function listRpms(root: string): string[] {
   return (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.rpm')).sort();
 }
 
-async function writeRepodata(root: string, opts: Partial<RepodataOptions> = {}): Promise<RepodataFile[]> {
+async function writeRepodata(root: string, opts: Partial<RepodataOptions> = {}, hashing?: HashingScope): Promise<RepodataFile[]> {
   const inputs: RepoInput[] = [];
   for (const href of listRpms(root)) inputs.push({ href, source: await fileSource(join(root, href)) });
   return Scratch.with(async (scratch) => {
-    const files = await buildRepodata(inputs, { epoch: EPOCH, ...opts }, scratch);
+    const files = await buildRepodata(inputs, { epoch: EPOCH, ...opts }, scratch, hashing);
     mkdirSync(join(root, 'repodata'), { recursive: true });
     for (const f of files) writeFileSync(join(root, f.path), await readSource(f.source));
     return files;
@@ -177,6 +181,19 @@ function dnf(root: string, ...args: string[]): { status: number | null; stdout: 
     `--repofrompath=r,file://${root}`, '--repo=r', '--setopt=r.gpgcheck=0', ...args,
   ], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The build's hash pool with `lanes` workers; `warm`: each has hashed once before the first
+ * package, so every package is read and hashed on a worker (else the first ones are hashed here
+ * while the workers start).
+ */
+function poolScope(lanes: number, warm: boolean): HashingScope {
+  return (algorithm, _total, fn) =>
+    withHashLanes(algorithm, lanes, async (hashing) => {
+      if (warm) await Promise.all(Array.from({ length: lanes }, () => hashing.hash(async (h) => h.update(new Uint8Array(1)))));
+      return fn(hashing);
+    });
 }
 
 let rpms: string[];
@@ -345,6 +362,62 @@ describe('repodata writer', () => {
     expect(dnf(copy, 'group', 'list', '--hidden').stdout).toMatch(/Drivers/);
   });
 
+  it('hashed on worker threads (1 and 3 lanes of the build\'s hash pool, workers starting or up), the files are byte-identical to those hashed inline, which createrepo_c matched', async () => {
+    for (const [lanes, warm] of [[1, false], [1, true], [3, true]] as const) {
+      const pooled = join(dir, `pooled-${lanes}-${warm}`);
+      makeRepo(pooled, rpms);
+      const second = await writeRepodata(pooled, {}, poolScope(lanes, warm));
+      expect(second.map((f) => f.path)).toEqual(files.map((f) => f.path));
+      for (const f of files) expect(readFileSync(join(pooled, f.path)).equals(readFileSync(join(ours, f.path))), `${lanes} lanes: ${f.path}`).toBe(true);
+    }
+  });
+
+  it('a package file that shrank after it was planned fails on a worker lane as it does inline, naming the file; the lane then hashes the next file', async () => {
+    const shrunk = join(dir, 'shrunk.rpm');
+    copyFileSync(rpms.find((r) => r.includes('el9_3'))!, shrunk);
+    const inputs = [{ href: 'shrunk.rpm', source: await fileSource(shrunk) }];
+    writeFileSync(shrunk, readFileSync(shrunk).subarray(0, 5000));
+    for (const hashing of [undefined, poolScope(1, true)]) {
+      await expect(Scratch.with((s) => buildRepodata(inputs, { epoch: EPOCH }, s, hashing))).rejects.toThrow(`${shrunk}: changed while being read (expected`);
+    }
+    // the lane that met the failure hashes the next file (a file's failure is not the worker's)
+    const good = rpms.find((r) => r.includes('el9_3'))!;
+    await poolScope(1, true)('sha256', 0, async (hashing) => {
+      await expect(hashing.hashFile!(shrunk, 0, 9000, 16)).rejects.toThrow(/changed while being read/);
+      const [head, digest] = await hashing.hashFile!(good, 0, statSync(good).size, 16);
+      expect(Buffer.from(head).toString('hex')).toBe(readFileSync(good).subarray(0, 16).toString('hex'));
+      expect(digest).toBe(execFileSync('sha256sum', [good], { encoding: 'utf8' }).split(' ')[0]);
+    });
+  });
+
+  it('a package file that shrank after it was planned fails on a worker lane as it does inline, naming the file; the lane then hashes the next file', async () => {
+    const shrunk = join(dir, 'shrunk.rpm');
+    copyFileSync(rpms.find((r) => r.includes('el9_3'))!, shrunk);
+    const inputs = [{ href: 'shrunk.rpm', source: await fileSource(shrunk) }];
+    writeFileSync(shrunk, readFileSync(shrunk).subarray(0, 5000));
+    for (const hashing of [undefined, poolScope(1, true)]) {
+      await expect(Scratch.with((s) => buildRepodata(inputs, { epoch: EPOCH }, s, hashing))).rejects.toThrow(`${shrunk}: changed while being read (expected`);
+    }
+    // the lane that met the failure hashes the next file (a file's failure is not the worker's)
+    const good = rpms.find((r) => r.includes('el9_3'))!;
+    await poolScope(1, true)('sha256', 0, async (hashing) => {
+      await expect(hashing.hashFile!(shrunk, 0, 9000, 16)).rejects.toThrow(/changed while being read/);
+      const [head, digest] = await hashing.hashFile!(good, 0, statSync(good).size, 16);
+      expect(Buffer.from(head).toString('hex')).toBe(readFileSync(good).subarray(0, 16).toString('hex'));
+      expect(digest).toBe(execFileSync('sha256sum', [good], { encoding: 'utf8' }).split(' ')[0]);
+    });
+  });
+
+  it('a package that fails on a worker lane is reported like inline, and the pool hashes the packages after it', async () => {
+    const rpm = readFileSync(rpms.find((r) => r.includes('el9_3'))!);
+    const inputs = [{ href: 'a.rpm', source: bytesSource(rpm, 'a.rpm') }, { href: 'b.rpm', source: bytesSource(rpm.subarray(0, 3000), 'b.rpm') }];
+    await withHashLanes('sha256', 1, async (hashing) => {
+      await expect(Scratch.with((s) => buildRepodata(inputs, { epoch: EPOCH }, s, (_a, _t, fn) => fn(hashing)))).rejects.toThrow(/^b\.rpm: .*truncated/);
+      const [, digest] = await hashing.hash(async (h) => h.update(rpm));
+      expect(digest).toBe(createHash('sha256').update(rpm).digest('hex'));
+    });
+  });
+
   it('is deterministic: the same packages and epoch give the same bytes', async () => {
     const again = join(dir, 'again');
     makeRepo(again, rpms);
@@ -475,7 +548,7 @@ describe('repodata options', () => {
     const gen = repodataDir(some.map((r) => ({ path: `rpms/x86_64/${basename(r)}`, href: basename(r) })), { epoch: EPOCH, uniqueNames: false });
     expect(gen.deps).toEqual(some.map((r) => `rpms/x86_64/${basename(r)}`));
     const built = await Scratch.with(async (s) => {
-      const out = await gen.build(await Promise.all(some.map((r) => fileSource(r))), s);
+      const out = await gen.build(await Promise.all(some.map((r) => fileSource(r))), s, { progress: silentProgress });
       return Promise.all(out.map(async (f) => ({ path: f.path, bytes: await readSource(f.source) })));
     });
     expect(built.map((f) => f.path)).toEqual(['repomd.xml', 'primary.xml.gz', 'filelists.xml.gz', 'other.xml.gz']);

@@ -61,8 +61,9 @@ class InlineTaps implements ResultTaps {
 
 /**
  * One worker per tap: their results in the specs' order, the first failure (thrown where the taps
- * are next used, and rejecting a caller waiting on them), and stopping them. The two ways of
- * feeding them, a ring here and the file itself (`trailing-taps.ts`), extend it.
+ * are next used, and rejecting a caller waiting on them), and stopping them. The ways of feeding
+ * them, a ring here, the file itself (`trailing-taps.ts`) and whole files one after another
+ * (`hash-pool.ts`), extend it.
  */
 export abstract class TapWorkers {
   protected readonly workers: Worker[] = [];
@@ -85,8 +86,8 @@ export abstract class TapWorkers {
     for (const r of this.results) r.catch(() => undefined);
   }
 
-  /** Worker `index` has taken more in: a span (`done`) or bytes of the file (`hashed`). */
-  protected abstract took(index: number, m: Extract<FromWorker, { done: number } | { hashed: number }>): void;
+  /** Worker `index` has taken more in: a span (`done`), bytes of the file (`hashed`), a whole file range (`fileHashed`, `fileFailed`). */
+  protected abstract took(index: number, m: Exclude<FromWorker, { result: string } | { error: string }>): void;
 
   /** Release the caller held back, if any. */
   protected wake(): void {
@@ -188,7 +189,7 @@ class OffThreadTaps extends TapWorkers implements ResultTaps {
   }
 
   /** A worker is done with a span: once all are, it may be refilled. */
-  protected took(_index: number, m: { done: number } | { hashed: number }): void {
+  protected took(_index: number, m: Exclude<FromWorker, { result: string } | { error: string }>): void {
     if (!('done' in m)) return;
     const span = m.done / SPAN;
     if (--this.readers[span]! > 0) return;

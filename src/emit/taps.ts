@@ -5,6 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { MediaCheckTap } from '../formats/isomd5.js';
+import type { HashAlgorithm } from '../tree/hashing.js';
 
 /**
  * A stage that sees every byte of the output as it passes (a hash, a size counter). A returned
@@ -17,7 +18,7 @@ export interface Tap {
 export type DigestName = 'md5' | 'sha256';
 
 export type TapSpec =
-  | { readonly kind: 'digest'; readonly algorithm: DigestName }
+  | { readonly kind: 'digest'; readonly algorithm: HashAlgorithm }
   /** `volumeBytes` = the PVD volume space size × 2048; the result is the 512-byte field, as latin1 text. */
   | { readonly kind: 'media-check'; readonly volumeBytes: number; readonly supportedIso: boolean };
 
@@ -30,7 +31,7 @@ export interface FinishingTap {
 /** A digest of the bytes that pass; `finish()` after the last byte gives it in hex. */
 export class HashTap implements FinishingTap {
   private readonly hash: Hash;
-  constructor(readonly algorithm: DigestName) {
+  constructor(readonly algorithm: HashAlgorithm) {
     this.hash = createHash(algorithm);
   }
   update(chunk: Uint8Array): void {

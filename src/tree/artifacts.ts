@@ -6,6 +6,7 @@
  * never bytes held in memory.
  */
 import type { Progress } from '../progress.js';
+import type { HashingScope } from './hashing.js';
 import { Scratch } from './scratch.js';
 
 export class Artifacts {
@@ -30,9 +31,11 @@ export class Artifacts {
   }
 }
 
-/** What a generator gets besides its inputs and scratch folder: progress, and the build's artifacts. */
+/** What a generator gets besides its inputs and scratch folder: progress, the build's artifacts, where to hash. */
 export interface BuildRun {
   readonly progress: Progress;
   /** Absent when resolving a tree outside a build: nothing is shared then. */
   readonly artifacts?: Artifacts;
+  /** Where many streams are hashed (worker threads in a build); absent: on the main thread. */
+  readonly hashing?: HashingScope;
 }

@@ -4,10 +4,10 @@
  * mapped to createrepo_c's model (`parsehdr.c`): dependencies with its requires filtering, file
  * types, changelog limit and date bumping. Only the two headers are ever held in memory.
  */
-import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { FormatError, UserError } from '../../errors.js';
-import type { Source } from '../../tree/source.js';
+import { hashInline, type Hashing, type StreamHasher } from '../../tree/hashing.js';
+import { sliceSource, type Source } from '../../tree/source.js';
 import { decodeHeader, type Header, headerSize } from '../rpm/header.js';
 import { FILEFLAG, LEAD, SENSE, SIGTAG, TAG } from '../rpm/tags.js';
 import { rpmvercmp } from '../rpm/vercmp.js';
@@ -74,13 +74,47 @@ export const CHANGELOG_LIMIT = 10;
 
 const LEAD_AND_INTRO = LEAD.SIZE + 16;
 
+/** The first bytes of a package that a worker reading it hands back: a kmod's headers take a few KiB. */
+const HEAD_KEPT = 64 << 10;
+
 /**
- * Read a package from its source: the headers from the first bytes, the checksum and size from
- * all of them. Throws FormatError for anything that is not a readable RPM. `buffer`: where a
- * package on disk is read into (one per concurrent reader, reused from package to package).
+ * Read a package from its source in one pass: the headers from the first bytes, the checksum and
+ * size from all of them. Throws FormatError for anything that is not a readable RPM. `buffer`:
+ * where a package on disk is read into (one per concurrent reader, reused from package to
+ * package); `hashing`: where its bytes are hashed (inline, or a worker pool's lane, which reads
+ * a package on disk itself and hands back its first bytes).
  */
-export async function readRepoPackage(source: Source, checksumType: ChecksumType, changelogLimit = CHANGELOG_LIMIT, buffer?: Uint8Array): Promise<RepoPackage> {
-  const hash = createHash(checksumType);
+export async function readRepoPackage(
+  source: Source,
+  checksumType: ChecksumType,
+  changelogLimit = CHANGELOG_LIMIT,
+  buffer?: Uint8Array,
+  hashing: Hashing = hashInline(checksumType),
+): Promise<RepoPackage> {
+  if (source.file && hashing.hashFile) {
+    const { path, offset } = source.file;
+    const [head, checksum] = await hashing.hashFile(path, offset, source.size, HEAD_KEPT);
+    // headers longer than the bytes handed back (thousands of files): the rest of them read here
+    const rest = head.length < source.size ? sliceSource(path, offset + head.length, source.size - head.length, source.origin).open() : [];
+    const { sig, main } = await readHeaders(chain(head, rest), false);
+    return packageFromHeaders(sig, main, { checksumType, checksum, size: source.size, changelogLimit });
+  }
+  const reused = buffer !== undefined && source.file !== undefined;
+  const [{ sig, main, size }, checksum] = await hashing.hash((hasher) => readHeaders(reused ? readInto(source, buffer) : source.open(), reused, hasher));
+  return packageFromHeaders(sig, main, { checksumType, checksum, size, changelogLimit });
+}
+
+async function* chain(first: Uint8Array, rest: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield first;
+  yield* rest;
+}
+
+/**
+ * The two headers from the first of `chunks` (`reused`: each a view of one buffer, valid until
+ * the next), with every byte passed to `hasher` and counted; without one, only as far as the
+ * headers reach.
+ */
+async function readHeaders(chunks: AsyncIterable<Uint8Array>, reused: boolean, hasher?: StreamHasher): Promise<{ sig: Header; main: Header; size: number }> {
   let size = 0;
   /** The bytes seen while the headers are incomplete. */
   let head: Uint8Array | undefined;
@@ -88,9 +122,8 @@ export async function readRepoPackage(source: Source, checksumType: ChecksumType
   let needed = LEAD_AND_INTRO;
   let headers: { sig: Header; main: Header } | undefined;
 
-  const reused = buffer !== undefined && source.file !== undefined;
-  for await (const chunk of reused ? readInto(source, buffer) : source.open()) {
-    hash.update(chunk);
+  for await (const chunk of chunks) {
+    await hasher?.update(chunk);
     size += chunk.length;
     if (headers) continue;
     // the chunk may be the reused buffer, overwritten by the next read: what is kept of it is
@@ -105,12 +138,13 @@ export async function readRepoPackage(source: Source, checksumType: ChecksumType
       else headers = decodeHeaders(owned ? buf : buf.slice(0, needed));
     }
     if (!headers) head = owned ? buf : buf.slice();
+    else if (!hasher) break;
   }
   if (!headers) {
     if (headLength < LEAD_AND_INTRO) checkLead(head ?? new Uint8Array(0));
     throw new FormatError(`truncated RPM: ${headLength} bytes, the headers need ${needed}`);
   }
-  return packageFromHeaders(headers.sig, headers.main, { checksumType, checksum: hash.digest('hex'), size, changelogLimit });
+  return { ...headers, size };
 }
 
 /**

@@ -13,6 +13,8 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { asUserError, UserError } from '../../errors.js';
+import type { BuildRun } from '../../tree/artifacts.js';
+import { inlineHashing, type Hashing, type HashingScope } from '../../tree/hashing.js';
 import { identityOf } from '../../tree/identity.js';
 import type { Scratch } from '../../tree/scratch.js';
 import { bytesSource, type Source } from '../../tree/source.js';
@@ -59,45 +61,16 @@ const TYPES: readonly MetadataType[] = ['primary', 'filelists', 'other'];
 const READ_AHEAD = 4;
 const READ_BUFFER = 1 << 20;
 
-export async function buildRepodata(packages: readonly RepoInput[], opts: RepodataOptions, scratch: Scratch): Promise<RepodataFile[]> {
+/**
+ * The repository's metadata files. `hashing`: where the packages' checksums are computed (the
+ * build's worker pool: its lanes hash while the main thread parses; the bytes do not depend on it).
+ */
+export async function buildRepodata(packages: readonly RepoInput[], opts: RepodataOptions, scratch: Scratch, hashing: HashingScope = inlineHashing): Promise<RepodataFile[]> {
   const checksumType = opts.checksum ?? 'sha256';
   const unique = opts.uniqueNames ?? true;
   const ordered = createrepoOrder(packages);
-
-  const spools: GzipSpool[] = [];
-  let spooled: SpooledFile[];
-  try {
-    for (const type of TYPES) spools.push(await GzipSpool.create(scratch.path(`${type}.xml.gz`), checksumType, `generated ${type}.xml.gz`));
-    const [primary, filelists, other] = spools as [GzipSpool, GzipSpool, GzipSpool];
-    for (const [i, type] of TYPES.entries()) await spools[i]!.write(documentStart(type, ordered.length));
-    // read a few packages ahead (their I/O overlaps), write their chunks strictly in order
-    // one read buffer per package in flight, handed from package to package
-    const buffers = Array.from({ length: READ_AHEAD }, () => new Uint8Array(READ_BUFFER));
-    const chunksOf = async (input: RepoInput): Promise<[string, string, string]> => {
-      const buffer = buffers.pop()!;
-      try {
-        const pkg = await readRepoPackage(input.source, checksumType, opts.changelogLimit ?? CHANGELOG_LIMIT, buffer);
-        return [primaryPackage(pkg, { href: input.href, mtime: input.mtime ?? opts.epoch }), filelistsPackage(pkg), otherPackage(pkg)];
-      } catch (err) {
-        asUserError(err, input.source.origin);
-      } finally {
-        buffers.push(buffer);
-      }
-    };
-    await inOrder(ordered, READ_AHEAD, chunksOf, async ([p, f, o]) => {
-      await primary.write(p);
-      await filelists.write(f);
-      await other.write(o);
-    });
-    spooled = [];
-    for (const [i, type] of TYPES.entries()) {
-      await spools[i]!.write(documentEnd(type));
-      spooled.push(await spools[i]!.finish());
-    }
-  } catch (err) {
-    await Promise.all(spools.map((s) => s.abort()));
-    throw err;
-  }
+  const totalBytes = ordered.reduce((n, p) => n + p.source.size, 0);
+  const spooled = await hashing(checksumType, totalBytes, (h) => spoolMetadata(ordered, opts, scratch, h));
 
   const files: RepodataFile[] = [];
   const records: RepomdRecord[] = [];
@@ -123,6 +96,47 @@ export async function buildRepodata(packages: readonly RepoInput[], opts: Repoda
   files.unshift({ path: 'repodata/repomd.xml', source: bytesSource(repomd, 'generated repomd.xml') });
   if (opts.signRepomd) files.push({ path: 'repodata/repomd.xml.asc', source: bytesSource(await opts.signRepomd(repomd), 'generated repomd.xml.asc') });
   return files;
+}
+
+/**
+ * The three metadata documents, gzipped into scratch spools: packages read a few ahead (their
+ * I/O and hashing overlap), their chunks written strictly in order.
+ */
+async function spoolMetadata(ordered: readonly RepoInput[], opts: RepodataOptions, scratch: Scratch, hashing: Hashing): Promise<SpooledFile[]> {
+  const checksumType = opts.checksum ?? 'sha256';
+  const spools: GzipSpool[] = [];
+  try {
+    for (const type of TYPES) spools.push(await GzipSpool.create(scratch.path(`${type}.xml.gz`), checksumType, `generated ${type}.xml.gz`));
+    const [primary, filelists, other] = spools as [GzipSpool, GzipSpool, GzipSpool];
+    for (const [i, type] of TYPES.entries()) await spools[i]!.write(documentStart(type, ordered.length));
+    // one read buffer per package in flight, handed from package to package
+    const buffers = Array.from({ length: READ_AHEAD }, () => new Uint8Array(READ_BUFFER));
+    const chunksOf = async (input: RepoInput): Promise<[string, string, string]> => {
+      const buffer = buffers.pop()!;
+      try {
+        const pkg = await readRepoPackage(input.source, checksumType, opts.changelogLimit ?? CHANGELOG_LIMIT, buffer, hashing);
+        return [primaryPackage(pkg, { href: input.href, mtime: input.mtime ?? opts.epoch }), filelistsPackage(pkg), otherPackage(pkg)];
+      } catch (err) {
+        asUserError(err, input.source.origin);
+      } finally {
+        buffers.push(buffer);
+      }
+    };
+    await inOrder(ordered, READ_AHEAD, chunksOf, async ([p, f, o]) => {
+      await primary.write(p);
+      await filelists.write(f);
+      await other.write(o);
+    });
+    const spooled: SpooledFile[] = [];
+    for (const [i, type] of TYPES.entries()) {
+      await spools[i]!.write(documentEnd(type));
+      spooled.push(await spools[i]!.finish());
+    }
+    return spooled;
+  } catch (err) {
+    await Promise.all(spools.map((s) => s.abort()));
+    throw err;
+  }
 }
 
 /**
@@ -160,16 +174,16 @@ export interface RepoTreePackage {
 export function repodataDir(packages: readonly RepoTreePackage[], opts: RepodataOptions): {
   deps: readonly string[];
   key?: string;
-  build(deps: Source[], scratch: Scratch): Promise<{ path: string; source: Source }[]>;
+  build(deps: Source[], scratch: Scratch, run: BuildRun): Promise<{ path: string; source: Source }[]>;
 } {
   // the same packages at the same places give the same metadata (unless a signer is involved)
   const key = identityOf(['repodata', packages.map((p) => [p.href, p.mtime]), opts]);
   return {
     deps: packages.map((p) => p.path),
     ...(key !== undefined ? { key } : {}),
-    async build(deps, scratch) {
+    async build(deps, scratch, run) {
       const inputs = packages.map((p, i) => ({ href: p.href, source: deps[i]!, mtime: p.mtime }));
-      const files = await buildRepodata(inputs, opts, scratch);
+      const files = await buildRepodata(inputs, opts, scratch, run.hashing);
       return files.map((f) => ({ path: f.path.slice('repodata/'.length), source: f.source }));
     },
   };
