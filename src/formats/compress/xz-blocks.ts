@@ -116,19 +116,19 @@ export async function* xzBlocks(input: AsyncIterable<Uint8Array>, cuts: Iterable
   yield streamHeader(opts.check);
   const records: IndexRecord[] = [];
   const pending: Promise<XzBlock>[] = [];
-  async function* next(): AsyncGenerator<Uint8Array> {
+  const oldest = async (): Promise<Uint8Array> => {
     const block = await pending.shift()!;
     records.push({ unpaddedSize: block.unpaddedSize, uncompressedSize: block.uncompressedSize });
-    yield block.bytes;
-  }
+    return block.bytes;
+  };
   for await (const { data, reusable } of cutInto(input, cuts)) {
     const encoding = encodeCut(data, reusable, opts);
     // its failure is reported when its turn comes; until then it must not count as unhandled
     encoding.catch(() => undefined);
     pending.push(encoding);
-    while (pending.length >= inFlight) yield* next();
+    if (pending.length >= inFlight) yield await oldest();
   }
-  while (pending.length > 0) yield* next();
+  while (pending.length > 0) yield await oldest();
   const index = streamIndex(records);
   yield index;
   yield streamFooter(opts.check, index.length);
