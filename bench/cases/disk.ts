@@ -4,7 +4,9 @@
  *   (DUDKIT_BENCH_REPODATA_RPMS, default 50,1000; goals ≤ 2× at 50 and ≤ 1× at 1000);
  * - `disk-rpms`: a whole RHEL driver update disk from DUDKIT_BENCH_DISK_RPMS (default 50) given
  *   kmod RPMs — `dudkit build` (rhdd3 ISO with the media-check MD5) against the ddiskit pipeline
- *   `createrepo_c && xorriso -as mkisofs -V OEMDRV -R && implantisomd5` (goal ≤ 1×);
+ *   `createrepo_c && xorriso -as mkisofs -V OEMDRV -R && implantisomd5` (goal ≤ 1×), and against
+ *   the floor of its vermagic check of the given modules, which the pipeline does not do: `xz -dc`
+ *   of each stored payload;
  * - `disk-modules`: the same disk from modules for DUDKIT_BENCH_DISK_KERNELS (default 50) kernels
  *   (one manifest, one `ko:` source per kernel) against one `rpmbuild -bb` per kernel, then the
  *   same three tools (goal ≤ 0.2×).
@@ -21,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { openRpm } from '../../src/formats/rpm/read.js';
 import { writeRpm } from '../../src/formats/rpm/write.js';
 import type { DriverMeta } from '../../src/model/driverset.js';
 import { kmodPackage, type KmodModule } from '../../src/packages/kmod.js';
@@ -39,6 +42,8 @@ const KERNELS = Number(process.env.DUDKIT_BENCH_DISK_KERNELS ?? '50');
 const REPODATA_COUNTS = (process.env.DUDKIT_BENCH_REPODATA_RPMS ?? '50,1000').split(',').map(Number);
 const CREATEREPO = 'createrepo_c --no-database --general-compress-type=gz';
 const DISK_PIPELINE = 'createrepo_c && xorriso -as mkisofs -R && implantisomd5';
+/** The floor of the build's vermagic check of given RPMs: it must decompress each payload (up to its last module). */
+const CHECK_FLOOR = 'xz -dc of each payload (the check\'s floor)';
 const MODULES_PIPELINE = `rpmbuild -bb per kernel && ${DISK_PIPELINE}`;
 /** Size of each package's synthetic module (MiB); real kmods hold 0.1–20 MiB. */
 const MODULE_MIB = Number(process.env.DUDKIT_BENCH_DISK_MODULE_MIB ?? '1');
@@ -165,7 +170,10 @@ async function runDiskFromRpms(): Promise<BenchRow[]> {
   writeFileSync(manifest, `name: acmenet\nversion: 2.4.1\nvendor: acme\nsummary: bench\nsources:\n  - rpm: ${rpms}/*.rpm\n${TARGET}`);
   const out = join(work!, 'out');
   const have = haveDiskTools();
-  const rows = [row(label, 'dudkit build', `${sh(process.execPath)} ${sh(CLI)} build ${sh(manifest)} -o ${sh(out)}`, () => rmSync(out, { recursive: true, force: true }), have ? [DISK_PIPELINE] : [], { [DISK_PIPELINE]: 1 })];
+  const payloads = await payloadFiles(rpms, join(work!, 'payloads'));
+  const rows = [row(label, 'dudkit build', `${sh(process.execPath)} ${sh(CLI)} build ${sh(manifest)} -o ${sh(out)}`, () => rmSync(out, { recursive: true, force: true }), [...(have ? [DISK_PIPELINE] : []), ...(payloads ? [CHECK_FLOOR] : [])], { [DISK_PIPELINE]: 1 })];
+  // the stored payloads were cut out as setup; only their decompression is timed
+  if (payloads) rows.push(row(label, CHECK_FLOOR, `for f in ${sh(payloads)}/*; do xz -dc "$f" >/dev/null || exit 1; done`, () => undefined));
   if (have) {
     const tree = join(work!, 'tree');
     const iso = join(work!, 'dd.iso');
@@ -178,6 +186,18 @@ async function runDiskFromRpms(): Promise<BenchRow[]> {
   }
   rmSync(out, { recursive: true, force: true });
   return rows;
+}
+
+/** Each RPM's stored (xz) payload as a file in `dir`, or undefined without xz. */
+async function payloadFiles(rpms: string, dir: string): Promise<string | undefined> {
+  if (!hasCommand('xz')) return undefined;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const n of readdirSync(rpms).filter((f) => f.endsWith('.rpm'))) {
+    const pkg = await openRpm(join(rpms, n));
+    await pipeline(Readable.from(pkg.rawPayload()), createWriteStream(join(dir, `${n}.xz`)));
+  }
+  return dir;
 }
 
 /** The spec ddiskit would hand rpmbuild for one kernel: the modules under extra/, depmod in %post. */
