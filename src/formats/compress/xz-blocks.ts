@@ -20,7 +20,7 @@ export interface XzBlocksOptions {
   /** 1–9 */
   level: number;
   check: XzCheck;
-  /** Blocks encoded at once (default: `xzThreadsFor(level)`); the bytes do not depend on it. */
+  /** Blocks encoded at once (default: `xzThreadsFor(level)`, at most 3); the bytes do not depend on it. */
   threads?: number;
   /** Where reusable blocks are looked up and kept; without one every block is encoded. */
   memo?: XzBlockMemo;
@@ -55,6 +55,13 @@ export class XzBlockMemo {
     return made;
   }
 }
+
+/**
+ * The encodings run on libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise),
+ * which also serves file reads and writes: one thread is left to them, or reading the next
+ * block's input and writing the spool would wait behind the encoders.
+ */
+const MAX_POOL_ENCODERS = 3;
 
 /** Raw LZMA2 (dictionary reset at the start, end marker at the end) of `data` at a preset level. */
 async function rawLzma2(data: Uint8Array, level: number): Promise<Uint8Array> {
@@ -112,7 +119,7 @@ async function* cutInto(input: AsyncIterable<Uint8Array>, cuts: Iterable<BlockCu
  * input's). At most `threads` blocks are held and encoded at once, and they are written in order.
  */
 export async function* xzBlocks(input: AsyncIterable<Uint8Array>, cuts: Iterable<BlockCut>, opts: XzBlocksOptions): AsyncGenerator<Uint8Array> {
-  const inFlight = Math.max(1, opts.threads ?? (await xzThreadsFor(opts.level)));
+  const inFlight = Math.max(1, opts.threads ?? Math.min(await xzThreadsFor(opts.level), MAX_POOL_ENCODERS));
   yield streamHeader(opts.check);
   const records: IndexRecord[] = [];
   const pending: Promise<XzBlock>[] = [];
