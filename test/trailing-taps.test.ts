@@ -3,12 +3,16 @@
 // tap compute of the same bytes; failures are one-line errors; no worker or descriptor is left.
 import { createCipheriv } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { openSync, readdirSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OFF_THREAD_FROM } from '../src/emit/off-thread.js';
+import { emitIso } from '../src/emit/iso.js';
 import { makeTap, type TapSpec } from '../src/emit/taps.js';
 import { withTrailingTaps } from '../src/emit/trailing-taps.js';
+import { createContext } from '../src/context.js';
+import type { Source } from '../src/tree/source.js';
+import { Tree, type ResolvedEntry } from '../src/tree/tree.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('dudkit-trailing-');
@@ -76,4 +80,24 @@ describe('trailing taps (read back behind the writer, on worker threads)', () =>
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
+
+  it('an image past the threshold whose file shrinks while it is written: a one-line error, no output, no temporary, no descriptor left', async () => {
+    const out = join(dir, 'shrinks');
+    mkdirSync(out);
+    const fds = openFds();
+    const chunk = new Uint8Array(4 << 20);
+    const shrinking: Source = {
+      size: OFF_THREAD_FROM + (8 << 20),
+      origin: 'big.bin',
+      async *open() {
+        for (let done = 0; done < OFF_THREAD_FROM / 2; done += chunk.length) yield chunk;
+      },
+    };
+    const entries = new Tree().file('big.bin', shrinking).entries() as ResolvedEntry[];
+    const write = emitIso(entries, join(out, 'x.iso'), { volumeId: 'SHRINKS', implantMd5: true, digests: ['sha256'] }, createContext({ epoch: 1700000000 }));
+    await expect(write).rejects.toThrow(/^big\.bin: shrank while being read \(planned \d+ bytes, got \d+\)$/);
+    expect(readdirSync(out)).toEqual([]);
+    expect(openFds()).toBe(fds);
+  });
 });
+

@@ -90,6 +90,11 @@ class PooledSink implements Sink {
     }
   }
 
+  /**
+   * A file's bytes read straight into the pool. Not a kernel-side copy: Node copies only whole files
+   * (copyFile), a re-mastered image puts an installer's files at other offsets than the installer
+   * has them, and on ext4 here copy_file_range cost about what pread + pwrite do (issue 18).
+   */
   async copy(source: Source): Promise<number | undefined> {
     const file = source.file;
     if (!file) return undefined;
