@@ -7,7 +7,9 @@
  * the same copy plus an allocation each, and the writer's own buffers are reused at once.
  * Starting the workers costs about 160 ms on two busy cores (measured: two workers booting and
  * taking their first span), what MD5 and SHA-256 inline take for about 64 MiB, so outputs planned
- * smaller than that, or of a size not known beforehand, hash inline as the bytes pass.
+ * smaller than that, or of a size not known beforehand, hash inline as the bytes pass. An ISO
+ * image, written by one sink into one file, feeds its workers differently: they read the file
+ * back behind the writes (`trailing-taps.ts`, on the same `TapWorkers` base).
  */
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker, WorkerInput } from './tap-worker.js';
