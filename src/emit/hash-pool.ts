@@ -59,7 +59,7 @@ class FileLane extends TapWorkers {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject, path };
-      // a worker failure rejects the caller waiting
+      // held as the base's waiting caller, so that a failure of the worker rejects this call too
       this.waiting = { resolve: () => undefined, reject };
       this.post({ file: path, offset, size, keep });
     });
@@ -126,11 +126,10 @@ class HashPool implements Hashing {
     }
   }
 
-  private add(): FileLane {
+  private add(): void {
     const lane = new FileLane(this.spec);
     this.all.push(lane);
     this.idle.push(lane);
-    return lane;
   }
 
   /** An idle lane (one that is up first), a new one while there are fewer than `lanes`, or the next to come free. */
