@@ -16,13 +16,13 @@
  */
 import { attachCases } from './cases/attach.js';
 import { isoCases, isoSummary } from './cases/iso.js';
-import { diskCases } from './cases/disk.js';
+import { diskCases, diskSummary } from './cases/disk.js';
 import { rpmCases } from './cases/rpm.js';
 import { targetsCases, targetsSummary } from './cases/targets.js';
 import { hasCommand, printTable, type BenchCase, type BenchRow } from './registry.js';
 
 const cases: BenchCase[] = [...isoCases, ...rpmCases, ...diskCases, ...attachCases, ...targetsCases];
-const summaries: ((rows: readonly BenchRow[]) => string[])[] = [isoSummary, targetsSummary];
+const summaries: ((rows: readonly BenchRow[]) => string[])[] = [isoSummary, diskSummary, targetsSummary];
 
 if (!hasCommand('/usr/bin/time')) {
   process.stderr.write('bench: GNU time is needed at /usr/bin/time (Debian package "time")\n');
