@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { blockCheck, frameBlock, streamFooter, streamHeader, streamIndex, type IndexRecord, type XzBlock, type XzCheck } from '../xz/container.js';
-import { xzDictSize, xzThreadsFor } from './index.js';
+import { xzBlockSize, xzDictSize, xzThreadsFor } from './index.js';
 
 /** One block of the input: its size, and whether its bytes are likely to recur (a large file's data). */
 export interface BlockCut {
@@ -114,26 +114,54 @@ async function* cutInto(input: AsyncIterable<Uint8Array>, cuts: Iterable<BlockCu
   if (!cut.done) throw new Error('internal: xz input is shorter than its planned blocks');
 }
 
+/** A block being encoded or waiting its turn to be written. */
+interface Pending {
+  readonly block: Promise<XzBlock>;
+  /** Settles (never rejects) when the encoding has ended. */
+  readonly ended: Promise<void>;
+  readonly size: number;
+  done: boolean;
+}
+
 /**
  * Compress `input` into one xz stream with a block per cut (the cuts' sizes must add up to the
- * input's). At most `threads` blocks are held and encoded at once, and they are written in order.
+ * input's); blocks are written in order. At most `threads` encodings run at once, counted as
+ * encodings, not as blocks waiting: a small glue block finished behind a large module's block
+ * must not hold the next module back (a package alternates the two). Blocks held, running or
+ * done but not yet written, stay within `threads` × the level's block size of input.
  */
 export async function* xzBlocks(input: AsyncIterable<Uint8Array>, cuts: Iterable<BlockCut>, opts: XzBlocksOptions): AsyncGenerator<Uint8Array> {
-  const inFlight = Math.max(1, opts.threads ?? Math.min(await xzThreadsFor(opts.level), MAX_POOL_ENCODERS));
+  const threads = Math.max(1, opts.threads ?? Math.min(await xzThreadsFor(opts.level), MAX_POOL_ENCODERS));
+  const heldLimit = threads * xzBlockSize(opts.level);
   yield streamHeader(opts.check);
   const records: IndexRecord[] = [];
-  const pending: Promise<XzBlock>[] = [];
+  const pending: Pending[] = [];
+  let running = 0;
+  let held = 0;
   const oldest = async (): Promise<Uint8Array> => {
-    const block = await pending.shift()!;
+    const p = pending.shift()!;
+    held -= p.size;
+    const block = await p.block;
     records.push({ unpaddedSize: block.unpaddedSize, uncompressedSize: block.uncompressedSize });
     return block.bytes;
   };
   for await (const { data, reusable } of cutInto(input, cuts)) {
-    const encoding = encodeCut(data, reusable, opts);
-    // its failure is reported when its turn comes; until then it must not count as unhandled
-    encoding.catch(() => undefined);
-    pending.push(encoding);
-    if (pending.length >= inFlight) yield await oldest();
+    // room for this block: an encoder free, and the held input within bounds
+    while (running >= threads || (pending.length > 0 && held + data.length > heldLimit)) {
+      if (running >= threads) await Promise.race(pending.filter((p) => !p.done).map((p) => p.ended));
+      else await pending[0]!.ended;
+      while (pending[0]?.done) yield await oldest();
+    }
+    const block = encodeCut(data, reusable, opts);
+    const p: Pending = { block, size: data.length, done: false, ended: block.then(() => undefined, () => undefined) };
+    void p.ended.then(() => {
+      p.done = true;
+      running--;
+    });
+    running++;
+    held += data.length;
+    pending.push(p);
+    while (pending[0]?.done) yield await oldest();
   }
   while (pending.length > 0) yield await oldest();
   const index = streamIndex(records);
