@@ -6,7 +6,8 @@
  * file ranges it is told, one after another, each with a fresh tap, handing back each one's digest
  * and first bytes (a package's headers), so the files' bytes cross no thread.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
+import { ChangedWhileRead, readRangeSync } from '../tree/hashing.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { makeTap, type TapSpec } from './taps.js';
 
@@ -71,24 +72,13 @@ function readFile(fd: number, end: number, t: NonNullable<typeof tap>): void {
 function takeFile(m: FileRange): void {
   buffer ??= Buffer.allocUnsafe(READ);
   const t = makeTap(input.spec);
-  const head = new Uint8Array(Math.min(m.keep, m.size));
+  let head: Uint8Array;
   try {
-    const fd = openSync(m.file, 'r');
-    try {
-      for (let done = 0; done < m.size; ) {
-        const n = readSync(fd, buffer, 0, Math.min(READ, m.size - done), m.offset + done);
-        if (n === 0) throw Object.assign(new Error(`changed while being read (expected ${m.size} bytes, got ${done})`), { changed: true });
-        const chunk = buffer.subarray(0, n);
-        if (done < head.length) head.set(chunk.subarray(0, head.length - done), done);
-        t.update(chunk);
-        done += n;
-      }
-    } finally {
-      closeSync(fd);
-    }
+    head = readRangeSync(m.file, m.offset, m.size, m.keep, buffer, (chunk) => t.update(chunk));
   } catch (err) {
-    const e = err as NodeJS.ErrnoException & { changed?: boolean };
-    reply({ fileFailed: { message: e.message, ...(e.code ? { code: e.code } : {}), ...(e.syscall ? { syscall: e.syscall } : {}), ...(e.path ? { path: e.path } : {}), ...(e.changed ? { changed: true } : {}) } });
+    const e = err as NodeJS.ErrnoException;
+    const changed = err instanceof ChangedWhileRead;
+    reply({ fileFailed: { message: changed ? err.reason : e.message, ...(e.code ? { code: e.code } : {}), ...(e.syscall ? { syscall: e.syscall } : {}), ...(e.path ? { path: e.path } : {}), ...(changed ? { changed } : {}) } });
     return;
   }
   reply({ fileHashed: t.finish(), head }, [head.buffer as ArrayBuffer]);

@@ -4,7 +4,7 @@
  * `withHashPool`). Generators only see these shapes, so the byte formats stay free of threads.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 
 export type HashAlgorithm = 'md5' | 'sha1' | 'sha256';
@@ -40,23 +40,43 @@ export const hashInline = (algorithm: HashAlgorithm): Hashing => ({
 
 export const inlineHashing: HashingScope = (algorithm, _totalBytes, fn) => fn(hashInline(algorithm));
 
-/** What `Hashing.hashFile` does, on this thread: one read of the range, hashed, its first `keep` bytes kept. */
-export async function hashFileHere(algorithm: HashAlgorithm, path: string, offset: number, size: number, keep: number): Promise<[Uint8Array, string]> {
-  const h = createHash(algorithm);
+/** A file range that ended before its planned size: the file changed after it was planned. */
+export class ChangedWhileRead extends UserError {
+  constructor(
+    /** The message without the file's name. */
+    readonly reason: string,
+    path: string,
+  ) {
+    super(reason, path);
+  }
+}
+
+/**
+ * `size` bytes of file `path` from `offset`, read through `buffer` with blocking reads, each chunk
+ * given to `update`; returns their first `keep` bytes (in a buffer of their own). How a hash
+ * pool's worker reads a package, and the main thread while the workers start.
+ */
+export function readRangeSync(path: string, offset: number, size: number, keep: number, buffer: Uint8Array, update: (chunk: Uint8Array) => void): Uint8Array {
   const head = new Uint8Array(Math.min(keep, size));
-  const buffer = new Uint8Array(Math.min(size, 1 << 20));
-  const fh = await open(path, 'r');
+  const fd = openSync(path, 'r');
   try {
     for (let done = 0; done < size; ) {
-      const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, size - done), offset + done);
-      if (bytesRead === 0) throw new UserError(`changed while being read (expected ${size} bytes, got ${done})`, path);
-      const chunk = buffer.subarray(0, bytesRead);
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - done), offset + done);
+      if (n === 0) throw new ChangedWhileRead(`changed while being read (expected ${size} bytes, got ${done})`, path);
+      const chunk = buffer.subarray(0, n);
       if (done < head.length) head.set(chunk.subarray(0, head.length - done), done);
-      h.update(chunk);
-      done += bytesRead;
+      update(chunk);
+      done += n;
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
+  return head;
+}
+
+/** What `Hashing.hashFile` does, on this thread: one read of the range, hashed, its first `keep` bytes kept. */
+export function hashFileHere(algorithm: HashAlgorithm, path: string, offset: number, size: number, keep: number): [Uint8Array, string] {
+  const h = createHash(algorithm);
+  const head = readRangeSync(path, offset, size, keep, new Uint8Array(Math.min(size, 1 << 20)), (chunk) => void h.update(chunk));
   return [head, h.digest('hex')];
 }
