@@ -2,7 +2,8 @@
  * Reading a folder on disk: the one walker every reader of folders uses (release sources, the
  * `dudkit iso` input, a disk written as a folder), in the one order trees use (path bytes).
  */
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asUserError, UserError } from '../errors.js';
 import { sliceSource, type Source } from './source.js';
@@ -24,26 +25,30 @@ export type FolderEntry =
   | (FolderEntryBase & { readonly type: 'file' | 'dir' | 'other' })
   | (FolderEntryBase & { readonly type: 'symlink'; readonly target: string });
 
-/** Every entry below `root` (symlinks not followed), parents before their children, siblings by name bytes. */
+/**
+ * Every entry below `root` (symlinks not followed), parents before their children, siblings by name
+ * bytes. Blocking calls: with the folder in the page cache, a thread-pool round trip per lstat
+ * costs more than the lstat (2,000 files: about 80 ms against 45 ms).
+ */
 export async function walkFolder(root: string): Promise<FolderEntry[]> {
   const out: FolderEntry[] = [];
-  const visit = async (rel: string): Promise<void> => {
-    const names = (await readdir(rel ? join(root, rel) : root)).sort(comparePaths);
-    // stat a folder's entries together (thread-pool parallel), then record them in order
-    const stats = await Promise.all(names.map((name) => lstat(join(root, rel, name))));
-    for (const [i, name] of names.entries()) {
+  const visit = (rel: string): void => {
+    const dir = rel ? join(root, rel) : root;
+    // join(dir, name) for every name, normalised once: a name from readdir is one plain component
+    const prefix = join(dir, 'x').slice(0, -1);
+    for (const name of readdirSync(dir).sort(comparePaths)) {
       const r = rel ? `${rel}/${name}` : name;
-      const path = join(root, r);
-      const st = stats[i]!;
-      if (st.isSymbolicLink()) out.push({ rel: r, path, type: 'symlink', mode: st.mode, size: 0, target: await readlink(path) });
+      const path = prefix + name;
+      const st = lstatSync(path);
+      if (st.isSymbolicLink()) out.push({ rel: r, path, type: 'symlink', mode: st.mode, size: 0, target: readlinkSync(path) });
       else if (st.isDirectory()) {
         out.push({ rel: r, path, type: 'dir', mode: st.mode, size: 0 });
-        await visit(r);
+        visit(r);
       } else if (st.isFile()) out.push({ rel: r, path, type: 'file', mode: st.mode, size: st.size });
       else out.push({ rel: r, path, type: 'other', mode: st.mode, size: 0 });
     }
   };
-  await visit('');
+  visit('');
   return out;
 }
 
