@@ -322,6 +322,9 @@ describe('ISO 9660 writer limits', () => {
     expect(ecmaIdentifiers(req(['averyveryverylongname.rpm', 'averyveryverylongname2.rpm', 'README', 'a.b.c']))).toEqual(['AVERYVE0.RPM;1', 'AVERYVE1.RPM;1', 'README.;1', 'A_B.C;1']);
     expect(ecmaIdentifiers(req(['some.dir'], true))).toEqual(['SOME_DIR']);
     expect(jolietIdentifiers(req(['a:b', 'a_b', `${'x'.repeat(70)}.rpm`]), { limit: 64, overflow: 'truncate' })).toEqual(['a_b0', 'a_b1', `${'x'.repeat(60)}.rpm`]);
+    // upper case first (ß is SS), then one _ per other character, a pair outside the BMP included
+    expect(ecmaIdentifiers(req(['straße.txt', 'ﬁ\u{1f600}x.tar.gz']))).toEqual(['STRASSE.TXT;1', 'FI_X_TAR.GZ;1']);
+    expect(jolietIdentifiers(req(['a\u{1f600}b', 'é?.txt', 'plain name.txt']), { limit: 64, overflow: 'truncate' })).toEqual(['a_b', 'é_.txt', 'plain name.txt']);
   });
 });
 

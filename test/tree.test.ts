@@ -9,7 +9,7 @@ import { Artifacts } from '../src/tree/artifacts.js';
 import { resolveTree } from '../src/tree/resolve.js';
 import { Scratch } from '../src/tree/scratch.js';
 import { bytesSource, readSource, type Source } from '../src/tree/source.js';
-import { Tree, type ResolvedEntry } from '../src/tree/tree.js';
+import { comparePaths, Tree, type ResolvedEntry } from '../src/tree/tree.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir();
@@ -26,6 +26,15 @@ describe('Tree', () => {
   it('implies parents and sorts by path bytes', () => {
     const t = new Tree().file('z', bytesSource('')).file('a/b/c', bytesSource('')).symlink('a/l', 'b/c');
     expect(t.entries().map((e) => `${e.type}:${e.path}`)).toEqual(['dir:a', 'dir:a/b', 'file:a/b/c', 'symlink:a/l', 'file:z']);
+  });
+
+  it('orders paths as Buffer.compare orders their UTF-8 bytes, around surrogates too', () => {
+    const units = ['a', 'b', '/', 'é', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\ud83d\ude00', '\ud83d', '\ude00', '\ud800\udc00'];
+    const paths = [''];
+    for (const x of units) for (const y of units) paths.push(x, x + y, `${x}a${y}`);
+    const bytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+    const wrong = paths.flatMap((a) => paths.filter((b) => comparePaths(a, b) !== bytes(a, b)).map((b) => [a, b]));
+    expect(wrong).toEqual([]);
   });
 
   it('builds generated entries after their dependencies', async () => {

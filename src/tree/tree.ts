@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { compareUtf8 } from '../formats/utf8.js';
 import type { BuildRun } from './artifacts.js';
 import type { Source } from './source.js';
 import type { Scratch } from './scratch.js';
@@ -58,10 +59,7 @@ export function checkPath(path: string): string {
 }
 
 /** Byte-wise comparison of UTF-8 paths: the one order every emitter uses. */
-export function comparePaths(a: string, b: string): number {
-  const ea = Buffer.from(a), eb = Buffer.from(b);
-  return Buffer.compare(ea, eb);
-}
+export const comparePaths: (a: string, b: string) => number = compareUtf8;
 
 /**
  * A virtual file tree. Parents are implied (created as 0755 directories); adding the same path

@@ -2,6 +2,7 @@
  * Name mapping for the two non-Rock-Ridge views: ECMA-119 level 1 (8.3 upper case, `;1` on files)
  * and Joliet (UCS-2BE). Both are per directory, because uniqueness is per directory.
  */
+import { compareUtf8 } from '../utf8.js';
 
 export interface NameRequest {
   /** The real (Rock Ridge) name. */
@@ -9,22 +10,15 @@ export interface NameRequest {
   readonly isDir: boolean;
 }
 
-const D_CHAR = /[A-Z0-9_]/;
-
+/** Upper case, then every code point that is no d-character becomes one `_` (`ß` is `SS` first). */
 function dChars(text: string): string {
-  let out = '';
-  for (const ch of text.toUpperCase()) out += ch.length === 1 && D_CHAR.test(ch) ? ch : '_';
-  return out;
+  return text.toUpperCase().replace(/[^A-Z0-9_]/gu, '_');
 }
 
 /** Split at the last `.`, where a leading `.` does not count (`.treeinfo` has no extension). */
 function splitExt(name: string): [string, string | undefined] {
   const i = name.lastIndexOf('.');
   return i > 0 ? [name.slice(0, i), name.slice(i + 1)] : [name, undefined];
-}
-
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /**
@@ -51,7 +45,7 @@ export function ecmaIdentifiers(children: readonly NameRequest[]): string[] {
   for (const [key, members] of groups) {
     if (members.length < 2) continue;
     used.delete(key);
-    members.sort((a, b) => byteOrder(children[a]!.name, children[b]!.name));
+    members.sort((a, b) => compareUtf8(children[a]!.name, children[b]!.name));
     let counter = 0;
     for (const i of members) {
       const m = mapped[i]!;
@@ -82,6 +76,8 @@ export interface JolietPolicy {
 export class NameTooLong extends Error {}
 
 const JOLIET_BAD = /[\u0000-\u001f*/:;?\\]/;
+/** A name Joliet takes as it is when short enough: no forbidden character, no surrogate. */
+const JOLIET_AS_IS = /^[^\u0000-\u001f*/:;?\\\ud800-\udfff]*$/;
 
 function jolietChars(name: string): string[] {
   const out: string[] = [];
@@ -100,21 +96,27 @@ export function jolietLength(name: string): number {
  * cut; collisions get a counter before the extension.
  */
 export function jolietIdentifiers(children: readonly NameRequest[], policy: JolietPolicy): string[] {
-  const parts = children.map(({ name, isDir }) => {
+  const split = ({ name, isDir }: NameRequest) => {
     const chars = jolietChars(name);
     if (chars.length > policy.limit && policy.overflow === 'refuse') {
       throw new NameTooLong(`name longer than ${policy.limit} Joliet characters: ${name}`);
     }
     const dot = isDir ? -1 : chars.lastIndexOf('.');
     return dot > 0 ? { base: chars.slice(0, dot), ext: chars.slice(dot) } : { base: chars, ext: [] as string[] };
-  });
+  };
   const fit = (base: string[], ext: string[], suffix: string): string => {
     const room = policy.limit - ext.length - suffix.length;
     // an extension longer than the whole limit is cut too
     if (room < 1) return (base.slice(0, 1).join('') + suffix + ext.join('')).slice(0, policy.limit);
     return base.slice(0, room).join('') + suffix + ext.join('');
   };
-  const out = parts.map((p) => fit(p.base, p.ext, ''));
+  // most names are their own identifier: only the others, and colliding ones, are split into characters
+  const own = (c: NameRequest): string => {
+    if (c.name.length <= policy.limit && JOLIET_AS_IS.test(c.name)) return c.name;
+    const { base, ext } = split(c);
+    return fit(base, ext, '');
+  };
+  const out = children.map(own);
   const groups = new Map<string, number[]>();
   out.forEach((id, i) => {
     const g = groups.get(id);
@@ -125,11 +127,12 @@ export function jolietIdentifiers(children: readonly NameRequest[], policy: Joli
   for (const [id, members] of groups) {
     if (members.length < 2) continue;
     used.delete(id);
-    members.sort((a, b) => byteOrder(children[a]!.name, children[b]!.name));
+    members.sort((a, b) => compareUtf8(children[a]!.name, children[b]!.name));
     let counter = 0;
     for (const i of members) {
+      const { base, ext } = split(children[i]!);
       let next: string;
-      do next = fit(parts[i]!.base, parts[i]!.ext, String(counter++));
+      do next = fit(base, ext, String(counter++));
       while (used.has(next));
       used.add(next);
       out[i] = next;

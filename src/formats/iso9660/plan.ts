@@ -6,6 +6,7 @@
  * Pure: it reads no file (the streamer patches a BIOS image's boot-info table as its bytes pass).
  */
 import { UserError } from '../../errors.js';
+import { utf8Bytes } from '../utf8.js';
 import type { Source } from '../../tree/source.js';
 import type { ResolvedEntry } from '../../tree/tree.js';
 import { PLATFORM_BIOS, PLATFORM_EFI, type CatalogEntry } from './eltorito.js';
@@ -13,7 +14,7 @@ import { geometry, gptBackupSectors, PARTITION_OFFSET, SECTOR, type HybridLayout
 import { ecmaIdentifiers, ecmaSortKey, jolietIdentifiers, jolietLength, NameTooLong, ucs2be, type JolietPolicy } from './names.js';
 import { BLOCK, blocks, both32, isPrintableAscii } from './numbers.js';
 import { pathTableSize } from './pathtable.js';
-import { layoutRecords, recordLength, systemUseRoom } from './records.js';
+import { extentSize, recordLength, recordOffset, systemUseRoom } from './records.js';
 import { CE_LENGTH, cl, er, nm, pl, px, re, sl, sp, splitInline, tf } from './susp.js';
 import type { BootOptions, HybridOptions } from './boot-options.js';
 
@@ -124,6 +125,8 @@ export interface PlanDir extends NodeBase {
   placeholderId?: Uint8Array;
   /** The ECMA records' nodes after `.` and `..`, in order (set by the naming phase). */
   ecmaEntries: { readonly node: PlanNode; readonly id: Uint8Array; readonly placeholder: boolean }[];
+  /** The children in Joliet record order, by UCS-2 identifier (set by the naming phase). */
+  jolietEntries: PlanNode[];
   /** Set by the records phase (sizes) and the blocks phase (addresses). */
   ecma: DirExtent;
   joliet: DirExtent;
@@ -233,6 +236,7 @@ function nodeTree(entries: readonly ResolvedEntry[], options: IsoOptions): { roo
       return root;
     },
     ecmaEntries: [],
+    jolietEntries: [],
     ecmaId: Uint8Array.of(0),
     jolietId: Uint8Array.of(0),
     ecma: unplacedExtent(),
@@ -261,7 +265,7 @@ function nodeTree(entries: readonly ResolvedEntry[], options: IsoOptions): { roo
   };
   function dirNode(path: string, mode: number): PlanDir {
     const base = baseOf(path);
-    return attach({ ...base, kind: 'dir', mode: S_IFDIR | (mode & 0o7777), ecmaParent: base.parent, ecmaEntries: [], children: [], ecma: unplacedExtent(), joliet: unplacedExtent() });
+    return attach({ ...base, kind: 'dir', mode: S_IFDIR | (mode & 0o7777), ecmaParent: base.parent, ecmaEntries: [], jolietEntries: [], children: [], ecma: unplacedExtent(), joliet: unplacedExtent() });
   }
   const addNode = (e: ResolvedEntry): PlanNode => {
     if (e.type === 'dir') return dirNode(e.path, e.mode);
@@ -300,7 +304,7 @@ function relocateDeep(root: PlanDir): PlanDir | undefined {
       }
       if (!rrMoved) {
         if (root.children.some((n) => n.name === RR_MOVED)) throw new UserError(`directory nested deeper than 8 levels needs /${RR_MOVED} for its Rock Ridge relocation, but the tree has its own ${RR_MOVED}: ${c.path}`);
-        rrMoved = { kind: 'dir', path: RR_MOVED, name: RR_MOVED, parent: root, ecmaParent: root, mode: root.mode, children: [], ecmaEntries: [], ecmaId: new Uint8Array(0), jolietId: new Uint8Array(0), ecma: unplacedExtent(), joliet: unplacedExtent() };
+        rrMoved = { kind: 'dir', path: RR_MOVED, name: RR_MOVED, parent: root, ecmaParent: root, mode: root.mode, children: [], ecmaEntries: [], jolietEntries: [], ecmaId: new Uint8Array(0), jolietId: new Uint8Array(0), ecma: unplacedExtent(), joliet: unplacedExtent() };
       }
       c.ecmaParent = rrMoved;
       rrMoved.children.push(c);
@@ -323,19 +327,18 @@ function nameTrees(
 ): { dirs: PlanDir[]; jolietDirs: PlanDir[]; jolietCut: IsoPlan['jolietCut'] } {
   const jolietCut: { path: string; joliet: string }[] = [];
   const relocated = (n: PlanNode): n is PlanDir => n.kind === 'dir' && n.ecmaParent !== n.parent;
-  const sortKey = (id: Uint8Array) => Buffer.from(ecmaSortKey(Buffer.from(id).toString('latin1')), 'latin1');
   // the real tree, breadth-first: both trees' names, and each directory's ECMA records
   const tree: PlanDir[] = [root];
   for (let i = 0; i < tree.length; i++) {
     const d = tree[i]!;
-    const extra = d === root && rrMoved ? [rrMoved] : [];
-    const named = [...d.children, ...extra];
-    const req = named.map((c) => ({ name: c.name, isDir: c.kind === 'dir' }));
-    ecmaIdentifiers(req).forEach((text, j) => {
-      const c = named[j]!;
-      const id = Buffer.from(text, 'latin1');
-      if (relocated(c)) c.placeholderId = id;
-      else c.ecmaId = id;
+    const named = d === root && rrMoved ? [...d.children, rrMoved] : d.children;
+    // ECMA identifiers are ASCII: their order as strings is the order of their bytes
+    const ecma = ecmaIdentifiers(named.map((c) => ({ name: c.name, isDir: c.kind === 'dir' }))).map((text, j) => {
+      const node = named[j]!;
+      const id = utf8Bytes(text);
+      if (relocated(node)) node.placeholderId = id;
+      else node.ecmaId = id;
+      return { node, id, key: ecmaSortKey(text) };
     });
     if (joliet) {
       let jids: string[];
@@ -345,23 +348,26 @@ function nameTrees(
         if (err instanceof NameTooLong) throw new UserError(`${err.message} (in /${d.path}); use Joliet truncation, -joliet-long names, or no Joliet`);
         throw err;
       }
-      jids.forEach((id, j) => {
+      // UCS-2 code units compare as JS strings do
+      const order = jids.map((id, j) => {
         const c = d.children[j]!;
         c.jolietId = ucs2be(id);
-        if (jolietLength(c.name) > joliet.limit) jolietCut.push({ path: c.path, joliet: id });
+        if (c.name.length > joliet.limit && jolietLength(c.name) > joliet.limit) jolietCut.push({ path: c.path, joliet: id });
+        return { node: c, id };
       });
+      d.jolietEntries = order.sort((a, b) => byString(a.id, b.id)).map((o) => o.node);
     }
-    const idOf = (c: PlanNode) => (relocated(c) ? c.placeholderId! : c.ecmaId);
-    const key = new Map(named.map((c) => [c, sortKey(idOf(c))]));
-    d.children.sort((a, b) => Buffer.compare(key.get(a)!, key.get(b)!));
-    named.sort((a, b) => Buffer.compare(key.get(a)!, key.get(b)!));
-    d.ecmaEntries = named.map((c) => ({ node: c, id: idOf(c), placeholder: relocated(c) }));
+    ecma.sort((a, b) => byString(a.key, b.key));
+    let k = 0;
+    for (const e of ecma) if (e.node !== rrMoved) d.children[k++] = e.node;
+    d.ecmaEntries = ecma.map(({ node, id }) => ({ node, id, placeholder: relocated(node) }));
     for (const c of d.children) if (c.kind === 'dir') tree.push(c);
   }
   if (rrMoved) {
-    ecmaIdentifiers(rrMoved.children.map((c) => ({ name: c.name, isDir: true }))).forEach((id, j) => (rrMoved.children[j]!.ecmaId = Buffer.from(id, 'latin1')));
-    rrMoved.children.sort((a, b) => Buffer.compare(sortKey(a.ecmaId), sortKey(b.ecmaId)));
-    rrMoved.ecmaEntries = rrMoved.children.map((c) => ({ node: c, id: c.ecmaId, placeholder: false }));
+    const ids = ecmaIdentifiers(rrMoved.children.map((c) => ({ name: c.name, isDir: true })));
+    const moved = rrMoved.children.map((node, j) => ({ node, id: utf8Bytes(ids[j]!), key: ecmaSortKey(ids[j]!) })).sort((a, b) => byString(a.key, b.key));
+    moved.forEach(({ node }, j) => (rrMoved.children[j] = node));
+    rrMoved.ecmaEntries = moved.map(({ node, id }) => ({ node, id, placeholder: false }));
   }
   // the ECMA tree breadth-first: its path-table order
   const dirs: PlanDir[] = [root];
@@ -380,16 +386,13 @@ function nameTrees(
   if (joliet) {
     jolietDirs.push(root);
     for (let i = 0; i < jolietDirs.length; i++) {
-      for (const c of jolietOrder(jolietDirs[i]!)) if (c.kind === 'dir') jolietDirs.push(c);
+      for (const c of jolietDirs[i]!.jolietEntries) if (c.kind === 'dir') jolietDirs.push(c);
     }
   }
   return { dirs, jolietDirs, jolietCut };
 }
 
-/** A directory's children in Joliet record order (by UCS-2 identifier bytes). */
-function jolietOrder(d: PlanDir): PlanNode[] {
-  return [...d.children].sort((a, b) => Buffer.compare(a.jolietId, b.jolietId));
-}
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Continuation areas for system-use entries that do not fit inline, packed into consecutive
@@ -437,7 +440,11 @@ function directoryRecords(root: PlanDir, dirs: readonly PlanDir[], jolietDirs: r
     relocationLinks.push({ entry, dir });
     return entry;
   };
-  const links = (d: PlanDir) => 2 + d.children.filter((c) => c.kind === 'dir').length;
+  const links = (d: PlanDir) => {
+    let n = 2;
+    for (const c of d.children) if (c.kind === 'dir') n++;
+    return n;
+  };
   // identical entries are shared: every TF is the same, and PX depends only on mode and links
   const tfEntry = tf(epoch);
   const pxCache = new Map<number, Uint8Array>();
@@ -448,22 +455,29 @@ function directoryRecords(root: PlanDir, dirs: readonly PlanDir[], jolietDirs: r
     return e;
   };
   const rrEntries = (n: PlanNode): Uint8Array[] => [pxEntry(n.mode, n.kind === 'dir' ? links(n) : 1), tfEntry];
-  const extent = (records: { node: PlanNode; id: Uint8Array; su: Uint8Array[]; placeholder?: boolean }[], number: number): DirExtent => {
-    // a file over 4 GiB − 1 gets one record per section, each with the same identifier and entries
-    const expanded = records.flatMap((r): { node: PlanNode; id: Uint8Array; su: Uint8Array[]; section?: number; placeholder?: boolean }[] => {
-      const size = r.node.kind === 'dir' ? 0 : r.node.size;
-      if (size <= MAX_FILE_SIZE) return [r];
-      return Array.from({ length: Math.ceil(size / SECTION_BYTES) }, (_, section) => ({ ...r, section }));
-    });
-    const planned = expanded.map((r) => {
-      const { inline, spill } = splitInline(r.su, systemUseRoom(r.id.length));
-      const systemUse: SystemUsePart[] = [...inline];
-      if (spill.length > 0) systemUse.push(space.place(spill));
-      return { node: r.node, id: r.id, systemUse, ...(r.section !== undefined ? { section: r.section } : {}), ...(r.placeholder ? { placeholder: true } : {}) };
-    });
-    const lengths = planned.map((r) => recordLength(r.id.length, r.systemUse.reduce((n, e) => n + (e instanceof Uint8Array ? e.length : CE_LENGTH), 0)));
-    const { offsets, size } = layoutRecords(lengths);
-    return { lba: 0, size, number, records: planned.map((r, i) => ({ ...r, offset: offsets[i]! })) };
+  /** One extent's records in order, placed as they come; a file over 4 GiB − 1 gets one record per section, each with the same identifier and entries. */
+  const extent = (records: readonly { node: PlanNode; id: Uint8Array; su: Uint8Array[]; placeholder?: boolean }[], number: number): DirExtent => {
+    const planned: PlannedRecord[] = [];
+    let end = 0;
+    for (const { node, id, su, placeholder } of records) {
+      const size = node.kind === 'dir' ? 0 : node.size;
+      const sections = size > MAX_FILE_SIZE ? Math.ceil(size / SECTION_BYTES) : 1;
+      for (let section = 0; section < sections; section++) {
+        const { inline, spill } = splitInline(su, systemUseRoom(id.length));
+        const systemUse: SystemUsePart[] = inline;
+        let suBytes = 0;
+        for (const e of inline) suBytes += e.length;
+        if (spill.length > 0) {
+          systemUse.push(space.place(spill));
+          suBytes += CE_LENGTH;
+        }
+        const length = recordLength(id.length, suBytes);
+        const offset = recordOffset(end, length);
+        end = offset + length;
+        planned.push(sections > 1 ? { node, id, systemUse, offset, section } : placeholder ? { node, id, systemUse, offset, placeholder } : { node, id, systemUse, offset });
+      }
+    }
+    return { lba: 0, size: extentSize(end), number, records: planned };
   };
   dirs.forEach((d, i) => {
     const self = d === root ? [sp(), ...rrEntries(d), er()] : rrEntries(d);
@@ -473,7 +487,9 @@ function directoryRecords(root: PlanDir, dirs: readonly PlanDir[], jolietDirs: r
         { node: d, id: Uint8Array.of(0), su: self },
         { node: d.ecmaParent, id: Uint8Array.of(1), su: [...rrEntries(d.ecmaParent), ...(moved ? [link(pl(), d.parent)] : [])] },
         ...d.ecmaEntries.map(({ node: c, id, placeholder }) => {
-          const su = [...rrEntries(c), ...nm(Buffer.from(c.name)), ...(c.kind === 'symlink' ? sl(c.target) : [])];
+          const su = rrEntries(c);
+          su.push(...nm(utf8Bytes(c.name)));
+          if (c.kind === 'symlink') su.push(...sl(c.target));
           if (placeholder) su.push(link(cl(), c as PlanDir));
           else if (c.kind === 'dir' && c.ecmaParent !== c.parent) su.push(re());
           return { node: c, id, su, placeholder };
@@ -487,7 +503,7 @@ function directoryRecords(root: PlanDir, dirs: readonly PlanDir[], jolietDirs: r
       [
         { node: d, id: Uint8Array.of(0), su: [] },
         { node: d.parent, id: Uint8Array.of(1), su: [] },
-        ...jolietOrder(d).map((c) => ({ node: c, id: c.jolietId, su: [] })),
+        ...d.jolietEntries.map((c) => ({ node: c, id: c.jolietId, su: [] })),
       ],
       i + 1,
     );
@@ -579,7 +595,7 @@ function allocateBlocks(
   const extentOf = new Map<Source, PlanFile>(files.map((f) => [f.source, f]));
   const sharing: [PlanFile, PlanFile][] = [];
   for (const n of all) {
-    if (n.kind !== 'file' || n.size === 0 || files.includes(n)) continue;
+    if (n.kind !== 'file' || n.size === 0 || n === bios || n === efi) continue;
     const first = extentOf.get(n.source);
     if (first) sharing.push([n, first]);
     else {

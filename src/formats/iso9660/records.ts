@@ -44,17 +44,12 @@ export function writeRecord(
   return len;
 }
 
-/**
- * Offsets of records of the given lengths inside a directory extent, never letting a record
- * cross a block boundary, and the extent's size (a whole number of blocks).
- */
-export function layoutRecords(lengths: readonly number[]): { offsets: number[]; size: number } {
-  const offsets: number[] = [];
-  let pos = 0;
-  for (const len of lengths) {
-    if ((pos % BLOCK) + len > BLOCK) pos = Math.ceil(pos / BLOCK) * BLOCK;
-    offsets.push(pos);
-    pos += len;
-  }
-  return { offsets, size: Math.max(BLOCK, Math.ceil(pos / BLOCK) * BLOCK) };
+/** Where a record of `length` bytes goes when the extent so far ends at `end`: never across a block boundary. */
+export function recordOffset(end: number, length: number): number {
+  return (end % BLOCK) + length > BLOCK ? Math.ceil(end / BLOCK) * BLOCK : end;
+}
+
+/** Size of a directory extent whose records end at `end`: whole blocks, at least one. */
+export function extentSize(end: number): number {
+  return Math.max(BLOCK, Math.ceil(end / BLOCK) * BLOCK);
 }
