@@ -19,13 +19,19 @@ export function recordLength(idLength: number, systemUse: number): number {
   return n + (n % 2);
 }
 
+export interface DirectoryRecord {
+  readonly lba: number;
+  readonly length: number;
+  readonly flags: number;
+  readonly id: Uint8Array;
+  readonly epoch: number;
+  readonly systemUse?: readonly Uint8Array[];
+}
+
 /** Encode one record at `buf[off]`; `systemUse` parts are copied in order. Returns its length. */
-export function writeRecord(
-  buf: Uint8Array,
-  off: number,
-  r: { lba: number; length: number; flags: number; id: Uint8Array; epoch: number; systemUse?: readonly Uint8Array[] },
-): number {
-  const suLen = r.systemUse?.reduce((n, e) => n + e.length, 0) ?? 0;
+export function writeRecord(buf: Uint8Array, off: number, r: DirectoryRecord): number {
+  let suLen = 0;
+  for (const e of r.systemUse ?? []) suLen += e.length;
   const len = recordLength(r.id.length, suLen);
   buf.fill(0, off, off + len);
   buf[off] = len;

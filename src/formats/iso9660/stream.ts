@@ -10,7 +10,7 @@ import { gptBackup, PARTITION_OFFSET, systemArea } from './hybrid.js';
 import { encodePathTable } from './pathtable.js';
 import { SECTION_BYTES, type DirExtent, type IsoPlan, type PlanDir, type PlannedRecord, type SystemUsePart } from './plan.js';
 import { BLOCK, blocks } from './numbers.js';
-import { FLAG_DIRECTORY, FLAG_MULTI_EXTENT, writeRecord } from './records.js';
+import { FLAG_DIRECTORY, FLAG_MULTI_EXTENT, writeRecord, type DirectoryRecord } from './records.js';
 import { ce } from './susp.js';
 import { readSource, type Source } from '../../tree/source.js';
 
@@ -59,27 +59,30 @@ interface View {
 }
 const FIRST: View = { meta: 0, base: 0 };
 
-function encodeSystemUse(plan: IsoPlan, parts: readonly SystemUsePart[], v: View): Uint8Array[] {
+/** A record's system-use entries as bytes; most have no continuation reference, and are their own. */
+function encodeSystemUse(plan: IsoPlan, parts: readonly SystemUsePart[], v: View): readonly Uint8Array[] {
+  if (parts.every((p) => p instanceof Uint8Array)) return parts as readonly Uint8Array[];
   return parts.map((p) => (p instanceof Uint8Array ? p : ce(plan.lba.continuation + v.meta - v.base + p.block, p.offset, p.length)));
 }
 
-function target(plan: IsoPlan, r: PlannedRecord, tree: 'ecma' | 'joliet', v: View): { lba: number; length: number; flags: number } {
+/** What one record says: where its extent is, how long, which flags, under its identifier. */
+function describe(plan: IsoPlan, r: PlannedRecord, tree: 'ecma' | 'joliet', v: View): DirectoryRecord {
   const n = r.node;
-  if (r.placeholder) return { lba: plan.lba.empty! - v.base, length: 0, flags: 0 };
-  if (n.kind === 'dir') return { lba: n[tree].lba + v.meta - v.base, length: n[tree].size, flags: FLAG_DIRECTORY };
-  if (r.section === undefined) return { lba: n.lba - v.base, length: n.size, flags: 0 };
+  const systemUse = encodeSystemUse(plan, r.systemUse, v);
+  const record = (lba: number, length: number, flags: number): DirectoryRecord => ({ lba, length, flags, id: r.id, epoch: plan.epoch, systemUse });
+  if (r.placeholder) return record(plan.lba.empty! - v.base, 0, 0);
+  if (n.kind === 'dir') return record(n[tree].lba + v.meta - v.base, n[tree].size, FLAG_DIRECTORY);
+  if (r.section === undefined) return record(n.lba - v.base, n.size, 0);
   // multi-extent: contiguous sections, all but the last flagged
   const start = r.section * SECTION_BYTES;
   const last = start + SECTION_BYTES >= n.size;
-  return { lba: n.lba - v.base + start / BLOCK, length: last ? n.size - start : SECTION_BYTES, flags: last ? 0 : FLAG_MULTI_EXTENT };
+  return record(n.lba - v.base + start / BLOCK, last ? n.size - start : SECTION_BYTES, last ? 0 : FLAG_MULTI_EXTENT);
 }
 
 function encodeDirectory(plan: IsoPlan, d: PlanDir, tree: 'ecma' | 'joliet', v: View): Uint8Array {
   const ext: DirExtent = d[tree];
   const buf = new Uint8Array(ext.size);
-  for (const r of ext.records) {
-    writeRecord(buf, r.offset, { ...target(plan, r, tree, v), id: r.id, epoch: plan.epoch, systemUse: encodeSystemUse(plan, r.systemUse, v) });
-  }
+  for (const r of ext.records) writeRecord(buf, r.offset, describe(plan, r, tree, v));
   return buf;
 }
 
