@@ -9,6 +9,7 @@ import { createGunzip, createGzip, constants as zc } from 'node:zlib';
 import { FormatError } from '../../errors.js';
 import { readWhole, type ReadBudget } from '../../tree/bounded.js';
 import { peek } from '../../tree/peek.js';
+import { xzSlices } from '../xz/slices.js';
 import { detectCompression, type Compression } from './magic.js';
 
 /** Decompress a stream; detect the kind from its first bytes unless given. */
@@ -19,7 +20,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array> | Iterable<Ui
     yield* stream;
     return;
   }
-  const pieces = sliced(stream, SLICE[detected]);
+  const pieces = detected === 'xz' ? xzSlices(stream, XZ_PIECE_OUTPUT, SLICE.xz) : sliced(stream, SLICE[detected]);
   if (detected === 'zstd') {
     yield* zstdDecode(pieces);
     return;
@@ -48,9 +49,13 @@ export async function* decompress(input: AsyncIterable<Uint8Array> | Iterable<Ui
  * of a bomb are megabytes of output. Feeding them slices no larger than 16 MiB divided by the
  * format's highest expansion ratio bounds what one call can produce (deflate 1032:1; xz's
  * LZMA2 about 7000:1; a zstd RLE block turns 4 bytes into 128 KiB), and the stream's backpressure
- * then stops the decoder until its output is consumed.
+ * then stops the decoder until its output is consumed. xz input is cut by its LZMA2 chunks
+ * instead (`xzSlices`: whole reads, each decompressing to at most 4 MiB; blind slices only where
+ * the container is not followed), since every liblzma call is a hop to the thread pool.
  */
 const SLICE: Record<Exclude<Compression, 'none'>, number> = { gzip: 16 << 10, xz: 2 << 10, zstd: 512, bzip2: 16 << 10 };
+
+const XZ_PIECE_OUTPUT = 4 << 20;
 
 async function* sliced(input: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
   for await (const chunk of input) {
