@@ -1,5 +1,5 @@
-// Attaching to an installer ISO past the size from which the image's taps read it back behind the
-// writes on worker threads (src/emit/trailing-taps.ts): the implanted media-check MD5 is the one
+// Attaching to an installer ISO past the size from which the image's taps hash its write buffers in
+// place on worker threads (SharedBuffers, src/emit/off-thread.ts): the implanted media-check MD5 is the one
 // checkisomd5 and implantisomd5 compute, the .sha256 (taken on the re-read after the implant) is
 // what sha256sum computes, the large file is byte-equal through xorriso, and a rebuild is identical.
 import { execFileSync } from 'node:child_process';
@@ -31,7 +31,7 @@ beforeAll(() => {
   }
 });
 
-describe('attach to an installer ISO larger than the trailing-tap threshold', () => {
+describe('attach to an installer ISO larger than the worker-tap threshold', () => {
   it('checkisomd5 passes, and implantisomd5 --force on a copy changes no byte', () => {
     const r = run('checkisomd5', [iso('out')]);
     expect(r.status).toBe(0);

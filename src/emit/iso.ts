@@ -1,7 +1,7 @@
 /**
  * ISO 9660 emitter: plans the image, streams it once into an atomic output file with digest taps
- * (on its buffers when small; reading the file back behind the writes on worker threads when
- * large, `trailing-taps.ts`) and implants the media-check MD5 with one 512-byte patch. Layouts
+ * on its pool's buffers (here when small; hashed in place on worker threads when large) and
+ * implants the media-check MD5 with one 512-byte patch. Layouts
  * reach it through `emitMedium`; `writeIso` (the `dudkit iso` command) is a thin shell over it.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -14,10 +14,9 @@ import { streamIso } from '../formats/iso9660/stream.js';
 import type { Source } from '../tree/source.js';
 import type { ResolvedEntry } from '../tree/tree.js';
 import { AtomicFile, type DigestName, type Tap } from './atomic.js';
-import { digestsFrom, digestsOf, digestSpecs, OFF_THREAD_FROM, withTaps } from './off-thread.js';
+import { digestsFrom, digestSpecs, OFF_THREAD_FROM, withSharedBuffers, withTaps } from './off-thread.js';
 import type { Sink } from './pipeline.js';
 import type { TapSpec } from './taps.js';
-import { withTrailingTaps } from './trailing-taps.js';
 
 export interface EmitIsoOptions extends Omit<IsoOptions, 'epoch' | 'mediaCheck'> {
   /** Implant the isomd5sum media-check record (what `implantisomd5` writes). */
@@ -38,23 +37,62 @@ export interface EmitIsoResult {
 }
 
 const POOL_BUFFER = 4 << 20;
+/** Buffers of a large image's pool, hashed in place on the taps' workers (`PooledSink`). */
+const SHARED_BUFFERS = 8;
 const FLUSH_EVERY = 64 << 20;
 const SMALL_FILE = 256 << 10;
 
+/** The pool's buffers and where their bytes are hashed once full: here, or on the taps' workers. */
+interface PoolTaps {
+  readonly buffers: readonly Buffer[];
+  /** Buffer `i` holds the next `length` bytes of the image: hash them. */
+  hash(i: number, length: number): void;
+  /** Settles once buffer `i`'s bytes are hashed (undefined: they are). */
+  free(i: number): Promise<void> | undefined;
+}
+
 /**
- * The hot path: three 4 MiB buffers in a pipeline. One fills (metadata copied in, file ranges
- * read straight into it), the one before is hashed by the taps, the one before that is written;
- * hashing and writing each stay in order, and nothing is allocated per chunk. The taps run here
- * rather than inside AtomicFile.write so that hashing one buffer overlaps writing the previous one
- * (`tapped`); a large image has none here, its trailing taps are told after each write instead.
+ * A small image's pool: three buffers, hashed here. Each hash is deferred one turn so the next
+ * read is already in flight, and overlaps the buffer's write.
+ */
+class InlinePool implements PoolTaps {
+  readonly buffers = Array.from({ length: 3 }, () => Buffer.allocUnsafe(POOL_BUFFER));
+  private readonly hashed: Promise<void>[] = this.buffers.map(() => Promise.resolve());
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(private readonly taps: readonly Tap[]) {}
+
+  hash(i: number, length: number): void {
+    if (this.taps.length === 0) return;
+    const full = this.buffers[i]!.subarray(0, length);
+    this.last = this.hashed[i] = this.last
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(async () => {
+        for (const t of this.taps) await t.update(full);
+      });
+    // a failure reaches the sink through free(); a sink failing first leaves it unawaited
+    this.last.catch(() => undefined);
+  }
+
+  free(i: number): Promise<void> {
+    return this.hashed[i]!;
+  }
+}
+
+/**
+ * The hot path: a pool of 4 MiB buffers. One fills (metadata copied in, file ranges read straight
+ * into it); a full one is hashed and written at once, each in order, and refilled when both are
+ * done; nothing is allocated per chunk. A large image's buffers are shared memory its taps'
+ * workers hash in place (`SharedBuffers`): no byte is copied or read back for them, and with
+ * eight buffers the writer runs up to 28 MiB ahead of the slowest tap, so that tap does not wait
+ * on the writer's reads and writes in lock-step.
  */
 class PooledSink implements Sink {
-  private readonly buffers = Array.from({ length: 3 }, () => Buffer.allocUnsafe(POOL_BUFFER));
-  /** Settles when the buffer's last write has finished, so it may be filled again. */
-  private readonly free: Promise<void>[] = this.buffers.map(() => Promise.resolve());
+  /** Settles when the buffer's last write has finished. */
+  private readonly writes: Promise<void>[];
+  private readonly buffers: readonly Buffer[];
   private current = 0;
   private used = 0;
-  private lastHash: Promise<void> = Promise.resolve();
   private lastWrite: Promise<void> = Promise.resolve();
   private failure: unknown;
 
@@ -63,19 +101,13 @@ class PooledSink implements Sink {
   private flushing: Promise<void> = Promise.resolve();
   private unflushed = 0;
 
-  private taps: readonly Tap[] = [];
-
-  /** `onWritten` is told how far the file is written after each write; a returned promise holds the writes back. */
   constructor(
     private readonly out: AtomicFile,
     private readonly onBytes: (n: number) => void,
-    private readonly onWritten: (upTo: number) => Promise<void> | undefined = () => undefined,
-  ) {}
-
-  /** This sink, running `taps` on its buffers. */
-  tapped(taps: readonly Tap[]): this {
-    this.taps = taps;
-    return this;
+    private readonly taps: PoolTaps,
+  ) {
+    this.buffers = taps.buffers;
+    this.writes = this.buffers.map(() => Promise.resolve());
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -152,32 +184,23 @@ class PooledSink implements Sink {
 
   private async rotate(): Promise<void> {
     this.check();
-    const full = this.buffers[this.current]!.subarray(0, this.used);
-    // a tap works synchronously (hashing inline, or the copy into the workers' ring): defer it one
-    // turn so the caller's next read is already in flight
-    const hashed =
-      this.taps.length === 0
-        ? this.lastHash
-        : this.lastHash
-            .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-            .then(async () => {
-              for (const t of this.taps) await t.update(full);
-            });
-    const written = Promise.all([hashed, this.lastWrite])
+    const i = this.current;
+    const full = this.buffers[i]!.subarray(0, this.used);
+    this.taps.hash(i, this.used);
+    const written = this.lastWrite
       .then(async () => {
         if (this.failure !== undefined) return;
         await this.out.write(full);
-        await this.written(full.length);
+        this.written(full.length);
       })
       .catch((err: unknown) => {
         this.failure ??= err;
       });
-    this.lastHash = hashed;
-    this.lastWrite = written;
-    this.free[this.current] = written;
-    this.current = (this.current + 1) % this.buffers.length;
+    this.lastWrite = this.writes[i] = written;
+    this.current = (i + 1) % this.buffers.length;
     this.used = 0;
-    await this.free[this.current];
+    await this.writes[this.current];
+    await this.taps.free(this.current);
     this.check();
   }
 
@@ -187,19 +210,16 @@ class PooledSink implements Sink {
 
   /**
    * Start writeback of what is written so far (one flush at a time, every 64 MiB), so that the
-   * final fsync of the commit does not find the whole image still dirty in the page cache; and
-   * tell `onWritten`.
+   * final fsync of the commit does not find the whole image still dirty in the page cache.
    */
-  private written(n: number): Promise<void> | undefined {
+  private written(n: number): void {
     this.unflushed += n;
-    if (this.unflushed >= FLUSH_EVERY) {
-      this.unflushed = 0;
-      this.flushing = this.flushing.then(async () => {
-        this.flusher ??= await open(this.out.tempPath, 'r');
-        await this.flusher.datasync();
-      }).catch(() => undefined);
-    }
-    return this.onWritten(this.out.size);
+    if (this.unflushed < FLUSH_EVERY) return;
+    this.unflushed = 0;
+    this.flushing = this.flushing.then(async () => {
+      this.flusher ??= await open(this.out.tempPath, 'r');
+      await this.flusher.datasync();
+    }).catch(() => undefined);
   }
 
   /** Wait for every write in flight; rethrow the first error. */
@@ -211,6 +231,7 @@ class PooledSink implements Sink {
   async end(): Promise<void> {
     if (this.used > 0) await this.rotate();
     await this.settle();
+    for (let i = 0; i < this.buffers.length; i++) await this.taps.free(i);
     await this.close();
   }
 
@@ -221,29 +242,17 @@ class PooledSink implements Sink {
   }
 }
 
-/** The bytes of a file just written, through one reused buffer (each chunk is taken before the next is read). */
-async function* readBack(path: string): AsyncIterable<Uint8Array> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(POOL_BUFFER);
-    for (let n; (n = (await fh.read(buf, 0, buf.length)).bytesRead) > 0; ) yield buf.subarray(0, n);
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Stream the image into `file` through the taps of `specs`; their results. */
-async function writeImage(plan: IsoPlan, file: AtomicFile, specs: readonly TapSpec[], onBytes: (n: number) => void): Promise<string[]> {
+async function writeImage(plan: IsoPlan, file: AtomicFile, specs: readonly TapSpec[], ring: SharedArrayBuffer | undefined, onBytes: (n: number) => void): Promise<string[]> {
   const size = plan.imageBlocks * 2048;
-  if (specs.length > 0 && size >= OFF_THREAD_FROM) {
-    // large: the taps read the file back behind the writes, and progress is what they have hashed
-    return withTrailingTaps(specs, file.tempPath, onBytes, async (taps) => {
-      await pump(plan, new PooledSink(file, () => undefined, (upTo) => taps.written(upTo)));
+  if (ring) {
+    return withSharedBuffers(specs, ring, POOL_BUFFER, async (taps) => {
+      await pump(plan, new PooledSink(file, onBytes, taps));
       return taps.finish();
     });
   }
   return withTaps(specs, size, async (taps) => {
-    await pump(plan, new PooledSink(file, onBytes).tapped([taps]));
+    await pump(plan, new PooledSink(file, onBytes, new InlinePool(specs.length > 0 ? [taps] : [])));
     return taps.finish();
   });
 }
@@ -259,13 +268,38 @@ async function pump(plan: IsoPlan, sink: PooledSink): Promise<void> {
   }
 }
 
-/** The digests of the file at `path`, written whole (`size` bytes): read back on the digests' workers when large. */
-async function digestsOfWritten(path: string, size: number, algorithms: readonly DigestName[], onBytes: (n: number) => void): Promise<Partial<Record<DigestName, string>>> {
-  if (size < OFF_THREAD_FROM) return digestsOf(readBack(path), size, algorithms, onBytes);
-  const results = await withTrailingTaps(digestSpecs(algorithms), path, onBytes, async (taps) => {
-    await taps.written(size);
-    return taps.finish();
-  });
+/**
+ * The digests of the file at `path`, written whole (`size` bytes), read back into the taps' pool
+ * (on workers when large, where the next buffer is read while the last is hashed).
+ */
+async function digestsOfWritten(path: string, size: number, algorithms: readonly DigestName[], ring: SharedArrayBuffer | undefined, onBytes: (n: number) => void): Promise<Partial<Record<DigestName, string>>> {
+  const read = async (taps: PoolTaps) => {
+    const fh = await open(path, 'r');
+    try {
+      for (let pos = 0, i = 0; pos < size; i = (i + 1) % taps.buffers.length) {
+        await taps.free(i);
+        const buffer = taps.buffers[i]!;
+        const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, size - pos), pos);
+        if (bytesRead === 0) throw new Error(`${path} ends at byte ${pos}, before the ${size} written`);
+        taps.hash(i, bytesRead);
+        pos += bytesRead;
+        onBytes(bytesRead);
+      }
+      for (let i = 0; i < taps.buffers.length; i++) await taps.free(i);
+    } finally {
+      await fh.close();
+    }
+  };
+  const specs = digestSpecs(algorithms);
+  const results = !ring
+    ? await withTaps(specs, size, async (taps) => {
+        await read(new InlinePool([taps]));
+        return taps.finish();
+      })
+    : await withSharedBuffers(specs, ring, POOL_BUFFER, async (taps) => {
+          await read(taps);
+          return taps.finish();
+        });
   return digestsFrom(algorithms, results);
 }
 
@@ -288,11 +322,14 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
     ...digestSpecs(streamed),
   ];
 
+  // a large image's taps hash its pool in place on workers; the same memory serves the re-read
+  const ring = size >= OFF_THREAD_FROM && wanted.length + specs.length > 0 ? new SharedArrayBuffer(SHARED_BUFFERS * POOL_BUFFER) : undefined;
+
   ctx.progress.phase(`writing ${out}`, size);
   const result: EmitIsoResult = { size };
   let digests: Partial<Record<DigestName, string>> = {};
   await AtomicFile.with(out, [], async (file) => {
-    const results = await writeImage(plan, file, specs, (n) => ctx.progress.advance(n));
+    const results = await writeImage(plan, file, specs, ring, (n) => ctx.progress.advance(n));
     if (options.implantMd5) {
       const field = Buffer.from(results[0]!, 'latin1');
       await file.patch(FIELD_OFFSET, field);
@@ -303,7 +340,7 @@ export async function emitIso(entries: readonly ResolvedEntry[], out: string, op
         // the disk catches up while the image is read back from the page cache
         const synced = file.sync();
         synced.catch(() => undefined);
-        digests = await digestsOfWritten(file.tempPath, size, wanted, (n) => ctx.progress.advance(n));
+        digests = await digestsOfWritten(file.tempPath, size, wanted, ring, (n) => ctx.progress.advance(n));
         await synced;
       }
     } else {

@@ -1,15 +1,14 @@
 /**
  * Taps on worker threads, so hashing leaves the write path: an output with three digests costs
- * about the slowest of them and the write, not their sum. The bytes are copied once into a ring
- * of shared memory (8 × 1 MiB: memory stays flat at any size); each tap's worker reads every span
- * in order, and a span is refilled only when all have read it (that wait is the back-pressure).
- * The one copy costs about 90 ms per GiB (measured); transferring a copy per chunk instead costs
- * the same copy plus an allocation each, and the writer's own buffers are reused at once.
+ * about the slowest of them and the write, not their sum. The workers hash buffers of shared
+ * memory in place (`SharedBuffers`): a writer that builds its bytes in them (the ISO emitter's
+ * pool) copies nothing for its taps; other outputs' chunks are copied once into 8 × 1 MiB of them
+ * (about 90 ms per GiB, measured; transferring a copy per chunk instead costs the same copy plus
+ * an allocation each). Memory stays flat at any size; a buffer is refilled only when every tap
+ * has hashed it (that wait is the back-pressure).
  * Starting the workers costs about 160 ms on two busy cores (measured: two workers booting and
  * taking their first span), what MD5 and SHA-256 inline take for about 64 MiB, so outputs planned
- * smaller than that, or of a size not known beforehand, hash inline as the bytes pass. An ISO
- * image, written by one sink into one file, feeds its workers differently: they read the file
- * back behind the writes (`trailing-taps.ts`, on the same `TapWorkers` base).
+ * smaller than that, or of a size not known beforehand, hash inline as the bytes pass.
  */
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker, WorkerInput } from './tap-worker.js';
@@ -64,8 +63,7 @@ class InlineTaps implements ResultTaps {
 /**
  * One worker per tap: their results in the specs' order, the first failure (thrown where the taps
  * are next used, and rejecting a caller waiting on them), and stopping them. The ways of feeding
- * them, a ring here, the file itself (`trailing-taps.ts`) and whole files one after another
- * (`hash-pool.ts`), extend it.
+ * them, shared buffers here and whole files one after another (`hash-pool.ts`), extend it.
  */
 export abstract class TapWorkers {
   protected readonly workers: Worker[] = [];
@@ -88,7 +86,7 @@ export abstract class TapWorkers {
     for (const r of this.results) r.catch(() => undefined);
   }
 
-  /** Worker `index` has taken more in: a span (`done`), bytes of the file (`hashed`), a whole file range (`fileHashed`, `fileFailed`). */
+  /** Worker `index` has taken more in: a span (`done`), a whole file range (`fileHashed`, `fileFailed`). */
   protected abstract took(index: number, m: Exclude<FromWorker, { result: string } | { error: string }>): void;
 
   /** Release the caller held back, if any. */
@@ -144,17 +142,84 @@ export abstract class TapWorkers {
   }
 }
 
-class OffThreadTaps extends TapWorkers implements ResultTaps {
-  private readonly ring = new SharedArrayBuffer(SPAN * SPANS);
-  private readonly bytes = new Uint8Array(this.ring);
-  /** Per span: bytes in it, and how many taps have yet to read it (a span is refilled at 0). */
-  private readonly filled = new Array<number>(SPANS).fill(0);
-  private readonly readers = new Array<number>(SPANS).fill(0);
-  private current = 0;
+/**
+ * Buffers in shared memory that every tap's worker hashes in place: the caller fills buffer `i`,
+ * hands it over (`hash`), and refills it once `free(i)` settles, when all workers are done with
+ * it. No byte is copied for the taps when the caller reads or builds its bytes straight into the
+ * buffers (the ISO emitter's pool); a caller is held back only when every buffer is still being
+ * hashed, so with enough of them the slowest tap never waits for the caller.
+ */
+export class SharedBuffers extends TapWorkers {
+  readonly buffers: readonly Buffer[];
+  /** Per buffer: how many taps have yet to hash it; and the buffer a held-back caller waits for. */
+  private readonly readers: number[];
+  private awaited = -1;
 
-  constructor(private readonly specs: readonly TapSpec[]) {
+  /** `ring` holds the buffers of `bytes` each, one after another. */
+  constructor(
+    private readonly specs: readonly TapSpec[],
+    ring: SharedArrayBuffer,
+    private readonly bytes: number,
+  ) {
     super();
-    this.startAll(specs, (spec) => ({ spec, ring: this.ring }));
+    const count = Math.floor(ring.byteLength / bytes);
+    this.buffers = Array.from({ length: count }, (_, i) => Buffer.from(ring, i * bytes, bytes));
+    this.readers = new Array<number>(count).fill(0);
+    this.startAll(specs, (spec) => ({ spec, ring }));
+  }
+
+  /** The first `length` bytes of buffer `i` are the next bytes of the output: every tap takes them, in order. */
+  hash(i: number, length: number): void {
+    if (this.failure) throw this.failure;
+    this.readers[i] = this.specs.length;
+    this.post({ start: i * this.bytes, length });
+  }
+
+  /** Every tap is done with buffer `i`: it may be refilled. */
+  isFree(i: number): boolean {
+    if (this.failure) throw this.failure;
+    return this.readers[i] === 0;
+  }
+
+  /** Settles once every tap is done with buffer `i` (undefined: it is already). */
+  free(i: number): Promise<void> | undefined {
+    if (this.isFree(i)) return undefined;
+    this.awaited = i;
+    return new Promise<void>((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  protected took(_index: number, m: Exclude<FromWorker, { result: string } | { error: string }>): void {
+    if (!('done' in m)) return;
+    const i = m.done / this.bytes;
+    if (--this.readers[i]! === 0 && i === this.awaited) {
+      this.awaited = -1;
+      this.wake();
+    }
+  }
+
+  finish(): Promise<string[]> {
+    return this.collect();
+  }
+}
+
+/** Run `fn` with the buffers of `bytes` in `ring` hashed by the taps of `specs`; no worker outlives it. */
+export async function withSharedBuffers<T>(specs: readonly TapSpec[], ring: SharedArrayBuffer, bytes: number, fn: (taps: SharedBuffers) => Promise<T>): Promise<T> {
+  const taps = new SharedBuffers(specs, ring, bytes);
+  try {
+    return await fn(taps);
+  } finally {
+    await taps.close();
+  }
+}
+
+/** Taps fed chunks the caller may reuse: each is copied once into the shared buffers (8 × 1 MiB). */
+class OffThreadTaps implements ResultTaps {
+  private readonly shared: SharedBuffers;
+  private current = 0;
+  private used = 0;
+
+  constructor(specs: readonly TapSpec[]) {
+    this.shared = new SharedBuffers(specs, new SharedArrayBuffer(SPANS * SPAN), SPAN);
   }
 
   update(chunk: Uint8Array): void | Promise<void> {
@@ -164,45 +229,37 @@ class OffThreadTaps extends TapWorkers implements ResultTaps {
 
   private async rest(chunk: Uint8Array, off: number): Promise<void> {
     while (off < chunk.length) {
-      await new Promise<void>((resolve, reject) => (this.waiting = { resolve, reject }));
+      await this.shared.free(this.current);
       off = this.fill(chunk, off);
     }
   }
 
-  /** Copy `chunk` from `off` into the ring until it is all in or the next span is still being read. */
+  /** Copy `chunk` from `off` into the buffers until it is all in or the next buffer is still being hashed. */
   private fill(chunk: Uint8Array, off: number): number {
-    if (this.failure) throw this.failure;
-    while (off < chunk.length && this.readers[this.current] === 0) {
-      const used = this.filled[this.current]!;
-      const n = Math.min(SPAN - used, chunk.length - off);
-      this.bytes.set(chunk.subarray(off, off + n), this.current * SPAN + used);
-      this.filled[this.current] = used + n;
+    while (off < chunk.length && this.shared.isFree(this.current)) {
+      const n = Math.min(SPAN - this.used, chunk.length - off);
+      this.shared.buffers[this.current]!.set(chunk.subarray(off, off + n), this.used);
+      this.used += n;
       off += n;
-      if (used + n === SPAN) this.commit();
+      if (this.used === SPAN) this.commit();
     }
     return off;
   }
 
-  /** Hand the current span to every worker and move on to the next. */
+  /** Hand the current buffer to the taps and move on to the next. */
   private commit(): void {
-    this.readers[this.current] = this.specs.length;
-    this.post({ start: this.current * SPAN, length: this.filled[this.current]! });
+    this.shared.hash(this.current, this.used);
     this.current = (this.current + 1) % SPANS;
+    this.used = 0;
   }
 
-  /** A worker is done with a span: once all are, it may be refilled. */
-  protected took(_index: number, m: Exclude<FromWorker, { result: string } | { error: string }>): void {
-    if (!('done' in m)) return;
-    const span = m.done / SPAN;
-    if (--this.readers[span]! > 0) return;
-    this.filled[span] = 0;
-    this.wake();
+  finish(): Promise<string[]> {
+    if (this.used > 0) this.commit();
+    return this.shared.finish();
   }
 
-  async finish(): Promise<string[]> {
-    if (this.failure) throw this.failure;
-    if (this.filled[this.current]! > 0) this.commit();
-    return this.collect();
+  close(): Promise<void> {
+    return this.shared.close();
   }
 }
 
