@@ -212,10 +212,6 @@ function volumeIds(options: IsoOptions): IsoPlan['ids'] {
   return ids;
 }
 
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 /** Placeholder until the records phase sizes the directory. */
 const unplacedExtent = (): DirExtent => ({ lba: 0, size: 0, records: [], number: 0 });
 
@@ -253,8 +249,9 @@ function nodeTree(entries: readonly ResolvedEntry[], options: IsoOptions): { roo
   const baseOf = (path: string) => {
     const slash = path.lastIndexOf('/');
     const parent = dirAt(slash < 0 ? '' : path.slice(0, slash));
-    const name = baseName(path);
-    if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new UserError(`name longer than ${MAX_NAME_BYTES} bytes (Rock Ridge limit Linux reads correctly): ${path}`);
+    const name = path.slice(slash + 1);
+    // a UTF-16 unit takes at most 3 UTF-8 bytes: only a long name needs counting
+    if (name.length * 3 > MAX_NAME_BYTES && Buffer.byteLength(name) > MAX_NAME_BYTES) throw new UserError(`name longer than ${MAX_NAME_BYTES} bytes (Rock Ridge limit Linux reads correctly): ${path}`);
     return { path, name, parent, ecmaId: empty, jolietId: empty };
   };
   const attach = <N extends PlanNode>(node: N): N => {
@@ -264,17 +261,19 @@ function nodeTree(entries: readonly ResolvedEntry[], options: IsoOptions): { roo
     return node;
   };
   function dirNode(path: string, mode: number): PlanDir {
-    const base = baseOf(path);
-    return attach({ ...base, kind: 'dir', mode: S_IFDIR | (mode & 0o7777), ecmaParent: base.parent, ecmaEntries: [], jolietEntries: [], children: [], ecma: unplacedExtent(), joliet: unplacedExtent() });
+    const { name, parent } = baseOf(path);
+    return attach({ kind: 'dir', path, name, parent, mode: S_IFDIR | (mode & 0o7777), ecmaId: empty, jolietId: empty, ecmaParent: parent, ecmaEntries: [], jolietEntries: [], children: [], ecma: unplacedExtent(), joliet: unplacedExtent() });
   }
   const addNode = (e: ResolvedEntry): PlanNode => {
     if (e.type === 'dir') return dirNode(e.path, e.mode);
-    const base = baseOf(e.path);
-    if (e.type === 'symlink') return attach({ ...base, kind: 'symlink', mode: S_IFLNK | 0o777, size: 0, lba: 0, target: e.target });
-    if (e.content.size > MAX_FILE_SIZE && !options.level3) {
-      throw new UserError(`file of 4 GiB or more needs ISO level 3 (multi-extent records); ask for level 3 to write it`, e.path);
+    const { path } = e;
+    const { name, parent } = baseOf(path);
+    if (e.type === 'symlink') return attach({ kind: 'symlink', path, name, parent, mode: S_IFLNK | 0o777, ecmaId: empty, jolietId: empty, size: 0, lba: 0, target: e.target });
+    const source = e.content;
+    if (source.size > MAX_FILE_SIZE && !options.level3) {
+      throw new UserError(`file of 4 GiB or more needs ISO level 3 (multi-extent records); ask for level 3 to write it`, path);
     }
-    return attach({ ...base, kind: 'file', mode: S_IFREG | (e.mode & 0o7777), size: e.content.size, lba: 0, source: e.content });
+    return attach({ kind: 'file', path, name, parent, mode: S_IFREG | (e.mode & 0o7777), ecmaId: empty, jolietId: empty, size: source.size, lba: 0, source });
   };
   for (const e of entries) {
     if (e.type === 'dir' && nodes.get(e.path)?.kind === 'dir') continue;
