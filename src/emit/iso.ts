@@ -127,10 +127,13 @@ class PooledSink implements Sink {
    * (copyFile), a re-mastered image puts an installer's files at other offsets than the installer
    * has them, and on ext4 here copy_file_range cost about what pread + pwrite do (issue 18).
    */
-  async copy(source: Source): Promise<number | undefined> {
+  copy(source: Source): Promise<number | undefined> {
     const file = source.file;
-    if (!file) return undefined;
-    if (source.size <= SMALL_FILE) return this.copySmall(source, file);
+    if (!file) return Promise.resolve(undefined);
+    return source.size <= SMALL_FILE ? this.copySmall(source, file) : this.copyLarge(source, file);
+  }
+
+  private async copyLarge(source: Source, file: NonNullable<Source['file']>): Promise<number> {
     const fh = await open(file.path, 'r').catch((err: unknown) => asUserError(err, source.origin));
     try {
       let done = 0;

@@ -37,7 +37,8 @@ class Writer {
   async zeros(n: number): Promise<void> {
     while (n > 0) {
       const k = Math.min(n, ZEROS.length);
-      await this.write(ZEROS.subarray(0, k));
+      this.position += k;
+      await this.sink.write(ZEROS.subarray(0, k));
       n -= k;
     }
   }
@@ -182,7 +183,8 @@ export async function streamIso(plan: IsoPlan, sink: Sink): Promise<void> {
   if (second) await writeMetadata(w, plan, second);
   await w.padTo(lba.data);
   for (const f of plan.files) {
-    await w.padTo(f.lba);
+    // files follow one another: the padding before one is only checked (an await per call adds up over thousands)
+    if (w.position !== f.lba * BLOCK) await w.padTo(f.lba);
     // a BIOS image is small (≤ 1 MiB, checked by the planner): patched whole
     if (f.bootInfo) await w.write(patchBootInfo(await readSource(f.source), f.lba, f.bootInfo.grub2));
     else await copySource(w, f.source, f.size);
