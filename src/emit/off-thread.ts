@@ -73,10 +73,19 @@ export abstract class TapWorkers {
   protected waiting: { resolve: () => void; reject: (err: Error) => void } | undefined;
   private closed = false;
 
-  /** Start a worker for each of `specs`, given what it reads; once, from the subclass's constructor. */
-  protected startAll(specs: readonly TapSpec[], input: (spec: TapSpec) => WorkerInput): void {
+  /** Each worker's tap, once known (`configure`). */
+  private readonly specs: (TapSpec | undefined)[] = [];
+
+  /**
+   * Start a worker for each of `specs`, given what it reads; once, from the subclass's constructor.
+   * A worker whose spec is not known yet is started without a tap and told it by `configure`.
+   */
+  protected startAll(specs: readonly (TapSpec | undefined)[], input: (spec: TapSpec | undefined) => WorkerInput): void {
     try {
-      for (const [i, spec] of specs.entries()) this.workers.push(this.start(spec, i, input(spec)));
+      for (const [i, spec] of specs.entries()) {
+        this.specs.push(spec);
+        this.workers.push(this.start(i, input(spec)));
+      }
     } catch (err) {
       // no thread for one of them: the ones started must not keep the process alive
       void this.close();
@@ -100,13 +109,22 @@ export abstract class TapWorkers {
     for (const w of this.workers) w.postMessage(m);
   }
 
-  private start(spec: TapSpec, index: number, input: WorkerInput): Worker {
+  /** Tell the workers started without a tap theirs, one spec per worker in order. */
+  protected configure(specs: readonly TapSpec[]): void {
+    if (specs.length !== this.workers.length || this.specs.some((s) => s !== undefined)) throw new Error(`taps configured twice or with ${specs.length} specs for ${this.workers.length} workers`);
+    for (const [i, spec] of specs.entries()) {
+      this.specs[i] = spec;
+      this.workers[i]!.postMessage({ spec } satisfies ToWorker);
+    }
+  }
+
+  private start(index: number, input: WorkerInput): Worker {
     const worker = new Worker(workerFile(), { workerData: input, stdout: false, stderr: false });
-    const what = `${tapLabel(spec)} on its worker thread`;
+    const what = () => `${this.specs[index] ? tapLabel(this.specs[index]) : 'a tap'} on its worker thread`;
     this.results.push(
       new Promise<string>((resolve, reject) => {
         const fail = (message: string) => {
-          const err = new Error(`${what} failed: ${message}`);
+          const err = new Error(`${what()} failed: ${message}`);
           this.failure ??= err;
           this.waiting?.reject(err);
           reject(err);
@@ -155,9 +173,14 @@ export class SharedBuffers extends TapWorkers {
   private readonly readers: number[];
   private awaited = -1;
 
-  /** `ring` holds the buffers of `bytes` each, one after another. */
+  private configured: boolean;
+
+  /**
+   * `ring` holds the buffers of `bytes` each, one after another. `taps`: their specs, or how many
+   * there will be, started now and told their specs later (`configure`) before the first `hash`.
+   */
   constructor(
-    private readonly specs: readonly TapSpec[],
+    taps: readonly TapSpec[] | number,
     ring: SharedArrayBuffer,
     private readonly bytes: number,
   ) {
@@ -165,13 +188,20 @@ export class SharedBuffers extends TapWorkers {
     const count = Math.floor(ring.byteLength / bytes);
     this.buffers = Array.from({ length: count }, (_, i) => Buffer.from(ring, i * bytes, bytes));
     this.readers = new Array<number>(count).fill(0);
-    this.startAll(specs, (spec) => ({ spec, ring }));
+    this.configured = typeof taps !== 'number';
+    this.startAll(typeof taps === 'number' ? new Array<undefined>(taps).fill(undefined) : taps, (spec) => (spec ? { spec, ring } : { ring }));
+  }
+
+  override configure(specs: readonly TapSpec[]): void {
+    super.configure(specs);
+    this.configured = true;
   }
 
   /** The first `length` bytes of buffer `i` are the next bytes of the output: every tap takes them, in order. */
   hash(i: number, length: number): void {
     if (this.failure) throw this.failure;
-    this.readers[i] = this.specs.length;
+    if (!this.configured) throw new Error('shared buffers hashed before their taps were configured');
+    this.readers[i] = this.workers.length;
     this.post({ start: i * this.bytes, length });
   }
 
@@ -199,16 +229,6 @@ export class SharedBuffers extends TapWorkers {
 
   finish(): Promise<string[]> {
     return this.collect();
-  }
-}
-
-/** Run `fn` with the buffers of `bytes` in `ring` hashed by the taps of `specs`; no worker outlives it. */
-export async function withSharedBuffers<T>(specs: readonly TapSpec[], ring: SharedArrayBuffer, bytes: number, fn: (taps: SharedBuffers) => Promise<T>): Promise<T> {
-  const taps = new SharedBuffers(specs, ring, bytes);
-  try {
-    return await fn(taps);
-  } finally {
-    await taps.close();
   }
 }
 

@@ -25,8 +25,8 @@ export interface FileFailure {
   /** Shorter than it was when planned. */
   readonly changed?: boolean;
 }
-/** From the main thread: a span of the shared buffers to take in, the end of the bytes, or a file range. */
-export type ToWorker = { readonly start: number; readonly length: number } | { readonly end: true } | FileRange;
+/** From the main thread: the tap of a worker started without one, a span of the shared buffers to take in, the end of the bytes, or a file range. */
+export type ToWorker = { readonly spec: TapSpec } | { readonly start: number; readonly length: number } | { readonly end: true } | FileRange;
 /**
  * To the main thread: a span taken in (its start), the tap's result, or why it failed; for a file
  * range, its digest and first bytes, or why it was not read.
@@ -37,25 +37,34 @@ export type FromWorker =
   | { readonly error: string }
   | { readonly fileHashed: string; readonly head: Uint8Array }
   | { readonly fileFailed: FileFailure };
-/** What the worker is started with: its tap, and the shared buffers it reads, or `files` (a pool's). */
-export type WorkerInput = { readonly spec: TapSpec } & ({ readonly ring: SharedArrayBuffer } | { readonly files: true });
+/**
+ * What the worker is started with: its tap and `files` (a pool's), or the shared buffers it reads
+ * and its tap, or no tap yet (told it first, so that starting the thread overlaps the caller's work).
+ */
+export type WorkerInput = { readonly spec: TapSpec; readonly files: true } | { readonly spec?: TapSpec; readonly ring: SharedArrayBuffer };
 
 const input = workerData as WorkerInput;
 const port = parentPort!;
 const reply = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+let spec: TapSpec | undefined;
 let tap: ReturnType<typeof makeTap> | undefined;
-try {
-  tap = makeTap(input.spec);
-} catch (err) {
-  reply({ error: (err as Error).message });
+
+function begin(s: TapSpec): void {
+  spec = s;
+  try {
+    tap = makeTap(s);
+  } catch (err) {
+    reply({ error: (err as Error).message });
+  }
 }
+if (input.spec) begin(input.spec);
 
 const READ = 4 << 20;
 let buffer: Buffer | undefined;
 /** Read and hash a whole file range with a fresh tap (the last one's result is taken), keeping its first bytes. */
 function takeFile(m: FileRange): void {
   buffer ??= Buffer.allocUnsafe(READ);
-  const t = makeTap(input.spec);
+  const t = makeTap(spec!);
   let head: Uint8Array;
   try {
     head = readRangeSync(m.file, m.offset, m.size, m.keep, buffer, (chunk) => t.update(chunk));
@@ -69,6 +78,7 @@ function takeFile(m: FileRange): void {
 }
 
 port.on('message', (m: ToWorker) => {
+  if ('spec' in m) return begin(m.spec);
   if (!tap) return;
   if ('file' in m) return takeFile(m);
   try {
