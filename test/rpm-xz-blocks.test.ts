@@ -82,7 +82,7 @@ function pkgFor(kernel: string): RpmPackage {
 
 async function writeTo(pkg: RpmPackage, scratch: Scratch, threads: number | undefined, name: string): Promise<string> {
   const file = join(dir, name);
-  writeFileSync(file, await readSource(await writeRpm(pkg, scratch, threads ? { xzThreads: threads } : {})));
+  writeFileSync(file, await readSource(await writeRpm(pkg, scratch, threads ? { threads } : {})));
   return file;
 }
 

@@ -1,11 +1,12 @@
 /**
  * Whole-stream compressors recognised by magic bytes (never by file name): what kernel modules,
  * RPM payloads and initrd segments use. Everything streams; `decompressWhole` is for small
- * inputs such as a single kernel module, within a `ReadBudget`.
+ * inputs such as a single kernel module, within a `ReadBudget`. RPM payloads are compressed in
+ * blocks or pieces cut at their files (`xz-blocks`, `gzip-pieces`).
  */
 import { availableParallelism } from 'node:os';
 import { PassThrough, Readable, type Transform } from 'node:stream';
-import { createGunzip, createGzip, constants as zc } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { FormatError } from '../../errors.js';
 import { readWhole, type ReadBudget } from '../../tree/bounded.js';
 import { peek } from '../../tree/peek.js';
@@ -168,17 +169,4 @@ export async function xzEncoder(opts: CompressOptions = {}): Promise<Transform> 
     threads: opts.threads ?? (await xzThreadsFor(level)),
     blockSize: xzBlockSize(level),
   });
-}
-
-/**
- * Compress a stream with gzip (deterministic: no name, no mtime; 256 KiB output chunks, a
- * sixteenth of the per-chunk work of zlib's default) or xz (`xzEncoder`).
- */
-export async function* compress(input: AsyncIterable<Uint8Array>, kind: 'gzip' | 'xz', opts: CompressOptions = {}): AsyncGenerator<Uint8Array> {
-  const transform: Transform =
-    kind === 'gzip' ? createGzip({ level: opts.level ?? 9, strategy: zc.Z_DEFAULT_STRATEGY, chunkSize: 256 << 10 }) : await xzEncoder(opts);
-  const source = Readable.from(input, { objectMode: false });
-  source.on('error', (e) => transform.destroy(e));
-  source.pipe(transform);
-  for await (const chunk of transform) yield chunk as Uint8Array;
 }

@@ -4,27 +4,36 @@
  * size and SHA-256 (PAYLOADDIGESTALT) and the compressed SHA-256 (PAYLOADDIGEST) are computed as
  * the bytes pass, because the main header that carries them is built afterwards.
  *
- * An xz payload is one stream whose blocks are cut at the data of each large file (`xzCuts`), so
- * the blocks of a module depend on the module alone and a build compresses each module once
- * however many packages (kernels, targets) carry it.
+ * An xz payload is one stream of blocks, a gzip payload one member of deflate pieces, both cut at
+ * the data of each large file (`payloadCuts`), so the blocks or pieces of a module depend on the
+ * module alone and a build compresses each module once however many packages (kernels, targets)
+ * carry it; they are compressed several at once.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { compress, xzBlockSize } from '../compress/index.js';
-import { xzBlocks, type BlockCut, type XzBlockMemo } from '../compress/xz-blocks.js';
+import { GZIP_PIECE_SIZE, gzipPieces, type GzipPieceMemo } from '../compress/gzip-pieces.js';
+import { xzBlockSize } from '../compress/index.js';
+import type { BlockCut } from '../compress/pieces.js';
+import { xzBlocks, type XzBlockMemo } from '../compress/xz-blocks.js';
 import { writeCpio, type CpioMember } from '../cpio/index.js';
 import { MAX_RPM_SIZE, type FileRecord } from './write-files.js';
 
 export type PayloadCompressor = 'xz' | 'gzip';
 
+/** Compressed large-file xz blocks and gzip pieces, one memo each. */
+export interface PayloadMemos {
+  xz: XzBlockMemo;
+  gzip: GzipPieceMemo;
+}
+
 export interface PayloadOptions {
   compressor: PayloadCompressor;
   level: number;
   fileDigest: 'sha256' | 'md5';
-  /** xz blocks encoded at once (default: `xzThreadsFor`); the bytes are the same for any count. */
-  xzThreads?: number;
-  /** The build's compressed large-file blocks, shared by all its packages. */
-  xzMemo?: XzBlockMemo;
+  /** xz blocks or gzip pieces compressed at once (default: the cores, at most 3; xz within 128 MiB); the bytes are the same for any count. */
+  threads?: number;
+  /** The build's compressed large-file blocks and pieces, shared by all its packages. */
+  memo?: PayloadMemos;
   /** Told of every cpio chunk as it goes into the compressor (its size). */
   onArchived?: (bytes: number) => void;
 }
@@ -62,21 +71,21 @@ export function cpioSize(records: readonly FileRecord[]): number {
 
 /**
  * Regular files of at least this size get blocks of their own: the modules worth compressing
- * once are larger. Below it an own block's cost (some 60 bytes of header, SHA-256 check and
- * index record, and the preceding files lost as LZMA2 context) grows against a saving that is
+ * once are larger. Below it an own block's cost (xz: some 60 bytes of header, SHA-256 check and
+ * index record; both: the preceding files lost as context) grows against a saving that is
  * small anyway, as such a file compresses in milliseconds. Measured at 70–100 KB module-like
- * files: payloads 0.6% larger than one run of 6 MiB blocks.
+ * files: xz payloads 0.6% larger than one run of 6 MiB blocks.
  */
 const OWN_BLOCKS_FROM = 64 << 10;
 
 /**
- * Where the xz blocks of a cpio archive start and end: each file of `OWN_BLOCKS_FROM` bytes or
- * more begins a block at its first data byte, split every `blockSize` bytes counted from there,
- * and its last byte ends a block; everything else (headers, names, padding, small files) goes
- * into glue blocks between them, split every `blockSize` bytes from the glue's start. So a
+ * Where the blocks (or pieces) of a cpio archive start and end: each file of `OWN_BLOCKS_FROM`
+ * bytes or more begins a block at its first data byte, split every `blockSize` bytes counted from
+ * there, and its last byte ends a block; everything else (headers, names, padding, small files)
+ * goes into glue blocks between them, split every `blockSize` bytes from the glue's start. So a
  * file's blocks depend on its bytes alone, not on what precedes it.
  */
-function* xzCuts(records: readonly FileRecord[], blockSize: number): Generator<BlockCut> {
+function* payloadCuts(records: readonly FileRecord[], blockSize: number): Generator<BlockCut> {
   let glue = 0;
   function* glueBlocks(): Generator<BlockCut> {
     for (; glue > 0; glue -= Math.min(glue, blockSize)) yield { size: Math.min(glue, blockSize), reusable: false };
@@ -86,7 +95,7 @@ function* xzCuts(records: readonly FileRecord[], blockSize: number): Generator<B
     glue += headSize(memberName(r));
     if (r.content && r.size >= OWN_BLOCKS_FROM) {
       yield* glueBlocks();
-      for (let at = 0; at < r.size; at += blockSize) yield { size: Math.min(blockSize, r.size - at), reusable: true };
+      for (let at = 0; at < r.size; at += blockSize) yield { size: Math.min(blockSize, r.size - at), reusable: true, fileStart: at === 0 };
     } else {
       glue += r.size;
     }
@@ -137,11 +146,12 @@ export async function spoolPayload(records: readonly FileRecord[], spoolPath: st
     }
   }
 
-  const level = opts.level;
+  const { level, threads, memo } = opts;
+  const shared = threads ? { threads } : {};
   const compressed =
     opts.compressor === 'xz'
-      ? xzBlocks(tapped(), xzCuts(records, xzBlockSize(level)), { level, check: 'sha256', ...(opts.xzThreads ? { threads: opts.xzThreads } : {}), ...(opts.xzMemo ? { memo: opts.xzMemo } : {}) })
-      : compress(tapped(), 'gzip', { level });
+      ? xzBlocks(tapped(), payloadCuts(records, xzBlockSize(level)), { level, check: 'sha256', ...shared, ...(memo ? { memo: memo.xz } : {}) })
+      : gzipPieces(tapped(), payloadCuts(records, GZIP_PIECE_SIZE), { level, ...shared, ...(memo ? { memo: memo.gzip } : {}) });
   const digest: Hash = createHash('sha256');
   let size = 0;
   const fh = await open(spoolPath, 'w');

@@ -8,11 +8,11 @@
  */
 import { createHash } from 'node:crypto';
 import { UserError } from '../../errors.js';
-import { XzBlockMemo } from '../compress/xz-blocks.js';
+import { BlockMemo } from '../compress/pieces.js';
 import type { Scratch } from '../../tree/scratch.js';
 import { sliceSource, type Source } from '../../tree/source.js';
 import { encodeHeader, type HeaderEntry } from './header.js';
-import { cpioSize, spoolPayload, type PayloadCompressor } from './payload.js';
+import { cpioSize, spoolPayload, type PayloadCompressor, type PayloadMemos } from './payload.js';
 import { FILEFLAG, LEAD, LEAD_ARCHNUM, RPM_TYPE, SENSE, SIGTAG, TAG } from './tags.js';
 import { depEntry, PHASE_SENSE, rpmlibRequires, sortDeps, type DepEntry, type DepKind, type Dependency, type ScriptPhase } from './write-deps.js';
 import { compressedNames, MAX_RPM_SIZE, planFiles, type FileRecord, type RpmFile } from './write-files.js';
@@ -74,8 +74,8 @@ export interface WriteRpmOptions {
   level?: number;
   /** Default sha256; md5 for rpm < 4.6 targets (RHEL 5, XenServer ≤ 6.5), `rpm.md` rule 8. */
   fileDigest?: 'sha256' | 'md5';
-  /** xz blocks encoded at once (default: the cores, at most 4, within 128 MiB); the package bytes are the same for any count. */
-  xzThreads?: number;
+  /** xz blocks or gzip pieces compressed at once (default: the cores, at most 3; xz within 128 MiB); the package bytes are the same for any count. */
+  threads?: number;
   /** Zero bytes kept in the signature header so `rpmsign` can sign in place; default 4128 as rpm. */
   reservedSpace?: number;
   /**
@@ -312,12 +312,12 @@ async function signatureHeader(header: Uint8Array, md5: Uint8Array, payloadSize:
   return out;
 }
 
-/** One memo of compressed xz blocks per build (its scratch), shared by every package written in it. */
-const xzMemos = new WeakMap<Scratch, XzBlockMemo>();
-function xzMemoOf(scratch: Scratch): XzBlockMemo {
-  let memo = xzMemos.get(scratch);
-  if (!memo) xzMemos.set(scratch, (memo = new XzBlockMemo(() => scratch.path('xz-block'))));
-  return memo;
+/** One memo of compressed xz blocks and gzip pieces per build (its scratch), shared by every package written in it. */
+const memos = new WeakMap<Scratch, PayloadMemos>();
+function memosOf(scratch: Scratch): PayloadMemos {
+  let m = memos.get(scratch);
+  if (!m) memos.set(scratch, (m = { xz: new BlockMemo(() => scratch.path('xz-block')), gzip: new BlockMemo(() => scratch.path('gzip-piece')) }));
+  return m;
 }
 
 /** MD5 over the main header and the spooled payload: the one re-read, of the compressed bytes. */
@@ -355,8 +355,8 @@ export async function writeRpm(pkg: RpmPackage, scratch: Scratch, options: Write
     compressor,
     level,
     fileDigest,
-    ...(options.xzThreads ? { xzThreads: options.xzThreads } : {}),
-    ...(compressor === 'xz' ? { xzMemo: xzMemoOf(scratch) } : {}),
+    ...(options.threads ? { threads: options.threads } : {}),
+    memo: memosOf(scratch),
     ...(onArchived ? { onArchived } : {}),
   }).catch((err: unknown) => {
     throw err instanceof RangeError ? new UserError(err.message, fileName) : err;
