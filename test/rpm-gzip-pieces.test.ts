@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { crc32, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { build, createContext } from '../src/api.js';
-import { GZIP_PIECE_SIZE, gzipPieces } from '../src/formats/compress/gzip-pieces.js';
+import { GZIP_PIECE_SIZE, gzipPieces, gzipStream } from '../src/formats/compress/gzip-pieces.js';
 import type { BlockCut } from '../src/formats/compress/pieces.js';
 import { openRpm, verifyDigests } from '../src/formats/rpm/index.js';
 import { writeRpm, type RpmPackage } from '../src/formats/rpm/write.js';
@@ -159,6 +159,23 @@ describe('gzip pieces at their edges', () => {
     const data = big.subarray(0, 300_000);
     const file = join(dir, `edges-${level}.gz`);
     writeFileSync(file, await gz(data, [{ size: 1, reusable: false }, { size: 100_000, reusable: true, fileStart: true }, { size: 10, reusable: false }, { size: data.length - 100_011, reusable: false }], level));
+    execFileSync('gzip', ['-t', file]);
+    expect(execFileSync('gzip', ['-dc', file], { maxBuffer: 1 << 24 }).equals(data)).toBe(true);
+  });
+  test('a stream of unknown length (the emit stage): the same bytes on 1 or 3 threads however it is chunked; gzip -t and gzip -dc accept it', async () => {
+    const data = Buffer.concat([big, big.subarray(0, 99_999)]);
+    const chunked = async function* (size: number): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+    };
+    const collect = async (it: AsyncIterable<Uint8Array>): Promise<Buffer> => {
+      const parts: Uint8Array[] = [];
+      for await (const c of it) parts.push(c);
+      return Buffer.concat(parts);
+    };
+    const one = await collect(gzipStream(chunked(data.length), { level: 9, threads: 1 }));
+    expect((await collect(gzipStream(chunked(4093), { level: 9, threads: 3 }))).equals(one)).toBe(true);
+    const file = join(dir, 'stream.gz');
+    writeFileSync(file, one);
     execFileSync('gzip', ['-t', file]);
     expect(execFileSync('gzip', ['-dc', file], { maxBuffer: 1 << 24 }).equals(data)).toBe(true);
   });

@@ -6,8 +6,8 @@
  *     format ──► stage ──► stage ──► … ──► AtomicFile (temp beside target, fsync, rename)
  */
 import { once } from 'node:events';
-import type { Transform } from 'node:stream';
-import { createGzip, constants as zc } from 'node:zlib';
+import { Duplex } from 'node:stream';
+import { gzipStream } from '../formats/compress/gzip-pieces.js';
 import { xzEncoder } from '../formats/compress/index.js';
 import type { Sink as FormatSink } from '../formats/iso9660/stream.js';
 import type { AtomicFile, Tap } from './atomic.js';
@@ -47,9 +47,12 @@ export function filterStage(f: Filter): Stage {
   return f === 'gzip' ? gzip() : f === 'xz' ? xz() : xz({ check: 'crc32' });
 }
 
-/** gzip -9 as `formats/compress` writes it: no name, no mtime, so equal bytes in give equal bytes out. */
+/**
+ * gzip -9 in pieces deflated several at once (`formats/compress`'s `gzipStream`): no name, no
+ * mtime, pieces at fixed offsets, so equal bytes in give equal bytes out on any machine.
+ */
 export function gzip(level = 9): Stage {
-  return transformStage(() => createGzip({ level, strategy: zc.Z_DEFAULT_STRATEGY, chunkSize: 256 << 10 }));
+  return transformStage(() => Duplex.from((input: AsyncIterable<Uint8Array>) => gzipStream(input, { level })));
 }
 
 /** xz (`formats/compress`'s threaded encoder: fixed blocks, so the bytes do not depend on the machine). */
@@ -58,11 +61,11 @@ export function xz(opts: { level?: number; check?: 'crc32' | 'crc64' | 'sha256' 
 }
 
 /** A filter from a Node transform stream, with its back-pressure and errors carried through. */
-function transformStage(make: () => Transform | Promise<Transform>): Stage {
+function transformStage(make: () => Duplex | Promise<Duplex>): Stage {
   return {
     kind: 'filter',
     wrap(next) {
-      let started: Promise<{ t: Transform; pump: Promise<void> }> | undefined;
+      let started: Promise<{ t: Duplex; pump: Promise<void> }> | undefined;
       const start = () =>
         (started ??= Promise.resolve(make()).then((t) => {
           const pump = (async () => {

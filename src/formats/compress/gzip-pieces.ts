@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32, deflateRaw, constants as zc } from 'node:zlib';
-import { BlockMemo, cutInto, inOrder, poolEncoders, type BlockCut, type Job } from './pieces.js';
+import { BlockMemo, cutInto, fixedPieces, inOrder, poolEncoders, type BlockCut, type Job } from './pieces.js';
 
 /** A piece's uncompressed size at most: pigz's 128 KiB costs 0.2% against one stream, this 0.03%. */
 export const GZIP_PIECE_SIZE = 512 << 10;
@@ -64,18 +64,14 @@ function encodePiece(data: Uint8Array, dictionary: Buffer, reusable: boolean, op
   return memo.block(`gzip:${level}:${dictionary.length}:${digest}`, () => deflatePiece(data, dictionary, level));
 }
 
-/**
- * Compress `input` into one gzip member with a piece per cut (the cuts' sizes must add up to the
- * input's, each at most `GZIP_PIECE_SIZE` to keep the bound); pieces are written in order, at
- * most `threads` deflated at once, the pieces held within `threads` × `GZIP_PIECE_SIZE` of input.
- */
-export async function* gzipPieces(input: AsyncIterable<Uint8Array>, cuts: Iterable<BlockCut>, opts: GzipPiecesOptions): AsyncGenerator<Uint8Array> {
+/** One gzip member of the pieces in order, at most `threads` deflated at once, the pieces held within `threads` × `GZIP_PIECE_SIZE` of input. */
+async function* member(pieces: AsyncIterable<{ data: Buffer; cut: BlockCut }>, opts: GzipPiecesOptions): AsyncGenerator<Uint8Array> {
   const threads = Math.max(1, opts.threads ?? poolEncoders());
   let crc = 0;
   let size = 0;
   async function* jobs(): AsyncGenerator<Job<GzipPiece>> {
     let tail = NO_DICTIONARY;
-    for await (const { data, cut } of cutInto(input, cuts)) {
+    for await (const { data, cut } of pieces) {
       const dictionary = cut.fileStart ? NO_DICTIONARY : tail;
       crc = crc32(data, crc);
       size += data.length;
@@ -88,4 +84,17 @@ export async function* gzipPieces(input: AsyncIterable<Uint8Array>, cuts: Iterab
   for await (const piece of inOrder(jobs(), threads, threads * GZIP_PIECE_SIZE)) yield piece.bytes;
   yield FINAL_BLOCK;
   yield trailer(crc, size);
+}
+
+/**
+ * Compress `input` into one gzip member with a piece per cut (the cuts' sizes must add up to the
+ * input's, each at most `GZIP_PIECE_SIZE` to keep the bound); pieces are written in order.
+ */
+export function gzipPieces(input: AsyncIterable<Uint8Array>, cuts: Iterable<BlockCut>, opts: GzipPiecesOptions): AsyncGenerator<Uint8Array> {
+  return member(cutInto(input, cuts), opts);
+}
+
+/** Compress a stream of unknown length into one gzip member, in pieces of `GZIP_PIECE_SIZE` from its start. */
+export function gzipStream(input: AsyncIterable<Uint8Array>, opts: Omit<GzipPiecesOptions, 'memo'>): AsyncGenerator<Uint8Array> {
+  return member(fixedPieces(input, GZIP_PIECE_SIZE), opts);
 }

@@ -51,6 +51,28 @@ export async function* cutInto(input: AsyncIterable<Uint8Array>, cuts: Iterable<
   if (!cut.done) throw new Error('internal: input is shorter than its planned pieces');
 }
 
+const GLUE: BlockCut = { size: 0, reusable: false };
+
+/** The input in pieces of `size` bytes counted from its start, the last one shorter. */
+export async function* fixedPieces(input: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<{ data: Buffer; cut: BlockCut }> {
+  let buf = Buffer.allocUnsafe(size);
+  let filled = 0;
+  for await (let chunk of input) {
+    while (chunk.length > 0) {
+      const take = Math.min(chunk.length, size - filled);
+      buf.set(chunk.subarray(0, take), filled);
+      filled += take;
+      chunk = chunk.subarray(take);
+      if (filled === size) {
+        yield { data: buf, cut: GLUE };
+        buf = Buffer.allocUnsafe(size);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield { data: buf.subarray(0, filled), cut: GLUE };
+}
+
 /** An encoding to start: `size` bytes of input it holds until its result is written. */
 export interface Job<T> {
   size: number;
