@@ -4,31 +4,21 @@
  * the package bytes must not depend on the thread count nor on what else the build packaged.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { build, createContext } from '../src/api.js';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { GZIP_PIECE_SIZE, gzipPieces, gzipStream } from '../src/formats/compress/gzip-pieces.js';
 import type { BlockCut } from '../src/formats/compress/pieces.js';
 import { openRpm, verifyDigests } from '../src/formats/rpm/index.js';
 import { writeRpm, type RpmPackage } from '../src/formats/rpm/write.js';
 import { Scratch } from '../src/tree/scratch.js';
-import { bytesSource, readSource } from '../src/tree/source.js';
-import { ACME, ACME_FIRMWARE } from './helpers/manifest.js';
-import { FIXTURES } from './helpers/run.js';
+import { readSource } from '../src/tree/source.js';
+import { buildAloneAndAmongThree, expectUnpacked, KERNELS, modulePackage, payloadOf, scratchTracker } from './helpers/per-file-payload.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('dudkit-rpm-gzip-pieces-');
-const scratches: Scratch[] = [];
-async function freshScratch(): Promise<Scratch> {
-  const s = await Scratch.create();
-  scratches.push(s);
-  return s;
-}
-afterAll(async () => {
-  for (const s of scratches) await s.dispose();
-});
+const freshScratch = scratchTracker();
 
 /** A module-sized file of three pieces: varied bytes from a small alphabet, so it compresses but no two pieces are alike. */
 function bigModule(): Buffer {
@@ -47,28 +37,9 @@ const big = bigModule();
 /** Exactly the size from which a file gets pieces of its own (64 KiB), and a small one that is glue. */
 const edge = big.subarray(12345, 12345 + (64 << 10));
 const small = Buffer.from('options acme debug=0\n');
-const KERNELS = ['5.14.0-362.8.1.el9_3.x86_64', '5.14.0-427.13.1.el9_4.x86_64', '5.14.0-503.11.1.el9_5.x86_64'];
 
-function pkgFor(kernel: string): RpmPackage {
-  const extra = `/lib/modules/${kernel}/extra/big`;
-  return {
-    name: 'kmod-acme-big',
-    version: '1.0',
-    release: `1.${kernel.split('-')[1]!.split('.')[0]}`,
-    arch: 'x86_64',
-    summary: 'A big module',
-    description: 'Spans several gzip pieces.',
-    license: 'GPLv2',
-    buildTime: 1700000000,
-    files: [
-      { type: 'dir', path: extra },
-      { type: 'file', path: `${extra}/big.ko`, content: bytesSource(big) },
-      { type: 'file', path: `${extra}/edge.ko`, content: bytesSource(edge) },
-      { type: 'file', path: `/etc/modprobe.d/acme-${kernel}.conf`, content: bytesSource(small) },
-      { type: 'symlink', path: `${extra}/alias.ko`, target: 'big.ko' },
-    ],
-  };
-}
+const files = { big, edge, small };
+const pkgFor = (kernel: string): RpmPackage => modulePackage(kernel, files, 'Spans several gzip pieces.');
 
 async function writeTo(pkg: RpmPackage, scratch: Scratch, threads: number, name: string): Promise<string> {
   const file = join(dir, name);
@@ -77,7 +48,6 @@ async function writeTo(pkg: RpmPackage, scratch: Scratch, threads: number, name:
 }
 
 const pieceFiles = (s: Scratch): string[] => readdirSync(s.dir).filter((f) => f.endsWith('-gzip-piece'));
-const payloadOf = async (file: string): Promise<Buffer> => readFileSync(file).subarray((await openRpm(file)).payloadOffset);
 
 describe('gzip payload in per-file pieces', () => {
   const target = pkgFor(KERNELS[1]!);
@@ -123,23 +93,7 @@ describe('gzip payload in per-file pieces', () => {
 
   test('rpm -K finds every digest OK; rpm2cpio | cpio -idm and rpm -i --root write every file byte for byte', () => {
     expect(execFileSync('rpm', ['-K', '--nosignature', inBuild], { encoding: 'utf8' })).toMatch(/digests OK/);
-    const extra = `lib/modules/${KERNELS[1]}/extra/big`;
-    const expectFiles = (root: string): void => {
-      expect(readFileSync(join(root, extra, 'big.ko')).equals(big)).toBe(true);
-      expect(readFileSync(join(root, extra, 'edge.ko')).equals(edge)).toBe(true);
-      expect(readFileSync(join(root, `etc/modprobe.d/acme-${KERNELS[1]}.conf`)).equals(small)).toBe(true);
-      expect(readFileSync(join(root, extra, 'alias.ko')).equals(big)).toBe(true);
-    };
-    const out = join(dir, 'x');
-    mkdirSync(out);
-    const cpio = execFileSync('rpm2cpio', [inBuild], { maxBuffer: 1 << 26 });
-    execFileSync('cpio', ['-idm', '--quiet'], { cwd: out, input: cpio });
-    expectFiles(out);
-    const root = join(dir, 'root');
-    mkdirSync(root);
-    execFileSync('rpm', ['--root', root, '--dbpath', '/var/lib/rpm', '--initdb']);
-    execFileSync('rpm', ['-i', '--root', root, '--dbpath', '/var/lib/rpm', '--nodeps', '--noscripts', '--nosignature', inBuild]);
-    expectFiles(root);
+    expectUnpacked(inBuild, dir, KERNELS[1]!, files);
   });
 
   test("dudkit's own streaming reader decodes the pieced payload and finds every digest OK", async () => {
@@ -187,28 +141,13 @@ describe('gzip pieces at their edges', () => {
 });
 
 describe('dudkit build: a gzip-payload module for three kernels', () => {
-  const kernelRpm = (out: string, k: string): string => {
-    const rpms = join(out, 'dd', 'rpms', 'x86_64');
-    return join(rpms, readdirSync(rpms).find((f) => f.startsWith('kmod-') && f.includes(k.split('-')[1]!.replace(/\.el9.*/, '')))!);
-  };
-  async function buildFor(kernels: string[], out: string): Promise<void> {
-    const sources = kernels.map((k) => `  - ko: ${ko}\n    kernel: ${k}\n`).join('');
-    const m = join(dir, `${kernels.length}.yaml`);
-    writeFileSync(m, `${ACME}${ACME_FIRMWARE}sources:\n${sources}targets:\n  - rhdd3: { out: dd, format: directory, payload: gzip }\n`);
-    await build(m, { outDir: out, ctx: createContext({ epoch: 1700000000, onWarn: () => undefined }) });
-  }
-  // the fixture module grown past the own-piece threshold by an ELF section (objcopy), so it is shared
-  const ko = join(dir, 'acmenet.ko');
+  let alone: string;
+  let among: string;
   beforeAll(async () => {
-    writeFileSync(join(dir, 'pad'), big.subarray(0, 300_000));
-    execFileSync('objcopy', ['--add-section', `.dudkit_pad=${join(dir, 'pad')}`, '--set-section-flags', '.dudkit_pad=contents,readonly', join(FIXTURES, 'ko', KERNELS[0]!, 'acmenet.ko'), ko]);
-    await buildFor([KERNELS[1]!], join(dir, 'one'));
-    await buildFor(KERNELS, join(dir, 'three'));
+    ({ alone, among } = await buildAloneAndAmongThree(dir, big.subarray(0, 300_000), ', payload: gzip'));
   });
 
   test('the kmod RPM for a kernel has a byte-identical payload built alone and among three; rpm -K accepts it', async () => {
-    const alone = kernelRpm(join(dir, 'one'), KERNELS[1]!);
-    const among = kernelRpm(join(dir, 'three'), KERNELS[1]!);
     expect((await payloadOf(among)).equals(await payloadOf(alone))).toBe(true);
     expect(execFileSync('rpm', ['-K', '--nosignature', among], { encoding: 'utf8' })).toMatch(/digests OK/);
   });

@@ -5,31 +5,21 @@
  * machine and a kernel's package is the same alone or among fifty.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { build, createContext } from '../src/api.js';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { xzBlockSize } from '../src/formats/compress/index.js';
 import { xzBlocks, type BlockCut } from '../src/formats/compress/xz-blocks.js';
 import { openRpm, verifyDigests } from '../src/formats/rpm/index.js';
 import { writeRpm, type RpmPackage } from '../src/formats/rpm/write.js';
 import type { XzCheck } from '../src/formats/xz/container.js';
 import { Scratch } from '../src/tree/scratch.js';
-import { bytesSource, readSource } from '../src/tree/source.js';
-import { ACME, ACME_FIRMWARE } from './helpers/manifest.js';
-import { FIXTURES } from './helpers/run.js';
+import { readSource } from '../src/tree/source.js';
+import { buildAloneAndAmongThree, expectUnpacked, KERNELS, modulePackage, payloadOf, scratchTracker } from './helpers/per-file-payload.js';
 import { tempDir } from './helpers/tmp.js';
 
 const dir = tempDir('dudkit-rpm-xz-blocks-');
-const scratches: Scratch[] = [];
-async function freshScratch(): Promise<Scratch> {
-  const s = await Scratch.create();
-  scratches.push(s);
-  return s;
-}
-afterAll(async () => {
-  for (const s of scratches) await s.dispose();
-});
+const freshScratch = scratchTracker();
 
 /**
  * A module-sized file spanning three xz blocks at level 2: one 64 KiB piece of varied bytes
@@ -57,28 +47,9 @@ const big = bigModule();
 /** Exactly the size from which a file gets a block of its own (64 KiB), and a small one that is glue. */
 const edge = big.subarray(12345, 12345 + (64 << 10));
 const small = Buffer.from('options acme debug=0\n');
-const KERNELS = ['5.14.0-362.8.1.el9_3.x86_64', '5.14.0-427.13.1.el9_4.x86_64', '5.14.0-503.11.1.el9_5.x86_64'];
 
-function pkgFor(kernel: string): RpmPackage {
-  const extra = `/lib/modules/${kernel}/extra/big`;
-  return {
-    name: 'kmod-acme-big',
-    version: '1.0',
-    release: `1.${kernel.split('-')[1]!.split('.')[0]}`,
-    arch: 'x86_64',
-    summary: 'A big module',
-    description: 'Spans several xz blocks.',
-    license: 'GPLv2',
-    buildTime: 1700000000,
-    files: [
-      { type: 'dir', path: extra },
-      { type: 'file', path: `${extra}/big.ko`, content: bytesSource(big) },
-      { type: 'file', path: `${extra}/edge.ko`, content: bytesSource(edge) },
-      { type: 'file', path: `/etc/modprobe.d/acme-${kernel}.conf`, content: bytesSource(small) },
-      { type: 'symlink', path: `${extra}/alias.ko`, target: 'big.ko' },
-    ],
-  };
-}
+const files = { big, edge, small };
+const pkgFor = (kernel: string): RpmPackage => modulePackage(kernel, files, 'Spans several xz blocks.');
 
 async function writeTo(pkg: RpmPackage, scratch: Scratch, threads: number | undefined, name: string): Promise<string> {
   const file = join(dir, name);
@@ -138,22 +109,7 @@ describe('xz payload in per-file blocks', () => {
     expect(execFileSync('rpm', ['-qpl', inBuild], { encoding: 'utf8' }).trim().split('\n').sort()).toEqual(
       [`/etc/modprobe.d/acme-${KERNELS[1]}.conf`, `/${extra}`, `/${extra}/alias.ko`, `/${extra}/big.ko`, `/${extra}/edge.ko`].sort(),
     );
-    const expectFiles = (root: string): void => {
-      expect(readFileSync(join(root, extra, 'big.ko')).equals(big)).toBe(true);
-      expect(readFileSync(join(root, extra, 'edge.ko')).equals(edge)).toBe(true);
-      expect(readFileSync(join(root, `etc/modprobe.d/acme-${KERNELS[1]}.conf`)).equals(small)).toBe(true);
-      expect(readFileSync(join(root, extra, 'alias.ko')).equals(big)).toBe(true);
-    };
-    const out = join(dir, 'x');
-    mkdirSync(out);
-    const cpio = execFileSync('rpm2cpio', [inBuild], { maxBuffer: 1 << 26 });
-    execFileSync('cpio', ['-idm', '--quiet'], { cwd: out, input: cpio });
-    expectFiles(out);
-    const root = join(dir, 'root');
-    mkdirSync(root);
-    execFileSync('rpm', ['--root', root, '--dbpath', '/var/lib/rpm', '--initdb']);
-    execFileSync('rpm', ['-i', '--root', root, '--dbpath', '/var/lib/rpm', '--nodeps', '--noscripts', '--nosignature', inBuild]);
-    expectFiles(root);
+    expectUnpacked(inBuild, dir, KERNELS[1]!, files);
   });
 
   test("dudkit's own streaming reader decodes the multi-block payload and finds every digest OK", async () => {
@@ -193,30 +149,14 @@ describe('xz container checks', () => {
 });
 
 describe('dudkit build: a module for three kernels', () => {
-  const kernelRpm = (out: string, k: string): string => {
-    const dir = join(out, 'dd', 'rpms', 'x86_64');
-    return join(dir, readdirSync(dir).find((f) => f.startsWith('kmod-') && f.includes(k.split('-')[1]!.replace(/\.el9.*/, '')))!);
-  };
-  async function buildFor(kernels: string[], out: string): Promise<void> {
-    const sources = kernels.map((k) => `  - ko: ${ko}\n    kernel: ${k}\n`).join('');
-    const m = join(dir, `${kernels.length}.yaml`);
-    writeFileSync(m, `${ACME}${ACME_FIRMWARE}sources:\n${sources}targets:\n  - rhdd3: { out: dd, format: directory }\n`);
-    await build(m, { outDir: out, ctx: createContext({ epoch: 1700000000, onWarn: () => undefined }) });
-  }
-  // the fixture module grown past the own-block threshold by an ELF section (objcopy), so it is shared
-  const ko = join(dir, 'acmenet.ko');
+  let alone: string;
+  let among: string;
   beforeAll(async () => {
-    writeFileSync(join(dir, 'pad'), big.subarray(0, 300_000));
-    execFileSync('objcopy', ['--add-section', `.dudkit_pad=${join(dir, 'pad')}`, '--set-section-flags', '.dudkit_pad=contents,readonly', join(FIXTURES, 'ko', KERNELS[0]!, 'acmenet.ko'), ko]);
-    await buildFor([KERNELS[1]!], join(dir, 'one'));
-    await buildFor(KERNELS, join(dir, 'three'));
+    ({ alone, among } = await buildAloneAndAmongThree(dir, big.subarray(0, 300_000), ''));
   });
 
   test('the kmod RPM for a kernel has a byte-identical payload built alone and among three (its dependencies differ: a multi-kernel build bounds the kernel); rpm -K accepts it', async () => {
-    const alone = kernelRpm(join(dir, 'one'), KERNELS[1]!);
-    const among = kernelRpm(join(dir, 'three'), KERNELS[1]!);
-    const payload = async (file: string): Promise<Buffer> => readFileSync(file).subarray((await openRpm(file)).payloadOffset);
-    expect((await payload(among)).equals(await payload(alone))).toBe(true);
+    expect((await payloadOf(among)).equals(await payloadOf(alone))).toBe(true);
     expect(execFileSync('rpm', ['-K', '--nosignature', among], { encoding: 'utf8' })).toMatch(/digests OK/);
   });
 });
