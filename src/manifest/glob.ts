@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { compareUtf8 } from '../formats/utf8.js';
 
 /**
  * Expand a path pattern: `*`, `?` and `[…]` within one path segment, `**` for any depth.
@@ -12,7 +13,7 @@ export async function expandGlob(pattern: string, baseDir: string): Promise<stri
   const parts = abs.split('/').filter((p, i) => p !== '' || i === 0);
   const out = new Set<string>();
   await walk(parts[0] === '' ? '/' : parts[0]!, parts.slice(1), out);
-  return [...out].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return [...out].sort(compareUtf8);
 }
 
 async function walk(dir: string, rest: string[], out: Set<string>): Promise<void> {

@@ -3,14 +3,14 @@
  * children sorted bytewise, an entry for every folder before what lies beneath it. The
  * descriptor's `<file-list>` is the files in the same order.
  */
+import { compareUtf8 } from '../utf8.js';
+
 export type PayloadItem<T> = { type: 'dir'; path: string } | { type: 'file'; path: string; file: T };
 
 interface Folder<T> {
   dirs: Map<string, Folder<T>>;
   files: Map<string, T>;
 }
-
-const bytewise = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /** Every folder and file of `files` (relative paths, unique), in payload order. */
 export function payloadOrder<T>(files: readonly { path: string; file: T }[]): PayloadItem<T>[] {
@@ -27,7 +27,7 @@ export function payloadOrder<T>(files: readonly { path: string; file: T }[]): Pa
   }
   const out: PayloadItem<T>[] = [];
   const walk = (folder: Folder<T>, prefix: string) => {
-    const names = [...new Set([...folder.dirs.keys(), ...folder.files.keys()])].sort(bytewise);
+    const names = [...new Set([...folder.dirs.keys(), ...folder.files.keys()])].sort(compareUtf8);
     for (const name of names) {
       const path = prefix + name;
       const dir = folder.dirs.get(name);
