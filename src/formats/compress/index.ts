@@ -12,21 +12,35 @@ import { readWhole, type ReadBudget } from '../../tree/bounded.js';
 import { peek } from '../../tree/peek.js';
 import { xzSlices } from '../xz/slices.js';
 import { detectCompression, type Compression } from './magic.js';
+import { xzDecode, type XzDecodeOptions } from './xz-decode.js';
 
-/** Decompress a stream; detect the kind from its first bytes unless given. */
-export async function* decompress(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, kind?: Compression): AsyncGenerator<Uint8Array> {
+/**
+ * Decompress a stream; detect the kind from its first bytes unless given. xz is decoded on
+ * libuv's thread pool (several payloads at once, the main thread free), its concatenated
+ * streams read like gzip members.
+ */
+export async function* decompress(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, kind?: Compression, opts: XzDecodeOptions = {}): AsyncGenerator<Uint8Array> {
   const { head, stream } = await peek(input, kind === undefined ? 6 : 0);
   const detected = kind ?? detectCompression(head);
   if (detected === 'none') {
     yield* stream;
     return;
   }
-  const pieces = detected === 'xz' ? xzSlices(stream, XZ_PIECE_OUTPUT, SLICE.xz) : sliced(stream, SLICE[detected]);
   if (detected === 'zstd') {
-    yield* zstdDecode(pieces);
+    yield* zstdDecode(sliced(stream, SLICE.zstd));
     return;
   }
-  const transform = await decoderFor(detected);
+  const decoded = detected === 'xz' ? xzDecode(xzSlices(stream, XZ_PIECE_OUTPUT, SLICE.xz), opts) : await transformed(sliced(stream, SLICE[detected]), detected);
+  try {
+    for await (const chunk of decoded) yield chunk;
+  } catch (err) {
+    throw err instanceof FormatError ? err : new FormatError(`corrupt ${detected} data: ${(err as Error).message}`);
+  }
+}
+
+/** The output of a Node stream decoder fed `pieces`. */
+async function transformed(pieces: AsyncIterable<Uint8Array>, kind: 'gzip' | 'bzip2'): Promise<AsyncIterable<Uint8Array>> {
+  const transform = await decoderFor(kind);
   const source = Readable.from(pieces, { objectMode: false });
   source.on('error', (e) => transform.destroy(e));
   source.pipe(transform);
@@ -38,11 +52,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array> | Iterable<Ui
     transform.on('error', (e) => pass.destroy(e));
     readable = transform.pipe(pass);
   }
-  try {
-    for await (const chunk of readable) yield chunk as Uint8Array;
-  } catch (err) {
-    throw err instanceof FormatError ? err : new FormatError(`corrupt ${detected} data: ${(err as Error).message}`);
-  }
+  return readable;
 }
 
 /**
@@ -65,16 +75,10 @@ async function* sliced(input: AsyncIterable<Uint8Array>, size: number): AsyncGen
 }
 
 // Codecs other than gzip are loaded on first use: most runs need one of them, or none.
-async function decoderFor(kind: 'gzip' | 'xz' | 'bzip2'): Promise<Transform> {
+async function decoderFor(kind: 'gzip' | 'bzip2'): Promise<Transform> {
   switch (kind) {
     case 'gzip':
       return createGunzip();
-    case 'xz': {
-      const { default: lzma } = await import('lzma-native');
-      // CONCATENATED: an xz file may hold several streams, like gzip members; liblzma runs on
-      // libuv's thread pool, so several payloads decode at once and the main thread stays free
-      return lzma.createStream('autoDecoder', { flags: lzma.CONCATENATED, synchronous: false });
-    }
     case 'bzip2': {
       const { default: unbzip2 } = await import('unbzip2-stream');
       return unbzip2() as unknown as Transform;
