@@ -3,11 +3,12 @@ import { readFileSync, lstatSync, readlinkSync, existsSync, readdirSync } from '
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createContext } from '../src/context.js';
+import { AtomicFile } from '../src/emit/atomic.js';
 import { emitDirectory } from '../src/emit/directory.js';
 import { silentProgress } from '../src/progress.js';
 import { Artifacts } from '../src/tree/artifacts.js';
 import { resolveTree } from '../src/tree/resolve.js';
-import { Scratch } from '../src/tree/scratch.js';
+import { inScratch, Scratch } from '../src/tree/scratch.js';
 import { bytesSource, readSource, type Source } from '../src/tree/source.js';
 import { comparePaths, Tree, type ResolvedEntry } from '../src/tree/tree.js';
 import { tempDir } from './helpers/tmp.js';
@@ -99,6 +100,22 @@ describe('directory emitter', () => {
     await expect(Scratch.with(async (s) => emitDirectory(await resolveTree(new Tree().file('x', bad), s), out, createContext()))).rejects.toThrow('boom');
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('scratch folders', () => {
+  it('an output inside one in use is not made durable (no fsync), one beside it or after it is removed is', async () => {
+    const outside = join(tempDir(), 'out.bin');
+    let dir = '';
+    await Scratch.with(async (s) => {
+      dir = s.dir;
+      expect(inScratch(s.path('nested.iso'))).toBe(true);
+      expect(inScratch(`${s.dir}x/nested.iso`)).toBe(false);
+      expect(await AtomicFile.with(s.path('nested.iso'), [], async (f) => (await f.write(Buffer.from('x')), f.durable))).toBe(false);
+      expect(await AtomicFile.with(outside, [], async (f) => (await f.write(Buffer.from('x')), f.durable))).toBe(true);
+    });
+    expect(inScratch(join(dir, '1-nested.iso'))).toBe(false);
+    expect(readFileSync(outside, 'utf8')).toBe('x');
   });
 });
 

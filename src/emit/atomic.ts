@@ -1,6 +1,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { removeStaleTemporaries, temporaryName, trackTemporary, untrackTemporary } from '../tree/leftovers.js';
+import { inScratch } from '../tree/scratch.js';
 
 import type { Tap } from './taps.js';
 
@@ -30,19 +31,26 @@ export async function atomically<T>(path: string, fill: (temp: string) => Promis
 
 /**
  * An output file written through `atomically`: bytes go to the temporary file, which is fsynced
- * before it is renamed over the target. Writes are sequential; taps see every byte once, in order.
- * `patch()` rewrites bytes already written (the implanted media-check MD5) without passing them
- * through the taps again.
+ * before it is renamed over the target (unless it lies in a scratch folder: `durable`). Writes are
+ * sequential; taps see every byte once, in order. `patch()` rewrites bytes already written (the implanted
+ * media-check MD5) without passing them through the taps again.
  */
 export class AtomicFile {
   private position = 0;
+  /**
+   * Whether it is made durable: not in a scratch folder (a nested disk image), which the build
+   * reads back and removes, so that no fsync waits on the disk for it.
+   */
+  readonly durable: boolean;
 
   private constructor(
     readonly path: string,
     readonly tempPath: string,
     private readonly fh: FileHandle,
     private readonly taps: Tap[],
-  ) {}
+  ) {
+    this.durable = !inScratch(path);
+  }
 
   get size(): number {
     return this.position;
@@ -59,8 +67,8 @@ export class AtomicFile {
   }
 
   /** Make what is written so far durable now, overlapped with other work (the commit syncs again, cheaply). */
-  sync(): Promise<void> {
-    return this.fh.sync();
+  async sync(): Promise<void> {
+    if (this.durable) await this.fh.sync();
   }
 
   async patch(offset: number, bytes: Uint8Array): Promise<void> {
@@ -74,8 +82,9 @@ export class AtomicFile {
       const fh = await open(temp, 'wx', 0o644);
       let result: T;
       try {
-        result = await fn(new AtomicFile(path, temp, fh, taps));
-        await fh.sync();
+        const file = new AtomicFile(path, temp, fh, taps);
+        result = await fn(file);
+        await file.sync();
       } catch (err) {
         await fh.close().catch(() => undefined);
         throw err;

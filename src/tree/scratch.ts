@@ -1,9 +1,21 @@
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { removeStaleScratch, scratchPrefix, trackTemporary, untrackTemporary } from './leftovers.js';
+
+/** The folders of the scratches in use. */
+const live = new Set<string>();
+
+/**
+ * Whether `path` lies in a scratch folder in use: a file there is read back and removed within the
+ * work, so making it durable (fsync) buys nothing a crash could keep.
+ */
+export function inScratch(path: string): boolean {
+  for (const dir of live) if (path.startsWith(dir + sep)) return true;
+  return false;
+}
 
 /** A private temporary folder for spooled intermediate files, removed when the work ends. */
 export class Scratch {
@@ -14,6 +26,7 @@ export class Scratch {
     await removeStaleScratch();
     const dir = await mkdtemp(scratchPrefix());
     trackTemporary(dir);
+    live.add(dir);
     return new Scratch(dir);
   }
 
@@ -30,6 +43,7 @@ export class Scratch {
   }
 
   async dispose(): Promise<void> {
+    live.delete(this.dir);
     await rm(this.dir, { recursive: true, force: true });
     untrackTemporary(this.dir);
   }
