@@ -52,6 +52,19 @@ describe('decompress', () => {
     expect((await collect(decompress([a, a]))).equals(Buffer.concat([plain, plain]))).toBe(true);
   });
 
+  it('skips xz block checks only when asked (ignoreCheck: xz -c --check=sha256, a byte of the check flipped), and stops early without hanging', async () => {
+    const packed = execFileSync('xz', ['-c', '--check=sha256', join(dir, 'data')]);
+    // the last block's SHA-256 lies just before the index, whose size the footer gives
+    const indexStart = packed.length - 12 - (packed.readUInt32LE(packed.length - 8) + 1) * 4;
+    packed[indexStart - 1]! ^= 0xff;
+    await expect(collect(decompress([packed]))).rejects.toThrow(/corrupt xz data/);
+    expect((await collect(decompress([packed], 'xz', { ignoreCheck: true }))).equals(plain)).toBe(true);
+    for await (const chunk of decompress(chunked(packed), 'xz', { ignoreCheck: true })) {
+      expect(plain.subarray(0, chunk.length).equals(chunk)).toBe(true);
+      break;
+    }
+  });
+
   it('passes uncompressed data through and reports corrupt data as a FormatError', async () => {
     expect((await decompressBuffer(plain, new ReadBudget())).compression).toBe('none');
     const bad = execFileSync('xz', ['-c', join(dir, 'data')]);
