@@ -103,6 +103,12 @@ class PooledSink implements Sink {
   private lastWrite: Promise<void> = Promise.resolve();
   private failure: unknown;
 
+  /**
+   * The file the last small copy read, kept open for the next: an installer's small files are
+   * slices of one image, opened once rather than once each.
+   */
+  private small: { path: string; fd: number } | undefined;
+
   /** A second descriptor on the temporary file: flushing as we go overlaps disk writeback with the work. */
   private flusher: FileHandle | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -166,30 +172,37 @@ class PooledSink implements Sink {
    */
   private async copySmall(source: Source, file: NonNullable<Source['file']>): Promise<number> {
     if (POOL_BUFFER - this.used < source.size) await this.rotate();
-    let fd: number;
+    const fd = this.smallFd(file.path, source.origin);
+    // a whole file is asked for one byte more when the buffer has room for it: a short read says
+    // where it ends, so a file that grew or shrank shows without an fstat
+    const probe = file.whole && POOL_BUFFER - this.used > source.size ? 1 : 0;
+    let done = 0;
+    while (done < source.size) {
+      const n = readSync(fd, this.buffers[this.current]!, this.used + done, source.size - done + probe, file.offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    if (file.whole && (probe ? done !== source.size : fstatSync(fd).size !== source.size)) throw new UserError(`changed size while being read (planned ${source.size} bytes)`, source.origin);
+    this.used += done;
+    this.onBytes(done);
+    if (this.used === POOL_BUFFER) await this.rotate();
+    return done;
+  }
+
+  private smallFd(path: string, origin: string): number {
+    if (this.small?.path === path) return this.small.fd;
+    this.closeSmall();
     try {
-      fd = openSync(file.path, 'r');
+      this.small = { path, fd: openSync(path, 'r') };
     } catch (err) {
-      asUserError(err, source.origin);
+      asUserError(err, origin);
     }
-    try {
-      // a whole file is asked for one byte more when the buffer has room for it: a short read says
-      // where it ends, so a file that grew or shrank shows without an fstat
-      const probe = file.whole && POOL_BUFFER - this.used > source.size ? 1 : 0;
-      let done = 0;
-      while (done < source.size) {
-        const n = readSync(fd, this.buffers[this.current]!, this.used + done, source.size - done + probe, file.offset + done);
-        if (n === 0) break;
-        done += n;
-      }
-      if (file.whole && (probe ? done !== source.size : fstatSync(fd).size !== source.size)) throw new UserError(`changed size while being read (planned ${source.size} bytes)`, source.origin);
-      this.used += done;
-      this.onBytes(done);
-      if (this.used === POOL_BUFFER) await this.rotate();
-      return done;
-    } finally {
-      closeSync(fd);
-    }
+    return this.small.fd;
+  }
+
+  private closeSmall(): void {
+    if (this.small) closeSync(this.small.fd);
+    this.small = undefined;
   }
 
   private async rotate(): Promise<void> {
@@ -254,6 +267,7 @@ class PooledSink implements Sink {
   }
 
   async close(): Promise<void> {
+    this.closeSmall();
     await this.flushing;
     await this.flusher?.close().catch(() => undefined);
     this.flusher = undefined;
