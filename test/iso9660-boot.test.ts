@@ -281,7 +281,7 @@ describe('media-check MD5', () => {
     expect(checkisomd5(iso)).toMatchObject({ status: 0, out: expect.stringContaining('PASS') });
   });
 
-  it('the tap equals implantisomd5 --force from 334 to 5000 sectors; the file implanter too, refusing under 336', async () => {
+  it('the tap, fed in uneven pieces or 1 MiB buffers, equals implantisomd5 --force from 334 to 5000 sectors; the file implanter too, refusing under 336', async () => {
     for (const sectors of [334, 335, 336, 351, 1000, 5000]) {
       const img = pattern(sectors * 2048, sectors);
       img.fill(0, 32768, 34816);
@@ -297,9 +297,12 @@ describe('media-check MD5', () => {
       writeFileSync(ours, img);
       run('implantisomd5', ['--force', ref]);
       const want = readFileSync(ref);
-      const tap = new MediaCheckTap(img.length);
-      for (let off = 0; off < img.length; off += 7777) tap.update(img.subarray(off, off + 7777));
-      expect(Buffer.from(tap.field()).equals(want.subarray(FIELD_OFFSET, FIELD_OFFSET + 512)), `tap ${sectors}`).toBe(true);
+      // uneven pieces and whole buffers of the emitter's pool, across chunk and fragment boundaries
+      for (const piece of [7777, 1 << 20]) {
+        const tap = new MediaCheckTap(img.length);
+        for (let off = 0; off < img.length; off += piece) tap.update(img.subarray(off, off + piece));
+        expect(Buffer.from(tap.field()).equals(want.subarray(FIELD_OFFSET, FIELD_OFFSET + 512)), `tap ${sectors} in pieces of ${piece}`).toBe(true);
+      }
       if (sectors < 336) {
         // below 336 sectors the file implanter refuses (emitIso grows its images instead)
         await expect(implantMediaCheck(ours)).rejects.toThrow(new RegExp(`image has ${sectors} sectors; checkisomd5 rejects`));
