@@ -186,14 +186,14 @@ function dnf(root: string, ...args: string[]): { status: number | null; stdout: 
 /**
  * The build's hash pool with `lanes` workers; `warm`: each has hashed once before the first
  * package, so every package is read and hashed on a worker (else the first ones are hashed here
- * while the workers start).
+ * while the workers start); `widenFrom`: one lane, the others started by the first file that large.
  */
-function poolScope(lanes: number, warm: boolean): HashingScope {
+function poolScope(lanes: number, warm: boolean, widenFrom?: number): HashingScope {
   return (algorithm, _total, fn) =>
     withHashLanes(algorithm, lanes, async (hashing) => {
       if (warm) await Promise.all(Array.from({ length: lanes }, () => hashing.hash(async (h) => h.update(new Uint8Array(1)))));
       return fn(hashing);
-    });
+    }, widenFrom);
 }
 
 let rpms: string[];
@@ -362,11 +362,12 @@ describe('repodata writer', () => {
     expect(dnf(copy, 'group', 'list', '--hidden').stdout).toMatch(/Drivers/);
   });
 
-  it('hashed on worker threads (1 and 3 lanes of the build\'s hash pool, workers starting or up), the files are byte-identical to those hashed inline, which createrepo_c matched', async () => {
-    for (const [lanes, warm] of [[1, false], [1, true], [3, true]] as const) {
-      const pooled = join(dir, `pooled-${lanes}-${warm}`);
+  it('hashed on worker threads (1 and 3 lanes of the build\'s hash pool, workers starting or up, a second lane started by a large file), the files are byte-identical to those hashed inline, which createrepo_c matched', async () => {
+    const largest = Math.max(...rpms.map((r) => statSync(r).size));
+    for (const [lanes, warm, widenFrom] of [[1, false], [1, true], [3, true], [2, false, largest]] as const) {
+      const pooled = join(dir, `pooled-${lanes}-${warm}-${widenFrom}`);
       makeRepo(pooled, rpms);
-      const second = await writeRepodata(pooled, {}, poolScope(lanes, warm));
+      const second = await writeRepodata(pooled, {}, poolScope(lanes, warm, widenFrom));
       expect(second.map((f) => f.path)).toEqual(files.map((f) => f.path));
       for (const f of files) expect(readFileSync(join(pooled, f.path)).equals(readFileSync(join(ours, f.path))), `${lanes} lanes: ${f.path}`).toBe(true);
     }
