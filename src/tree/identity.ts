@@ -59,8 +59,7 @@ export function generatedIdentity(type: 'file' | 'generated-dir', key: string, d
  * Every entry's identity, by path: a plain file's is its source's; a generated entry's combines its
  * `key` with its dependencies' identities (undefined when it has no key or a dependency has none).
  */
-export function entryIdentities(tree: Tree): Map<string, string | undefined> {
-  const entries = tree.entries();
+export function entryIdentities(entries: readonly Entry[]): Map<string, string | undefined> {
   const byPath = new Map<string, Entry>(entries.map((e) => [e.path, e]));
   const ids = new Map<string, string | undefined>();
   const visiting = new Set<string>();
@@ -89,9 +88,10 @@ export function entryIdentities(tree: Tree): Map<string, string | undefined> {
 
 /** The identity of a whole tree (paths, modes and contents); undefined when an entry has none. */
 export function treeIdentity(tree: Tree): string | undefined {
-  const ids = entryIdentities(tree);
+  const entries = tree.entries();
+  const ids = entryIdentities(entries);
   const parts: string[] = [];
-  for (const e of tree.entries()) {
+  for (const e of entries) {
     const id = ids.get(e.path);
     if (id === undefined) return undefined;
     parts.push(`${e.type}\0${e.path}\0${'mode' in e ? e.mode : ''}\0${id}`);

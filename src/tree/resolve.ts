@@ -5,7 +5,7 @@ import { entryIdentities } from './identity.js';
 import { inOrder } from './in-order.js';
 import type { Scratch } from './scratch.js';
 import type { Source } from './source.js';
-import { checkPath, comparePaths, isGenerated, type Entry, type ResolvedEntry, type Tree } from './tree.js';
+import { checkPath, comparePaths, isGenerated, type Entry, type FileEntry, type ResolvedEntry, type Tree } from './tree.js';
 
 /**
  * Generated files built at the same time: kmod RPMs for different kernels compress on different
@@ -17,11 +17,11 @@ const BUILDS_AT_ONCE = 2;
  * Build every generated entry, each after the entries it depends on (a cycle is an error), and
  * return the tree's entries with plain sources only, in path order. Within a build (`run.artifacts`),
  * an entry whose identity the build has made already is taken from there, not built again.
- * Files are taken in path order, a few at a time; the first error in that order is the one thrown.
+ * Generated files are built in path order, a few at a time; the first error in that order is the one thrown.
  */
 export async function resolveTree(tree: Tree, scratch: Scratch, run: BuildRun = { progress: silentProgress }): Promise<ResolvedEntry[]> {
   const entries = tree.entries();
-  const ids = entryIdentities(tree);
+  const ids = entryIdentities(entries);
   const { artifacts } = run;
   const once = <T>(path: string, build: (scratch: Scratch) => Promise<T>): Promise<T> => {
     const id = ids.get(path);
@@ -53,9 +53,15 @@ export async function resolveTree(tree: Tree, scratch: Scratch, run: BuildRun = 
   }
 
   const out: ResolvedEntry[] = [];
-  const files = entries.filter((e) => e.type === 'file');
   const contents = new Map<Entry, Source>();
-  await inOrder(files, BUILDS_AT_ONCE, async (f) => [f, await resolve(f.path, f.path)] as const, ([f, content]) => void contents.set(f, content));
+  // only generated files take building; plain ones are their own content
+  const generated: FileEntry[] = [];
+  for (const e of entries) {
+    if (e.type !== 'file') continue;
+    if (isGenerated(e.content)) generated.push(e);
+    else contents.set(e, e.content);
+  }
+  await inOrder(generated, BUILDS_AT_ONCE, async (f) => [f, await resolve(f.path, f.path)] as const, ([f, content]) => void contents.set(f, content));
   for (const e of entries) {
     if (e.type === 'file') out.push({ ...e, content: contents.get(e)! });
     else if (e.type !== 'generated-dir') out.push(e);
