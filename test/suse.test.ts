@@ -326,16 +326,16 @@ describe('suse inspect and verify: every wrapping, the installers’ rules (arch
     expect(codes(verify(join(dir, 'signed.dud'), '--key', join(dir, 'other.pub.asc')))).toContain('error:SUSE_SIGNATURE');
   });
 
-  it('an inline-signed file whose compressed packet unpacks beyond the read limit: exit 2, one line, never held whole', () => {
+  it('an inline-signed file whose compressed packet unpacks beyond the unpack limit: exit 2, one line, never held whole', () => {
     const home = join(dir, 'gnupg-bomb');
     mkdirSync(home, { mode: 0o700 });
     must(run('gpg', ['--homedir', home, '--batch', '--import', join(FIXTURES, '../examples/acmenet/keys/example-signing-key.asc')]));
     sh(`(printf 'linux/suse/'; head -c 40M /dev/zero) | gpg --homedir ${home} --batch --yes --pinentry-mode loopback --passphrase '' --sign -o ${dir}/bomb.dud`);
     expect(statSync(join(dir, 'bomb.dud')).size).toBeLessThan(1 << 20);
-    const r = dudkit(['verify', join(dir, 'bomb.dud')], { env: { DUDKIT_MAX_MODULE_SIZE: String(16 << 20) } });
+    const r = dudkit(['verify', join(dir, 'bomb.dud')], { env: { DUDKIT_MAX_UNPACK_SIZE: String(16 << 20) } });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/bomb\.dud: the signed data .* more than 16 MiB/);
+    expect(r.stderr).toMatch(/bomb\.dud: the signed data: this input unpacks to more than 16 MiB; .*DUDKIT_MAX_UNPACK_SIZE=<bytes> raises it/);
   });
 
   it('GNU tar (tar -cf, mkdud’s tar format): linuxrc ignores it; POSIX tar (--format=posix) and bsdtar’s ustar are read', () => {

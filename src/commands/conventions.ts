@@ -14,6 +14,7 @@ export const ENVIRONMENT: [name: string, meaning: string][] = [
   ['SOURCE_DATE_EPOCH', 'seconds since 1970 used for every timestamp written (files, RPM headers, ISO volume dates), so the same inputs give byte-identical media; default: now'],
   ['DUDKIT_DEBUG', 'set to 1 to print the stack of an internal error, like --debug'],
   ['DUDKIT_MAX_MODULE_SIZE', 'largest kernel module or decompressed input member read (bytes, or a number with K, M or G); larger inputs are refused instead of filling memory or disk'],
+  ['DUDKIT_MAX_UNPACK_SIZE', 'most an input read by inspect or verify may unpack to disk in all (SUSE update archives and images, ESXi bundle members, driver disks inside an initrd; default 4G); beyond it the input is refused instead of filling the disk'],
   ['DUDKIT_KEY_PASSPHRASE', "passphrase of an encrypted signing key (the manifest's passphraseEnv: names another variable)"],
   ['DUDKIT_DEFAULTS', 'the defaults file build layers under the manifest (an explicit path must exist); set but empty: none, as --no-defaults'],
   ['XDG_CONFIG_HOME', 'without DUDKIT_DEFAULTS, build reads $XDG_CONFIG_HOME/dudkit/defaults.yaml (default ~/.config/dudkit/defaults.yaml) when it exists'],

@@ -74,7 +74,7 @@ async function walkInitrd(path: string, env: ReadEnv): Promise<Inspection<Initrd
         segment.members.push({ name: displayName(entry.nameBytes), mode: modeString(entry.mode), size: entry.size, uid: entry.uid, gid: entry.gid, archiveOffset });
         if ((entry.mode & S_IFMT) === S_IFREG && NESTED_DISK.test(entry.name)) {
           const p = scratch.path(entry.name);
-          await pipeline(Readable.from(data), createWriteStream(p));
+          await pipeline(Readable.from(scratch.charged(data, entry.name)), createWriteStream(p));
           spooled.push({ member: entry.name, path: p });
         }
       }

@@ -112,15 +112,6 @@ async function holdsSignedUpdate(path: string): Promise<boolean> {
   return start.includes('linux/suse') || detectCompression(start) !== 'none';
 }
 
-/** The signed data within the read limit: a bomb is refused before it fills the scratch disk. */
-async function* boundedSignedData(path: string): AsyncGenerator<Uint8Array> {
-  const budget = new ReadBudget();
-  for await (const chunk of signedData(path)) {
-    budget.charge(chunk.length, 'the signed data');
-    yield chunk;
-  }
-}
-
 /** The xz stream's check, from its stream header (byte 7). */
 async function xzCheck(path: string): Promise<string> {
   const fh = await open(path, 'r');
@@ -133,10 +124,15 @@ async function xzCheck(path: string): Promise<string> {
   }
 }
 
-/** Write members into `root`: parents made, nothing below a link the archive made. */
+/** Write members into `root`: parents made, nothing below a link the archive made, every byte charged to the scratch's unpack limit. */
 class Unpacker {
   private readonly links = new Set<string>();
-  constructor(private readonly root: string) {}
+  /** Each file's size as written: what copying it writes again. */
+  private readonly sizes = new Map<string, number>();
+  constructor(
+    private readonly root: string,
+    private readonly scratch: Scratch,
+  ) {}
 
   private target(name: string): string | undefined {
     const p = safeMemberPath(name);
@@ -156,16 +152,33 @@ class Unpacker {
     const p = this.target(name);
     if (p === undefined) return;
     await mkdir(dirname(join(this.root, p)), { recursive: true });
-    if (data instanceof Uint8Array) await writeFile(join(this.root, p), data);
-    else await pipeline(Readable.from(data), createWriteStream(join(this.root, p)));
+    let size = 0;
+    if (data instanceof Uint8Array) {
+      this.scratch.charge((size = data.length), name);
+      await writeFile(join(this.root, p), data);
+    } else {
+      const chunks = this.scratch.charged(data, name);
+      const counted = (async function* () {
+        for await (const c of chunks) {
+          size += c.length;
+          yield c;
+        }
+      })();
+      await pipeline(Readable.from(counted), createWriteStream(join(this.root, p)));
+    }
+    this.sizes.set(p, size);
   }
 
   /** `to` gets the bytes of the member `from`, written before. */
   async copy(from: string, to: string): Promise<void> {
     const a = this.target(from), b = this.target(to);
     if (a === undefined || b === undefined) return;
+    // a hard-link set of many names costs its size once per name
+    const size = this.sizes.get(a) ?? 0;
+    this.scratch.charge(size, to);
     await mkdir(dirname(join(this.root, b)), { recursive: true });
     await copyFile(join(this.root, a), join(this.root, b));
+    this.sizes.set(b, size);
   }
 
   async symlink(name: string, target: string): Promise<void> {
@@ -234,7 +247,7 @@ async function withUpdate<T>(head: Head, opened: Opened | undefined, use: (mediu
   if (form === undefined) throw new Error('the SUSE reader was given no SUSE driver update');
   if (form === 'signed') {
     return Scratch.with(async (scratch) => {
-      const inner = await scratch.spool(boundedSignedData(head.path), 'update');
+      const inner = await scratch.spool(scratch.charged(signedData(head.path), 'the signed data'), 'update');
       const innerHead = await readHead(inner);
       const innerOpened = await openAny(inner, innerHead.bytes, false).catch(() => undefined);
       try {
@@ -254,7 +267,7 @@ async function withUpdate<T>(head: Head, opened: Opened | undefined, use: (mediu
     const w: SuseWrapping = { form: form === 'image' ? 'iso' : form === 'tree' ? 'directory' : form === 'binary-cpio' ? 'cpio' : form, compression };
     if (compression === 'xz') w.xzCheck = await xzCheck(head.path);
     if (form === 'image') {
-      const image = await scratch.spool(decompress(createReadStream(head.path), compression), 'update.iso');
+      const image = await scratch.spool(scratch.charged(decompress(createReadStream(head.path), compression), 'the image'), 'update.iso');
       await isoIds(image, w);
       const medium = await openMedium(image);
       try {
@@ -265,7 +278,7 @@ async function withUpdate<T>(head: Head, opened: Opened | undefined, use: (mediu
     }
     const root = scratch.path('update');
     await mkdir(root);
-    const u = new Unpacker(root);
+    const u = new Unpacker(root, scratch);
     if (form === 'cpio' || form === 'binary-cpio') await unpackCpio(head.path, compression, u, w);
     else if (form === 'rpm') await unpackRpm(head.path, u);
     else await unpackTar(head.path, compression, u, w);

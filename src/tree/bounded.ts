@@ -12,10 +12,15 @@ export const LIMIT_ENV = 'DUDKIT_MAX_MODULE_SIZE';
 /** Above any real module (the largest, with debug info, are a few hundred MiB). */
 const DEFAULT_LIMIT = 512 * 1024 * 1024;
 
+/** What all an input may unpack into a scratch folder (files spooled or extracted to be read back). */
+export const UNPACK_LIMIT_ENV = 'DUDKIT_MAX_UNPACK_SIZE';
+/** Far above any driver medium (SUSE updates, ESXi bundles, initrd overlays: MiBs to hundreds of MiBs). */
+export const DEFAULT_UNPACK_LIMIT = 4 * 1024 * 1024 * 1024;
+
 /** A dudkit limit was reached: not a defect of the input, so verifiers never file it as a finding. */
 export class TooLargeError extends FormatError {
-  constructor(subject: string, limit: number) {
-    super(`${subject}; a kernel module or metadata file that large is not supported (limit ${mib(limit)}; ${LIMIT_ENV}=<bytes> raises it)`);
+  constructor(subject: string, limit: number, what = 'a kernel module or metadata file that large', env = LIMIT_ENV) {
+    super(`${subject}; ${what} is not supported (limit ${mib(limit)}; ${env}=<bytes> raises it)`);
     this.name = 'TooLargeError';
   }
 }
@@ -26,17 +31,17 @@ export function tooLarge(err: unknown): TooLargeError | undefined {
   return err instanceof Error && err.cause instanceof TooLargeError ? err.cause : undefined;
 }
 
-function mib(n: number): string {
+export function mib(n: number): string {
   return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`;
 }
 
-/** The limit from DUDKIT_MAX_MODULE_SIZE (bytes, or a number with K, M or G for KiB, MiB, GiB). */
-export function limitFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): number {
-  const text = env[LIMIT_ENV];
-  if (text === undefined || text === '') return DEFAULT_LIMIT;
+/** The limit from DUDKIT_MAX_MODULE_SIZE, or another variable `name` (bytes, or a number with K, M or G for KiB, MiB, GiB). */
+export function limitFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, name = LIMIT_ENV, fallback = DEFAULT_LIMIT): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
   const m = /^(\d+)\s*([KMG]?)(?:i?B)?$/i.exec(text.trim());
   const n = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UserError(`${LIMIT_ENV}=${JSON.stringify(text)} is not a size: give bytes, or a number with K, M or G`);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UserError(`${name}=${JSON.stringify(text)} is not a size: give bytes, or a number with K, M or G`);
   return n;
 }
 

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DEFAULT_UNPACK_LIMIT, limitFromEnv, mib, TooLargeError, UNPACK_LIMIT_ENV } from './bounded.js';
 import { removeStaleScratch, scratchPrefix, trackTemporary, untrackTemporary } from './leftovers.js';
 
 /** The folders of the scratches in use. */
@@ -20,7 +21,28 @@ export function inScratch(path: string): boolean {
 /** A private temporary folder for spooled intermediate files, removed when the work ends. */
 export class Scratch {
   private counter = 0;
+  /** Bytes inputs have unpacked here (`charge`). */
+  private unpacked = 0;
   private constructor(readonly dir: string) {}
+
+  /**
+   * Count `n` bytes an input unpacks into this folder (a member extracted, an image decompressed,
+   * a hard link copied): refused beyond DUDKIT_MAX_UNPACK_SIZE in all, since a small archive can
+   * expand to fill the disk.
+   */
+  charge(n: number, what: string): void {
+    const limit = limitFromEnv(process.env, UNPACK_LIMIT_ENV, DEFAULT_UNPACK_LIMIT);
+    if (this.unpacked + n > limit) throw new TooLargeError(`${what}: this input unpacks to more than ${mib(limit)}`, limit, 'a driver medium that large', UNPACK_LIMIT_ENV);
+    this.unpacked += n;
+  }
+
+  /** `chunks`, each charged (`charge`) as it passes. */
+  async *charged(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {
+    for await (const chunk of chunks) {
+      this.charge(chunk.length, what);
+      yield chunk;
+    }
+  }
 
   static async create(): Promise<Scratch> {
     await removeStaleScratch();

@@ -303,10 +303,10 @@ async function checkSignature(readAt: Read, sig: ArMember | undefined, descripto
 const MAX_METADATA = 64 << 20;
 
 /** A member written to the scratch folder; one larger than any driver VIB is refused, not written (a bomb fills disks). */
-async function spoolEntry(readAt: Read, e: ZipEntry, to: string): Promise<void> {
+async function spoolEntry(readAt: Read, e: ZipEntry, scratch: Scratch, to: string): Promise<void> {
   const limit = limitFromEnv();
   if (e.size > limit) throw new TooLargeError(`${e.name} unpacks to ${e.size} bytes`, limit);
-  await pipeline(Readable.from(readZipEntry(readAt, e)), createWriteStream(to));
+  await pipeline(Readable.from(scratch.charged(readZipEntry(readAt, e), e.name)), createWriteStream(to));
 }
 
 async function entryText(readAt: Read, e: ZipEntry): Promise<string> {
@@ -353,7 +353,7 @@ export async function readBundleFile(path: string, scratch: Scratch, check: Sign
     const vibMembers = entries.filter((e) => e.name.endsWith('.vib'));
     for (const [i, e] of vibMembers.entries()) {
       const to = scratch.path(`vib-${i}.vib`);
-      await spoolEntry(readAt, e, to);
+      await spoolEntry(readAt, e, scratch, to);
       const entry: BundleVib = { path: e.name, size: e.size, sha256: await sha256Of(to) };
       try {
         const r = await readVibFile(to, check);
@@ -367,7 +367,7 @@ export async function readBundleFile(path: string, scratch: Scratch, check: Sign
     if (metaEntry) {
       facts.metadataZip = metaEntry.name;
       const to = scratch.path('metadata.zip');
-      await spoolEntry(readAt, metaEntry, to);
+      await spoolEntry(readAt, metaEntry, scratch, to);
       await withFile(to, async (metaAt, metaSize) => readMetadata(metaAt, metaSize, facts, f));
     }
     return { facts, findings: f.list };

@@ -12,6 +12,7 @@ import { readInitrd, type CpioEntry } from '../formats/cpio/index.js';
 import { openRpm } from '../formats/rpm/read.js';
 import type { CpioMedium } from '../media/medium.js';
 import type { Verification, VerifyEnv } from '../readers/types.js';
+import { tooLarge } from '../tree/bounded.js';
 import { Scratch } from '../tree/scratch.js';
 import { Findings, indent } from '../findings.js';
 import { modeString, S_IFDIR, S_IFMT, S_IFREG } from '../formats/mode.js';
@@ -99,11 +100,13 @@ async function walkArchive({ path, compression }: CpioMedium, d: PxeDetails, f: 
       checkMember(entry, dirs, inodes, f);
       if ((entry.mode & S_IFMT) === S_IFREG && DUD_MEMBER.test(entry.name)) {
         const p = scratch.path(entry.name);
-        await pipeline(Readable.from(data), createWriteStream(p));
+        await pipeline(Readable.from(scratch.charged(data, entry.name)), createWriteStream(p));
         spooled.push({ member: entry.name, path: p });
       }
     }
   } catch (err) {
+    // dudkit's own limit, not a defect the kernel would stop at
+    if (tooLarge(err)) throw err;
     f.error('CPIO_UNREADABLE', '', `${(err as Error).message}: the kernel stops unpacking there`);
     return undefined;
   }
