@@ -4,10 +4,8 @@
  * `dd*.img`) are spooled out and inspected and verified in turn. `verify`: the PXE overlay checks
  * (`verify/pxe.ts`).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { counted } from '../formats/bytes.js';
 import { decompress } from '../formats/compress/index.js';
 import { type Compression } from '../formats/compress/magic.js';
@@ -73,8 +71,7 @@ async function walkInitrd(path: string, env: ReadEnv): Promise<Inspection<Initrd
         const { entry, data, archiveOffset } = r.value;
         segment.members.push({ name: displayName(entry.nameBytes), mode: modeString(entry.mode), size: entry.size, uid: entry.uid, gid: entry.gid, archiveOffset });
         if ((entry.mode & S_IFMT) === S_IFREG && NESTED_DISK.test(entry.name)) {
-          const p = scratch.path(entry.name);
-          await pipeline(Readable.from(scratch.charged(data, entry.name)), createWriteStream(p));
+          const p = await scratch.spool(data, entry.name, entry.name);
           spooled.push({ member: entry.name, path: p });
         }
       }

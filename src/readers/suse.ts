@@ -5,11 +5,10 @@
  * nothing written below a link) and read as a folder; the wrapping's own facts (member formats,
  * owners, compression, xz check, tar magic) go to the verifier, which applies the installers' rules.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, symlink, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, stat, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { FormatError } from '../errors.js';
 import { decompress } from '../formats/compress/index.js';
 import { detectCompression, type Compression } from '../formats/compress/magic.js';
@@ -124,11 +123,9 @@ async function xzCheck(path: string): Promise<string> {
   }
 }
 
-/** Write members into `root`: parents made, nothing below a link the archive made, every byte charged to the scratch's unpack limit. */
+/** Write members into `root`: parents made, nothing below a link the archive made, every byte counted by the scratch's unpack limit. */
 class Unpacker {
   private readonly links = new Set<string>();
-  /** Each file's size as written: what copying it writes again. */
-  private readonly sizes = new Map<string, number>();
   constructor(
     private readonly root: string,
     private readonly scratch: Scratch,
@@ -152,21 +149,7 @@ class Unpacker {
     const p = this.target(name);
     if (p === undefined) return;
     await mkdir(dirname(join(this.root, p)), { recursive: true });
-    let size = 0;
-    if (data instanceof Uint8Array) {
-      this.scratch.charge((size = data.length), name);
-      await writeFile(join(this.root, p), data);
-    } else {
-      const chunks = this.scratch.charged(data, name);
-      const counted = (async function* () {
-        for await (const c of chunks) {
-          size += c.length;
-          yield c;
-        }
-      })();
-      await pipeline(Readable.from(counted), createWriteStream(join(this.root, p)));
-    }
-    this.sizes.set(p, size);
+    await this.scratch.unpackTo(join(this.root, p), data instanceof Uint8Array ? [data] : data, name);
   }
 
   /** `to` gets the bytes of the member `from`, written before. */
@@ -174,11 +157,9 @@ class Unpacker {
     const a = this.target(from), b = this.target(to);
     if (a === undefined || b === undefined) return;
     // a hard-link set of many names costs its size once per name
-    const size = this.sizes.get(a) ?? 0;
-    this.scratch.charge(size, to);
+    this.scratch.charge((await stat(join(this.root, a))).size, to);
     await mkdir(dirname(join(this.root, b)), { recursive: true });
     await copyFile(join(this.root, a), join(this.root, b));
-    this.sizes.set(b, size);
   }
 
   async symlink(name: string, target: string): Promise<void> {
@@ -247,7 +228,7 @@ async function withUpdate<T>(head: Head, opened: Opened | undefined, use: (mediu
   if (form === undefined) throw new Error('the SUSE reader was given no SUSE driver update');
   if (form === 'signed') {
     return Scratch.with(async (scratch) => {
-      const inner = await scratch.spool(scratch.charged(signedData(head.path), 'the signed data'), 'update');
+      const inner = await scratch.spool(signedData(head.path), 'the signed data', 'update');
       const innerHead = await readHead(inner);
       const innerOpened = await openAny(inner, innerHead.bytes, false).catch(() => undefined);
       try {
@@ -267,7 +248,7 @@ async function withUpdate<T>(head: Head, opened: Opened | undefined, use: (mediu
     const w: SuseWrapping = { form: form === 'image' ? 'iso' : form === 'tree' ? 'directory' : form === 'binary-cpio' ? 'cpio' : form, compression };
     if (compression === 'xz') w.xzCheck = await xzCheck(head.path);
     if (form === 'image') {
-      const image = await scratch.spool(scratch.charged(decompress(createReadStream(head.path), compression), 'the image'), 'update.iso');
+      const image = await scratch.spool(decompress(createReadStream(head.path), compression), 'the image', 'update.iso');
       await isoIds(image, w);
       const medium = await openMedium(image);
       try {

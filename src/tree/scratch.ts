@@ -21,27 +21,33 @@ export function inScratch(path: string): boolean {
 /** A private temporary folder for spooled intermediate files, removed when the work ends. */
 export class Scratch {
   private counter = 0;
-  /** Bytes inputs have unpacked here (`charge`). */
+  /** Bytes inputs have unpacked here (`charge`), against DUDKIT_MAX_UNPACK_SIZE (read once). */
   private unpacked = 0;
+  private unpackLimit: number | undefined;
   private constructor(readonly dir: string) {}
 
   /**
-   * Count `n` bytes an input unpacks into this folder (a member extracted, an image decompressed,
-   * a hard link copied): refused beyond DUDKIT_MAX_UNPACK_SIZE in all, since a small archive can
-   * expand to fill the disk.
+   * Write an input's bytes (a member extracted, an image decompressed) to `path` in this folder,
+   * counted: refused beyond DUDKIT_MAX_UNPACK_SIZE for all of them together, since a small
+   * archive can expand to fill the disk.
    */
-  charge(n: number, what: string): void {
-    const limit = limitFromEnv(process.env, UNPACK_LIMIT_ENV, DEFAULT_UNPACK_LIMIT);
-    if (this.unpacked + n > limit) throw new TooLargeError(`${what}: this input unpacks to more than ${mib(limit)}`, limit, 'a driver medium that large', UNPACK_LIMIT_ENV);
-    this.unpacked += n;
+  async unpackTo(path: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, what: string): Promise<void> {
+    await pipeline(Readable.from(this.charged(chunks, what)), createWriteStream(path));
   }
 
-  /** `chunks`, each charged (`charge`) as it passes. */
-  async *charged(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {
+  private async *charged(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {
     for await (const chunk of chunks) {
       this.charge(chunk.length, what);
       yield chunk;
     }
+  }
+
+  /** Count `n` bytes an input writes here by other means (a hard link copied), as `unpackTo` does. */
+  charge(n: number, what: string): void {
+    this.unpackLimit ??= limitFromEnv(process.env, UNPACK_LIMIT_ENV, DEFAULT_UNPACK_LIMIT);
+    const limit = this.unpackLimit;
+    if (this.unpacked + n > limit) throw new TooLargeError(`${what}: this input unpacks to more than ${mib(limit)}`, limit, 'a driver medium that large', UNPACK_LIMIT_ENV);
+    this.unpacked += n;
   }
 
   static async create(): Promise<Scratch> {
@@ -57,10 +63,10 @@ export class Scratch {
     return join(this.dir, `${++this.counter}-${hint.replace(/[^A-Za-z0-9._-]/g, '_')}`);
   }
 
-  /** Write `chunks` to a fresh path (named as `path` names it) and return that path. */
-  async spool(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, hint?: string): Promise<string> {
+  /** An input's bytes `what` written to a fresh path (named as `path` names it), counted as `unpackTo` counts them; returns the path. */
+  async spool(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, what: string, hint?: string): Promise<string> {
     const path = this.path(hint);
-    await pipeline(Readable.from(chunks), createWriteStream(path));
+    await this.unpackTo(path, chunks, what);
     return path;
   }
 

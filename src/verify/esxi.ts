@@ -7,10 +7,8 @@
  * and listed on the way); a bundle's members are spooled to a scratch folder, never held whole.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { FormatError } from '../errors.js';
 import { Findings, type Finding } from '../findings.js';
 import { listAr, type ArMember, type ReadAt } from '../formats/ar/ar.js';
@@ -303,10 +301,10 @@ async function checkSignature(readAt: Read, sig: ArMember | undefined, descripto
 const MAX_METADATA = 64 << 20;
 
 /** A member written to the scratch folder; one larger than any driver VIB is refused, not written (a bomb fills disks). */
-async function spoolEntry(readAt: Read, e: ZipEntry, scratch: Scratch, to: string): Promise<void> {
+async function spoolEntry(readAt: Read, e: ZipEntry, scratch: Scratch, hint: string): Promise<string> {
   const limit = limitFromEnv();
   if (e.size > limit) throw new TooLargeError(`${e.name} unpacks to ${e.size} bytes`, limit);
-  await pipeline(Readable.from(scratch.charged(readZipEntry(readAt, e), e.name)), createWriteStream(to));
+  return scratch.spool(readZipEntry(readAt, e), e.name, hint);
 }
 
 async function entryText(readAt: Read, e: ZipEntry): Promise<string> {
@@ -352,8 +350,7 @@ export async function readBundleFile(path: string, scratch: Scratch, check: Sign
     // the VIBs, spooled and read as esxcli does
     const vibMembers = entries.filter((e) => e.name.endsWith('.vib'));
     for (const [i, e] of vibMembers.entries()) {
-      const to = scratch.path(`vib-${i}.vib`);
-      await spoolEntry(readAt, e, scratch, to);
+      const to = await spoolEntry(readAt, e, scratch, `vib-${i}.vib`);
       const entry: BundleVib = { path: e.name, size: e.size, sha256: await sha256Of(to) };
       try {
         const r = await readVibFile(to, check);
@@ -366,8 +363,7 @@ export async function readBundleFile(path: string, scratch: Scratch, check: Sign
     }
     if (metaEntry) {
       facts.metadataZip = metaEntry.name;
-      const to = scratch.path('metadata.zip');
-      await spoolEntry(readAt, metaEntry, scratch, to);
+      const to = await spoolEntry(readAt, metaEntry, scratch, 'metadata.zip');
       await withFile(to, async (metaAt, metaSize) => readMetadata(metaAt, metaSize, facts, f));
     }
     return { facts, findings: f.list };

@@ -3,9 +3,7 @@
  * holding `dd.iso` / `dd<N>.iso` / `dd.img` / `dd.rpm` at its root, checked the way the kernel's
  * initramfs unpacker reads it; the disk images inside are spooled out and verified in turn.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
 import { decompress } from '../formats/compress/index.js';
 import { type Compression } from '../formats/compress/magic.js';
 import { readInitrd, type CpioEntry } from '../formats/cpio/index.js';
@@ -99,8 +97,7 @@ async function walkArchive({ path, compression }: CpioMedium, d: PxeDetails, f: 
       d.members.push({ name: entry.name, mode: modeString(entry.mode), size: entry.size, uid: entry.uid, gid: entry.gid });
       checkMember(entry, dirs, inodes, f);
       if ((entry.mode & S_IFMT) === S_IFREG && DUD_MEMBER.test(entry.name)) {
-        const p = scratch.path(entry.name);
-        await pipeline(Readable.from(scratch.charged(data, entry.name)), createWriteStream(p));
+        const p = await scratch.spool(data, entry.name, entry.name);
         spooled.push({ member: entry.name, path: p });
       }
     }
