@@ -1,7 +1,8 @@
 /**
  * The benchmark framework: a case produces rows (one per tool run), each with wall time and peak
  * RSS measured from outside the process (`/usr/bin/time -f '%e %M'`), so every tool pays its own
- * start-up and every process its own memory. `run.ts` lists the cases and prints the table.
+ * start-up and every process its own memory; a case's commands take turns (`measureRows`).
+ * `run.ts` lists the cases and prints the table.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,31 +29,66 @@ export interface BenchCase {
   run(): Promise<BenchRow[]>;
 }
 
-export interface Measured {
+interface Measured {
   seconds: number;
   maxRssKiB: number;
 }
 
-/** Run a shell command under GNU time; the best (lowest time) of `repeat` runs. */
-export function measure(command: string, opts: { repeat?: number; before?: () => void; env?: NodeJS.ProcessEnv } = {}): Measured {
+/** One tool's command in a case, with what runs untimed before each run of it. */
+export interface Run {
+  readonly tool: string;
+  readonly command: string;
+  readonly before?: () => void;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly compareWith?: readonly string[];
+  readonly goals?: Readonly<Record<string, number>>;
+  readonly rssGoalMiB?: number;
+}
+
+/**
+ * The rows of one case: its commands run in DUDKIT_BENCH_REPEAT rounds, each round running every
+ * command once in turn, so that a slow stretch of a shared disk falls on all the tools compared
+ * rather than on all the runs of one of them; each row is its command's best round.
+ */
+export function measureRows(label: string, runs: readonly Run[], repeat = repeats()): BenchRow[] {
   const dir = mkdtempSync(join(tmpdir(), 'dudkit-bench-time-'));
   try {
-    let best: Measured | undefined;
-    for (let i = 0; i < (opts.repeat ?? repeats()); i++) {
-      opts.before?.();
-      // flush earlier runs' dirty pages so they do not slow this one down
-      spawnSync('sync');
-      const out = join(dir, 'time');
-      const r = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', out, 'sh', '-c', command], { encoding: 'utf8', env: opts.env ?? process.env });
-      if (r.status !== 0) throw new Error(`benchmark command failed (${r.status}): ${command}\n${r.stderr}`);
-      const [seconds, rss] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-      const m = { seconds: seconds!, maxRssKiB: rss! };
-      if (!best || m.seconds < best.seconds) best = m;
+    const best: (Measured | undefined)[] = runs.map(() => undefined);
+    for (let round = 0; round < repeat; round++) {
+      runs.forEach((r, i) => {
+        const m = timeOnce(r.command, join(dir, 'time'), r.before, r.env);
+        if (!best[i] || m.seconds < best[i].seconds) best[i] = m;
+      });
     }
-    return best!;
+    return runs.map(({ tool, compareWith, goals, rssGoalMiB }, i) => ({
+      case: label,
+      tool,
+      seconds: best[i]!.seconds,
+      maxRssKiB: best[i]!.maxRssKiB,
+      ...(compareWith ? { compareWith } : {}),
+      ...(goals ? { goals } : {}),
+      ...(rssGoalMiB !== undefined ? { rssGoalMiB } : {}),
+    }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Read every byte `command` prints into /dev/null once, untimed: the page cache warmed before a case. */
+export function warm(command: string): void {
+  const r = spawnSync('sh', ['-c', `${command} > /dev/null`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`benchmark warm-up failed (${r.status}): ${command}`);
+}
+
+/** One run of a shell command under GNU time, its timing written to `out`. */
+function timeOnce(command: string, out: string, before?: () => void, env?: NodeJS.ProcessEnv): Measured {
+  before?.();
+  // flush earlier runs' dirty pages so they do not slow this one down
+  spawnSync('sync');
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', out, 'sh', '-c', command], { encoding: 'utf8', env: env ?? process.env });
+  if (r.status !== 0) throw new Error(`benchmark command failed (${r.status}): ${command}\n${r.stderr}`);
+  const [seconds, rss] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { seconds: seconds!, maxRssKiB: rss! };
 }
 
 /** "100M" or "1G" in bytes (the size knobs of the cases). */

@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasCommand, measure, parseSize, sh, type BenchCase, type BenchRow } from '../registry.js';
+import { hasCommand, measureRows, parseSize, sh, warm, type BenchCase, type BenchRow, type Run } from '../registry.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -92,18 +92,18 @@ targets:
       rmSync(ref, { force: true });
     };
     const label = `attach to a ${sizeText} installer ISO`;
-    const row = (tool: string, command: string, compareWith: string[] = [], goals: Record<string, number> = {}): BenchRow => {
-      const m = measure(command, { before: clean, env });
-      return { case: label, tool, seconds: m.seconds, maxRssKiB: m.maxRssKiB, compareWith, goals };
+    const runs: Run[] = [];
+    const row = (tool: string, command: string, compareWith: string[] = [], goals: Record<string, number> = {}): void => {
+      runs.push({ tool, command, before: clean, env, compareWith, goals });
     };
-    measure(`cat ${sh(installer)} > /dev/null`, { repeat: 1 }); // warm the page cache
-    const rows = [row(CP, `cp ${sh(installer)} ${sh(ref)} && sync ${sh(ref)}`)];
-    rows.push(row(DUDKIT, `node ${sh(CLI)} build ${sh(join(work, 'm.yaml'))} -o ${sh(out)} --only attach`, [CP, XORRISO], { [XORRISO]: 0.5 }));
+    warm(`cat ${sh(installer)}`);
+    row(CP, `cp ${sh(installer)} ${sh(ref)} && sync ${sh(ref)}`);
+    row(DUDKIT, `node ${sh(CLI)} build ${sh(join(work, 'm.yaml'))} -o ${sh(out)} --only attach`, [CP, XORRISO], { [XORRISO]: 0.5 });
     if (hasCommand('xorriso') && hasCommand('implantisomd5')) {
       const xorriso = `xorriso -indev ${sh(installer)} -outdev ${sh(ref)} -map ${sh(join(pre, 'dd.iso'))} /dd.iso ${updates.join(' ')} -boot_image any replay`;
-      rows.push(row(XORRISO, `${xorriso} > /dev/null 2>&1 && implantisomd5 --force ${sh(ref)} > /dev/null && sync ${sh(ref)}`, [CP]));
+      row(XORRISO, `${xorriso} > /dev/null 2>&1 && implantisomd5 --force ${sh(ref)} > /dev/null && sync ${sh(ref)}`, [CP]);
     }
-    return rows;
+    return measureRows(label, runs);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

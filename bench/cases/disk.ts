@@ -29,7 +29,7 @@ import type { DriverMeta } from '../../src/model/driverset.js';
 import { kmodPackage, type KmodModule } from '../../src/packages/kmod.js';
 import { Scratch } from '../../src/tree/scratch.js';
 import { fileSource } from '../../src/tree/source.js';
-import { hasCommand, measure, sh, type BenchCase, type BenchRow } from '../registry.js';
+import { hasCommand, measureRows, sh, type BenchCase, type BenchRow, type Run } from '../registry.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(SELF, '../../../..');
@@ -130,9 +130,8 @@ async function rpmsOf(count: number): Promise<string> {
 
 const env = { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) };
 
-function row(label: string, tool: string, command: string, before: () => void, compareWith: string[] = [], goals: Record<string, number> = {}): BenchRow {
-  const m = measure(command, { before, env });
-  return { case: label, tool, seconds: m.seconds, maxRssKiB: m.maxRssKiB, compareWith, goals };
+function row(tool: string, command: string, before: () => void, compareWith: string[] = [], goals: Record<string, number> = {}): Run {
+  return { tool, command, before, env, compareWith, goals };
 }
 
 async function runRepodata(count: number): Promise<BenchRow[]> {
@@ -140,8 +139,9 @@ async function runRepodata(count: number): Promise<BenchRow[]> {
   const label = `repodata, ${count} kmod RPMs`;
   const repoOut = join(work!, 'repo-out');
   const have = hasCommand('createrepo_c');
-  const rows = [row(label, 'dudkit repodata', `${sh(process.execPath)} ${sh(CHILD_REPODATA)} ${sh(rpms)} ${sh(repoOut)} ${EPOCH}`, () => rmSync(repoOut, { recursive: true, force: true }), have ? [CREATEREPO] : [], { [CREATEREPO]: count >= 1000 ? 1 : 2 })];
-  if (have) rows.push(row(label, CREATEREPO, `${CREATEREPO} -q ${sh(rpms)}`, () => rmSync(join(rpms, 'repodata'), { recursive: true, force: true })));
+  const runs = [row('dudkit repodata', `${sh(process.execPath)} ${sh(CHILD_REPODATA)} ${sh(rpms)} ${sh(repoOut)} ${EPOCH}`, () => rmSync(repoOut, { recursive: true, force: true }), have ? [CREATEREPO] : [], { [CREATEREPO]: count >= 1000 ? 1 : 2 })];
+  if (have) runs.push(row(CREATEREPO, `${CREATEREPO} -q ${sh(rpms)}`, () => rmSync(join(rpms, 'repodata'), { recursive: true, force: true })));
+  const rows = measureRows(label, runs);
   rmSync(join(rpms, 'repodata'), { recursive: true, force: true });
   rmSync(repoOut, { recursive: true, force: true });
   return rows;
@@ -171,9 +171,9 @@ async function runDiskFromRpms(): Promise<BenchRow[]> {
   const out = join(work!, 'out');
   const have = haveDiskTools();
   const payloads = await payloadFiles(rpms, join(work!, 'payloads'));
-  const rows = [row(label, 'dudkit build', `${sh(process.execPath)} ${sh(CLI)} build ${sh(manifest)} -o ${sh(out)}`, () => rmSync(out, { recursive: true, force: true }), [...(have ? [DISK_PIPELINE] : []), ...(payloads ? [CHECK_FLOOR] : [])], { [DISK_PIPELINE]: 1 })];
+  const runs = [row('dudkit build', `${sh(process.execPath)} ${sh(CLI)} build ${sh(manifest)} -o ${sh(out)}`, () => rmSync(out, { recursive: true, force: true }), [...(have ? [DISK_PIPELINE] : []), ...(payloads ? [CHECK_FLOOR] : [])], { [DISK_PIPELINE]: 1 })];
   // the stored payloads were cut out as setup; only their decompression is timed
-  if (payloads) rows.push(row(label, CHECK_FLOOR, `for f in ${sh(payloads)}/*; do xz -dc "$f" >/dev/null || exit 1; done`, () => undefined));
+  if (payloads) runs.push(row(CHECK_FLOOR, `for f in ${sh(payloads)}/*; do xz -dc "$f" >/dev/null || exit 1; done`, () => undefined));
   if (have) {
     const tree = join(work!, 'tree');
     const iso = join(work!, 'dd.iso');
@@ -182,8 +182,9 @@ async function runDiskFromRpms(): Promise<BenchRow[]> {
       for (const n of readdirSync(rpms)) copyFileSync(join(rpms, n), join(tree, 'rpms/x86_64', n));
     };
     // the copy into the tree is setup (ddiskit builds the tree in place); only the three tools are timed
-    rows.push(row(label, DISK_PIPELINE, diskTools(tree, iso), prepare));
+    runs.push(row(DISK_PIPELINE, diskTools(tree, iso), prepare));
   }
+  const rows = measureRows(label, runs);
   rmSync(out, { recursive: true, force: true });
   return rows;
 }
@@ -238,7 +239,7 @@ async function runDiskFromModules(): Promise<BenchRow[]> {
   writeFileSync(manifest, `name: acmenet\nversion: 2.4.1\nvendor: acme\nsummary: bench\nsources:\n${sources}${TARGET}`);
   const out = join(work!, 'out');
   const have = haveDiskTools() && hasCommand('rpmbuild');
-  const rows = [row(label, 'dudkit build', `${sh(process.execPath)} ${sh(CLI)} build ${sh(manifest)} -o ${sh(out)} -q`, () => rmSync(out, { recursive: true, force: true }), have ? [MODULES_PIPELINE] : [], { [MODULES_PIPELINE]: 0.2 })];
+  const runs = [row('dudkit build', `${sh(process.execPath)} ${sh(CLI)} build ${sh(manifest)} -o ${sh(out)} -q`, () => rmSync(out, { recursive: true, force: true }), have ? [MODULES_PIPELINE] : [], { [MODULES_PIPELINE]: 0.2 })];
   if (have) {
     const top = join(work!, 'rpmbuild');
     const tree = join(work!, 'tree');
@@ -265,8 +266,9 @@ async function runDiskFromModules(): Promise<BenchRow[]> {
       rmSync(top, { recursive: true, force: true });
       for (const d of ['BUILD', 'BUILDROOT', 'SOURCES']) mkdirSync(join(top, d), { recursive: true });
     };
-    rows.push(row(label, MODULES_PIPELINE, `${builds} && ${diskTools(tree, iso)}`, prepare));
+    runs.push(row(MODULES_PIPELINE, `${builds} && ${diskTools(tree, iso)}`, prepare));
   }
+  const rows = measureRows(label, runs);
   rmSync(out, { recursive: true, force: true });
   return rows;
 }

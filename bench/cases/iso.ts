@@ -5,14 +5,14 @@
  * floor. A tree of 2,000 small files and 8 large ones, deterministic content, at 100 MiB and
  * 1 GiB (DUDKIT_BENCH_ISO_SIZES=100M,1G; add 4G for the flat-RSS check); dudkit's peak RSS must
  * not grow with the size. Goals are issue 18's. Every command runs in its own process under GNU
- * time; the best of DUDKIT_BENCH_REPEAT runs.
+ * time; the best of DUDKIT_BENCH_REPEAT rounds, every command run once per round.
  */
 import { createCipheriv } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasCommand, measure, parseSize, sh, type BenchCase, type BenchRow } from '../registry.js';
+import { hasCommand, measureRows, parseSize, sh, warm, type BenchCase, type BenchRow, type Run } from '../registry.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const EPOCH = '1700000000';
@@ -75,28 +75,28 @@ async function runSize(total: number): Promise<BenchRow[]> {
     const clean = () => ['', '.md5', '.sha256'].forEach((x) => rmSync(out + x, { force: true }));
     const payload = `find ${sh(tree)} -type f -print0 | sort -z | xargs -0 cat`;
     const env = { ...process.env, SOURCE_DATE_EPOCH: EPOCH };
-    const row = (tool: string, command: string, compareWith: string[] = [], goals: Record<string, number> = {}): BenchRow => {
-      const m = measure(command, { before: clean, env });
-      const rss = tool.startsWith('dudkit iso') ? { rssGoalMiB: RSS_GOAL_MIB } : {};
-      return { case: label, tool, seconds: m.seconds, maxRssKiB: m.maxRssKiB, compareWith, goals, ...rss };
+    const runs: Run[] = [];
+    const row = (tool: string, command: string, compareWith: string[] = [], goals: Record<string, number> = {}): void => {
+      runs.push({ tool, command, before: clean, env, compareWith, goals, ...(tool.startsWith('dudkit iso') ? { rssGoalMiB: RSS_GOAL_MIB } : {}) });
     };
-    measure(`${payload} > /dev/null`, { repeat: 1 }); // warm the page cache
+    warm(payload);
     const md5sum = `md5sum ${sh(out)} > ${sh(`${out}.md5`)}`;
-    const rows = [row(CAT, `${payload} > ${sh(out)}`), row(CAT_SYNC, `${payload} > ${sh(out)} && sync ${sh(out)}`)];
-    rows.push(row(CAT_SYNC_MD5, `${payload} > ${sh(out)} && sync ${sh(out)} && ${md5sum}`));
+    row(CAT, `${payload} > ${sh(out)}`);
+    row(CAT_SYNC, `${payload} > ${sh(out)} && sync ${sh(out)}`);
+    row(CAT_SYNC_MD5, `${payload} > ${sh(out)} && sync ${sh(out)} && ${md5sum}`);
     const dudkit = `node ${sh(CLI)} iso ${sh(tree)} -o ${sh(out)} -V BENCH`;
     const xorriso = `xorriso -as mkisofs -quiet -R -J -V BENCH -o ${sh(out)} ${sh(tree)}`;
-    rows.push(row(STARTUP, `node ${sh(CLI)} --version > /dev/null`));
+    row(STARTUP, `node ${sh(CLI)} --version > /dev/null`);
     // issue 18 sets the floor goal for the 1 GiB image and the xorriso goal for the 100 MiB one
-    rows.push(row(DUDKIT, dudkit, [CAT, CAT_SYNC, XORRISO], total >= 1 << 30 ? { [CAT_SYNC]: 1.1 } : { [XORRISO]: 0.5 }));
-    rows.push(row(DUDKIT_MD5, `${dudkit} --implant-md5 --md5`, [CAT_SYNC_MD5, XORRISO_MD5], { [CAT_SYNC_MD5]: 1.3, [XORRISO_MD5]: 0.5 }));
-    rows.push(row(DUDKIT_SUMS, `${dudkit} --md5 --sha256`, [CAT_SYNC, XORRISO_SUMS], { [XORRISO_SUMS]: 0.3 }));
+    row(DUDKIT, dudkit, [CAT, CAT_SYNC, XORRISO], total >= 1 << 30 ? { [CAT_SYNC]: 1.1 } : { [XORRISO]: 0.5 });
+    row(DUDKIT_MD5, `${dudkit} --implant-md5 --md5`, [CAT_SYNC_MD5, XORRISO_MD5], { [CAT_SYNC_MD5]: 1.3, [XORRISO_MD5]: 0.5 });
+    row(DUDKIT_SUMS, `${dudkit} --md5 --sha256`, [CAT_SYNC, XORRISO_SUMS], { [XORRISO_SUMS]: 0.3 });
     if (hasCommand('xorriso')) {
-      rows.push(row(XORRISO, xorriso, [CAT]));
-      if (hasCommand('implantisomd5')) rows.push(row(XORRISO_MD5, `${xorriso} && implantisomd5 --force ${sh(out)} > /dev/null && sync ${sh(out)} && ${md5sum}`, [CAT]));
-      rows.push(row(XORRISO_SUMS, `${xorriso} && ${md5sum} && sha256sum ${sh(out)} > ${sh(`${out}.sha256`)} && sync ${sh(out)}`, [CAT]));
+      row(XORRISO, xorriso, [CAT]);
+      if (hasCommand('implantisomd5')) row(XORRISO_MD5, `${xorriso} && implantisomd5 --force ${sh(out)} > /dev/null && sync ${sh(out)} && ${md5sum}`, [CAT]);
+      row(XORRISO_SUMS, `${xorriso} && ${md5sum} && sha256sum ${sh(out)} > ${sh(`${out}.sha256`)} && sync ${sh(out)}`, [CAT]);
     }
-    return rows;
+    return measureRows(label, runs);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

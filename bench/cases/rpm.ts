@@ -20,7 +20,7 @@ import type { DriverMeta } from '../../src/model/driverset.js';
 import { kmodPackage, type KmodModule } from '../../src/packages/kmod.js';
 import { Scratch } from '../../src/tree/scratch.js';
 import { fileSource } from '../../src/tree/source.js';
-import { hasCommand, measure, sh, type BenchCase, type BenchRow } from '../registry.js';
+import { hasCommand, measureRows, sh, type BenchCase, type BenchRow, type Run } from '../registry.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const KERNEL = '5.14.0-362.8.1.el9_3.x86_64';
@@ -144,10 +144,9 @@ async function run(codecs: readonly PayloadCompressor[]): Promise<BenchRow[]> {
     const env = { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) };
     const out = join(work, 'out.rpm');
     const clean = (): void => rmSync(out, { force: true });
-    const rows: BenchRow[] = [];
+    const runs: Run[] = [];
     const row = (tool: string, command: string, compareWith: string[] = [], goals: Record<string, number> = {}): void => {
-      const m = measure(command, { before: clean, env });
-      rows.push({ case: label, tool, seconds: m.seconds, maxRssKiB: m.maxRssKiB, compareWith, goals });
+      runs.push({ tool, command, before: clean, env, compareWith, goals });
     };
     const all = moduleNames(modules, COUNT).map(sh).join(' ');
     for (const c of codecs) {
@@ -168,7 +167,7 @@ async function run(codecs: readonly PayloadCompressor[]): Promise<BenchRow[]> {
       }
       row(floor, `cat ${all} | ${codec} > ${sh(out)}`);
     }
-    return rows;
+    return measureRows(label, runs);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { hasCommand, measure, sh, type BenchCase, type BenchRow } from '../registry.js';
+import { hasCommand, measureRows, sh, type BenchCase, type BenchRow } from '../registry.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -61,12 +61,12 @@ async function run(): Promise<BenchRow[]> {
     const out = join(work, 'out');
     const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
     const label = `one ${MODULE_MIB} MiB module (incompressible padding)`;
-    const rows: BenchRow[] = [];
-    for (const [tool, path] of [[ALONE, alone], [ALL, all]] as const) {
-      const m = measure(`${sh(process.execPath)} ${sh(CLI)} build ${sh(path)} -o ${sh(out)}`, { env, before: () => rmSync(out, { recursive: true, force: true }) });
-      rows.push({ case: label, tool, seconds: m.seconds, maxRssKiB: m.maxRssKiB, ...(tool === ALL ? { compareWith: [ALONE] } : {}) });
-    }
-    return rows;
+    const before = () => rmSync(out, { recursive: true, force: true });
+    const build = (path: string) => `${sh(process.execPath)} ${sh(CLI)} build ${sh(path)} -o ${sh(out)}`;
+    return measureRows(label, [
+      { tool: ALONE, command: build(alone), before, env },
+      { tool: ALL, command: build(all), before, env, compareWith: [ALONE] },
+    ]);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
