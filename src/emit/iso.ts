@@ -112,6 +112,7 @@ class PooledSink implements Sink {
   /** A second descriptor on the temporary file: flushing as we go overlaps disk writeback with the work. */
   private flusher: FileHandle | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private flushesInFlight = 0;
   private unflushed = 0;
 
   constructor(
@@ -232,22 +233,31 @@ class PooledSink implements Sink {
   }
 
   /**
-   * Start writeback of what is written so far (one flush at a time, every 64 MiB), so that the
-   * final fsync of the commit does not find the whole image still dirty in the page cache.
+   * Start writeback of what is written so far (every 64 MiB, and never while a flush is still in
+   * flight), so that the final fsync of the commit does not find the whole image still dirty in
+   * the page cache. A writer faster than the disk (no taps) so starts only as many flushes as the
+   * disk finishes: queued one behind another, each with its own cache flush, they made a plain
+   * 1 GiB image take 1.5-3.6 s instead of 0.7 s, and 4 GiB 7-12 s instead of 2.6-3.4 s (this VM's
+   * disk, interleaved runs), while a writer paced by its hashes gains from them (--md5 --sha256
+   * of 1 GiB: 1.5 s with them, 2.5 s without).
    */
   private written(n: number): void {
     this.unflushed += n;
-    if (this.unflushed >= FLUSH_EVERY) this.flush();
+    if (this.unflushed >= FLUSH_EVERY && this.flushesInFlight === 0) this.flush();
   }
 
   /** Start writeback of what is written and not flushed yet (a file that need not be durable: none). */
   private flush(): void {
     if (!this.out.durable || this.unflushed === 0) return;
     this.unflushed = 0;
-    this.flushing = this.flushing.then(async () => {
-      this.flusher ??= await open(this.out.tempPath, 'r');
-      await this.flusher.datasync();
-    }).catch(() => undefined);
+    this.flushesInFlight++;
+    this.flushing = this.flushing
+      .then(async () => {
+        this.flusher ??= await open(this.out.tempPath, 'r');
+        await this.flusher.datasync();
+      })
+      .catch(() => undefined)
+      .finally(() => this.flushesInFlight--);
   }
 
   /** Wait for every write in flight; rethrow the first error. */
