@@ -1,8 +1,8 @@
 /**
  * The benchmark framework: a case produces rows (one per tool run), each with wall time and peak
  * RSS measured from outside the process (`/usr/bin/time -f '%e %M'`), so every tool pays its own
- * start-up and every process its own memory; a case's commands take turns (`measureRows`).
- * `run.ts` lists the cases and prints the table.
+ * start-up and every process its own memory; a case's commands take turns (`measureRows`), and a
+ * ratio is the median of the rounds' ratios (`paired`). `run.ts` lists the cases and prints the table.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +14,10 @@ export interface BenchRow {
   readonly case: string;
   /** Who built it ("dudkit iso", "xorriso -as mkisofs -R -J", "cat (floor)"). */
   readonly tool: string;
+  /** The best round's time. */
   readonly seconds: number;
+  /** Every round's time, in order: ratios pair the rounds (`paired`). */
+  readonly rounds: readonly number[];
   readonly maxRssKiB: number | null;
   /** Tools this row is compared with, by their `tool` names (ratios printed as columns). */
   readonly compareWith?: readonly string[];
@@ -48,15 +51,17 @@ export interface Run {
 /**
  * The rows of one case: its commands run in DUDKIT_BENCH_REPEAT rounds, each round running every
  * command once in turn, so that a slow stretch of a shared disk falls on all the tools compared
- * rather than on all the runs of one of them; each row is its command's best round.
+ * rather than on all the runs of one of them; each row has its command's best round and every round.
  */
 export function measureRows(label: string, runs: readonly Run[], repeat = repeats()): BenchRow[] {
   const dir = mkdtempSync(join(tmpdir(), 'dudkit-bench-time-'));
   try {
     const best: (Measured | undefined)[] = runs.map(() => undefined);
+    const rounds: number[][] = runs.map(() => []);
     for (let round = 0; round < repeat; round++) {
       runs.forEach((r, i) => {
         const m = timeOnce(r.command, join(dir, 'time'), r.before, r.env);
+        rounds[i]!.push(m.seconds);
         if (!best[i] || m.seconds < best[i].seconds) best[i] = m;
       });
     }
@@ -64,6 +69,7 @@ export function measureRows(label: string, runs: readonly Run[], repeat = repeat
       case: label,
       tool,
       seconds: best[i]!.seconds,
+      rounds: rounds[i]!,
       maxRssKiB: best[i]!.maxRssKiB,
       ...(compareWith ? { compareWith } : {}),
       ...(goals ? { goals } : {}),
@@ -73,6 +79,21 @@ export function measureRows(label: string, runs: readonly Run[], repeat = repeat
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * `f` of the rows' times in each round, the median over the rounds: rows timed in the same round
+ * met the same disk, so this pairs them (a best round of one tool and a best round of another may
+ * have met different ones). Rows with different rounds (none here) fall back to the best times.
+ */
+export function paired(rows: readonly BenchRow[], f: (times: number[]) => number): number {
+  const n = rows[0]?.rounds.length ?? 0;
+  if (n === 0 || rows.some((r) => r.rounds.length !== n)) return f(rows.map((r) => r.seconds));
+  const values = Array.from({ length: n }, (_, i) => f(rows.map((r) => r.rounds[i]!))).sort((a, b) => a - b);
+  return n % 2 === 1 ? values[(n - 1) / 2]! : (values[n / 2 - 1]! + values[n / 2]!) / 2;
+}
+
+/** How many times as long `a` took as `b`, round by round (`paired`). */
+export const ratio = (a: BenchRow, b: BenchRow): number => paired([a, b], ([x, y]) => x! / y!);
 
 /** Read every byte `command` prints into /dev/null once, untimed: the page cache warmed before a case. */
 export function warm(command: string): void {
@@ -125,8 +146,8 @@ export function printTable(rows: readonly BenchRow[]): void {
       .map((other) => {
         const o = byKey.get(`${r.case}\0${other}`);
         if (!o) return undefined;
-        const ratio = r.seconds / o.seconds;
-        return `${ratio.toFixed(2)}× ${other}${goalText(Number(ratio.toFixed(2)), r.goals?.[other], '×')}`;
+        const times = ratio(r, o);
+        return `${times.toFixed(2)}× ${other}${goalText(Number(times.toFixed(2)), r.goals?.[other], '×')}`;
       })
       .filter(Boolean)
       .join(', ');

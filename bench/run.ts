@@ -4,8 +4,8 @@
  * them below. Each ratio with a goal of issue 18 prints it beside it ("goal ≤ 1.1×: met").
  * `npm run bench -- iso-100M rpm-xz` runs only those cases (names containing an argument):
  * iso-<size>, rpm-xz, rpm-gzip, repodata-<n>, disk-rpms, disk-modules, attach-<size>, targets.
- * Knobs: DUDKIT_BENCH_REPEAT (rounds, each of a case's commands run once per round, the best
- * kept; default 3), DUDKIT_BENCH_DIR (work folder; the disk cases keep their RPMs there for the
+ * Knobs: DUDKIT_BENCH_REPEAT (rounds, each of a case's commands run once per round; seconds are
+ * the best round, ratios the median of the rounds' ratios; default 3), DUDKIT_BENCH_DIR (work folder; the disk cases keep their RPMs there for the
  * next run, one folder per count and module size),
  * DUDKIT_BENCH_ISO_SIZES (default 100M,1G; 4G for the flat-RSS check), DUDKIT_BENCH_RPM_MIB
  * (default 32), DUDKIT_BENCH_REPODATA_RPMS (default 50,1000), DUDKIT_BENCH_DISK_RPMS and

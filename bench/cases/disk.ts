@@ -29,7 +29,7 @@ import type { DriverMeta } from '../../src/model/driverset.js';
 import { kmodPackage, type KmodModule } from '../../src/packages/kmod.js';
 import { Scratch } from '../../src/tree/scratch.js';
 import { fileSource } from '../../src/tree/source.js';
-import { hasCommand, measureRows, sh, type BenchCase, type BenchRow, type Run } from '../registry.js';
+import { hasCommand, measureRows, paired, ratio, sh, type BenchCase, type BenchRow, type Run } from '../registry.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(SELF, '../../../..');
@@ -282,8 +282,8 @@ export function diskSummary(rows: readonly BenchRow[]): string[] {
   const floor = rows.find((r) => r.case === build?.case && r.tool === CHECK_FLOOR);
   const pipeline = rows.find((r) => r.case === build?.case && r.tool === DISK_PIPELINE);
   if (!build || !floor) return [];
-  const rest = pipeline ? `; the floor plus the pipeline's ${pipeline.seconds.toFixed(2)} s would be ${(build.seconds / (floor.seconds + pipeline.seconds)).toFixed(2)}×` : '';
-  return [`${build.case}: dudkit build ${(build.seconds / floor.seconds).toFixed(2)}× its check's floor (${floor.seconds.toFixed(2)} s of xz -dc on one core, which the pipeline does not do)${rest}`];
+  const rest = pipeline ? `; the floor plus the pipeline's ${pipeline.seconds.toFixed(2)} s would be ${paired([build, floor, pipeline], ([b, f, p]) => b! / (f! + p!)).toFixed(2)}×` : '';
+  return [`${build.case}: dudkit build ${ratio(build, floor).toFixed(2)}× its check's floor (${floor.seconds.toFixed(2)} s of xz -dc on one core, which the pipeline does not do)${rest}`];
 }
 
 export const diskCases: BenchCase[] = [

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasCommand, measureRows, parseSize, sh, warm, type BenchCase, type BenchRow, type Run } from '../registry.js';
+import { hasCommand, measureRows, paired, parseSize, sh, warm, type BenchCase, type BenchRow, type Run } from '../registry.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const EPOCH = '1700000000';
@@ -118,7 +118,7 @@ export function isoSummary(rows: readonly BenchRow[]): string[] {
   for (const r of dud) {
     const cat = rows.find((x) => x.case === r.case && x.tool === CAT_SYNC);
     const startup = rows.find((x) => x.case === r.case && x.tool === STARTUP);
-    if (cat && startup) lines.push(`${r.case}: dudkit iso without the CLI start-up ${((r.seconds - startup.seconds) / cat.seconds).toFixed(2)}× cat + fsync`);
+    if (cat && startup) lines.push(`${r.case}: dudkit iso without the CLI start-up ${paired([r, startup, cat], ([d, s, c]) => (d! - s!) / c!).toFixed(2)}× cat + fsync`);
   }
   return lines;
 }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { hasCommand, measureRows, sh, type BenchCase, type BenchRow } from '../registry.js';
+import { hasCommand, measureRows, ratio, sh, type BenchCase, type BenchRow } from '../registry.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -78,5 +78,5 @@ export const targetsCases: BenchCase[] = [{ name: 'targets', run }];
 export function targetsSummary(rows: readonly BenchRow[]): string[] {
   const all = rows.find((r) => r.tool === ALL);
   const alone = rows.find((r) => r.tool === ALONE && r.case === all?.case);
-  return all && alone ? [`${all.case}: rhdd3 + pxe + usb take ${(all.seconds / alone.seconds).toFixed(2)}× rhdd3 alone (goal ≤ ${GOAL}×)`] : [];
+  return all && alone ? [`${all.case}: rhdd3 + pxe + usb take ${ratio(all, alone).toFixed(2)}× rhdd3 alone (goal ≤ ${GOAL}×)`] : [];
 }
