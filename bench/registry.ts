@@ -83,11 +83,11 @@ export function measureRows(label: string, runs: readonly Run[], repeat = repeat
 /**
  * `f` of the rows' times in each round, the median over the rounds: rows timed in the same round
  * met the same disk, so this pairs them (a best round of one tool and a best round of another may
- * have met different ones). Rows with different rounds (none here) fall back to the best times.
+ * have met different ones). The rows are one case's, from the same rounds.
  */
 export function paired(rows: readonly BenchRow[], f: (times: number[]) => number): number {
-  const n = rows[0]?.rounds.length ?? 0;
-  if (n === 0 || rows.some((r) => r.rounds.length !== n)) return f(rows.map((r) => r.seconds));
+  const n = rows[0]!.rounds.length;
+  if (rows.some((r) => r.rounds.length !== n)) throw new Error(`bench: rows of different rounds paired (${rows.map((r) => r.tool).join(', ')})`);
   const values = Array.from({ length: n }, (_, i) => f(rows.map((r) => r.rounds[i]!))).sort((a, b) => a - b);
   return n % 2 === 1 ? values[(n - 1) / 2]! : (values[n / 2 - 1]! + values[n / 2]!) / 2;
 }
