@@ -20,6 +20,7 @@ import { isoCases, isoSummary } from './cases/iso.js';
 import { diskCases, diskSummary } from './cases/disk.js';
 import { rpmCases } from './cases/rpm.js';
 import { targetsCases, targetsSummary } from './cases/targets.js';
+import { memoryReportingWarning } from './machine.js';
 import { hasCommand, printTable, type BenchCase, type BenchRow } from './registry.js';
 
 const cases: BenchCase[] = [...isoCases, ...rpmCases, ...diskCases, ...attachCases, ...targetsCases];
@@ -29,6 +30,8 @@ if (!hasCommand('/usr/bin/time')) {
   process.stderr.write('bench: GNU time is needed at /usr/bin/time (Debian package "time")\n');
   process.exit(2);
 }
+const warning = memoryReportingWarning();
+if (warning) process.stderr.write(`${warning}\n`);
 const filters = process.argv.slice(2);
 const rows: BenchRow[] = [];
 for (const c of cases) {
@@ -37,5 +40,5 @@ for (const c of cases) {
   rows.push(...(await c.run()));
 }
 printTable(rows);
-const notes = summaries.flatMap((s) => s(rows));
+const notes = [...summaries.flatMap((s) => s(rows)), ...(warning ? [warning] : [])];
 if (notes.length > 0) process.stdout.write(`\n${notes.join('\n')}\n`);
