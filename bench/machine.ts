@@ -11,7 +11,7 @@ const BALLOON = '/sys/bus/virtio/drivers/virtio_balloon';
 const ORDER = '/sys/module/page_reporting/parameters/page_reporting_order';
 /** VIRTIO_BALLOON_F_REPORTING, the feature bit (virtio spec 5.5.3). */
 const F_REPORTING = 5;
-/** Free blocks above the buddy allocator's largest order (10 on x86-64) are never reported. */
+/** Only free blocks of this order or more are reported: above the buddy allocator's largest (10 on x86-64), none are. */
 const OFF_ORDER = 11;
 
 function read(path: string): string | undefined {
