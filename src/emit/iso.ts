@@ -236,10 +236,10 @@ class PooledSink implements Sink {
    * Start writeback of what is written so far (every 64 MiB, and never while a flush is still in
    * flight), so that the final fsync of the commit does not find the whole image still dirty in
    * the page cache. A writer faster than the disk (no taps) so starts only as many flushes as the
-   * disk finishes: queued one behind another, each with its own cache flush, they made a plain
-   * 1 GiB image take 1.5-3.6 s instead of 0.7 s, and 4 GiB 7-12 s instead of 2.6-3.4 s (this VM's
-   * disk, interleaved runs), while a writer paced by its hashes gains from them (--md5 --sha256
-   * of 1 GiB: 1.5 s with them, 2.5 s without).
+   * disk finishes: queued one behind another, each with its own cache flush, they sometimes held
+   * a plain image many times its usual time (interleaved runs on this VM: 1 GiB in 0.67-0.76 s but
+   * once 3.5 s, 4 GiB in 2.1-2.7 s but once 10.9 s; paced, 0.65-0.83 s and 2.1-2.7 s). A writer
+   * paced by its hashes gains from flushing (--md5 --sha256 of 1 GiB: 1.5 s with, 2.5 s without).
    */
   private written(n: number): void {
     this.unflushed += n;
