@@ -84,8 +84,9 @@ export class GzipSpool {
 
   private async flush(): Promise<void> {
     if (this.pending.length === 0) return;
-    if (this.packed.size === 0) fixHeader(this.pending[0]!);
     const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    // the header is fixed in the gathered bytes, however fflate split its first pieces
+    if (this.packed.size === 0) fixHeader(chunk);
     this.pending = [];
     this.pendingBytes = 0;
     this.packed.hash.update(chunk);
