@@ -1,7 +1,8 @@
 /**
  * Driver-disk benchmarks (issues 5 and 18), each a case of its own:
  * - `repodata-N`: repodata for a folder of N kmod RPMs against `createrepo_c`
- *   (DUDKIT_BENCH_REPODATA_RPMS, default 50,1000; goals ≤ 2× at 50 and ≤ 1× at 1000);
+ *   (DUDKIT_BENCH_REPODATA_RPMS, default 50,1000; goals ≤ 2× at 50 and ≤ 1× at 1000), and against
+ *   its floor in Node: each package read and hashed with SHA-256 on worker threads, nothing else;
  * - `disk-rpms`: a whole RHEL driver update disk from DUDKIT_BENCH_DISK_RPMS (default 50) given
  *   kmod RPMs — `dudkit build` (rhdd3 ISO with the media-check MD5) against the ddiskit pipeline
  *   `createrepo_c && xorriso -as mkisofs -V OEMDRV -R && implantisomd5` (goal ≤ 1×), and against
@@ -35,6 +36,7 @@ const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(SELF, '../../../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
 const CHILD_REPODATA = join(ROOT, 'dist/bench/child-repodata.js');
+const CHILD_HASH_FLOOR = join(ROOT, 'dist/bench/child-hash-floor.js');
 const FIXTURE_KO = join(ROOT, 'fixtures/ko/5.14.0-362.8.1.el9_3.x86_64');
 const EPOCH = 1700000000;
 const COUNT = Number(process.env.DUDKIT_BENCH_DISK_RPMS ?? '50');
@@ -44,6 +46,8 @@ const CREATEREPO = 'createrepo_c --no-database --general-compress-type=gz';
 const DISK_PIPELINE = 'createrepo_c && xorriso -as mkisofs -R && implantisomd5';
 /** The floor of the build's vermagic check of given RPMs: it must decompress each payload (up to its last module). */
 const CHECK_FLOOR = 'xz -dc of each payload (the check\'s floor)';
+/** The floor of repodata in Node: each package read and hashed on worker threads, nothing else (bench/child-hash-floor.ts). */
+const HASH_FLOOR = 'node: SHA-256 of each RPM on worker threads (the floor)';
 const MODULES_PIPELINE = `rpmbuild -bb per kernel && ${DISK_PIPELINE}`;
 /** Size of each package's synthetic module (MiB); real kmods hold 0.1–20 MiB. */
 const MODULE_MIB = Number(process.env.DUDKIT_BENCH_DISK_MODULE_MIB ?? '1');
@@ -139,7 +143,8 @@ async function runRepodata(count: number): Promise<BenchRow[]> {
   const label = `repodata, ${count} kmod RPMs`;
   const repoOut = join(work!, 'repo-out');
   const have = hasCommand('createrepo_c');
-  const runs = [row('dudkit repodata', `${sh(process.execPath)} ${sh(CHILD_REPODATA)} ${sh(rpms)} ${sh(repoOut)} ${EPOCH}`, () => rmSync(repoOut, { recursive: true, force: true }), have ? [CREATEREPO] : [], { [CREATEREPO]: count >= 1000 ? 1 : 2 })];
+  const runs = [row('dudkit repodata', `${sh(process.execPath)} ${sh(CHILD_REPODATA)} ${sh(rpms)} ${sh(repoOut)} ${EPOCH}`, () => rmSync(repoOut, { recursive: true, force: true }), [...(have ? [CREATEREPO] : []), HASH_FLOOR], { [CREATEREPO]: count >= 1000 ? 1 : 2 })];
+  runs.push(row(HASH_FLOOR, `${sh(process.execPath)} ${sh(CHILD_HASH_FLOOR)} ${sh(rpms)}`, () => undefined));
   if (have) runs.push(row(CREATEREPO, `${CREATEREPO} -q ${sh(rpms)}`, () => rmSync(join(rpms, 'repodata'), { recursive: true, force: true })));
   const rows = measureRows(label, runs);
   rmSync(join(rpms, 'repodata'), { recursive: true, force: true });
