@@ -1,17 +1,18 @@
 /**
  * The floor of the `repodata-N` bench case (bench/cases/disk.ts runs it as a child process under
- * GNU time): every RPM of folder argv[2] read and hashed with SHA-256, as many at once as the
- * build's hash pool has lanes, each on a worker thread reading it itself, and nothing else: no
+ * GNU time): every RPM of folder argv[2] read and hashed with SHA-256 on argv[3] worker threads
+ * (the build's hash pool's lanes), each reading its files itself, and nothing else: no
  * headers, XML or gzip. A package's checksum covers all of its bytes, so no repodata writer in
  * Node on these cores does less. Plain Node only, so that none of dudkit's own cost is in it.
  */
 import { readdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
-/** As many as the hash pool's lanes (src/emit/hash-pool.ts). */
-const LANES = Math.max(2, Math.min(4, availableParallelism()));
+/**
+ * The pool's read-and-hash loop (readRangeSync) written out: importing it would load dudkit's
+ * modules in each worker, about 10 ms of each worker's start (measured), which a floor must not hold.
+ */
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
 const { closeSync, openSync, readSync } = require('node:fs');
@@ -25,9 +26,9 @@ parentPort.on('message', (path) => {
   parentPort.postMessage(h.digest('hex'));
 });`;
 
-const dir = process.argv[2]!;
+const [dir, lanes] = [process.argv[2]!, Number(process.argv[3])];
 const files = readdirSync(dir).filter((n) => n.endsWith('.rpm')).map((n) => join(dir, n));
-const workers = Array.from({ length: Math.min(LANES, files.length) }, () => new Worker(WORKER, { eval: true }));
+const workers = Array.from({ length: Math.min(lanes, files.length) }, () => new Worker(WORKER, { eval: true }));
 let next = 0;
 let done = 0;
 await new Promise<void>((resolve, reject) => {

@@ -24,6 +24,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { POOL_LANES } from '../../src/emit/hash-pool.js';
 import { openRpm } from '../../src/formats/rpm/read.js';
 import { writeRpm } from '../../src/formats/rpm/write.js';
 import type { DriverMeta } from '../../src/model/driverset.js';
@@ -144,7 +145,7 @@ async function runRepodata(count: number): Promise<BenchRow[]> {
   const repoOut = join(work!, 'repo-out');
   const have = hasCommand('createrepo_c');
   const runs = [row('dudkit repodata', `${sh(process.execPath)} ${sh(CHILD_REPODATA)} ${sh(rpms)} ${sh(repoOut)} ${EPOCH}`, () => rmSync(repoOut, { recursive: true, force: true }), [...(have ? [CREATEREPO] : []), HASH_FLOOR], { [CREATEREPO]: count >= 1000 ? 1 : 2 })];
-  runs.push(row(HASH_FLOOR, `${sh(process.execPath)} ${sh(CHILD_HASH_FLOOR)} ${sh(rpms)}`, () => undefined));
+  runs.push(row(HASH_FLOOR, `${sh(process.execPath)} ${sh(CHILD_HASH_FLOOR)} ${sh(rpms)} ${POOL_LANES}`, () => undefined));
   if (have) runs.push(row(CREATEREPO, `${CREATEREPO} -q ${sh(rpms)}`, () => rmSync(join(rpms, 'repodata'), { recursive: true, force: true })));
   const rows = measureRows(label, runs);
   rmSync(join(rpms, 'repodata'), { recursive: true, force: true });

@@ -22,7 +22,7 @@ import type { TapSpec } from './taps.js';
  * (about 100 ms of CPU) and takes CPU from the main thread. The others start once a file of
  * WIDEN_FROM bytes comes, whose hashing would hold the main thread up.
  */
-const POOL_LANES = Math.max(2, Math.min(4, availableParallelism()));
+export const POOL_LANES = Math.max(2, Math.min(4, availableParallelism()));
 /**
  * About 0.4 ms of SHA-256 and reading, the main thread's time per package: for 1000 packages of
  * 740 KiB a second lane from here took 0.74 s against 0.83 s with one (medians of 10 interleaved
